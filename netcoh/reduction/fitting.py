@@ -1,0 +1,556 @@
+r"""Low-order aggregate machines by frequency-weighted balanced truncation.
+
+The aggregate dynamics of a group of coherent swing + turbine machines is
+
+.. math::
+
+   \hat g(s) = \Big(\hat m s + \hat d + \sum_j \frac{\rho_j}{\tau_j s + 1}\Big)^{-1},
+
+with :math:`\hat m = \sum m_i`, :math:`\hat d = \sum d_i` and one turbine term per distinct time
+constant (:math:`\rho_j` the summed droop of the machines sharing :math:`\tau_j`). Its order grows
+with the number of distinct turbine time constants. Min, Paganini & Mallada (L-CSS 2021,
+arXiv:1909.12864) fit a machine of order 2 or 3 to it by output frequency-weighted balanced
+truncation (FWBT) of either the turbine part (``method="turbine"``) or the whole closed loop
+(``method="closed_loop"``), and read the result back as machine parameters.
+
+Functions here need only numpy/scipy; python-control is used for the returned
+:class:`control.TransferFunction` objects.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import control
+import numpy as np
+import scipy.linalg as sla
+import scipy.signal as ssig
+
+from .._validation import as_float_array, as_int, as_nonnegative, as_positive
+from ..exceptions import InputError, NetcohTypeError, NetcohWarning, SolverError
+
+__all__ = [
+    "BalancedTruncation",
+    "AggregateMachineFit",
+    "PAPER_WEIGHTS",
+    "weighted_balanced_truncation",
+    "fit_aggregate_machine",
+]
+
+#: Output weights used in the L-CSS 2021 paper, as ``(num, den)`` coefficient pairs
+#: (highest power first): ``W_tb = (s + 0.03)/(s + 1e-4)`` for the turbine reduction and
+#: ``W_cl = (s + 0.08)/(s + 1e-4)`` for the closed-loop reduction.
+PAPER_WEIGHTS = {
+    "turbine": ((1.0, 3e-2), (1.0, 1e-4)),
+    "closed_loop": ((1.0, 8e-2), (1.0, 1e-4)),
+}
+
+
+def _readonly(a) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+# --------------------------------------------------------------------------------------------
+# weighted balanced truncation
+# --------------------------------------------------------------------------------------------
+
+def _weight_realization(weight, p: int):
+    """State-space ``(Aw, Bw, Cw, Dw)`` of ``weight`` applied to each of ``p`` outputs."""
+    if weight is None:
+        return np.zeros((0, 0)), np.zeros((0, p)), np.zeros((p, 0)), np.eye(p)
+    if isinstance(weight, control.TransferFunction):
+        if weight.ninputs != 1 or weight.noutputs != 1:
+            raise InputError(f"`weight` must be a SISO transfer function, got {weight.noutputs}"
+                             f"x{weight.ninputs}")
+        num, den = np.asarray(weight.num[0][0], float), np.asarray(weight.den[0][0], float)
+    else:
+        try:
+            num, den = weight
+        except (TypeError, ValueError) as exc:
+            raise NetcohTypeError(
+                f"`weight` must be None, a (num, den) pair or a control.TransferFunction, "
+                f"got {weight!r}") from exc
+        num = as_float_array(num, "weight numerator", ndim=1)
+        den = as_float_array(den, "weight denominator", ndim=1)
+    num, den = np.trim_zeros(num, "f"), np.trim_zeros(den, "f")
+    if den.size == 0 or num.size == 0:
+        raise InputError("`weight` must have non-zero numerator and denominator")
+    if num.size > den.size:
+        raise InputError(f"`weight` must be proper (deg num <= deg den), got degrees "
+                         f"{num.size - 1} > {den.size - 1}")
+    if np.any(np.roots(den).real >= 0):
+        raise InputError(f"`weight` must be stable, got poles {np.roots(den)}")
+    aw, bw, cw, dw = ssig.tf2ss(num, den)
+    eye = np.eye(p)
+    return (np.kron(eye, aw), np.kron(eye, bw), np.kron(eye, cw), np.kron(eye, dw))
+
+
+def _psd_factor(X: np.ndarray) -> np.ndarray:
+    """``F`` with ``F F^T = X`` for a symmetric PSD ``X`` (robust to rank deficiency)."""
+    w, Q = np.linalg.eigh(0.5 * (X + X.T))
+    return Q * np.sqrt(np.clip(w, 0.0, None))
+
+
+@dataclass(frozen=True)
+class BalancedTruncation:
+    """Result of :func:`weighted_balanced_truncation`.
+
+    Attributes
+    ----------
+    a, b, c, d : ndarray
+        Reduced realization (read-only).
+    hankel_singular_values : ndarray
+        The (weighted) Hankel singular values of the full model, largest first.
+    order : int
+        Number of states kept.
+    weighted : bool
+        Whether an output weight was used.
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+    d: np.ndarray
+    hankel_singular_values: np.ndarray
+    order: int
+    weighted: bool
+
+    def to_statespace(self) -> control.StateSpace:
+        """The reduced model as a :class:`control.StateSpace`."""
+        return control.ss(self.a, self.b, self.c, self.d)
+
+    def to_tf(self) -> control.TransferFunction:
+        """The reduced model as a SISO :class:`control.TransferFunction` (monic denominator)."""
+        num, den = _ss_to_poly(self.a, self.b, self.c, self.d)
+        return control.tf(num, den)
+
+    def to_frame(self):
+        """Hankel singular values as a :class:`pandas.DataFrame` (one row per state)."""
+        import pandas as pd
+
+        hsv = np.asarray(self.hankel_singular_values)
+        return pd.DataFrame({"hankel_singular_value": hsv,
+                             "kept": np.arange(hsv.size) < self.order},
+                            index=pd.RangeIndex(1, hsv.size + 1, name="state"))
+
+
+def _ss_to_poly(a, b, c, d):
+    """SISO ``(num, den)`` of ``c (sI - a)^-1 b + d`` (den monic; length-n num if d = 0)."""
+    a, b, c = np.atleast_2d(a), np.atleast_2d(b), np.atleast_2d(c)
+    if b.shape[1] != 1 or c.shape[0] != 1:
+        raise InputError(f"a SISO system is required here, got {c.shape[0]} outputs and "
+                         f"{b.shape[1]} inputs")
+    dd = float(np.asarray(d).ravel()[0]) if np.size(d) else 0.0
+    den = np.real(np.poly(a))
+    # c adj(sI - a) b = det(sI - a + b c) - det(sI - a); the leading 1s cancel exactly
+    num = np.real(np.poly(a - b @ c) - den)[1:]
+    if dd != 0.0:
+        num = np.concatenate([[0.0], num]) + dd * den
+    return num, den
+
+
+def weighted_balanced_truncation(A, B, C, D=None, order: int = 1, weight=None
+                                 ) -> BalancedTruncation:
+    r"""Output frequency-weighted balanced truncation (Enns' method).
+
+    With the output weight :math:`W(s) = (A_W, B_W, C_W, D_W)` the extended system
+    :math:`\bar A = [[A, 0], [B_W C, A_W]]`, :math:`\bar B = [B; 0]`, :math:`\bar C = [D_W C, C_W]`
+    is formed; its Gramians' leading blocks :math:`X_c, Y_o` are balanced (square-root method:
+    :math:`X_c = F F^T`, :math:`Y_o = G G^T`, :math:`G^T F = U \Sigma V^T`) and the
+    leading ``order`` states kept. ``weight=None`` is ordinary balanced truncation.
+
+    Parameters
+    ----------
+    A, B, C : array_like
+        Realization of a stable model, shapes ``(n, n)``, ``(n, m)``, ``(p, n)``.
+    D : array_like, optional
+        Feed-through ``(p, m)``; kept unchanged. Zero by default.
+    order : int
+        Number of states to keep, ``1 <= order <= n``.
+    weight : None, (num, den) or control.TransferFunction
+        Stable proper SISO output weight applied to every output, coefficients highest power first.
+
+    Returns
+    -------
+    BalancedTruncation
+
+    Raises
+    ------
+    InputError
+        If ``A`` is not Hurwitz (a marginal mode such as the Laplacian zero mode must be removed
+        first; :meth:`NetworkSystem.realization` does that), or ``order`` exceeds the numerical
+        minimal order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.diag([-1.0, -10.0]); B = np.array([[1.0], [1.0]]); C = np.array([[1.0, 0.01]])
+    >>> red = weighted_balanced_truncation(A, B, C, order=1)
+    >>> red.order, red.a.shape
+    (1, (1, 1))
+    >>> bool(abs(red.a[0, 0] + 1.0) < 1e-2)
+    True
+    """
+    A = as_float_array(A, "A", ndim=2)
+    n = A.shape[0]
+    if A.shape != (n, n):
+        raise InputError(f"`A` must be square, got shape {A.shape}")
+    B = as_float_array(B, "B")
+    B = B.reshape(n, -1) if B.ndim < 2 else B
+    C = as_float_array(C, "C")
+    C = C.reshape(-1, n) if C.ndim < 2 else C
+    if B.shape[0] != n:
+        raise InputError(f"`B` must have {n} rows, got shape {B.shape}")
+    if C.shape[1] != n:
+        raise InputError(f"`C` must have {n} columns, got shape {C.shape}")
+    p, m = C.shape[0], B.shape[1]
+    D = np.zeros((p, m)) if D is None else as_float_array(D, "D").reshape(p, m)
+    order = as_int(order, "order", minimum=1, maximum=n)
+    eig = np.linalg.eigvals(A)
+    if n and np.max(eig.real) >= 0:
+        raise InputError(
+            "`A` must be Hurwitz (all eigenvalues in the open left half-plane), got an eigenvalue "
+            f"{eig[np.argmax(eig.real)]:.3g}; remove marginal modes (e.g. the Laplacian zero mode) "
+            "first, as NetworkSystem.realization() does")
+    aw, bw, cw, dw = _weight_realization(weight, p)
+    nw = aw.shape[0]
+    Abar = np.block([[A, np.zeros((n, nw))], [bw @ C, aw]])
+    Bbar = np.vstack([B, np.zeros((nw, m))])
+    Cbar = np.hstack([dw @ C, cw])
+    try:
+        Xbar = sla.solve_continuous_lyapunov(Abar, -Bbar @ Bbar.T)
+        Ybar = sla.solve_continuous_lyapunov(Abar.T, -Cbar.T @ Cbar)
+    except (np.linalg.LinAlgError, ValueError) as exc:  # pragma: no cover - scipy failure
+        raise SolverError(f"Lyapunov solve failed in balanced truncation: {exc}") from exc
+    F = _psd_factor(Xbar[:n, :n])
+    G = _psd_factor(Ybar[:n, :n])
+    U, sv, Vt = np.linalg.svd(G.T @ F)
+    tol = max(n, 1) * np.finfo(float).eps * (sv[0] if sv.size else 0.0)
+    if sv[order - 1] <= tol:
+        rank = int(np.sum(sv > tol))
+        raise InputError(
+            f"`order` must be <= the numerical minimal order {rank} of the model, got {order}")
+    sinv = 1.0 / np.sqrt(sv[:order])
+    T = (sinv[:, None] * U[:, :order].T) @ G.T
+    Ti = (F @ Vt[:order].T) * sinv
+    return BalancedTruncation(
+        a=_readonly(T @ A @ Ti), b=_readonly(T @ B), c=_readonly(C @ Ti), d=_readonly(D),
+        hankel_singular_values=_readonly(sv), order=order, weighted=weight is not None)
+
+
+# --------------------------------------------------------------------------------------------
+# aggregate machine
+# --------------------------------------------------------------------------------------------
+
+def _group_turbines(droop, tau):
+    """Sum droops of equal time constants; drop groups with zero droop."""
+    taus, inv = np.unique(tau, return_inverse=True)
+    rho = np.bincount(inv, weights=droop, minlength=taus.size)
+    keep = rho > 0
+    return taus[keep], rho[keep]
+
+
+def _aggregate_realization(m_hat, d_hat, rho, taus):
+    """States (omega_hat, q_1..q_J) of ĝ = 1/(m̂ s + d̂ + Σ ρ_j/(τ_j s + 1))."""
+    J = taus.size
+    A = np.zeros((J + 1, J + 1))
+    A[0, 0] = -d_hat / m_hat
+    A[0, 1:] = -1.0 / m_hat
+    A[1:, 0] = rho / taus
+    A[1:, 1:] = np.diag(-1.0 / taus)
+    B = np.zeros((J + 1, 1))
+    B[0, 0] = 1.0 / m_hat
+    C = np.zeros((1, J + 1))
+    C[0, 0] = 1.0
+    return A, B, C
+
+
+def _interpret(num, den):
+    """Read ``num/den`` (deg den = deg num + 1) as ``1/(m s + d + Σ droop_j/(tau_j s + 1))``."""
+    num = np.trim_zeros(np.asarray(num, float), "f")
+    den = np.asarray(den, float)
+    q, r = np.polydiv(den, num)
+    m_t, d_t = (float(q[0]), float(q[1])) if q.size == 2 else (np.nan, np.nan)
+    if num.size == 1:
+        return m_t, d_t, np.zeros(0), np.zeros(0), bool(m_t > 0 and d_t > 0)
+    res, poles, _ = ssig.residue(r, num)
+    ok = bool(np.all(np.abs(poles.imag) <= 1e-9 * np.abs(poles))
+              and np.all(np.abs(res.imag) <= 1e-9 * np.abs(res)))
+    poles, res = poles.real, res.real
+    tau_t = -1.0 / poles
+    droop_t = -res / poles
+    ok = ok and bool(np.all(tau_t > 0) and np.all(droop_t > 0) and m_t > 0 and d_t > 0)
+    order = np.argsort(tau_t)
+    return m_t, d_t, droop_t[order], tau_t[order], ok
+
+
+def _step_errors(model_ss, ref_ss, step_pu, t):
+    """Exact (zero-order-hold) step responses of model − reference: L2, Linf."""
+    A = sla.block_diag(model_ss[0], ref_ss[0])
+    B = np.vstack([model_ss[1], ref_ss[1]])
+    C = np.hstack([model_ss[2], -ref_ss[2]])
+    h = t[1] - t[0]
+    nx = A.shape[0]
+    M = np.zeros((nx + 1, nx + 1))
+    M[:nx, :nx] = A * h
+    M[:nx, nx] = B[:, 0] * h
+    E = sla.expm(M)
+    Phi, Gam = E[:nx, :nx], E[:nx, nx]
+    x = np.zeros(nx)
+    xs = np.empty((t.size, nx))
+    for k in range(t.size):  # time stepping (small dense system)
+        xs[k] = x
+        x = Phi @ x + Gam
+    e = step_pu * (xs @ C[0])
+    dt = np.diff(t)
+    l2 = float(np.sqrt(np.sum(0.5 * (e[1:] ** 2 + e[:-1] ** 2) * dt)))
+    return l2, float(np.max(np.abs(e))), t, e
+
+
+@dataclass(frozen=True)
+class AggregateMachineFit:
+    """A low-order machine fitted to the aggregate of coherent machines.
+
+    Attributes
+    ----------
+    model : control.TransferFunction
+        The reduced aggregate machine ``g̃(s)`` (input power in p.u., output frequency).
+    turbine : control.TransferFunction or None
+        For ``method="turbine"``: the reduced turbine part ``g̃_t`` (before any DC rescaling).
+    aggregate : control.StateSpace
+        The exact aggregate ``ĝ(s)`` it approximates.
+    method : str
+        ``"closed_loop"`` or ``"turbine"``.
+    order : int
+        Order of ``model``.
+    m_tilde, d_tilde : float
+        Interpreted inertia and damping (``model = 1/(m̃ s + d̃ + Σ droop_j/(tau_j s + 1))``).
+    droop_tilde, tau_tilde : ndarray
+        Interpreted turbines (``order - 1`` of them), sorted by time constant.
+    interpretable : bool
+        Whether all interpreted parameters are real and positive.
+    dc_gain, aggregate_dc_gain : float
+        ``g̃(0)`` and ``ĝ(0) = 1/(d̂ + Σ droop)``.
+    hankel_singular_values : ndarray
+        Weighted Hankel singular values of the reduced part.
+    l2_error, linf_error : float
+        L2 and L∞ norms of the step-response error ``step_pu (g̃ − ĝ)`` on ``[0, t_final_s]``.
+    hinf_error : float
+        ``max |g̃(jω) − ĝ(jω)|`` over the grid ``omega_rad_s``.
+    """
+
+    model: control.TransferFunction
+    turbine: control.TransferFunction | None
+    aggregate: control.StateSpace
+    method: str
+    order: int
+    weight: tuple | None
+    match_dc: bool
+    m_tilde: float
+    d_tilde: float
+    droop_tilde: np.ndarray
+    tau_tilde: np.ndarray
+    interpretable: bool
+    dc_gain: float
+    aggregate_dc_gain: float
+    hankel_singular_values: np.ndarray
+    l2_error: float
+    linf_error: float
+    hinf_error: float
+    step_pu: float
+    t_final_s: float
+    omega_rad_s: np.ndarray = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        """Short label in the paper's notation, e.g. ``"BT2-cl"``."""
+        return f"BT{self.order}-{'cl' if self.method == 'closed_loop' else 'tb'}"
+
+    def to_frame(self):
+        """One-row :class:`pandas.DataFrame` with parameters and errors, indexed by :attr:`name`."""
+        import pandas as pd
+
+        row = {"method": self.method, "order": self.order, "m_tilde": self.m_tilde,
+               "d_tilde": self.d_tilde}
+        for j, (r, tt) in enumerate(zip(self.droop_tilde, self.tau_tilde), start=1):
+            row[f"droop_tilde_{j}"] = r
+            row[f"tau_tilde_{j}_s"] = tt
+        row.update({"interpretable": self.interpretable, "dc_gain": self.dc_gain,
+                    "aggregate_dc_gain": self.aggregate_dc_gain, "l2_error": self.l2_error,
+                    "linf_error": self.linf_error, "hinf_error": self.hinf_error})
+        return pd.DataFrame([row], index=pd.Index([self.name], name="model"))
+
+    def step_responses(self, t=None):
+        """Step responses ``(t, y_model, y_aggregate)`` for a ``step_pu`` input."""
+        t = np.linspace(0.0, self.t_final_s, 2001) if t is None else np.asarray(t, float)
+        _, ym = control.step_response(self.model * self.step_pu, t)
+        _, ya = control.step_response(self.aggregate * self.step_pu, t)
+        return t, np.asarray(ym).ravel(), np.asarray(ya).ravel()
+
+    def plot(self, ax=None):
+        """Plot the step response of the fitted model against the aggregate ``ĝ``."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots()
+        t, ym, ya = self.step_responses()
+        ax.plot(t, ya, "k-", label="aggregate ĝ")
+        ax.plot(t, ym, "--", label=self.name)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel(f"response to a {self.step_pu:g} p.u. step")
+        ax.legend()
+        return ax
+
+
+def _params_from(source):
+    nodal = getattr(source, "nodal", source)
+    params = getattr(nodal, "params", None)
+    if params is None:
+        raise NetcohTypeError(
+            "`source` must be a NetworkSystem or NodalDynamics with swing or swing_turbine "
+            f"parameters, got {type(source).__name__}")
+    if "m" not in params or "d" not in params:
+        raise InputError(f"`source` nodal dynamics must be swing or swing_turbine, got kind "
+                         f"{getattr(nodal, 'kind', '?')!r}")
+    n = len(params["m"])
+    return (params["m"], params["d"], params.get("droop", np.zeros(n)),
+            params.get("tau", np.ones(n)))
+
+
+def fit_aggregate_machine(source=None, *, m=None, d=None, droop=None, tau=None, order: int = 2,
+                          method: str = "closed_loop", weight=None, match_dc: bool = False,
+                          step_pu: float = 1.0, t_final_s: float = 50.0,
+                          omega_rad_s=None) -> AggregateMachineFit:
+    r"""Fit a low-order machine to the aggregate of coherent swing + turbine machines.
+
+    Parameters
+    ----------
+    source : NetworkSystem or NodalDynamics, optional
+        Take ``m, d, droop, tau`` from its (swing or swing_turbine) nodal parameters.
+    m, d : array_like
+        Inertia and damping of each machine (``g_i = 1/(m_i s + d_i + droop_i/(tau_i s + 1))``).
+    droop, tau : array_like
+        Droop coefficient ``r_i^{-1}`` and turbine time constant (s) of each machine.
+    order : int
+        Order of the fitted machine: 2 gives one turbine, 3 two turbines.
+    method : {"closed_loop", "turbine"}
+        ``"closed_loop"`` (BTk-cl): truncate ``ĝ`` itself to ``order``. ``"turbine"`` (BTk-tb):
+        truncate the turbine part ``Σ droop_i/(tau_i s + 1)`` to ``order - 1`` and close the loop
+        with the exact ``m̂ = Σm``, ``d̂ = Σd``.
+    weight : None, (num, den) or control.TransferFunction
+        Output weight of the balanced truncation; :data:`PAPER_WEIGHTS` holds the paper's choices.
+    match_dc : bool
+        Rescale the fitted model by a constant so ``g̃(0) = ĝ(0)`` exactly (the interpreted
+        parameters then all scale by the inverse constant).
+    step_pu : float
+        Step size for the time-domain error metrics (the paper's Table II figures correspond to
+        a unit step; its text says 0.1 p.u.).
+    t_final_s : float
+        Horizon of the step-response errors.
+    omega_rad_s : array_like, optional
+        Grid for the H∞ error; default ``logspace(-4, 3, 2000)``.
+
+    Returns
+    -------
+    AggregateMachineFit
+
+    Examples
+    --------
+    >>> fit = fit_aggregate_machine(m=[0.03, 0.04], d=[0.005, 0.006], droop=[0.05, 0.06],
+    ...                             tau=[2.0, 8.0], order=2, weight=PAPER_WEIGHTS["closed_loop"])
+    >>> fit.name, fit.droop_tilde.shape, fit.interpretable
+    ('BT2-cl', (1,), True)
+    """
+    if source is not None:
+        if any(v is not None for v in (m, d, droop, tau)):
+            raise InputError("give either `source` or m/d/droop/tau, not both")
+        m, d, droop, tau = _params_from(source)
+    if m is None or d is None:
+        raise InputError("`m` and `d` are required (or a `source` system)")
+    m = np.atleast_1d(as_positive(m, "m"))
+    d = np.atleast_1d(as_nonnegative(d, "d"))
+    n = max(m.size, d.size)
+    droop = np.zeros(n) if droop is None else np.atleast_1d(as_nonnegative(droop, "droop"))
+    tau = np.ones(n) if tau is None else np.atleast_1d(as_positive(tau, "tau"))
+    sizes = {m.size, d.size, droop.size, tau.size} - {1}
+    if len(sizes) > 1:
+        raise InputError(f"`m`, `d`, `droop`, `tau` must have equal lengths, got "
+                         f"{m.size}, {d.size}, {droop.size}, {tau.size}")
+    n = sizes.pop() if sizes else 1
+    m, d, droop, tau = (np.broadcast_to(v, (n,)) for v in (m, d, droop, tau))
+    if method not in ("closed_loop", "turbine"):
+        raise InputError(f"`method` must be 'closed_loop' or 'turbine', got {method!r}")
+    step_pu = float(as_float_array(step_pu, "step_pu"))
+    t_final_s = float(as_positive(t_final_s, "t_final_s"))
+    omega = (np.logspace(-4, 3, 2000) if omega_rad_s is None
+             else as_nonnegative(omega_rad_s, "omega_rad_s", ndim=1))
+
+    m_hat, d_hat = float(m.sum()), float(d.sum())
+    taus, rho = _group_turbines(droop, tau)
+    A, B, C = _aggregate_realization(m_hat, d_hat, rho, taus)
+    full_order = 1 + taus.size
+    g0 = 1.0 / (d_hat + rho.sum()) if d_hat + rho.sum() > 0 else np.inf
+    if method == "closed_loop":
+        order = as_int(order, "order", minimum=1, maximum=full_order)
+        if d_hat + rho.sum() <= 0:
+            raise InputError("`d` and `droop` must not all be zero: ĝ has a pole at s = 0")
+        bt = weighted_balanced_truncation(A, B, C, None, order, weight)
+        num, den = _ss_to_poly(bt.a, bt.b, bt.c, bt.d)
+        turbine = None
+    else:
+        if taus.size == 0:
+            raise InputError("`method='turbine'` needs at least one machine with droop > 0")
+        order = as_int(order, "order", minimum=2, maximum=full_order)
+        At = np.diag(-1.0 / taus)
+        Bt = (rho / taus)[:, None]
+        Ct = np.ones((1, taus.size))
+        bt = weighted_balanced_truncation(At, Bt, Ct, None, order - 1, weight)
+        nt, dt = _ss_to_poly(bt.a, bt.b, bt.c, bt.d)
+        turbine = control.tf(nt, dt)
+        # g̃ = 1/(m̂ s + d̂ + nt/dt) = dt / ((m̂ s + d̂) dt + nt)
+        num = dt
+        den = np.polyadd(np.polymul([m_hat, d_hat], dt), nt)
+    num, den = num / den[0], den / den[0]
+    dc = float(num[-1] / den[-1])
+    if match_dc:
+        if not np.isfinite(dc) or dc == 0:
+            raise SolverError(f"cannot match the DC gain: fitted model has DC gain {dc}")
+        num = num * (g0 / dc)
+        dc = float(num[-1] / den[-1])
+    m_t, d_t, droop_t, tau_t, ok = _interpret(num, den)
+    if not ok:
+        warnings.warn(f"the fitted {order}-th order model does not read as a machine with "
+                      "positive real parameters; interpreted values may be negative or NaN",
+                      NetcohWarning, stacklevel=2)
+    model = control.tf(num, den)
+    ma, mb, mc = _tf_realization(num, den)
+    t = np.linspace(0.0, t_final_s, 5001)
+    l2, linf, _, _ = _step_errors((ma, mb, mc), (A, B, C), step_pu, t)
+    s = 1j * omega
+    g_ref = 1.0 / (m_hat * s + d_hat + (rho[None, :] / (taus[None, :] * s[:, None] + 1)).sum(1))
+    hinf = float(np.max(np.abs(np.polyval(num, s) / np.polyval(den, s) - g_ref)))
+    return AggregateMachineFit(
+        model=model, turbine=turbine, aggregate=control.ss(A, B, C, 0), method=method,
+        order=order, weight=None if weight is None else _weight_tuple(weight), match_dc=match_dc,
+        m_tilde=m_t, d_tilde=d_t, droop_tilde=_readonly(droop_t), tau_tilde=_readonly(tau_t),
+        interpretable=ok, dc_gain=dc, aggregate_dc_gain=float(g0),
+        hankel_singular_values=bt.hankel_singular_values, l2_error=l2, linf_error=linf,
+        hinf_error=hinf, step_pu=step_pu, t_final_s=t_final_s, omega_rad_s=_readonly(omega))
+
+
+def _weight_tuple(weight):
+    if isinstance(weight, control.TransferFunction):
+        return (tuple(np.asarray(weight.num[0][0], float)), tuple(np.asarray(weight.den[0][0],
+                                                                              float)))
+    num, den = weight
+    return tuple(np.asarray(num, float).ravel()), tuple(np.asarray(den, float).ravel())
+
+
+def _tf_realization(num, den):
+    a, b, c, dd = ssig.tf2ss(num, den)
+    if np.any(dd != 0):  # pragma: no cover - strictly proper by construction
+        raise SolverError("fitted model is not strictly proper")
+    return a, b, c
