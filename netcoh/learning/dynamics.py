@@ -1,0 +1,183 @@
+"""The training-dynamics abstraction shared by every paper module.
+
+A :class:`TrainingDynamics` is a loss on a flat parameter vector ``theta`` together with its
+gradient, Hessian-vector product, conserved quantities (``invariants``) and derived quantities
+(``observables``). Gradient flow is ``theta' = -grad(theta)``; gradient descent is the map
+``theta -> theta - eta * grad(theta)``. The simulators, linearisation, sharpness and
+periodic-orbit tools in :mod:`netcoh.learning.analysis` and :mod:`netcoh.learning.simulate`
+accept any subclass.
+
+Concrete models are frozen dataclasses holding their data as read-only arrays; parameters
+are never stored on the model (they are the state).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import numpy as np
+
+from netcoh._validation import as_float_array
+from netcoh.exceptions import InputError
+
+__all__ = ["TrainingDynamics", "TheoremCheck", "readonly"]
+
+
+def readonly(a) -> np.ndarray:
+    """Return a read-only float copy of ``a`` (complex stays complex)."""
+    arr = np.array(a, dtype=complex if np.iscomplexobj(a) else float)
+    arr.setflags(write=False)
+    return arr
+
+
+class TheoremCheck(NamedTuple):
+    """What a theorem function returns: the bound it asserts and whether its hypotheses hold.
+
+    Unpacks as a pair: ``bound, ok = theorem(...)``. A bound is only a claim when
+    ``hypotheses_hold`` is true; tests never assert the converse.
+    """
+
+    bound: object
+    hypotheses_hold: bool
+
+
+class TrainingDynamics:
+    """Base class: a loss on named parameter blocks packed into one flat vector.
+
+    Subclasses define ``shapes`` (ordered mapping name -> shape), ``_loss(theta)`` and
+    ``_grad(theta)`` and may override ``_hvp``, ``invariants``, ``observables``,
+    ``switching_surfaces`` (for piecewise-smooth fields such as ReLU networks) and
+    ``_grad_on_pattern``.
+
+    Set the class attribute ``complex_step = True`` when ``_grad`` is a polynomial in
+    ``theta`` written without conjugation or absolute values: the Hessian-vector product is
+    then computed by the complex-step derivative of the gradient, exact to rounding.
+    Otherwise a central difference of the gradient is used.
+    """
+
+    complex_step = False
+
+    # ----------------------------------------------------------------- parameters
+    @property
+    def shapes(self) -> Mapping[str, tuple[int, ...]]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def size(self) -> int:
+        """Number of scalar parameters (length of ``theta``)."""
+        return int(sum(math.prod(s) for s in self.shapes.values()))
+
+    def pack(self, params: Mapping[str, object] | None = None, **blocks) -> np.ndarray:
+        """Flatten named parameter blocks into ``theta`` (C order, blocks in ``shapes`` order)."""
+        params = dict(params or {}, **blocks)
+        missing = [k for k in self.shapes if k not in params]
+        extra = [k for k in params if k not in self.shapes]
+        if missing or extra:
+            raise InputError(
+                f"parameters must be exactly {list(self.shapes)}, missing {missing}, "
+                f"unexpected {extra}")
+        parts = []
+        for name, shape in self.shapes.items():
+            block = as_float_array(params[name], name)
+            if block.shape != tuple(shape):
+                raise InputError(f"`{name}` must have shape {tuple(shape)}, got {block.shape}")
+            parts.append(block.ravel())
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def unpack(self, theta) -> dict[str, np.ndarray]:
+        """Split ``theta`` into named blocks (views into a copy; safe to modify)."""
+        theta = self._check_theta(theta).copy()
+        return self._split(theta)
+
+    def _split(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        out, pos = {}, 0
+        for name, shape in self.shapes.items():
+            k = math.prod(shape)
+            out[name] = theta[pos:pos + k].reshape(shape)
+            pos += k
+        return out
+
+    def _check_theta(self, theta, name: str = "theta") -> np.ndarray:
+        arr = np.asarray(theta)
+        if not np.iscomplexobj(arr):
+            arr = as_float_array(arr, name)
+        if arr.shape != (self.size,):
+            raise InputError(f"`{name}` must have shape ({self.size},), got {arr.shape}")
+        return arr
+
+    # ------------------------------------------------------------------ objective
+    def loss(self, theta) -> float:
+        """Loss value at ``theta``."""
+        return float(self._loss(self._check_theta(theta)))
+
+    def grad(self, theta) -> np.ndarray:
+        """Gradient of the loss at ``theta`` (analytic)."""
+        return np.asarray(self._grad(self._check_theta(theta)), dtype=float)
+
+    def hvp(self, theta, v) -> np.ndarray:
+        """Hessian-vector product ``H(theta) v``."""
+        theta = self._check_theta(theta)
+        v = self._check_theta(v, "v")
+        return self._hvp(theta, v)
+
+    def hessian(self, theta) -> np.ndarray:
+        """Dense symmetric Hessian, assembled column by column from :meth:`hvp`."""
+        theta = self._check_theta(theta)
+        eye = np.eye(self.size)
+        H = np.column_stack([self._hvp(theta, eye[:, k]) for k in range(self.size)])
+        return 0.5 * (H + H.T)
+
+    def _hvp(self, theta: np.ndarray, v: np.ndarray) -> np.ndarray:
+        nv = float(np.linalg.norm(v))
+        if nv == 0.0:
+            return np.zeros(self.size)
+        u = v / nv
+        if self.complex_step:
+            h = 1e-30
+            return nv * np.imag(self._grad(theta + 1j * h * u)) / h
+        h = 1e-6 * max(1.0, float(np.linalg.norm(theta)))
+        return nv * (self._grad(theta + h * u) - self._grad(theta - h * u)) / (2 * h)
+
+    def _loss(self, theta):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _grad(self, theta):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------------- flows
+    def vector_field(self, t: float, theta) -> np.ndarray:
+        """Gradient-flow field ``-grad(theta)`` (signature of ``scipy.integrate.solve_ivp``)."""
+        return -self._grad(np.asarray(theta, dtype=float))
+
+    def gd_map(self, theta, eta: float) -> np.ndarray:
+        """One gradient-descent step ``theta - eta * grad(theta)``."""
+        theta = self._check_theta(theta)
+        return theta - float(eta) * self._grad(theta)
+
+    # ------------------------------------------------------------------ structure
+    def invariants(self, theta) -> dict[str, np.ndarray]:
+        """Quantities conserved by gradient flow (imbalance, per-neuron balance, ...)."""
+        return {}
+
+    def observables(self, theta) -> dict[str, np.ndarray]:
+        """Derived quantities worth tracking (end-to-end matrix, alignment, ...)."""
+        return {}
+
+    def switching_surfaces(self, theta) -> np.ndarray | None:
+        """Quantities whose signs select the smooth piece of a piecewise-smooth field.
+
+        ``None`` (the default) means the field is smooth. ReLU models return the
+        pre-activations; :func:`~netcoh.learning.simulate.simulate_gf` then integrates one
+        activation pattern at a time and restarts at each sign change (an event).
+        """
+        return None
+
+    def _grad_on_pattern(self, theta: np.ndarray, pattern: np.ndarray) -> np.ndarray:
+        """Gradient of the smooth piece selected by ``pattern`` (boolean, like the surfaces)."""
+        return self._grad(theta)
+
+    def closed_form(self, theta0, t) -> np.ndarray | None:
+        """Exact gradient-flow solution ``theta(t)`` from ``theta0`` where known, else None."""
+        return None

@@ -1,0 +1,230 @@
+"""Gradient descent at the edge of stability (MacDonald, Min, Palma, Tarmoun, Xu, Vidal 2025).
+
+The paper's body and code were not available; the spec (``learning.md`` section 6) reconstructs
+the simplest codimension-1 model, the scalar factorisation
+
+.. math:: L(u, v) = \\tfrac12 (uv - y)^2, \\qquad y > 0,
+
+whose minimisers ``uv = y`` form a curve with sharpness ``u^2 + v^2 >= 2y`` (optimally flat at
+``u = v = sqrt(y)``). With step ``eta`` the regimes are set by ``eta*y`` (critical value 1):
+
+* subcritical ``eta*y < 1``: linear convergence to a minimum with ``2y <= lambda < 2/eta``;
+* critical ``eta*y = 1``: power law, ``|u - v| ~ t^(-1/2)``, loss ``~ t^(-1)``;
+* supercritical ``eta*y > 1``: linear convergence to the period-2 orbit on ``u = v`` with
+  ``ab = 1/eta`` and ``a + b = sqrt(y + 3/eta)`` (:func:`two_cycle_closed_form`).
+
+Also the survey's toy valley ``L = exp(-theta1) theta2^2`` (:class:`ExpValley`, Theorem 8 and
+Lemma 7 of Min, MacDonald & Vidal, IEEE SPM).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from netcoh.exceptions import InputError
+
+from .dynamics import TheoremCheck, TrainingDynamics
+
+__all__ = ["ScalarFactorization", "ExpValley", "two_cycle_closed_form", "regime",
+           "two_cycle_multipliers", "TWO_CYCLE_STABLE_LIMIT", "theorem8_stabilisation",
+           "lemma7_sharpness_decay", "reduced_predictor"]
+
+
+def _pos(value, name):
+    v = float(value)
+    if not np.isfinite(v) or v <= 0:
+        raise InputError(f"`{name}` must be positive, got {value!r}")
+    return v
+
+
+@dataclass(frozen=True)
+class ScalarFactorization(TrainingDynamics):
+    """``L(u, v) = (uv - y)^2 / 2``; parameters ``theta = [u, v]``.
+
+    Examples
+    --------
+    >>> dyn = ScalarFactorization(y=2.0)
+    >>> dyn.loss([1.0, 1.0])
+    0.5
+    """
+
+    y: float = 1.0
+    complex_step = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "y", _pos(self.y, "y"))
+
+    @property
+    def shapes(self):
+        return {"u": (), "v": ()}
+
+    def _loss(self, th):
+        return 0.5 * (th[0] * th[1] - self.y) ** 2
+
+    def _grad(self, th):
+        r = th[0] * th[1] - self.y
+        return np.array([r * th[1], r * th[0]])
+
+    def hessian(self, theta):
+        u, v = self._check_theta(theta)
+        off = 2 * u * v - self.y
+        return np.array([[v * v, off], [off, u * u]])
+
+    def invariants(self, theta):
+        # u^2 - v^2 is conserved by gradient flow only (GD multiplies it by 1 - eta^2 r^2)
+        u, v = self._check_theta(theta)
+        return {"imbalance": np.array(u * u - v * v)}
+
+    def observables(self, theta):
+        u, v = self._check_theta(theta)
+        return {"sharpness_on_manifold": np.array(u * u + v * v), "gap": np.array(abs(u - v))}
+
+
+def regime(y: float, eta: float, *, rtol: float = 1e-12) -> str:
+    """``"subcritical"``, ``"critical"`` or ``"supercritical"`` according to ``eta*y`` vs 1.
+
+    >>> regime(1.0, 0.9), regime(1.0, 1.0), regime(1.0, 1.1)
+    ('subcritical', 'critical', 'supercritical')
+    """
+    x = _pos(eta, "eta") * _pos(y, "y")
+    if abs(x - 1.0) <= rtol:
+        return "critical"
+    return "subcritical" if x < 1 else "supercritical"
+
+
+def two_cycle_closed_form(y: float, eta: float) -> tuple[float, float]:
+    """The period-2 orbit ``{a, b}`` (``a >= b``) of GD on the diagonal ``u = v``.
+
+    On ``u = v = x`` the map is ``g(x) = x - eta x (x^2 - y)``; a 2-cycle satisfies
+    ``ab = 1/eta`` and ``a^2 - ab + b^2 = y``, so ``a + b = sqrt(y + 3/eta)``. Real iff
+    ``eta*y >= 1``.
+
+    Examples
+    --------
+    >>> a, b = two_cycle_closed_form(1.0, 1.05)
+    >>> round(a, 6), round(b, 6)
+    (1.091089, 0.872872)
+    """
+    y, eta = _pos(y, "y"), _pos(eta, "eta")
+    if eta * y < 1.0:
+        raise InputError(f"a real 2-cycle needs `eta*y >= 1`, got eta*y = {eta * y:.6g}")
+    s = math.sqrt(y + 3.0 / eta)
+    disc = math.sqrt(max(s * s - 4.0 / eta, 0.0))
+    return 0.5 * (s + disc), 0.5 * (s - disc)
+
+
+TWO_CYCLE_STABLE_LIMIT = math.sqrt(5.0) - 1.0
+"""Upper end of ``eta*y`` for which the diagonal 2-cycle is stable (period doubling beyond)."""
+
+
+def two_cycle_multipliers(y: float, eta: float) -> np.ndarray:
+    """Floquet multipliers of the diagonal 2-cycle in the full ``(u, v)`` plane (closed form).
+
+    At ``u = v = x`` the GD Jacobian is ``I - eta [[x^2, 2x^2 - y], [2x^2 - y, x^2]]``,
+    with eigenvectors ``(1, 1)`` (along the diagonal) and ``(1, -1)`` (transverse) shared by
+    both points. Using ``ab = 1/eta`` and ``a^2 + b^2 = y + 1/eta`` the products simplify to
+    ``along = 9 - 2 (1 + eta y)^2`` and ``transverse = 3 - 2 eta y``, so the cycle is stable
+    exactly for ``1 < eta y < sqrt(5) - 1`` (derived here; checked against Newton/Floquet in the
+    tests). Returns ``[along, transverse]``.
+
+    >>> np.round(two_cycle_multipliers(1.0, 1.05), 6)
+    array([0.595, 0.9  ])
+    """
+    a, b = two_cycle_closed_form(y, eta)
+    along = (1 - eta * (3 * a * a - y)) * (1 - eta * (3 * b * b - y))
+    trans = (1 - eta * (y - a * a)) * (1 - eta * (y - b * b))
+    return np.array([along, trans])
+
+
+@dataclass(frozen=True)
+class ExpValley(TrainingDynamics):
+    """The survey's toy valley ``L(theta) = exp(-theta1) theta2^2``.
+
+    The minimisers are the ``theta1`` axis; the sharpness there is ``lambda = 2 exp(-theta1)``.
+
+    >>> ExpValley().loss([0.0, 1.0])
+    1.0
+    """
+
+    complex_step = True
+
+    @property
+    def shapes(self):
+        return {"theta1": (), "theta2": ()}
+
+    def _loss(self, th):
+        return np.exp(-th[0]) * th[1] ** 2
+
+    def _grad(self, th):
+        e = np.exp(-th[0])
+        return np.array([-e * th[1] ** 2, 2 * e * th[1]])
+
+    def observables(self, theta):
+        th = self._check_theta(theta)
+        return {"sharpness_on_manifold": np.array(2 * np.exp(-th[0]))}
+
+
+def theorem8_stabilisation(theta0, eta: float) -> TheoremCheck:
+    """Theorem 8 (SPM survey) for :class:`ExpValley`: time after which GD is stable.
+
+    If ``eta > 2/lambda0`` (``lambda0 = 2 exp(-theta1(0))``) then for every
+    ``s >= t* = ceil((eta lambda0 - 2)/(eta lambda0 theta2(0)^2)) + 1`` one has
+    ``eta < 2/lambda(theta1_s)``. Returns ``(t*, hypotheses_hold)``. The bracket placement is
+    reconstructed from a garbled PDF [R]; the tests check it on GD runs.
+
+    >>> theorem8_stabilisation([0.0, 0.5], 1.5)
+    TheoremCheck(bound=3, hypotheses_hold=True)
+    """
+    th = np.asarray(theta0, dtype=float)
+    if th.shape != (2,):
+        raise InputError(f"`theta0` must have shape (2,), got {th.shape}")
+    eta = _pos(eta, "eta")
+    lam0 = 2 * math.exp(-th[0])
+    ok = bool(eta * lam0 > 2 and th[1] != 0)
+    if th[1] == 0:
+        return TheoremCheck(math.inf, False)
+    tstar = math.ceil((eta * lam0 - 2) / (eta * lam0 * th[1] ** 2)) + 1
+    return TheoremCheck(int(tstar), ok)
+
+
+def lemma7_sharpness_decay(lambda0: float, eta: float, t) -> TheoremCheck:
+    """Lemma 7: GD on ``lambda(x) = 2 exp(-x)`` gives ``lambda_t <= lambda0 / (1 + lambda0 eta t)``.
+
+    >>> lemma7_sharpness_decay(2.0, 0.5, 2).bound
+    0.6666666666666666
+    """
+    lam0, eta = _pos(lambda0, "lambda0"), _pos(eta, "eta")
+    t = np.asarray(t, dtype=float)
+    if np.any(t < 0):
+        raise InputError("`t` must be non-negative")
+    b = lam0 / (1 + lam0 * eta * t)
+    return TheoremCheck(float(b) if b.ndim == 0 else b, True)
+
+
+def reduced_predictor(theta0, eta: float, steps: int) -> dict[str, np.ndarray]:
+    """The survey's reduced EoS predictor (42) for :class:`ExpValley`.
+
+    ``alpha_{t+1} = (1 - eta lambda_t) alpha_t``,
+    ``lambda_{t+1} = lambda_t - eta alpha_t^2 |grad lambda_t|^2 / 2`` (``grad lambda = -lambda``
+    here, and ``L = 0`` on the valley floor), loss ``alpha_t^2 lambda_t / 2``.
+
+    >>> p = reduced_predictor([0.0, 0.1], 0.5, 3)
+    >>> p["alpha"].shape
+    (4,)
+    """
+    th = np.asarray(theta0, dtype=float)
+    if th.shape != (2,):
+        raise InputError(f"`theta0` must have shape (2,), got {th.shape}")
+    eta = _pos(eta, "eta")
+    if int(steps) < 1:
+        raise InputError(f"`steps` must be >= 1, got {steps}")
+    alpha = np.empty(int(steps) + 1)
+    lam = np.empty(int(steps) + 1)
+    alpha[0], lam[0] = th[1], 2 * math.exp(-th[0])
+    for k in range(int(steps)):
+        alpha[k + 1] = (1 - eta * lam[k]) * alpha[k]
+        lam[k + 1] = lam[k] - eta * 0.5 * alpha[k] ** 2 * lam[k] ** 2
+    return {"alpha": alpha, "sharpness": lam, "loss": 0.5 * alpha**2 * lam}
