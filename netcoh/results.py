@@ -1,0 +1,13 @@
+"""Every frozen result type netcoh returns, in one place for users and the docs.
+
+Each result is a frozen dataclass with read-only arrays, a ``.to_frame()`` returning a
+:class:`pandas.DataFrame`, and, where a picture helps, ``.plot()``.
+"""
+
+from .analysis.coherence import AggregateDynamics, CoherenceResult
+from .analysis.concentration import ConcentrationResult
+from .analysis.frequency import FrequencyResponse
+from .analysis.time import TimeResponse
+
+__all__ = ["AggregateDynamics", "CoherenceResult", "ConcentrationResult", "FrequencyResponse",
+           "TimeResponse"]
