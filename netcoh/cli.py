@@ -1,0 +1,68 @@
+"""The ``netcoh`` command: ``screen``, ``reduce``, ``coherence``, ``cases``.
+
+Every sub-command lives in :mod:`netcoh.commands` and registers its own parser.
+Exit status: 0 on success, 2 with a one-line reason on bad input, 1 on other failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .commands import coherence as _coherence
+from .exceptions import NetcohError
+
+__all__ = ["main", "build_parser"]
+
+_COMMANDS = [_coherence]
+
+
+def _optional_commands():
+    import importlib
+
+    mods = []
+    for name in ("screen", "reduce", "cases"):
+        try:
+            mods.append(importlib.import_module(f"netcoh.commands.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"netcoh.commands.{name}":
+                raise
+    return mods
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="netcoh",
+        description="Coherence, reduction and worst-case frequency nadir of networked systems.")
+    parser.add_argument("--version", action="version", version=f"netcoh {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in _optional_commands() + _COMMANDS:
+        mod.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except NetcohError as exc:
+        print(f"netcoh {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"netcoh {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"netcoh {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

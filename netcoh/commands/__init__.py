@@ -1,0 +1,1 @@
+"""Sub-commands of the ``netcoh`` command line; each module exposes ``register(subparsers)``."""
