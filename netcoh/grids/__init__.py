@@ -1,0 +1,338 @@
+"""Grid cases: shipped dynamic cases, JSON case files, pandapower nets -> :class:`Grid`.
+
+>>> import netcoh as nc
+>>> nc.grids.available()
+('case145', 'gb', 'ieee39', 'kundur')
+>>> nc.grids.load("ieee39").to_system().n
+10
+
+The case format, units and the provenance and licence of every shipped case are documented
+in ``grids/README.md`` and in the user guide (``docs/grids.rst``). Data that the source does
+not hold (e.g. inertia of pandapower networks) is synthesised by a stated rule, recorded in
+``Grid.provenance["synthesised"]`` and announced by
+:class:`~netcoh.exceptions.SynthesizedDataWarning`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import warnings
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import CaseFileError, InputError, NetcohTypeError, SynthesizedDataWarning
+from . import synth
+from .grid import Grid, Island
+from .schema import FORMAT, FORMAT_VERSION, RECORD_FIELDS, validate_case
+
+__all__ = ["Grid", "Island", "available", "load", "save", "from_pandapower", "synth",
+           "case_path"]
+
+_DATA = "data"
+
+
+def _data_dir() -> Path:
+    return Path(str(resources.files(__package__).joinpath(_DATA)))
+
+
+def available() -> tuple:
+    """Names of the shipped cases (``netcoh/grids/data/*.json``), sorted."""
+    return tuple(sorted(p.stem for p in _data_dir().glob("*.json")))
+
+
+def case_path(name: str) -> Path:
+    """Path of the shipped case ``name``."""
+    if name not in available():
+        raise InputError(f"`name` must be one of the shipped cases {available()}, got {name!r}")
+    return _data_dir() / f"{name}.json"
+
+
+def _is_pandapower_net(obj) -> bool:
+    return type(obj).__name__ == "pandapowerNet"
+
+
+def _machine_table(recs, base_mva: float) -> dict:
+    """Normalise machine records to the case base (see Grid)."""
+    cols = {c: [] for c in ("id", "bus", "pandapower_element", "inertia_s", "damping_pu",
+                            "droop_gain_pu", "turbine_tau_s", "transient_reactance_pu",
+                            "rating_mva", "p_mw", "q_mvar", "vm_pu", "slack", "in_service")}
+    for r in recs:
+        b = r["base_mva"] or base_mva
+        k = b / base_mva
+        cols["id"].append(r["id"])
+        cols["bus"].append(r["bus"])
+        cols["pandapower_element"].append(r["pandapower_element"])
+        cols["inertia_s"].append(r["inertia_s"] if r["inertia_s"] is not None
+                                 else 2.0 * r["inertia_h_s"] * k)
+        cols["damping_pu"].append(r["damping_pu"] * k)
+        cols["droop_gain_pu"].append(k / r["droop_r_pu"] if r["droop_r_pu"] else math.nan)
+        cols["turbine_tau_s"].append(r["turbine_tau_s"] if r["turbine_tau_s"] else math.nan)
+        xd = r["transient_reactance_pu"]
+        cols["transient_reactance_pu"].append(xd / k if xd else math.nan)
+        cols["rating_mva"].append(r["rating_mva"] if r["rating_mva"] else math.nan)
+        for c in ("p_mw", "q_mvar", "vm_pu", "slack", "in_service"):
+            cols[c].append(r[c])
+    return cols
+
+
+def _columns(recs, table: str) -> dict:
+    return {c: [r[c] for r in recs] for c in RECORD_FIELDS[table] if c != "id"} | {
+        "id": [r["id"] for r in recs]}
+
+
+def _grid_from_doc(doc: dict, fname: str, source: str) -> Grid:
+    base = doc["base_mva"]
+    prov = dict(doc["provenance"])
+    if doc["topology"] == "inline":
+        buses = _columns(doc["buses"], "buses")
+        buses = {k: buses[k] for k in ("id", "base_kv", "vm_pu", "va_deg")}
+        branches = {k: v for k, v in _columns(doc["branches"], "branches").items()}
+        loads = _columns(doc["loads"], "loads")
+        shunts = _columns(doc["shunts"], "shunts")
+        machines = _machine_table(doc["machines"], base)
+        grid = Grid(name=doc["name"], title=doc["title"], base_mva=base, f_hz=doc["f_hz"],
+                    tables={"buses": buses, "branches": branches, "machines": machines,
+                            "loads": loads, "shunts": shunts},
+                    provenance=prov, topology="inline", source=source)
+        vm, va = grid.tables["buses"]["vm_pu"], grid.tables["buses"]["va_deg"]
+        if not (np.all(np.isfinite(vm)) and np.all(np.isfinite(va))):
+            grid = grid.solve_power_flow()
+            grid = Grid(name=grid.name, title=grid.title, base_mva=base, f_hz=grid.f_hz,
+                        tables=grid.tables, provenance=prov, topology="inline", source=source)
+        return grid
+    from .pp_bridge import pandapower_network, tables_from_pandapower
+    fn = doc["topology"]["pandapower"]
+    net = pandapower_network(fn, where=f"{fname}: topology")
+    return _grid_from_net(net, doc["machines"], fname, doc["name"], doc["title"], base,
+                          doc["f_hz"], prov, {"pandapower": fn}, source,
+                          tables_from_pandapower)
+
+
+def _grid_from_net(net, recs, fname, name, title, base, f_hz, prov, topology, source,
+                   tables_from_pandapower):
+    t = tables_from_pandapower(net)
+    if abs(t["base_mva"] - base) > 1e-9 * base:
+        raise CaseFileError(f"{fname}: base_mva: must equal the pandapower net's sn_mva "
+                            f"{t['base_mva']:g}, got {base:g}")
+    ops = {e: (bus, p, q, vm, slack) for e, bus, p, q, vm, slack in t["machine_ops"]}
+    seen = set()
+    for k, r in enumerate(recs):
+        el = r["pandapower_element"]
+        if el not in ops:
+            raise CaseFileError(f"{fname}: machines[{k}].pandapower_element: no in-service "
+                                f"machine {el!r} in the pandapower network")
+        if el in seen:
+            raise CaseFileError(f"{fname}: machines[{k}].pandapower_element: duplicate {el!r}")
+        seen.add(el)
+        bus, p, q, vm, slack = ops[el]
+        if r["bus"] != bus:
+            raise CaseFileError(f"{fname}: machines[{k}].bus: must be {bus!r} (the bus of "
+                                f"{el} in the pandapower network), got {r['bus']!r}")
+        r.update(p_mw=p, q_mvar=q, vm_pu=vm, slack=slack)
+    missing = [e for e in ops if e not in seen]
+    if missing:
+        raise CaseFileError(f"{fname}: machines: no record for pandapower machine(s) "
+                            f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+    tables = {k: t[k] for k in ("buses", "branches", "loads", "shunts")}
+    tables["machines"] = _machine_table(recs, base)
+    return Grid(name=name, title=title, base_mva=base, f_hz=f_hz, tables=tables,
+                provenance=prov, topology=topology, source=source)
+
+
+def _warn_synthesised(grid: Grid, stacklevel: int = 3) -> None:
+    syn = grid.provenance.get("synthesised") or []
+    if syn:
+        fields = sorted({f for item in syn for f in item["fields"]})
+        warnings.warn(f"case {grid.name!r}: synthesised fields {', '.join(fields)} (not in the "
+                      f"source; rules in grid.provenance['synthesised'])",
+                      SynthesizedDataWarning, stacklevel=stacklevel)
+
+
+def _read_json(path: Path, fname: str):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CaseFileError(f"{fname}: cannot read file ({exc.strerror})") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CaseFileError(f"{fname}: invalid JSON at line {exc.lineno} column {exc.colno}: "
+                            f"{exc.msg}") from exc
+
+
+def load(source, machines=None, *, name: str | None = None, warn: bool = True) -> Grid:
+    """Load a grid: a shipped case name, a JSON case file, or a pandapower net.
+
+    Parameters
+    ----------
+    source : str, path-like or pandapowerNet
+        ``"ieee39"``, ``"kundur"``, ``"gb"``, ``"case145"`` (see :func:`available`), a path to a
+        ``netcoh-grid`` JSON file, or a pandapower network (topology + AC power flow from
+        ``pandapower.runpp``; the net is not modified).
+    machines : list of dict or pandas.DataFrame, optional
+        Only for a pandapower net: machine records (schema of ``grids/README.md``, each with
+        ``pandapower_element`` such as ``"gen:3"``). Default: synthesised by
+        :func:`netcoh.grids.synth.proportional_machines` (with a warning).
+    name : str, optional
+        Case name for a pandapower net (default ``"pandapower"``).
+    warn : bool
+        Emit :class:`~netcoh.exceptions.SynthesizedDataWarning` when the case holds
+        synthesised data (default True).
+
+    Returns
+    -------
+    Grid
+
+    Raises
+    ------
+    CaseFileError
+        Malformed file, naming file, record and field; nothing is returned half-built.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> g = nc.grids.load("kundur")
+    >>> g.n_machines, g.base_mva, g.f_hz
+    (4, 100.0, 60.0)
+    """
+    if _is_pandapower_net(source):
+        from .pp_bridge import tables_from_pandapower
+        if machines is None:
+            recs, syn = synth.proportional_machines(source)
+        else:
+            if hasattr(machines, "to_dict"):
+                machines = machines.to_dict(orient="records")
+            recs, syn = list(machines), []
+        doc = validate_case({"format": FORMAT, "format_version": FORMAT_VERSION,
+                             "name": name or "pandapower", "base_mva": float(source.sn_mva),
+                             "f_hz": float(source.f_hz), "topology": {"pandapower": "<net>"},
+                             "machines": recs,
+                             "provenance": {"source": "pandapower net passed to load()",
+                                            "licence": "as of the source network",
+                                            "synthesised": syn}}, "machines")
+        grid = _grid_from_net(source, doc["machines"], "machines", doc["name"], "",
+                              doc["base_mva"], doc["f_hz"], doc["provenance"],
+                              {"pandapower": "<net>"}, "pandapower net",
+                              tables_from_pandapower)
+    elif isinstance(source, (str, os.PathLike)):
+        if isinstance(source, str) and source in available():
+            path = case_path(source)
+            fname = f"grids/{source}.json"
+        else:
+            path = Path(source)
+            fname = str(source)
+            if not path.exists():
+                raise InputError(f"`source` must be a shipped case {available()} or an existing "
+                                 f"file, got {str(source)!r}")
+        doc = validate_case(_read_json(path, fname), fname)
+        grid = _grid_from_doc(doc, fname, str(path))
+    else:
+        raise NetcohTypeError(f"`source` must be a case name, a path or a pandapower net, "
+                              f"got {type(source).__name__}")
+    if warn:
+        _warn_synthesised(grid)
+    return grid
+
+
+def from_pandapower(net, machines=None, *, name: str | None = None, warn: bool = True) -> Grid:
+    """Same as :func:`load` for a pandapower net (kept as an explicit entry point)."""
+    if not _is_pandapower_net(net):
+        raise NetcohTypeError(f"`net` must be a pandapower net, got {type(net).__name__}")
+    grid = load(net, machines, name=name, warn=False)
+    if warn:
+        _warn_synthesised(grid)
+    return grid
+
+
+def _num(x):
+    x = float(x)
+    return None if not math.isfinite(x) else x
+
+
+def to_document(grid: Grid) -> dict:
+    """The ``netcoh-grid`` JSON document of a grid (inline topology, case-base machine data)."""
+    T = grid.tables
+
+    def rows(table, fields, conv=None):
+        out = []
+        cols = T[table]
+        for k in range(len(cols["id"])):
+            rec = {}
+            for f in fields:
+                v = cols[f][k]
+                if isinstance(v, (np.bool_, bool)):
+                    rec[f] = bool(v)
+                elif isinstance(v, str) or v is None:
+                    if v is not None:
+                        rec[f] = v
+                else:
+                    val = _num(v)
+                    if val is not None:
+                        rec[f] = val
+            if conv:
+                conv(rec)
+            out.append(rec)
+        return out
+
+    def mconv(rec):
+        g = rec.pop("droop_gain_pu", None)
+        if g:
+            rec["droop_r_pu"] = 1.0 / g
+        rec.pop("pandapower_element", None)
+
+    machines = rows("machines", ("id", "bus", "pandapower_element", "rating_mva", "inertia_s",
+                                 "damping_pu", "droop_gain_pu", "turbine_tau_s",
+                                 "transient_reactance_pu", "p_mw", "q_mvar", "vm_pu", "slack",
+                                 "in_service"), mconv)
+    prov = dict(grid.provenance)
+    prov["edits"] = list(prov.get("edits", []))
+    return {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "name": grid.name,
+        "title": grid.title, "base_mva": grid.base_mva, "f_hz": grid.f_hz,
+        "topology": "inline",
+        "provenance": prov,
+        "buses": rows("buses", ("id", "base_kv", "vm_pu", "va_deg")),
+        "branches": rows("branches", ("id", "from_bus", "to_bus", "r_pu", "x_pu", "b_pu",
+                                      "tap_ratio", "shift_deg", "in_service")),
+        "machines": machines,
+        "loads": rows("loads", ("id", "bus", "p_mw", "q_mvar")),
+        "shunts": rows("shunts", ("id", "bus", "g_mw", "b_mvar")),
+    }
+
+
+def save(grid: Grid, path) -> Path:
+    """Write ``grid`` as a self-contained JSON case file (atomic: temp file + rename).
+
+    The file holds the full topology, the operating point and the machine data on the case
+    base, so :func:`load` gives back the same system. Pending :attr:`Grid.events` (machine
+    trips) are not stored; the tripped machine is kept with ``in_service: false``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np, netcoh as nc
+    >>> g = nc.grids.load("kundur", warn=False)
+    >>> p = nc.grids.save(g, pathlib.Path(tempfile.mkdtemp()) / "k.json")
+    >>> g2 = nc.grids.load(p, warn=False)
+    >>> bool(np.allclose(g2.to_system().laplacian, g.to_system().laplacian, rtol=1e-12))
+    True
+    """
+    if not isinstance(grid, Grid):
+        raise NetcohTypeError(f"`grid` must be a Grid, got {type(grid).__name__}")
+    path = Path(path)
+    doc = to_document(grid)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp",
+                               dir=str(path.parent) if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

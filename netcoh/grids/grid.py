@@ -1,0 +1,588 @@
+"""The :class:`Grid`: an immutable power-system case and its network model.
+
+Units (see ``grids/README.md``): powers in p.u. on ``base_mva``; machine inertia
+``m = 2 H S_n / S_base`` in seconds; damping ``d`` in p.u. power per p.u. frequency; droop gain
+``r^{-1}`` in p.u. power per p.u. frequency; frequency deviation ``omega`` in p.u. of
+``f_hz``. The network Laplacian of a system is the EPSR24 ``L_B = Omega_0 * dP/dtheta`` with
+``Omega_0 = 2 pi f_hz`` (rad/s), so that ``m_i s omega_i = u_i - d_i omega_i - (L_B omega / s)_i``.
+The input ``u`` is a power *injection* (p.u.): a load step of ``+P`` is ``u = -P``.
+
+Examples
+--------
+>>> import netcoh as nc
+>>> grid = nc.grids.load("kundur")
+>>> system = grid.to_system()
+>>> system.labels
+('G1', 'G2', 'G3', 'G4')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ..exceptions import DisconnectedError, InputError
+from ..network import nodal as _nodal
+from ..network.nodal import NodalDynamics
+from ..network.system import NetworkSystem
+from . import network as _net
+
+__all__ = ["Grid", "Island", "TABLE_COLUMNS"]
+
+TABLE_COLUMNS = {
+    "buses": ("id", "base_kv", "vm_pu", "va_deg"),
+    "branches": ("id", "from_bus", "to_bus", "r_pu", "x_pu", "b_pu", "tap_ratio", "shift_deg",
+                 "in_service"),
+    "machines": ("id", "bus", "pandapower_element", "inertia_s", "damping_pu", "droop_gain_pu",
+                 "turbine_tau_s", "transient_reactance_pu", "rating_mva", "p_mw", "q_mvar",
+                 "vm_pu", "slack", "in_service"),
+    "loads": ("id", "bus", "p_mw", "q_mvar"),
+    "shunts": ("id", "bus", "g_mw", "b_mvar"),
+}
+_STR_COLS = {"id", "from_bus", "to_bus", "bus", "pandapower_element"}
+_BOOL_COLS = {"in_service", "slack"}
+
+
+def _freeze_table(name: str, cols: Mapping) -> Mapping[str, np.ndarray]:
+    out = {}
+    n = None
+    for c in TABLE_COLUMNS[name]:
+        v = cols[c]
+        if c in _STR_COLS:
+            arr = np.array([None if x is None else str(x) for x in v], dtype=object)
+        elif c in _BOOL_COLS:
+            arr = np.array(v, dtype=bool)
+        else:
+            arr = np.array([np.nan if x is None else x for x in v], dtype=float)
+        if n is not None and arr.shape[0] != n:
+            raise InputError(f"table `{name}` column `{c}` has {arr.shape[0]} rows, expected {n}")
+        n = arr.shape[0]
+        arr.setflags(write=False)
+        out[c] = arr
+    return MappingProxyType(out)
+
+
+@dataclass(frozen=True)
+class Island:
+    """One connected part of a grid (buses joined by in-service branches).
+
+    Attributes
+    ----------
+    index : int
+        Island number (0 = the island with most machines).
+    buses, machines : tuple of str
+        Bus and in-service machine ids in the island.
+    """
+
+    index: int
+    buses: tuple
+    machines: tuple
+
+    def __str__(self) -> str:
+        show = ", ".join(self.machines[:5]) + (", ..." if len(self.machines) > 5 else "")
+        return (f"island {self.index}: {len(self.buses)} buses, {len(self.machines)} machines"
+                + (f" ({show})" if self.machines else " (no machine: de-energised)"))
+
+
+@dataclass(frozen=True, eq=False)
+class Grid:
+    """A power-system case: buses, branches, machines (with dynamic data), loads, provenance.
+
+    Build it with :func:`netcoh.grids.load`; edits (:meth:`remove_branch`,
+    :meth:`trip_machine`, :meth:`scale_inertia`) return new grids and leave this one untouched.
+    Tables are exposed as fresh :class:`pandas.DataFrame` copies; machine quantities are all
+    on the case base ``base_mva`` (``inertia_s = 2 H S_n / S_base``, ``damping_pu``,
+    ``droop_gain_pu = (S_n / S_base) / R``, ``transient_reactance_pu``).
+
+    Attributes
+    ----------
+    name, title : str
+    base_mva : float
+        System MVA base ``S_base``.
+    f_hz : float
+        Nominal frequency ``F_0``.
+    provenance : mapping
+        ``source``, ``licence``, ``synthesised`` (list of ``{"fields", "rule"}``: every
+        field that is not from the source publication and the rule that made it),
+        ``edits`` (list of the edits applied since loading).
+    events : tuple of dict
+        Disturbances created by edits, e.g. ``{"kind": "trip", "machine": "G3", "bus": "32",
+        "p_pu": 6.5}``; see :meth:`disturbance`.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> g = nc.grids.load("kundur")
+    >>> g2 = g.trip_machine("G4")
+    >>> g2.to_system().n, g.to_system().n
+    (3, 4)
+    >>> g2.disturbance().round(3).tolist()      # the lost 700 MW seen at the machine nodes
+    [-1.144, -2.147, -3.709]
+    """
+
+    name: str
+    base_mva: float
+    f_hz: float
+    tables: Mapping = field(repr=False)
+    provenance: Mapping = field(repr=False, default_factory=dict)
+    title: str = ""
+    topology: object = "inline"
+    events: tuple = ()
+    source: str = ""
+
+    def __post_init__(self):
+        tabs = {k: (v if isinstance(v, MappingProxyType) else _freeze_table(k, v))
+                for k, v in dict(self.tables).items()}
+        object.__setattr__(self, "tables", MappingProxyType(tabs))
+        prov = dict(self.provenance)
+        prov.setdefault("edits", [])
+        object.__setattr__(self, "provenance", MappingProxyType(prov))
+
+    # -- tables --------------------------------------------------------------------
+    def _frame(self, name: str) -> pd.DataFrame:
+        t = self.tables[name]
+        return pd.DataFrame({c: np.array(t[c]) for c in TABLE_COLUMNS[name]})
+
+    @property
+    def buses(self) -> pd.DataFrame:
+        """Buses: ``id``, ``base_kv``, operating point ``vm_pu``, ``va_deg``."""
+        return self._frame("buses")
+
+    @property
+    def branches(self) -> pd.DataFrame:
+        """Branches: ``id``, ``from_bus``, ``to_bus``, ``r_pu``, ``x_pu``, ``b_pu``,
+        ``tap_ratio``, ``shift_deg``, ``in_service`` (p.u. on the case base)."""
+        return self._frame("branches")
+
+    @property
+    def machines(self) -> pd.DataFrame:
+        """Machines with their dynamic data on the case base (see the class docstring)."""
+        return self._frame("machines")
+
+    @property
+    def loads(self) -> pd.DataFrame:
+        """Loads: ``id``, ``bus``, ``p_mw``, ``q_mvar`` (static generators enter as negative loads)."""
+        return self._frame("loads")
+
+    @property
+    def shunts(self) -> pd.DataFrame:
+        """Bus shunts: ``g_mw``, ``b_mvar`` consumed/injected at 1 p.u. voltage."""
+        return self._frame("shunts")
+
+    @property
+    def n_machines(self) -> int:
+        """Number of in-service machines."""
+        return int(self.tables["machines"]["in_service"].sum())
+
+    def summary(self) -> dict:
+        """Sizes and source, as used by ``netcoh cases``."""
+        return {"name": self.name, "buses": len(self.tables["buses"]["id"]),
+                "branches": int(self.tables["branches"]["in_service"].sum()),
+                "machines": self.n_machines, "base_mva": self.base_mva, "f_hz": self.f_hz,
+                "source": self.provenance.get("source", "")}
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (f"Grid({self.name!r}, buses={s['buses']}, branches={s['branches']}, "
+                f"machines={s['machines']})")
+
+    # -- edits (each returns a new Grid) -------------------------------------------
+    def _replace_table(self, name, column, values, edit, events=()):
+        cols = dict(self.tables[name])
+        cols[column] = values
+        tabs = dict(self.tables)
+        tabs[name] = _freeze_table(name, cols)
+        prov = dict(self.provenance)
+        prov["edits"] = list(prov.get("edits", [])) + [edit]
+        return dataclasses.replace(self, tables=tabs, provenance=prov,
+                                   events=self.events + tuple(events))
+
+    def _row(self, name: str, ident: str, what: str) -> int:
+        ids = self.tables[name]["id"]
+        hit = np.flatnonzero(ids == str(ident))
+        if hit.size == 0:
+            sample = ", ".join(map(repr, ids[:5]))
+            raise InputError(f"`{what}` must be one of the grid's {name} ids "
+                             f"(e.g. {sample}), got {ident!r}")
+        return int(hit[0])
+
+    def remove_branch(self, branch_id) -> Grid:
+        """A new grid with branch ``branch_id`` out of service (operating point kept).
+
+        The Laplacian of the result is evaluated at the *pre-contingency* operating point
+        (the angles at the instant of the outage); call :meth:`solve_power_flow` for a new
+        steady state. If the outage splits the grid, :meth:`islands` lists the parts.
+
+        Examples
+        --------
+        >>> import netcoh as nc
+        >>> g = nc.grids.load("kundur").remove_branch("L7-8a")
+        >>> g.provenance["edits"][-1]
+        'remove_branch L7-8a'
+        """
+        k = self._row("branches", branch_id, "branch_id")
+        ins = np.array(self.tables["branches"]["in_service"])
+        if not ins[k]:
+            raise InputError(f"`branch_id` must be an in-service branch, got {branch_id!r} "
+                             f"(already out of service)")
+        ins[k] = False
+        return self._replace_table("branches", "in_service", ins, f"remove_branch {branch_id}")
+
+    def trip_machine(self, machine_id) -> Grid:
+        """A new grid without machine ``machine_id``; its lost output becomes a disturbance.
+
+        The machine's electrical output ``P`` (operating point) is recorded in
+        :attr:`events` as a step injection ``-P`` at its terminal bus; :meth:`disturbance`
+        turns the events into the input vector ``u`` of :meth:`to_system`.
+
+        Examples
+        --------
+        >>> import netcoh as nc
+        >>> g = nc.grids.load("kundur").trip_machine("G2")
+        >>> g.events[0]["p_pu"], g.n_machines
+        (7.0, 3)
+        """
+        k = self._row("machines", machine_id, "machine_id")
+        t = self.tables["machines"]
+        if not t["in_service"][k]:
+            raise InputError(f"`machine_id` must be an in-service machine, got {machine_id!r} "
+                             f"(already tripped)")
+        ins = np.array(t["in_service"])
+        ins[k] = False
+        if ins.sum() == 0:
+            raise InputError(f"cannot trip {machine_id!r}: it is the last machine of the grid")
+        p_pu = float(t["p_mw"][k]) / self.base_mva
+        event = {"kind": "trip", "machine": str(machine_id), "bus": str(t["bus"][k]),
+                 "p_pu": p_pu}
+        return self._replace_table("machines", "in_service", ins, f"trip_machine {machine_id}",
+                                   events=[event])
+
+    def scale_inertia(self, factor, machines=None) -> Grid:
+        """A new grid with machine inertia multiplied by ``factor`` (all or the listed machines).
+
+        Examples
+        --------
+        >>> import netcoh as nc
+        >>> g = nc.grids.load("kundur")
+        >>> float(g.scale_inertia(0.5).machines.inertia_s.sum() / g.machines.inertia_s.sum())
+        0.5
+        """
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) \
+                or not math.isfinite(factor) or factor <= 0:
+            raise InputError(f"`factor` must be a positive number, got {factor!r}")
+        m = np.array(self.tables["machines"]["inertia_s"])
+        if machines is None:
+            m = m * factor
+            which = "all"
+        else:
+            rows = [self._row("machines", mid, "machines") for mid in machines]
+            m[rows] *= factor
+            which = ",".join(map(str, machines))
+        return self._replace_table("machines", "inertia_s", m,
+                                   f"scale_inertia {factor:g} ({which})")
+
+    def solve_power_flow(self) -> Grid:
+        """A new grid with a fresh AC operating point (netcoh's Newton-Raphson).
+
+        Uses the current (possibly edited) tables: machine ``p_mw`` and ``vm_pu`` set-points,
+        the slack machine, loads and shunts.
+        """
+        from .pp_bridge import solve_inline
+        vm, va, p, q = solve_inline(self)
+        g = self._replace_table("buses", "vm_pu", vm, "solve_power_flow")
+        cols = dict(g.tables["buses"])
+        cols["va_deg"] = va
+        mcols = dict(g.tables["machines"])
+        mcols["p_mw"], mcols["q_mvar"] = p, q
+        tabs = dict(g.tables)
+        tabs["buses"] = _freeze_table("buses", cols)
+        tabs["machines"] = _freeze_table("machines", mcols)
+        return dataclasses.replace(g, tables=tabs)
+
+    # -- network model -------------------------------------------------------------
+    def _assemble(self, flow: str):
+        """Bus-level Laplacian over buses + internal machine nodes (p.u./rad, unscaled)."""
+        if flow not in ("ac", "dc"):
+            raise InputError(f"`flow` must be 'ac' or 'dc', got {flow!r}")
+        B, R, M = self.tables["buses"], self.tables["branches"], self.tables["machines"]
+        nb = len(B["id"])
+        bidx = {b: i for i, b in enumerate(B["id"])}
+        on = R["in_service"]
+        f = np.array([bidx[b] for b in R["from_bus"][on]], dtype=int)
+        t = np.array([bidx[b] for b in R["to_bus"][on]], dtype=int)
+        dc = flow == "dc"
+        if dc:
+            vm, va = np.ones(nb), np.zeros(nb)
+        else:
+            vm, va = B["vm_pu"], np.radians(B["va_deg"])
+            if not (np.all(np.isfinite(vm)) and np.all(np.isfinite(va))):
+                raise InputError("grid has no AC operating point; call grid.solve_power_flow() "
+                                 "or use flow='dc'")
+        w = _net.branch_weights(R["r_pu"][on], R["x_pu"][on], R["tap_ratio"][on],
+                                R["shift_deg"][on], vm, va, f, t, dc=dc)
+        mon = np.flatnonzero(M["in_service"])
+        mb = np.array([bidx[b] for b in M["bus"][mon]], dtype=int)
+        xd = M["transient_reactance_pu"][mon]
+        has = np.isfinite(xd)
+        node = mb.copy()
+        node[has] = nb + np.arange(int(has.sum()))
+        if np.unique(node).size != node.size:
+            vals, cnt = np.unique(node, return_counts=True)
+            bus = B["id"][vals[cnt > 1][0]]
+            raise InputError(f"machines sharing bus {bus!r} need `transient_reactance_pu` to be "
+                             f"separate nodes (give x'_d for each)")
+        if dc:
+            wm = 1.0 / xd[has]
+        else:
+            e = _net.machine_emf(vm[mb[has]], va[mb[has]], M["p_mw"][mon][has] / self.base_mva,
+                                 M["q_mvar"][mon][has] / self.base_mva, xd[has])
+            wm = np.abs(e) * vm[mb[has]] * np.cos(np.angle(e) - va[mb[has]]) / xd[has]
+            if np.any(wm <= 0):
+                k = int(np.flatnonzero(wm <= 0)[0])
+                raise InputError(f"machine {M['id'][mon[has]][k]!r}: non-positive angle "
+                                 f"sensitivity behind x'_d at the operating point (|E| cos = "
+                                 f"{wm[k] * xd[has][k]:.3g}); check transient_reactance_pu/rating")
+        N = nb + int(has.sum())
+        ef = np.concatenate([f, mb[has]])
+        et = np.concatenate([t, node[has]])
+        ew = np.concatenate([w, wm])
+        return {"N": N, "nb": nb, "f": ef, "t": et, "w": ew, "machine_rows": mon,
+                "machine_node": node}
+
+    def islands(self) -> tuple:
+        """The connected parts of the grid, most machines first.
+
+        Returns
+        -------
+        tuple of Island
+            One entry per island with its bus and machine ids. A grid with more than one
+            island cannot be turned into one system; pick one with ``to_system(island=k)``.
+
+        Examples
+        --------
+        >>> import netcoh as nc
+        >>> g = nc.grids.load("kundur")
+        >>> [str(i) for i in g.islands()]
+        ['island 0: 11 buses, 4 machines (G1, G2, G3, G4)']
+        """
+        a = self._assemble("dc")
+        lab = _net.components(a["N"], a["f"], a["t"])
+        M = self.tables["machines"]
+        bus_ids = self.tables["buses"]["id"]
+        groups = []
+        for c in np.unique(lab):
+            buses = tuple(bus_ids[np.flatnonzero(lab[: a["nb"]] == c)])
+            mach = tuple(M["id"][a["machine_rows"][lab[a["machine_node"]] == c]])
+            groups.append((buses, mach))
+        groups.sort(key=lambda g: (-len(g[1]), -len(g[0])))
+        return tuple(Island(k, b, m) for k, (b, m) in enumerate(groups))
+
+    def _nodes(self, flow, island):
+        a = self._assemble(flow)
+        lab = _net.components(a["N"], a["f"], a["t"])
+        comps = np.unique(lab)
+        if comps.size > 1:
+            isl = self.islands()
+            if island is None:
+                listing = "; ".join(str(i) for i in isl[:6])
+                raise DisconnectedError(
+                    f"grid {self.name!r} has {len(isl)} islands ({listing}); build one with "
+                    f"to_system(island=k)", components=[list(i.machines) or list(i.buses)
+                                                        for i in isl])
+            if not 0 <= int(island) < len(isl):
+                raise InputError(f"`island` must be in [0, {len(isl) - 1}], got {island!r}")
+            chosen = isl[int(island)]
+            if not chosen.machines:
+                raise InputError(f"`island` {island} has no machine (de-energised)")
+            bidx = {b: i for i, b in enumerate(self.tables["buses"]["id"])}
+            c = lab[bidx[chosen.buses[0]]]
+        elif island not in (None, 0):
+            raise InputError(f"`island` must be 0 or None for a connected grid, got {island!r}")
+        else:
+            c = comps[0]
+        in_isl = lab == c
+        mnode = a["machine_node"]
+        msel = in_isl[mnode]
+        mrows = a["machine_rows"][msel]
+        mnode = mnode[msel]
+        bus_nodes = np.setdiff1d(np.flatnonzero(in_isl[: a["nb"]]), mnode)
+        order = np.concatenate([mnode, bus_nodes])
+        pos = -np.ones(a["N"], dtype=int)
+        pos[order] = np.arange(order.size)
+        keep_e = in_isl[a["f"]]
+        L = _net.bus_laplacian(order.size, pos[a["f"][keep_e]], pos[a["t"][keep_e]],
+                               a["w"][keep_e])
+        return L, mrows, bus_nodes
+
+    def _reduced(self, reduce, flow, island, load_damping, min_bus_damping_pu):
+        if reduce not in ("kron", None):
+            raise InputError(f"`reduce` must be 'kron' or None, got {reduce!r}")
+        L, mrows, bus_nodes = self._nodes(flow, island)
+        nm = mrows.size
+        if reduce == "kron":
+            Lr, D = _net.schur(L, np.arange(nm), dense=True)
+            return Lr, mrows, bus_nodes[:0], D, bus_nodes
+        d_bus = self._bus_damping(load_damping, min_bus_damping_pu)[bus_nodes]
+        # negative branch weights (negative series reactance: three-winding star points,
+        # series capacitors) are not a graph Laplacian: eliminate the bus ends locally
+        elim = np.zeros(L.shape[0], dtype=bool)
+        for _ in range(4):
+            off = sp.triu(L, k=1).tocoo()
+            bad = off.data > 1e-12 * max(abs(L).max(), 1.0)
+            if not bad.any():
+                break
+            ends = np.concatenate([off.row[bad], off.col[bad]])
+            ends = ends[ends >= nm]
+            if ends.size == 0:
+                raise InputError("a machine's network connection has a negative angle "
+                                 "sensitivity; the network model is not a Laplacian")
+            elim[:] = False
+            elim[np.unique(ends)] = True
+            keep = np.flatnonzero(~elim)
+            L, _ = _net.schur(L, keep, dense=False)
+            bus_nodes = bus_nodes[np.flatnonzero(~elim[nm:])]
+            d_bus = d_bus[np.flatnonzero(~elim[nm:])]
+        else:
+            raise InputError("negative angle sensitivities remain after local elimination")
+        return L, mrows, bus_nodes, None, d_bus
+
+    def _bus_damping(self, load_damping, floor):
+        if not (isinstance(load_damping, (int, float)) and load_damping >= 0):
+            raise InputError(f"`load_damping` must be a non-negative number, got {load_damping!r}")
+        if not (isinstance(floor, (int, float)) and floor > 0):
+            raise InputError(f"`min_bus_damping_pu` must be positive, got {floor!r}")
+        bidx = {b: i for i, b in enumerate(self.tables["buses"]["id"])}
+        Ld = self.tables["loads"]
+        p = np.zeros(len(bidx))
+        if len(Ld["id"]):
+            np.add.at(p, [bidx[b] for b in Ld["bus"]], np.maximum(Ld["p_mw"], 0.0))
+        return load_damping * p / self.base_mva + floor
+
+    def to_system(self, model: str = "swing", reduce: str | None = "kron", flow: str = "ac", *,
+                  load_damping: float = 1.0, min_bus_damping_pu: float = 1e-4,
+                  island: int | None = None) -> NetworkSystem:
+        """The network model ``(g_i, 1/s, L_B)`` of this grid.
+
+        Parameters
+        ----------
+        model : {"swing", "swing_turbine"}
+            Machine nodes ``1/(m s + d)`` or ``1/(m s + d + r^{-1}/(tau s + 1))``; machines
+            without governor data get ``r^{-1} = 0`` under ``"swing_turbine"``.
+        reduce : {"kron", None}
+            ``"kron"``: dense Laplacian Kron-reduced onto the machine nodes (load buses treated as
+            algebraic, constant-power). ``None``: sparse, every bus stays a node with
+            frequency-dependent load damping ``g = 1/d_bus``, ``d_bus = load_damping *
+            P_load / S_base + min_bus_damping_pu`` (the small floor keeps non-load buses
+            representable as nodes; buses at a negative-reactance branch are eliminated).
+        flow : {"ac", "dc"}
+            ``"ac"``: sensitivities at the stored AC operating point; ``"dc"``: ``|V| = 1``,
+            ``theta = 0``, ``L_ij = -1/x_ij``.
+        load_damping : float
+            Load-frequency sensitivity ``D`` (p.u. load change per p.u. frequency per p.u.
+            load), used only with ``reduce=None``.
+        min_bus_damping_pu : float
+            Damping floor of bus nodes (``reduce=None``).
+        island : int, optional
+            Which island to model when the grid is split (see :meth:`islands`).
+
+        Returns
+        -------
+        NetworkSystem
+            Labels: machine ids, then ``"bus:<id>"`` for bus nodes. ``L_B = 2 pi f_hz dP/dtheta``
+            (output ``omega`` in p.u., input ``u`` in p.u. on ``base_mva``).
+
+        Raises
+        ------
+        DisconnectedError
+            If the grid has several islands and ``island`` is not given; the message and
+            ``.components`` list each island's machines.
+
+        Examples
+        --------
+        >>> import netcoh as nc
+        >>> g = nc.grids.load("kundur")
+        >>> g.to_system(reduce=None).n            # 4 machines + 11 buses
+        15
+        """
+        if model not in ("swing", "swing_turbine"):
+            raise InputError(f"`model` must be 'swing' or 'swing_turbine', got {model!r}")
+        L, mrows, bus_nodes, _, d_bus = self._reduced(reduce, flow, island, load_damping,
+                                                      min_bus_damping_pu)
+        omega0 = 2.0 * math.pi * self.f_hz
+        L = L * omega0
+        M = self.tables["machines"]
+        m, d = M["inertia_s"][mrows], M["damping_pu"][mrows]
+        if model == "swing":
+            nd = _nodal.swing(m, d)
+        else:
+            droop = np.nan_to_num(M["droop_gain_pu"][mrows], nan=0.0)
+            tau = np.where(np.isfinite(M["turbine_tau_s"][mrows]), M["turbine_tau_s"][mrows], 1.0)
+            nd = _nodal.swing_turbine(m, d, droop, tau)
+        labels = list(M["id"][mrows])
+        if reduce is None:
+            k = bus_nodes.size
+            loads = NodalDynamics(num=np.ones((k, 1)), den=np.asarray(d_bus)[:, None],
+                                  kind="rational", params={"d": np.asarray(d_bus)})
+            nd = _nodal.concat([nd, loads])
+            labels += ["bus:" + b for b in self.tables["buses"]["id"][bus_nodes]]
+            L = sp.csr_matrix(L)
+        return NetworkSystem.from_laplacian(L, nodal=nd, labels=labels)
+
+    def injection_vector(self, bus_p_pu: Mapping, *, reduce: str | None = "kron",
+                         flow: str = "ac", island: int | None = None,
+                         load_damping: float = 1.0, min_bus_damping_pu: float = 1e-4):
+        """Map power injections at buses (p.u., ``{bus_id: p}``) to the inputs of :meth:`to_system`.
+
+        With ``reduce="kron"`` an injection at a load bus is distributed over the machine
+        nodes by the Kron factors ``-L_mb L_bb^{-1}`` (the algebraic elimination of that bus).
+        With ``reduce=None`` it lands on the bus node (or, if that bus was eliminated, on its
+        neighbours by the same rule).
+        """
+        bidx = {b: i for i, b in enumerate(self.tables["buses"]["id"])}
+        if reduce == "kron":
+            L, mrows, bus_nodes = self._nodes(flow, island)
+            nm = mrows.size
+            u_full = np.zeros(L.shape[0])
+            mnodes = {b: [] for b in bidx}
+            for p in zip(self.tables["machines"]["bus"][mrows], range(nm)):
+                mnodes[p[0]].append(p[1])
+            posb = {int(b): nm + k for k, b in enumerate(bus_nodes)}
+            for b, p in bus_p_pu.items():
+                if str(b) not in bidx:
+                    raise InputError(f"`bus_p_pu` keys must be bus ids, got {b!r}")
+                i = bidx[str(b)]
+                if i in posb:
+                    u_full[posb[i]] += p
+                else:          # machine directly on the bus (no x'_d)
+                    u_full[mnodes[str(b)][0]] += p
+            _, D = _net.schur(L, np.arange(nm), dense=True)
+            return u_full[:nm] + D @ u_full[nm:]
+        sysm = self.to_system(reduce=None, flow=flow, island=island, load_damping=load_damping,
+                              min_bus_damping_pu=min_bus_damping_pu)
+        u = np.zeros(sysm.n)
+        where = {lab: k for k, lab in enumerate(sysm.labels)}
+        for b, p in bus_p_pu.items():
+            key = "bus:" + str(b)
+            if key not in where:
+                raise InputError(f"bus {b!r} is not a node of the reduce=None system "
+                                 f"(eliminated or unknown); use reduce='kron'")
+            u[where[key]] += p
+        return u
+
+    def disturbance(self, **kwargs) -> np.ndarray:
+        """Input vector ``u`` (p.u.) of the recorded :attr:`events` for ``to_system(**kwargs)``.
+
+        A tripped machine's output ``P`` is lost at its terminal bus: ``u = -P`` there, mapped
+        to the system's nodes by :meth:`injection_vector` (same keyword arguments).
+        """
+        inj: dict = {}
+        for ev in self.events:
+            inj[ev["bus"]] = inj.get(ev["bus"], 0.0) - ev["p_pu"]
+        return self.injection_vector(inj, **kwargs)

@@ -1,0 +1,194 @@
+"""Bridge to pandapower: topology and AC operating point of a pandapower net as grid tables.
+
+pandapower (BSD) holds networks and runs AC power flows but has no machine dynamic data;
+:func:`tables_from_pandapower` reads a net (on a copy: the caller's net is never written to),
+runs ``pandapower.runpp`` and returns netcoh's tables in pandapower's internal per-unit branch
+model (``net._ppc``, MATPOWER layout), plus the machines' operating points.
+
+Examples
+--------
+>>> import pandapower.networks as pn
+>>> t = tables_from_pandapower(pn.case9())
+>>> len(t["buses"]["id"]), len(t["branches"]["id"]), [e for e, *_ in t["machine_ops"]]
+(9, 9, ['gen:0', 'gen:1', 'ext_grid:0'])
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+
+from ..exceptions import CaseFileError, SolverError
+from .network import components
+from .powerflow import make_ybus, newton_raphson
+
+__all__ = ["tables_from_pandapower", "pandapower_network", "solve_inline"]
+
+
+def pandapower_network(function: str, where: str = "topology"):
+    """Call ``pandapower.networks.<function>()`` (ships inside pandapower, no download)."""
+    import pandapower.networks as pn
+    fn = getattr(pn, function, None)
+    if fn is None or not callable(fn):
+        raise CaseFileError(f"{where}: pandapower: unknown pandapower.networks function "
+                            f"{function!r}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn()
+
+
+def tables_from_pandapower(net) -> dict:
+    """Grid tables and operating point of a pandapower net (AC power flow by ``runpp``).
+
+    Returns a dict with ``buses``, ``branches``, ``loads``, ``shunts`` (column dicts),
+    ``machine_ops`` (list of ``(element, bus_id, p_mw, q_mvar, vm_pu, is_slack)``),
+    ``base_mva`` and ``f_hz``.
+    """
+    import pandapower as pp
+    net = copy.deepcopy(net)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            pp.runpp(net, numba=False)
+        except Exception as exc:          # pandapower raises its own LoadflowNotConverged
+            raise SolverError(f"pandapower AC power flow failed: {exc}") from exc
+    ppc = net._ppc
+    pbus = ppc["bus"].real
+    nb = pbus.shape[0]
+    lookup = np.asarray(net._pd2ppc_lookups["bus"])
+    names = net.bus.name
+    use_names = names.notna().all() and names.astype(str).is_unique
+    ids = [None] * nb
+    for pd_idx in net.bus.index:           # first pandapower bus mapped to each ppc bus
+        k = int(lookup[pd_idx])
+        if 0 <= k < nb and ids[k] is None:
+            ids[k] = str(names.loc[pd_idx]) if use_names else str(pd_idx)
+    ids = [x if x is not None else f"aux{k}" for k, x in enumerate(ids)]
+
+    def bus_id(pd_idx):
+        return ids[int(lookup[pd_idx])]
+
+    br = ppc["branch"]
+    brr = br.real
+    kinds = net._pd2ppc_lookups.get("branch", {}) or {}
+    bids = [None] * brr.shape[0]
+    for kind, (a, b) in kinds.items():
+        table = getattr(net, kind, None)
+        idx = list(table.index) if table is not None and len(table) == b - a else range(b - a)
+        for k, i in zip(range(a, b), idx):
+            bids[k] = f"{kind}:{i}"
+    bids = [x if x is not None else f"branch:{k}" for k, x in enumerate(bids)]
+    tap = brr[:, 8].copy()
+    tap[tap == 0] = 1.0
+    branches = {
+        "id": bids, "from_bus": [ids[int(i)] for i in brr[:, 0]],
+        "to_bus": [ids[int(i)] for i in brr[:, 1]], "r_pu": brr[:, 2], "x_pu": brr[:, 3],
+        "b_pu": brr[:, 4], "tap_ratio": tap, "shift_deg": brr[:, 9],
+        "in_service": brr[:, 10] > 0,
+    }
+    res = net.res_bus
+    vm = np.full(nb, np.nan)
+    va = np.full(nb, np.nan)
+    for pd_idx in net.bus.index:
+        k = int(lookup[pd_idx])
+        if 0 <= k < nb:
+            vm[k], va[k] = res.vm_pu.loc[pd_idx], res.va_degree.loc[pd_idx]
+    base_kv = pbus[:, 9]
+    buses = {"id": ids, "base_kv": np.where(base_kv > 0, base_kv, np.nan), "vm_pu": vm,
+             "va_deg": va}
+
+    lid, lbus, lp, lq = [], [], [], []
+    for table, sign in (("load", 1.0), ("sgen", -1.0)):
+        df = getattr(net, table)
+        for i, row in df[df.in_service.astype(bool)].iterrows():
+            sc = float(row.get("scaling", 1.0))
+            lid.append(f"{table}:{i}")
+            lbus.append(bus_id(row.bus))
+            lp.append(sign * float(row.p_mw) * sc)
+            lq.append(sign * float(row.q_mvar) * sc)
+    loads = {"id": lid, "bus": lbus, "p_mw": lp, "q_mvar": lq}
+    sid, sbus, sg, sb = [], [], [], []
+    df = net.shunt
+    for i, row in df[df.in_service.astype(bool)].iterrows():
+        step = float(row.get("step", 1) or 1)
+        sid.append(f"shunt:{i}")
+        sbus.append(bus_id(row.bus))
+        sg.append(float(row.p_mw) * step)
+        sb.append(-float(row.q_mvar) * step)
+    shunts = {"id": sid, "bus": sbus, "g_mw": sg, "b_mvar": sb}
+
+    ops = []
+    for table, rtab in (("gen", net.res_gen), ("ext_grid", net.res_ext_grid)):
+        df = getattr(net, table)
+        for i, row in df[df.in_service.astype(bool)].iterrows():
+            ops.append((f"{table}:{i}", bus_id(row.bus), float(rtab.p_mw.loc[i]),
+                        float(rtab.q_mvar.loc[i]), float(row.vm_pu), table == "ext_grid"))
+    return {"buses": buses, "branches": branches, "loads": loads, "shunts": shunts,
+            "machine_ops": ops, "base_mva": float(net.sn_mva), "f_hz": float(net.f_hz)}
+
+
+def solve_inline(grid):
+    """AC power flow of a grid's tables: ``(vm_pu, va_deg, machine p_mw, machine q_mvar)``.
+
+    Machine ``p_mw`` and ``vm_pu`` are set-points (the slack machine's ``p_mw`` is solved);
+    reactive output at a bus is shared among its machines in proportion to ``rating_mva``
+    (equal shares when unknown). Each island is solved around its own slack: the marked one,
+    else its largest machine by ``p_mw``.
+    """
+    B, R, M = grid.tables["buses"], grid.tables["branches"], grid.tables["machines"]
+    Ld, Sh = grid.tables["loads"], grid.tables["shunts"]
+    base = grid.base_mva
+    nb = len(B["id"])
+    bidx = {b: i for i, b in enumerate(B["id"])}
+    on = R["in_service"]
+    f = np.array([bidx[b] for b in R["from_bus"][on]], dtype=int)
+    t = np.array([bidx[b] for b in R["to_bus"][on]], dtype=int)
+    gs, bs = np.zeros(nb), np.zeros(nb)
+    if len(Sh["id"]):
+        ix = [bidx[b] for b in Sh["bus"]]
+        np.add.at(gs, ix, Sh["g_mw"] / base)
+        np.add.at(bs, ix, Sh["b_mvar"] / base)
+    Y = make_ybus(nb, f, t, R["r_pu"][on], R["x_pu"][on], R["b_pu"][on], R["tap_ratio"][on],
+                  R["shift_deg"][on], gs, bs)
+    sbus = np.zeros(nb, dtype=complex)
+    if len(Ld["id"]):
+        np.add.at(sbus, [bidx[b] for b in Ld["bus"]], -(Ld["p_mw"] + 1j * Ld["q_mvar"]) / base)
+    mon = np.flatnonzero(M["in_service"])
+    mb = np.array([bidx[b] for b in M["bus"][mon]], dtype=int)
+    np.add.at(sbus, mb, M["p_mw"][mon] / base)
+    v0 = np.ones(nb, dtype=complex)
+    vm_set = np.ones(nb)
+    vm_set[mb] = M["vm_pu"][mon]
+    v0[mb] = vm_set[mb]
+    lab = components(nb, f, t)
+    slack = []
+    for c in np.unique(lab):
+        ms = mon[lab[mb] == c]
+        if ms.size == 0:
+            continue
+        marked = ms[M["slack"][ms]]
+        k = marked[0] if marked.size else ms[np.argmax(M["p_mw"][ms])]
+        slack.append(bidx[M["bus"][k]])
+    slack = np.unique(np.array(slack, dtype=int))
+    pv = np.setdiff1d(np.unique(mb), slack)
+    dead = np.setdiff1d(np.arange(nb), np.flatnonzero(np.isin(lab, lab[mb])))
+    v = newton_raphson(Y, sbus, v0, slack=slack, pv=np.concatenate([pv]).astype(int))
+    if dead.size:
+        v[dead] = 0.0
+    s_inj = v * np.conj(Y @ v)
+    s_gen_bus = s_inj.copy()
+    if len(Ld["id"]):
+        np.add.at(s_gen_bus, [bidx[b] for b in Ld["bus"]], (Ld["p_mw"] + 1j * Ld["q_mvar"]) / base)
+    p = np.array(M["p_mw"], dtype=float)
+    q = np.array(M["q_mvar"], dtype=float)
+    rating = np.where(np.isfinite(M["rating_mva"]), M["rating_mva"], 1.0)
+    for bus in np.unique(mb):
+        here = mon[mb == bus]
+        share = rating[here] / rating[here].sum()
+        q[here] = s_gen_bus[bus].imag * base * share
+        if bus in slack:
+            others = here[~np.isin(here, here[:1])]
+            p[here[0]] = s_gen_bus[bus].real * base - p[others].sum()
+    return np.abs(v), np.degrees(np.angle(v)), p, q

@@ -1,0 +1,116 @@
+"""Synthesis rules for machine dynamic data that the source network does not hold.
+
+pandapower networks carry no inertia, damping or governor data. These rules make them up
+*transparently*: each returns machine records plus the ``{"fields", "rule"}`` entries that go
+into ``provenance["synthesised"]``, and :func:`netcoh.grids.load` emits a
+:class:`~netcoh.exceptions.SynthesizedDataWarning` whenever such data is used.
+
+Machines of a pandapower net, in order: in-service ``gen`` rows, then in-service ``ext_grid``
+rows (the slack is a machine too). The rating proxy is
+``S_i = max(sn_mva, max_p_mw, |p_mw|, |max_q_mvar|, |min_q_mvar|, 10 MVA)`` (``sn_mva`` is
+NaN in pandapower's cases; reactive limits of 10^4 Mvar or more mean 'unlimited' and are skipped).
+
+Examples
+--------
+>>> import pandapower.networks as pn
+>>> recs, syn = proportional_machines(pn.case9())
+>>> len(recs), recs[0]["id"], syn[0]["fields"][:2]
+(3, 'gen:0', ['inertia_s', 'damping_pu'])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["machine_elements", "proportional_machines", "uniform_inertia_machines",
+           "REP_INERTIA_S", "REP_DAMPING_PU"]
+
+#: Representative unit of EPSR24 (GB high-renewable scenario): m = 4.38 s, d = 16 p.u.
+REP_INERTIA_S = 4.38
+REP_DAMPING_PU = 16.0
+RATING_RULE = "S_i = max(sn_mva, max_p_mw, |p_mw|, |Q limits| below 1e4 Mvar, 10 MVA)"
+XD_RULE = "transient_reactance_pu = 0.3 p.u. on the rating S_i (0.3 * S_base / S_i on the case base)"
+TURBINE_RULE = ("droop_r_pu R = 0.05 on S_i (droop_gain_pu = (S_i/S_base)/0.05), "
+                "turbine_tau_s = 5 s (typical lumped first-order turbine-governor)")
+
+
+def machine_elements(net):
+    """``(element, pandapower bus index, p_mw, rating_mva)`` of each machine of ``net``."""
+    out = []
+    for table in ("gen", "ext_grid"):
+        df = getattr(net, table)
+        for idx, row in df[df.in_service.astype(bool)].iterrows():
+            sn = row.get("sn_mva", np.nan)
+            cands = [10.0, abs(float(row.get("p_mw", 0.0) or 0.0))]
+            if sn is not None and np.isfinite(sn):
+                cands.append(float(sn))
+            for col in ("max_p_mw", "max_q_mvar", "min_q_mvar"):
+                v = row.get(col, np.nan)
+                if v is not None and np.isfinite(v) and abs(v) < 1e4:   # 9999 = "no limit"
+                    cands.append(abs(float(v)))
+            out.append((f"{table}:{idx}", int(row.bus), float(row.get("p_mw", 0.0) or 0.0),
+                        max(cands)))
+    return out
+
+
+def _records(net, m, d_sys, bus_name):
+    """Records with ``inertia_s`` on the case base; ``damping_pu``, R and x'_d on ``base_mva = S_i``."""
+    base = float(net.sn_mva)
+    recs = []
+    for k, (el, bus, _p, s) in enumerate(machine_elements(net)):
+        recs.append({
+            "id": el, "bus": bus_name(bus), "pandapower_element": el,
+            "base_mva": round(s, 6), "rating_mva": round(s, 6),
+            "inertia_s": float(m[k]), "damping_pu": float(d_sys[k]) * base / round(s, 6),
+            "droop_r_pu": 0.05, "turbine_tau_s": 5.0, "transient_reactance_pu": 0.3,
+        })
+    return recs
+
+
+def _bus_namer(net):
+    names = net.bus.name
+    if names.notna().all() and names.astype(str).is_unique:
+        return lambda i: str(names.loc[i])
+    return str
+
+
+def proportional_machines(net, *, m_rep=REP_INERTIA_S, d_rep=REP_DAMPING_PU):
+    """Machines proportional to their rating: ``m_i = m_rep S_i/S_base``, ``d_i = d_rep S_i/S_base``.
+
+    The EPSR24 representative unit (``m = 4.38 s``, ``d = 16`` p.u.) scaled by size, so the
+    machines satisfy the paper's proportionality assumption with ``d/m = 16/4.38``.
+    Returns ``(records, synthesised)``.
+    """
+    elems = machine_elements(net)
+    base = float(net.sn_mva)
+    s = np.array([e[3] for e in elems])
+    recs = _records(net, m_rep * s / base, d_rep * s / base, _bus_namer(net))
+    syn = [{"fields": ["inertia_s", "damping_pu", "rating_mva"],
+            "rule": f"{RATING_RULE}; inertia_s = {m_rep} * "
+                    f"S_i/S_base; damping = {d_rep} * S_i/S_base on the case base (EPSR24 "
+                    f"representative unit scaled by rating, d/m = {d_rep}/{m_rep})"},
+           {"fields": ["droop_r_pu", "turbine_tau_s"], "rule": TURBINE_RULE},
+           {"fields": ["transient_reactance_pu"], "rule": XD_RULE}]
+    return recs, syn
+
+
+def uniform_inertia_machines(net, *, seed=20240226, low=0.0, high=1000.0,
+                             d_over_m=REP_DAMPING_PU / REP_INERTIA_S):
+    """The EPSR24 GB rule: ``m_i ~ U(low, high)`` s (case base, fixed seed), ``d_i = m_i d/m``.
+
+    ``rng = np.random.default_rng(seed)``; the paper's seed is unknown, so values differ from
+    the paper's while following its rule. Returns ``(records, synthesised)``.
+    """
+    elems = machine_elements(net)
+    rng = np.random.default_rng(seed)
+    m = rng.uniform(low, high, size=len(elems))
+    m = np.maximum(m, 1e-3)           # U(0, .) is > 0 almost surely; guard the schema
+    recs = _records(net, m, m * d_over_m, _bus_namer(net))
+    syn = [{"fields": ["inertia_s", "damping_pu"],
+            "rule": f"inertia_s ~ Uniform({low:g}, {high:g}) s on the case base, "
+                    f"numpy default_rng(seed={seed}); damping = inertia_s * 16/4.38 on the case "
+                    f"base (EPSR24 worst-case-nadir paper, Jiang, Min & Zhang 2024, GB case)"},
+           {"fields": ["rating_mva"], "rule": RATING_RULE},
+           {"fields": ["droop_r_pu", "turbine_tau_s"], "rule": TURBINE_RULE},
+           {"fields": ["transient_reactance_pu"], "rule": XD_RULE}]
+    return recs, syn
