@@ -255,7 +255,8 @@ def simulate_gd(dyn: TrainingDynamics, theta0, eta: float | None, steps: int, *,
             raise InputError(f"step sizes must be positive, got eta_{k} = {e}")
         if k % record_every == 0:
             etas.append(e)
-        theta = theta - e * dyn._grad(theta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            theta = theta - e * dyn._grad(theta)
         if not np.all(np.isfinite(theta)):
             raise SolverError(f"gradient descent diverged at iteration {k + 1} (eta = {e:.4g})")
         if (k + 1) % record_every == 0 or k + 1 == steps:
