@@ -105,17 +105,14 @@ def _grid_from_doc(doc: dict, fname: str, source: str) -> Grid:
             grid = Grid(name=grid.name, title=grid.title, base_mva=base, f_hz=grid.f_hz,
                         tables=grid.tables, provenance=prov, topology="inline", source=source)
         return grid
-    from .pp_bridge import pandapower_network, tables_from_pandapower
+    from .pp_bridge import shipped_tables
     fn = doc["topology"]["pandapower"]
-    net = pandapower_network(fn, where=f"{fname}: topology")
-    return _grid_from_net(net, doc["machines"], fname, doc["name"], doc["title"], base,
-                          doc["f_hz"], prov, {"pandapower": fn}, source,
-                          tables_from_pandapower)
+    tables = shipped_tables(fn, where=f"{fname}: topology")
+    return _grid_from_net(tables, doc["machines"], fname, doc["name"], doc["title"], base,
+                          doc["f_hz"], prov, {"pandapower": fn}, source)
 
 
-def _grid_from_net(net, recs, fname, name, title, base, f_hz, prov, topology, source,
-                   tables_from_pandapower):
-    t = tables_from_pandapower(net)
+def _grid_from_net(t, recs, fname, name, title, base, f_hz, prov, topology, source):
     if abs(t["base_mva"] - base) > 1e-9 * base:
         raise CaseFileError(f"{fname}: base_mva: must equal the pandapower net's sn_mva "
                             f"{t['base_mva']:g}, got {base:g}")
@@ -215,10 +212,9 @@ def load(source, machines=None, *, name: str | None = None, warn: bool = True) -
                              "provenance": {"source": "pandapower net passed to load()",
                                             "licence": "as of the source network",
                                             "synthesised": syn}}, "machines")
-        grid = _grid_from_net(source, doc["machines"], "machines", doc["name"], "",
-                              doc["base_mva"], doc["f_hz"], doc["provenance"],
-                              {"pandapower": "<net>"}, "pandapower net",
-                              tables_from_pandapower)
+        grid = _grid_from_net(tables_from_pandapower(source), doc["machines"], "machines",
+                              doc["name"], "", doc["base_mva"], doc["f_hz"], doc["provenance"],
+                              {"pandapower": "<net>"}, "pandapower net")
     elif isinstance(source, (str, os.PathLike)):
         if isinstance(source, str) and source in available():
             path = case_path(source)

@@ -124,7 +124,7 @@ class Grid:
     >>> g2.to_system().n, g.to_system().n
     (3, 4)
     >>> g2.disturbance().round(3).tolist()      # the lost 700 MW seen at the machine nodes
-    [-1.144, -2.147, -3.709]
+    [-0.809, -1.229, -4.962]
     """
 
     name: str

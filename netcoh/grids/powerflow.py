@@ -14,7 +14,7 @@ Examples
 >>> v = newton_raphson(Y, np.array([0, -0.5 + 0j]), np.array([1.0, 1.0]),
 ...                    slack=np.array([0]), pv=np.array([], int))
 >>> round(float(np.degrees(np.angle(v[1]))), 3)
--2.88
+-2.87
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from ..exceptions import CaseFileError, SolverError
 from .network import components
 from .powerflow import make_ybus, newton_raphson
 
-__all__ = ["tables_from_pandapower", "pandapower_network", "solve_inline"]
+__all__ = ["tables_from_pandapower", "pandapower_network", "shipped_tables", "solve_inline"]
 
 
 def pandapower_network(function: str, where: str = "topology"):
@@ -39,7 +39,21 @@ def pandapower_network(function: str, where: str = "topology"):
         return fn()
 
 
-def tables_from_pandapower(net) -> dict:
+_CACHE: dict = {}
+
+
+def shipped_tables(function: str, where: str = "topology") -> dict:
+    """Tables of ``pandapower.networks.<function>()``, computed once per process.
+
+    The returned dict is shared: callers must not modify it (Grid copies what it keeps).
+    """
+    if function not in _CACHE:
+        _CACHE[function] = tables_from_pandapower(pandapower_network(function, where),
+                                                  copy_net=False)
+    return _CACHE[function]
+
+
+def tables_from_pandapower(net, *, copy_net: bool = True) -> dict:
     """Grid tables and operating point of a pandapower net (AC power flow by ``runpp``).
 
     Returns a dict with ``buses``, ``branches``, ``loads``, ``shunts`` (column dicts),
@@ -47,7 +61,8 @@ def tables_from_pandapower(net) -> dict:
     ``base_mva`` and ``f_hz``.
     """
     import pandapower as pp
-    net = copy.deepcopy(net)
+    if copy_net:                      # runpp writes results into the net: never the caller's
+        net = copy.deepcopy(net)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

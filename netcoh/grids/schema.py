@@ -39,7 +39,7 @@ RECORD_FIELDS: dict[str, dict[str, tuple[str, bool, object]]] = {
         "id": ("str", True, None),
         "from_bus": ("str", True, None),
         "to_bus": ("str", True, None),
-        "r_pu": ("nonneg", False, 0.0),
+        "r_pu": ("num", False, 0.0),    # negative in some three-winding equivalents
         "x_pu": ("nonzero", True, None),
         "b_pu": ("num", False, 0.0),
         "tap_ratio": ("pos", False, 1.0),
