@@ -57,6 +57,7 @@ __all__ = [
 ]
 
 _FORMAT = "netcoh.reduced/1"
+_MAX_POLY_ORDER = 20
 
 
 def _readonly(a, dtype=float) -> np.ndarray:
@@ -238,18 +239,39 @@ def _area_nodal(nd: NodalDynamics, idx, k, machine_order):
             return _nodal.swing_turbine(P.T @ params["m"], P.T @ params["d"], P.T @ droop,
                                         tau_a), True
     nums, dens = [], []
-    for mem in members:
-        agg = aggregate_dynamics(nd.subset(mem))
+    approximated = []
+    for a, mem in enumerate(members):
+        sub = nd.subset(mem)
+        if nd.kind == "swing_turbine":
+            n_tau = np.unique(sub.params["tau"][sub.params["droop"] > 0]).size
+            if 1 + n_tau > _MAX_POLY_ORDER:
+                from .fitting import PAPER_WEIGHTS, fit_aggregate_machine
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", NetcohWarning)
+                    fit = fit_aggregate_machine(sub, order=3, method="closed_loop",
+                                                weight=PAPER_WEIGHTS["closed_loop"],
+                                                match_dc=True)
+                nums.append(np.asarray(fit.model.num[0][0], float))
+                dens.append(np.asarray(fit.model.den[0][0], float))
+                approximated.append(a)
+                continue
+        agg = aggregate_dynamics(sub)
         nums.append(agg.num)
         dens.append(agg.den)
-    order = max(d.size - 1 for d in dens)
-    if order > 20:
+    if approximated:
         warnings.warn(
-            f"an area aggregate has order {order}; its polynomial form (used by "
-            "`.system` / `.to_statespace()`) is ill-conditioned. `transfer_matrix` and `error` "
-            "stay exact; pass `machine_order=2` or 3 for a low-order machine per area",
-            AccuracyWarning, stacklevel=3)
-    return _nodal.from_tf(num=nums, den=dens), True
+            f"{len(approximated)} area aggregate(s) have order > {_MAX_POLY_ORDER} (many distinct "
+            "turbine time constants); `.system` holds fitted order-3 machines (BT3-cl) for them "
+            "because a high-degree polynomial is ill-conditioned. `transfer_matrix`, `error` and "
+            "`to_statespace` remain exact", AccuracyWarning, stacklevel=3)
+    order = max(d.size - 1 for d in dens)
+    if order > _MAX_POLY_ORDER:
+        warnings.warn(
+            f"an area aggregate has order {order}; its polynomial form in `.system` is "
+            "ill-conditioned (`transfer_matrix` and `error` stay exact)", AccuracyWarning,
+            stacklevel=3)
+    return _nodal.from_tf(num=nums, den=dens), not approximated
 
 
 @dataclass(frozen=True, eq=False)
@@ -335,7 +357,11 @@ class ReducedNetwork:
     eigenvectors : ndarray (n, k)
         ``V_k``.
     exact_aggregates : bool
-        Whether the area dynamics are the exact aggregates (else fitted low-order machines).
+        Whether :meth:`transfer_matrix`, :meth:`error` and :meth:`to_statespace` use the exact
+        area aggregates (``False`` when ``machine_order`` was given).
+    system_nodal_exact : bool
+        Whether ``system.nodal`` holds the exact aggregates; areas whose aggregate order exceeds
+        20 are represented there by fitted order-3 machines (a warning says so).
     signed : bool
         Whether ``L_k`` has positive off-diagonal entries.
     """
@@ -348,6 +374,7 @@ class ReducedNetwork:
     eigenvalues: np.ndarray
     eigenvectors: np.ndarray = field(repr=False)
     exact_aggregates: bool
+    system_nodal_exact: bool
     signed: bool
 
     @property
@@ -649,7 +676,7 @@ def reduce_network(system: NetworkSystem, labels, *, machine_order: int | None =
     L_k -= np.diag(L_k.sum(axis=1))                  # exact zero row sums (round-off only)
     off = L_k - np.diag(np.diag(L_k))
     signed = bool(k > 1 and off.max() > 1e-10 * max(np.abs(L_k).max(), 1e-300))
-    nodal, exact = _area_nodal(system.nodal, idx, k, machine_order)
+    nodal, system_exact = _area_nodal(system.nodal, idx, k, machine_order)
     if signed:
         warnings.warn("the reduced Laplacian L_k has positive off-diagonal entries (possible for "
                       "k >= 3): the reduced network is a signed network", NetcohWarning,
@@ -657,7 +684,9 @@ def reduce_network(system: NetworkSystem, labels, *, machine_order: int | None =
     red = _system(L_k, nodal, system.coupling, names)
     return ReducedNetwork(system=red, full=system, labels=_readonly(idx, int), area_names=names,
                           S=_readonly(S), eigenvalues=_readonly(lam), eigenvectors=_readonly(V),
-                          exact_aggregates=exact, signed=signed)
+                          exact_aggregates=machine_order is None,
+                          system_nodal_exact=machine_order is None and system_exact,
+                          signed=signed)
 
 
 # --------------------------------------------------------------------------------------------
@@ -707,6 +736,7 @@ def save_reduced(reduced: ReducedNetwork, path) -> str:
         "nodal": _nodal_to_dict(reduced.system.nodal),
         "coupling": _nodal_to_dict(reduced.system.coupling),
         "exact_aggregates": reduced.exact_aggregates,
+        "system_nodal_exact": reduced.system_nodal_exact,
         "eigenvalues": np.asarray(reduced.eigenvalues).tolist(),
         "partition": {lab: reduced.area_names[a] for lab, a in zip(full.labels, reduced.labels)},
     }

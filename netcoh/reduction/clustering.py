@@ -44,16 +44,18 @@ def _readonly(a, dtype=None) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 def _rayleigh_ritz(L, V, null):
-    """Orthonormalise ``[null, V]`` and diagonalise ``L`` on that subspace (ascending)."""
-    k = V.shape[1]
-    X = np.column_stack([null, V - null[:, None] * (null @ V)[None, :]])
-    Q, _ = np.linalg.qr(X)
-    Q[:, 0] = null                       # exact null vector, sign fixed
-    Q = Q[:, :k]
-    H = Q.T @ (L @ Q)
+    """Diagonalise ``L`` on ``span(null) + span(V)``, eigenvalues ascending.
+
+    ``V`` (orthonormal columns) is projected onto the complement of the exact ``null``
+    vector; directions that were (nearly) the null vector itself vanish and are dropped.
+    """
+    R = V - null[:, None] * (null @ V)[None, :]
+    U, sv, _ = np.linalg.svd(R, full_matrices=False)
+    B = U[:, sv > 0.5 * sv[0]]
+    H = B.T @ (L @ B)
     H = 0.5 * (H + H.T)
-    w, U = la.eigh(H[1:, 1:])
-    Vout = np.column_stack([null, Q[:, 1:] @ U])
+    w, Z = la.eigh(H)
+    Vout = np.column_stack([null, B @ Z])
     return np.concatenate([[0.0], np.clip(w, 0.0, None)]), Vout
 
 
