@@ -1,0 +1,466 @@
+"""Worst-case frequency nadir over all buses, all times and a set of step disturbances.
+
+Jiang, Min & Zhang (EPSR 2024) pose ``max_{u in U} max_i sup_{t >= 0} |omega_i(t)|`` for
+steps ``u`` in a norm ball and solve it, for *proportional* machines, by a modal closed
+form and a dual-norm argument on a time grid (their Algorithm 1). netcoh computes the
+same table ``F[i, t] = max_{u in U} |S(t)[i, :] u|`` (``S`` the step-response matrix),
+vectorised over buses and times, and goes further:
+
+* the supremum over *continuous* time: Brent refinement of the best grid points, and a
+  certificate from bounds on ``dF/dt`` and ``d^2F/dt^2`` that no gap between grid points
+  (and, with ``horizon=None``, no time after the horizon) hides a deeper nadir;
+* any nodal dynamics (heterogeneous, swing-turbine, ...) through one eigendecomposition
+  of the network's grounded state-space realisation;
+* operator-style disturbance sets: per-bus loss bounds with a total budget, and the
+  discrete set of single-unit trips.
+
+The input ``u`` is a power *injection* (p.u. on the system base): a load increase or a
+generation loss of ``P`` at bus ``j`` is ``u_j = -P``. The returned worst disturbance is
+signed so that the worst bus dips (``omega < 0``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from .._validation import as_positive
+from ..exceptions import AccuracyWarning, InputError
+from ..network.system import _check_system
+from .nadir_modes import proportional_factors, proportional_modes, statespace_modes
+from .nadir_sets import BudgetBox, NormBall, UnitTrips
+
+__all__ = ["NadirResult", "worst_case_nadir", "THRESHOLDS_HZ", "build_modal_model"]
+
+#: Frequency-deviation limits used by :func:`worst_case_nadir` ``threshold_hz`` presets.
+THRESHOLDS_HZ = {"continental_europe": 0.8, "gb": 0.5}
+
+
+def _readonly(a):
+    a = np.array(a)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class NadirResult:
+    """Worst-case nadir of a network (see :func:`worst_case_nadir`).
+
+    Attributes
+    ----------
+    value : float
+        Worst ``|omega_i(t)|`` in the system's output unit (p.u. frequency for grids).
+    value_hz : float
+        The same in Hz.
+    bus, bus_index : str, int
+        The worst bus (label and position).
+    time : float
+        Time of the nadir in s (``inf`` when the supremum is the steady state).
+    disturbance : ndarray (n,)
+        A worst step injection (feasible; ``||u|| = rho`` for norm balls).
+    times : ndarray (T,)
+        The time grid.
+    table : ndarray (n, T)
+        ``F[i, t]``: worst deviation of bus ``i`` at grid time ``t`` over the set.
+    per_bus : ndarray (n,)
+        Worst deviation of each bus over the grid (and the steady state when searched).
+    per_bus_time : ndarray (n,)
+        Grid time of each bus's worst deviation.
+    trajectory : ndarray (T, n)
+        ``omega(t)`` of every bus under :attr:`disturbance`.
+    upper_bound : float
+        Certified upper bound on the supremum over the searched time range.
+    certified : bool
+        Whether ``upper_bound <= value (1 + rtol)``.
+    flagged : tuple of str
+        Buses whose worst deviation exceeds ``threshold_hz``.
+    """
+
+    value: float
+    value_hz: float
+    bus: str
+    bus_index: int
+    time: float
+    disturbance: np.ndarray
+    times: np.ndarray
+    table: np.ndarray
+    per_bus: np.ndarray
+    per_bus_time: np.ndarray
+    trajectory: np.ndarray
+    upper_bound: float
+    certified: bool
+    horizon: float
+    grid_value: float
+    labels: tuple
+    disturbance_set: str
+    method: str
+    f_hz: float
+    hz_per_unit: float
+    threshold_hz: float | None
+    flagged: tuple
+
+    def __post_init__(self):
+        for name in ("disturbance", "times", "table", "per_bus", "per_bus_time", "trajectory"):
+            getattr(self, name).setflags(write=False)
+
+    @property
+    def per_bus_hz(self) -> np.ndarray:
+        """:attr:`per_bus` in Hz."""
+        return self.per_bus * self.hz_per_unit
+
+    @property
+    def margin_hz(self) -> float:
+        """``threshold_hz - value_hz`` (NaN without a threshold; negative = violation)."""
+        return float("nan") if self.threshold_hz is None else self.threshold_hz - self.value_hz
+
+    def to_frame(self):
+        """One row per bus: worst deviation (unit and Hz), its grid time, and the flag."""
+        import pandas as pd
+
+        thr = np.inf if self.threshold_hz is None else self.threshold_hz
+        return pd.DataFrame({
+            "bus": list(self.labels),
+            "worst": self.per_bus,
+            "worst_hz": self.per_bus_hz,
+            "time_s": self.per_bus_time,
+            "flagged": self.per_bus_hz > thr,
+        })
+
+    def table_frame(self):
+        """``F[bus, t]`` as a DataFrame (buses as rows, times in s as columns)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.table, index=pd.Index(self.labels, name="bus"),
+                            columns=pd.Index(self.times, name="t_s"))
+
+    def plot(self, ax=None, top: int = 5):
+        """``F_i(t)`` in Hz of the ``top`` worst buses, the nadir and the threshold."""
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots(figsize=(6.4, 4.0))
+        order = np.argsort(-self.per_bus)[:top]
+        for i in order:
+            ax.plot(self.times, self.table[i] * self.hz_per_unit, lw=1.0, label=f"bus {self.labels[i]}")
+        if np.isfinite(self.time):
+            ax.plot([self.time], [self.value_hz], "k*", ms=9, label="worst nadir")
+        if self.threshold_hz is not None:
+            ax.axhline(self.threshold_hz, color="r", ls="--", lw=0.8, label="threshold")
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("worst |Δf| (Hz)")
+        ax.set_title(f"worst-case nadir {self.value_hz:.4g} Hz at bus {self.bus}")
+        ax.legend(fontsize="small")
+        return ax
+
+    def plot_trajectory(self, ax=None):
+        """``Δf_i(t)`` of every bus (Hz) under the worst disturbance."""
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots(figsize=(6.4, 4.0))
+        ax.plot(self.times, self.trajectory * self.hz_per_unit, lw=0.6, color="0.6")
+        ax.plot(self.times, self.trajectory[:, self.bus_index] * self.hz_per_unit, lw=1.6,
+                color="C3", label=f"bus {self.bus}")
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("Δf (Hz)")
+        ax.legend(fontsize="small")
+        return ax
+
+
+def build_modal_model(system, method: str = "auto"):
+    """The modal model ``S(t) = S0 + Re(P diag(phi(t)) Q)`` used by :func:`worst_case_nadir`.
+
+    ``method``: ``"auto"`` (closed form for proportional machines, else state space),
+    ``"modal"`` (proportional only) or ``"statespace"``.
+    """
+    system = _check_system(system)
+    if method not in ("auto", "modal", "statespace"):
+        raise InputError(f"`method` must be 'auto', 'modal' or 'statespace', got {method!r}")
+    factors = proportional_factors(system) if method in ("auto", "modal") else None
+    if method == "modal" and factors is None:
+        raise InputError("`method='modal'` needs proportional machines (g_i = g_o / r_i) and "
+                         "coupling f = gain/s; use method='statespace'")
+    if factors is not None:
+        den_o = factors[2]
+        if np.trim_zeros(den_o, "f")[-1] == 0:
+            raise InputError("the machines have no damping or droop (g_o has a pole at s = 0): "
+                             "the frequency deviation grows without bound")
+        return proportional_modes(system, factors), "modal"
+    return statespace_modes(system), "statespace"
+
+
+def _disturbance_set(system, rho, norm, bounds, trips):
+    n = system.n
+    if trips is not None:
+        if bounds is not None:
+            raise InputError("give either `bounds` or `trips`, not both")
+        return UnitTrips(trips, n, system.labels)
+    if bounds is not None:
+        return BudgetBox(bounds, rho, n)
+    if rho is None:
+        raise InputError("`rho` must be given (the size of the disturbance set), got None")
+    return NormBall(rho, norm)
+
+
+def _hz_per_unit(output: str, f_hz: float) -> float:
+    if output == "pu":
+        return f_hz
+    if output == "rad/s":
+        return 1.0 / (2 * np.pi)
+    if output == "hz":
+        return 1.0
+    raise InputError(f"`output` must be 'pu', 'rad/s' or 'hz', got {output!r}")
+
+
+def _threshold(threshold_hz):
+    if threshold_hz is None:
+        return None
+    if isinstance(threshold_hz, str):
+        key = threshold_hz.lower().replace(" ", "_").replace("-", "_")
+        if key not in THRESHOLDS_HZ:
+            raise InputError(f"`threshold_hz` must be a number or one of {sorted(THRESHOLDS_HZ)}, "
+                             f"got {threshold_hz!r}")
+        return THRESHOLDS_HZ[key]
+    return float(as_positive(threshold_hz, "threshold_hz"))
+
+
+class _Search:
+    """Grid table, Brent refinement and certification for one modal model and set."""
+
+    def __init__(self, model, dset, rtol):
+        self.model, self.dset, self.rtol = model, dset, rtol
+        self.absP = np.abs(model.P)
+        self.w = dset.value(np.abs(model.Q))           # support of |Q_k| rows
+
+    def value(self, bus, t):
+        return self.dset.value(self.model.rows(bus, t))
+
+    def table(self, t):
+        n = self.model.n
+        F = np.empty((n, t.size))
+        for sl, S in self.model.table_chunks(t):
+            F[:, sl] = self.dset.value(S.reshape(-1, n)).reshape(-1, n).T
+        return F
+
+    def brent(self, i, a, b):
+        if b <= a:
+            return a, float(self.value([i], [a])[0])
+        res = minimize_scalar(lambda x: -self.value([i], [x])[0], bounds=(a, b), method="bounded",
+                              options={"xatol": 1e-12 * max(1.0, b)})
+        t, v = float(res.x), float(-res.fun)
+        for x in (a, b):              # the bounded method never evaluates the end points
+            vx = float(self.value([i], [x])[0])
+            if vx > v:
+                t, v = x, vx
+        return t, v
+
+    def interval_bounds(self, bus, a, b, Fa, Fb):
+        """Upper bound of ``F_bus`` on ``[a, b]`` from ``F(a), F(b)`` and derivative bounds."""
+        d = b - a
+        B1 = self.model.bound(a, b, 1) * self.w[None]
+        B2 = self.model.bound(a, b, 2) * self.w[None]
+        ap = self.absP[bus]
+        K1 = np.einsum("pk,pk->p", ap, B1)
+        K2 = np.einsum("pk,pk->p", ap, B2)
+        return np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * d, np.maximum(Fa, Fb) + K2 * d * d / 8)
+
+    def grid_bounds(self, t, F):
+        """Upper bounds for every (bus, grid interval), shape (n, T-1)."""
+        a, b = t[:-1], t[1:]
+        d = b - a
+        B1 = (self.model.bound(a, b, 1) * self.w[None]).T      # (K, T-1)
+        B2 = (self.model.bound(a, b, 2) * self.w[None]).T
+        K1 = self.absP @ B1
+        K2 = self.absP @ B2
+        Fa, Fb = F[:, :-1], F[:, 1:]
+        return np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * d, np.maximum(Fa, Fb) + K2 * d * d / 8)
+
+
+def _search(search: _Search, t: np.ndarray, n_refine: int, max_rounds: int = 40,
+            max_open: int = 2_000_000):
+    F = search.table(t)
+    n, T = F.shape
+    jmax = np.argmax(F, axis=1)
+    per_bus = F[np.arange(n), jmax]
+    order = np.argsort(-per_bus)[:n_refine]
+    best_v, best_i, best_t = -np.inf, 0, 0.0
+    for i in order:
+        j = jmax[i]
+        a, b = t[max(j - 1, 0)], t[min(j + 1, T - 1)]
+        tt, v = search.brent(int(i), a, b)
+        if v > best_v:
+            best_v, best_i, best_t = v, int(i), tt
+    grid_value = float(per_bus.max())
+    if T < 2:
+        return F, per_bus, jmax, grid_value, best_v, best_i, best_t, best_v
+    # certification: bound every interval; refine the ones that could still beat the best
+    ub = search.grid_bounds(t, F)
+    tol = search.rtol * abs(best_v) + 1e-300
+    bi, bj = np.nonzero(ub > best_v + tol)
+    a, b = t[bj], t[bj + 1]
+    Fa, Fb = F[bi, bj], F[bi, bj + 1]
+    open_ub = ub[bi, bj]
+    rounds = 0
+    while bi.size and rounds < max_rounds and bi.size <= max_open:
+        rounds += 1
+        mid = 0.5 * (a + b)
+        Fm = search.value(bi, mid)
+        k = int(np.argmax(Fm))
+        if Fm[k] > best_v:
+            tt, v = search.brent(int(bi[k]), a[k], b[k])
+            if v > best_v:
+                best_v, best_i, best_t = v, int(bi[k]), tt
+            tol = search.rtol * abs(best_v)
+        bi2 = np.concatenate([bi, bi])
+        a2 = np.concatenate([a, mid])
+        b2 = np.concatenate([mid, b])
+        Fa2 = np.concatenate([Fa, Fm])
+        Fb2 = np.concatenate([Fm, Fb])
+        u2 = search.interval_bounds(bi2, a2, b2, Fa2, Fb2)
+        keep = u2 > best_v + tol
+        bi, a, b, Fa, Fb, open_ub = bi2[keep], a2[keep], b2[keep], Fa2[keep], Fb2[keep], u2[keep]
+    upper = max(best_v, float(open_ub.max())) if bi.size else best_v
+    return F, per_bus, jmax, grid_value, best_v, best_i, best_t, upper
+
+
+def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: float | None = None,
+                     bounds=None, trips=None, f_hz: float = 50.0, output: str = "pu",
+                     threshold_hz=None, method: str = "auto", rtol: float = 1e-6,
+                     n_refine: int = 8, model=None) -> NadirResult:
+    """Worst frequency deviation over all buses, times and step disturbances in a set.
+
+    Solves ``max_{u in U} max_i sup_t |omega_i(t)|`` for step injections ``u`` applied at
+    ``t = 0`` (Jiang, Min & Zhang 2024, problem (6)), and returns the worst bus, the time
+    of its nadir and a worst disturbance.
+
+    Parameters
+    ----------
+    system : NetworkSystem
+        A stable network (for grids: ``netcoh.grids.load(...).to_system()``).
+    rho : float
+        Size of the set: the norm-ball radius, or the total budget with ``bounds``
+        (p.u. power on the system base).
+    norm : {2, numpy.inf, 1}
+        Norm of the ball ``||u|| <= rho`` (its dual norm gives ``F``).
+    dt : float
+        Time-grid step (s). The grid only seeds the search: the returned value is the
+        supremum over continuous time, refined and certified.
+    horizon : float, optional
+        End of the searched window (s). ``None`` searches all ``t >= 0``: the horizon is
+        chosen from the slowest mode and extended until a tail bound certifies that no
+        later time (including the steady state) is worse. With an explicit horizon a
+        nadir at the window's end raises an :class:`~netcoh.AccuracyWarning`.
+    bounds : array_like (n,), optional
+        Per-bus loss bounds ``pbar_j``: the set ``0 <= p_j <= pbar_j``, ``sum p <= rho``
+        with injection ``u = -p``.
+    trips : dict or array_like, optional
+        Single-unit trips: ``{bus: p}`` (``p`` a number or a list of unit outputs) or one
+        value per bus; the set is the finite list ``u = -p_k e_{bus_k}``.
+    f_hz : float
+        Nominal frequency, to report the nadir in Hz.
+    output : {"pu", "rad/s", "hz"}
+        Unit of the system's output (``"pu"``: frequency deviation per unit of ``f_hz``).
+    threshold_hz : float or {"continental_europe", "gb"}, optional
+        Flag buses whose worst deviation exceeds it (0.8 Hz and 0.5 Hz presets).
+    method : {"auto", "modal", "statespace"}
+        ``"modal"``: EPSR24 closed form (proportional machines ``g_i = g_o/r_i`` and
+        ``f = gain/s``); ``"statespace"``: one eigendecomposition of the grounded
+        realisation (any machines); ``"auto"`` picks the first that applies.
+    rtol : float
+        Relative tolerance of the certificate and of the continuous-time refinement.
+    n_refine : int
+        Number of best buses whose grid maximum is refined by Brent's method.
+    model : optional
+        A model from :func:`build_modal_model` for this system (reuse across calls).
+
+    Returns
+    -------
+    NadirResult
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> from netcoh.analysis.nadir import worst_case_nadir
+    >>> L = 50.0 * nc.laplacian.complete(4)
+    >>> sys = nc.NetworkSystem.from_laplacian(L, nodal=nc.nodal.swing(2.0, 1.0, n=4))
+    >>> res = worst_case_nadir(sys, rho=0.5)
+    >>> round(res.value, 6)          # rho / (d sqrt(n)): even disturbance, steady state
+    0.25
+    >>> res.disturbance.round(3).tolist()
+    [-0.25, -0.25, -0.25, -0.25]
+    """
+    system = _check_system(system)
+    dt = float(as_positive(dt, "dt"))
+    dset = _disturbance_set(system, rho, norm, bounds, trips)
+    scale_hz = _hz_per_unit(output, float(as_positive(f_hz, "f_hz")))
+    thr = _threshold(threshold_hz)
+    if model is None:
+        model, used = build_modal_model(system, method)
+    else:
+        used = "modal" if hasattr(model, "lam") or not np.iscomplexobj(model.P) else "statespace"
+    search = _Search(model, dset, float(rtol))
+    auto = horizon is None
+    if auto:
+        dec = model.decay
+        H = float(np.clip(6.0 / dec if np.isfinite(dec) and dec > 0 else 10.0, 1.0, 1e4))
+    else:
+        H = float(as_positive(horizon, "horizon"))
+    Sinf_val = None
+    if auto:
+        Sinf = model.rows_at_inf()
+        Sinf_val = dset.value(Sinf) if np.all(np.isfinite(Sinf)) else None
+    for _ in range(8):
+        N = max(1, int(np.ceil(H / dt - 1e-9)))
+        t = dt * np.arange(N + 1)
+        H = float(t[-1])
+        F, per_bus, jmax, grid_value, best_v, best_i, best_t, upper = _search(search, t, n_refine)
+        if not auto:
+            break
+        # steady state as a candidate, and a tail bound for t >= H
+        if Sinf_val is not None:
+            iinf = int(np.argmax(Sinf_val))
+            if Sinf_val[iinf] >= best_v * (1 - rtol):
+                best_v, best_i, best_t = float(Sinf_val[iinf]), iinf, np.inf
+            tail = Sinf_val + search.absP @ (model.tail(H) * search.w)
+        else:
+            tail = np.full(system.n, np.inf)
+        if tail.max() <= best_v * (1 + rtol):
+            upper = max(upper, best_v)
+            break
+        upper = max(upper, float(tail.max()))
+        H *= 2.0
+    certified = bool(upper <= best_v * (1 + rtol) * (1 + 1e-12))
+    if not certified:
+        warnings.warn(
+            f"the worst-case nadir could not be certified: value {best_v:.6g}, upper bound "
+            f"{upper:.6g}{'' if not auto else f' (searched up to {H:g} s)'}", AccuracyWarning,
+            stacklevel=2)
+    if not auto and best_t >= H - 0.5 * dt:
+        warnings.warn(
+            f"the worst nadir is at the end of the window (t = {best_t:g} s = horizon): the true "
+            "nadir may be later; increase `horizon` or use horizon=None", AccuracyWarning, stacklevel=2)
+    if np.isfinite(best_t):
+        s = model.rows([best_i], [best_t])[0]
+    else:
+        s = model.rows_at_inf()[best_i]
+    u = dset.maximiser(s)
+    if auto and Sinf_val is not None:
+        per_bus_time = np.where(Sinf_val > per_bus, np.inf, t[jmax])
+        per_bus = np.maximum(per_bus, Sinf_val)
+    else:
+        per_bus_time = t[jmax]
+    per_bus = per_bus.copy()
+    per_bus[best_i] = max(per_bus[best_i], best_v)
+    traj = model.response(u, t)
+    flagged = () if thr is None else tuple(
+        system.labels[i] for i in np.flatnonzero(per_bus * scale_hz > thr))
+    return NadirResult(
+        value=float(best_v), value_hz=float(best_v * scale_hz), bus=system.labels[best_i],
+        bus_index=int(best_i), time=float(best_t), disturbance=_readonly(u), times=_readonly(t),
+        table=_readonly(F), per_bus=_readonly(per_bus), per_bus_time=_readonly(per_bus_time),
+        trajectory=_readonly(traj), upper_bound=float(upper), certified=certified, horizon=H,
+        grid_value=grid_value, labels=system.labels, disturbance_set=dset.description,
+        method=used, f_hz=float(f_hz), hz_per_unit=scale_hz, threshold_hz=thr, flagged=flagged)

@@ -1,0 +1,432 @@
+"""Modal forms of the step-response matrix used by the worst-case nadir search.
+
+Every model writes the step-response matrix of the network (outputs ``y``, step inputs
+``u``) as
+
+``S(t) = S0 + Re(P diag(phi(t)) Q)``
+
+with ``P`` (n, K), ``Q`` (K, n) and ``K`` scalar mode functions ``phi_k(t)``:
+
+* :class:`SwingModes` -- proportional swing machines (EPSR24 Lemma 1 and 3):
+  ``P = R^{-1/2} V``, ``Q = P^T`` and ``phi_k = h_k`` the impulse response of
+  ``1/(m s^2 + d s + lambda_k)``, in a closed form that stays accurate through
+  critical damping;
+* :class:`PoleResidueModes` -- proportional machines with any representative unit
+  ``g_o = num/den``: ``phi_k`` is the impulse response of ``num/(s den + lambda_k num)``
+  in partial fractions;
+* :func:`statespace_modes` -- anything else, through one eigendecomposition of the
+  grounded realisation ``A = W diag(mu) W^{-1}``: ``P = C W``, ``Q = W^{-1} B``,
+  ``phi_k = (e^{mu_k t} - 1)/mu_k``.
+
+Each model also bounds ``|phi_k^{(j)}|`` on time intervals (``j = 0, 1, 2``), which is
+what certifies that no point between time-grid samples beats the reported nadir.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as la
+
+from ..exceptions import SolverError
+
+__all__ = ["ModalModel", "SwingModes", "PoleResidueModes", "proportional_factors",
+           "proportional_modes", "statespace_modes"]
+
+
+class ModalModel:
+    """Base class: ``S(t) = S0 + Re(P diag(phi(t)) Q)``; subclasses define ``phi``."""
+
+    P: np.ndarray
+    Q: np.ndarray
+    S0: np.ndarray | None
+
+    @property
+    def n(self) -> int:
+        return self.P.shape[0]
+
+    def phi(self, t: np.ndarray, deriv: int = 0) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def phi_inf(self) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def bound(self, a: np.ndarray, b: np.ndarray, deriv: int) -> np.ndarray:  # pragma: no cover
+        """Upper bound of ``|phi_k^{(deriv)}(tau)|`` for ``tau in [a, b]``, shape (len(a), K)."""
+        raise NotImplementedError
+
+    def tail(self, H: float) -> np.ndarray:  # pragma: no cover - abstract
+        """Upper bound of ``|phi_k(tau) - phi_k(inf)|`` for ``tau >= H``, shape (K,)."""
+        raise NotImplementedError
+
+    @property
+    def decay(self) -> float:  # pragma: no cover - abstract
+        """Slowest decay rate (1/s) of the non-constant mode terms."""
+        raise NotImplementedError
+
+    # -- rows of S(t) ----------------------------------------------------------------
+    def rows(self, bus: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Rows ``S(t_p)[bus_p, :]`` for pairs ``(bus_p, t_p)``, shape (len(bus), n)."""
+        bus = np.asarray(bus, dtype=int)
+        ph = self.phi(np.asarray(t, dtype=float))
+        out = np.real((self.P[bus] * ph) @ self.Q)
+        if self.S0 is not None:
+            out = out + self.S0[bus]
+        return out
+
+    def rows_at_inf(self) -> np.ndarray:
+        """``S(inf)`` (n, n): the steady state (``phi`` at infinity)."""
+        out = np.real((self.P * self.phi_inf()) @ self.Q)
+        if self.S0 is not None:
+            out = out + self.S0
+        return out
+
+    def table_chunks(self, t: np.ndarray, max_bytes: float = 1.5e8):
+        """Yield ``(slice, S)`` with ``S`` of shape (len(slice), n, n) = ``S(t[slice])``."""
+        n, K = self.P.shape
+        item = 16 if np.iscomplexobj(self.P) else 8
+        step = max(1, int(max_bytes // (item * n * max(n, K) * 2)))
+        ph = self.phi(t)
+        for s in range(0, t.size, step):
+            sl = slice(s, min(t.size, s + step))
+            M = self.P[None, :, :] * ph[sl, None, :]
+            Y = np.real(M.reshape(-1, K) @ self.Q).reshape(-1, n, n)
+            if self.S0 is not None:
+                Y += self.S0[None]
+            yield sl, Y
+
+    def response(self, u: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """``y(t) = S(t) u`` for all nodes, shape (len(t), n)."""
+        qu = self.Q @ u
+        y = np.real((self.phi(t) * qu[None, :]) @ self.P.T)
+        if self.S0 is not None:
+            y = y + (self.S0 @ u)[None, :]
+        return y
+
+    def weights(self, dual_row_norm) -> tuple[np.ndarray, np.ndarray]:
+        """``(|P|, ||Q_k||_D)`` used by the derivative bounds."""
+        return np.abs(self.P), dual_row_norm(np.abs(self.Q))
+
+
+# -- proportional machines ----------------------------------------------------------------
+
+def proportional_factors(system, rtol: float = 1e-9):
+    """If every node is ``g_i = g_o / r_i`` and ``f = gain/s``, return ``(r, num_o, den_o, gain)``
+    with ``mean(r) = 1``; otherwise None."""
+    cpl = system.coupling
+    if cpl.kind != "integrator":
+        return None
+    gain = float(cpl.params["gain"][0])
+    num, den = np.asarray(system.nodal.num), np.asarray(system.nodal.den)
+    # scale each row so that its numerator's largest coefficient is 1
+    jn = np.argmax(np.abs(num), axis=1)
+    a = num[np.arange(num.shape[0]), jn]
+    if np.any(a == 0):
+        return None
+    numn = num / a[:, None]
+    denn = den / a[:, None]
+    if not np.allclose(numn, numn[0], rtol=rtol, atol=rtol * np.abs(numn[0]).max()):
+        return None
+    jd = np.argmax(np.abs(denn[0]))
+    r = denn[:, jd] / denn[0, jd]
+    if np.any(r <= 0) or not np.allclose(denn, r[:, None] * denn[0], rtol=rtol,
+                                         atol=rtol * np.abs(denn).max()):
+        return None
+    scale = r.mean()
+    r = r / scale
+    return r, numn[0].copy(), denn[0] * scale, gain
+
+
+def _scaled_eigh(system, r: np.ndarray, gain: float):
+    L = system.laplacian
+    L = L.toarray() if hasattr(L, "toarray") else np.asarray(L)
+    s = 1.0 / np.sqrt(r)
+    Ls = gain * (s[:, None] * L * s[None, :])
+    lam, V = la.eigh(Ls, overwrite_a=True, check_finite=False, driver="evd")
+    # the common mode is known exactly: v1 = R^{1/2} 1 / sqrt(sum r), lambda_1 = 0
+    lam = np.maximum(lam, 0.0)
+    lam[0] = 0.0
+    V[:, 0] = np.sqrt(r) / np.sqrt(r.sum())
+    return lam, V, s
+
+
+class SwingModes(ModalModel):
+    """Proportional swing machines: ``phi_k`` = impulse response of ``1/(m s^2 + d s + lam_k)``."""
+
+    def __init__(self, P, lam, m: float, d: float):
+        self.P = P
+        self.Q = P.T
+        self.S0 = None
+        self.lam = lam
+        self.m, self.d = float(m), float(d)
+        self.sigma = np.full(lam.shape, self.d / (2 * self.m))
+        self.q = lam / self.m - self.sigma ** 2       # omega_d^2 (negative: overdamped)
+        self.k0 = lam <= 0.0
+
+    def phi(self, t, deriv: int = 0):
+        t = np.asarray(t, dtype=float)[:, None]
+        m, sig, q = self.m, self.sigma[None, :], self.q[None, :]
+        lam = self.lam[None, :]
+        h = self._h(t)
+        if deriv == 0:
+            return h
+        # h is the impulse response of 1/(m s^2 + d s + lam):  m h'' + d h' + lam h = 0 (t > 0)
+        hp = self._hp(t)
+        if deriv == 1:
+            return hp
+        del sig, q
+        return -(self.d * hp + lam * h) / m
+
+    def _h(self, t):
+        m, sig, q = self.m, self.sigma[None, :], self.q[None, :]
+        out = np.empty(np.broadcast_shapes(t.shape, q.shape))
+        k0 = np.broadcast_to(self.k0[None, :], out.shape)
+        # lam = 0: (1 - e^{-d t / m}) / d
+        out[k0] = np.broadcast_to(-np.expm1(-(self.d / m) * t) / self.d, out.shape)[k0]
+        under = np.broadcast_to(q > 0, out.shape) & ~k0
+        over = ~under & ~k0
+        tt = np.broadcast_to(t, out.shape)
+        qq = np.broadcast_to(q, out.shape)
+        ss = np.broadcast_to(sig, out.shape)
+        w = np.sqrt(np.abs(qq))
+        if under.any():
+            wt = w[under] * tt[under]
+            out[under] = np.exp(-ss[under] * tt[under]) * tt[under] * np.sinc(wt / np.pi) / m
+        if over.any():
+            bt = w[over] * tt[over]
+            st = ss[over] * tt[over]
+            small = bt < 1e-4
+            val = np.empty(bt.shape)
+            val[small] = np.exp(-st[small]) * tt[over][small] * (1 + bt[small] ** 2 / 6) / m
+            bb, sm = bt[~small], st[~small]
+            val[~small] = (np.exp(bb - sm) - np.exp(-bb - sm)) / (2 * w[over][~small] * m)
+            out[over] = val
+        return out
+
+    def _hp(self, t):
+        # h' = e^{-sig t} (cos(w t) - sig t sinc(w t)) / m ; lam = 0: e^{-d t/m}/m
+        m, sig, q = self.m, self.sigma[None, :], self.q[None, :]
+        shape = np.broadcast_shapes(t.shape, q.shape)
+        tt = np.broadcast_to(t, shape)
+        ss = np.broadcast_to(sig, shape)
+        qq = np.broadcast_to(q, shape)
+        w = np.sqrt(np.abs(qq))
+        wt = w * tt
+        under = qq > 0
+        c = np.where(under, np.cos(np.where(under, wt, 0.0)),
+                     np.cosh(np.where(under, 0.0, np.minimum(wt, 700))))
+        sincv = np.where(under, np.sinc(np.where(under, wt, 0.0) / np.pi),
+                         _sinhc(np.where(under, 0.0, np.minimum(wt, 700))))
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.exp(-ss * tt) * (c - ss * tt * sincv) / m
+            big = ~under & (wt > 30)
+            if big.any():   # overdamped and large: combine exponents
+                e1 = np.exp((w - ss) * tt)
+                e2 = np.exp(-(w + ss) * tt)
+                alt = ((w - ss) * e1 + (w + ss) * e2) / (2 * w * m)
+                out = np.where(big, alt, out)
+        k0 = np.broadcast_to(self.k0[None, :], shape)
+        out = np.where(k0, np.exp(-(self.d / m) * tt) / m, out)
+        return out
+
+    def phi_inf(self):
+        return np.where(self.k0, 1.0 / self.d if self.d > 0 else np.inf, 0.0)
+
+    def _env(self, a, b, j):
+        """Bound of |h^{(j)}| on [a, b] (arrays (T,1)) for every mode."""
+        m, sig, q = self.m, self.sigma[None, :], self.q[None, :]
+        w = np.sqrt(np.abs(q))
+        under = q > 0
+        # poles
+        p_abs_u = np.sqrt(sig ** 2 + np.maximum(q, 0))
+        p1 = -sig + w          # overdamped slow pole (<= 0)
+        p2 = -sig - w          # fast pole
+        with np.errstate(all="ignore"):
+            kappa = np.where(under, np.arctan2(w, sig) / np.where(w > 0, w, 1.0),
+                             1.0 / np.maximum(sig, 1e-300))
+            bu = p_abs_u ** j * np.exp(-sig * a) * np.minimum(
+                np.where(w > 0, 1.0 / (m * w), np.inf), (j * kappa + b) / m)
+            bo_mvt = (j * np.abs(p2) ** max(j - 1, 0) * (j > 0) + b * np.abs(p2) ** j) * np.exp(p1 * a) / m
+            bo_res = (np.abs(p1) ** j * np.exp(p1 * a) + np.abs(p2) ** j * np.exp(p2 * a)) / (
+                m * np.where(w > 0, 2 * w, np.nan))
+            bo = np.fmin(bo_mvt, bo_res)
+            out = np.where(under, bu, bo)
+        # common mode lam = 0: h = (1 - e^{-c t})/d, c = d/m
+        c = self.d / m
+        if j == 0:
+            com = np.broadcast_to(-np.expm1(-c * b) / self.d, out.shape)
+        else:
+            com = np.broadcast_to(c ** (j - 1) * np.exp(-c * a) / m, out.shape)
+        return np.where(self.k0[None, :], com, out)
+
+    def bound(self, a, b, deriv):
+        a = np.asarray(a, dtype=float)[:, None]
+        b = np.asarray(b, dtype=float)[:, None]
+        return self._env(a, b, deriv)
+
+    def tail(self, H):
+        # sup_{tau >= H} |h_k(tau) - h_k(inf)|: the j = 0 envelope is e^{-sig a}(kappa-free) times
+        # min(1/(m w), b/m); the b-term grows, so use its maximum of tau e^{-sig tau} on [H, inf)
+        m, sig, q = self.m, self.sigma, self.q
+        w = np.sqrt(np.abs(q))
+        under = q > 0
+        with np.errstate(all="ignore"):
+            tstar = np.maximum(H, 1.0 / np.maximum(sig, 1e-300))
+            te = tstar * np.exp(-sig * tstar) / m
+            bu = np.minimum(np.where(w > 0, np.exp(-sig * H) / (m * w), np.inf), te)
+            p1 = -sig + w
+            bo_res = np.where(w > 0, np.exp(p1 * H) / (m * 2 * w), np.inf)
+            t1 = np.maximum(H, 1.0 / np.maximum(-p1, 1e-300))
+            bo_mvt = t1 * np.exp(p1 * t1) / m
+            bo = np.fmin(bo_res, bo_mvt)
+        out = np.where(under, bu, bo)
+        out = np.where(np.isnan(out), np.inf, out)
+        return np.where(self.k0, np.exp(-(self.d / m) * H) / self.d, out)
+
+    @property
+    def decay(self):
+        rates = np.where(self.q > 0, self.sigma, self.sigma - np.sqrt(np.abs(self.q)))
+        rates = np.where(self.k0, self.d / self.m, rates)
+        return float(np.min(rates))
+
+
+def _sinhc(x):
+    x = np.asarray(x, dtype=float)
+    out = np.ones_like(x)
+    nz = np.abs(x) > 1e-8
+    out[nz] = np.sinh(x[nz]) / x[nz]
+    return out
+
+
+class PoleResidueModes(ModalModel):
+    """``phi_k(t) = Re sum_p c_kp e^{p_kp t}`` (partial fractions, distinct poles)."""
+
+    def __init__(self, P, Q, S0, poles, residues, const):
+        self.P, self.Q, self.S0 = P, Q, S0
+        self.poles = poles              # (K, r) complex, Re <= 0; zero poles removed into const
+        self.res = residues             # (K, r)
+        self.const = const              # (K,) value at infinity of the zero-pole terms
+
+    def phi(self, t, deriv: int = 0):
+        t = np.asarray(t, dtype=float)
+        e = np.exp(self.poles[None, :, :] * t[:, None, None])
+        val = np.real(np.sum(self.res[None] * self.poles[None] ** deriv * e, axis=2))
+        if deriv == 0:
+            val = val + self.const[None, :]
+        return val
+
+    def phi_inf(self):
+        return self.const.copy()
+
+    def bound(self, a, b, deriv):
+        a = np.asarray(a, dtype=float)[:, None, None]
+        env = np.abs(self.res * self.poles ** deriv)[None] * np.exp(np.real(self.poles)[None] * a)
+        out = np.sum(env, axis=2)
+        if deriv == 0:
+            out = out + np.abs(self.const)[None]
+        return out
+
+    def tail(self, H):
+        return np.sum(np.abs(self.res) * np.exp(np.real(self.poles) * H), axis=1)
+
+    @property
+    def decay(self):
+        re = -np.real(self.poles)
+        re = re[np.abs(self.res) > 0]
+        return float(re.min()) if re.size else np.inf
+
+
+def proportional_modes(system, factors) -> ModalModel:
+    """Modal model of a proportional network (EPSR24 Lemma 1)."""
+    r, num_o, den_o, gain = factors
+    lam, V, s = _scaled_eigh(system, r, gain)
+    P = s[:, None] * V
+    numt = np.trim_zeros(num_o, "f")
+    dent = np.trim_zeros(den_o, "f")
+    if numt.size == 1 and dent.size == 2 and dent[1] > 0:
+        # g_o = c / (a s + b)  ->  1 / ((a/c) s + b/c)
+        return SwingModes(P, lam, dent[0] / numt[0], dent[1] / numt[0])
+    # phi_k: impulse response of num/(s den + lam num)
+    sden = np.append(dent, 0.0)
+    p = sden.size
+    numpad = np.pad(numt, (p - numt.size, 0))
+    D = sden[None, :] + lam[:, None] * numpad[None, :]          # (K, p)
+    D = D / D[:, :1]
+    q = p - 1
+    # poles of each mode: eigenvalues of the companion matrices
+    comp = np.zeros((lam.size, q, q))
+    comp[:, 0, :] = -D[:, 1:]
+    if q > 1:
+        comp[:, np.arange(1, q), np.arange(q - 1)] = 1.0
+    poles = np.linalg.eigvals(comp)
+    sep = np.where(np.eye(q, dtype=bool)[None], np.inf, np.abs(poles[:, :, None] - poles[:, None, :]))
+    scale = np.maximum(np.abs(poles).max(axis=1), 1e-12)
+    bad = sep.min(axis=(1, 2)) < 1e-6 * scale
+    if bad.any():
+        # a (near) double pole: move lambda_k by a relative 1e-9; h changes by O(1e-9),
+        # the poles separate by O(3e-5) and the residues stay accurate
+        lam2 = lam.copy()
+        lam2[bad] = lam[bad] * (1 + 1e-9) + 1e-12
+        D[bad] = (sden[None, :] + lam2[bad, None] * numpad[None, :])
+        D[bad] = D[bad] / D[bad, :1]
+        comp[bad, 0, :] = -D[bad, 1:]
+        poles[bad] = np.linalg.eigvals(comp[bad])
+    lead = (sden[0] + lam * numpad[0])
+    dD = (np.arange(q, 0, -1)[None, :] * D[:, :-1])             # derivative of monic D
+    numv = np.polyval(numt, poles) if numt.size else np.zeros_like(poles)
+    dDv = np.zeros_like(poles)
+    for j in range(q):
+        dDv = dDv * poles + dD[:, j:j + 1]
+    res = numv / (dDv * lead[:, None])
+    zero = np.abs(poles) < 1e-12 * np.maximum(scale[:, None], 1.0)
+    const = np.real(np.sum(np.where(zero, res, 0.0), axis=1))
+    res = np.where(zero, 0.0, res)
+    poles = np.where(zero, -1.0, poles)
+    if np.any(np.real(poles) > 1e-9 * scale[:, None]):
+        raise SolverError("the network has unstable modes; the worst-case nadir is unbounded")
+    return PoleResidueModes(P, P.T, None, poles, res, const)
+
+
+def statespace_modes(system, cond_max: float = 1e10) -> PoleResidueModes:
+    """Modal model from the grounded realisation (any nodal dynamics and coupling).
+
+    ``S(t) = D + C A^{-1}(e^{At} - I) B`` with ``A = W diag(mu) W^{-1}``; complex pairs are
+    kept once with a factor 2 so that ``Re(...)`` is exact.
+    """
+    A, B, C, D = system.realization()
+    A = A.toarray()
+    mu, W = la.eig(A, check_finite=False)
+    if np.any(mu.real >= 0):
+        raise SolverError("the network is not asymptotically stable (an eigenvalue of the grounded "
+                          f"realisation has real part {mu.real.max():.3g} >= 0); the nadir is unbounded")
+    cond = np.linalg.cond(W)
+    if not np.isfinite(cond) or cond > cond_max:
+        raise SolverError(f"the state matrix is (nearly) defective (eigenvector condition {cond:.3g}); "
+                          "use method='expm'")
+    Bd, Cd = B.toarray(), C.toarray()
+    Qc = la.solve(W, Bd, check_finite=False)
+    Pc = Cd @ W
+    keep = mu.imag >= 0
+    factor = np.where(mu.imag > 0, 2.0, 1.0)
+    mu_k, P, Q = mu[keep], Pc[:, keep], Qc[keep] * factor[keep, None]
+    P = P.astype(complex)
+    # phi_k = (e^{mu t} - 1)/mu = -1/mu + e^{mu t}/mu
+    poles = mu_k[:, None]
+    res = (1.0 / mu_k)[:, None]
+    const = -1.0 / mu_k
+    S0 = D.toarray() if D.nnz else None
+    return _ComplexConstModes(P, Q, S0, poles, res.astype(complex), const)
+
+
+class _ComplexConstModes(PoleResidueModes):
+    """Pole-residue modes whose constant term is complex (state-space modal form)."""
+
+    def phi(self, t, deriv: int = 0):
+        t = np.asarray(t, dtype=float)
+        e = np.exp(self.poles[None, :, 0] * t[:, None])
+        val = self.res[None, :, 0] * self.poles[None, :, 0] ** deriv * e
+        if deriv == 0:
+            val = val + self.const[None, :]
+        return val
+
+    def phi_inf(self):
+        return self.const.astype(complex)
