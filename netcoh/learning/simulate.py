@@ -156,6 +156,7 @@ def _simulate_switched(dyn, theta0, t, rtol, atol, method, max_switches):
     switch_times = []
     t0, y0 = t[0], theta0
     pattern = np.asarray(dyn.switching_surfaces(y0)) > 0
+    hyst = np.zeros(pattern.shape)
     tiny_in_a_row = 0
     while True:
         sign = np.where(pattern, 1.0, -1.0)
@@ -163,8 +164,12 @@ def _simulate_switched(dyn, theta0, t, rtol, atol, method, max_switches):
         def fun(_t, y, pattern=pattern):
             return -dyn._grad_on_pattern(y, pattern)
 
-        def event(_t, y, sign=sign):
-            return float(np.min(sign * np.asarray(dyn.switching_surfaces(y))))
+        # Surfaces flipped at the last switch start at ~0 (at rounding level), so they get a
+        # small hysteresis: they must go 1e-9 * max|s| back before the pattern flips again.
+        # A genuine sliding mode then shows up as a burst of switches (max_switches). The
+        # pattern may thus lag the true signs by at most that band.
+        def event(_t, y, sign=sign, hyst=hyst):
+            return float(np.min(sign * np.asarray(dyn.switching_surfaces(y)) + hyst))
 
         event.terminal = True
         event.direction = -1
@@ -173,8 +178,9 @@ def _simulate_switched(dyn, theta0, t, rtol, atol, method, max_switches):
                         events=event)
         if sol.status == -1:
             raise SolverError(f"gradient-flow integration failed: {sol.message}")
-        if sol.y.shape[1]:
-            thetas.append(sol.y.T)
+        ys = np.asarray(sol.y, dtype=float)
+        if ys.size:
+            thetas.append(ys.reshape(y0.size, -1).T)
         if sol.status == 0:
             break
         te = float(sol.t_events[0][0])
@@ -187,13 +193,18 @@ def _simulate_switched(dyn, theta0, t, rtol, atol, method, max_switches):
         tiny_in_a_row = tiny_in_a_row + 1 if te - t0 < 1e-12 * max(1.0, abs(te)) else 0
         if tiny_in_a_row > 50:
             raise SolverError(f"activation pattern chatters at t = {te:.6g} (sliding mode)")
-        # flip every surface that is at (or beyond) zero on the wrong side
-        s = np.asarray(dyn.switching_surfaces(ye))
-        crossed = (sign * s) <= 1e-12 * max(1.0, float(np.max(np.abs(s))))
-        k = int(np.argmin(sign * s))
-        crossed.flat[k] = True
+        # flip the surface that hit zero and any that are already on the wrong side
+        se = np.asarray(dyn.switching_surfaces(ye))
+        val = sign * se + hyst
+        crossed = val < 0
+        crossed.flat[int(np.argmin(val))] = True
         pattern = pattern.copy()
         pattern[crossed] = ~pattern[crossed]
+        # every surface within delta of (or beyond) zero on its new side gets slack, so the
+        # event function starts at >= delta > 0 and no later crossing can be missed
+        delta = 1e-9 * float(np.max(np.abs(se)))
+        margin = np.where(pattern, 1.0, -1.0) * se
+        hyst = np.where(margin < delta, np.maximum(-margin, 0.0) + delta, 0.0)
         t0, y0 = te, ye
     th = np.concatenate(thetas, axis=0)
     if th.shape[0] != t.size:  # pragma: no cover - defensive
