@@ -87,13 +87,19 @@ def schur(L, keep, *, dense: bool):
         off = red - np.diag(np.diag(red))
         red = off - np.diag(off.sum(axis=1))   # exact zero row sums
         return red, sp.csr_matrix(-X.T)
-    # few eliminated nodes (local elimination): keep sparse
-    X = lu.solve(Lke.T.toarray())
-    red = Lkk - sp.csr_matrix(Lke @ X)
-    red = 0.5 * (red + red.T)
+    # few eliminated nodes (local elimination): only their neighbours get fill-in
+    nbr = np.unique(Lke.tocoo().row)                    # kept nodes touching eliminated ones
+    Xs = lu.solve(Lke[nbr].T.toarray())                 # L_ee^{-1} L_e,nbr  (ne x c)
+    upd = (Lke[nbr] @ Xs)                               # (c x c) dense
+    upd = 0.5 * (upd + upd.T)
+    r, c = np.meshgrid(nbr, nbr, indexing="ij")
+    red = Lkk - sp.csr_matrix((upd.ravel(), (r.ravel(), c.ravel())), shape=Lkk.shape)
     red = sp.csr_matrix(red)
     red.data[np.abs(red.data) < 1e-13 * max(abs(red).max(), 1.0)] = 0.0
     red.eliminate_zeros()
     off = red - sp.diags(red.diagonal())
     red = (off - sp.diags(np.asarray(off.sum(axis=1)).ravel())).tocsr()
-    return red, sp.csr_matrix(-X.T)
+    rows = np.repeat(nbr, elim.size)
+    cols = np.tile(np.arange(elim.size), nbr.size)
+    D = sp.csr_matrix((-Xs.T.ravel(), (rows, cols)), shape=(keep.size, elim.size))
+    return red, D
