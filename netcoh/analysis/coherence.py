@@ -24,7 +24,7 @@ import scipy.sparse.linalg as spla
 from .._validation import as_float_array
 from ..exceptions import InputError, NetcohTypeError, SolverError
 from ..network.nodal import NodalDynamics
-from ..network.system import NetworkSystem, _check_system
+from ..network.system import NetworkSystem, _check_system, sparse_lu
 from .frequency import _check_points, as_omega, evaluate_transfer
 
 __all__ = [
@@ -245,7 +245,7 @@ def incoherence(system: NetworkSystem, s, *, method: str = "auto") -> np.ndarray
             out[j] = np.linalg.norm(T, 2)
             continue
         if sp.issparse(L):
-            lu = spla.splu((sp.diags(ginv[j]) + fvals[j] * L.astype(complex)).tocsc())
+            lu = sparse_lu(sp.diags(ginv[j]) + fvals[j] * L.astype(complex))
             solve = lu.solve
         else:
             M = fvals[j] * L

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from .._validation import as_float_array
 from ..exceptions import InputError
-from ..network.system import NetworkSystem, _check_system
+from ..network.system import NetworkSystem, _check_system, sparse_lu
 
 __all__ = ["FrequencyResponse", "transfer_matrix", "evaluate_transfer", "as_omega"]
 
@@ -104,7 +103,7 @@ def evaluate_transfer(system: NetworkSystem, s, inputs=None) -> np.ndarray:
                 continue
             M = (sp.diags(ginv[j]) + fvals[j] * L).tocsc()
             try:
-                out[j] = spla.splu(M).solve(E)
+                out[j] = sparse_lu(M).solve(E)
             except RuntimeError as exc:
                 raise InputError(f"`omega` hits a pole of the network T(s) at s = {s[j]}") from exc
         return out
