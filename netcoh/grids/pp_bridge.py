@@ -75,15 +75,18 @@ def tables_from_pandapower(net, *, copy_net: bool = True) -> dict:
     lookup = np.asarray(net._pd2ppc_lookups["bus"])
     names = net.bus.name
     use_names = names.notna().all() and names.astype(str).is_unique
-    ids = [None] * nb
-    for pd_idx in net.bus.index:           # first pandapower bus mapped to each ppc bus
-        k = int(lookup[pd_idx])
-        if 0 <= k < nb and ids[k] is None:
-            ids[k] = str(names.loc[pd_idx]) if use_names else str(pd_idx)
-    ids = [x if x is not None else f"aux{k}" for k, x in enumerate(ids)]
+    pd_index = net.bus.index.to_numpy()
+    pd_label = names.astype(str).to_numpy() if use_names else pd_index.astype(str)
+    ppc_of = lookup[pd_index].astype(int)
+    ids = np.array([f"aux{k}" for k in range(nb)], dtype=object)
+    valid = (ppc_of >= 0) & (ppc_of < nb)
+    # first pandapower bus mapped to each ppc bus (reverse order so the first one wins)
+    ids[ppc_of[valid][::-1]] = pd_label[valid][::-1]
+    ids = ids.tolist()
+    id_arr = np.array(ids, dtype=object)
 
-    def bus_id(pd_idx):
-        return ids[int(lookup[pd_idx])]
+    def bus_ids(pd_buses):
+        return id_arr[lookup[np.asarray(pd_buses, dtype=int)].astype(int)].tolist()
 
     br = ppc["branch"]
     brr = br.real
@@ -103,43 +106,40 @@ def tables_from_pandapower(net, *, copy_net: bool = True) -> dict:
         "b_pu": brr[:, 4], "tap_ratio": tap, "shift_deg": brr[:, 9],
         "in_service": brr[:, 10] > 0,
     }
-    res = net.res_bus
     vm = np.full(nb, np.nan)
     va = np.full(nb, np.nan)
-    for pd_idx in net.bus.index:
-        k = int(lookup[pd_idx])
-        if 0 <= k < nb:
-            vm[k], va[k] = res.vm_pu.loc[pd_idx], res.va_degree.loc[pd_idx]
+    vm[ppc_of[valid][::-1]] = net.res_bus.vm_pu.reindex(pd_index).to_numpy()[valid][::-1]
+    va[ppc_of[valid][::-1]] = net.res_bus.va_degree.reindex(pd_index).to_numpy()[valid][::-1]
     base_kv = pbus[:, 9]
     buses = {"id": ids, "base_kv": np.where(base_kv > 0, base_kv, np.nan), "vm_pu": vm,
              "va_deg": va}
 
+    def active(df):
+        return df[df.in_service.to_numpy(dtype=bool)]
+
     lid, lbus, lp, lq = [], [], [], []
     for table, sign in (("load", 1.0), ("sgen", -1.0)):
-        df = getattr(net, table)
-        for i, row in df[df.in_service.astype(bool)].iterrows():
-            sc = float(row.get("scaling", 1.0))
-            lid.append(f"{table}:{i}")
-            lbus.append(bus_id(row.bus))
-            lp.append(sign * float(row.p_mw) * sc)
-            lq.append(sign * float(row.q_mvar) * sc)
+        df = active(getattr(net, table))
+        sc = df["scaling"].to_numpy(dtype=float) if "scaling" in df else np.ones(len(df))
+        lid += [f"{table}:{i}" for i in df.index]
+        lbus += bus_ids(df.bus)
+        lp += (sign * df.p_mw.to_numpy(dtype=float) * sc).tolist()
+        lq += (sign * df.q_mvar.to_numpy(dtype=float) * sc).tolist()
     loads = {"id": lid, "bus": lbus, "p_mw": lp, "q_mvar": lq}
-    sid, sbus, sg, sb = [], [], [], []
-    df = net.shunt
-    for i, row in df[df.in_service.astype(bool)].iterrows():
-        step = float(row.get("step", 1) or 1)
-        sid.append(f"shunt:{i}")
-        sbus.append(bus_id(row.bus))
-        sg.append(float(row.p_mw) * step)
-        sb.append(-float(row.q_mvar) * step)
-    shunts = {"id": sid, "bus": sbus, "g_mw": sg, "b_mvar": sb}
+    df = active(net.shunt)
+    step = df["step"].fillna(1).to_numpy(dtype=float) if "step" in df else np.ones(len(df))
+    shunts = {"id": [f"shunt:{i}" for i in df.index], "bus": bus_ids(df.bus),
+              "g_mw": (df.p_mw.to_numpy(dtype=float) * step).tolist(),
+              "b_mvar": (-df.q_mvar.to_numpy(dtype=float) * step).tolist()}
 
     ops = []
     for table, rtab in (("gen", net.res_gen), ("ext_grid", net.res_ext_grid)):
-        df = getattr(net, table)
-        for i, row in df[df.in_service.astype(bool)].iterrows():
-            ops.append((f"{table}:{i}", bus_id(row.bus), float(rtab.p_mw.loc[i]),
-                        float(rtab.q_mvar.loc[i]), float(row.vm_pu), table == "ext_grid"))
+        df = active(getattr(net, table))
+        p = rtab.p_mw.reindex(df.index).to_numpy(dtype=float)
+        q = rtab.q_mvar.reindex(df.index).to_numpy(dtype=float)
+        for k, (i, b, v) in enumerate(zip(df.index, bus_ids(df.bus), df.vm_pu.to_numpy(float))):
+            ops.append((f"{table}:{i}", b, float(p[k]), float(q[k]), float(v),
+                        table == "ext_grid"))
     return {"buses": buses, "branches": branches, "loads": loads, "shunts": shunts,
             "machine_ops": ops, "base_mva": float(net.sn_mva), "f_hz": float(net.f_hz)}
 
