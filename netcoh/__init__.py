@@ -44,12 +44,14 @@ from .exceptions import (
 )
 from .network import NetworkSystem, NodalDynamics, laplacian, nodal
 
+from . import grids  # noqa: E402  (grids builds on the model and analyses above)
+
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
     # model
-    "NetworkSystem", "NodalDynamics", "laplacian", "nodal",
+    "NetworkSystem", "NodalDynamics", "laplacian", "nodal", "grids",
     # analyses
     "transfer_matrix", "aggregate_dynamics", "coherence", "incoherence", "lemma_bound",
     "step_response", "impulse_response", "sine_response",

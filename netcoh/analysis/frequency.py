@@ -112,12 +112,15 @@ def evaluate_transfer(system: NetworkSystem, s, inputs=None) -> np.ndarray:
     E[cols, np.arange(m)] = 1.0
     chunk = max(1, _DENSE_CHUNK_BYTES // (16 * n * n))
     good = np.flatnonzero(~at_zero)
+    every_input = m == n and np.array_equal(cols, np.arange(n))
     for start in range(0, good.size, chunk):
         sel = good[start:start + chunk]
         M = fvals[sel, None, None] * L[None, :, :]
         M[:, np.arange(n), np.arange(n)] += ginv[sel]
         try:
-            out[sel] = np.linalg.solve(M, np.broadcast_to(E, (sel.size, n, m)))
+            # all columns: LU + inversion (2 n^3) is cheaper than LU + n solves (8/3 n^3)
+            out[sel] = (np.linalg.inv(M) if every_input
+                        else np.linalg.solve(M, np.broadcast_to(E, (sel.size, n, m))))
         except np.linalg.LinAlgError as exc:
             raise InputError("`omega` hits a pole of the network T(s)") from exc
     for j in np.flatnonzero(at_zero):

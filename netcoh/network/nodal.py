@@ -181,6 +181,19 @@ class NodalDynamics:
         num, den = self.node_coefficients(i)
         return control.tf(num, den)
 
+    def to_ss(self, i: int):
+        """State-space realisation of node ``i`` as a python-control :class:`control.StateSpace`.
+
+        Examples
+        --------
+        >>> swing([1.0, 2.0], 0.5).to_ss(1).A.tolist()
+        [[-0.25]]
+        """
+        import control
+
+        A, B, C, D = self.subset([i]).realization()
+        return control.ss(A.toarray(), B.toarray(), C.toarray(), D.reshape(1, 1))
+
     def realization(self):
         """Block-diagonal state-space realisation of all nodes, ``(A, B, C, D)``.
 
