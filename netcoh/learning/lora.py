@@ -1,4 +1,6 @@
-"""Learning dynamics of LoRA in matrix factorisation (Xu, Min, Luo, MacDonald, Tarmoun, Mallada, Vidal, AISTATS 2025).
+"""Learning dynamics of LoRA in matrix factorisation.
+
+Xu, Min, Luo, MacDonald, Tarmoun, Mallada & Vidal, AISTATS 2025.
 
 Pre-trained ``W2`` (m x h), ``W1`` (h x n), fine-tuning target ``Y_ft``; LoRA factors
 ``A1`` (r x n), ``B1`` (h x r), ``A2`` (r x h), ``B2`` (m x r) and loss

@@ -1,4 +1,6 @@
-"""Early neuron alignment in two-layer ReLU networks with small init (Min, Mallada, Vidal, ICLR 2024).
+"""Early neuron alignment in two-layer ReLU networks with small init.
+
+Min, Mallada & Vidal, ICLR 2024.
 
 Network ``f(x) = sum_j v_j ReLU(<w_j, x>)`` (:class:`~netcoh.learning.shallow.ShallowNet`,
 ``p = 1``, summed exponential or logistic loss), balanced init ``W(0) = eps W0``,
