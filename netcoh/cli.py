@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 
 from . import __version__
@@ -32,6 +33,11 @@ def _optional_commands():
     return mods
 
 
+def _note(message, category, filename, lineno, file=None, line=None):
+    """Show netcoh warnings as one-line notes on stderr (no source location)."""
+    print(f"netcoh: note ({category.__name__}): {message}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
     parser = argparse.ArgumentParser(
@@ -52,7 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.handler(args) or 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _note
+            return int(args.handler(args) or 0)
     except NetcohError as exc:
         print(f"netcoh {args.command}: error: {exc}", file=sys.stderr)
         return 2
