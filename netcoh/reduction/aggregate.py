@@ -245,15 +245,15 @@ def _area_nodal(nd: NodalDynamics, idx, k, machine_order):
         if nd.kind == "swing_turbine":
             n_tau = np.unique(sub.params["tau"][sub.params["droop"] > 0]).size
             if 1 + n_tau > _MAX_POLY_ORDER:
-                from .fitting import PAPER_WEIGHTS, fit_aggregate_machine
+                from .fitting import PAPER_WEIGHTS, _fit_polynomials, _group_turbines
 
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", NetcohWarning)
-                    fit = fit_aggregate_machine(sub, order=3, method="closed_loop",
-                                                weight=PAPER_WEIGHTS["closed_loop"],
-                                                match_dc=True)
-                nums.append(np.asarray(fit.model.num[0][0], float))
-                dens.append(np.asarray(fit.model.den[0][0], float))
+                pr = sub.params
+                taus, rho = _group_turbines(np.asarray(pr["droop"]), np.asarray(pr["tau"]))
+                num, den = _fit_polynomials(float(np.sum(pr["m"])), float(np.sum(pr["d"])),
+                                            taus, rho, 3, "closed_loop",
+                                            PAPER_WEIGHTS["closed_loop"], True)[:2]
+                nums.append(num)
+                dens.append(den)
                 approximated.append(a)
                 continue
         agg = aggregate_dynamics(sub)
@@ -344,7 +344,8 @@ class ReducedNetwork:
     Attributes
     ----------
     system : NetworkSystem
-        The reduced network: one node per area (aggregate dynamics), reduced Laplacian ``L_k``.
+        The reduced network: one node per area (aggregate dynamics), reduced Laplacian ``L_k``
+        (a property, built on first access).
     full : NetworkSystem
         The original network.
     labels : ndarray of int (n,)
@@ -352,6 +353,8 @@ class ReducedNetwork:
     area_names : tuple of str
     S : ndarray (k, k)
         Solution of the refinement problem (``V̂_k = P S``).
+    laplacian : ndarray (k, k)
+        The reduced Laplacian ``L_k = D S Λ_k S^T D``.
     eigenvalues : ndarray
         ``λ_1 .. λ_{k+1}`` of the full Laplacian (``λ_{k+1}`` absent when ``k = n``).
     eigenvectors : ndarray (n, k)
@@ -366,16 +369,36 @@ class ReducedNetwork:
         Whether ``L_k`` has positive off-diagonal entries.
     """
 
-    system: NetworkSystem
     full: NetworkSystem = field(repr=False)
     labels: np.ndarray = field(repr=False)
     area_names: tuple
     S: np.ndarray = field(repr=False)
+    laplacian: np.ndarray = field(repr=False)
     eigenvalues: np.ndarray
     eigenvectors: np.ndarray = field(repr=False)
     exact_aggregates: bool
-    system_nodal_exact: bool
     signed: bool
+    machine_order: int | None = None
+    _system: NetworkSystem | None = field(default=None, repr=False)
+    _system_exact: bool | None = field(default=None, repr=False)
+
+    @property
+    def system(self) -> NetworkSystem:
+        """The reduced k-node :class:`NetworkSystem` (built on first access)."""
+        if self._system is None:
+            nodal, exact = _area_nodal(self.full.nodal, np.asarray(self.labels), self.k,
+                                       self.machine_order)
+            red = _system(np.array(self.laplacian), nodal, self.full.coupling,
+                          self.area_names)
+            object.__setattr__(self, "_system", red)
+            object.__setattr__(self, "_system_exact", exact and self.machine_order is None)
+        return self._system
+
+    @property
+    def system_nodal_exact(self) -> bool:
+        """Whether ``system.nodal`` holds the exact area aggregates (see class notes)."""
+        _ = self.system
+        return bool(self._system_exact)
 
     @property
     def k(self) -> int:
@@ -392,10 +415,6 @@ class ReducedNetwork:
         """Nodes per area."""
         return np.bincount(self.labels, minlength=self.k)
 
-    @property
-    def laplacian(self) -> np.ndarray:
-        """The reduced Laplacian ``L_k``."""
-        return self.system.laplacian
 
     def indicator(self) -> sp.csr_matrix:
         """The ``(n, k)`` indicator matrix ``P``."""
@@ -412,10 +431,10 @@ class ReducedNetwork:
         """``T̂_k(jω) = (diag(1/ĝ_a) + f L_k)^{-1}``, shape ``(nf, k, k)``."""
         w = as_omega(omega)
         s = 1j * w
-        f = self.system.coupling(s)[:, 0]
+        f = self.full.coupling(s)[:, 0]
         if not np.all(np.isfinite(f)):
             raise InputError("`omega` must avoid poles of the coupling f(s) (e.g. 0 for 1/s)")
-        M = f[:, None, None] * np.asarray(self.system.laplacian)[None]
+        M = f[:, None, None] * np.asarray(self.laplacian)[None]
         M[:, np.arange(self.k), np.arange(self.k)] += self._area_inverse(s)
         return np.linalg.inv(M)
 
@@ -506,7 +525,7 @@ class ReducedNetwork:
         and the ``k - 1`` angle differences to the last area (the zero mode is removed).
         """
         nd = self.full.nodal
-        cpl = self.system.coupling
+        cpl = self.full.coupling
         if (not self.exact_aggregates or nd.kind not in ("swing", "swing_turbine")
                 or cpl.kind != "integrator"):
             return None
@@ -676,17 +695,17 @@ def reduce_network(system: NetworkSystem, labels, *, machine_order: int | None =
     L_k -= np.diag(L_k.sum(axis=1))                  # exact zero row sums (round-off only)
     off = L_k - np.diag(np.diag(L_k))
     signed = bool(k > 1 and off.max() > 1e-10 * max(np.abs(L_k).max(), 1e-300))
-    nodal, system_exact = _area_nodal(system.nodal, idx, k, machine_order)
     if signed:
         warnings.warn("the reduced Laplacian L_k has positive off-diagonal entries (possible for "
                       "k >= 3): the reduced network is a signed network", NetcohWarning,
                       stacklevel=2)
-    red = _system(L_k, nodal, system.coupling, names)
-    return ReducedNetwork(system=red, full=system, labels=_readonly(idx, int), area_names=names,
-                          S=_readonly(S), eigenvalues=_readonly(lam), eigenvectors=_readonly(V),
-                          exact_aggregates=machine_order is None,
-                          system_nodal_exact=machine_order is None and system_exact,
-                          signed=signed)
+    red = ReducedNetwork(full=system, labels=_readonly(idx, int), area_names=names,
+                         S=_readonly(S), laplacian=_readonly(L_k), eigenvalues=_readonly(lam),
+                         eigenvectors=_readonly(V), exact_aggregates=machine_order is None,
+                         signed=signed, machine_order=machine_order)
+    if machine_order is not None:
+        _ = red.system  # fitted area machines are needed by every method: build them now
+    return red
 
 
 # --------------------------------------------------------------------------------------------

@@ -215,6 +215,13 @@ def weighted_balanced_truncation(A, B, C, D=None, order: int = 1, weight=None
             "`A` must be Hurwitz (all eigenvalues in the open left half-plane), got an eigenvalue "
             f"{eig[np.argmax(eig.real)]:.3g}; remove marginal modes (e.g. the Laplacian zero mode) "
             "first, as NetworkSystem.realization() does")
+    return _balanced_truncation(A, B, C, D, order, weight)
+
+
+def _balanced_truncation(A, B, C, D, order, weight) -> BalancedTruncation:
+    """Square-root (weighted) balanced truncation; inputs already validated."""
+    n = A.shape[0]
+    p, m = C.shape[0], B.shape[1]
     aw, bw, cw, dw = _weight_realization(weight, p)
     nw = aw.shape[0]
     Abar = np.block([[A, np.zeros((n, nw))], [bw @ C, aw]])
@@ -420,6 +427,76 @@ def _params_from(source):
             params.get("tau", np.ones(n)))
 
 
+_PRECOMPRESS = 24
+
+
+def _compressed_closed_loop(m_hat, d_hat, rho, taus, order):
+    """Closed-loop realisation of ĝ with its turbine part pre-reduced by exact balanced
+    truncation (closed-form Gramians of the diagonal turbine bank, neglected Hankel values
+    below 1e-13 of the largest), so that the weighted truncation works on a small model."""
+    a = -1.0 / taus
+    b = rho / taus
+    S = a[:, None] + a[None, :]
+    X = -np.outer(b, b) / S
+    Y = -1.0 / S
+    F, G = _psd_factor(X), _psd_factor(Y)
+    U, sv, Vt = np.linalg.svd(G.T @ F)
+    r = int(min(max(np.sum(sv > 1e-13 * sv[0]), order), taus.size))
+    sinv = 1.0 / np.sqrt(sv[:r])
+    T = (sinv[:, None] * U[:, :r].T) @ G.T
+    Ti = (F @ Vt[:r].T) * sinv
+    At, Bt, Ct = T @ np.diag(a) @ Ti, T @ b[:, None], np.ones((1, taus.size)) @ Ti
+    A = np.zeros((r + 1, r + 1))
+    A[0, 0] = -d_hat / m_hat
+    A[0, 1:] = -Ct[0] / m_hat
+    A[1:, 0] = Bt[:, 0]
+    A[1:, 1:] = At
+    B = np.zeros((r + 1, 1))
+    B[0, 0] = 1.0 / m_hat
+    C = np.zeros((1, r + 1))
+    C[0, 0] = 1.0
+    return A, B, C
+
+
+def _fit_polynomials(m_hat, d_hat, taus, rho, order, method, weight, match_dc):
+    """Core of :func:`fit_aggregate_machine`: the fitted ``(num, den)`` and ingredients."""
+    A, B, C = _aggregate_realization(m_hat, d_hat, rho, taus)
+    full_order = 1 + taus.size
+    g0 = 1.0 / (d_hat + rho.sum()) if d_hat + rho.sum() > 0 else np.inf
+    if method == "closed_loop":
+        order = as_int(order, "order", minimum=1, maximum=full_order)
+        if d_hat + rho.sum() <= 0:
+            raise InputError("`d` and `droop` must not all be zero: ĝ has a pole at s = 0")
+        Ab, Bb, Cb = A, B, C
+        if taus.size > _PRECOMPRESS:
+            Ab, Bb, Cb = _compressed_closed_loop(m_hat, d_hat, rho, taus, max(order, 1))
+        # stable by construction (positive m, d, droop, tau): skip the eigenvalue check
+        bt = _balanced_truncation(Ab, Bb, Cb, np.zeros((1, 1)), order, weight)
+        num, den = _ss_to_poly(bt.a, bt.b, bt.c, bt.d)
+        turbine = None
+    else:
+        if taus.size == 0:
+            raise InputError("`method='turbine'` needs at least one machine with droop > 0")
+        order = as_int(order, "order", minimum=2, maximum=full_order)
+        At = np.diag(-1.0 / taus)
+        Bt = (rho / taus)[:, None]
+        Ct = np.ones((1, taus.size))
+        bt = _balanced_truncation(At, Bt, Ct, np.zeros((1, 1)), order - 1, weight)
+        nt, dt = _ss_to_poly(bt.a, bt.b, bt.c, bt.d)
+        turbine = control.tf(nt, dt)
+        # g̃ = 1/(m̂ s + d̂ + nt/dt) = dt / ((m̂ s + d̂) dt + nt)
+        num = dt
+        den = np.polyadd(np.polymul([m_hat, d_hat], dt), nt)
+    num, den = num / den[0], den / den[0]
+    dc = float(num[-1] / den[-1])
+    if match_dc:
+        if not np.isfinite(dc) or dc == 0:
+            raise SolverError(f"cannot match the DC gain: fitted model has DC gain {dc}")
+        num = num * (g0 / dc)
+        dc = float(num[-1] / den[-1])
+    return num, den, dc, g0, bt, turbine, order, (A, B, C)
+
+
 def fit_aggregate_machine(source=None, *, m=None, d=None, droop=None, tau=None, order: int = 2,
                           method: str = "closed_loop", weight=None, match_dc: bool = False,
                           step_pu: float = 1.0, t_final_s: float = 50.0,
@@ -490,36 +567,8 @@ def fit_aggregate_machine(source=None, *, m=None, d=None, droop=None, tau=None, 
 
     m_hat, d_hat = float(m.sum()), float(d.sum())
     taus, rho = _group_turbines(droop, tau)
-    A, B, C = _aggregate_realization(m_hat, d_hat, rho, taus)
-    full_order = 1 + taus.size
-    g0 = 1.0 / (d_hat + rho.sum()) if d_hat + rho.sum() > 0 else np.inf
-    if method == "closed_loop":
-        order = as_int(order, "order", minimum=1, maximum=full_order)
-        if d_hat + rho.sum() <= 0:
-            raise InputError("`d` and `droop` must not all be zero: ĝ has a pole at s = 0")
-        bt = weighted_balanced_truncation(A, B, C, None, order, weight)
-        num, den = _ss_to_poly(bt.a, bt.b, bt.c, bt.d)
-        turbine = None
-    else:
-        if taus.size == 0:
-            raise InputError("`method='turbine'` needs at least one machine with droop > 0")
-        order = as_int(order, "order", minimum=2, maximum=full_order)
-        At = np.diag(-1.0 / taus)
-        Bt = (rho / taus)[:, None]
-        Ct = np.ones((1, taus.size))
-        bt = weighted_balanced_truncation(At, Bt, Ct, None, order - 1, weight)
-        nt, dt = _ss_to_poly(bt.a, bt.b, bt.c, bt.d)
-        turbine = control.tf(nt, dt)
-        # g̃ = 1/(m̂ s + d̂ + nt/dt) = dt / ((m̂ s + d̂) dt + nt)
-        num = dt
-        den = np.polyadd(np.polymul([m_hat, d_hat], dt), nt)
-    num, den = num / den[0], den / den[0]
-    dc = float(num[-1] / den[-1])
-    if match_dc:
-        if not np.isfinite(dc) or dc == 0:
-            raise SolverError(f"cannot match the DC gain: fitted model has DC gain {dc}")
-        num = num * (g0 / dc)
-        dc = float(num[-1] / den[-1])
+    num, den, dc, g0, bt, turbine, order, (A, B, C) = _fit_polynomials(
+        m_hat, d_hat, taus, rho, order, method, weight, match_dc)
     m_t, d_t, droop_t, tau_t, ok = _interpret(num, den)
     if not ok:
         warnings.warn(f"the fitted {order}-th order model does not read as a machine with "

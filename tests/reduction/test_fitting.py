@@ -230,3 +230,18 @@ def test_bad_inputs_misc():
     with pytest.raises(InputError, match="minimal order"):
         # second state uncontrollable
         weighted_balanced_truncation(np.diag([-1.0, -2.0]), [[1.0], [0.0]], [[1.0, 1.0]], None, 2)
+
+
+def test_precompressed_turbine_bank_gives_same_fit(monkeypatch):
+    import netcoh.reduction.fitting as fitting
+
+    rng = np.random.default_rng(0)
+    n = 60
+    kw = dict(m=rng.uniform(0.05, 0.5, n), d=rng.uniform(0.2, 0.5, n),
+              droop=1 / rng.uniform(5, 10, n), tau=rng.uniform(2, 10, n), order=3,
+              weight=PAPER_WEIGHTS["closed_loop"], match_dc=True)
+    fast = fit_aggregate_machine(**kw)
+    monkeypatch.setattr(fitting, "_PRECOMPRESS", 10**9)
+    slow = fit_aggregate_machine(**kw)
+    np.testing.assert_allclose(tf_coeffs(fast.model)[0], tf_coeffs(slow.model)[0], rtol=1e-7)
+    np.testing.assert_allclose(tf_coeffs(fast.model)[1], tf_coeffs(slow.model)[1], rtol=1e-7)
