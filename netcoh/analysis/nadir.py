@@ -326,6 +326,17 @@ def _search(search: _Search, t: np.ndarray, n_refine: int, max_rounds: int = 40,
     return F, per_bus, jmax, grid_value, best_v, best_i, best_t, upper
 
 
+def _time_grid(dt: float, H: float, auto: bool, max_uniform: int = 1000) -> np.ndarray:
+    """Uniform ``dt`` grid on ``[0, H]``; with an automatic horizon, uniform for the first
+    ``max_uniform`` steps and geometrically spaced after (the certificate covers any grid)."""
+    N = max(1, int(np.ceil(H / dt - 1e-9)))
+    if not auto or N <= max_uniform:
+        return dt * np.arange(N + 1)
+    head = dt * np.arange(max_uniform + 1)
+    tail = np.geomspace(head[-1], H, max_uniform + 1)[1:]
+    return np.concatenate([head, tail])
+
+
 def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: float | None = None,
                      bounds=None, trips=None, f_hz: float = 50.0, output: str = "pu",
                      threshold_hz=None, method: str = "auto", rtol: float = 1e-6,
@@ -413,8 +424,7 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         Sinf = model.rows_at_inf()
         Sinf_val = dset.value(Sinf) if np.all(np.isfinite(Sinf)) else None
     for _ in range(8):
-        N = max(1, int(np.ceil(H / dt - 1e-9)))
-        t = dt * np.arange(N + 1)
+        t = _time_grid(dt, H, auto)
         H = float(t[-1])
         F, per_bus, jmax, grid_value, best_v, best_i, best_t, upper = _search(search, t, n_refine)
         if not auto:

@@ -1,0 +1,331 @@
+"""Contingencies and the post-contingency network models, built by rank-one updates.
+
+A branch outage removes one edge ``(p, q)`` of weight ``w`` from the bus-level Laplacian:
+``L' = L - w b b^T`` with ``b = e_p - e_q``. Its Kron reduction onto the machine nodes is
+again a rank-one update of the base reduction,
+
+``S(L') = S(L) - w~ c c^T``,  ``c = b_k - L_ke L_ee^{-1} b_e``,  ``w~ = w / (1 - w b_e^T L_ee^{-1} b_e)``,
+
+so one sparse solve with the base factorisation of ``L_ee`` replaces a full reduction.
+A machine trip removes the machine's link to its terminal bus the same way (or, for a
+machine without a transient reactance, moves its bus into the eliminated set: a
+rank-one Schur step) and drops the machine. Bridges are found once: an outage that only
+cuts off machine-free buses leaves the reduced model unchanged (those buses are
+de-energised); one that splits machines into several islands is reduced island by island.
+
+The :class:`ScreeningContext` holds plain arrays only, so it pickles cheaply to worker
+processes and Dask workers; each worker factorises ``L_ee`` once and caches it.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from scipy.sparse.csgraph import connected_components
+
+from ..exceptions import InputError, NetcohTypeError
+from ..network.nodal import NodalDynamics
+from ..network.system import NetworkSystem
+
+__all__ = ["Contingency", "ScreeningContext", "contingency_list"]
+
+
+@dataclass(frozen=True, order=True)
+class Contingency:
+    """One outage: ``kind`` is ``"branch"`` or ``"machine"``, ``id`` the element id."""
+
+    kind: str
+    id: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def contingency_list(grid, spec="n-1") -> list:
+    """Contingencies of ``grid`` from a preset or a list.
+
+    ``spec``: ``"n-1"`` (every in-service branch, then every in-service machine),
+    ``"branches"``, ``"machines"``, or a list of :class:`Contingency`, ``"branch:ID"`` /
+    ``"machine:ID"`` strings, or bare ids (branch ids first, then machine ids).
+    """
+    B, M = grid.tables["branches"], grid.tables["machines"]
+    branches = [str(x) for x in B["id"][B["in_service"]]]
+    machines = [str(x) for x in M["id"][M["in_service"]]]
+    if isinstance(spec, str):
+        key = spec.lower().replace("_", "-")
+        if key in ("n-1", "n1"):
+            return [Contingency("branch", b) for b in branches] + \
+                   [Contingency("machine", m) for m in machines]
+        if key in ("branches", "n-1-branches", "lines"):
+            return [Contingency("branch", b) for b in branches]
+        if key in ("machines", "trips", "n-1-machines", "units"):
+            return [Contingency("machine", m) for m in machines]
+        spec = [s.strip() for s in spec.split(",") if s.strip()]
+        if not spec:
+            raise InputError("`contingencies` must be 'n-1', 'branches', 'machines' or a list, "
+                             "got ''")
+    try:
+        items = list(spec)
+    except TypeError:
+        raise NetcohTypeError(f"`contingencies` must be a preset name or a list, got "
+                              f"{type(spec).__name__}") from None
+    bset, mset = set(branches), set(machines)
+    out = []
+    for it in items:
+        if isinstance(it, Contingency):
+            c = it
+        else:
+            s = str(it)
+            kind, _, ident = s.partition(":")
+            if kind in ("branch", "machine") and ident:
+                c = Contingency(kind, ident)
+            elif s in bset:
+                c = Contingency("branch", s)
+            elif s in mset:
+                c = Contingency("machine", s)
+            else:
+                raise InputError(f"`contingencies` names an unknown or out-of-service element "
+                                 f"{s!r} (use a branch or machine id)")
+        if (c.kind == "branch" and c.id not in bset) or (c.kind == "machine" and c.id not in mset):
+            raise InputError(f"`contingencies` names an unknown or out-of-service {c.kind} {c.id!r}")
+        out.append(c)
+    if not out:
+        raise InputError("`contingencies` must hold at least one contingency")
+    return out
+
+
+# -- the picklable context ------------------------------------------------------------------
+
+_CACHE: dict = {}
+
+
+@dataclass(eq=False)
+class ScreeningContext:
+    """Everything a worker needs to rebuild post-contingency systems (plain arrays)."""
+
+    L: sp.csr_matrix                  # bus-level Laplacian, machine nodes first (p.u./rad)
+    nm: int                           # number of machine nodes
+    omega0: float
+    labels: tuple                     # machine ids
+    nodal: tuple                      # (num, den, kind, params)
+    branches: dict                    # id -> (p, q, w, status) status: "", "dead:<k>", "split"
+    machines: dict                    # id -> (k, q, w) q = -1 if no link (machine on its bus)
+    f_hz: float
+    name: str
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @classmethod
+    def from_grid(cls, grid, model: str = "swing", flow: str = "ac") -> ScreeningContext:
+        base = grid.to_system(model=model, flow=flow)       # validates: connected, model ok
+        a = grid._assemble(flow)
+        nb, N = a["nb"], a["N"]
+        mnode = np.asarray(a["machine_node"])
+        order = np.concatenate([mnode, np.setdiff1d(np.arange(nb), mnode)])
+        pos = -np.ones(N, dtype=int)
+        pos[order] = np.arange(order.size)
+        f, t, w = pos[a["f"]], pos[a["t"]], np.asarray(a["w"], dtype=float)
+        A = sp.coo_matrix((np.concatenate([w, w]), (np.concatenate([f, t]), np.concatenate([t, f]))),
+                          shape=(N, N)).tocsr()
+        A.sum_duplicates()
+        L = (sp.diags(np.asarray(A.sum(axis=1)).ravel()) - A).tocsr()
+        nm = mnode.size
+        B = grid.tables["branches"]
+        bids = [str(x) for x in B["id"][B["in_service"]]]
+        nbr = len(bids)
+        status = _bridge_status(N, f, t, nm)
+        branches = {bid: (int(f[k]), int(t[k]), float(w[k]), status.get(k, ""))
+                    for k, bid in enumerate(bids)}
+        Mt = grid.tables["machines"]
+        mids = [str(x) for x in Mt["id"][a["machine_rows"]]]
+        machines = {}
+        link = nbr
+        for k, mid in enumerate(mids):
+            if mnode[k] >= nb:        # internal node behind x'_d: edge (k, terminal bus)
+                q = int(pos[a["t"][link]]) if pos[a["f"][link]] == k else int(pos[a["f"][link]])
+                machines[mid] = (k, q, float(w[link]))
+                link += 1
+            else:
+                machines[mid] = (k, -1, 0.0)
+        nd = base.nodal
+        ctx = cls(L=L, nm=nm, omega0=2.0 * math.pi * grid.f_hz, labels=tuple(base.labels),
+                  nodal=(np.array(nd.num), np.array(nd.den), nd.kind,
+                         {k: np.array(v) for k, v in nd.params.items()}),
+                  branches=branches, machines=machines, f_hz=float(grid.f_hz), name=grid.name)
+        if tuple(mids) != ctx.labels:
+            raise InputError("machine order of the grid model changed; cannot screen")
+        return ctx
+
+    # -- worker-side cached pieces ---------------------------------------------------------
+    def _cached(self):
+        c = _CACHE.get(self.token)
+        if c is None:
+            nm = self.nm
+            L = self.L
+            Lkk = L[:nm][:, :nm].toarray()
+            Lke = L[:nm][:, nm:].tocsr()
+            Lee = L[nm:][:, nm:].tocsc()
+            lu = spla.splu(Lee)
+            X = lu.solve(Lke.T.toarray())
+            red = Lkk - Lke @ X
+            red = 0.5 * (red + red.T)
+            off = red - np.diag(np.diag(red))
+            red = off - np.diag(off.sum(axis=1))
+            num, den, kind, params = self.nodal
+            nodal = NodalDynamics(num, den, kind, params)
+            c = {"lu": lu, "Lke": Lke, "red": red * self.omega0, "nodal": nodal}
+            _CACHE.clear()            # one context per worker at a time
+            _CACHE[self.token] = c
+        return c
+
+    def base_system(self) -> NetworkSystem:
+        c = self._cached()
+        return NetworkSystem.from_laplacian(c["red"], nodal=c["nodal"], labels=self.labels)
+
+    def _rank_one(self, p: int, q: int, w: float):
+        """``(w~, c)`` of the reduced update for removing edge (p, q) of weight w."""
+        c = self._cached()
+        nm = self.nm
+        N = self.L.shape[0]
+        be = np.zeros(N - nm)
+        bk = np.zeros(nm)
+        for node, sgn in ((p, 1.0), (q, -1.0)):
+            if node < nm:
+                bk[node] += sgn
+            else:
+                be[node - nm] += sgn
+        if not be.any():
+            return w, bk
+        x = c["lu"].solve(be)
+        den = 1.0 - w * float(be @ x)
+        if den <= 1e-9:
+            return None
+        return w / den, bk - c["Lke"] @ x
+
+    def systems(self, cont: Contingency):
+        """Post-contingency systems: list of ``(NetworkSystem, island_machines)`` and a note."""
+        c = self._cached()
+        nodal, red = c["nodal"], c["red"]
+        if cont.kind == "branch":
+            if cont.id not in self.branches:
+                raise InputError(f"unknown branch {cont.id!r}")
+            p, q, w, status = self.branches[cont.id]
+            if status.startswith("dead:"):
+                k = int(status[5:])
+                return [(self.base_system(), self.labels)], f"{k} bus(es) de-energised"
+            if status != "split":
+                upd = self._rank_one(p, q, w)
+                if upd is not None:
+                    wt, cv = upd
+                    Lr = red - self.omega0 * wt * np.outer(cv, cv)
+                    return [(self._system(Lr, nodal, self.labels), self.labels)], ""
+            return self._islands(p, q, w, drop=None)
+        if cont.id not in self.machines:
+            raise InputError(f"unknown machine {cont.id!r}")
+        k, q, w = self.machines[cont.id]
+        keep = np.delete(np.arange(self.nm), k)
+        if keep.size == 0:
+            raise InputError(f"cannot trip {cont.id!r}: it is the last machine")
+        labels = tuple(self.labels[i] for i in keep)
+        sub = nodal.subset(keep)
+        if q < 0:      # machine sits on its bus: the bus joins the eliminated (load) buses
+            Lr = red[np.ix_(keep, keep)] - np.outer(red[keep, k], red[k, keep]) / red[k, k]
+            return [(self._system(Lr, sub, labels), labels)], ""
+        upd = self._rank_one(k, q, w)
+        if upd is None:
+            return self._islands(k, q, w, drop=k)
+        wt, cv = upd
+        Lr = (red - self.omega0 * wt * np.outer(cv, cv))[np.ix_(keep, keep)]
+        return [(self._system(Lr, sub, labels), labels)], ""
+
+    @staticmethod
+    def _system(Lr, nodal, labels):
+        Lr = 0.5 * (Lr + Lr.T)
+        off = Lr - np.diag(np.diag(Lr))
+        Lr = off - np.diag(off.sum(axis=1))
+        return NetworkSystem.from_laplacian(Lr, nodal=nodal, labels=labels)
+
+    def _islands(self, p, q, w, drop):
+        """Generic path: edit the bus-level Laplacian, split into islands, reduce each."""
+        from ..grids import network as _net
+
+        c = self._cached()
+        N = self.L.shape[0]
+        E = sp.coo_matrix(([w, w, -w, -w], ([p, q, p, q], [q, p, p, q])), shape=(N, N))
+        L = (self.L + E).tocsr()
+        L.eliminate_zeros()
+        alive = np.ones(N, dtype=bool)
+        if drop is not None:
+            alive[drop] = False
+        ncomp, lab = connected_components(abs(L) > 0, directed=False)
+        out, parts, nbus, dead = [], [], [], 0
+        for comp in range(ncomp):
+            nodes = np.flatnonzero((lab == comp) & alive)
+            if nodes.size == 0:
+                continue
+            mach = nodes[nodes < self.nm]
+            if mach.size == 0:
+                dead += nodes.size
+                continue
+            sub = L[nodes][:, nodes]
+            local_keep = np.flatnonzero(nodes < self.nm)
+            if local_keep.size == nodes.size:
+                Lr = sub.toarray()
+            else:
+                Lr, _ = _net.schur(sub, local_keep, dense=True)
+            labels = tuple(self.labels[i] for i in mach)
+            if mach.size == 1:
+                Lr = np.zeros((1, 1))
+            out.append((self._system(Lr * self.omega0, c["nodal"].subset(mach), labels), labels))
+            parts.append(len(labels))
+            nbus.append(int(np.sum(nodes >= self.nm)))
+        order = sorted(range(len(out)), key=lambda i: (-parts[i], -nbus[i]))
+        out = [out[i] for i in order]
+        parts = [parts[i] for i in order]
+        note = f"{len(out)} island(s) with {parts} machines"
+        if dead:
+            note += f"; {dead} node(s) de-energised"
+        return out, note
+
+
+def _bridge_status(N, f, t, nm) -> dict:
+    """For bridge edges (index into f/t): ``"dead:<k>"`` if removing it cuts off ``k``
+    machine-free nodes, ``"split"`` if machines end up on both sides."""
+    import networkx as nx
+
+    G = nx.MultiGraph()
+    G.add_nodes_from(range(N))
+    G.add_edges_from(zip(f.tolist(), t.tolist(), range(f.size)))
+    simple = nx.Graph()
+    simple.add_nodes_from(range(N))
+    mult = {}
+    for u, v, k in G.edges(keys=True):
+        e = (min(u, v), max(u, v))
+        mult.setdefault(e, []).append(k)
+    simple.add_edges_from(mult)
+    out = {}
+    bridges = [e for e in nx.bridges(simple) if len(mult[(min(e), max(e))]) == 1]
+    if not bridges:
+        return out
+    # subtree sizes in a DFS tree give the side of each bridge in O(N)
+    for u, v in bridges:
+        side = nx.node_connected_component(nx.restricted_view(simple, [], [(u, v)]), v)
+        nm_side = sum(1 for x in side if x < nm)
+        other = N - len(side)
+        nm_other = nm - nm_side
+        k = mult[(min(u, v), max(u, v))][0]
+        if nm_side == 0:
+            out[k] = f"dead:{len(side)}"
+        elif nm_other == 0:
+            out[k] = f"dead:{other}"
+        else:
+            out[k] = "split"
+    return out
