@@ -209,7 +209,7 @@ def screen_contingencies(grid, contingencies="n-1", *, rho: float = 0.5, norm=2,
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     g = grids.load("kundur")
-    >>> res = screen_contingencies(g, ["L7-8a", "G4"], executor="serial", horizon=5.0)
+    >>> res = screen_contingencies(g, ["L7-8a", "G4"], executor="serial")
     >>> res.to_frame()[["contingency", "islands"]].values.tolist()
     [['machine:G4', 1], ['branch:L7-8a', 1]]
     """
