@@ -13,52 +13,62 @@ Examples
 [1.0, 0.2]
 """
 
+from . import grids, reduction
 from .analysis import (
-                       AggregateDynamics,
-                       CoherenceResult,
-                       ConcentrationResult,
-                       FrequencyResponse,
-                       TimeResponse,
-                       aggregate_dynamics,
-                       coherence,
-                       concentration,
-                       harmonic_expectation,
-                       harmonic_mean,
-                       impulse_response,
-                       incoherence,
-                       lemma_bound,
-                       sine_response,
-                       step_response,
-                       transfer_matrix,
+    AggregateDynamics,
+    CoherenceResult,
+    ConcentrationResult,
+    FrequencyResponse,
+    TimeResponse,
+    aggregate_dynamics,
+    coherence,
+    concentration,
+    harmonic_expectation,
+    harmonic_mean,
+    impulse_response,
+    incoherence,
+    lemma_bound,
+    sine_response,
+    step_response,
+    transfer_matrix,
 )
 from .exceptions import (
-                       AccuracyWarning,
-                       CaseFileError,
-                       DisconnectedError,
-                       InputError,
-                       NetcohError,
-                       NetcohTypeError,
-                       NetcohWarning,
-                       SolverError,
-                       SynthesizedDataWarning,
+    AccuracyWarning,
+    CaseFileError,
+    DisconnectedError,
+    InputError,
+    NetcohError,
+    NetcohTypeError,
+    NetcohWarning,
+    SolverError,
+    SynthesizedDataWarning,
 )
 from .network import NetworkSystem, NodalDynamics, laplacian, nodal
-
-from . import grids  # noqa: E402  (grids builds on the model and analyses above)
+from .reduction import (
+    AggregateMachineFit,
+    ClusteringResult,
+    ReducedNetwork,
+    ReductionError,
+    fit_aggregate_machine,
+    reduce_network,
+    spectral_clustering,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
-    # model
+    # model and data
     "NetworkSystem", "NodalDynamics", "laplacian", "nodal", "grids",
     # analyses
     "transfer_matrix", "aggregate_dynamics", "coherence", "incoherence", "lemma_bound",
     "step_response", "impulse_response", "sine_response",
     "concentration", "harmonic_mean", "harmonic_expectation",
+    # reduction
+    "reduction", "spectral_clustering", "reduce_network", "fit_aggregate_machine",
     # results
     "AggregateDynamics", "CoherenceResult", "ConcentrationResult", "FrequencyResponse",
-    "TimeResponse",
+    "TimeResponse", "ClusteringResult", "ReducedNetwork", "ReductionError", "AggregateMachineFit",
     # errors and warnings
     "NetcohError", "InputError", "NetcohTypeError", "DisconnectedError", "CaseFileError",
     "SolverError", "NetcohWarning", "SynthesizedDataWarning", "AccuracyWarning",

@@ -123,12 +123,23 @@ def check_connected(L, name: str = "L", labels: Sequence | None = None) -> None:
             components=named)
 
 
+def _check_psd(M, name: str, tol: float) -> None:
+    dense = M.toarray() if sp.issparse(M) else np.asarray(M)
+    if dense.shape[0] > 5000:
+        raise InputError(f"`{name}`: a signed Laplacian is limited to 5000 nodes (PSD check is dense)")
+    low = float(np.linalg.eigvalsh(dense)[0]) if dense.shape[0] else 0.0
+    if low < -tol * max(1, dense.shape[0]):
+        raise InputError(f"`{name}` must be positive semidefinite, got eigenvalue {low:.6g}")
+
+
 def as_laplacian(L, name: str = "L", *, rtol: float = 1e-9, connected: bool = True,
-                 labels: Sequence | None = None):
+                 labels: Sequence | None = None, signed: bool = False):
     """Validate a weighted graph Laplacian; return a float ndarray or CSR matrix.
 
     Checks: square, finite, symmetric, non-positive off-diagonal entries
     (non-negative edge weights) and zero row sums, all relative to the largest entry.
+    With ``signed=True`` positive off-diagonal entries are allowed but the matrix must be
+    positive semidefinite (a signed Laplacian such as a reduced network's ``L_k``).
     """
     if sp.issparse(L):
         M = sp.csr_matrix(L, dtype=float)
@@ -152,7 +163,9 @@ def as_laplacian(L, name: str = "L", *, rtol: float = 1e-9, connected: bool = Tr
         raise InputError(f"`{name}` must be symmetric, got max |L - L^T| = {float(asym):.3g}")
     off = M - (sp.diags(M.diagonal()) if sp.issparse(M) else np.diag(np.diag(M)))
     offmax = float(off.max()) if shape[0] > 1 else 0.0
-    if offmax > tol:
+    if signed:
+        _check_psd(M, name, tol)
+    elif offmax > tol:
         if sp.issparse(off):
             off = off.tocoo()
             k = int(np.argmax(off.data))

@@ -8,6 +8,10 @@ from .analysis.coherence import AggregateDynamics, CoherenceResult
 from .analysis.concentration import ConcentrationResult
 from .analysis.frequency import FrequencyResponse
 from .analysis.time import TimeResponse
+from .reduction.aggregate import ReducedNetwork, ReductionError
+from .reduction.clustering import ClusteringResult
+from .reduction.fitting import AggregateMachineFit
 
 __all__ = ["AggregateDynamics", "CoherenceResult", "ConcentrationResult", "FrequencyResponse",
-           "TimeResponse"]
+           "TimeResponse", "ClusteringResult", "ReducedNetwork", "ReductionError",
+           "AggregateMachineFit"]

@@ -78,8 +78,9 @@ def run(args: argparse.Namespace) -> int:
     import warnings
 
     from ..exceptions import InputError
-    from ..reduction.aggregate import reduce_network, save_reduced
+    from ..reduction.aggregate import reduce_network
     from ..reduction.clustering import spectral_clustering
+    from ..reduction.io import save_reduced
 
     if not (0 < args.wmin < args.wmax):
         raise InputError(f"--wmin must be positive and below --wmax, got {args.wmin} and "

@@ -63,6 +63,9 @@ class NetworkSystem:
         The scalar network dynamics ``f(s)`` (default ``1/s``).
     labels : tuple of str
         Node names.
+    signed : bool
+        Admit a *signed* Laplacian (symmetric, positive semidefinite, zero row sums, some
+        positive off-diagonal entries), as produced by the k-area reduction for ``k >= 3``.
 
     Examples
     --------
@@ -79,9 +82,10 @@ class NetworkSystem:
     nodal: NodalDynamics
     coupling: NodalDynamics = field(default_factory=integrator)
     labels: tuple = ()
+    signed: bool = False
 
     def __post_init__(self):
-        L = as_laplacian(self.laplacian, "L", labels=self.labels or None)
+        L = as_laplacian(self.laplacian, "L", labels=self.labels or None, signed=bool(self.signed))
         if sp.issparse(L):
             L = sp.csr_matrix(L)
             for arr in (L.data, L.indices, L.indptr):
@@ -104,7 +108,8 @@ class NetworkSystem:
 
     # -- factories ----------------------------------------------------------------
     @classmethod
-    def from_laplacian(cls, L, *, nodal, coupling=None, labels=None) -> NetworkSystem:
+    def from_laplacian(cls, L, *, nodal, coupling=None, labels=None,
+                       signed: bool = False) -> NetworkSystem:
         """Build from a Laplacian (dense or sparse) and nodal dynamics.
 
         Parameters
@@ -116,6 +121,8 @@ class NetworkSystem:
             ``f(s)``; default the integrator ``1/s``.
         labels : sequence, optional
             Node names (default ``"0" .. "n-1"``).
+        signed : bool
+            Admit a signed (PSD, zero-row-sum) Laplacian, see the class docstring.
 
         Examples
         --------
@@ -126,7 +133,7 @@ class NetworkSystem:
         n = L.shape[0] if hasattr(L, "shape") else len(L)
         return cls(laplacian=L, nodal=as_nodal(nodal, n),
                    coupling=integrator() if coupling is None else coupling,
-                   labels=tuple(labels) if labels is not None else ())
+                   labels=tuple(labels) if labels is not None else (), signed=signed)
 
     @classmethod
     def from_graph(cls, G, *, nodal, weight: str | None = "weight", coupling=None,

@@ -8,15 +8,7 @@
   truncation (Min, Paganini & Mallada, L-CSS 2021).
 """
 
-from .aggregate import (
-    ReducedNetwork,
-    ReductionError,
-    load_reduced,
-    load_reduced_partition,
-    reduce_network,
-    refine_partition,
-    save_reduced,
-)
+from .aggregate import ReducedNetwork, ReductionError, reduce_network
 from .clustering import ClusteringResult, laplacian_eigs, spectral_clustering
 from .fitting import (
     PAPER_WEIGHTS,
@@ -25,6 +17,8 @@ from .fitting import (
     fit_aggregate_machine,
     weighted_balanced_truncation,
 )
+from .io import load_reduced, load_reduced_partition, save_reduced
+from .refinement import refine_partition
 
 __all__ = [
     "ClusteringResult",

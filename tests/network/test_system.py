@@ -86,3 +86,17 @@ def test_mismatched_nodes_and_labels(rng):
         nc.NetworkSystem.from_laplacian(L, nodal=nodal.swing(1.0, 1.0, n=4), labels=["a"])
     with pytest.raises(nc.NetcohTypeError, match="`nodal`"):
         nc.NetworkSystem.from_laplacian(L, nodal="swing")
+
+
+def test_signed_laplacian_needs_opt_in_and_must_be_psd():
+    # symmetric, zero row sums, one positive off-diagonal, PSD
+    L = np.array([[2.0, -1.5, -0.5], [-1.5, 1.4, 0.1], [-0.5, 0.1, 0.4]])
+    assert np.linalg.eigvalsh(L)[0] > -1e-12
+    g = nodal.swing(1.0, 1.0, n=3)
+    with pytest.raises(nc.InputError, match="non-positive off-diagonal"):
+        nc.NetworkSystem.from_laplacian(L, nodal=g)
+    sys = nc.NetworkSystem.from_laplacian(L, nodal=g, signed=True)
+    assert dataclasses.replace(sys, laplacian=2 * L).signed
+    bad = np.array([[1.0, 1.0, -2.0], [1.0, -3.0, 2.0], [-2.0, 2.0, 0.0]])
+    with pytest.raises(nc.InputError, match="positive semidefinite"):
+        nc.NetworkSystem.from_laplacian(bad, nodal=g, signed=True)

@@ -9,7 +9,7 @@ import pytest
 
 import netcoh as nc
 from netcoh.exceptions import CaseFileError, DisconnectedError, InputError, NetcohWarning
-from netcoh.reduction.aggregate import (
+from netcoh.reduction import (
     load_reduced,
     load_reduced_partition,
     reduce_network,

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from netcoh.reduction.aggregate import load_reduced, load_reduced_partition
+from netcoh.reduction.io import load_reduced, load_reduced_partition
 
 cli = pytest.importorskip("netcoh.cli")
 pytest.importorskip("netcoh.grids")
