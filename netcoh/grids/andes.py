@@ -217,7 +217,7 @@ def from_andes(case, *, name: str | None = None) -> Grid:
     >>> from netcoh.grids.andes import MACHINE_MODELS, GOVERNOR_MODELS, from_andes
     >>> MACHINE_MODELS, GOVERNOR_MODELS
     (('GENCLS', 'GENROU'), ('TGOV1', 'TGOV1N', 'IEEEG1'))
-    >>> grid = from_andes("kundur/kundur_full.xlsx")     # doctest: +SKIP (needs ANDES)
+    >>> grid = from_andes("kundur/kundur_full.xlsx")     # doctest: +SKIP
     >>> grid.n_machines, grid.machines.inertia_s.tolist()  # doctest: +SKIP
     (4, [117.0, 117.0, 111.15, 111.15])
     """
