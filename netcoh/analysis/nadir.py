@@ -249,7 +249,7 @@ class _Search:
         if b <= a:
             return a, float(self.value([i], [a])[0])
         res = minimize_scalar(lambda x: -self.value([i], [x])[0], bounds=(a, b), method="bounded",
-                              options={"xatol": 1e-12 * max(1.0, b)})
+                              options={"xatol": 1e-10 * max(1.0, b)})
         t, v = float(res.x), float(-res.fun)
         for x in (a, b):              # the bounded method never evaluates the end points
             vx = float(self.value([i], [x])[0])
@@ -340,7 +340,7 @@ def _time_grid(dt: float, H: float, auto: bool, max_uniform: int = 1000) -> np.n
 def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: float | None = None,
                      bounds=None, trips=None, f_hz: float = 50.0, output: str = "pu",
                      threshold_hz=None, method: str = "auto", rtol: float = 1e-6,
-                     n_refine: int = 8, model=None) -> NadirResult:
+                     n_refine: int = 4, model=None) -> NadirResult:
     """Worst frequency deviation over all buses, times and step disturbances in a set.
 
     Solves ``max_{u in U} max_i sup_t |omega_i(t)|`` for step injections ``u`` applied at

@@ -1,0 +1,67 @@
+"""N-1 screening of every GB branch, and Dask 1-worker vs 2-worker speed-up.
+
+Settings: rho = 0.5 (2-norm), 1 s window (the paper's), time grid dt = 0.05 s (the
+supremum is still refined and certified in continuous time, so the coarser seed grid
+changes speed, not the answer). Prints the wall time of the full sweep with local worker
+processes, the worst contingencies, and the time of the same subset on a Dask LocalCluster
+with 1 and 2 workers (ratio measured in the same run).
+
+Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset 300] [--skip-full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import time
+import warnings
+
+import netcoh.grids as grids
+from netcoh.screening import contingency_list, screen_contingencies
+
+KW = dict(rho=0.5, dt=0.05, horizon=1.0, threshold_hz="gb")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--subset", type=int, default=300, help="branches for the Dask comparison")
+    ap.add_argument("--skip-full", action="store_true")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count())
+    args = ap.parse_args()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        grid = grids.load("gb")
+    branches = contingency_list(grid, "branches")
+    print(f"GB: {len(branches)} branches, {grid.n_machines} machines, {os.cpu_count()} cores")
+    if not args.skip_full:
+        t0 = time.perf_counter()
+        res = screen_contingencies(grid, branches, executor="processes", n_jobs=args.jobs,
+                                   progress=True, **KW)
+        wall = time.perf_counter() - t0
+        df = res.to_frame()
+        print(f"full N-1 (branches), processes x{args.jobs}: {wall:.1f} s "
+              f"({wall / len(df) * 1e3:.0f} ms per contingency wall, "
+              f"{df.elapsed_s.mean() * 1e3:.0f} ms CPU each); failed {len(res.failed)}, "
+              f"certified {int(df.certified.sum())}/{len(df)}")
+        print(f"intact: {res.base.value_hz:.4f} Hz at {res.base.bus}")
+        print(df.head(8)[["contingency", "worst_bus", "nadir_hz", "time_s", "islands"]]
+              .to_string())
+    sub = branches[: args.subset]
+    from dask.distributed import Client, LocalCluster
+
+    times = {}
+    for workers in (1, 2):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            t0 = time.perf_counter()
+            r = screen_contingencies(grid, sub, scheduler=client, **KW)
+            times[workers] = time.perf_counter() - t0
+            print(f"dask LocalCluster {workers} worker(s), {len(sub)} branches: "
+                  f"{times[workers]:.1f} s (worst {r.worst.contingency}, {r.worst.nadir_hz:.4f} Hz)")
+    print(f"dask speed-up 2 vs 1 workers: {times[1] / times[2]:.2f}x")
+    print(f"peak RSS (this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
