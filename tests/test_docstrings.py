@@ -1,0 +1,409 @@
+"""Every public function, class and method documents every parameter of its signature.
+
+In the manner of python-control's ``control/tests/docstrings_test.py``: walk the public API
+(``netcoh.__all__``, the modules it exports, ``netcoh.learning`` with its per-paper modules,
+and the capability subpackages), parse each docstring with numpydoc and compare the names in
+its ``Parameters`` / ``Other Parameters`` sections with the signature. One test per object,
+so a failure names the object and lists the missing parameters.
+
+Rules
+-----
+* functions, classes and their public methods (including class- and static methods and
+  ``__call__``) need a docstring; properties and inherited methods of other packages are
+  not checked;
+* every named parameter except ``self``/``cls`` must appear in ``Parameters`` or ``Other
+  Parameters`` (``a, b : float`` documents both; ``*args``/``**kwargs`` are not required);
+* a class's constructor parameters may be documented in the class docstring (``Parameters``
+  or, for dataclasses whose fields are the constructor, ``Attributes``) or in ``__init__``;
+* parameters documented but absent from the signature are reported too (stale docs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import pkgutil
+import re
+import textwrap
+import types
+import warnings
+
+import pytest
+
+numpydoc = pytest.importorskip("numpydoc.docscrape")
+
+import netcoh  # noqa: E402
+
+PACKAGES = ["netcoh.grids", "netcoh.reduction", "netcoh.screening", "netcoh.learning"]
+EXPAND_SUBMODULES = {"netcoh.learning"}
+
+# TEMPORARY allow-list, to be emptied: "qualified.name": {"param", ...} ("*": no docstring).
+# Written when the documentation landed (issue 7), while the capability modules were still
+# being completed; grouped by owner. An entry that is no longer needed fails the test, so
+# the list can only shrink. Regenerate with `python tests/test_docstrings.py`.
+ALLOWED_MISSING: dict[str, set[str] | str] = {
+    # core: netcoh.network / netcoh.analysis (lead)
+    "netcoh.NetworkSystem.from_graph": {"G", "coupling", "nodal", "sparse", "weight"},
+    "netcoh.NetworkSystem.system_matrix": {"s"},
+    "netcoh.NetworkSystem.solver": {"s"},
+    "netcoh.NodalDynamics.__call__": {"s"},
+    "netcoh.NodalDynamics.evaluate": {"s"},
+    "netcoh.NodalDynamics.inverse": {"s"},
+    "netcoh.NodalDynamics.subset": {"index"},
+    "netcoh.NodalDynamics.node_coefficients": {"i"},
+    "netcoh.NodalDynamics.to_tf": {"i"},
+    "netcoh.NodalDynamics.to_ss": {"i"},
+    "netcoh.laplacian.from_adjacency": {"A", "sparse"},
+    "netcoh.laplacian.from_graph": {"G", "nodelist", "sparse", "weight"},
+    "netcoh.laplacian.from_power_flow": {"b", "edges", "n", "sparse", "theta_rad", "v_mag"},
+    "netcoh.laplacian.ring_lattice": {"k", "n", "sparse", "weight"},
+    "netcoh.laplacian.complete": {"n", "weight"},
+    "netcoh.laplacian.weighted_sbm": {"sparse"},
+    "netcoh.laplacian.algebraic_connectivity": {"L"},
+    "netcoh.nodal.swing_turbine": {"d", "droop", "m", "n", "tau"},
+    "netcoh.nodal.inverter": {"k_p", "n", "tau_p"},
+    "netcoh.nodal.integrator": {"gain"},
+    "netcoh.nodal.static_gain": {"gain"},
+    "netcoh.nodal.concat": {"parts"},
+    "netcoh.incoherence": {"method", "s", "system"},
+    "netcoh.lemma_bound": {"s", "system"},
+    "netcoh.impulse_response": {"disturbance", "system", "t"},
+    "netcoh.sine_response": {"disturbance", "omega_rad_s", "system", "t"},
+    "netcoh.concentration": {"n_reference", "n_repeats", "rng", "s", "sampler", "sizes"},
+    "netcoh.harmonic_mean": {"nodal", "s"},
+    "netcoh.harmonic_expectation": {"batch"},
+    "netcoh.AggregateDynamics": {"den", "nodal", "num"},
+    "netcoh.AggregateDynamics.__call__": {"s"},
+    "netcoh.CoherenceResult.plot": {"ax"},
+    "netcoh.FrequencyResponse.plot": {"ax", "input", "outputs"},
+    "netcoh.TimeResponse.plot": {"ax"},
+    # netcoh.grids (issue 3)
+    "netcoh.grids.Grid": {"source", "tables", "topology"},
+    "netcoh.grids.Grid.remove_branch": {"branch_id"},
+    "netcoh.grids.Grid.trip_machine": {"machine_id"},
+    "netcoh.grids.Grid.scale_inertia": {"factor", "machines"},
+    "netcoh.grids.Grid.injection_vector": {"bus_p_pu", "flow", "island", "load_damping",
+        "min_bus_damping_pu", "reduce"},
+    "netcoh.grids.save": {"grid", "path"},
+    "netcoh.grids.from_pandapower": {"machines", "name", "net", "warn"},
+    "netcoh.grids.synth.machine_elements": {"net"},
+    "netcoh.grids.synth.proportional_machines": {"d_rep", "m_rep", "net"},
+    "netcoh.grids.synth.uniform_inertia_machines": {"d_over_m", "high", "low", "net", "seed"},
+    "netcoh.grids.case_path": {"name"},
+    # netcoh.reduction (issue 5)
+    "netcoh.reduction.ClusteringResult.plot": {"ax"},
+    "netcoh.reduction.ReducedNetwork": {"_system", "_system_exact", "machine_order"},
+    "netcoh.reduction.ReducedNetwork.reduced_transfer_matrix": {"omega"},
+    "netcoh.reduction.ReducedNetwork.transfer_matrix": {"inputs", "omega"},
+    "netcoh.reduction.ReducedNetwork.error": {"chunk", "omega"},
+    "netcoh.reduction.ReducedNetwork.to_statespace": {"lifted"},
+    "netcoh.reduction.ReducedNetwork.plot_bode": {"ax", "nodes", "omega"},
+    "netcoh.reduction.ReductionError.max_error": {"band_rad_s"},
+    "netcoh.reduction.ReductionError.plot": {"ax"},
+    "netcoh.reduction.refine_partition": {"k"},
+    "netcoh.reduction.save_reduced": {"path", "reduced"},
+    "netcoh.reduction.load_reduced": {"path"},
+    "netcoh.reduction.load_reduced_partition": {"path"},
+    "netcoh.reduction.AggregateMachineFit": {"match_dc", "omega_rad_s", "step_pu", "t_final_s",
+        "weight"},
+    "netcoh.reduction.AggregateMachineFit.step_responses": {"t"},
+    "netcoh.reduction.AggregateMachineFit.plot": {"ax"},
+    # netcoh.screening and the nadir (issue 4)
+    "netcoh.screening.Contingency": {"id", "kind"},
+    "netcoh.screening.ScreeningContext": {"L", "branches", "f_hz", "labels", "machines", "name",
+        "nm", "nodal", "omega0", "token"},
+    "netcoh.screening.ScreeningContext.from_grid": "*",
+    "netcoh.screening.ScreeningContext.base_system": "*",
+    "netcoh.screening.ScreeningContext.systems": {"cont"},
+    "netcoh.screening.ScreeningResult.summary": "*",
+    "netcoh.screening.ScreeningResult.plot": {"ax", "top"},
+    "netcoh.screening.contingency_list": {"grid", "spec"},
+    "netcoh.screening.screen_contingencies": {"resume"},
+    # netcoh.learning (issue 6)
+    "netcoh.learning.TrainingDynamics.pack": {"params"},
+    "netcoh.learning.TrainingDynamics.unpack": {"theta"},
+    "netcoh.learning.TrainingDynamics.loss": {"theta"},
+    "netcoh.learning.TrainingDynamics.grad": {"theta"},
+    "netcoh.learning.TrainingDynamics.hvp": {"theta", "v"},
+    "netcoh.learning.TrainingDynamics.hessian": {"theta"},
+    "netcoh.learning.TrainingDynamics.vector_field": {"t", "theta"},
+    "netcoh.learning.TrainingDynamics.gd_map": {"eta", "theta"},
+    "netcoh.learning.TrainingDynamics.invariants": {"theta"},
+    "netcoh.learning.TrainingDynamics.observables": {"theta"},
+    "netcoh.learning.TrainingDynamics.switching_surfaces": {"theta"},
+    "netcoh.learning.TrainingDynamics.closed_form": {"t", "theta0"},
+    "netcoh.learning.Trajectory": {"dynamics"},
+    "netcoh.learning.Trajectory.invariant": {"name"},
+    "netcoh.learning.Trajectory.observable": {"name"},
+    "netcoh.learning.Trajectory.plot": {"ax"},
+    "netcoh.learning.linearize": {"dyn", "eta", "theta_star", "tol"},
+    "netcoh.learning.local_rate": {"dyn", "eta", "null_tol", "theta_star", "tol"},
+    "netcoh.learning.sharpness": {"dyn", "k", "theta", "tol"},
+    "netcoh.learning.eos_threshold": {"eta"},
+    "netcoh.learning.stability_margin": {"dyn", "eta", "theta"},
+    "netcoh.learning.periodic_orbit": {"dyn", "eta", "max_iter", "period", "theta_guess", "tol"},
+    "netcoh.learning.fit_power_law": {"t", "y"},
+    "netcoh.learning.fit_exponential_rate": {"t", "y"},
+    "netcoh.learning.first_crossing": {"level", "t", "values"},
+    "netcoh.learning.edge_of_stability.ScalarFactorization": {"y"},
+    "netcoh.learning.edge_of_stability.ScalarFactorization.hessian": {"theta"},
+    "netcoh.learning.edge_of_stability.ScalarFactorization.invariants": {"theta"},
+    "netcoh.learning.edge_of_stability.ScalarFactorization.observables": {"theta"},
+    "netcoh.learning.edge_of_stability.ExpValley.observables": {"theta"},
+    "netcoh.learning.edge_of_stability.two_cycle_closed_form": {"eta", "y"},
+    "netcoh.learning.edge_of_stability.regime": {"eta", "rtol", "y"},
+    "netcoh.learning.edge_of_stability.two_cycle_multipliers": {"eta", "y"},
+    "netcoh.learning.edge_of_stability.theorem8_stabilisation": {"eta", "theta0"},
+    "netcoh.learning.edge_of_stability.lemma7_sharpness_decay": {"eta", "lambda0", "t"},
+    "netcoh.learning.edge_of_stability.reduced_predictor": {"eta", "steps", "theta0"},
+    "netcoh.learning.dynamics.readonly": {"a"},
+    "netcoh.learning.linear_net.LinearNet.invariants": {"theta"},
+    "netcoh.learning.linear_net.LinearNet.observables": {"theta"},
+    "netcoh.learning.linear_net.compact_svd": {"X", "rtol"},
+    "netcoh.learning.linear_net.scalar_rate": {"u", "v"},
+    "netcoh.learning.linear_net.prop1_rate_bound": {"dyn", "theta"},
+    "netcoh.learning.linear_net.theorem3": {"dyn", "theta0"},
+    "netcoh.learning.linear_net.min_norm_solution": {"X", "Y"},
+    "netcoh.learning.linear_net.min_norm_theorem": {"atol", "dyn", "theta0"},
+    "netcoh.learning.linear_net.imbalance_quantities": {"D", "m", "r"},
+    "netcoh.learning.linear_net.balanced_factors": {"Theta", "h", "lam"},
+    "netcoh.learning.linear_net_gd.operator_bounds": {"W1", "W2"},
+    "netcoh.learning.linear_net_gd.assemble_operator": {"W1", "W2"},
+    "netcoh.learning.linear_net_gd.smoothness_constants": {"X"},
+    "netcoh.learning.linear_net_gd.theorem31": {"dyn", "eta", "theta"},
+    "netcoh.learning.linear_net_gd.theorem32": {"dyn", "eta0", "theta0"},
+    "netcoh.learning.linear_net_gd.adaptive_step": {"dyn", "eta0"},
+    "netcoh.learning.linear_net_gd.eta_max": {"dyn", "iters", "theta0"},
+    "netcoh.learning.linear_net_gd.gd_imbalance_increment": {"dyn", "eta", "theta"},
+    "netcoh.learning.lora.LoRA": {"W1", "W2", "Y_ft", "r"},
+    "netcoh.learning.lora.LoRA.invariants": {"theta"},
+    "netcoh.learning.lora.LoRA.observables": {"theta"},
+    "netcoh.learning.lora.ModeDynamics": {"d", "s1", "s2"},
+    "netcoh.learning.lora.ModeDynamics.invariants": {"theta"},
+    "netcoh.learning.lora.aligned_pretrained": {"Y_pre", "h", "rng", "scale"},
+    "netcoh.learning.lora.spectral_init": {"alpha", "lora", "rng"},
+    "netcoh.learning.lora.gaussian_init": {"alpha", "lora", "rng"},
+    "netcoh.learning.lora.early_phase_matrices": {"W1", "W2", "dY"},
+    "netcoh.learning.lora.early_phase_solution": {"lora", "t", "theta0"},
+    "netcoh.learning.lora.early_phase_statespace": {"lora"},
+    "netcoh.learning.lora.theorem41": {"d", "s1", "s2", "z1_0"},
+    "netcoh.learning.neural_collapse.orthogonally_separable_data": {"K", "n_per_class", "tau"},
+    "netcoh.learning.neural_collapse.separability": {"X", "y"},
+    "netcoh.learning.neural_collapse.class_margin": {"Xk"},
+    "netcoh.learning.neural_collapse.theorem1": {"X", "y"},
+    "netcoh.learning.neural_collapse.nc_metrics": {"net", "theta"},
+    "netcoh.learning.neural_collapse.balanced_small_init": {"eps", "net", "rng"},
+    "netcoh.learning.neural_collapse.ShallowNet": {"loss_name"},
+    "netcoh.learning.neural_collapse.ShallowNet.features": {"theta"},
+    "netcoh.learning.neural_collapse.ShallowNet.switching_surfaces": {"theta"},
+    "netcoh.learning.neural_collapse.ShallowNet.invariants": {"theta"},
+    "netcoh.learning.neural_collapse.ShallowNet.observables": {"theta"},
+    "netcoh.learning.neural_collapse.ShallowNet.outputs": {"X", "theta"},
+    "netcoh.learning.relu_alignment.exact_mu_data": {"mu", "n"},
+    "netcoh.learning.relu_alignment.data_mu": {"X", "y"},
+    "netcoh.learning.relu_alignment.balanced_init": {"D", "eps", "h", "rng", "signs"},
+    "netcoh.learning.relu_alignment.cone_labels": {"W", "X", "y"},
+    "netcoh.learning.relu_alignment.is_aligned": {"net", "theta"},
+    "netcoh.learning.relu_alignment.alignment_time": {"traj"},
+    "netcoh.learning.relu_alignment.theorem1": {"X", "eps", "h", "y"},
+    "netcoh.learning.relu_alignment.stable_rank": {"W"},
+    "netcoh.learning.symmetric_mf.SymmetricMF.observables": {"theta"},
+    "netcoh.learning.symmetric_mf.SymmetricMF.closed_form": {"t", "theta0"},
+    "netcoh.learning.symmetric_mf.riccati_expm": {"W0", "Y", "t"},
+    "netcoh.learning.symmetric_mf.hamiltonian_system": {"Y"},
+    "netcoh.learning.symmetric_mf.mode_solution": {"alpha", "sigma_0", "sigma_y", "t"},
+    "netcoh.learning.symmetric_mf.transition_time": {"alpha", "fraction", "sigma_0", "sigma_y"},
+    "netcoh.learning.symmetric_mf.best_rank_k": {"Y", "k"},
+    "netcoh.learning.symmetric_mf.riccati_jacobian": {"W_star", "Y"},
+    "netcoh.learning.symmetric_mf.equilibrium_spectrum": {"Y", "support"},
+    "netcoh.learning.symmetric_mf.theorem4": {"U0_shape", "Y", "alpha", "eps"},
+    "netcoh.learning.symmetric_mf.check_psd": {"Y", "name", "rtol"},
+}
+
+OWNERS = [("netcoh.learning", "netcoh.learning (issue 6)"),
+          ("netcoh.reduction", "netcoh.reduction (issue 5)"),
+          ("netcoh.screening", "netcoh.screening and the nadir (issue 4)"),
+          ("netcoh.analysis.nadir", "netcoh.screening and the nadir (issue 4)"),
+          ("netcoh.grids", "netcoh.grids (issue 3)"),
+          ("netcoh", "core: netcoh.network / netcoh.analysis (lead)")]
+
+
+def _public_names(mod):
+    names = getattr(mod, "__all__", None)
+    if names is None:
+        names = [n for n, v in vars(mod).items()
+                 if not n.startswith("_") and getattr(v, "__module__", None) == mod.__name__]
+    return [n for n in names if not n.startswith("__")]
+
+
+def _walk():
+    """(qualified name, object) for every public function and class, once per object."""
+    seen: set[int] = set()
+    out: list[tuple[str, object]] = []
+
+    def visit_module(name, mod):
+        if id(mod) in seen:
+            return
+        seen.add(id(mod))
+        for attr in _public_names(mod):
+            visit(f"{name}.{attr}", getattr(mod, attr))
+        if name in EXPAND_SUBMODULES and hasattr(mod, "__path__"):
+            for info in pkgutil.iter_modules(mod.__path__):
+                if not info.name.startswith("_"):
+                    visit_module(f"{name}.{info.name}",
+                                 importlib.import_module(f"{mod.__name__}.{info.name}"))
+
+    def visit(name, obj):
+        if isinstance(obj, types.ModuleType):
+            visit_module(name, obj)
+        elif (inspect.isclass(obj) or inspect.isfunction(obj)) and id(obj) not in seen:
+            if not obj.__module__.startswith("netcoh"):
+                return
+            seen.add(id(obj))
+            out.append((name, obj))
+
+    visit_module("netcoh", netcoh)
+    for pkg in PACKAGES:
+        try:
+            visit_module(pkg, importlib.import_module(pkg))
+        except ImportError:       # a capability that has not landed yet
+            pass
+    return out
+
+
+def _checked_callables():
+    """(qualified name, callable, docstring owner kind) to check."""
+    items = []
+    for name, obj in _walk():
+        if inspect.isfunction(obj):
+            items.append((name, obj, "function"))
+            continue
+        if issubclass(obj, BaseException):
+            continue        # exception classes take a message; nothing to document
+        items.append((name, obj, "class"))
+        for attr, raw in vars(obj).items():
+            if attr.startswith("_") and attr != "__call__":
+                continue
+            if isinstance(raw, (classmethod, staticmethod)):
+                func = raw.__func__
+            elif inspect.isfunction(raw):
+                func = raw
+            else:
+                continue     # properties, cached properties, data
+            items.append((f"{name}.{attr}", func, "method"))
+    return items
+
+
+def _documented(doc: str, sections=("Parameters", "Other Parameters")) -> set[str]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = numpydoc.NumpyDocString(doc or "")
+    names: set[str] = set()
+    for section in sections:
+        for param in parsed[section]:
+            for part in re.split(r"\s*,\s*", param.name):
+                part = part.strip().lstrip("*")
+                if part:
+                    names.add(part)
+    return names
+
+
+def _signature_params(func, skip_first: bool) -> list[str]:
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return []
+    params = [p for p in sig.parameters.values()
+              if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if skip_first and params and params[0].name in ("self", "cls"):
+        params = params[1:]
+    return [p.name for p in params]
+
+
+def _problems(name: str, obj, kind: str) -> list[str]:
+    if kind == "class":
+        doc = inspect.getdoc(obj) or ""
+        if not doc.strip():
+            return ["no docstring"]
+        init = obj.__dict__.get("__init__")
+        if init is None and not dataclasses.is_dataclass(obj):
+            return []     # constructor inherited (e.g. NamedTuple): nothing of its own
+        params = _signature_params(obj, skip_first=False)
+        sections = ("Parameters", "Other Parameters")
+        if dataclasses.is_dataclass(obj):
+            sections += ("Attributes",)
+        documented = _documented(doc, sections)
+        if init is not None and init.__doc__:
+            documented |= _documented(inspect.getdoc(init))
+    else:
+        doc = inspect.getdoc(obj) or ""
+        if not doc.strip():
+            return ["no docstring"]
+        params = _signature_params(obj, skip_first=(kind == "method"))
+        documented = _documented(doc)
+    missing = [p for p in params if p not in documented]
+    out = [f"parameter `{p}` not documented" for p in missing]
+    extra = sorted(documented - set(params))
+    if extra and (kind != "class" or not dataclasses.is_dataclass(obj)):
+        sig = inspect.signature(obj)
+        if not any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):
+            out += [f"documents `{p}`, which is not a parameter" for p in extra]
+    return out
+
+
+CASES = _checked_callables()
+
+
+def test_public_api_is_found():
+    names = {n for n, _, _ in CASES}
+    assert "netcoh.coherence" in names and "netcoh.NetworkSystem.from_laplacian" in names
+    assert any(n.startswith("netcoh.learning.") for n in names)
+    assert len(CASES) > 50
+
+
+@pytest.mark.parametrize(("name", "obj", "kind"), CASES, ids=[c[0] for c in CASES])
+def test_parameters_documented(name, obj, kind):
+    problems = _problems(name, obj, kind)
+    allowed = ALLOWED_MISSING.get(name)
+    if allowed == "*":
+        if not problems:
+            pytest.fail(f"{name} is documented now: remove it from ALLOWED_MISSING")
+        pytest.skip(f"allow-listed: {problems}")
+    if allowed:
+        left = [p for p in problems if not any(f"`{a}`" in p for a in allowed)]
+        stale = [a for a in allowed if not any(f"`{a}`" in p for p in problems)]
+        assert not stale, f"{name}: documented now, remove from ALLOWED_MISSING: {stale}"
+        problems = left
+    assert not problems, f"{name}: " + "; ".join(problems)
+
+
+def _allow_list_source() -> str:
+    """The current failures as a Python literal for ALLOWED_MISSING, grouped by owner."""
+    groups: dict[str, list[str]] = {}
+    for name, obj, kind in CASES:
+        problems = _problems(name, obj, kind)
+        if not problems:
+            continue
+        module = getattr(obj, "__module__", "") or ""
+        owner = next(label for prefix, label in OWNERS if module.startswith(prefix))
+        if problems == ["no docstring"]:
+            value = '"*"'
+        else:
+            params = sorted({re.search(r"`([^`]+)`", p).group(1) for p in problems})
+            value = "{" + ", ".join(f'"{p}"' for p in params) + "}"
+        line = f'    "{name}": {value},'
+        if len(line) > 100:
+            line = "\n".join(textwrap.wrap(line, 100, subsequent_indent=" " * 8,
+                                            break_long_words=False, break_on_hyphens=False))
+        groups.setdefault(owner, []).append(line)
+    lines = ["ALLOWED_MISSING: dict[str, set[str] | str] = {"]
+    for owner, rows in groups.items():
+        lines.append(f"    # {owner}")
+        lines += rows
+    lines.append("}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(_allow_list_source())
