@@ -67,7 +67,9 @@ html_theme_options = {
     "header_links_before_dropdown": 8,
     "secondary_sidebar_items": ["page-toc"],
 }
-html_sidebars = {"**": ["sidebar-nav-bs"]}
+# the user-guide pages have no sub-pages: no empty navigation column on them
+html_sidebars = {"**": ["sidebar-nav-bs"]} | {
+    p.stem: [] for p in DOCS.glob("*.rst") if p.stem not in ("api",)}
 html_show_sourcelink = False
 
 # -- autodoc / autosummary / numpydoc ----------------------------------------------------
@@ -144,7 +146,7 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "only_warn_on_example_error": False,
     "abort_on_example_error": False,
-    "capture_repr": ("_repr_html_", "__repr__"),
+    "capture_repr": (),              # print() what matters; no stray reprs of artists
 }
 
 # -- API pages generated from __all__ ----------------------------------------------------
