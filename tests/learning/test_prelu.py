@@ -1,0 +1,70 @@
+"""pReLU robustness (ICML 2024): Tier A 9 (balance for p > 1), Tier C 19."""
+
+import numpy as np
+import pytest
+
+from netcoh.exceptions import InputError
+from netcoh.learning import prelu as pr
+from netcoh.learning import simulate_gd, simulate_gf
+
+
+def _init(D, h, scale, seed):
+    rng = np.random.default_rng(seed)
+    W = scale * rng.standard_normal((D, h))
+    v = np.where(np.arange(h) % 2 == 0, 1.0, -1.0) * np.linalg.norm(W, axis=0)
+    return np.concatenate([W.ravel(), v])
+
+
+def test_balance_conserved_for_p3():
+    # Tier A 9: sigma_p is 1-homogeneous in w, so v_j^2 - |w_j|^2 is a GF invariant
+    X, y, _ = pr.gaussian_mixture(8, 4, 2, 40, 0.1, rng=0)
+    net = pr.ShallowNet(X, y, h=6, p=3.0, reduction="mean")
+    th0 = _init(8, 6, 0.5, 1)
+    th0[-6:] *= 1.5                                  # unbalanced on purpose
+    traj = simulate_gf(net, th0, np.linspace(0, 20, 11), rtol=1e-11, atol=1e-14)
+    bal = traj.invariant("balance")
+    assert np.max(np.abs(bal - bal[0])) < 1e-9
+    assert traj.loss[-1] < traj.loss[0]
+    # gradient vs finite differences of the loss (p = 3 derivative has the |w| term)
+    v = np.random.default_rng(2).standard_normal(net.size)
+    h = 1e-6
+    fd = (net.loss(th0 + h * v) - net.loss(th0 - h * v)) / (2 * h)
+    assert abs(fd - net.grad(th0) @ v) < 1e-7
+
+
+def test_ideal_classifier_radii():
+    K, K1 = 4, 2
+    for k in range(K):
+        yk = 1.0 if k < K1 else -1.0
+        e = np.eye(8)[k]
+        assert abs(pr.ideal_radius(e, yk, K, K1, p=1) - 1 / np.sqrt(K)) < 1e-12
+        assert abs(pr.ideal_radius(e, yk, K, K1, p=3) - np.sqrt(2) / 2) < 1e-6
+    # the analytic p = 1 radius is attained: moving by it along the worst direction flips F
+    x = np.eye(8)[0] + 0.05 * np.random.default_rng(0).standard_normal(8)
+    r = pr.ideal_radius(x, 1.0, K, K1, p=1)
+    for d in np.random.default_rng(1).standard_normal((200, 8)):
+        d /= np.linalg.norm(d)
+        assert pr.ideal_classifier((x + 0.999 * r * d)[None], K, K1)[0] > 0
+
+
+def test_neurons_learn_class_averages_for_p1_and_centres_for_p3():
+    # Tier C 19 (scaled down: D = 16, K = 4, n = 400, h = 40, full-batch GD, mean exp loss)
+    X, y, _ = pr.gaussian_mixture(16, 4, 2, 400, 0.1, rng=0)
+    out = {}
+    for p in (1.0, 3.0):
+        net = pr.ShallowNet(X, y, h=40, p=p, reduction="mean")
+        traj = simulate_gd(net, _init(16, 40, 1e-3, 1), 0.5, 1500, record_every=1500)
+        out[p] = pr.neuron_centre_alignment(net, traj.theta[-1], 4, 2)
+    assert out[1.0]["class_average"] > 0.99 and out[1.0]["centre"] < 0.8
+    assert out[3.0]["centre"] > 0.99 and out[3.0]["class_average"] < 0.8
+
+
+def test_bad_input():
+    with pytest.raises(InputError):
+        pr.gaussian_mixture(2, 4, 2, 10, 0.1)          # K > D
+    with pytest.raises(InputError):
+        pr.gaussian_mixture(8, 4, 4, 10, 0.1)          # K1 must be < K
+    with pytest.raises(InputError):
+        pr.ideal_radius(np.eye(4)[0], 0.5, 4, 2)
+    with pytest.raises(InputError):
+        pr.gaussian_mixture(8, 4, 2, 10, -0.1)
