@@ -10,8 +10,8 @@ ANDES settings (the pitfalls of ``docs/validation.rst``): loads kept at constant
 time domain (``PQ.config``: ``p2p = 1, p2i = p2z = 0, q2q = 1, q2i = q2z = 0``; the default
 converts them to constant impedance, which both hides a ``Ppf`` step and adds voltage relief),
 ``TDS.config.criteria = 0`` (no stop on the angle-separation criterion), fixed step
-``t_step_s`` (default 1/120 s), the case's own timed events (``Toggle``/``Fault``/``Alter``) and
-frequency measurements removed, the step applied as ``PQ.Ppf += delta_p`` at ``t_event_s``.
+``t_step_s`` (default 1/120 s), the case's own timed events (``Toggle``/``Fault``/``Alter``)
+removed, the step applied as ``PQ.Ppf += delta_p`` at ``t_event_s``.
 
 netcoh's side (per unit on the case base, frequency deviation in p.u. of ``f_hz``): machines
 from :func:`netcoh.grids.andes.from_andes`; the input is a power injection, so a load increase
@@ -60,7 +60,7 @@ __all__ = ["ACNetwork", "ac_network", "build_system", "injection", "andes_varian
 MODELS = ("swing", "swing_turbine", "governor")
 NETWORKS = ("ac", "lossless")
 PQ_CONSTANT_POWER = {"p2p": 1.0, "p2i": 0.0, "p2z": 0.0, "q2q": 1.0, "q2i": 0.0, "q2z": 0.0}
-_DROP_GROUPS = ("TimedEvent", "FreqMeasurement")
+_DROP_GROUPS = ("TimedEvent",)
 _CLASSICAL_DROP = ("Exciter", "PSS")
 
 
@@ -238,7 +238,7 @@ def andes_variant(case, *, classical: bool, step_buses=()):
     """A fresh, set-up ``andes.System`` of ``case`` prepared for a load-step comparison.
 
     Copies every device through ANDES's own ``System.add`` (the case file is read by
-    ``andes.load``), drops timed events and frequency measurements, with ``classical=True``
+    ``andes.load``), drops timed events, with ``classical=True``
     turns every ``GENROU`` into a ``GENCLS`` with the same inertia, damping, ``x'_d`` and
     ``r_a`` and drops exciters and stabilisers, and adds a zero ``PQ`` load at each step bus
     that has none.
@@ -269,14 +269,7 @@ def andes_variant(case, *, classical: bool, step_buses=()):
     return ss
 
 
-def simulate_andes(case, load_steps_mw: Mapping, *, classical: bool = True,
-                   t_end_s: float = 10.0, t_step_s: float = 1 / 120, t_event_s: float = 1.0):
-    """ANDES load-step run: returns ``(grid, t, omega_dev, info)``.
-
-    ``grid`` is :func:`~netcoh.grids.andes.from_andes` of the simulated system at its power-flow
-    operating point (before the run); ``t`` (s, from the step) and ``omega_dev`` (p.u., one
-    column per machine in the grid's machine order, deviation from the pre-step value).
-    """
+def _run_step(case, load_steps_mw, classical, t_end_s, t_step_s, t_event_s):
     buses = [str(b) for b in load_steps_mw]
     ss = andes_variant(case, classical=classical, step_buses=buses)
     tds = ss.TDS.config
@@ -287,7 +280,6 @@ def simulate_andes(case, load_steps_mw: Mapping, *, classical: bool = True,
     grid = _an.from_andes(ss)
     base = grid.base_mva
     pq_bus = [str(b) for b in ss.PQ.bus.v]
-    tic = time.perf_counter()
     tds.tf = float(t_event_s)
     ss.TDS.run()
     for b, p_mw in load_steps_mw.items():
@@ -296,11 +288,35 @@ def simulate_andes(case, load_steps_mw: Mapping, *, classical: bool = True,
                   base="device")
     tds.tf = float(t_event_s + t_end_s)
     ss.TDS.run()
-    wall = time.perf_counter() - tic
-    t_all = np.asarray(ss.dae.ts.t, dtype=float)
-    if t_all.size == 0 or t_all[-1] < t_event_s + t_end_s - 1e-6:
+    return ss, grid
+
+
+def simulate_andes(case, load_steps_mw: Mapping, *, classical: bool = True,
+                   t_end_s: float = 10.0, t_step_s: float = 1 / 120, t_event_s: float = 1.0):
+    """ANDES load-step run: returns ``(grid, t, omega_dev, info)``.
+
+    ``grid`` is :func:`~netcoh.grids.andes.from_andes` of the simulated system at its power-flow
+    operating point (before the run); ``t`` (s, from the step) and ``omega_dev`` (p.u., one
+    column per machine in the grid's machine order, deviation from the pre-step value).
+
+    ANDES's fixed-step Newton iteration occasionally fails at one particular step size
+    (ieee39_full with constant-power loads stops at t = 1.008 s with h = 1/120 s but runs with
+    1/100 or 1/240 s); the run is then repeated with ``0.8 h`` and ``0.5 h`` and the step used
+    is reported in ``info["t_step_s"]``.
+    """
+    tic = time.perf_counter()
+    tried = []
+    for h in (t_step_s, 0.8 * t_step_s, 0.5 * t_step_s):
+        ss, grid = _run_step(case, load_steps_mw, classical, t_end_s, h, t_event_s)
+        t_all = np.asarray(ss.dae.ts.t, dtype=float)
+        tried.append(h)
+        if t_all.size and t_all[-1] >= t_event_s + t_end_s - 1e-6:
+            break
+    else:
         raise SolverError(f"{case}: ANDES time-domain simulation stopped at "
-                          f"t = {t_all[-1] if t_all.size else 0:.3f} s")
+                          f"t = {t_all[-1] if t_all.size else 0:.3f} s with steps "
+                          f"{', '.join(f'{h:.4g}' for h in tried)} s")
+    wall = time.perf_counter() - tic
     omega_idx = np.concatenate([np.asarray(getattr(ss, m).omega.a, dtype=int)
                                 for m in _an.MACHINE_MODELS if getattr(ss, m).n])
     ids = [str(i) for m in _an.MACHINE_MODELS if getattr(ss, m).n for i in getattr(ss, m).idx.v]
@@ -313,8 +329,9 @@ def simulate_andes(case, load_steps_mw: Mapping, *, classical: bool = True,
     t = np.maximum(t_all[sel] - t_event_s, 0.0)
     t[0] = 0.0
     w = W[sel] - W[sel][0]
-    info = {"andes_version": _an._andes().__version__, "wall_s": wall, "t_step_s": t_step_s,
-            "criteria": 0, "pq_config": dict(PQ_CONSTANT_POWER), "classical": classical,
+    info = {"andes_version": _an._andes().__version__, "wall_s": wall, "t_step_s": tried[-1],
+            "steps_tried_s": tuple(tried), "criteria": 0, "pq_config": dict(PQ_CONSTANT_POWER),
+            "classical": classical,
             "machine_models": sorted({m for m in _an.MACHINE_MODELS if getattr(ss, m).n})}
     return grid, t, w, info
 
