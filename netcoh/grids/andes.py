@@ -62,7 +62,8 @@ MACHINE_MODELS = ("GENCLS", "GENROU")
 GOVERNOR_MODELS = ("TGOV1", "TGOV1N", "IEEEG1")
 _STRUCTURE = {"Bus", "Line", "PQ", "PV", "Slack", "Shunt"}
 _APPROX_GROUPS = {"Exciter", "PSS"}
-_IGNORED_GROUPS = {"TimedEvent", "FreqMeasurement", "Collection", "Calculation", "PhasorMeasurement"}
+_IGNORED_GROUPS = {"TimedEvent", "FreqMeasurement", "Collection", "Calculation", "PhasorMeasurement",
+                   "Information"}
 _IGNORED_MODELS = {"COI", "BusROCOF", "PMU", "ACE", "ACEc", "Area", "BusFreq"}
 
 
