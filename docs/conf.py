@@ -154,7 +154,8 @@ sphinx_gallery_conf = {
 # top level exports (netcoh.laplacian, netcoh.nodal, ...) and these subpackages, whether or
 # not the top level exports them yet. Objects re-exported in several places get one page,
 # under the first public name met (top level first); other listings link to it.
-API_PACKAGES = ["netcoh.grids", "netcoh.reduction", "netcoh.screening", "netcoh.learning"]
+API_PACKAGES = ["netcoh.grids", "netcoh.reduction", "netcoh.analysis.nadir", "netcoh.screening",
+                "netcoh.learning"]
 # Public submodules of these packages get pages too when they hold names the package does
 # not re-export (the per-paper modules of netcoh.learning).
 API_EXPAND_SUBMODULES = {"netcoh.learning"}
@@ -260,7 +261,9 @@ class _Api:
                 if any(id(getattr(sub, n)) not in self.canonical for n in _public_names(sub)):
                     rows.append(self.entry(full, info.name, sub))
         text = [":orphan:\n", _title(full)]
-        # the module docstring; `currentmodule: None` keeps the tables' full names unambiguous
+        # a link target under the public name, then the module docstring;
+        # `currentmodule: None` keeps the tables' full names unambiguous
+        text.append(f".. py:module:: {full}\n")
         text.append(f".. automodule:: {mod.__name__}\n   :no-members:\n   :no-index:\n")
         text.append(".. currentmodule:: None\n")
         if mod.__name__ != full:
@@ -306,7 +309,7 @@ _API_BODY = build_api()
 
 # User-guide pages written by the capability work; until one exists the toctree skips it
 # (said once in the build log) instead of failing the build.
-OPTIONAL_PAGES = ("grids", "reduction", "nadir", "dask", "learning")
+OPTIONAL_PAGES = ("grids", "reduction", "nadir", "learning")
 
 
 def _drop_missing_pages(source: str) -> str:
