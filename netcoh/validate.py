@@ -387,7 +387,8 @@ class ValidationResult:
     predictions : mapping str -> ndarray (k, n)
         netcoh step responses, keyed ``"<model>/<network>"``.
     settings : mapping
-        ANDES version, step size, load conversion, wall time.
+        ANDES version, step size used, load conversion, ANDES wall time ``wall_s`` (time-domain
+        runs) and netcoh's ``netcoh_s`` (all predictions), ``asymmetry_K`` of the AC network.
     """
 
     case: str
@@ -550,6 +551,7 @@ def validate(case, load_steps_mw: Mapping | None = None, *, fraction: float = 0.
     grid, t, w, info = simulate_andes(case, load_steps_mw, classical=classical,
                                       t_end_s=t_end_s, t_step_s=t_step_s)
     steps_pu = {b: p / grid.base_mva for b, p in load_steps_mw.items()}
+    tic = time.perf_counter()
     preds = {}
     for net in networks:
         u = injection(grid, steps_pu, net)
@@ -558,6 +560,7 @@ def validate(case, load_steps_mw: Mapping | None = None, *, fraction: float = 0.
             preds[f"{model}/{net}"] = step_response(sysm, u, t).outputs
     M = grid.tables["machines"]
     on = M["in_service"]
+    info["netcoh_s"] = time.perf_counter() - tic
     info["asymmetry_K"] = ac_network(grid).asymmetry
     return ValidationResult(case=str(case), classical=classical, load_steps_mw=load_steps_mw,
                             f_hz=grid.f_hz, t=t, labels=tuple(M["id"][on]),
