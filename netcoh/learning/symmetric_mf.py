@@ -173,23 +173,21 @@ def closed_form(Y, W0, t) -> np.ndarray:
 def _graded_form(sig, pos, B0, t):
     """``S B (I + B^T G B)^{-1} B^T S`` for a rank-deficient ``W~0 = B B^T``, accurately.
 
-    With ``D = G^{1/2} B = Q R`` (Householder QR of a row-graded matrix, rows ordered by
-    decreasing ``sigma``) and ``Lam = S G^{-1/2} = diag(sqrt(sigma / (1 - e^{-2 sigma t})))``
-    (bounded), the product is ``Lam Q (I - T^T (I + T T^T)^{-1} T) Q^T Lam``, ``T = R^{-1}``.
+    With ``C = S B = Q R`` (Householder QR of a row-graded matrix; rows are ordered by
+    decreasing ``sigma``, which keeps it row-wise backward stable), ``T = R^{-1}`` and the
+    bounded ``Ghat = S^{-1} G S^{-1}``:
+    ``W~ = C (I + C^T Ghat C)^{-1} C^T = Q (T^T T + Q^T Ghat Q)^{-1} Q^T`` -- no cancellation.
     """
-    if t == 0:
-        return B0 @ B0.T
-    g = np.where(pos, -np.expm1(-2 * sig * t) / np.where(pos, sig, 1.0), 2 * t)  # G / S^2
-    # G^{1/2} = S sqrt(g); Lam = 1 / sqrt(g)
+    ghat = np.where(pos, -np.expm1(-2 * sig * t) / np.where(pos, sig, 1.0), 2 * t)
     logs = np.where(pos, sig * t, 0.0)
-    # D scaled by e^{-max sigma t}; grading beyond e^{-600} is clipped (documented limit)
-    D = (np.exp(np.maximum(logs - logs.max(), -600.0)) * np.sqrt(g))[:, None] * B0
-    Q, R = np.linalg.qr(D)
+    top = float(logs.max())
+    # C scaled by e^{-top}; grading beyond e^{-600} is clipped (documented limit)
+    C = np.exp(np.maximum(logs - top, -600.0))[:, None] * B0
+    Q, R = np.linalg.qr(C)
     q = R.shape[0]
-    T = solve_triangular(R, np.eye(q)) * np.exp(-logs.max())  # R^{-1} of the unscaled D
-    Z = np.eye(q) - T.T @ np.linalg.solve(np.eye(q) + T @ T.T, T)
-    lam = 1.0 / np.sqrt(g)
-    return (lam[:, None] * Q) @ Z @ (Q.T * lam[None, :])
+    T = solve_triangular(R, np.eye(q)) * np.exp(-top)  # inverse of the unscaled R
+    N = T.T @ T + Q.T @ (ghat[:, None] * Q)
+    return Q @ np.linalg.solve(N, Q.T)
 
 
 def hamiltonian_system(Y) -> control.StateSpace:
