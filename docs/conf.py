@@ -52,7 +52,6 @@ extensions = [
     "sphinx-mathjax-offline",
 ]
 
-templates_path = ["_templates"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "_intersphinx"]
 default_role = "py:obj"
 nitpicky = False

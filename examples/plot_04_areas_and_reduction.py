@@ -51,7 +51,7 @@ for a in range(reduced.k):
     ax.plot(t, 1e3 * small.outputs[:, a], "--", color=colors[a], lw=2.2,
             label=f"reduced: {reduced.area_names[a]}")
 ax.set(xlabel="time (s)", ylabel="frequency deviation (1e-3 p.u.)",
-       title="Kundur two-area system: machines (solid) and 2-node reduced model (dashed)")
+       title="Kundur: machines (solid), 2-node reduced model (dashed)")
 ax.legend(ncol=2, fontsize="small")
 
 # %%
