@@ -16,7 +16,7 @@ def test_readme_has_exactly_two_setup_commands():
     cmds = _commands()
     assert len(cmds) == 2
     assert "pip install ." in cmds[0] and "netcoh" in cmds[0]
-    assert 'pip install ".[test]"' in cmds[1] and "pytest" in cmds[1]
+    assert 'pip install ".[test,validate]"' in cmds[1] and "pytest" in cmds[1]
 
 
 def test_ci_runs_the_readme_test_command_verbatim():

@@ -27,11 +27,12 @@ import numpy as np
 
 from ..exceptions import CaseFileError, InputError, NetcohTypeError, SynthesizedDataWarning
 from . import synth
+from .andes import from_andes
 from .grid import Grid, Island
 from .schema import FORMAT, FORMAT_VERSION, RECORD_FIELDS, validate_case
 
-__all__ = ["Grid", "Island", "available", "load", "save", "from_pandapower", "synth",
-           "case_path"]
+__all__ = ["Grid", "Island", "available", "load", "save", "from_pandapower", "from_andes",
+           "synth", "case_path"]
 
 _DATA = "data"
 
