@@ -307,18 +307,31 @@ _API_BODY = build_api()
 
 
 # User-guide pages written by the capability work; until one exists the toctree skips it
-# (said once in the build log) instead of failing the build.
-OPTIONAL_PAGES = ("grids", "reduction", "nadir", "learning")
+# (said once in the build log) instead of failing the build. Top-level pages nobody listed
+# yet replace the `__more__` entry of the user-guide toctree, so a new page never breaks the
+# build with "document isn't included in any toctree".
+OPTIONAL_PAGES = ("grids", "reduction", "nadir", "learning", "validation")
+MORE_MARKER = "   __more__"
 
 
 def _drop_missing_pages(source: str) -> str:
+    from sphinx.util import logging
+
+    log = logging.getLogger(__name__)
+    listed = {line.strip() for line in source.splitlines() if line.startswith("   ")}
     lines = []
     for line in source.splitlines():
         name = line.strip()
+        if line == MORE_MARKER:
+            extra = sorted(p.stem for p in DOCS.glob("*.rst")
+                           if p.stem not in listed and p.stem not in ("index", "api")
+                           and not p.read_text().lstrip().startswith(":orphan:"))
+            for stem in extra:
+                log.info(f"user guide: docs/{stem}.rst added at the end of the toctree")
+                lines.append(f"   {stem}")
+            continue
         if line.startswith("   ") and name in OPTIONAL_PAGES and not (DOCS / f"{name}.rst").is_file():
-            from sphinx.util import logging
-
-            logging.getLogger(__name__).info(f"user guide: docs/{name}.rst not written yet, skipped")
+            log.info(f"user guide: docs/{name}.rst not written yet, skipped")
             continue
         lines.append(line)
     return "\n".join(lines) + "\n"
