@@ -2,16 +2,16 @@
 
 One module per paper on top of a common abstraction:
 
-==================  ==========================================================================
-``symmetric_mf``    incremental learning, Riccati closed form (Min & Vidal, CDC 2025)
-``relu_alignment``  early neuron alignment with small init (Min, Mallada & Vidal, ICLR 2024)
-``lora``            LoRA gradient flow, spectral init (Xu et al., AISTATS 2025)
-``linear_net``      convergence and implicit bias of linear networks (Min et al., 2021/23)
-``linear_net_gd``   local PL / smoothness constants and step sizes (Xu et al., TMLR 2025)
-``edge_of_stability``  the three GD regimes (MacDonald et al., NeurIPS 2025; reconstructed)
-``neural_collapse`` collapse on orthogonally separable data (Min, Zhu & Vidal, NeurIPS 2025)
-``prelu``           polynomial ReLU robustness (Min & Vidal, ICML 2024)
-==================  ==========================================================================
+======================  ==========================================================================
+``symmetric_mf``        incremental learning, Riccati closed form (Min & Vidal, CDC 2025)
+``relu_alignment``      early neuron alignment with small init (Min, Mallada & Vidal, ICLR 2024)
+``lora``                LoRA gradient flow, spectral init (Xu et al., AISTATS 2025)
+``linear_net``          convergence and implicit bias of linear networks (Min et al., 2021/23)
+``linear_net_gd``       local PL / smoothness constants and step sizes (Xu et al., TMLR 2025)
+``edge_of_stability``   the three GD regimes (MacDonald et al., NeurIPS 2025; reconstructed)
+``neural_collapse``     collapse on orthogonally separable data (Min, Zhu & Vidal, NeurIPS 2025)
+``prelu``               polynomial ReLU robustness (Min & Vidal, ICML 2024)
+======================  ==========================================================================
 
 Common pieces: :class:`TrainingDynamics` (loss, gradient, Hessian-vector product, invariants,
 observables), :func:`simulate_gf` / :func:`simulate_gd`, :func:`linearize` (a

@@ -135,7 +135,7 @@ def balanced_small_init(net: ShallowNet, eps: float, rng=None) -> np.ndarray:
 def nc_metrics(net: ShallowNet, theta) -> dict[str, float]:
     """Collapse diagnostics at ``theta`` (binary or multi-class ``ShallowNet``).
 
-    ``nc1``: 1 - smallest within-class cosine of features; ``nc2``: largest |cosine| between
+    ``nc1``: 1 - smallest within-class cosine of features; ``nc2``: largest ``|cosine|`` between
     class-mean features; ``nc3``: 1 - cosine between ``V`` and Theorem 1's prediction built
     from the normalised class means; ``min_mean_feature``: most negative class-mean entry
     relative to its norm (non-negativity).
