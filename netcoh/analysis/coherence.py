@@ -53,6 +53,17 @@ class AggregateDynamics:
     common denominator is formed, so swing-turbine nodes give order
     ``1 + (number of distinct turbine time constants)``.
 
+    Build it with :func:`aggregate_dynamics`; the constructor does not check that
+    ``num``/``den`` match ``nodal``.
+
+    Parameters
+    ----------
+    nodal : NodalDynamics
+        The nodes being aggregated; :meth:`__call__` evaluates from them directly.
+    num, den : ndarray, shape (p,)
+        Coefficients of the rational model of ``g_hat(s)``, highest power first,
+        ``den`` monic (made read-only).
+
     Examples
     --------
     >>> import netcoh as nc
@@ -70,6 +81,24 @@ class AggregateDynamics:
         self.den.setflags(write=False)
 
     def __call__(self, s) -> np.ndarray:
+        """``g_hat(s) = 1 / sum_i (1/g_i(s))`` at complex points.
+
+        Parameters
+        ----------
+        s : complex or array_like of complex, shape (k,)
+            Laplace variable(s), e.g. ``1j * omega`` with ``omega`` in rad/s.
+
+        Returns
+        -------
+        ndarray of complex, shape (k,)
+
+        Examples
+        --------
+        >>> import netcoh as nc
+        >>> gh = nc.aggregate_dynamics(nc.nodal.swing([1.0, 2.0], [0.25, 0.5]))
+        >>> gh([0.0, 1j]).round(4).tolist()       # 1/(3 s + 0.75)
+        [(1.3333+0j), (0.0784-0.3137j)]
+        """
         s = np.atleast_1d(np.asarray(s, dtype=complex))
         with np.errstate(divide="ignore", invalid="ignore"):
             return 1.0 / np.sum(self.nodal.inverse(s), axis=1)
@@ -166,8 +195,22 @@ def aggregate_dynamics(system) -> AggregateDynamics:
 def lemma_bound(system: NetworkSystem, s) -> tuple[np.ndarray, np.ndarray]:
     """Lemma bound on ``||T(s) - g_hat(s) 1 1^T||`` at points ``s``.
 
-    Returns ``(bound, holds)``: ``bound`` is NaN where the hypothesis
-    ``|f(s)| lambda_2 >= M2 + M1 M2^2`` fails (``holds`` False).
+    With ``M1 = n |g_hat(s)|`` and ``M2 = max_i |1/g_i(s)|`` the bound is
+    ``(M1 M2 + 1)^2 / (|f(s)| lambda_2 - M2 - M1 M2^2)``.
+
+    Parameters
+    ----------
+    system : NetworkSystem
+    s : complex or array_like of complex, shape (k,)
+        Laplace variable(s), e.g. ``1j * omega`` with ``omega`` in rad/s.
+
+    Returns
+    -------
+    bound : ndarray, shape (k,)
+        The bound on the spectral norm; NaN where the hypothesis
+        ``|f(s)| lambda_2 >= M2 + M1 M2^2`` fails, ``inf`` where it holds with equality.
+    holds : ndarray of bool, shape (k,)
+        Whether the hypothesis holds.
 
     Examples
     --------
@@ -210,6 +253,19 @@ def incoherence(system: NetworkSystem, s, *, method: str = "auto") -> np.ndarray
     ``diag(1/g) + f L`` once per point and finds the largest singular value by
     Lanczos (ARPACK) on solves, never forming ``T``; ``"auto"`` picks dense up to 300
     nodes.
+
+    Parameters
+    ----------
+    system : NetworkSystem
+    s : complex or array_like of complex, shape (k,)
+        Laplace variable(s), e.g. ``1j * omega`` with ``omega`` in rad/s.
+    method : {"auto", "dense", "iterative"}, default "auto"
+        How the spectral norm is computed (see above).
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        The spectral norm at each point.
 
     Examples
     --------
@@ -324,7 +380,28 @@ class CoherenceResult:
         })
 
     def plot(self, ax=None):
-        """Incoherence, bound and relative incoherence against frequency (log-log)."""
+        """Incoherence, bound and relative incoherence against frequency (log-log).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure is created when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np, netcoh as nc
+        >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.complete(3),
+        ...                                       nodal=nc.nodal.swing(1.0, 1.0, n=3))
+        >>> ax = nc.coherence(sys, np.logspace(-1, 1, 5)).plot()
+        >>> ax.get_xlabel()
+        'frequency (rad/s)'
+        """
         from ..plotting import plot_coherence
 
         return plot_coherence(self, ax=ax)

@@ -198,7 +198,33 @@ class FrequencyResponse:
                              "imag": v.imag, "magnitude": np.abs(v), "phase_rad": np.angle(v)})
 
     def plot(self, outputs=None, input=0, ax=None):
-        """Bode magnitude of the chosen outputs for one input column."""
+        """Bode magnitude ``|T_ij(j omega)|`` of the chosen outputs for one input column.
+
+        Parameters
+        ----------
+        outputs : sequence of int, optional
+            Output (row) node positions to draw; default all ``n`` (a legend is added for
+            at most 10 curves).
+        input : int, default 0
+            Position in :attr:`inputs` of the input column (not the node index itself).
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure is created when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np, netcoh as nc
+        >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.ring_lattice(6, 1),
+        ...                                       nodal=nc.nodal.swing(1.0, 0.5, n=6))
+        >>> ax = nc.transfer_matrix(sys, np.logspace(-1, 1, 5), inputs=[2]).plot(outputs=[0, 2])
+        >>> len(ax.lines)
+        2
+        """
         from ..plotting import plot_frequency_response
 
         return plot_frequency_response(self, outputs=outputs, input=input, ax=ax)

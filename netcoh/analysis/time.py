@@ -161,7 +161,28 @@ class TimeResponse:
         return df
 
     def plot(self, ax=None):
-        """Every node (thin), the COI (solid) and the aggregate model (dashed)."""
+        """Every node (thin), the COI (solid) and the aggregate model (dashed).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure is created when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np, netcoh as nc
+        >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.complete(2),
+        ...                                       nodal=nc.nodal.swing(1.0, 1.0, n=2))
+        >>> ax = nc.step_response(sys, [-0.1, 0.0], np.linspace(0, 5, 11)).plot()
+        >>> len(ax.lines)                 # 2 nodes + COI + aggregate
+        4
+        """
         from ..plotting import plot_time_response
 
         return plot_time_response(self, ax=ax)
@@ -213,6 +234,20 @@ def step_response(system: NetworkSystem, disturbance, t) -> TimeResponse:
 def impulse_response(system: NetworkSystem, disturbance, t) -> TimeResponse:
     """Exact response to an impulse ``u(t) = u0 delta(t)``.
 
+    Parameters
+    ----------
+    system : NetworkSystem
+    disturbance : array_like (n,) or dict
+        Impulse weight per node (an injected energy, power times seconds; a load
+        increase is negative), or ``{label: weight}``.
+    t : array_like
+        Strictly increasing, non-negative sample times (s); the state just after the
+        impulse is the value at ``t = 0``.
+
+    Returns
+    -------
+    TimeResponse
+
     Examples
     --------
     >>> import numpy as np, netcoh as nc
@@ -227,6 +262,21 @@ def impulse_response(system: NetworkSystem, disturbance, t) -> TimeResponse:
 
 def sine_response(system: NetworkSystem, disturbance, t, omega_rad_s: float) -> TimeResponse:
     """Exact response to ``u(t) = u0 sin(omega_rad_s t)`` from rest.
+
+    Parameters
+    ----------
+    system : NetworkSystem
+    disturbance : array_like (n,) or dict
+        Sine amplitude ``u0`` per node (a power injection), or ``{label: amplitude}``.
+    t : array_like
+        Strictly increasing, non-negative sample times (s).
+    omega_rad_s : float
+        Angular frequency of the sinusoid in rad/s.
+
+    Returns
+    -------
+    TimeResponse
+        Includes the transient from rest, not only the steady-state oscillation.
 
     Examples
     --------

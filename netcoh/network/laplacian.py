@@ -40,6 +40,18 @@ __all__ = [
 def from_adjacency(A, *, sparse: bool | None = None):
     """Laplacian ``diag(A 1) - A`` of a symmetric non-negative weight matrix.
 
+    Parameters
+    ----------
+    A : array_like or scipy.sparse matrix, shape (n, n)
+        Edge weights ``A_ij = A_ji >= 0``; the diagonal (self-loops) is ignored.
+    sparse : bool, optional
+        Output format: ``True`` CSR, ``False`` dense ndarray. By default the format
+        follows the input (sparse in, sparse out).
+
+    Returns
+    -------
+    ndarray or scipy.sparse.csr_matrix, shape (n, n)
+
     Examples
     --------
     >>> from_adjacency([[0, 1], [1, 0]]).tolist()
@@ -98,7 +110,23 @@ def from_edges(n: int, edges, weights=None, *, sparse: bool = False):
 def from_graph(G, *, weight: str | None = "weight", nodelist=None, sparse: bool = False):
     """Laplacian of a networkx graph (node order ``nodelist`` or ``G.nodes``).
 
-    Returns ``(L, nodes)``.
+    Parameters
+    ----------
+    G : networkx.Graph
+        Undirected graph; parallel edges of a multigraph add up.
+    weight : str or None, default "weight"
+        Edge attribute holding the (non-negative) weight; ``None`` gives unit weights,
+        and edges without the attribute weigh 1.
+    nodelist : sequence, optional
+        Node order of the rows; defaults to ``list(G.nodes)``.
+    sparse : bool, default False
+        Return a CSR matrix instead of a dense array.
+
+    Returns
+    -------
+    L : ndarray or scipy.sparse.csr_matrix, shape (n, n)
+    nodes : list
+        The node labels in row order.
 
     Examples
     --------
@@ -130,6 +158,32 @@ def from_power_flow(n: int, edges, b, v_mag=None, theta_rad=None, *, sparse: boo
     ``L_ij = -|V_i||V_j| b_ij cos(theta_i - theta_j)`` for each branch ``(i, j)`` with
     susceptance ``b_ij`` (> 0, i.e. ``1/x``), and zero row sums. With ``v_mag`` and
     ``theta_rad`` omitted this is the DC approximation ``L_ij = -b_ij``.
+
+    Parameters
+    ----------
+    n : int
+        Number of buses.
+    edges : array_like of int, shape (m, 2)
+        Bus pairs ``(i, j)`` of the branches; parallel branches add up.
+    b : array_like, shape (m,)
+        Branch susceptances ``1/x`` in p.u. on the system base (positive).
+    v_mag : array_like, shape (n,), optional
+        Bus voltage magnitudes in p.u.; all 1 when omitted.
+    theta_rad : array_like, shape (n,), optional
+        Bus voltage angles in radians; all 0 when omitted.
+    sparse : bool, default True
+        Return a CSR matrix instead of a dense array.
+
+    Returns
+    -------
+    ndarray or scipy.sparse.csr_matrix, shape (n, n)
+        Synchronising-coefficient Laplacian in p.u. power per radian.
+
+    Raises
+    ------
+    InputError
+        If a branch has a negative sensitivity (angle difference beyond 90 degrees or
+        negative susceptance).
 
     Examples
     --------
@@ -212,6 +266,21 @@ def kron_reduce(L, keep):
 def ring_lattice(n: int, k: int, *, weight: float = 1.0, sparse: bool = False):
     """Ring lattice: each node linked to its ``k`` nearest neighbours on each side.
 
+    Parameters
+    ----------
+    n : int
+        Number of nodes (at least 2).
+    k : int
+        Neighbours per side, ``1 <= k <= (n - 1) // 2`` (degree ``2k``).
+    weight : float, default 1.0
+        Weight of every edge.
+    sparse : bool, default False
+        Return a CSR matrix instead of a dense array.
+
+    Returns
+    -------
+    ndarray or scipy.sparse.csr_matrix, shape (n, n)
+
     Examples
     --------
     >>> ring_lattice(5, 1).diagonal().tolist()
@@ -227,6 +296,18 @@ def ring_lattice(n: int, k: int, *, weight: float = 1.0, sparse: bool = False):
 
 def complete(n: int, weight: float = 1.0):
     """Complete graph on ``n`` nodes with equal weights (``lambda_2 = n * weight``).
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes (at least 1).
+    weight : float, default 1.0
+        Weight of every edge.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        Dense Laplacian ``weight * (n I - 1 1^T)``.
 
     Examples
     --------
@@ -253,6 +334,16 @@ def weighted_sbm(sizes, Q, W, rng=None, *, sparse: bool = False):
     W : array_like (k, k)
         Edge weights, non-negative, symmetric.
     rng : numpy.random.Generator or int, optional
+        Random generator or seed (``numpy.random.default_rng(rng)``).
+    sparse : bool, default False
+        Return ``L`` as a CSR matrix instead of a dense array.
+
+    Returns
+    -------
+    L : ndarray or scipy.sparse.csr_matrix, shape (n, n)
+        Laplacian of the sampled graph, ``n = sum(sizes)``.
+    labels : ndarray of int, shape (n,)
+        Block index of each node (nodes sorted by block).
 
     Examples
     --------
@@ -285,6 +376,18 @@ def weighted_sbm(sizes, Q, W, rng=None, *, sparse: bool = False):
 
 def algebraic_connectivity(L) -> float:
     """Second-smallest eigenvalue ``lambda_2`` of a Laplacian (sparse-aware).
+
+    Parameters
+    ----------
+    L : array_like or scipy.sparse matrix, shape (n, n)
+        Laplacian (checked: symmetric, zero row sums); it need not be connected, in
+        which case the result is 0 up to round-off. Dense ``eigvalsh`` up to 400 nodes,
+        shift-invert ``eigsh`` for larger sparse input.
+
+    Returns
+    -------
+    float
+        ``lambda_2`` (0 for a single node).
 
     Examples
     --------

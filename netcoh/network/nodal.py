@@ -140,7 +140,25 @@ class NodalDynamics:
         return self.n
 
     def __call__(self, s) -> np.ndarray:
-        """``g_i(s)`` for all points and nodes, shape ``(k, n)``."""
+        """``g_i(s)`` for all points and nodes (also available as ``evaluate``).
+
+        Parameters
+        ----------
+        s : complex or array_like of complex, shape (k,)
+            Laplace variable(s), e.g. ``1j * omega`` with ``omega`` in rad/s; a scalar
+            counts as one point.
+
+        Returns
+        -------
+        ndarray of complex, shape (k, n)
+            ``g_i(s_j)`` in row ``j``, column ``i`` (``inf``/``nan`` at poles).
+
+        Examples
+        --------
+        >>> g = swing([1.0, 2.0], 0.5)
+        >>> g.evaluate([0.0, 1j]).round(3).tolist()
+        [[(2+0j), (2+0j)], [(0.4-0.8j), (0.118-0.471j)]]
+        """
         s = np.atleast_1d(np.asarray(s, dtype=complex))
         with np.errstate(divide="ignore", invalid="ignore"):
             return _horner(self.num, s) / _horner(self.den, s)
@@ -148,7 +166,23 @@ class NodalDynamics:
     evaluate = __call__
 
     def inverse(self, s) -> np.ndarray:
-        """``1/g_i(s)`` for all points and nodes, shape ``(k, n)``."""
+        """``1/g_i(s)`` for all points and nodes, evaluated as ``den_i(s) / num_i(s)``.
+
+        Parameters
+        ----------
+        s : complex or array_like of complex, shape (k,)
+            Laplace variable(s), e.g. ``1j * omega`` with ``omega`` in rad/s.
+
+        Returns
+        -------
+        ndarray of complex, shape (k, n)
+            ``1/g_i(s_j)`` in row ``j``, column ``i`` (``inf`` at zeros of ``g_i``).
+
+        Examples
+        --------
+        >>> swing([1.0, 2.0], 0.5).inverse(1j).tolist()
+        [[(0.5+1j), (0.5+2j)]]
+        """
         s = np.atleast_1d(np.asarray(s, dtype=complex))
         with np.errstate(divide="ignore", invalid="ignore"):
             return _horner(self.den, s) / _horner(self.num, s)
@@ -165,17 +199,67 @@ class NodalDynamics:
 
     # -- structure ----------------------------------------------------------------
     def subset(self, index) -> NodalDynamics:
-        """The nodes ``index`` (array of ints or boolean mask), in that order."""
+        """The nodes ``index``, in that order, with their ``params``.
+
+        Parameters
+        ----------
+        index : array_like of int, or array_like of bool, shape (n,)
+            Node positions (repeats allowed) or a boolean mask over the ``n`` nodes.
+
+        Returns
+        -------
+        NodalDynamics
+            Same ``kind``, one row per selected node.
+
+        Examples
+        --------
+        >>> swing([1.0, 2.0, 3.0], 0.5).subset([2, 0]).params["m"].tolist()
+        [3.0, 1.0]
+        """
         idx = np.arange(self.n)[np.asarray(index)]
         return NodalDynamics(self.num[idx], self.den[idx], self.kind,
                              {k: v[idx] for k, v in self.params.items()})
 
     def node_coefficients(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Trimmed ``(num, den)`` of node ``i``."""
+        """Coefficients of node ``i`` without the zero padding.
+
+        Parameters
+        ----------
+        i : int
+            Node position, ``0 <= i < n``.
+
+        Returns
+        -------
+        num, den : ndarray
+            Numerator and denominator coefficients, highest power first, leading zeros
+            removed.
+
+        Examples
+        --------
+        >>> [c.tolist() for c in swing([1.0, 2.0], 0.5).node_coefficients(1)]
+        [[1.0], [2.0, 0.5]]
+        """
         return _trim(self.num[i]), _trim(self.den[i])
 
     def to_tf(self, i: int):
-        """Node ``i`` as a python-control :class:`control.TransferFunction`."""
+        """Node ``i`` as a python-control :class:`control.TransferFunction`.
+
+        Parameters
+        ----------
+        i : int
+            Node position, ``0 <= i < n``.
+
+        Returns
+        -------
+        control.TransferFunction
+            SISO continuous-time ``g_i(s)``.
+
+        Examples
+        --------
+        >>> g = swing([1.0, 2.0], 0.5).to_tf(1)
+        >>> g.den[0][0].tolist()
+        [2.0, 0.5]
+        """
         import control
 
         num, den = self.node_coefficients(i)
@@ -183,6 +267,17 @@ class NodalDynamics:
 
     def to_ss(self, i: int):
         """State-space realisation of node ``i`` as a python-control :class:`control.StateSpace`.
+
+        Parameters
+        ----------
+        i : int
+            Node position, ``0 <= i < n``.
+
+        Returns
+        -------
+        control.StateSpace
+            SISO realisation in the controllable canonical form of :meth:`realization`
+            (a swing node has its frequency deviation as state).
 
         Examples
         --------
@@ -289,6 +384,25 @@ def swing_turbine(m, d, droop, tau, *, n: int | None = None) -> NodalDynamics:
     ``g_i(s) = 1/(m_i s + d_i + droop_i/(tau_i s + 1))``, where ``droop_i`` is the
     droop coefficient ``r_i^{-1}`` and ``tau_i`` the turbine time constant (s).
 
+    Parameters
+    ----------
+    m : float or array_like, shape (n,)
+        Inertia constants (positive), e.g. ``M = 2H`` in seconds on the system base.
+    d : float or array_like, shape (n,)
+        Damping (non-negative), power per unit frequency deviation.
+    droop : float or array_like, shape (n,)
+        Governor droop gain ``r_i^{-1}`` (non-negative), power per unit frequency deviation
+        in steady state; the DC gain of the node is ``1/(d_i + droop_i)``.
+    tau : float or array_like, shape (n,)
+        Turbine time constant in seconds (positive).
+    n : int, optional
+        Number of nodes when all parameters are scalars.
+
+    Returns
+    -------
+    NodalDynamics
+        ``kind="swing_turbine"``, second order, ``params`` with keys ``m, d, droop, tau``.
+
     Examples
     --------
     >>> import numpy as np
@@ -309,6 +423,21 @@ def swing_turbine(m, d, droop, tau, *, n: int | None = None) -> NodalDynamics:
 
 def inverter(k_p, tau_p, *, n: int | None = None) -> NodalDynamics:
     """Droop-controlled inverters ``g_i(s) = k_p,i / (tau_p,i s + 1)``.
+
+    Parameters
+    ----------
+    k_p : float or array_like, shape (n,)
+        Droop gain (positive): steady-state frequency deviation per unit power injection.
+    tau_p : float or array_like, shape (n,)
+        Power-measurement filter time constant in seconds (non-negative; 0 gives a static
+        gain).
+    n : int, optional
+        Number of nodes when both parameters are scalars.
+
+    Returns
+    -------
+    NodalDynamics
+        ``kind="inverter"``, ``params`` with keys ``k_p, tau_p``.
 
     Examples
     --------
@@ -380,6 +509,17 @@ def from_tf(tfs=None, *, num: Sequence | None = None, den: Sequence | None = Non
 def integrator(gain: float = 1.0) -> NodalDynamics:
     """Coupling ``f(s) = gain / s`` (power networks: line flows integrate frequency).
 
+    Parameters
+    ----------
+    gain : float, default 1.0
+        Positive gain multiplying the Laplacian. A base-frequency factor ``omega_0``
+        (rad/s) may go here or be folded into the Laplacian, as :mod:`netcoh.grids` does.
+
+    Returns
+    -------
+    NodalDynamics
+        Single "node" with ``kind="integrator"`` and ``params["gain"]``.
+
     Examples
     --------
     >>> complex(integrator()(1j)[0, 0])
@@ -392,6 +532,16 @@ def integrator(gain: float = 1.0) -> NodalDynamics:
 def static_gain(gain: float = 1.0) -> NodalDynamics:
     """Static coupling ``f(s) = gain`` (consensus networks).
 
+    Parameters
+    ----------
+    gain : float, default 1.0
+        Positive static gain multiplying the Laplacian.
+
+    Returns
+    -------
+    NodalDynamics
+        Single "node" with ``kind="static"`` and ``params["gain"]``.
+
     Examples
     --------
     >>> complex(static_gain(2.0)(1j)[0, 0])
@@ -403,6 +553,18 @@ def static_gain(gain: float = 1.0) -> NodalDynamics:
 
 def concat(parts: Sequence[NodalDynamics]) -> NodalDynamics:
     """Stack several :class:`NodalDynamics` into one (node order kept).
+
+    Parameters
+    ----------
+    parts : sequence of NodalDynamics
+        Non-empty; nodes of ``parts[0]`` come first. Coefficient arrays are zero-padded
+        to the largest order.
+
+    Returns
+    -------
+    NodalDynamics
+        ``kind`` of the parts if they all share it (with the ``params`` keys they all
+        have), otherwise ``"rational"`` without ``params``.
 
     Examples
     --------
