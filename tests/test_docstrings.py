@@ -44,19 +44,6 @@ EXPAND_SUBMODULES = {"netcoh.learning"}
 # being completed; grouped by owner. An entry that is no longer needed fails the test, so
 # the list can only shrink. Regenerate with `python tests/test_docstrings.py`.
 ALLOWED_MISSING: dict[str, set[str] | str] = {
-    # netcoh.grids (issue 3)
-    "netcoh.grids.Grid": {"source", "tables", "topology"},
-    "netcoh.grids.Grid.remove_branch": {"branch_id"},
-    "netcoh.grids.Grid.trip_machine": {"machine_id"},
-    "netcoh.grids.Grid.scale_inertia": {"factor", "machines"},
-    "netcoh.grids.Grid.injection_vector": {"bus_p_pu", "flow", "island", "load_damping",
-        "min_bus_damping_pu", "reduce"},
-    "netcoh.grids.save": {"grid", "path"},
-    "netcoh.grids.from_pandapower": {"machines", "name", "net", "warn"},
-    "netcoh.grids.synth.machine_elements": {"net"},
-    "netcoh.grids.synth.proportional_machines": {"d_rep", "m_rep", "net"},
-    "netcoh.grids.synth.uniform_inertia_machines": {"d_over_m", "high", "low", "net", "seed"},
-    "netcoh.grids.case_path": {"name"},
     # netcoh.reduction (issue 5)
     "netcoh.reduction.ClusteringResult.plot": {"ax"},
     "netcoh.reduction.ReducedNetwork": {"_system", "_system_exact", "machine_order"},

@@ -47,7 +47,23 @@ def available() -> tuple:
 
 
 def case_path(name: str) -> Path:
-    """Path of the shipped case ``name``."""
+    """Path of the shipped case ``name``.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available`, e.g. ``"kundur"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``netcoh/grids/data/<name>.json`` file inside the installed package.
+
+    Examples
+    --------
+    >>> case_path("kundur").name
+    'kundur.json'
+    """
     if name not in available():
         raise InputError(f"`name` must be one of the shipped cases {available()}, got {name!r}")
     return _data_dir() / f"{name}.json"
@@ -237,7 +253,34 @@ def load(source, machines=None, *, name: str | None = None, warn: bool = True) -
 
 
 def from_pandapower(net, machines=None, *, name: str | None = None, warn: bool = True) -> Grid:
-    """Same as :func:`load` for a pandapower net (kept as an explicit entry point)."""
+    """Same as :func:`load` for a pandapower net (kept as an explicit entry point).
+
+    Parameters
+    ----------
+    net : pandapowerNet
+        Network topology and set-points; the AC operating point comes from
+        ``pandapower.runpp`` on a copy, so ``net`` is not modified.
+    machines : list of dict or pandas.DataFrame, optional
+        Machine records (schema of ``grids/README.md``, each with ``pandapower_element``
+        such as ``"gen:3"``). Default: synthesised by
+        :func:`netcoh.grids.synth.proportional_machines`.
+    name : str, optional
+        Case name (default ``"pandapower"``).
+    warn : bool, default True
+        Emit :class:`~netcoh.exceptions.SynthesizedDataWarning` when machine data is
+        synthesised.
+
+    Returns
+    -------
+    Grid
+
+    Examples
+    --------
+    >>> import pandapower.networks as pn, netcoh as nc
+    >>> g = nc.grids.from_pandapower(pn.case9(), warn=False)
+    >>> g.n_machines, g.machines.id.tolist()
+    (3, ['gen:0', 'gen:1', 'ext_grid:0'])
+    """
     if not _is_pandapower_net(net):
         raise NetcohTypeError(f"`net` must be a pandapower net, got {type(net).__name__}")
     grid = load(net, machines, name=name, warn=False)
@@ -308,6 +351,18 @@ def save(grid: Grid, path) -> Path:
     The file holds the full topology, the operating point and the machine data on the case
     base, so :func:`load` gives back the same system. Pending :attr:`Grid.events` (machine
     trips) are not stored; the tripped machine is kept with ``in_service: false``.
+
+    Parameters
+    ----------
+    grid : Grid
+        The grid to write (a shipped, loaded or edited one).
+    path : str or path-like
+        Destination file, overwritten if it exists; its folder must exist.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
 
     Examples
     --------

@@ -115,6 +115,14 @@ class Grid:
     events : tuple of dict
         Disturbances created by edits, e.g. ``{"kind": "trip", "machine": "G3", "bus": "32",
         "p_pu": 6.5}``; see :meth:`disturbance`.
+    tables : mapping of str to mapping of str to ndarray
+        Read-only column arrays of the ``buses``, ``branches``, ``machines``, ``loads`` and
+        ``shunts`` tables (columns in ``TABLE_COLUMNS``); the DataFrame properties copy them.
+    topology : str or dict
+        Where the network came from: ``"inline"`` (tables in the case file) or
+        ``{"pandapower": <file or "<net>">}``.
+    source : str
+        The file path or description the grid was loaded from (empty when built directly).
 
     Examples
     --------
@@ -220,6 +228,16 @@ class Grid:
         (the angles at the instant of the outage); call :meth:`solve_power_flow` for a new
         steady state. If the outage splits the grid, :meth:`islands` lists the parts.
 
+        Parameters
+        ----------
+        branch_id : str
+            Id of an in-service branch (column ``id`` of :attr:`branches`).
+
+        Returns
+        -------
+        Grid
+            With ``"remove_branch <id>"`` appended to ``provenance["edits"]``.
+
         Examples
         --------
         >>> import netcoh as nc
@@ -241,6 +259,18 @@ class Grid:
         The machine's electrical output ``P`` (operating point) is recorded in
         :attr:`events` as a step injection ``-P`` at its terminal bus; :meth:`disturbance`
         turns the events into the input vector ``u`` of :meth:`to_system`.
+
+        Parameters
+        ----------
+        machine_id : str
+            Id of an in-service machine (column ``id`` of :attr:`machines`); it may not be
+            the last one.
+
+        Returns
+        -------
+        Grid
+            With the machine out of service, a ``"trip"`` entry in :attr:`events` (``p_pu``
+            = its ``p_mw / base_mva``) and ``"trip_machine <id>"`` in ``provenance["edits"]``.
 
         Examples
         --------
@@ -266,6 +296,20 @@ class Grid:
 
     def scale_inertia(self, factor, machines=None) -> Grid:
         """A new grid with machine inertia multiplied by ``factor`` (all or the listed machines).
+
+        Only ``inertia_s`` changes; damping and governor data stay as they are.
+
+        Parameters
+        ----------
+        factor : float
+            Positive, finite multiplier.
+        machines : sequence of str, optional
+            Machine ids to scale; default all machines (in service or not).
+
+        Returns
+        -------
+        Grid
+            With ``"scale_inertia <factor> (<which>)"`` in ``provenance["edits"]``.
 
         Examples
         --------
@@ -542,8 +586,39 @@ class Grid:
 
         With ``reduce="kron"`` an injection at a load bus is distributed over the machine
         nodes by the Kron factors ``-L_mb L_bb^{-1}`` (the algebraic elimination of that bus).
-        With ``reduce=None`` it lands on the bus node (or, if that bus was eliminated, on its
-        neighbours by the same rule).
+        With ``reduce=None`` it lands on the bus node; a bus eliminated for a
+        negative-reactance branch is not a node, and asking for it raises
+        :class:`~netcoh.exceptions.InputError`.
+
+        Parameters
+        ----------
+        bus_p_pu : mapping of str to float
+            Power injection in p.u. on ``base_mva`` per bus id (a load increase is
+            negative); several entries add up.
+        reduce : {"kron", None}, default "kron"
+            The model of :meth:`to_system` the vector is for.
+        flow : {"ac", "dc"}, default "ac"
+            As in :meth:`to_system`; the Kron factors depend on it.
+        island : int, optional
+            As in :meth:`to_system`, for a split grid.
+        load_damping : float, default 1.0
+            As in :meth:`to_system` (only used with ``reduce=None``).
+        min_bus_damping_pu : float, default 1e-4
+            As in :meth:`to_system` (only used with ``reduce=None``).
+
+        Returns
+        -------
+        ndarray, shape (n,)
+            The input ``u`` in p.u., in the node order of ``to_system`` with the same
+            arguments. With ``"kron"`` its sum equals the sum of the injections.
+
+        Examples
+        --------
+        >>> import netcoh as nc
+        >>> g = nc.grids.load("kundur", warn=False)
+        >>> u = g.injection_vector({"7": -1.0})      # 100 MW more load at bus 7
+        >>> round(float(u.sum()), 9), bool((u < 0).all())
+        (-1.0, True)
         """
         bidx = {b: i for i, b in enumerate(self.tables["buses"]["id"])}
         if reduce == "kron":

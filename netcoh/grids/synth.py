@@ -35,7 +35,26 @@ TURBINE_RULE = ("droop_r_pu R = 0.05 on S_i (droop_gain_pu = (S_i/S_base)/0.05),
 
 
 def machine_elements(net):
-    """``(element, pandapower bus index, p_mw, rating_mva)`` of each machine of ``net``."""
+    """``(element, pandapower bus index, p_mw, rating_mva)`` of each machine of ``net``.
+
+    Parameters
+    ----------
+    net : pandapowerNet
+        Source network; in-service ``gen`` rows, then in-service ``ext_grid`` rows.
+
+    Returns
+    -------
+    list of tuple
+        ``(element, bus, p_mw, rating_mva)``: ``element`` such as ``"gen:3"``, ``bus`` the
+        pandapower bus index (int), ``p_mw`` the set-point in MW (0 for an ``ext_grid``
+        without one), ``rating_mva`` the rating proxy ``S_i`` of the module docstring.
+
+    Examples
+    --------
+    >>> import pandapower.networks as pn
+    >>> [(e, b, round(s, 1)) for e, b, _, s in machine_elements(pn.case9())]
+    [('gen:0', 1, 300.0), ('gen:1', 2, 300.0), ('ext_grid:0', 0, 300.0)]
+    """
     out = []
     for table in ("gen", "ext_grid"):
         df = getattr(net, table)
@@ -79,7 +98,32 @@ def proportional_machines(net, *, m_rep=REP_INERTIA_S, d_rep=REP_DAMPING_PU):
 
     The EPSR24 representative unit (``m = 4.38 s``, ``d = 16`` p.u.) scaled by size, so the
     machines satisfy the paper's proportionality assumption with ``d/m = 16/4.38``.
-    Returns ``(records, synthesised)``.
+
+    Parameters
+    ----------
+    net : pandapowerNet
+        Source network (not modified); machines as in :func:`machine_elements`.
+    m_rep : float, default 4.38
+        Inertia constant ``m`` of a machine rated ``S_base``, in seconds.
+    d_rep : float, default 16.0
+        Damping of a machine rated ``S_base``, in p.u. power per p.u. frequency on the
+        case base.
+
+    Returns
+    -------
+    records : list of dict
+        One machine record per machine (``grids/README.md`` schema, with
+        ``pandapower_element``), governor ``R = 0.05`` and ``tau = 5`` s, ``x'_d = 0.3``
+        p.u. on the rating.
+    synthesised : list of dict
+        ``{"fields", "rule"}`` entries for ``provenance["synthesised"]``.
+
+    Examples
+    --------
+    >>> import pandapower.networks as pn
+    >>> recs, _ = proportional_machines(pn.case9())          # S_i = 300 MVA, S_base = 100
+    >>> recs[0]["inertia_s"], recs[0]["rating_mva"]
+    (13.14, 300.0)
     """
     elems = machine_elements(net)
     base = float(net.sn_mva)
@@ -99,7 +143,33 @@ def uniform_inertia_machines(net, *, seed=20240226, low=0.0, high=1000.0,
     """The EPSR24 GB rule: ``m_i ~ U(low, high)`` s (case base, fixed seed), ``d_i = m_i d/m``.
 
     ``rng = np.random.default_rng(seed)``; the paper's seed is unknown, so values differ from
-    the paper's while following its rule. Returns ``(records, synthesised)``.
+    the paper's while following its rule.
+
+    Parameters
+    ----------
+    net : pandapowerNet
+        Source network (not modified); machines as in :func:`machine_elements`.
+    seed : int, default 20240226
+        Seed of ``numpy.random.default_rng`` (deterministic records).
+    low, high : float, default 0.0 and 1000.0
+        Bounds of the uniform inertia draw, seconds on the case base (values are floored at
+        1e-3 s).
+    d_over_m : float, default 16/4.38
+        Damping-to-inertia ratio in 1/s, ``d_i = m_i * d_over_m`` on the case base.
+
+    Returns
+    -------
+    records : list of dict
+        Machine records as in :func:`proportional_machines`.
+    synthesised : list of dict
+        ``{"fields", "rule"}`` entries for ``provenance["synthesised"]``.
+
+    Examples
+    --------
+    >>> import pandapower.networks as pn
+    >>> recs, syn = uniform_inertia_machines(pn.case9(), seed=1, low=1.0, high=2.0)
+    >>> all(1.0 <= r["inertia_s"] <= 2.0 for r in recs), len(syn)
+    (True, 4)
     """
     elems = machine_elements(net)
     rng = np.random.default_rng(seed)
