@@ -75,6 +75,22 @@ class NadirResult:
         Certified upper bound on the supremum over the searched time range.
     certified : bool
         Whether ``upper_bound <= value (1 + rtol)``.
+    horizon : float
+        End of the searched window (s).
+    grid_value : float
+        Maximum of :attr:`table` (the grid-only answer of EPSR24 Algorithm 1).
+    labels : tuple of str
+        Bus labels.
+    disturbance_set : str
+        Description of the disturbance set.
+    method : str
+        ``"modal"`` (proportional closed form) or ``"statespace"``.
+    f_hz : float
+        Nominal frequency.
+    hz_per_unit : float
+        Hz per unit of the system's output.
+    threshold_hz : float or None
+        Flagging threshold.
     flagged : tuple of str
         Buses whose worst deviation exceeds ``threshold_hz``.
     """
@@ -137,7 +153,15 @@ class NadirResult:
                             columns=pd.Index(self.times, name="t_s"))
 
     def plot(self, ax=None, top: int = 5):
-        """``F_i(t)`` in Hz of the ``top`` worst buses, the nadir and the threshold."""
+        """``F_i(t)`` in Hz of the ``top`` worst buses, the nadir and the threshold.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on (new figure if None).
+        top : int
+            Number of buses drawn.
+        """
         if ax is None:
             import matplotlib.pyplot as plt
 
@@ -156,7 +180,13 @@ class NadirResult:
         return ax
 
     def plot_trajectory(self, ax=None):
-        """``Δf_i(t)`` of every bus (Hz) under the worst disturbance."""
+        """``Δf_i(t)`` of every bus (Hz) under the worst disturbance.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on (new figure if None).
+        """
         if ax is None:
             import matplotlib.pyplot as plt
 
@@ -173,8 +203,18 @@ class NadirResult:
 def build_modal_model(system, method: str = "auto"):
     """The modal model ``S(t) = S0 + Re(P diag(phi(t)) Q)`` used by :func:`worst_case_nadir`.
 
-    ``method``: ``"auto"`` (closed form for proportional machines, else state space),
-    ``"modal"`` (proportional only) or ``"statespace"``.
+    Parameters
+    ----------
+    system : NetworkSystem
+        The network.
+    method : {"auto", "modal", "statespace"}
+        ``"auto"`` (closed form for proportional machines, else state space),
+        ``"modal"`` (proportional only) or ``"statespace"``.
+
+    Returns
+    -------
+    (model, str)
+        The model and the method used.
     """
     system = _check_system(system)
     if method not in ("auto", "modal", "statespace"):

@@ -37,7 +37,15 @@ __all__ = ["Contingency", "ScreeningContext", "contingency_list"]
 
 @dataclass(frozen=True, order=True)
 class Contingency:
-    """One outage: ``kind`` is ``"branch"`` or ``"machine"``, ``id`` the element id."""
+    """One outage.
+
+    Attributes
+    ----------
+    kind : {"branch", "machine"}
+        Element type.
+    id : str
+        Branch or machine id of the grid.
+    """
 
     kind: str
     id: str
@@ -53,9 +61,18 @@ class Contingency:
 def contingency_list(grid, spec="n-1") -> list:
     """Contingencies of ``grid`` from a preset or a list.
 
-    ``spec``: ``"n-1"`` (every in-service branch, then every in-service machine),
-    ``"branches"``, ``"machines"``, or a list of :class:`Contingency`, ``"branch:ID"`` /
-    ``"machine:ID"`` strings, or bare ids (branch ids first, then machine ids).
+    Parameters
+    ----------
+    grid : netcoh.grids.Grid
+        The intact grid.
+    spec : str or list
+        ``"n-1"`` (every in-service branch, then every in-service machine),
+        ``"branches"``, ``"machines"``, or a list of :class:`Contingency`, ``"branch:ID"`` /
+        ``"machine:ID"`` strings, or bare ids (branch ids first, then machine ids).
+
+    Returns
+    -------
+    list of Contingency
     """
     B, M = grid.tables["branches"], grid.tables["machines"]
     branches = [str(x) for x in B["id"][B["in_service"]]]
@@ -110,7 +127,33 @@ _CACHE: dict = {}
 
 @dataclass(eq=False)
 class ScreeningContext:
-    """Everything a worker needs to rebuild post-contingency systems (plain arrays)."""
+    """Everything a worker needs to rebuild post-contingency systems (plain arrays).
+
+    Build it with :meth:`from_grid`.
+
+    Attributes
+    ----------
+    L : scipy.sparse.csr_matrix
+        Bus-level Laplacian (p.u. power per rad), machine nodes first.
+    nm : int
+        Number of machine nodes.
+    omega0 : float
+        ``2 pi f_hz``.
+    labels : tuple of str
+        Machine ids.
+    nodal : tuple
+        ``(num, den, kind, params)`` of the machines' :class:`NodalDynamics`.
+    branches : dict
+        Branch id -> ``(p, q, w, status)``; status ``""``, ``"dead:<k>"`` or ``"split"``.
+    machines : dict
+        Machine id -> ``(node, terminal node or -1, link weight)``.
+    f_hz : float
+        Nominal frequency.
+    name : str
+        Case name.
+    token : str
+        Identifies the context in the workers' caches.
+    """
 
     L: sp.csr_matrix                  # bus-level Laplacian, machine nodes first (p.u./rad)
     nm: int                           # number of machine nodes
@@ -125,6 +168,15 @@ class ScreeningContext:
 
     @classmethod
     def from_grid(cls, grid, model: str = "swing", flow: str = "ac") -> ScreeningContext:
+        """Context of an intact, connected grid.
+
+        Parameters
+        ----------
+        grid : netcoh.grids.Grid
+            The intact grid.
+        model, flow : str
+            As in :meth:`netcoh.grids.Grid.to_system`.
+        """
         base = grid.to_system(model=model, flow=flow)       # validates: connected, model ok
         a = grid._assemble(flow)
         nb, N = a["nb"], a["N"]
@@ -187,6 +239,7 @@ class ScreeningContext:
         return c
 
     def base_system(self) -> NetworkSystem:
+        """The intact network's system (Kron-reduced onto the machines)."""
         c = self._cached()
         return NetworkSystem.from_laplacian(c["red"], nodal=c["nodal"], labels=self.labels)
 
@@ -211,7 +264,19 @@ class ScreeningContext:
         return w / den, bk - c["Lke"] @ x
 
     def systems(self, cont: Contingency):
-        """Post-contingency systems: list of ``(NetworkSystem, island_machines)`` and a note."""
+        """Post-contingency systems.
+
+        Parameters
+        ----------
+        cont : Contingency
+            The outage.
+
+        Returns
+        -------
+        (list of (NetworkSystem, tuple), str)
+            One system per island with machines, with the island's machine ids, and a note
+            on islands or de-energised buses.
+        """
         c = self._cached()
         nodal, red = c["nodal"], c["red"]
         if cont.kind == "branch":

@@ -72,6 +72,7 @@ class ScreeningResult:
         return self.table[self.table["margin_hz"] < 0]
 
     def summary(self) -> dict:
+        """Counts, the worst contingency and the settings, as a JSON-ready dict."""
         ok = self.table[self.table["error"].fillna("") == ""]
         out = {"contingencies": int(len(self.table)), "evaluated": int(len(ok)),
                "failed": int(len(self.table) - len(ok)),
@@ -85,7 +86,15 @@ class ScreeningResult:
         return out
 
     def plot(self, ax=None, top: int = 20):
-        """Horizontal bars of the ``top`` worst contingencies (Hz), threshold dashed."""
+        """Horizontal bars of the ``top`` worst contingencies (Hz), threshold dashed.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on (new figure if None).
+        top : int
+            Number of contingencies drawn.
+        """
         if ax is None:
             import matplotlib.pyplot as plt
 

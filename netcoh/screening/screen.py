@@ -193,6 +193,8 @@ def screen_contingencies(grid, contingencies="n-1", *, rho: float = 0.5, norm=2,
         ``.parquet`` (one part file per batch, merged at the end). With ``resume=True`` the
         contingencies already stored are skipped, so an interrupted run continues where it
         stopped; the settings must match.
+    resume : bool
+        Continue from the results in ``out`` (default); False starts over.
     batch_size : int, optional
         Contingencies per task (default: about 4 tasks per worker, at most 64).
     progress : bool or callable
