@@ -44,24 +44,6 @@ EXPAND_SUBMODULES = {"netcoh.learning"}
 # being completed; grouped by owner. An entry that is no longer needed fails the test, so
 # the list can only shrink. Regenerate with `python tests/test_docstrings.py`.
 ALLOWED_MISSING: dict[str, set[str] | str] = {
-    # netcoh.reduction (issue 5)
-    "netcoh.reduction.ClusteringResult.plot": {"ax"},
-    "netcoh.reduction.ReducedNetwork": {"_system", "_system_exact", "machine_order"},
-    "netcoh.reduction.ReducedNetwork.reduced_transfer_matrix": {"omega"},
-    "netcoh.reduction.ReducedNetwork.transfer_matrix": {"inputs", "omega"},
-    "netcoh.reduction.ReducedNetwork.error": {"chunk", "omega"},
-    "netcoh.reduction.ReducedNetwork.to_statespace": {"lifted"},
-    "netcoh.reduction.ReducedNetwork.plot_bode": {"ax", "nodes", "omega"},
-    "netcoh.reduction.ReductionError.max_error": {"band_rad_s"},
-    "netcoh.reduction.ReductionError.plot": {"ax"},
-    "netcoh.reduction.refine_partition": {"k"},
-    "netcoh.reduction.save_reduced": {"path", "reduced"},
-    "netcoh.reduction.load_reduced": {"path"},
-    "netcoh.reduction.load_reduced_partition": {"path"},
-    "netcoh.reduction.AggregateMachineFit": {"match_dc", "omega_rad_s", "step_pu", "t_final_s",
-        "weight"},
-    "netcoh.reduction.AggregateMachineFit.step_responses": {"t"},
-    "netcoh.reduction.AggregateMachineFit.plot": {"ax"},
     # netcoh.screening and the nadir (issue 4)
     "netcoh.analysis.nadir.NadirResult": {"disturbance_set", "f_hz", "grid_value", "horizon",
         "hz_per_unit", "labels", "method", "threshold_hz"},

@@ -92,7 +92,29 @@ class ReductionError:
         return np.isfinite(self.bound)
 
     def max_error(self, band_rad_s: float | None = None) -> float:
-        """``sup`` of :attr:`error` over ``omega <= band_rad_s`` (all frequencies if None)."""
+        """``sup`` of :attr:`error` over ``omega <= band_rad_s`` (all frequencies if None).
+
+        Parameters
+        ----------
+        band_rad_s : float, optional
+            Upper end of the frequency band in rad/s; it must include at least one grid
+            frequency. Default: the whole grid.
+
+        Returns
+        -------
+        float
+            Largest spectral-norm error on the grid points in the band.
+
+        Examples
+        --------
+        >>> import numpy as np, netcoh as nc
+        >>> L, lab = nc.laplacian.weighted_sbm([6, 4], [[1, .3], [.3, 1]], [[5, .1], [.1, 5]],
+        ...                                    rng=1)
+        >>> sys = nc.NetworkSystem.from_laplacian(L, nodal=nc.nodal.swing(0.1, 0.5, n=10))
+        >>> err = reduce_network(sys, lab).error(np.logspace(-2, 1, 5))
+        >>> err.max_error(0.1) <= err.max_error()
+        True
+        """
         sel = (np.ones(self.error.size, bool) if band_rad_s is None
                else self.omega_rad_s <= band_rad_s)
         if not np.any(sel):
@@ -108,7 +130,28 @@ class ReductionError:
                              "lift_gap": self.lift_gap})
 
     def plot(self, ax=None):
-        """Log-log plot of the errors and the bound."""
+        """Log-log plot of the errors and the bound.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure is created when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np, netcoh as nc
+        >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.ring_lattice(6, 1),
+        ...                                       nodal=nc.nodal.swing(1.0, 0.5, n=6))
+        >>> err = reduce_network(sys, [0, 0, 0, 1, 1, 1]).error(np.logspace(-1, 1, 4))
+        >>> err.plot().get_ylabel()
+        'spectral-norm error'
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -153,6 +196,20 @@ class ReducedNetwork:
         20 are represented there by fitted order-3 machines (a warning says so).
     signed : bool
         Whether ``L_k`` has positive off-diagonal entries.
+    machine_order : int or None
+        Order of the fitted area machines, or ``None`` for the exact aggregates (the
+        ``machine_order`` argument of :func:`reduce_network`).
+    _system, _system_exact : NetworkSystem or None, bool or None
+        Internal cache of :attr:`system` and :attr:`system_nodal_exact`; leave at ``None``.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.ring_lattice(6, 1),
+    ...                                       nodal=nc.nodal.swing(1.0, 0.5, n=6))
+    >>> red = reduce_network(sys, [0, 0, 0, 1, 1, 1])
+    >>> red.k, red.system.nodal.params["m"].tolist()
+    (2, [3.0, 3.0])
     """
 
     full: NetworkSystem = field(repr=False)
@@ -214,7 +271,27 @@ class ReducedNetwork:
         return self.system.nodal.inverse(s)
 
     def reduced_transfer_matrix(self, omega) -> np.ndarray:
-        """``T̂_k(jω) = (diag(1/ĝ_a) + f L_k)^{-1}``, shape ``(nf, k, k)``."""
+        """``T̂_k(jω) = (diag(1/ĝ_a) + f L_k)^{-1}``, shape ``(nf, k, k)``.
+
+        Parameters
+        ----------
+        omega : array_like, shape (nf,)
+            Frequencies in rad/s, avoiding poles of the coupling ``f`` (0 for ``1/s``).
+
+        Returns
+        -------
+        ndarray of complex, shape (nf, k, k)
+            From area power injections to area outputs (areas in :attr:`area_names`
+            order); uses the exact aggregates unless :attr:`exact_aggregates` is False.
+
+        Examples
+        --------
+        >>> import netcoh as nc
+        >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.ring_lattice(6, 1),
+        ...                                       nodal=nc.nodal.swing(1.0, 0.5, n=6))
+        >>> reduce_network(sys, [0, 0, 0, 1, 1, 1]).reduced_transfer_matrix([0.1, 1.0]).shape
+        (2, 2, 2)
+        """
         w = as_omega(omega)
         s = 1j * w
         f = self.full.coupling(s)[:, 0]
@@ -227,8 +304,28 @@ class ReducedNetwork:
     def transfer_matrix(self, omega, inputs=None) -> FrequencyResponse:
         """The lifted approximation ``P T̂_k(jω) P^T`` of the full transfer matrix.
 
-        Returns a :class:`~netcoh.analysis.frequency.FrequencyResponse` over the full
-        network's nodes (columns ``inputs``, default all).
+        Every node of an area gets that area's row/column of ``T̂_k``.
+
+        Parameters
+        ----------
+        omega : array_like, shape (nf,)
+            Frequencies in rad/s, avoiding poles of the coupling ``f`` (0 for ``1/s``).
+        inputs : sequence of int or str, optional
+            Input (disturbed) nodes of the full network, as indices or labels; default all.
+
+        Returns
+        -------
+        FrequencyResponse
+            Over the full network's nodes: values of shape ``(nf, n, len(inputs))``.
+
+        Examples
+        --------
+        >>> import numpy as np, netcoh as nc
+        >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.ring_lattice(6, 1),
+        ...                                       nodal=nc.nodal.swing(1.0, 0.5, n=6))
+        >>> resp = reduce_network(sys, [0, 0, 0, 1, 1, 1]).transfer_matrix([0.1], inputs=[0])
+        >>> resp.shape, bool(np.allclose(resp.values[0, 1, 0], resp.values[0, 2, 0]))
+        ((1, 6, 1), True)
         """
         w = as_omega(omega)
         Th = self.reduced_transfer_matrix(w)
@@ -240,6 +337,21 @@ class ReducedNetwork:
 
     def error(self, omega, *, chunk: int = 8) -> ReductionError:
         """Spectral-norm error against the full model and the L4DC23 Theorem 1 bound.
+
+        Forms the full ``n x n`` transfer matrix, so it suits networks of up to a few
+        thousand nodes.
+
+        Parameters
+        ----------
+        omega : array_like, shape (nf,)
+            Frequencies in rad/s, avoiding poles of the coupling ``f`` (0 for ``1/s``).
+        chunk : int, default 8
+            Frequencies evaluated together (memory about ``3 * chunk * n**2`` complex
+            values).
+
+        Returns
+        -------
+        ReductionError
 
         Examples
         --------
@@ -291,6 +403,29 @@ class ReducedNetwork:
 
         Inputs are the area power disturbances and outputs the area frequencies; with
         ``lifted=True`` inputs and outputs are the full network's nodes (``B P^T``, ``P C``).
+
+        Parameters
+        ----------
+        lifted : bool, default False
+            Lift inputs and outputs to the ``n`` nodes of the full network.
+
+        Returns
+        -------
+        control.StateSpace
+            For exact swing(-turbine) aggregates with ``f = 1/s``: states are the area
+            frequencies, one turbine state per (area, distinct time constant) and the
+            ``k - 1`` angle differences to the last area. Otherwise the realisation of
+            :meth:`NetworkSystem.to_statespace <netcoh.NetworkSystem.to_statespace>`.
+
+        Examples
+        --------
+        >>> import netcoh as nc
+        >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.ring_lattice(6, 1),
+        ...                                       nodal=nc.nodal.swing(1.0, 0.5, n=6))
+        >>> red = reduce_network(sys, [0, 0, 0, 1, 1, 1])
+        >>> ss = red.to_statespace(lifted=True)
+        >>> ss.nstates, ss.ninputs, ss.noutputs
+        (3, 6, 6)
         """
         ss = self._structured_statespace()
         if ss is None:
@@ -371,8 +506,33 @@ class ReducedNetwork:
     def plot_bode(self, omega, nodes=None, ax=None):
         """Bode magnitude of the full and the lifted reduced model at chosen nodes.
 
-        ``nodes``: indices or labels of disturbed-and-observed nodes (default: the first node
-        of each area, at most 4). Plots ``|T_ii|`` full (solid) and reduced (dashed).
+        Plots ``|T_ii(jω)|`` of the full model (solid) and of the lifted reduced model
+        (dashed) for each chosen node ``i``.
+
+        Parameters
+        ----------
+        omega : array_like, shape (nf,)
+            Frequencies in rad/s, avoiding poles of the coupling ``f``.
+        nodes : sequence of int or str, optional
+            Indices or labels of the disturbed-and-observed nodes; default the first node
+            of each area, at most 4.
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure is created when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np, netcoh as nc
+        >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.ring_lattice(6, 1),
+        ...                                       nodal=nc.nodal.swing(1.0, 0.5, n=6))
+        >>> ax = reduce_network(sys, [0, 0, 0, 1, 1, 1]).plot_bode(np.logspace(-1, 1, 5))
+        >>> len(ax.lines)                 # full and reduced for the first node of 2 areas
+        4
         """
         import matplotlib.pyplot as plt
 

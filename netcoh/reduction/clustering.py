@@ -283,7 +283,28 @@ class ClusteringResult:
                             index=pd.Index(list(self.node_labels), name="node"))
 
     def plot(self, ax=None):
-        """Plot the computed eigenvalues, marking the chosen ``k``."""
+        """Plot the computed eigenvalues, marking the chosen ``k``.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure is created when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import netcoh as nc
+        >>> L, _ = nc.laplacian.weighted_sbm([5, 5], [[1, .2], [.2, 1]], [[5, .1], [.1, 5]],
+        ...                                  rng=0)
+        >>> ax = nc.reduction.spectral_clustering(L, 2).plot()
+        >>> ax.get_xlabel()
+        'index j'
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:

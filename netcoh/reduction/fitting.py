@@ -347,6 +347,24 @@ class AggregateMachineFit:
         L2 and L∞ norms of the step-response error ``step_pu (g̃ − ĝ)`` on ``[0, t_final_s]``.
     hinf_error : float
         ``max |g̃(jω) − ĝ(jω)|`` over the grid ``omega_rad_s``.
+    weight : tuple or None
+        The balanced-truncation output weight as ``(num, den)`` coefficient tuples, or
+        ``None`` (unweighted).
+    match_dc : bool
+        Whether the model was rescaled so that ``g̃(0) = ĝ(0)``.
+    step_pu : float
+        Step size (p.u. power) of the time-domain error metrics and :meth:`step_responses`.
+    t_final_s : float
+        Horizon of the step-response errors, s.
+    omega_rad_s : ndarray
+        Frequency grid (rad/s) of :attr:`hinf_error`.
+
+    Examples
+    --------
+    >>> fit = fit_aggregate_machine(m=[0.03, 0.04], d=[0.005, 0.006], droop=[0.05, 0.06],
+    ...                             tau=[2.0, 8.0], order=2)
+    >>> fit.name, fit.order, fit.step_pu
+    ('BT2-cl', 2, 1.0)
     """
 
     model: control.TransferFunction
@@ -391,14 +409,55 @@ class AggregateMachineFit:
         return pd.DataFrame([row], index=pd.Index([self.name], name="model"))
 
     def step_responses(self, t=None):
-        """Step responses ``(t, y_model, y_aggregate)`` for a ``step_pu`` input."""
+        """Step responses ``(t, y_model, y_aggregate)`` for a ``step_pu`` input.
+
+        Parameters
+        ----------
+        t : array_like, optional
+            Equally spaced times in s starting at 0 (python-control's requirement);
+            default 2001 points on ``[0, t_final_s]``.
+
+        Returns
+        -------
+        t : ndarray, shape (k,)
+        y_model, y_aggregate : ndarray, shape (k,)
+            Frequency deviation of the fitted model and of the exact aggregate ``ĝ``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> fit = fit_aggregate_machine(m=[0.03, 0.04], d=[0.005, 0.006], droop=[0.05, 0.06],
+        ...                             tau=[2.0, 8.0], order=2)
+        >>> t, ym, ya = fit.step_responses(np.linspace(0.0, 50.0, 501))
+        >>> round(float(ya[-1]), 3), round(fit.aggregate_dc_gain, 3)   # 1 / (sum d + sum droop)
+        (8.265, 8.264)
+        """
         t = np.linspace(0.0, self.t_final_s, 2001) if t is None else np.asarray(t, float)
         _, ym = control.step_response(self.model * self.step_pu, t)
         _, ya = control.step_response(self.aggregate * self.step_pu, t)
         return t, np.asarray(ym).ravel(), np.asarray(ya).ravel()
 
     def plot(self, ax=None):
-        """Plot the step response of the fitted model against the aggregate ``ĝ``."""
+        """Plot the step response of the fitted model against the aggregate ``ĝ``.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure is created when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> fit = fit_aggregate_machine(m=[0.03, 0.04], d=[0.005, 0.006], droop=[0.05, 0.06],
+        ...                             tau=[2.0, 8.0], order=2)
+        >>> len(fit.plot().lines)
+        2
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:

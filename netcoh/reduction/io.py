@@ -44,6 +44,19 @@ def save_reduced(reduced: ReducedNetwork, path) -> str:
     parameters), the coupling ``f(s)`` and the node-to-area map; :func:`load_reduced`
     rebuilds the k-node :class:`NetworkSystem`.
 
+    Parameters
+    ----------
+    reduced : ReducedNetwork
+        Result of :func:`netcoh.reduce_network`; its :attr:`~ReducedNetwork.system` (with
+        fitted area machines if ``machine_order`` was given) is what gets stored.
+    path : str or path-like
+        Destination file, overwritten if it exists; its folder must exist.
+
+    Returns
+    -------
+    str
+        ``path`` as a string.
+
     Examples
     --------
     >>> import os, tempfile, numpy as np, netcoh as nc
@@ -98,7 +111,34 @@ def _read(path) -> dict:
 
 
 def load_reduced(path) -> NetworkSystem:
-    """Load a reduced network saved by :func:`save_reduced` as a k-node NetworkSystem."""
+    """Load a reduced network saved by :func:`save_reduced` as a k-node NetworkSystem.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save_reduced`.
+
+    Returns
+    -------
+    NetworkSystem
+        ``k`` nodes labelled by the area names, with the stored area dynamics, coupling
+        and (possibly signed) reduced Laplacian.
+
+    Raises
+    ------
+    CaseFileError
+        Not valid JSON, wrong ``format`` or a missing/malformed field.
+
+    Examples
+    --------
+    >>> import os, tempfile, netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.ring_lattice(6, 1),
+    ...                                       nodal=nc.nodal.swing(1.0, 0.5, n=6))
+    >>> p = save_reduced(nc.reduce_network(sys, [0, 0, 0, 1, 1, 1]),
+    ...                  os.path.join(tempfile.mkdtemp(), "red.json"))
+    >>> load_reduced(p).labels
+    ('area0', 'area1')
+    """
     doc = _read(path)
     p = os.fspath(path)
     try:
@@ -114,7 +154,28 @@ def load_reduced(path) -> NetworkSystem:
 
 
 def load_reduced_partition(path) -> dict:
-    """The node-label -> area-name map stored by :func:`save_reduced`."""
+    """The node-label -> area-name map stored by :func:`save_reduced`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save_reduced`.
+
+    Returns
+    -------
+    dict of str to str
+        Full-network node label to area name.
+
+    Examples
+    --------
+    >>> import os, tempfile, netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.ring_lattice(4, 1),
+    ...                                       nodal=nc.nodal.swing(1.0, 0.5, n=4))
+    >>> p = save_reduced(nc.reduce_network(sys, ["a", "a", "b", "b"]),
+    ...                  os.path.join(tempfile.mkdtemp(), "red.json"))
+    >>> load_reduced_partition(p)
+    {'0': 'a', '1': 'a', '2': 'b', '3': 'b'}
+    """
     doc = _read(path)
     part = doc.get("partition")
     if not isinstance(part, dict):

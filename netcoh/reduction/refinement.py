@@ -76,6 +76,8 @@ def refine_partition(V_k, labels, k: int | None = None) -> np.ndarray:
         Orthonormal eigenvectors, first column ``1/sqrt(n)``.
     labels : ndarray of int (n,)
         Area ``0..k-1`` of each node.
+    k : int, optional
+        Number of areas; default the number of columns of ``V_k``.
 
     Returns
     -------
