@@ -44,22 +44,6 @@ EXPAND_SUBMODULES = {"netcoh.learning"}
 # being completed; grouped by owner. An entry that is no longer needed fails the test, so
 # the list can only shrink. Regenerate with `python tests/test_docstrings.py`.
 ALLOWED_MISSING: dict[str, set[str] | str] = {
-    # netcoh.screening and the nadir (issue 4)
-    "netcoh.analysis.nadir.NadirResult": {"disturbance_set", "f_hz", "grid_value", "horizon",
-        "hz_per_unit", "labels", "method", "threshold_hz"},
-    "netcoh.analysis.nadir.NadirResult.plot": {"ax", "top"},
-    "netcoh.analysis.nadir.NadirResult.plot_trajectory": {"ax"},
-    "netcoh.analysis.nadir.build_modal_model": {"method", "system"},
-    "netcoh.screening.Contingency": {"id", "kind"},
-    "netcoh.screening.ScreeningContext": {"L", "branches", "f_hz", "labels", "machines", "name",
-        "nm", "nodal", "omega0", "token"},
-    "netcoh.screening.ScreeningContext.from_grid": "*",
-    "netcoh.screening.ScreeningContext.base_system": "*",
-    "netcoh.screening.ScreeningContext.systems": {"cont"},
-    "netcoh.screening.ScreeningResult.summary": "*",
-    "netcoh.screening.ScreeningResult.plot": {"ax", "top"},
-    "netcoh.screening.contingency_list": {"grid", "spec"},
-    "netcoh.screening.screen_contingencies": {"resume"},
     # netcoh.learning (issue 6)
     "netcoh.learning.TrainingDynamics.pack": {"params"},
     "netcoh.learning.TrainingDynamics.unpack": {"theta"},
