@@ -26,7 +26,24 @@ __all__ = ["TrainingDynamics", "TheoremCheck", "readonly"]
 
 
 def readonly(a) -> np.ndarray:
-    """Return a read-only float copy of ``a`` (complex stays complex)."""
+    """Return a read-only float copy of ``a`` (complex stays complex).
+
+    Parameters
+    ----------
+    a : array_like
+        Any numeric array or scalar; it is copied, never modified.
+
+    Returns
+    -------
+    ndarray
+        ``float`` (or ``complex``) copy with ``writeable=False``.
+
+    Examples
+    --------
+    >>> r = readonly([1, 2])
+    >>> r.tolist(), r.flags.writeable
+    ([1.0, 2.0], False)
+    """
     arr = np.array(a, dtype=complex if np.iscomplexobj(a) else float)
     arr.setflags(write=False)
     return arr
@@ -70,7 +87,26 @@ class TrainingDynamics:
         return int(sum(math.prod(s) for s in self.shapes.values()))
 
     def pack(self, params: Mapping[str, object] | None = None, **blocks) -> np.ndarray:
-        """Flatten named parameter blocks into ``theta`` (C order, blocks in ``shapes`` order)."""
+        """Flatten named parameter blocks into ``theta`` (C order, blocks in ``shapes`` order).
+
+        Parameters
+        ----------
+        params : mapping of str to array_like, optional
+            One array per name of :attr:`shapes`, each of that shape.
+        **blocks : array_like
+            The same blocks as keyword arguments (merged with ``params``); together they
+            must name every block exactly once.
+
+        Returns
+        -------
+        ndarray, shape (size,)
+
+        Examples
+        --------
+        >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+        >>> ScalarFactorization(y=1.0).pack(u=2.0, v=3.0).tolist()
+        [2.0, 3.0]
+        """
         params = dict(params or {}, **blocks)
         missing = [k for k in self.shapes if k not in params]
         extra = [k for k in params if k not in self.shapes]
@@ -87,7 +123,24 @@ class TrainingDynamics:
         return np.concatenate(parts) if parts else np.zeros(0)
 
     def unpack(self, theta) -> dict[str, np.ndarray]:
-        """Split ``theta`` into named blocks (views into a copy; safe to modify)."""
+        """Split ``theta`` into named blocks (views into a copy; safe to modify).
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat parameter vector.
+
+        Returns
+        -------
+        dict of str to ndarray
+            One block per name of :attr:`shapes`, with that shape.
+
+        Examples
+        --------
+        >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+        >>> {k: float(v) for k, v in ScalarFactorization().unpack([2.0, 3.0]).items()}
+        {'u': 2.0, 'v': 3.0}
+        """
         theta = self._check_theta(theta).copy()
         return self._split(theta)
 
@@ -109,21 +162,91 @@ class TrainingDynamics:
 
     # ------------------------------------------------------------------ objective
     def loss(self, theta) -> float:
-        """Loss value at ``theta``."""
+        """Loss value at ``theta``.
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat parameter vector.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+        >>> ScalarFactorization(y=2.0).loss([1.0, 1.0])       # (1 - 2)^2 / 2
+        0.5
+        """
         return float(self._loss(self._check_theta(theta)))
 
     def grad(self, theta) -> np.ndarray:
-        """Gradient of the loss at ``theta`` (analytic)."""
+        """Gradient of the loss at ``theta`` (analytic).
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat parameter vector.
+
+        Returns
+        -------
+        ndarray, shape (size,)
+
+        Examples
+        --------
+        >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+        >>> ScalarFactorization(y=2.0).grad([1.0, 3.0]).tolist()      # (uv - y) [v, u]
+        [3.0, 1.0]
+        """
         return np.asarray(self._grad(self._check_theta(theta)), dtype=float)
 
     def hvp(self, theta, v) -> np.ndarray:
-        """Hessian-vector product ``H(theta) v``."""
+        """Hessian-vector product ``H(theta) v``.
+
+        By complex step when the class sets ``complex_step = True`` (exact to rounding),
+        otherwise by a central difference of :meth:`grad`.
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Point at which the Hessian is taken.
+        v : array_like, shape (size,)
+            Direction.
+
+        Returns
+        -------
+        ndarray, shape (size,)
+
+        Examples
+        --------
+        >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+        >>> ScalarFactorization(y=1.0).hvp([1.0, 1.0], [1.0, 0.0]).round(12).tolist()
+        [1.0, 1.0]
+        """
         theta = self._check_theta(theta)
         v = self._check_theta(v, "v")
         return self._hvp(theta, v)
 
     def hessian(self, theta) -> np.ndarray:
-        """Dense symmetric Hessian, assembled column by column from :meth:`hvp`."""
+        """Dense symmetric Hessian, assembled column by column from :meth:`hvp`.
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat parameter vector.
+
+        Returns
+        -------
+        ndarray, shape (size, size)
+            Symmetrised ``(H + H^T) / 2``.
+
+        Examples
+        --------
+        >>> from netcoh.learning.edge_of_stability import ExpValley
+        >>> ExpValley().hessian([0.0, 0.0]).round(12).tolist()     # sharpness 2 exp(-theta1)
+        [[0.0, 0.0], [0.0, 2.0]]
+        """
         theta = self._check_theta(theta)
         eye = np.eye(self.size)
         H = np.column_stack([self._hvp(theta, eye[:, k]) for k in range(self.size)])
@@ -148,21 +271,91 @@ class TrainingDynamics:
 
     # ---------------------------------------------------------------------- flows
     def vector_field(self, t: float, theta) -> np.ndarray:
-        """Gradient-flow field ``-grad(theta)`` (signature of ``scipy.integrate.solve_ivp``)."""
+        """Gradient-flow field ``-grad(theta)`` (signature of ``scipy.integrate.solve_ivp``).
+
+        Parameters
+        ----------
+        t : float
+            Time (unused: the flow is autonomous).
+        theta : array_like, shape (size,)
+            Flat parameter vector (not validated, for speed inside ODE solvers).
+
+        Returns
+        -------
+        ndarray, shape (size,)
+
+        Examples
+        --------
+        >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+        >>> ScalarFactorization(y=2.0).vector_field(0.0, [1.0, 3.0]).tolist()
+        [-3.0, -1.0]
+        """
         return -self._grad(np.asarray(theta, dtype=float))
 
     def gd_map(self, theta, eta: float) -> np.ndarray:
-        """One gradient-descent step ``theta - eta * grad(theta)``."""
+        """One gradient-descent step ``theta - eta * grad(theta)``.
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Current parameters.
+        eta : float
+            Step size (learning rate).
+
+        Returns
+        -------
+        ndarray, shape (size,)
+
+        Examples
+        --------
+        >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+        >>> ScalarFactorization(y=2.0).gd_map([1.0, 3.0], 0.5).tolist()
+        [-0.5, 2.5]
+        """
         theta = self._check_theta(theta)
         return theta - float(eta) * self._grad(theta)
 
     # ------------------------------------------------------------------ structure
     def invariants(self, theta) -> dict[str, np.ndarray]:
-        """Quantities conserved by gradient flow (imbalance, per-neuron balance, ...)."""
+        """Quantities conserved by gradient flow (imbalance, per-neuron balance, ...).
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat parameter vector.
+
+        Returns
+        -------
+        dict of str to ndarray
+            Empty for the base class; subclasses name their invariants.
+
+        Examples
+        --------
+        >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+        >>> float(ScalarFactorization().invariants([2.0, 1.0])["imbalance"])   # u^2 - v^2
+        3.0
+        """
         return {}
 
     def observables(self, theta) -> dict[str, np.ndarray]:
-        """Derived quantities worth tracking (end-to-end matrix, alignment, ...)."""
+        """Derived quantities worth tracking (end-to-end matrix, alignment, ...).
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat parameter vector.
+
+        Returns
+        -------
+        dict of str to ndarray
+            Empty for the base class; subclasses name their observables.
+
+        Examples
+        --------
+        >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+        >>> float(ScalarFactorization().observables([2.0, 1.0])["gap"])        # |u - v|
+        1.0
+        """
         return {}
 
     def switching_surfaces(self, theta) -> np.ndarray | None:
@@ -171,6 +364,21 @@ class TrainingDynamics:
         ``None`` (the default) means the field is smooth. ReLU models return the
         pre-activations; :func:`~netcoh.learning.simulate.simulate_gf` then integrates one
         activation pattern at a time and restarts at each sign change (an event).
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat parameter vector.
+
+        Returns
+        -------
+        ndarray or None
+
+        Examples
+        --------
+        >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+        >>> ScalarFactorization().switching_surfaces([1.0, 1.0]) is None
+        True
         """
         return None
 
@@ -179,5 +387,25 @@ class TrainingDynamics:
         return self._grad(theta)
 
     def closed_form(self, theta0, t) -> np.ndarray | None:
-        """Exact gradient-flow solution ``theta(t)`` from ``theta0`` where known, else None."""
+        """Exact gradient-flow solution ``theta(t)`` from ``theta0`` where known, else None.
+
+        Parameters
+        ----------
+        theta0 : array_like, shape (size,)
+            Initial parameters at ``t = 0``.
+        t : array_like, shape (k,)
+            Times (non-negative) at which to evaluate the solution.
+
+        Returns
+        -------
+        ndarray, shape (k, size), or None
+            ``theta(t)`` row by row; ``None`` when the model has no closed form (the base
+            class).
+
+        Examples
+        --------
+        >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+        >>> ScalarFactorization().closed_form([1.0, 1.0], [0.0, 1.0]) is None
+        True
+        """
         return None

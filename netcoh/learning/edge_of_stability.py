@@ -44,6 +44,11 @@ def _pos(value, name):
 class ScalarFactorization(TrainingDynamics):
     """``L(u, v) = (uv - y)^2 / 2``; parameters ``theta = [u, v]``.
 
+    Parameters
+    ----------
+    y : float, default 1.0
+        Positive target; the minimisers are the hyperbola ``uv = y``.
+
     Examples
     --------
     >>> dyn = ScalarFactorization(y=2.0)
@@ -69,16 +74,68 @@ class ScalarFactorization(TrainingDynamics):
         return np.array([r * th[1], r * th[0]])
 
     def hessian(self, theta):
+        """Exact Hessian ``[[v^2, 2uv - y], [2uv - y, u^2]]``.
+
+        Parameters
+        ----------
+        theta : array_like, shape (2,)
+            ``[u, v]``.
+
+        Returns
+        -------
+        ndarray, shape (2, 2)
+
+        Examples
+        --------
+        >>> ScalarFactorization(y=1.0).hessian([1.0, 1.0]).tolist()   # sharpness 2y at u = v
+        [[1.0, 1.0], [1.0, 1.0]]
+        """
         u, v = self._check_theta(theta)
         off = 2 * u * v - self.y
         return np.array([[v * v, off], [off, u * u]])
 
     def invariants(self, theta):
-        # u^2 - v^2 is conserved by gradient flow only (GD multiplies it by 1 - eta^2 r^2)
+        """The imbalance ``u^2 - v^2``, conserved by gradient flow.
+
+        Gradient descent multiplies it by ``1 - eta^2 r^2`` with ``r = uv - y``.
+
+        Parameters
+        ----------
+        theta : array_like, shape (2,)
+            ``[u, v]``.
+
+        Returns
+        -------
+        dict
+            ``{"imbalance": u^2 - v^2}`` (0-d array).
+
+        Examples
+        --------
+        >>> float(ScalarFactorization().invariants([2.0, 1.0])["imbalance"])
+        3.0
+        """
         u, v = self._check_theta(theta)
         return {"imbalance": np.array(u * u - v * v)}
 
     def observables(self, theta):
+        """Sharpness proxy and distance from the diagonal.
+
+        Parameters
+        ----------
+        theta : array_like, shape (2,)
+            ``[u, v]``.
+
+        Returns
+        -------
+        dict
+            ``"sharpness_on_manifold"``: ``u^2 + v^2`` (the top Hessian eigenvalue at a
+            minimiser ``uv = y``); ``"gap"``: ``|u - v|``.
+
+        Examples
+        --------
+        >>> {k: float(v) for k, v in ScalarFactorization().observables([2.0, 1.0]).items()}
+        {'sharpness_on_manifold': 5.0, 'gap': 1.0}
+        """
         u, v = self._check_theta(theta)
         return {"sharpness_on_manifold": np.array(u * u + v * v), "gap": np.array(abs(u - v))}
 
@@ -86,6 +143,21 @@ class ScalarFactorization(TrainingDynamics):
 def regime(y: float, eta: float, *, rtol: float = 1e-12) -> str:
     """``"subcritical"``, ``"critical"`` or ``"supercritical"`` according to ``eta*y`` vs 1.
 
+    Parameters
+    ----------
+    y : float
+        Positive target of :class:`ScalarFactorization`.
+    eta : float
+        Positive GD step size.
+    rtol : float, default 1e-12
+        ``eta*y`` within ``rtol`` of 1 counts as critical.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> regime(1.0, 0.9), regime(1.0, 1.0), regime(1.0, 1.1)
     ('subcritical', 'critical', 'supercritical')
     """
@@ -101,6 +173,18 @@ def two_cycle_closed_form(y: float, eta: float) -> tuple[float, float]:
     On ``u = v = x`` the map is ``g(x) = x - eta x (x^2 - y)``; a 2-cycle satisfies
     ``ab = 1/eta`` and ``a^2 - ab + b^2 = y``, so ``a + b = sqrt(y + 3/eta)``. Real iff
     ``eta*y >= 1``.
+
+    Parameters
+    ----------
+    y : float
+        Positive target of :class:`ScalarFactorization`.
+    eta : float
+        Positive GD step size with ``eta*y >= 1``.
+
+    Returns
+    -------
+    a, b : float
+        The two diagonal values ``u = v`` visited alternately, ``a >= b``.
 
     Examples
     --------
@@ -128,8 +212,22 @@ def two_cycle_multipliers(y: float, eta: float) -> np.ndarray:
     both points. Using ``ab = 1/eta`` and ``a^2 + b^2 = y + 1/eta`` the products simplify to
     ``along = 9 - 2 (1 + eta y)^2`` and ``transverse = 3 - 2 eta y``, so the cycle is stable
     exactly for ``1 < eta y < sqrt(5) - 1`` (derived here; checked against Newton/Floquet in the
-    tests). Returns ``[along, transverse]``.
+    tests).
 
+    Parameters
+    ----------
+    y : float
+        Positive target of :class:`ScalarFactorization`.
+    eta : float
+        Positive GD step size with ``eta*y >= 1``.
+
+    Returns
+    -------
+    ndarray, shape (2,)
+        ``[along, transverse]`` multipliers of the two-step map.
+
+    Examples
+    --------
     >>> np.round(two_cycle_multipliers(1.0, 1.05), 6)
     array([0.595, 0.9  ])
     """
@@ -145,6 +243,8 @@ class ExpValley(TrainingDynamics):
 
     The minimisers are the ``theta1`` axis; the sharpness there is ``lambda = 2 exp(-theta1)``.
 
+    Examples
+    --------
     >>> ExpValley().loss([0.0, 1.0])
     1.0
     """
@@ -163,6 +263,23 @@ class ExpValley(TrainingDynamics):
         return np.array([-e * th[1] ** 2, 2 * e * th[1]])
 
     def observables(self, theta):
+        """Sharpness of the valley floor below ``theta``.
+
+        Parameters
+        ----------
+        theta : array_like, shape (2,)
+            ``[theta1, theta2]``.
+
+        Returns
+        -------
+        dict
+            ``{"sharpness_on_manifold": 2 exp(-theta1)}`` (0-d array).
+
+        Examples
+        --------
+        >>> float(ExpValley().observables([0.0, 3.0])["sharpness_on_manifold"])
+        2.0
+        """
         th = self._check_theta(theta)
         return {"sharpness_on_manifold": np.array(2 * np.exp(-th[0]))}
 
@@ -172,9 +289,24 @@ def theorem8_stabilisation(theta0, eta: float) -> TheoremCheck:
 
     If ``eta > 2/lambda0`` (``lambda0 = 2 exp(-theta1(0))``) then for every
     ``s >= t* = ceil((eta lambda0 - 2)/(eta lambda0 theta2(0)^2)) + 1`` one has
-    ``eta < 2/lambda(theta1_s)``. Returns ``(t*, hypotheses_hold)``. The bracket placement is
-    reconstructed from a garbled PDF [R]; the tests check it on GD runs.
+    ``eta < 2/lambda(theta1_s)``. The bracket placement is reconstructed from a garbled PDF
+    [R]; the tests check it on GD runs.
 
+    Parameters
+    ----------
+    theta0 : array_like, shape (2,)
+        Initial ``[theta1, theta2]`` of GD on :class:`ExpValley`.
+    eta : float
+        Positive GD step size.
+
+    Returns
+    -------
+    TheoremCheck
+        ``(t*, hypotheses_hold)``: ``t*`` an int number of GD steps (``inf`` with the
+        hypotheses failing when ``theta2(0) = 0``).
+
+    Examples
+    --------
     >>> theorem8_stabilisation([0.0, 0.5], 1.5)
     TheoremCheck(bound=3, hypotheses_hold=True)
     """
@@ -193,6 +325,22 @@ def theorem8_stabilisation(theta0, eta: float) -> TheoremCheck:
 def lemma7_sharpness_decay(lambda0: float, eta: float, t) -> TheoremCheck:
     """Lemma 7: GD on ``lambda(x) = 2 exp(-x)`` gives ``lambda_t <= lambda0 / (1 + lambda0 eta t)``.
 
+    Parameters
+    ----------
+    lambda0 : float
+        Positive initial sharpness.
+    eta : float
+        Positive GD step size.
+    t : float or array_like
+        Non-negative step counts.
+
+    Returns
+    -------
+    TheoremCheck
+        ``(bound, True)``: the bound on ``lambda_t`` (float, or array shaped like ``t``).
+
+    Examples
+    --------
     >>> lemma7_sharpness_decay(2.0, 0.5, 2).bound
     0.6666666666666666
     """
@@ -211,6 +359,22 @@ def reduced_predictor(theta0, eta: float, steps: int) -> dict[str, np.ndarray]:
     ``lambda_{t+1} = lambda_t - eta alpha_t^2 |grad lambda_t|^2 / 2`` (``grad lambda = -lambda``
     here, and ``L = 0`` on the valley floor), loss ``alpha_t^2 lambda_t / 2``.
 
+    Parameters
+    ----------
+    theta0 : array_like, shape (2,)
+        Initial ``[theta1, theta2]``: ``alpha_0 = theta2``, ``lambda_0 = 2 exp(-theta1)``.
+    eta : float
+        Positive GD step size.
+    steps : int
+        Number of steps (at least 1).
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``"alpha"``, ``"sharpness"`` and ``"loss"``, each of shape ``(steps + 1,)``.
+
+    Examples
+    --------
     >>> p = reduced_predictor([0.0, 0.1], 0.5, 3)
     >>> p["alpha"].shape
     (4,)

@@ -29,6 +29,18 @@ _LOSSES = ("exp", "logistic", "ce")
 def stable_rank(W) -> float:
     """``||W||_F^2 / ||W||_2^2``.
 
+    Parameters
+    ----------
+    W : array_like, shape (a, b)
+        Any real matrix.
+
+    Returns
+    -------
+    float
+        Between 1 and ``rank(W)``; 0 for the zero matrix.
+
+    Examples
+    --------
     >>> stable_rank(np.diag([1.0, 1.0, 0.0]))
     2.0
     """
@@ -53,6 +65,9 @@ class ShallowNet(TrainingDynamics):
     p : float
         pReLU exponent, ``p >= 1``.
     loss : {"exp", "logistic", "ce"}
+    loss_name : {"exp", "logistic", "ce"}, default "exp"
+        Loss on the outputs: exponential ``exp(-y f)``, logistic ``log(1 + exp(-y f))``
+        or softmax cross-entropy.
     reduction : {"sum", "mean"}
         The ICLR'24 and NeurIPS'25 theory uses sums; the pReLU code uses the mean.
 
@@ -107,7 +122,24 @@ class ShallowNet(TrainingDynamics):
         return th[:k].reshape(self.X.shape[1], self.h), th[k:].reshape(self.d_out, self.h)
 
     def features(self, theta) -> np.ndarray:
-        """Hidden features ``sigma_p(W^T x_i)``, shape (n, h)."""
+        """Hidden features ``sigma_p(W^T x_i)``, shape (n, h).
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat parameters ``[W.ravel(), V.ravel()]``.
+
+        Returns
+        -------
+        ndarray, shape (n, h)
+            One row per training sample.
+
+        Examples
+        --------
+        >>> net = ShallowNet(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([1.0, -1.0]), h=2)
+        >>> net.features(net.pack(W=[[1.0, -1.0], [0.0, 2.0]], V=[[1.0, 1.0]])).tolist()
+        [[1.0, 0.0], [0.0, 2.0]]
+        """
         W, _ = self._wv(self._check_theta(theta))
         return self._phi(W, self.X @ W, None)[0]
 
@@ -161,22 +193,96 @@ class ShallowNet(TrainingDynamics):
         return self._grad_on_pattern(th, None)
 
     def switching_surfaces(self, theta):
+        """Pre-activations ``X W`` whose signs select the ReLU pattern (``p = 1`` only).
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat parameters.
+
+        Returns
+        -------
+        ndarray, shape (n, h), or None
+            ``None`` for ``p > 1``, where the field is smooth.
+
+        Examples
+        --------
+        >>> net = ShallowNet(np.eye(2), np.array([1.0, -1.0]), h=1)
+        >>> net.switching_surfaces(net.pack(W=[[1.0], [-1.0]], V=[[1.0]])).tolist()
+        [[1.0], [-1.0]]
+        """
         if self.p != 1.0:
             return None
         W, _ = self._wv(np.asarray(theta, dtype=float))
         return self.X @ W
 
     def invariants(self, theta):
+        """Per-neuron balance ``||v_j||^2 - ||w_j||^2``, conserved by gradient flow.
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat parameters.
+
+        Returns
+        -------
+        dict
+            ``{"balance": ndarray of shape (h,)}``.
+
+        Examples
+        --------
+        >>> net = ShallowNet(np.eye(2), np.array([1.0, -1.0]), h=1)
+        >>> net.invariants(net.pack(W=[[1.0], [1.0]], V=[[3.0]]))["balance"].tolist()
+        [7.0]
+        """
         W, V = self._wv(self._check_theta(theta))
         return {"balance": np.sum(V**2, axis=0) - np.sum(W**2, axis=0)}
 
     def observables(self, theta):
+        """Spectral norm and stable rank of the first layer.
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat parameters.
+
+        Returns
+        -------
+        dict
+            ``"W_norm2"``: ``||W||_2^2``; ``"stable_rank"``: :func:`stable_rank` of ``W``
+            (0-d arrays).
+
+        Examples
+        --------
+        >>> net = ShallowNet(np.eye(2), np.array([1.0, -1.0]), h=2)
+        >>> obs = net.observables(net.pack(W=np.eye(2), V=[[1.0, 1.0]]))
+        >>> float(obs["W_norm2"]), float(obs["stable_rank"])
+        (1.0, 2.0)
+        """
         W, V = self._wv(self._check_theta(theta))
         return {"W_norm2": np.array(float(np.linalg.norm(W, 2)) ** 2),
                 "stable_rank": np.array(stable_rank(W))}
 
     def outputs(self, theta, X=None) -> np.ndarray:
-        """Network outputs ``f(x)`` for ``X`` (default: the training inputs), shape (n, d_out)."""
+        """Network outputs ``f(x)`` for ``X`` (default: the training inputs), shape (n, d_out).
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat parameters.
+        X : array_like, shape (m, D), optional
+            Inputs, one per row; default the training inputs.
+
+        Returns
+        -------
+        ndarray, shape (m, d_out)
+
+        Examples
+        --------
+        >>> net = ShallowNet(np.eye(2), np.array([1.0, -1.0]), h=2)
+        >>> net.outputs(net.pack(W=np.eye(2), V=[[1.0, -1.0]]), X=[[2.0, 1.0]]).tolist()
+        [[1.0]]
+        """
         W, V = self._wv(self._check_theta(theta))
         X = self.X if X is None else as_float_array(X, "X", ndim=2)
         return self._phi(W, X @ W, None)[0] @ V.T

@@ -41,6 +41,16 @@ class Trajectory:
         Times of activation-pattern changes (piecewise-smooth gradient flow).
     kind : str
         ``"gf"`` or ``"gd"``.
+    dynamics : TrainingDynamics
+        The model that was trained; :meth:`invariant` and :meth:`observable` evaluate it.
+
+    Examples
+    --------
+    >>> from netcoh.learning import simulate_gd
+    >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+    >>> traj = simulate_gd(ScalarFactorization(y=1.0), [1.0, 0.5], 0.1, 3)
+    >>> traj.kind, traj.theta.shape
+    ('gd', (4, 2))
     """
 
     dynamics: TrainingDynamics = field(repr=False)
@@ -52,7 +62,26 @@ class Trajectory:
     switch_times: np.ndarray = field(default_factory=lambda: readonly(np.zeros(0)))
 
     def invariant(self, name: str) -> np.ndarray:
-        """Invariant ``name`` evaluated at every sample, shape (k, ...)."""
+        """Invariant ``name`` evaluated at every sample, shape (k, ...).
+
+        Parameters
+        ----------
+        name : str
+            A key of ``dynamics.invariants(theta)``, e.g. ``"imbalance"``.
+
+        Returns
+        -------
+        ndarray, shape (k, ...)
+            Stacked values, one row per sample.
+
+        Examples
+        --------
+        >>> from netcoh.learning import simulate_gf
+        >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+        >>> traj = simulate_gf(ScalarFactorization(y=1.0), [1.0, 0.5], [0.0, 1.0, 2.0])
+        >>> traj.invariant("imbalance").round(8).tolist()       # conserved by gradient flow
+        [0.75, 0.75, 0.75]
+        """
         vals = [self.dynamics.invariants(th) for th in self.theta]
         if name not in vals[0]:
             raise InputError(f"`name` must be one of {sorted(vals[0])}, got {name!r}")
@@ -67,7 +96,26 @@ class Trajectory:
         return out
 
     def observable(self, name: str) -> np.ndarray:
-        """Observable ``name`` at every sample, shape (k, ...)."""
+        """Observable ``name`` at every sample, shape (k, ...).
+
+        Parameters
+        ----------
+        name : str
+            A key of ``dynamics.observables(theta)``, e.g. ``"gap"``.
+
+        Returns
+        -------
+        ndarray, shape (k, ...)
+            Stacked values, one row per sample.
+
+        Examples
+        --------
+        >>> from netcoh.learning import simulate_gd
+        >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+        >>> traj = simulate_gd(ScalarFactorization(y=1.0), [1.0, 0.5], 0.1, 2)
+        >>> traj.observable("gap").shape
+        (3,)
+        """
         vals = [self.dynamics.observables(th) for th in self.theta]
         if name not in vals[0]:
             raise InputError(f"`name` must be one of {sorted(vals[0])}, got {name!r}")
@@ -83,7 +131,27 @@ class Trajectory:
         return pd.DataFrame(data)
 
     def plot(self, ax=None):
-        """Loss against time on log axes; returns the matplotlib axes."""
+        """Loss against time on log axes; returns the matplotlib axes.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure is created when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from netcoh.learning import simulate_gd
+        >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+        >>> ax = simulate_gd(ScalarFactorization(y=1.0), [1.0, 0.5], 0.1, 5).plot()
+        >>> ax.get_xlabel()
+        'iteration'
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:
