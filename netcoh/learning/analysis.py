@@ -54,6 +54,27 @@ def linearize(dyn: TrainingDynamics, theta_star, eta: float | None = None, *,
     parameter perturbations; input and output are the identity so the model can be
     interconnected with python-control tools.
 
+    Parameters
+    ----------
+    dyn : TrainingDynamics
+        The model.
+    theta_star : array_like, shape (size,)
+        An equilibrium (critical point) of the loss.
+    eta : float, optional
+        Positive GD step size; ``None`` linearises gradient flow instead.
+    tol : float, default 1e-6
+        Largest accepted ``|grad(theta_star)|`` relative to ``max(1, |theta_star|)``.
+
+    Returns
+    -------
+    control.StateSpace
+        ``size`` states, inputs and outputs; continuous time, or discrete with ``dt=True``.
+
+    Raises
+    ------
+    InputError
+        If ``theta_star`` is not an equilibrium within ``tol``.
+
     Examples
     --------
     >>> from netcoh.learning.edge_of_stability import ScalarFactorization
@@ -106,6 +127,24 @@ def local_rate(dyn: TrainingDynamics, theta_star, eta: float | None = None, *,
                null_tol: float = 1e-8, tol: float = 1e-6) -> LocalRate:
     """Local rate at a minimum, restricted to the normal space of the minimising manifold.
 
+    Parameters
+    ----------
+    dyn : TrainingDynamics
+        The model.
+    theta_star : array_like, shape (size,)
+        An equilibrium, typically a point of the minimising manifold.
+    eta : float, optional
+        Positive GD step size; ``None`` gives the gradient-flow rate.
+    null_tol : float, default 1e-8
+        Hessian eigenvalues with ``|lambda| <= null_tol * max(1, max |lambda|)`` count as
+        zero (tangent to the manifold).
+    tol : float, default 1e-6
+        Largest accepted ``|grad(theta_star)|`` relative to ``max(1, |theta_star|)``.
+
+    Returns
+    -------
+    LocalRate
+
     Examples
     --------
     >>> from netcoh.learning.edge_of_stability import ScalarFactorization
@@ -139,7 +178,21 @@ def sharpness(dyn: TrainingDynamics, theta, k: int = 1, *, tol: float = 0.0):
     models with at most ``k + 1`` parameters, where Lanczos is undefined and the dense
     eigenvalues are returned). The start vector is fixed, so results are deterministic.
 
-    Returns a float for ``k = 1``, else a descending array of ``k`` values.
+    Parameters
+    ----------
+    dyn : TrainingDynamics
+        The model.
+    theta : array_like, shape (size,)
+        Point at which the Hessian is taken.
+    k : int, default 1
+        Number of top eigenvalues, ``1 <= k <= size``.
+    tol : float, default 0.0
+        Relative accuracy passed to ``eigsh`` (0 means machine precision).
+
+    Returns
+    -------
+    float or ndarray
+        A float for ``k = 1``, else a read-only descending array of ``k`` values.
 
     Examples
     --------
@@ -162,6 +215,17 @@ def sharpness(dyn: TrainingDynamics, theta, k: int = 1, *, tol: float = 0.0):
 def eos_threshold(eta: float) -> float:
     """Edge-of-stability threshold ``2/eta``: GD is linearly unstable where sharpness exceeds it.
 
+    Parameters
+    ----------
+    eta : float
+        Positive GD step size.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
     >>> eos_threshold(0.5)
     4.0
     """
@@ -169,7 +233,27 @@ def eos_threshold(eta: float) -> float:
 
 
 def stability_margin(dyn: TrainingDynamics, theta, eta: float) -> float:
-    """``2/eta - sharpness(theta)``; negative means GD is locally unstable."""
+    """``2/eta - sharpness(theta)``; negative means GD is locally unstable.
+
+    Parameters
+    ----------
+    dyn : TrainingDynamics
+        The model.
+    theta : array_like, shape (size,)
+        Point at which the sharpness is taken.
+    eta : float
+        Positive GD step size.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from netcoh.learning.edge_of_stability import ScalarFactorization
+    >>> round(stability_margin(ScalarFactorization(y=1.0), [2.0, 0.5], 0.4), 10)   # 5 - 4.25
+    0.75
+    """
     return eos_threshold(eta) - sharpness(dyn, theta)
 
 
@@ -214,6 +298,25 @@ def periodic_orbit(dyn: TrainingDynamics, eta: float, theta_guess, period: int =
 
     The Newton step solves ``(J - I) d = -G`` in the least-squares sense, so orbits on a
     continuum (multiplier 1) are still found.
+
+    Parameters
+    ----------
+    dyn : TrainingDynamics
+        The model.
+    eta : float
+        Positive GD step size.
+    theta_guess : array_like, shape (size,)
+        Starting point of the Newton iteration, near the orbit.
+    period : int, default 2
+        Orbit period ``q`` (1 finds a fixed point).
+    tol : float, default 1e-13
+        Stop when ``|G(theta)| <= tol * max(1, |theta|)``.
+    max_iter : int, default 100
+        Newton iterations before :class:`~netcoh.exceptions.SolverError` is raised.
+
+    Returns
+    -------
+    PeriodicOrbit
 
     Examples
     --------
@@ -262,6 +365,18 @@ def periodic_orbit(dyn: TrainingDynamics, eta: float, theta_guess, period: int =
 def fit_power_law(t, y) -> tuple[float, float]:
     """Least-squares slope and intercept of ``log y`` against ``log t``.
 
+    Parameters
+    ----------
+    t, y : array_like, shape (k,)
+        Positive samples, ``k >= 2``.
+
+    Returns
+    -------
+    slope, intercept : float
+        ``y ~ exp(intercept) * t**slope``.
+
+    Examples
+    --------
     >>> t = np.array([1.0, 10.0, 100.0])
     >>> round(fit_power_law(t, 3 * t**-0.5)[0], 12)
     -0.5
@@ -279,6 +394,20 @@ def fit_power_law(t, y) -> tuple[float, float]:
 def fit_exponential_rate(t, y) -> float:
     """Rate ``r`` of the least-squares fit ``y ~ C exp(-r t)`` (semi-log slope, negated).
 
+    Parameters
+    ----------
+    t : array_like, shape (k,)
+        Times (or iterations), ``k >= 2``.
+    y : array_like, shape (k,)
+        Positive values.
+
+    Returns
+    -------
+    float
+        ``r`` in inverse units of ``t``.
+
+    Examples
+    --------
     >>> t = np.arange(5.0)
     >>> round(fit_exponential_rate(t, 2 * np.exp(-0.3 * t)), 12)
     0.3
@@ -295,6 +424,22 @@ def fit_exponential_rate(t, y) -> float:
 def first_crossing(t, values, level: float) -> float:
     """First time ``values`` reaches ``level`` (linear interpolation); ``nan`` if never.
 
+    Parameters
+    ----------
+    t : array_like, shape (k,)
+        Sample times.
+    values : array_like, shape (k,)
+        Samples; the first with ``values >= level`` is searched.
+    level : float
+        Threshold.
+
+    Returns
+    -------
+    float
+        ``t[0]`` if already reached at the start, ``nan`` if never reached.
+
+    Examples
+    --------
     >>> first_crossing([0, 1, 2], [0.0, 0.4, 0.8], 0.6)
     1.5
     """

@@ -35,6 +35,28 @@ __all__ = ["SymmetricMF", "closed_form", "riccati_expm", "hamiltonian_system", "
 def check_psd(Y, name: str = "Y", rtol: float = 1e-10) -> np.ndarray:
     """Validate a symmetric positive semidefinite matrix; return a float copy.
 
+    Parameters
+    ----------
+    Y : array_like, shape (n, n)
+        Candidate matrix (non-empty, square).
+    name : str, default "Y"
+        Argument name used in error messages.
+    rtol : float, default 1e-10
+        Tolerance, relative to ``max(1, max |Y|)``, on the asymmetry and on negative
+        eigenvalues.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        The symmetrised copy ``(Y + Y^T) / 2``.
+
+    Raises
+    ------
+    InputError
+        Not square, not symmetric, or with an eigenvalue below ``-rtol * scale``.
+
+    Examples
+    --------
     >>> check_psd([[1.0, 0.0], [0.0, -1.0]])
     Traceback (most recent call last):
     ...
@@ -104,12 +126,51 @@ class SymmetricMF(TrainingDynamics):
         return (-(self.Y - U @ U.T) @ U).ravel()
 
     def observables(self, theta):
+        """The product ``W = U U^T`` and its eigenvalues.
+
+        Parameters
+        ----------
+        theta : array_like, shape (n * r,)
+            ``U.ravel()``.
+
+        Returns
+        -------
+        dict
+            ``"W"``: ndarray (n, n); ``"eigenvalues"``: ndarray (n,), descending.
+
+        Examples
+        --------
+        >>> dyn = SymmetricMF(np.diag([2.0, 1.0]), r=2)
+        >>> dyn.observables(dyn.pack(U=np.diag([2.0, 1.0])))["eigenvalues"].round(12).tolist()
+        [4.0, 1.0]
+        """
         U = self._check_theta(theta).reshape(self.n, self.r)
         W = U @ U.T
         return {"W": W, "eigenvalues": np.linalg.eigvalsh(W)[::-1]}
 
     def closed_form(self, theta0, t):
-        """``W(t) = U(t) U(t)^T`` by Proposition 1 (``U`` itself has no closed form)."""
+        """``W(t) = U(t) U(t)^T`` by Proposition 1 (``U`` itself has no closed form).
+
+        Parameters
+        ----------
+        theta0 : array_like, shape (n * r,)
+            Initial ``U0.ravel()``.
+        t : float or array_like, shape (k,)
+            Non-negative times.
+
+        Returns
+        -------
+        ndarray
+            ``W(t)``: shape ``(n, n)`` for scalar ``t``, else ``(k, n, n)`` -- not
+            ``theta(t)``.
+
+        Examples
+        --------
+        >>> dyn = SymmetricMF(np.diag([1.0, 0.0]), r=2)
+        >>> W = dyn.closed_form(dyn.pack(U=np.sqrt(1e-3) * np.eye(2)), 50.0)
+        >>> round(float(W[0, 0]), 9)
+        1.0
+        """
         U0 = self._check_theta(theta0).reshape(self.n, self.r)
         return closed_form(self.Y, U0 @ U0.T, t)
 
@@ -196,6 +257,18 @@ def hamiltonian_system(Y) -> control.StateSpace:
     ``W(t) = X2 X1^{-1}`` with ``[X1; X2](t) = expm(A t) [I; W0]``. Returned as
     ``control.ss(A, I, I, 0)`` (2n states); its eigenvalues are ``+-sigma_i(Y)``.
 
+    Parameters
+    ----------
+    Y : array_like, shape (n, n)
+        Symmetric positive semidefinite target.
+
+    Returns
+    -------
+    control.StateSpace
+        Continuous time, ``2n`` states, identity input and output maps.
+
+    Examples
+    --------
     >>> np.sort(hamiltonian_system(np.diag([2.0, 1.0])).poles().real)
     array([-2., -1.,  1.,  2.])
     """
@@ -208,6 +281,25 @@ def hamiltonian_system(Y) -> control.StateSpace:
 def riccati_expm(Y, W0, t) -> np.ndarray:
     """Riccati solution via ``expm`` of the Hamiltonian matrix (independent of Proposition 1).
 
+    Meant as a reference for moderate ``t``: ``expm(A t)`` grows like ``e^{sigma_1 t}``
+    and ``X1`` becomes ill-conditioned for long horizons.
+
+    Parameters
+    ----------
+    Y : array_like, shape (n, n)
+        Symmetric positive semidefinite target.
+    W0 : array_like, shape (n, n)
+        Positive semidefinite initial value ``W(0)``.
+    t : float or array_like, shape (k,)
+        Times.
+
+    Returns
+    -------
+    ndarray
+        ``W(t)``: shape ``(n, n)`` for scalar ``t``, else ``(k, n, n)``.
+
+    Examples
+    --------
     >>> Y = np.diag([1.0, 0.5]); W0 = 0.01 * np.eye(2)
     >>> bool(np.allclose(riccati_expm(Y, W0, 3.0), closed_form(Y, W0, 3.0), atol=1e-12))
     True
@@ -233,6 +325,24 @@ def mode_solution(sigma_y, sigma_0, alpha, t) -> np.ndarray:
     ``sigma_W = alpha s0 sy e^{2 sy t} / (sy + alpha s0 (e^{2 sy t} - 1))``, and
     ``alpha s0 / (1 + 2 alpha s0 t)`` when ``sy = 0``. Broadcasts over all arguments.
 
+    Parameters
+    ----------
+    sigma_y : float or array_like
+        Eigenvalue(s) ``sy >= 0`` of the target ``Y``.
+    sigma_0 : float or array_like
+        Matching eigenvalue(s) ``s0 >= 0`` of the initial shape (``W0 = alpha * shape``).
+    alpha : float or array_like
+        Positive initialisation scale.
+    t : float or array_like
+        Non-negative times.
+
+    Returns
+    -------
+    ndarray
+        The eigenvalue of ``W(t)``, broadcast shape of the arguments.
+
+    Examples
+    --------
     >>> round(float(mode_solution(2.0, 1.0, 1e-6, 100.0)), 12)
     2.0
     """
@@ -256,6 +366,25 @@ def transition_time(sigma_y, sigma_0, alpha, fraction: float = 0.5) -> np.ndarra
     Solving the logistic: ``t = log(f (sy - alpha s0) / ((1 - f) alpha s0)) / (2 sy)``; for
     ``f = 1/2`` this is ``log(sy/(alpha s0) - 1)/(2 sy) ~ log(1/alpha)/(2 sy)``.
 
+    Parameters
+    ----------
+    sigma_y : float or array_like
+        Positive eigenvalue(s) of the target ``Y``.
+    sigma_0 : float or array_like
+        Matching eigenvalue(s) of the initial shape, with
+        ``0 < alpha * sigma_0 < fraction * sigma_y``.
+    alpha : float or array_like
+        Positive initialisation scale.
+    fraction : float, default 0.5
+        Level in ``(0, 1)`` as a fraction of ``sigma_y``.
+
+    Returns
+    -------
+    ndarray
+        Times (same time unit as the gradient flow), broadcast shape of the arguments.
+
+    Examples
+    --------
     >>> round(float(transition_time(1.0, 1.0, np.exp(-10.0) )), 6)
     4.999977
     """
@@ -274,6 +403,19 @@ def transition_time(sigma_y, sigma_0, alpha, fraction: float = 0.5) -> np.ndarra
 def best_rank_k(Y, k: int) -> np.ndarray:
     """Best rank-``k`` approximation ``Y_k`` of a PSD matrix (top ``k`` eigenpairs).
 
+    Parameters
+    ----------
+    Y : array_like, shape (n, n)
+        Symmetric positive semidefinite matrix.
+    k : int
+        Rank, ``0 <= k <= n``.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+
+    Examples
+    --------
     >>> best_rank_k(np.diag([3.0, 1.0]), 1)
     array([[3., 0.],
            [0., 0.]])
@@ -291,6 +433,19 @@ def equilibrium_spectrum(Y, support) -> np.ndarray:
     for all pairs of eigenvalues ``mu`` of ``M`` (``-s_i`` on ``S``, ``+s_j`` off ``S``).
     Returned sorted ascending, length ``n^2`` (vec space).
 
+    Parameters
+    ----------
+    Y : array_like, shape (n, n)
+        Symmetric positive semidefinite target.
+    support : sequence of int
+        Indices ``S`` (in the descending eigenvalue order of ``Y``) of the learned modes.
+
+    Returns
+    -------
+    ndarray, shape (n**2,)
+
+    Examples
+    --------
     >>> equilibrium_spectrum(np.diag([2.0, 1.0]), [0, 1])
     array([-4., -3., -3., -2.])
     """
@@ -306,8 +461,27 @@ def riccati_jacobian(Y, W_star) -> control.StateSpace:
     """Linearisation of ``W' = W Y + Y W - 2 W^2`` at ``W_star`` as a ``control.StateSpace``.
 
     States are ``vec(dW)`` (column-major, n^2 of them); ``A = I kron M + M kron I`` with
-    ``M = Y - 2 W_star``. Raises if ``W_star`` is not an equilibrium.
+    ``M = Y - 2 W_star``.
 
+    Parameters
+    ----------
+    Y : array_like, shape (n, n)
+        Symmetric positive semidefinite target.
+    W_star : array_like, shape (n, n)
+        An equilibrium of the Riccati field (e.g. :func:`best_rank_k` of ``Y``).
+
+    Returns
+    -------
+    control.StateSpace
+        Continuous time, ``n^2`` states, identity input and output maps.
+
+    Raises
+    ------
+    InputError
+        If ``W_star`` is not an equilibrium (field above ``1e-8 * max(1, max |Y|)``).
+
+    Examples
+    --------
     >>> sys = riccati_jacobian(np.diag([2.0, 1.0]), np.diag([2.0, 1.0]))
     >>> np.sort(sys.poles().real)
     array([-4., -3., -3., -2.])
@@ -393,6 +567,26 @@ def theorem4(Y, U0_shape, alpha: float, eps: float) -> TheoremCheck:
     ``c_eps = eps/(16 M^2)``, ``C_eps = 16 s_1^2 M^2 / eps``; hypotheses: ``U0bar U0bar^T``
     invertible, ``eps <= min(s_K, 1)``, ``alpha <= c_eps / M`` and the log-ratio condition.
 
+    Parameters
+    ----------
+    Y : array_like, shape (n, n)
+        PSD target with distinct positive eigenvalues ``s_1 > ... > s_K``.
+    U0_shape : array_like, shape (n, r)
+        Initial shape ``U0bar`` (``U(0) = sqrt(alpha) U0bar``).
+    alpha : float
+        Positive initialisation scale.
+    eps : float
+        Positive accuracy.
+
+    Returns
+    -------
+    TheoremCheck
+        ``bound``: (K, 2) array of intervals ``I_k`` on which ``||W(t) - Y_k||_2 <= eps``
+        (last upper end ``inf``; NaN if ``U0bar U0bar^T`` is singular);
+        ``hypotheses_hold``.
+
+    Examples
+    --------
     >>> iv, ok = theorem4(np.diag([4.0, 1.0]), np.eye(2), 1e-20, 0.5)
     >>> ok, iv.shape
     (True, (2, 2))
