@@ -45,22 +45,6 @@ EXPAND_SUBMODULES = {"netcoh.learning"}
 # the list can only shrink. Regenerate with `python tests/test_docstrings.py`.
 ALLOWED_MISSING: dict[str, set[str] | str] = {
     # netcoh.learning (issue 6)
-    "netcoh.learning.relu_alignment.exact_mu_data": {"mu", "n"},
-    "netcoh.learning.relu_alignment.data_mu": {"X", "y"},
-    "netcoh.learning.relu_alignment.balanced_init": {"D", "eps", "h", "rng", "signs"},
-    "netcoh.learning.relu_alignment.cone_labels": {"W", "X", "y"},
-    "netcoh.learning.relu_alignment.is_aligned": {"net", "theta"},
-    "netcoh.learning.relu_alignment.alignment_time": {"traj"},
-    "netcoh.learning.relu_alignment.theorem1": {"X", "eps", "h", "y"},
-    "netcoh.learning.lora.LoRA": {"W1", "W2", "Y_ft", "r"},
-    "netcoh.learning.lora.ModeDynamics": {"d", "s1", "s2"},
-    "netcoh.learning.lora.aligned_pretrained": {"Y_pre", "h", "rng", "scale"},
-    "netcoh.learning.lora.spectral_init": {"alpha", "lora", "rng"},
-    "netcoh.learning.lora.gaussian_init": {"alpha", "lora", "rng"},
-    "netcoh.learning.lora.early_phase_matrices": {"W1", "W2", "dY"},
-    "netcoh.learning.lora.early_phase_solution": {"lora", "t", "theta0"},
-    "netcoh.learning.lora.early_phase_statespace": {"lora"},
-    "netcoh.learning.lora.theorem41": {"d", "s1", "s2", "z1_0"},
     "netcoh.learning.linear_net.compact_svd": {"X", "rtol"},
     "netcoh.learning.linear_net.scalar_rate": {"u", "v"},
     "netcoh.learning.linear_net.prop1_rate_bound": {"dyn", "theta"},

@@ -39,6 +39,19 @@ __all__ = ["LoRA", "ModeDynamics", "aligned_pretrained", "spectral_init", "gauss
 class LoRA(TrainingDynamics):
     """LoRA gradient flow on a two-layer linear model.
 
+    Parameters ``theta`` pack ``A1`` (r x n), ``B1`` (h x r), ``A2`` (r x h), ``B2`` (m x r).
+
+    Parameters
+    ----------
+    W1 : array_like, shape (h, n)
+        Frozen pre-trained first layer.
+    W2 : array_like, shape (m, h)
+        Frozen pre-trained second layer.
+    Y_ft : array_like, shape (m, n)
+        Fine-tuning target.
+    r : int
+        LoRA rank (positive).
+
     Examples
     --------
     >>> W1, W2, Y_pre = aligned_pretrained(np.diag([3.0, 2.0]), h=3, rng=0)
@@ -100,10 +113,49 @@ class LoRA(TrainingDynamics):
                                 (B2.T @ RP1t).ravel(), (RP1t @ A2.T).ravel()])
 
     def invariants(self, theta):
+        """Layer imbalances conserved by gradient flow.
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat ``[A1, B1, A2, B2]``.
+
+        Returns
+        -------
+        dict
+            ``"imbalance_1"``: ``A1 A1^T - B1^T B1``; ``"imbalance_2"``:
+            ``A2 A2^T - B2^T B2`` (each r x r).
+
+        Examples
+        --------
+        >>> W1, W2, Y_pre = aligned_pretrained(np.diag([3.0, 2.0]), h=3, rng=0)
+        >>> lora = LoRA(W1, W2, Y_pre, r=1)
+        >>> lora.invariants(gaussian_init(lora, 1.0, rng=0))["imbalance_2"].shape
+        (1, 1)
+        """
         A1, B1, A2, B2 = self._blocks(self._check_theta(theta))
         return {"imbalance_1": A1 @ A1.T - B1.T @ B1, "imbalance_2": A2 @ A2.T - B2.T @ B2}
 
     def observables(self, theta):
+        """The stacked early-phase states ``Z1 = [B1; A1^T]`` and ``Z2 = [B2; A2^T]``.
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat ``[A1, B1, A2, B2]``.
+
+        Returns
+        -------
+        dict
+            ``"Z1"``: (h + n, r); ``"Z2"``: (m + h, r).
+
+        Examples
+        --------
+        >>> W1, W2, Y_pre = aligned_pretrained(np.diag([3.0, 2.0]), h=3, rng=0)
+        >>> lora = LoRA(W1, W2, Y_pre, r=1)
+        >>> lora.observables(gaussian_init(lora, 1.0, rng=0))["Z1"].shape
+        (5, 1)
+        """
         A1, B1, A2, B2 = self._blocks(self._check_theta(theta))
         return {"Z1": np.vstack([B1, A1.T]), "Z2": np.vstack([B2, A2.T])}
 
@@ -112,9 +164,29 @@ def aligned_pretrained(Y_pre, h: int, scale: float = 1.05, rng=None):
     """Spectrally aligned pre-trained factors (Assumption 2.1), as in the paper's experiment.
 
     ``W2 = scale U Sigma^{1/2} G^T``, ``W1 = (1/scale) G Sigma^{1/2} V^T`` with
-    ``Y_pre = U Sigma V^T`` and ``G`` a random orthogonal h x h matrix. Returns
-    ``(W1, W2, Y_pre)``; ``delta_w = sigma_W1 / sigma_W2 = 1/scale^2``.
+    ``Y_pre = U Sigma V^T`` and ``G`` a random orthogonal h x h matrix;
+    ``delta_w = sigma_W1 / sigma_W2 = 1/scale^2``.
 
+    Parameters
+    ----------
+    Y_pre : array_like, shape (m, n)
+        Pre-trained product ``W2 W1``.
+    h : int
+        Hidden width, at least ``min(m, n)``.
+    scale : float, default 1.05
+        Balance factor between the layers (1 gives balanced factors).
+    rng : numpy.random.Generator or int, optional
+        Random generator or seed for ``G``.
+
+    Returns
+    -------
+    W1 : ndarray, shape (h, n)
+    W2 : ndarray, shape (m, h)
+    Y_pre : ndarray, shape (m, n)
+        The input as a float array.
+
+    Examples
+    --------
     >>> W1, W2, Y = aligned_pretrained(np.diag([4.0, 1.0]), h=3, rng=0)
     >>> np.allclose(W2 @ W1, Y)
     True
@@ -143,8 +215,32 @@ def spectral_init(lora: LoRA, alpha: float, rng=None):
 
     ``S_A`` diagonal with ``N(0, alpha^2)`` entries; ``V`` the right singular vectors of
     ``dY = Y_ft - W2 W1`` (= those of ``Y_pre``), ``G`` the middle basis of the pre-trained
-    factors; ``G11, G21`` random orthogonal r x r. Returns ``(theta0, modes)`` with ``modes``
-    a list of per-mode dicts ``{"s1", "s2", "d", "a1", "a2"}`` for :class:`ModeDynamics`.
+    factors; ``G11, G21`` random orthogonal r x r.
+
+    Parameters
+    ----------
+    lora : LoRA
+        Model satisfying Assumption 2.2 (``Y_ft - W2 W1`` shares singular vectors with
+        ``W2 W1``) within its first ``r`` modes.
+    alpha : float
+        Positive standard deviation of the diagonal of ``S_A``.
+    rng : numpy.random.Generator or int, optional
+        Random generator or seed.
+
+    Returns
+    -------
+    theta0 : ndarray, shape (lora.size,)
+    modes : list of dict
+        Per mode ``{"s1", "s2", "d", "a1", "a2"}``: singular values of ``W1``, ``W2`` and
+        ``dY`` on the mode and the initial ``a1, a2``, for :class:`ModeDynamics`.
+
+    Examples
+    --------
+    >>> W1, W2, Y_pre = aligned_pretrained(np.diag([3.0, 2.0]), h=3, rng=0)
+    >>> lora = LoRA(W1, W2, Y_pre + np.diag([1.0, 0.0]), r=1)
+    >>> theta0, modes = spectral_init(lora, 1e-3, rng=0)
+    >>> round(float(modes[0]["d"]), 12)
+    1.0
     """
     rng = np.random.default_rng(rng)
     alpha = float(alpha)
@@ -185,7 +281,28 @@ def spectral_init(lora: LoRA, alpha: float, rng=None):
 
 
 def gaussian_init(lora: LoRA, alpha: float, rng=None) -> np.ndarray:
-    """Standard LoRA init: ``A1, A2 ~ N(0, alpha^2)`` entrywise, ``B1 = B2 = 0``."""
+    """Standard LoRA init: ``A1, A2 ~ N(0, alpha^2)`` entrywise, ``B1 = B2 = 0``.
+
+    Parameters
+    ----------
+    lora : LoRA
+        The model (gives the block shapes).
+    alpha : float
+        Positive standard deviation.
+    rng : numpy.random.Generator or int, optional
+        Random generator or seed.
+
+    Returns
+    -------
+    ndarray, shape (lora.size,)
+
+    Examples
+    --------
+    >>> W1, W2, Y_pre = aligned_pretrained(np.diag([3.0, 2.0]), h=3, rng=0)
+    >>> lora = LoRA(W1, W2, Y_pre, r=1)
+    >>> float(np.abs(lora.unpack(gaussian_init(lora, 0.1, rng=0))["B1"]).max())
+    0.0
+    """
     rng = np.random.default_rng(rng)
     alpha = float(alpha)
     if not alpha > 0:
@@ -201,6 +318,15 @@ class ModeDynamics(TrainingDynamics):
 
     ``F = (s2 + b2 a2)(s1 + b1 a1) - s2 s1``, ``loss = (d - F)^2 / 2``.
 
+    Parameters
+    ----------
+    s1, s2 : float
+        Singular values of the pre-trained ``W1`` and ``W2`` on this mode.
+    d : float
+        Singular value of ``dY = Y_ft - W2 W1`` on this mode.
+
+    Examples
+    --------
     >>> ModeDynamics(1.0, 1.0, 2.0).loss([0.0, 0.0, 0.0, 0.0])
     2.0
     """
@@ -226,6 +352,23 @@ class ModeDynamics(TrainingDynamics):
         return -e * np.array([p2 * b1, p2 * a1, p1 * b2, p1 * a2])
 
     def invariants(self, theta):
+        """Per-layer balances ``a1^2 - b1^2`` and ``a2^2 - b2^2`` (conserved by the flow).
+
+        Parameters
+        ----------
+        theta : array_like, shape (4,)
+            ``[a1, b1, a2, b2]``.
+
+        Returns
+        -------
+        dict
+            ``"balance_1"``, ``"balance_2"`` (0-d arrays).
+
+        Examples
+        --------
+        >>> float(ModeDynamics(1.0, 1.0, 2.0).invariants([1.0, 0.5, 0.0, 0.0])["balance_1"])
+        0.75
+        """
         a1, b1, a2, b2 = self._check_theta(theta)
         return {"balance_1": np.array(a1 * a1 - b1 * b1), "balance_2": np.array(a2 * a2 - b2 * b2)}
 
@@ -233,6 +376,24 @@ class ModeDynamics(TrainingDynamics):
 def early_phase_matrices(W1, W2, dY):
     """``(M1, M2)`` of the linearised early dynamics ``Z1' = M1 Z1``, ``Z2' = M2 Z2``.
 
+    Parameters
+    ----------
+    W1 : array_like, shape (h, n)
+        Pre-trained first layer.
+    W2 : array_like, shape (m, h)
+        Pre-trained second layer.
+    dY : array_like, shape (m, n)
+        Residual ``Y_ft - W2 W1``.
+
+    Returns
+    -------
+    M1 : ndarray, shape (h + n, h + n)
+        ``[[0, W2^T dY], [dY^T W2, 0]]``.
+    M2 : ndarray, shape (m + h, m + h)
+        ``[[0, dY W1^T], [W1 dY^T, 0]]``.
+
+    Examples
+    --------
     >>> M1, M2 = early_phase_matrices(np.eye(1), 2 * np.eye(1), 3 * np.eye(1))
     >>> float(np.max(np.linalg.eigvalsh(M1)))   # s sigma_W2 = 3 * 2
     6.0
@@ -250,7 +411,30 @@ def early_phase_matrices(W1, W2, dY):
 
 
 def early_phase_solution(lora: LoRA, theta0, t) -> np.ndarray:
-    """Closed form of the linearised early phase: ``theta`` at time ``t`` (eigh of ``M1, M2``)."""
+    """Closed form of the linearised early phase: ``theta`` at time ``t`` (eigh of ``M1, M2``).
+
+    Parameters
+    ----------
+    lora : LoRA
+        The model.
+    theta0 : array_like, shape (lora.size,)
+        Small initial parameters (the linearisation holds while ``A, B`` stay small).
+    t : float
+        Time.
+
+    Returns
+    -------
+    ndarray, shape (lora.size,)
+        ``expm(M1 t) Z1(0)`` and ``expm(M2 t) Z2(0)`` repacked as ``theta``.
+
+    Examples
+    --------
+    >>> W1, W2, Y_pre = aligned_pretrained(np.diag([3.0, 2.0]), h=3, rng=0)
+    >>> lora = LoRA(W1, W2, Y_pre + np.eye(2), r=1)
+    >>> th0 = gaussian_init(lora, 1e-6, rng=0)
+    >>> bool(np.allclose(early_phase_solution(lora, th0, 0.0), th0))
+    True
+    """
     A1, B1, A2, B2 = lora._blocks(lora._check_theta(theta0))
     M1, M2 = early_phase_matrices(lora.W1, lora.W2, lora.Y_ft - lora.W2 @ lora.W1)
     out = []
@@ -263,7 +447,24 @@ def early_phase_solution(lora: LoRA, theta0, t) -> np.ndarray:
 
 
 def early_phase_statespace(lora: LoRA) -> control.StateSpace:
-    """``Z1' = M1 Z1`` (one column of ``Z1``) as a ``control.StateSpace``."""
+    """``Z1' = M1 Z1`` (one column of ``Z1``) as a ``control.StateSpace``.
+
+    Parameters
+    ----------
+    lora : LoRA
+        The model; ``M1`` uses ``dY = Y_ft - W2 W1``.
+
+    Returns
+    -------
+    control.StateSpace
+        Continuous time, ``h + n`` states, identity input and output maps.
+
+    Examples
+    --------
+    >>> W1, W2, Y_pre = aligned_pretrained(np.diag([3.0, 2.0]), h=3, rng=0)
+    >>> early_phase_statespace(LoRA(W1, W2, Y_pre + np.eye(2), r=1)).nstates
+    5
+    """
     M1, _ = early_phase_matrices(lora.W1, lora.W2, lora.Y_ft - lora.W2 @ lora.W1)
     k = M1.shape[0]
     return control.ss(M1, np.eye(k), np.eye(k), np.zeros((k, k)))
@@ -278,6 +479,23 @@ def theorem41(s1: float, s2: float, d: float, z1_0: float) -> TheoremCheck:
     ``bound = {"T1", "growth_rate", "ratio_rate", "local_rate"}``,
     ``hypotheses_hold = 0 < delta < 1, d > 0, 16 z1(0) < d``.
 
+    Parameters
+    ----------
+    s1, s2 : float
+        Positive singular values of ``W1`` and ``W2`` on the mode.
+    d : float
+        Singular value of ``dY`` on the mode.
+    z1_0 : float
+        Positive initial ``z1 = a1^2 + b1^2`` (``a1(0)^2`` under spectral init, ``b1 = 0``).
+
+    Returns
+    -------
+    TheoremCheck
+        ``bound`` a dict with ``"T1"``, ``"growth_rate"``, ``"ratio_rate"``,
+        ``"local_rate"`` and ``"delta"``.
+
+    Examples
+    --------
     >>> b, ok = theorem41(1.0, 1.1, 2.0, 1e-8)
     >>> ok, round(b["local_rate"], 6)
     (True, 0.025)

@@ -35,8 +35,24 @@ __all__ = ["exact_mu_data", "data_mu", "balanced_init", "cone_labels", "is_align
 def exact_mu_data(n: int, mu: float):
     """``n`` samples in ``D = n + 1`` dimensions with pairwise correlation exactly ``mu``.
 
-    Labels alternate ``+1, -1, ...``. Returns ``(X, y)``.
+    Labels alternate ``+1, -1, ...``; ``x_i y_i = sqrt(mu) e_0 + sqrt(1 - mu) e_i``.
 
+    Parameters
+    ----------
+    n : int
+        Number of samples (at least 2).
+    mu : float
+        Target correlation in ``(0, 1]`` (:func:`data_mu` of the result).
+
+    Returns
+    -------
+    X : ndarray, shape (n, n + 1)
+        Unit-norm inputs, one per row.
+    y : ndarray, shape (n,)
+        Labels ``+1, -1, +1, ...``.
+
+    Examples
+    --------
     >>> X, y = exact_mu_data(4, 0.25)
     >>> round(data_mu(X, y), 12)
     0.25
@@ -55,6 +71,20 @@ def exact_mu_data(n: int, mu: float):
 def data_mu(X, y) -> float:
     """``mu = min_{i,j} <x_i y_i, x_j y_j> / (||x_i|| ||x_j||)`` (Assumption 1 needs ``mu > 0``).
 
+    Parameters
+    ----------
+    X : array_like, shape (n, D)
+        Non-zero inputs, one per row.
+    y : array_like, shape (n,)
+        Labels ``+1``/``-1``.
+
+    Returns
+    -------
+    float
+        In ``[-1, 1]``.
+
+    Examples
+    --------
     >>> round(data_mu(np.array([[1.0, 0.0], [-1.0, 0.1]]), np.array([1.0, -1.0])), 9)
     0.99503719
     """
@@ -68,9 +98,29 @@ def data_mu(X, y) -> float:
 def balanced_init(D: int, h: int, eps: float, rng, signs=None) -> np.ndarray:
     """Balanced small init: ``W = eps W0`` (``W0 ~ N(0, 1/D)``), ``v_j = s_j ||w_j||``.
 
-    ``signs`` defaults to alternating ``+1, -1``. Returns ``theta`` for a binary
-    :class:`ShallowNet` with input dimension ``D`` and width ``h``.
+    Every neuron then has zero balance ``v_j^2 - ||w_j||^2``.
 
+    Parameters
+    ----------
+    D : int
+        Input dimension.
+    h : int
+        Width (number of neurons).
+    eps : float
+        Positive initialisation scale.
+    rng : numpy.random.Generator or int
+        Random generator or seed for ``W0``.
+    signs : array_like, shape (h,), optional
+        Output-weight signs ``s_j`` (only their sign is used); default alternating
+        ``+1, -1``.
+
+    Returns
+    -------
+    ndarray, shape (D * h + h,)
+        ``theta`` of a binary :class:`ShallowNet` (``W`` then ``V``).
+
+    Examples
+    --------
     >>> th = balanced_init(3, 4, 1e-3, np.random.default_rng(0))
     >>> th.shape
     (16,)
@@ -89,6 +139,24 @@ def balanced_init(D: int, h: int, eps: float, rng, signs=None) -> np.ndarray:
 def cone_labels(X, y, W) -> np.ndarray:
     """Per neuron: ``1`` in ``S+``, ``-1`` in ``S-``, ``0`` dead, ``2`` elsewhere.
 
+    ``S+`` (``S-``): the neuron is active on exactly the positive (negative) samples;
+    dead: active on none.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, D)
+        Inputs, one per row.
+    y : array_like, shape (n,)
+        Labels ``+1``/``-1``.
+    W : array_like, shape (D, h)
+        First-layer weights, one neuron per column.
+
+    Returns
+    -------
+    ndarray of int, shape (h,)
+
+    Examples
+    --------
     >>> cone_labels(np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([1.0, -1.0]),
     ...             np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]]))
     array([ 1, -1,  0])
@@ -106,7 +174,26 @@ def cone_labels(X, y, W) -> np.ndarray:
 
 
 def is_aligned(net: ShallowNet, theta) -> bool:
-    """Every ``v_j > 0`` neuron in ``S+`` or dead and every ``v_j < 0`` in ``S-`` or dead."""
+    """Every ``v_j > 0`` neuron in ``S+`` or dead and every ``v_j < 0`` in ``S-`` or dead.
+
+    Parameters
+    ----------
+    net : ShallowNet
+        A binary network (``d_out = 1``).
+    theta : array_like, shape (size,)
+        Its flat parameters.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> X, y = np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([1.0, -1.0])
+    >>> net = ShallowNet(X, y, h=2)
+    >>> is_aligned(net, net.pack(W=[[1.0, -1.0], [0.0, 0.0]], V=[[1.0, -1.0]]))
+    True
+    """
     b = net.unpack(theta)
     lab = cone_labels(net.X, net.y, b["W"])
     s = np.sign(b["V"][0])
@@ -114,7 +201,26 @@ def is_aligned(net: ShallowNet, theta) -> bool:
 
 
 def alignment_time(traj) -> float:
-    """First sampled time at which :func:`is_aligned` holds (``nan`` if never)."""
+    """First sampled time at which :func:`is_aligned` holds (``nan`` if never).
+
+    Parameters
+    ----------
+    traj : Trajectory
+        A trajectory of a binary :class:`ShallowNet` (``traj.dynamics``).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from netcoh.learning import simulate_gd
+    >>> X, y = np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([1.0, -1.0])
+    >>> net = ShallowNet(X, y, h=2)
+    >>> th0 = net.pack(W=[[1.0, -1.0], [0.0, 0.0]], V=[[1.0, -1.0]])
+    >>> alignment_time(simulate_gd(net, th0, 0.1, 2))
+    0.0
+    """
     for t, th in zip(traj.t, traj.theta):
         if is_aligned(traj.dynamics, th):
             return float(t)
@@ -129,6 +235,24 @@ def theorem1(X, y, h: int, eps: float) -> TheoremCheck:
     constant). That smallness is below float64 range for moderate ``n``, so the alignment time
     is only tested as a trend (``t1 sqrt(mu) / log n`` bounded).
 
+    Parameters
+    ----------
+    X : array_like, shape (n, D)
+        Inputs, one per row.
+    y : array_like, shape (n,)
+        Labels ``+1``/``-1``.
+    h : int
+        Network width.
+    eps : float
+        Initialisation scale of :func:`balanced_init`.
+
+    Returns
+    -------
+    TheoremCheck
+        ``(log(n) / sqrt(mu), hypotheses_hold)``; ``(inf, False)`` when ``mu <= 0``.
+
+    Examples
+    --------
     >>> X, y = exact_mu_data(4, 0.5)
     >>> b, ok = theorem1(X, y, 10, 1e-3)
     >>> round(b, 6), ok, theorem1(X, y, 10, 1e-12).hypotheses_hold
