@@ -45,22 +45,6 @@ EXPAND_SUBMODULES = {"netcoh.learning"}
 # the list can only shrink. Regenerate with `python tests/test_docstrings.py`.
 ALLOWED_MISSING: dict[str, set[str] | str] = {
     # netcoh.learning (issue 6)
-    "netcoh.learning.linear_net.compact_svd": {"X", "rtol"},
-    "netcoh.learning.linear_net.scalar_rate": {"u", "v"},
-    "netcoh.learning.linear_net.prop1_rate_bound": {"dyn", "theta"},
-    "netcoh.learning.linear_net.theorem3": {"dyn", "theta0"},
-    "netcoh.learning.linear_net.min_norm_solution": {"X", "Y"},
-    "netcoh.learning.linear_net.min_norm_theorem": {"atol", "dyn", "theta0"},
-    "netcoh.learning.linear_net.imbalance_quantities": {"D", "m", "r"},
-    "netcoh.learning.linear_net.balanced_factors": {"Theta", "h", "lam"},
-    "netcoh.learning.linear_net_gd.operator_bounds": {"W1", "W2"},
-    "netcoh.learning.linear_net_gd.assemble_operator": {"W1", "W2"},
-    "netcoh.learning.linear_net_gd.smoothness_constants": {"X"},
-    "netcoh.learning.linear_net_gd.theorem31": {"dyn", "eta", "theta"},
-    "netcoh.learning.linear_net_gd.theorem32": {"dyn", "eta0", "theta0"},
-    "netcoh.learning.linear_net_gd.adaptive_step": {"dyn", "eta0"},
-    "netcoh.learning.linear_net_gd.eta_max": {"dyn", "iters", "theta0"},
-    "netcoh.learning.linear_net_gd.gd_imbalance_increment": {"dyn", "eta", "theta"},
     "netcoh.learning.neural_collapse.orthogonally_separable_data": {"K", "n_per_class", "tau"},
     "netcoh.learning.neural_collapse.separability": {"X", "y"},
     "netcoh.learning.neural_collapse.class_margin": {"Xk"},

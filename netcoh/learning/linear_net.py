@@ -30,8 +30,26 @@ __all__ = ["LinearNet", "compact_svd", "scalar_rate", "prop1_rate_bound", "theor
 def compact_svd(X, rtol: float = 1e-12):
     """``X = W diag(s) Phi1^T`` (compact SVD) and the complement ``Phi2`` of ``Phi1``.
 
-    Returns ``(W, s, Phi1, Phi2)``; ``s`` are the singular values, ``Sigma_x = diag(s^2)``.
+    Parameters
+    ----------
+    X : array_like, shape (N, n)
+        Data matrix.
+    rtol : float, default 1e-12
+        Singular values at most ``rtol * max(1, s_max)`` count as zero.
 
+    Returns
+    -------
+    W : ndarray, shape (N, r)
+        Left singular vectors of the ``r`` non-zero singular values.
+    s : ndarray, shape (r,)
+        Non-zero singular values, descending (``Sigma_x = diag(s^2)``).
+    Phi1 : ndarray, shape (n, r)
+        Right singular vectors (row space of ``X``).
+    Phi2 : ndarray, shape (n, n - r)
+        Orthonormal basis of the null space of ``X``.
+
+    Examples
+    --------
     >>> W, s, P1, P2 = compact_svd(np.array([[2.0, 0.0]]))
     >>> s, P2.shape
     (array([2.]), (2, 1))
@@ -111,12 +129,49 @@ class LinearNet(TrainingDynamics):
         return 0.5 * float(np.sum(R * R))
 
     def invariants(self, theta):
+        """Quantities conserved by gradient flow.
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat ``[U, V]``.
+
+        Returns
+        -------
+        dict
+            ``"imbalance"``: ``U1^T U1 - V^T V`` (h x h) with ``U1 = Phi1^T U`` the part of
+            ``U`` in the row space of ``X``; ``"U2"``: ``Phi2^T U``, the null-space part
+            (the gradient never moves it).
+
+        Examples
+        --------
+        >>> dyn = LinearNet(np.eye(1), np.eye(1), h=1)
+        >>> dyn.invariants([2.0, 1.0])["imbalance"].tolist()
+        [[3.0]]
+        """
         U, V = self._uv(self._check_theta(theta))
         _, _, P1, P2 = compact_svd(self.X)
         U1 = P1.T @ U
         return {"imbalance": U1.T @ U1 - V.T @ V, "U2": P2.T @ U}
 
     def observables(self, theta):
+        """The end-to-end matrix ``U V^T`` (n x m).
+
+        Parameters
+        ----------
+        theta : array_like, shape (size,)
+            Flat ``[U, V]``.
+
+        Returns
+        -------
+        dict
+            ``{"end_to_end": U @ V.T}``.
+
+        Examples
+        --------
+        >>> LinearNet(np.eye(1), np.eye(1), h=1).observables([2.0, 3.0])["end_to_end"].tolist()
+        [[6.0]]
+        """
         U, V = self._uv(self._check_theta(theta))
         return {"end_to_end": U @ V.T}
 
@@ -124,6 +179,20 @@ class LinearNet(TrainingDynamics):
 def scalar_rate(u, v) -> np.ndarray:
     """Exact instantaneous rate ``-L'/L = 2 (u^2 + v^2) = 2 sqrt(d^2 + 4 (uv)^2)`` (scalar model).
 
+    For ``L = (1 - uv)^2 / 2`` (unit data), ``d = u^2 - v^2``.
+
+    Parameters
+    ----------
+    u, v : float or array_like
+        The two scalar weights (broadcast together).
+
+    Returns
+    -------
+    ndarray
+        The rate, broadcast shape of ``u`` and ``v``.
+
+    Examples
+    --------
     >>> float(scalar_rate(2.0, 1.0))
     10.0
     """
@@ -136,6 +205,26 @@ def scalar_rate(u, v) -> np.ndarray:
 def imbalance_quantities(D, r: int, m: int) -> tuple[float, float, float]:
     """``(Delta_plus, Delta_minus, Delta)`` of Proposition 1 from the imbalance matrix ``D``.
 
+    With ``lambda_i`` the descending eigenvalues of ``D`` and ``[x]_+ = max(x, 0)``:
+    ``Delta_plus = [lambda_1]_+ - [lambda_r]_+``,
+    ``Delta_minus = [lambda_1(-D)]_+ - [lambda_m(-D)]_+`` and
+    ``Delta = [lambda_r]_+ + [lambda_m(-D)]_+``.
+
+    Parameters
+    ----------
+    D : array_like, shape (h, h)
+        Imbalance ``U1^T U1 - V^T V`` (symmetrised).
+    r : int
+        Rank of the data (``1 <= r <= h``).
+    m : int
+        Output dimension (``1 <= m <= h``).
+
+    Returns
+    -------
+    Delta_plus, Delta_minus, Delta : float
+
+    Examples
+    --------
     >>> imbalance_quantities(np.diag([3.0, 1.0]), 2, 2)
     (2.0, 0.0, 1.0)
     """
@@ -172,6 +261,20 @@ def prop1_rate_bound(dyn: LinearNet, theta) -> TheoremCheck:
     sqrt((D- + D)^2 + 4 s_r^2(U1 V^T)))`` with ``(D+, D-, D)`` from :func:`imbalance_quantities`.
     Hypotheses: ``h >= max(r, m)`` (so the eigenvalue indices exist).
 
+    Parameters
+    ----------
+    dyn : LinearNet
+        The model (``r`` = rank of ``X``, ``m`` = output dimension).
+    theta : array_like, shape (size,)
+        Current parameters.
+
+    Returns
+    -------
+    TheoremCheck
+        ``(bound, hypotheses_hold)``; ``(0.0, False)`` when ``h < max(r, m)``.
+
+    Examples
+    --------
     >>> dyn = LinearNet(np.eye(1), np.eye(1), h=1)
     >>> prop1_rate_bound(dyn, [2.0, 1.0]).bound   # scalar: equals 2 sqrt(d^2 + 4 p^2)
     10.0
@@ -193,6 +296,20 @@ def theorem3(dyn: LinearNet, theta0) -> TheoremCheck:
     Returns ``(rate, hypotheses_hold)`` with ``rate = lambda_r(Sigma_x) c(0)`` and the
     hypothesis ``c(0) > 0`` (sufficient imbalance or sufficient margin) and ``h >= max(r, m)``.
 
+    Parameters
+    ----------
+    dyn : LinearNet
+        The model.
+    theta0 : array_like, shape (size,)
+        Initial parameters.
+
+    Returns
+    -------
+    TheoremCheck
+        ``(rate, hypotheses_hold)``, the rate in inverse time units of the flow.
+
+    Examples
+    --------
     >>> dyn = LinearNet(np.eye(1), np.eye(1), h=1)
     >>> rate, ok = theorem3(dyn, [1.0, 0.0])
     >>> round(rate, 12), ok
@@ -215,6 +332,19 @@ def theorem3(dyn: LinearNet, theta0) -> TheoremCheck:
 def min_norm_solution(X, Y) -> np.ndarray:
     """``Theta_hat = X^T (X X^T)^+ Y = pinv(X) Y`` (n x m).
 
+    Parameters
+    ----------
+    X : array_like, shape (N, n)
+        Inputs, one sample per row.
+    Y : array_like, shape (N, m)
+        Targets.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+
+    Examples
+    --------
     >>> min_norm_solution(np.array([[1.0, 1.0]]), np.array([[2.0]]))
     array([[1.],
            [1.]])
@@ -230,6 +360,22 @@ def min_norm_solution(X, Y) -> np.ndarray:
 def min_norm_theorem(dyn: LinearNet, theta0, *, atol: float = 1e-12) -> TheoremCheck:
     """Propositions 9-10: if ``c(0) > 0`` and ``V U2^T = U1 U2^T = 0`` then ``U V^T -> pinv(X) Y``.
 
+    Parameters
+    ----------
+    dyn : LinearNet
+        The model.
+    theta0 : array_like, shape (size,)
+        Initial parameters.
+    atol : float, default 1e-12
+        Tolerance on ``V U2^T = 0`` and ``U1 U2^T = 0``.
+
+    Returns
+    -------
+    TheoremCheck
+        ``bound``: the predicted limit ``pinv(X) Y`` (n x m); ``hypotheses_hold``.
+
+    Examples
+    --------
     >>> dyn = LinearNet(np.array([[1.0, 1.0]]), np.array([[2.0]]), h=1)
     >>> limit, ok = min_norm_theorem(dyn, [0.5, 0.5, 1.5])
     >>> ok
@@ -250,6 +396,22 @@ def balanced_factors(Theta, h: int, lam: float = 0.0):
     Built from the SVD ``Theta = P diag(s) Q^T``: ``a_i^2 - b_i^2 = lam``, ``a_i b_i = s_i``
     (``k = min(n, m)`` used columns; needs ``h >= min(n, m)``).
 
+    Parameters
+    ----------
+    Theta : array_like, shape (n, m)
+        Target end-to-end matrix.
+    h : int
+        Hidden width, at least ``min(n, m)``; extra columns are zero.
+    lam : float, default 0.0
+        Imbalance level (0 gives balanced factors).
+
+    Returns
+    -------
+    U : ndarray, shape (n, h)
+    V : ndarray, shape (m, h)
+
+    Examples
+    --------
     >>> U, V = balanced_factors(np.diag([2.0, 1.0]), 2, lam=1.0)
     >>> np.allclose(U @ V.T, np.diag([2.0, 1.0])), np.allclose(U.T @ U - V.T @ V, np.eye(2))
     (True, True)

@@ -37,6 +37,22 @@ def _blocks(dyn: LinearNet, theta):
 def operator_bounds(W1, W2) -> tuple[float, float]:
     """``(s_min(T)^2, s_max(T)^2)`` of ``T(G) = [G W2; G^T W1]`` without forming ``T``.
 
+    Since ``|T(G)|^2 = tr(G (W2 W2^T) G^T) + tr(G^T (W1 W1^T) G)``, the bounds are
+    ``lambda_min(W1 W1^T) + lambda_min(W2 W2^T)`` and the same with ``lambda_max``.
+
+    Parameters
+    ----------
+    W1 : array_like, shape (n, h)
+        First factor (the ``U`` block of :class:`LinearNet`).
+    W2 : array_like, shape (m, h)
+        Second factor (the ``V`` block).
+
+    Returns
+    -------
+    smin2, smax2 : float
+
+    Examples
+    --------
     >>> operator_bounds(np.eye(2), 2 * np.eye(2))
     (5.0, 5.0)
     """
@@ -53,6 +69,20 @@ def operator_bounds(W1, W2) -> tuple[float, float]:
 def assemble_operator(W1, W2) -> np.ndarray:
     """Dense matrix of ``T`` acting on ``vec(G)`` (row-major), for brute-force checks.
 
+    Parameters
+    ----------
+    W1 : array_like, shape (n, h)
+        First factor.
+    W2 : array_like, shape (m, h)
+        Second factor.
+
+    Returns
+    -------
+    ndarray, shape (m * h + n * h, n * m)
+        Column ``k`` is ``[vec(G W2); vec(G^T W1)]`` for the ``k``-th unit ``G`` (n x m).
+
+    Examples
+    --------
     >>> assemble_operator(np.eye(1), np.eye(1))
     array([[1.],
            [1.]])
@@ -72,6 +102,19 @@ def assemble_operator(W1, W2) -> np.ndarray:
 def smoothness_constants(X) -> tuple[float, float]:
     """``(mu, K) = (s_min(X)^2, s_max(X)^2)``; requires ``X`` of full column rank.
 
+    Strong-convexity and smoothness constants of ``l(W) = ||Y - X W||^2 / 2``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, n)
+        Inputs, with ``N >= n`` and full column rank.
+
+    Returns
+    -------
+    mu, K : float
+
+    Examples
+    --------
     >>> smoothness_constants(np.diag([1.0, 2.0]))
     (1.0, 4.0)
     """
@@ -96,6 +139,23 @@ def theorem31(dyn: LinearNet, theta, eta: float) -> TheoremCheck:
     ``L(t+1) <= rho L`` with ``rho = 1 - 2 mu_t eta + mu_t K_t eta^2``. ``hypotheses_hold``:
     ``X`` has full column rank and ``min l = 0`` (Assumptions 2.1-2.2).
 
+    Parameters
+    ----------
+    dyn : LinearNet
+        The model.
+    theta : array_like, shape (size,)
+        Current parameters ``[W1, W2]`` (the ``U``, ``V`` blocks).
+    eta : float
+        Positive step size.
+
+    Returns
+    -------
+    TheoremCheck
+        ``bound`` the dict above (``mu_t = 0``, ``K_t = inf``, ``rho = 1`` and False when
+        ``X`` is rank deficient).
+
+    Examples
+    --------
     >>> dyn = LinearNet(np.eye(2), np.eye(2), h=4)
     >>> b, ok = theorem31(dyn, dyn.pack(U=np.ones((2, 4)), V=np.ones((2, 4))), 0.01)
     >>> ok, round(b["mu_t"], 6)
@@ -150,8 +210,23 @@ def theorem32(dyn: LinearNet, theta0, eta0: float) -> TheoremCheck:
     2.1-2.2, ``alpha1 > 0``, ``mu_bar > 0`` and ``0 < rho_bar < 1`` (our reading of
     ``eta0 < eta_max``; the paper's eqs. (101)-(102) were not available).
 
-    Returns ``bound = {"rho_bar", "alpha1", "alpha2", "mu_bar", "K_bar0"}``.
+    Parameters
+    ----------
+    dyn : LinearNet
+        The model.
+    theta0 : array_like, shape (size,)
+        Initial parameters.
+    eta0 : float
+        Positive initial step of :func:`adaptive_step`.
 
+    Returns
+    -------
+    TheoremCheck
+        ``bound = {"rho_bar", "alpha1", "alpha2", "mu_bar", "K_bar0"}`` (empty, False when
+        ``X`` is rank deficient).
+
+    Examples
+    --------
     >>> dyn = LinearNet(np.eye(2), np.eye(2), h=2)
     >>> b, ok = theorem32(dyn, dyn.pack(U=np.eye(2), V=0.9 * np.eye(2)), 1e-4)
     >>> ok, 0 < b["rho_bar"] < 1
@@ -178,6 +253,25 @@ def theorem32(dyn: LinearNet, theta0, eta0: float) -> TheoremCheck:
 def eta_max(dyn: LinearNet, theta0, *, iters: int = 60) -> float:
     """Largest ``eta0`` for which :func:`theorem32`'s hypotheses hold (bisection; [R]).
 
+    Assumes the hypotheses hold on an interval ``(0, eta_max)``; the bracket doubles from
+    1 up to 1e6.
+
+    Parameters
+    ----------
+    dyn : LinearNet
+        The model.
+    theta0 : array_like, shape (size,)
+        Initial parameters.
+    iters : int, default 60
+        Bisection steps.
+
+    Returns
+    -------
+    float
+        0 if the hypotheses fail for every tried step.
+
+    Examples
+    --------
     >>> dyn = LinearNet(np.eye(2), np.eye(2), h=2)
     >>> 0 < eta_max(dyn, dyn.pack(U=np.eye(2), V=0.9 * np.eye(2))) < 1
     True
@@ -198,6 +292,20 @@ def adaptive_step(dyn: LinearNet, eta0: float):
     """Step schedule (19): ``eta_t = min((1 + eta0^2)^(t/2) eta0, 1/K_t)``; use with
     :func:`~netcoh.learning.simulate.simulate_gd` ``schedule=``.
 
+    Parameters
+    ----------
+    dyn : LinearNet
+        The model; ``K_t`` comes from :func:`theorem31` at the current parameters.
+    eta0 : float
+        Positive initial step.
+
+    Returns
+    -------
+    callable
+        ``schedule(t, theta) -> float`` for iteration ``t``.
+
+    Examples
+    --------
     >>> dyn = LinearNet(np.eye(2), np.eye(2), h=2)
     >>> sched = adaptive_step(dyn, 1e-3)
     >>> sched(0, dyn.pack(U=np.eye(2), V=np.eye(2)))
@@ -221,6 +329,21 @@ def gd_imbalance_increment(dyn: LinearNet, theta, eta: float) -> np.ndarray:
     ``D+ - D = eta^2 (W2^T G^T G W2 - W1^T G G^T W1)`` with ``G = grad l(W1 W2^T)``
     (derived here; the first-order terms cancel, hence the O(eta^2) drift).
 
+    Parameters
+    ----------
+    dyn : LinearNet
+        The model.
+    theta : array_like, shape (size,)
+        Current parameters ``[W1, W2]``.
+    eta : float
+        Step size.
+
+    Returns
+    -------
+    ndarray, shape (h, h)
+
+    Examples
+    --------
     >>> dyn = LinearNet(np.eye(1), np.eye(1), h=1)
     >>> gd_imbalance_increment(dyn, [1.0, 0.0], 0.1)
     array([[-0.01]])
