@@ -39,24 +39,11 @@ PACKAGES = ["netcoh.grids", "netcoh.reduction", "netcoh.analysis.nadir", "netcoh
             "netcoh.learning"]
 EXPAND_SUBMODULES = {"netcoh.learning"}
 
-# TEMPORARY allow-list, to be emptied: "qualified.name": {"param", ...} ("*": no docstring).
-# Written when the documentation landed (issue 7), while the capability modules were still
-# being completed; grouped by owner. An entry that is no longer needed fails the test, so
-# the list can only shrink. Regenerate with `python tests/test_docstrings.py`.
-ALLOWED_MISSING: dict[str, set[str] | str] = {
-    # netcoh.learning (issue 6)
-    "netcoh.learning.neural_collapse.orthogonally_separable_data": {"K", "n_per_class", "tau"},
-    "netcoh.learning.neural_collapse.separability": {"X", "y"},
-    "netcoh.learning.neural_collapse.class_margin": {"Xk"},
-    "netcoh.learning.neural_collapse.theorem1": {"X", "y"},
-    "netcoh.learning.neural_collapse.nc_metrics": {"net", "theta"},
-    "netcoh.learning.neural_collapse.balanced_small_init": {"eps", "net", "rng"},
-    "netcoh.learning.prelu.gaussian_mixture": {"D", "K", "K1", "n", "rng", "sigma"},
-    "netcoh.learning.prelu.ideal_classifier": {"K", "K1", "X", "p"},
-    "netcoh.learning.prelu.ideal_radius": {"K", "K1", "p", "x", "y"},
-    "netcoh.learning.prelu.neuron_centre_alignment": {"K", "K1", "net", "theta"},
-    "netcoh.learning.data.load_digits_subset": {"binary_labels", "center", "classes"},
-}
+# Allow-list of known gaps: "qualified.name": {"param", ...} ("*": no docstring). Empty since
+# every public callable documents its parameters; keep it so: document new code instead of
+# listing it. An entry that is no longer needed fails the test, so the list can only shrink.
+# `python tests/test_docstrings.py` prints the current gaps in this format.
+ALLOWED_MISSING: dict[str, set[str] | str] = {}
 
 OWNERS = [("netcoh.learning", "netcoh.learning (issue 6)"),
           ("netcoh.reduction", "netcoh.reduction (issue 5)"),

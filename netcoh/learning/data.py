@@ -23,8 +23,23 @@ def load_digits_subset(classes=(0, 1), *, center: bool = True, binary_labels: bo
     ``binary_labels`` (first class ``+1``), else indices ``0..K-1`` in the order of ``classes``.
     Needs scikit-learn (extra ``learning``); nothing is downloaded.
 
-    Returns ``(X, y)`` with ``X`` of shape (n, 64).
+    Parameters
+    ----------
+    classes : sequence of int, default (0, 1)
+        At least two distinct digits 0-9.
+    center : bool, default True
+        Subtract the mean image of the subset.
+    binary_labels : bool, default True
+        With two classes, labels ``+1`` (first class) / ``-1``; otherwise (or with more
+        classes) indices ``0..K-1``.
 
+    Returns
+    -------
+    X : ndarray, shape (n, 64)
+    y : ndarray, shape (n,)
+
+    Examples
+    --------
     >>> X, y = load_digits_subset((0, 1))
     >>> X.shape[1], sorted(set(y.tolist())), bool(abs(X.mean(axis=0)).max() < 1e-12)
     (64, [-1.0, 1.0], True)

@@ -33,8 +33,26 @@ def orthogonally_separable_data(K: int, n_per_class: int, tau: float = 0.3):
     """``x_i = a_{y_i} + tau e_{K+i}`` with ``a_k`` the unit simplex-ETF anchors in ``R^K``.
 
     Same-class cosine ``1/(1 + tau^2) = mu_s``; different-class cosine
-    ``-1/((K-1)(1 + tau^2)) = -mu_d``. Returns ``(X, y)`` with ``y`` in ``0..K-1``.
+    ``-1/((K-1)(1 + tau^2)) = -mu_d``.
 
+    Parameters
+    ----------
+    K : int
+        Number of classes (at least 2).
+    n_per_class : int
+        Samples per class (at least 1).
+    tau : float, default 0.3
+        Positive size of each sample's private orthogonal direction.
+
+    Returns
+    -------
+    X : ndarray, shape (K * n_per_class, K + K * n_per_class)
+        Inputs, one per row, sorted by class.
+    y : ndarray of int, shape (K * n_per_class,)
+        Class indices ``0..K-1``.
+
+    Examples
+    --------
     >>> X, y = orthogonally_separable_data(3, 2, 0.3)
     >>> np.round(separability(X, y), 6)
     array([0.917431, 0.458716])
@@ -54,7 +72,26 @@ def orthogonally_separable_data(K: int, n_per_class: int, tau: float = 0.3):
 
 
 def separability(X, y) -> np.ndarray:
-    """``[mu_s, mu_d]``: min same-class cosine and minus the max different-class cosine."""
+    """``[mu_s, mu_d]``: min same-class cosine and minus the max different-class cosine.
+
+    The data are orthogonally separable when both are positive.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, D)
+        Non-zero inputs, one per row.
+    y : array_like, shape (n,)
+        Class labels (any comparable values).
+
+    Returns
+    -------
+    ndarray, shape (2,)
+
+    Examples
+    --------
+    >>> separability(np.array([[1.0, 0.0], [1.0, 0.1], [-1.0, 0.0]]), [0, 0, 1]).round(4).tolist()
+    [0.995, 0.995]
+    """
     X = as_float_array(X, "X", ndim=2)
     y = np.asarray(y)
     Z = X / np.linalg.norm(X, axis=1, keepdims=True)
@@ -69,6 +106,21 @@ def class_margin(Xk) -> tuple[float, np.ndarray]:
     Solved as the minimum-norm point of the convex hull of the rows (the dual):
     ``gamma = min_{lam in simplex} |X^T lam|``, ``u = X^T lam / gamma`` (SLSQP).
 
+    Parameters
+    ----------
+    Xk : array_like, shape (m, D)
+        The samples of one class, one per row; they must be linearly separable from the
+        origin.
+
+    Returns
+    -------
+    gamma : float
+        Positive margin.
+    u : ndarray, shape (D,)
+        Unit-norm maximiser.
+
+    Examples
+    --------
     >>> g, u = class_margin(np.array([[1.0, 1.0], [1.0, -1.0]]))
     >>> round(g, 6), np.round(u, 6)
     (1.0, array([1., 0.]))
@@ -96,6 +148,21 @@ def theorem1(X, y) -> TheoremCheck:
     ``K > 2``, ``X_max^2 mu_d / (X_min^2 mu_s^2) < 2K - 3``. The small-init and
     non-degeneracy assumptions concern the initialisation and are not checked here.
 
+    Parameters
+    ----------
+    X : array_like, shape (n, D)
+        Inputs, one per row.
+    y : array_like of int, shape (n,)
+        Class indices ``0..K-1``.
+
+    Returns
+    -------
+    TheoremCheck
+        ``bound``: ``{"gamma": (K,), "u": (K, D), "s": (K,)}`` -- class margins, margin
+        directions and output-weight scales ``s_k = sqrt((1/gamma_k) / (2 sum_j 1/gamma_j))``.
+
+    Examples
+    --------
     >>> X, y = orthogonally_separable_data(2, 3)
     >>> b, ok = theorem1(X, y)
     >>> ok, np.round(b["s"], 6)
@@ -120,7 +187,31 @@ def theorem1(X, y) -> TheoremCheck:
 
 
 def balanced_small_init(net: ShallowNet, eps: float, rng=None) -> np.ndarray:
-    """Assumption 2: ``w_j = eps w_j0``, ``v_j = eps v_j0`` with ``|w_j0| = |v_j0|``."""
+    """Assumption 2: ``w_j = eps w_j0``, ``v_j = eps v_j0`` with ``|w_j0| = |v_j0|``.
+
+    ``W0`` and ``V0`` are standard normal, then each column of ``V0`` is rescaled to the
+    norm of the matching column of ``W0``.
+
+    Parameters
+    ----------
+    net : ShallowNet
+        The network (gives the block shapes).
+    eps : float
+        Positive initialisation scale.
+    rng : numpy.random.Generator or int, optional
+        Random generator or seed.
+
+    Returns
+    -------
+    ndarray, shape (net.size,)
+
+    Examples
+    --------
+    >>> X, y = orthogonally_separable_data(2, 2)
+    >>> net = ShallowNet(X, 2.0 * y - 1.0, h=4)
+    >>> float(np.abs(net.invariants(balanced_small_init(net, 1e-3, rng=0))["balance"]).max()) < 1e-18
+    True
+    """
     rng = np.random.default_rng(rng)
     eps = float(eps)
     if not eps > 0:
@@ -139,6 +230,26 @@ def nc_metrics(net: ShallowNet, theta) -> dict[str, float]:
     class-mean features; ``nc3``: 1 - cosine between ``V`` and Theorem 1's prediction built
     from the normalised class means; ``min_mean_feature``: most negative class-mean entry
     relative to its norm (non-negativity).
+
+    Parameters
+    ----------
+    net : ShallowNet
+        A binary (``loss_name`` ``"exp"``/``"logistic"``) or cross-entropy network.
+    theta : array_like, shape (net.size,)
+        Parameters, typically at the end of training.
+
+    Returns
+    -------
+    dict of str to float
+        ``"nc1"``, ``"nc2"``, ``"nc3"`` (all 0 at perfect collapse) and
+        ``"min_mean_feature"``.
+
+    Examples
+    --------
+    >>> X, y = orthogonally_separable_data(2, 2)
+    >>> net = ShallowNet(X, 2.0 * y - 1.0, h=4)
+    >>> sorted(nc_metrics(net, balanced_small_init(net, 1e-3, rng=0)))
+    ['min_mean_feature', 'nc1', 'nc2', 'nc3']
     """
     th = net._check_theta(theta)
     Phi = net.features(th)

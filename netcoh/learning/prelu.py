@@ -41,8 +41,31 @@ def _check_kk(K, K1):
 def gaussian_mixture(D: int, K: int, K1: int, n: int, sigma: float, rng=None):
     """``n`` samples from ``N(e_k, (sigma^2/D) I)``, clusters uniform; labels ``+1`` for ``k < K1``.
 
-    Returns ``(X, y, cluster)``.
+    Parameters
+    ----------
+    D : int
+        Input dimension, at least ``K`` (the centres are ``e_0 .. e_{K-1}``).
+    K : int
+        Number of clusters (at least 2).
+    K1 : int
+        Number of positive clusters, ``1 <= K1 <= K - 1``.
+    n : int
+        Number of samples.
+    sigma : float
+        Non-negative noise level (total variance ``sigma^2``).
+    rng : numpy.random.Generator or int, optional
+        Random generator or seed.
 
+    Returns
+    -------
+    X : ndarray, shape (n, D)
+    y : ndarray, shape (n,)
+        Labels ``+1``/``-1``.
+    cluster : ndarray of int, shape (n,)
+        Cluster index of each sample.
+
+    Examples
+    --------
     >>> X, y, c = gaussian_mixture(8, 4, 2, 6, 0.1, rng=0)
     >>> X.shape, sorted(set(y.tolist()))
     ((6, 8), [-1.0, 1.0])
@@ -65,6 +88,27 @@ def gaussian_mixture(D: int, K: int, K1: int, n: int, sigma: float, rng=None):
 def ideal_classifier(X, K: int, K1: int, p: float = 1.0) -> np.ndarray:
     """``F`` (``p = 1``) or ``F_p`` (``p > 1``) evaluated on the rows of ``X``.
 
+    ``F(x) = sqrt(K1) ReLU(<mu+, x>) - sqrt(K2) ReLU(<mu-, x>)`` with the unit class-average
+    directions ``mu+ = sum_{k < K1} e_k / sqrt(K1)``, ``mu- = sum_{k >= K1} e_k / sqrt(K2)``
+    (``K2 = K - K1``); ``F_p(x) = sum_{k < K1} ReLU(x_k)^p - sum_{K1 <= k < K} ReLU(x_k)^p``.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, D)
+        Inputs, one per row (``D >= K``; only the first ``K`` coordinates matter).
+    K : int
+        Number of clusters.
+    K1 : int
+        Number of positive clusters.
+    p : float, default 1.0
+        pReLU exponent.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Examples
+    --------
     >>> K = 4
     >>> float(ideal_classifier(np.eye(4)[:1], K, 2)[0]), float(ideal_classifier(np.eye(4)[:1], K, 2, p=3)[0])
     (1.0, 1.0)
@@ -88,6 +132,26 @@ def ideal_radius(x, y: float, K: int, K1: int, p: float = 1.0) -> float:
     (symmetric for ``y = -1``). ``p > 1``: minimise ``|z - x_K|`` over the centre coordinates
     subject to ``y F_p(z) <= 0`` (SLSQP from one start per opposite-class centre).
 
+    Parameters
+    ----------
+    x : array_like, shape (D,)
+        One input (``D >= K``).
+    y : float
+        Its label, ``+1`` or ``-1``.
+    K : int
+        Number of clusters.
+    K1 : int
+        Number of positive clusters.
+    p : float, default 1.0
+        pReLU exponent.
+
+    Returns
+    -------
+    float
+        0 if ``x`` is already misclassified; ``inf`` if no SLSQP start converged (``p > 1``).
+
+    Examples
+    --------
     >>> round(ideal_radius(np.eye(4)[0], 1.0, 4, 2), 9), round(ideal_radius(np.eye(4)[0], 1.0, 4, 2, p=3), 6)
     (0.5, 0.707107)
     """
@@ -133,7 +197,34 @@ def ideal_radius(x, y: float, K: int, K1: int, p: float = 1.0) -> float:
 
 def neuron_centre_alignment(net: ShallowNet, theta, K: int, K1: int) -> dict[str, float]:
     """Mean (over the largest neurons by ``|v_j| |w_j|``) cosine of ``w_j`` with the nearest
-    class-average direction ``mu+-`` and with the nearest single centre ``e_k``."""
+    class-average direction ``mu+-`` and with the nearest single centre ``e_k``.
+
+    The largest quarter of the neurons (at least one) is used.
+
+    Parameters
+    ----------
+    net : ShallowNet
+        A binary network trained on :func:`gaussian_mixture` data.
+    theta : array_like, shape (net.size,)
+        Its parameters.
+    K : int
+        Number of clusters.
+    K1 : int
+        Number of positive clusters.
+
+    Returns
+    -------
+    dict of str to float
+        ``"class_average"`` and ``"centre"`` mean cosines (1 = perfectly aligned).
+
+    Examples
+    --------
+    >>> X, y, _ = gaussian_mixture(4, 4, 2, 8, 0.1, rng=0)
+    >>> net = ShallowNet(X, y, h=4)
+    >>> theta = net.pack(W=np.eye(4), V=[[1.0, 1.0, -1.0, -1.0]])
+    >>> neuron_centre_alignment(net, theta, 4, 2)
+    {'class_average': 0.7071067811865475, 'centre': 1.0}
+    """
     K, K1 = _check_kk(K, K1)
     b = net.unpack(theta)
     W, v = b["W"], b["V"][0]
