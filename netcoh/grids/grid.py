@@ -91,6 +91,15 @@ class Island:
                 + (f" ({show})" if self.machines else " (no machine: de-energised)"))
 
 
+def _plain(obj):
+    """Deep copy of nested read-only mappings as plain dicts."""
+    if isinstance(obj, Mapping):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_plain(v) for v in obj)
+    return obj
+
+
 @dataclass(frozen=True, eq=False)
 class Grid:
     """A power-system case: buses, branches, machines (with dynamic data), loads, provenance.
@@ -152,6 +161,13 @@ class Grid:
         prov = dict(self.provenance)
         prov.setdefault("edits", [])
         object.__setattr__(self, "provenance", MappingProxyType(prov))
+
+    def __reduce__(self):
+        # read-only mappings are not picklable: rebuild from plain copies (ships to Dask workers)
+        tables = {k: {c: np.array(v) for c, v in t.items()} for k, t in self.tables.items()}
+        return (type(self), (self.name, self.base_mva, self.f_hz, tables,
+                             _plain(self.provenance), self.title, self.topology, self.events,
+                             self.source))
 
     # -- tables --------------------------------------------------------------------
     def _frame(self, name: str) -> pd.DataFrame:

@@ -130,6 +130,11 @@ class NodalDynamics:
         first = np.where(nz.any(axis=1), nz.argmax(axis=1), c.shape[1] - 1)
         return c.shape[1] - 1 - first
 
+    def __reduce__(self):
+        # the read-only params mapping is not picklable; rebuild through the constructor
+        return (type(self), (np.array(self.num), np.array(self.den), self.kind,
+                             {k: np.array(v) for k, v in self.params.items()}))
+
     # -- evaluation ---------------------------------------------------------------
     @property
     def n(self) -> int:

@@ -106,6 +106,10 @@ class NetworkSystem:
             raise InputError("`labels` must be unique")
         object.__setattr__(self, "labels", labels)
 
+    def __reduce__(self):
+        # pickle the defining fields only (caches are rebuilt), e.g. to ship to Dask workers
+        return (type(self), (self.laplacian, self.nodal, self.coupling, self.labels, self.signed))
+
     # -- factories ----------------------------------------------------------------
     @classmethod
     def from_laplacian(cls, L, *, nodal, coupling=None, labels=None,

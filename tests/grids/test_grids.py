@@ -384,3 +384,16 @@ def test_load_rejects_bad_sources(tmp_path):
         grids.load(3.0)
     with pytest.raises(InputError, match="model"):
         load("kundur").to_system(model="exotic")
+
+
+def test_grid_pickles_for_remote_workers():
+    import pickle
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = nc.grids.load("kundur")
+        back = pickle.loads(pickle.dumps(g.trip_machine(g.machines["id"].iloc[0])))
+        ref = g.trip_machine(g.machines["id"].iloc[0])
+    assert back.events == ref.events and back.provenance["edits"] == ref.provenance["edits"]
+    np.testing.assert_array_equal(back.to_system().laplacian, ref.to_system().laplacian)

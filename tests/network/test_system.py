@@ -100,3 +100,19 @@ def test_signed_laplacian_needs_opt_in_and_must_be_psd():
     bad = np.array([[1.0, 1.0, -2.0], [1.0, -3.0, 2.0], [-2.0, 2.0, 0.0]])
     with pytest.raises(nc.InputError, match="positive semidefinite"):
         nc.NetworkSystem.from_laplacian(bad, nodal=g, signed=True)
+
+
+def test_systems_pickle_round_trip(turbine_system):
+    import pickle
+
+    _ = turbine_system.lambda2, turbine_system.realization()      # caches are not pickled
+    back = pickle.loads(pickle.dumps(turbine_system))
+    assert back.labels == turbine_system.labels and back.nodal.kind == "swing_turbine"
+    np.testing.assert_array_equal(back.laplacian, turbine_system.laplacian)
+    np.testing.assert_array_equal(back.nodal.params["tau"], turbine_system.nodal.params["tau"])
+    w = [0.1, 1.0]
+    np.testing.assert_array_equal(np.asarray(nc.transfer_matrix(back, w)),
+                                  np.asarray(nc.transfer_matrix(turbine_system, w)))
+    sparse = nc.NetworkSystem.from_laplacian(sp.csr_matrix(turbine_system.laplacian),
+                                             nodal=turbine_system.nodal)
+    assert pickle.loads(pickle.dumps(sparse)).is_sparse
