@@ -13,7 +13,7 @@ Examples
 [1.0, 0.2]
 """
 
-from . import grids, reduction
+from . import grids, reduction, screening
 from .analysis import (
     AggregateDynamics,
     CoherenceResult,
@@ -32,6 +32,7 @@ from .analysis import (
     step_response,
     transfer_matrix,
 )
+from .analysis.nadir import THRESHOLDS_HZ, NadirResult, worst_case_nadir
 from .exceptions import (
     AccuracyWarning,
     CaseFileError,
@@ -53,6 +54,7 @@ from .reduction import (
     reduce_network,
     spectral_clustering,
 )
+from .screening import Contingency, ScreeningResult, contingency_list, screen_contingencies
 
 __version__ = "0.1.0"
 
@@ -64,11 +66,15 @@ __all__ = [
     "transfer_matrix", "aggregate_dynamics", "coherence", "incoherence", "lemma_bound",
     "step_response", "impulse_response", "sine_response",
     "concentration", "harmonic_mean", "harmonic_expectation",
+    # worst-case nadir and screening
+    "worst_case_nadir", "THRESHOLDS_HZ", "screening", "screen_contingencies", "contingency_list",
+    "Contingency",
     # reduction
     "reduction", "spectral_clustering", "reduce_network", "fit_aggregate_machine",
     # results
     "AggregateDynamics", "CoherenceResult", "ConcentrationResult", "FrequencyResponse",
     "TimeResponse", "ClusteringResult", "ReducedNetwork", "ReductionError", "AggregateMachineFit",
+    "NadirResult", "ScreeningResult",
     # errors and warnings
     "NetcohError", "InputError", "NetcohTypeError", "DisconnectedError", "CaseFileError",
     "SolverError", "NetcohWarning", "SynthesizedDataWarning", "AccuracyWarning",

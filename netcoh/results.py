@@ -7,11 +7,13 @@ Each result is a frozen dataclass with read-only arrays, a ``.to_frame()`` retur
 from .analysis.coherence import AggregateDynamics, CoherenceResult
 from .analysis.concentration import ConcentrationResult
 from .analysis.frequency import FrequencyResponse
+from .analysis.nadir import NadirResult
 from .analysis.time import TimeResponse
 from .reduction.aggregate import ReducedNetwork, ReductionError
 from .reduction.clustering import ClusteringResult
 from .reduction.fitting import AggregateMachineFit
+from .screening.results import ScreeningResult
 
 __all__ = ["AggregateDynamics", "CoherenceResult", "ConcentrationResult", "FrequencyResponse",
            "TimeResponse", "ClusteringResult", "ReducedNetwork", "ReductionError",
-           "AggregateMachineFit"]
+           "AggregateMachineFit", "NadirResult", "ScreeningResult"]

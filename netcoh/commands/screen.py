@@ -52,8 +52,9 @@ def register(subparsers) -> None:
                    help="search window, s (default: all t >= 0, certified)")
     p.add_argument("--threshold", type=_threshold, default="continental_europe",
                    help="limit in Hz or a preset: continental_europe (0.8), gb (0.5)")
-    p.add_argument("--model", choices=("swing", "swing_turbine"), default="swing",
-                   help="machine model (default swing, as in the paper)")
+    p.add_argument("--model", choices=("swing", "swing_turbine"), default="swing_turbine",
+                   help="machine model: swing_turbine (default; governors give the dip and "
+                        "recovery) or swing (the paper's model, nadir often the settled value)")
     p.add_argument("--out", type=Path, help="directory for results.csv, summary.json and figures")
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
@@ -106,12 +107,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"intact network: worst nadir {res.base.value_hz:.4g} Hz at {res.base.bus} "
           f"(t = {res.base.time:.3g} s)")
     print(show.to_string(float_format=lambda v: f"{v:.4g}"))
+    if np.isinf(df["time_s"].to_numpy(dtype=float)).any():
+        print("time_s = inf: the worst deviation is the settled value (no overshoot)")
     summ = res.summary()
     print(f"{summ['evaluated']} of {summ['contingencies']} contingencies evaluated, "
           f"{summ['failed']} failed, {summ['violations']} beyond "
           f"{res.settings['threshold_hz']} Hz")
     if args.out is not None:
-        atomic_write_text(args.out / "summary.json", json.dumps(summ, indent=2, default=_js))
+        atomic_write_text(args.out / "summary.json",
+                          json.dumps(_jsonable(summ), indent=2, allow_nan=False, default=str))
         _figures(res, grid, args)
         print(f"wrote {args.out}/results.csv, summary.json, nadir_per_bus.png, "
               f"worst_trajectories.png, contingencies.png")
@@ -122,10 +126,17 @@ def _name(norm) -> str:
     return "inf" if norm == np.inf else str(norm)
 
 
-def _js(o):
-    if isinstance(o, float) and not math.isfinite(o):
-        return str(o)
-    return str(o)
+def _jsonable(o):
+    """Strict JSON: non-finite floats become null (time = inf means "the settled value")."""
+    if isinstance(o, dict):
+        return {str(k): _jsonable(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_jsonable(v) for v in o]
+    if isinstance(o, (float, np.floating)):
+        return float(o) if math.isfinite(o) else None
+    if isinstance(o, np.integer):
+        return int(o)
+    return o
 
 
 def _figures(res, grid, args) -> None:

@@ -167,7 +167,7 @@ class ScreeningContext:
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @classmethod
-    def from_grid(cls, grid, model: str = "swing", flow: str = "ac") -> ScreeningContext:
+    def from_grid(cls, grid, model: str = "swing_turbine", flow: str = "ac") -> ScreeningContext:
         """Context of an intact, connected grid.
 
         Parameters

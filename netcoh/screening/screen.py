@@ -157,7 +157,7 @@ _RUNNERS: dict[str, Callable] = {"serial": _run_serial, "processes": _run_proces
 
 def screen_contingencies(grid, contingencies="n-1", *, rho: float = 0.5, norm=2,
                          dt: float = 0.01, horizon: float | None = None,
-                         threshold_hz="continental_europe", model: str = "swing",
+                         threshold_hz="continental_europe", model: str = "swing_turbine",
                          flow: str = "ac", executor: str = "processes", n_jobs: int | None = None,
                          scheduler=None, out=None, resume: bool = True, batch_size: int | None = None,
                          rtol: float = 1e-6, progress: bool | Callable = False) -> ScreeningResult:
@@ -181,7 +181,9 @@ def screen_contingencies(grid, contingencies="n-1", *, rho: float = 0.5, norm=2,
     threshold_hz : float, str or None
         Limit for the margin column (presets ``"continental_europe"`` 0.8 Hz, ``"gb"`` 0.5 Hz).
     model, flow
-        Passed to :meth:`Grid.to_system` (``"swing"`` or ``"swing_turbine"``; ``"ac"``/``"dc"``).
+        Passed to :meth:`Grid.to_system` (``"swing_turbine"``, the default: governors give the
+        dip and recovery operators look for; or ``"swing"``, the paper's model, whose nadir is
+        often the settled value) and the flow model (``"ac"``/``"dc"``).
     executor : {"processes", "serial", "dask"}
         Local worker processes (default, ``n_jobs`` = all cores), in-process, or a Dask cluster.
     n_jobs : int, optional

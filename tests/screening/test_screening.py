@@ -38,20 +38,22 @@ def ieee39():
         return grids.load("ieee39")
 
 
-def _rebuilt(grid, c):
+def _rebuilt(grid, c, model):
     g2 = grid.remove_branch(c.id) if c.kind == "branch" else grid.trip_machine(c.id)
     isl = [i for i in g2.islands() if i.machines]
-    return [g2.to_system(island=k if len(g2.islands()) > 1 else None) for k in range(len(isl))]
+    return [g2.to_system(model=model, island=k if len(g2.islands()) > 1 else None)
+            for k in range(len(isl))]
 
 
+@pytest.mark.parametrize("model", ["swing", "swing_turbine"])
 @pytest.mark.parametrize("case", ["ieee39", "kundur"])
-def test_rank_one_update_equals_rebuild(case, request):
+def test_rank_one_update_equals_rebuild(case, model, request):
     grid = request.getfixturevalue(case)
-    ctx = ScreeningContext.from_grid(grid)
+    ctx = ScreeningContext.from_grid(grid, model=model)
     n_split = 0
     for c in contingency_list(grid, "n-1"):
         systems, note = ctx.systems(c)
-        ref = sorted(_rebuilt(grid, c), key=lambda s: s.labels)
+        ref = sorted(_rebuilt(grid, c, model), key=lambda s: s.labels)
         got = sorted((s for s, _ in systems), key=lambda s: s.labels)
         assert [s.labels for s in got] == [s.labels for s in ref]
         n_split += len(got) > 1
@@ -84,7 +86,7 @@ def test_serial_processes_agree_and_rank(kundur, tmp_path):
     assert (fa.nadir_hz.diff().dropna() <= 0).all()          # ranked worst first
     # each row equals a direct worst_case_nadir of the rebuilt grid
     for _, row in fa.head(4).iterrows():
-        systems = _rebuilt(kundur, Contingency(row.kind, row.element))
+        systems = _rebuilt(kundur, Contingency(row.kind, row.element), "swing_turbine")
         direct = max(worst_case_nadir(s, rho=0.3, dt=0.02, f_hz=kundur.f_hz).value_hz
                      for s in systems)
         assert np.isclose(row.nadir_hz, direct, rtol=1e-8)
