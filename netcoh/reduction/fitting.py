@@ -13,22 +13,35 @@ arXiv:1909.12864) fit a machine of order 2 or 3 to it by output frequency-weight
 truncation (FWBT) of either the turbine part (``method="turbine"``) or the whole closed loop
 (``method="closed_loop"``), and read the result back as machine parameters.
 
-Functions here need only numpy/scipy; python-control is used for the returned
-:class:`control.TransferFunction` objects.
+The generic weighted balanced truncation (:func:`weighted_balanced_truncation`,
+:class:`BalancedTruncation`) lives in :mod:`netcoh.reduction.balanced` and is re-exported here.
+Functions here need only numpy/scipy; python-control (imported when first needed) is used for
+the returned :class:`control.TransferFunction` objects.
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import control
 import numpy as np
 import scipy.linalg as sla
-import scipy.signal as ssig
 
 from .._validation import as_float_array, as_int, as_nonnegative, as_positive
 from ..exceptions import InputError, NetcohTypeError, NetcohWarning, SolverError
+from .balanced import (
+    BalancedTruncation,
+    _balanced_truncation,
+    _psd_factor,
+    _readonly,
+    _ss_to_poly,
+    _weight_tuple,
+    weighted_balanced_truncation,
+)
+
+if TYPE_CHECKING:
+    import control
 
 __all__ = [
     "BalancedTruncation",
@@ -45,207 +58,6 @@ PAPER_WEIGHTS = {
     "turbine": ((1.0, 3e-2), (1.0, 1e-4)),
     "closed_loop": ((1.0, 8e-2), (1.0, 1e-4)),
 }
-
-
-def _readonly(a) -> np.ndarray:
-    a = np.array(a, copy=True)
-    a.setflags(write=False)
-    return a
-
-
-# --------------------------------------------------------------------------------------------
-# weighted balanced truncation
-# --------------------------------------------------------------------------------------------
-
-def _weight_realization(weight, p: int):
-    """State-space ``(Aw, Bw, Cw, Dw)`` of ``weight`` applied to each of ``p`` outputs."""
-    if weight is None:
-        return np.zeros((0, 0)), np.zeros((0, p)), np.zeros((p, 0)), np.eye(p)
-    if isinstance(weight, control.TransferFunction):
-        if weight.ninputs != 1 or weight.noutputs != 1:
-            raise InputError(f"`weight` must be a SISO transfer function, got {weight.noutputs}"
-                             f"x{weight.ninputs}")
-        num, den = np.asarray(weight.num[0][0], float), np.asarray(weight.den[0][0], float)
-    else:
-        try:
-            num, den = weight
-        except (TypeError, ValueError) as exc:
-            raise NetcohTypeError(
-                f"`weight` must be None, a (num, den) pair or a control.TransferFunction, "
-                f"got {weight!r}") from exc
-        num = as_float_array(num, "weight numerator", ndim=1)
-        den = as_float_array(den, "weight denominator", ndim=1)
-    num, den = np.trim_zeros(num, "f"), np.trim_zeros(den, "f")
-    if den.size == 0 or num.size == 0:
-        raise InputError("`weight` must have non-zero numerator and denominator")
-    if num.size > den.size:
-        raise InputError(f"`weight` must be proper (deg num <= deg den), got degrees "
-                         f"{num.size - 1} > {den.size - 1}")
-    if np.any(np.roots(den).real >= 0):
-        raise InputError(f"`weight` must be stable, got poles {np.roots(den)}")
-    aw, bw, cw, dw = ssig.tf2ss(num, den)
-    eye = np.eye(p)
-    return (np.kron(eye, aw), np.kron(eye, bw), np.kron(eye, cw), np.kron(eye, dw))
-
-
-def _psd_factor(X: np.ndarray) -> np.ndarray:
-    """``F`` with ``F F^T = X`` for a symmetric PSD ``X`` (robust to rank deficiency)."""
-    w, Q = np.linalg.eigh(0.5 * (X + X.T))
-    return Q * np.sqrt(np.clip(w, 0.0, None))
-
-
-@dataclass(frozen=True)
-class BalancedTruncation:
-    """Result of :func:`weighted_balanced_truncation`.
-
-    Attributes
-    ----------
-    a, b, c, d : ndarray
-        Reduced realization (read-only).
-    hankel_singular_values : ndarray
-        The (weighted) Hankel singular values of the full model, largest first.
-    order : int
-        Number of states kept.
-    weighted : bool
-        Whether an output weight was used.
-    """
-
-    a: np.ndarray
-    b: np.ndarray
-    c: np.ndarray
-    d: np.ndarray
-    hankel_singular_values: np.ndarray
-    order: int
-    weighted: bool
-
-    def to_statespace(self) -> control.StateSpace:
-        """The reduced model as a :class:`control.StateSpace`."""
-        return control.ss(self.a, self.b, self.c, self.d)
-
-    def to_tf(self) -> control.TransferFunction:
-        """The reduced model as a SISO :class:`control.TransferFunction` (monic denominator)."""
-        num, den = _ss_to_poly(self.a, self.b, self.c, self.d)
-        return control.tf(num, den)
-
-    def to_frame(self):
-        """Hankel singular values as a :class:`pandas.DataFrame` (one row per state)."""
-        import pandas as pd
-
-        hsv = np.asarray(self.hankel_singular_values)
-        return pd.DataFrame({"hankel_singular_value": hsv,
-                             "kept": np.arange(hsv.size) < self.order},
-                            index=pd.RangeIndex(1, hsv.size + 1, name="state"))
-
-
-def _ss_to_poly(a, b, c, d):
-    """SISO ``(num, den)`` of ``c (sI - a)^-1 b + d`` (den monic; length-n num if d = 0)."""
-    a, b, c = np.atleast_2d(a), np.atleast_2d(b), np.atleast_2d(c)
-    if b.shape[1] != 1 or c.shape[0] != 1:
-        raise InputError(f"a SISO system is required here, got {c.shape[0]} outputs and "
-                         f"{b.shape[1]} inputs")
-    dd = float(np.asarray(d).ravel()[0]) if np.size(d) else 0.0
-    den = np.real(np.poly(a))
-    # c adj(sI - a) b = det(sI - a + b c) - det(sI - a); the leading 1s cancel exactly
-    num = np.real(np.poly(a - b @ c) - den)[1:]
-    if dd != 0.0:
-        num = np.concatenate([[0.0], num]) + dd * den
-    return num, den
-
-
-def weighted_balanced_truncation(A, B, C, D=None, order: int = 1, weight=None
-                                 ) -> BalancedTruncation:
-    r"""Output frequency-weighted balanced truncation (Enns' method).
-
-    With the output weight :math:`W(s) = (A_W, B_W, C_W, D_W)` the extended system
-    :math:`\bar A = [[A, 0], [B_W C, A_W]]`, :math:`\bar B = [B; 0]`, :math:`\bar C = [D_W C, C_W]`
-    is formed; its Gramians' leading blocks :math:`X_c, Y_o` are balanced (square-root method:
-    :math:`X_c = F F^T`, :math:`Y_o = G G^T`, :math:`G^T F = U \Sigma V^T`) and the
-    leading ``order`` states kept. ``weight=None`` is ordinary balanced truncation.
-
-    Parameters
-    ----------
-    A, B, C : array_like
-        Realization of a stable model, shapes ``(n, n)``, ``(n, m)``, ``(p, n)``.
-    D : array_like, optional
-        Feed-through ``(p, m)``; kept unchanged. Zero by default.
-    order : int
-        Number of states to keep, ``1 <= order <= n``.
-    weight : None, (num, den) or control.TransferFunction
-        Stable proper SISO output weight applied to every output, coefficients highest power first.
-
-    Returns
-    -------
-    BalancedTruncation
-
-    Raises
-    ------
-    InputError
-        If ``A`` is not Hurwitz (a marginal mode such as the Laplacian zero mode must be removed
-        first; :meth:`NetworkSystem.realization` does that), or ``order`` exceeds the numerical
-        minimal order.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> A = np.diag([-1.0, -10.0]); B = np.array([[1.0], [1.0]]); C = np.array([[1.0, 0.01]])
-    >>> red = weighted_balanced_truncation(A, B, C, order=1)
-    >>> red.order, red.a.shape
-    (1, (1, 1))
-    >>> bool(abs(red.a[0, 0] + 1.0) < 1e-2)
-    True
-    """
-    A = as_float_array(A, "A", ndim=2)
-    n = A.shape[0]
-    if A.shape != (n, n):
-        raise InputError(f"`A` must be square, got shape {A.shape}")
-    B = as_float_array(B, "B")
-    B = B.reshape(n, -1) if B.ndim < 2 else B
-    C = as_float_array(C, "C")
-    C = C.reshape(-1, n) if C.ndim < 2 else C
-    if B.shape[0] != n:
-        raise InputError(f"`B` must have {n} rows, got shape {B.shape}")
-    if C.shape[1] != n:
-        raise InputError(f"`C` must have {n} columns, got shape {C.shape}")
-    p, m = C.shape[0], B.shape[1]
-    D = np.zeros((p, m)) if D is None else as_float_array(D, "D").reshape(p, m)
-    order = as_int(order, "order", minimum=1, maximum=n)
-    eig = np.linalg.eigvals(A)
-    if n and np.max(eig.real) >= 0:
-        raise InputError(
-            "`A` must be Hurwitz (all eigenvalues in the open left half-plane), got an eigenvalue "
-            f"{eig[np.argmax(eig.real)]:.3g}; remove marginal modes (e.g. the Laplacian zero mode) "
-            "first, as NetworkSystem.realization() does")
-    return _balanced_truncation(A, B, C, D, order, weight)
-
-
-def _balanced_truncation(A, B, C, D, order, weight) -> BalancedTruncation:
-    """Square-root (weighted) balanced truncation; inputs already validated."""
-    n = A.shape[0]
-    p, m = C.shape[0], B.shape[1]
-    aw, bw, cw, dw = _weight_realization(weight, p)
-    nw = aw.shape[0]
-    Abar = np.block([[A, np.zeros((n, nw))], [bw @ C, aw]])
-    Bbar = np.vstack([B, np.zeros((nw, m))])
-    Cbar = np.hstack([dw @ C, cw])
-    try:
-        Xbar = sla.solve_continuous_lyapunov(Abar, -Bbar @ Bbar.T)
-        Ybar = sla.solve_continuous_lyapunov(Abar.T, -Cbar.T @ Cbar)
-    except (np.linalg.LinAlgError, ValueError) as exc:  # pragma: no cover - scipy failure
-        raise SolverError(f"Lyapunov solve failed in balanced truncation: {exc}") from exc
-    F = _psd_factor(Xbar[:n, :n])
-    G = _psd_factor(Ybar[:n, :n])
-    U, sv, Vt = np.linalg.svd(G.T @ F)
-    tol = max(n, 1) * np.finfo(float).eps * (sv[0] if sv.size else 0.0)
-    if sv[order - 1] <= tol:
-        rank = int(np.sum(sv > tol))
-        raise InputError(
-            f"`order` must be <= the numerical minimal order {rank} of the model, got {order}")
-    sinv = 1.0 / np.sqrt(sv[:order])
-    T = (sinv[:, None] * U[:, :order].T) @ G.T
-    Ti = (F @ Vt[:order].T) * sinv
-    return BalancedTruncation(
-        a=_readonly(T @ A @ Ti), b=_readonly(T @ B), c=_readonly(C @ Ti), d=_readonly(D),
-        hankel_singular_values=_readonly(sv), order=order, weighted=weight is not None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -283,6 +95,8 @@ def _interpret(num, den):
     m_t, d_t = (float(q[0]), float(q[1])) if q.size == 2 else (np.nan, np.nan)
     if num.size == 1:
         return m_t, d_t, np.zeros(0), np.zeros(0), bool(m_t > 0 and d_t > 0)
+    import scipy.signal as ssig
+
     res, poles, _ = ssig.residue(r, num)
     ok = bool(np.all(np.abs(poles.imag) <= 1e-9 * np.abs(poles))
               and np.all(np.abs(res.imag) <= 1e-9 * np.abs(res)))
@@ -432,6 +246,8 @@ class AggregateMachineFit:
         >>> round(float(ya[-1]), 3), round(fit.aggregate_dc_gain, 3)   # 1 / (sum d + sum droop)
         (8.265, 8.264)
         """
+        import control
+
         t = np.linspace(0.0, self.t_final_s, 2001) if t is None else np.asarray(t, float)
         _, ym = control.step_response(self.model * self.step_pu, t)
         _, ya = control.step_response(self.aggregate * self.step_pu, t)
@@ -519,6 +335,8 @@ def _compressed_closed_loop(m_hat, d_hat, rho, taus, order):
 
 def _fit_polynomials(m_hat, d_hat, taus, rho, order, method, weight, match_dc):
     """Core of :func:`fit_aggregate_machine`: the fitted ``(num, den)`` and ingredients."""
+    import control
+
     A, B, C = _aggregate_realization(m_hat, d_hat, rho, taus)
     full_order = 1 + taus.size
     g0 = 1.0 / (d_hat + rho.sum()) if d_hat + rho.sum() > 0 else np.inf
@@ -600,6 +418,8 @@ def fit_aggregate_machine(source=None, *, m=None, d=None, droop=None, tau=None, 
     >>> fit.name, fit.droop_tilde.shape, fit.interpretable
     ('BT2-cl', (1,), True)
     """
+    import control
+
     if source is not None:
         if any(v is not None for v in (m, d, droop, tau)):
             raise InputError("give either `source` or m/d/droop/tau, not both")
@@ -649,15 +469,9 @@ def fit_aggregate_machine(source=None, *, m=None, d=None, droop=None, tau=None, 
         hinf_error=hinf, step_pu=step_pu, t_final_s=t_final_s, omega_rad_s=_readonly(omega))
 
 
-def _weight_tuple(weight):
-    if isinstance(weight, control.TransferFunction):
-        return (tuple(np.asarray(weight.num[0][0], float)), tuple(np.asarray(weight.den[0][0],
-                                                                              float)))
-    num, den = weight
-    return tuple(np.asarray(num, float).ravel()), tuple(np.asarray(den, float).ravel())
-
-
 def _tf_realization(num, den):
+    import scipy.signal as ssig
+
     a, b, c, dd = ssig.tf2ss(num, den)
     if np.any(dd != 0):  # pragma: no cover - strictly proper by construction
         raise SolverError("fitted model is not strictly proper")
