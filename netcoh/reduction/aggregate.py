@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from ..analysis.frequency import FrequencyResponse, as_omega, evaluate_transfer
+from ..analysis.frequency import FrequencyResponse, as_omega
 from ..exceptions import (
     InputError,
     NetcohWarning,
 )
 from ..network.system import NetworkSystem, _check_system
 from .clustering import ClusteringResult, laplacian_eigs
+from .evaluation import ReductionError, input_columns, plot_bode, reduction_error, structured_statespace
 from .refinement import _area_components, _area_nodal, _as_area_labels, _readonly, refine_partition
 
 __all__ = [
@@ -58,112 +59,6 @@ def _system(L, nodal, coupling, labels) -> NetworkSystem:
     signed = bool(L.shape[0] > 1 and off.max() > 1e-10 * max(np.abs(L).max(), 1e-300))
     return NetworkSystem.from_laplacian(L, nodal=nodal, coupling=coupling, labels=labels,
                                         signed=signed)
-
-
-@dataclass(frozen=True, eq=False)
-class ReductionError:
-    """Approximation error of a reduced network over frequency.
-
-    Attributes
-    ----------
-    omega_rad_s : ndarray
-    error : ndarray
-        ``||T(jω) - P T̂_k(jω) P^T||_2`` (full model against the lifted reduced model).
-    rank_k_error : ndarray
-        ``||T(jω) - T_k(jω)||_2`` with the rank-k approximation
-        ``T_k = V_k (V_k^T G^{-1} V_k + f Λ_k)^{-1} V_k^T``.
-    bound : ndarray
-        L4DC23 Theorem 1 bound on ``rank_k_error``; NaN where its hypothesis
-        ``|f| λ_{k+1} > M2 + M1 M2²`` fails.
-    lift_gap : ndarray
-        ``||T_k - P T̂_k P^T||_2`` (zero for a k-block-ideal Laplacian), so that
-        ``error <= bound + lift_gap`` wherever the bound holds.
-    """
-
-    omega_rad_s: np.ndarray
-    error: np.ndarray
-    rank_k_error: np.ndarray
-    bound: np.ndarray
-    lift_gap: np.ndarray
-
-    @property
-    def hypothesis_holds(self) -> np.ndarray:
-        """Where the Theorem 1 hypothesis holds (bound finite)."""
-        return np.isfinite(self.bound)
-
-    def max_error(self, band_rad_s: float | None = None) -> float:
-        """``sup`` of :attr:`error` over ``omega <= band_rad_s`` (all frequencies if None).
-
-        Parameters
-        ----------
-        band_rad_s : float, optional
-            Upper end of the frequency band in rad/s; it must include at least one grid
-            frequency. Default: the whole grid.
-
-        Returns
-        -------
-        float
-            Largest spectral-norm error on the grid points in the band.
-
-        Examples
-        --------
-        >>> import numpy as np, netcoh as nc
-        >>> L, lab = nc.laplacian.weighted_sbm([6, 4], [[1, .3], [.3, 1]], [[5, .1], [.1, 5]],
-        ...                                    rng=1)
-        >>> sys = nc.NetworkSystem.from_laplacian(L, nodal=nc.nodal.swing(0.1, 0.5, n=10))
-        >>> err = reduce_network(sys, lab).error(np.logspace(-2, 1, 5))
-        >>> err.max_error(0.1) <= err.max_error()
-        True
-        """
-        sel = (np.ones(self.error.size, bool) if band_rad_s is None
-               else self.omega_rad_s <= band_rad_s)
-        if not np.any(sel):
-            raise InputError(f"`band_rad_s` must include a grid frequency, got {band_rad_s}")
-        return float(np.max(self.error[sel]))
-
-    def to_frame(self):
-        """One row per frequency."""
-        import pandas as pd
-
-        return pd.DataFrame({"omega_rad_s": self.omega_rad_s, "error": self.error,
-                             "rank_k_error": self.rank_k_error, "bound": self.bound,
-                             "lift_gap": self.lift_gap})
-
-    def plot(self, ax=None):
-        """Log-log plot of the errors and the bound.
-
-        Parameters
-        ----------
-        ax : matplotlib.axes.Axes, optional
-            Axes to draw on; a new figure is created when omitted.
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-
-        Examples
-        --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
-        >>> import numpy as np, netcoh as nc
-        >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.ring_lattice(6, 1),
-        ...                                       nodal=nc.nodal.swing(1.0, 0.5, n=6))
-        >>> err = reduce_network(sys, [0, 0, 0, 1, 1, 1]).error(np.logspace(-1, 1, 4))
-        >>> err.plot().get_ylabel()
-        'spectral-norm error'
-        """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
-        ax.loglog(self.omega_rad_s, self.error, label=r"$\|T - P\hat T_k P^T\|$")
-        ax.loglog(self.omega_rad_s, self.rank_k_error, ":", label=r"$\|T - T_k\|$")
-        if np.any(self.hypothesis_holds):
-            ax.loglog(self.omega_rad_s, self.bound, "--", label="Theorem 1 bound")
-        ax.set_xlabel("frequency (rad/s)")
-        ax.set_ylabel("spectral-norm error")
-        ax.legend(fontsize="small")
-        return ax
 
 
 @dataclass(frozen=True, eq=False)
@@ -330,7 +225,7 @@ class ReducedNetwork:
         w = as_omega(omega)
         Th = self.reduced_transfer_matrix(w)
         n = self.labels.size
-        cols = np.arange(n) if inputs is None else _input_cols(self.full, inputs)
+        cols = np.arange(n) if inputs is None else input_columns(self.full, inputs)
         vals = Th[:, self.labels][:, :, self.labels[cols]]
         return FrequencyResponse(omega=w.copy(), values=vals, inputs=tuple(int(c) for c in cols),
                                  labels=self.full.labels)
@@ -363,40 +258,7 @@ class ReducedNetwork:
         >>> bool(err.error[0] < err.error[-1])
         True
         """
-        w = as_omega(omega)
-        s = 1j * w
-        full = self.full
-        k = self.k
-        f = full.coupling(s)[:, 0]
-        ginv = full.nodal.inverse(s)
-        V = self.eigenvectors
-        lam = self.eigenvalues
-        lam_next = lam[k] if lam.size > k else np.inf
-        # rank-k approximation T_k = V H^{-1} V^T, H = V^T G^{-1} V + f Λ_k
-        H = np.einsum("ia,fi,ib->fab", V, ginv, V)
-        H[:, np.arange(k), np.arange(k)] += f[:, None] * lam[None, :k]
-        Hinv = np.linalg.inv(H)
-        M1 = np.linalg.norm(Hinv, 2, axis=(1, 2))
-        M2 = np.max(np.abs(ginv), axis=1)
-        denom = np.abs(f) * lam_next - M2 - M1 * M2**2
-        with np.errstate(invalid="ignore", divide="ignore"):
-            bound = np.where(denom > 0, (M1 * M2 + 1) ** 2 / denom, np.nan)
-        Th = self.reduced_transfer_matrix(w)
-        err = np.empty(w.size)
-        rk = np.empty(w.size)
-        gap = np.empty(w.size)
-        lab = self.labels
-        for start in range(0, w.size, chunk):
-            sl = slice(start, start + chunk)
-            T = evaluate_transfer(full, s[sl])
-            Tk = np.einsum("ia,fab,jb->fij", V, Hinv[sl], V)
-            Tl = Th[sl][:, lab][:, :, lab]
-            err[sl] = np.linalg.norm(T - Tl, 2, axis=(1, 2))
-            rk[sl] = np.linalg.norm(T - Tk, 2, axis=(1, 2))
-            gap[sl] = np.linalg.norm(Tk - Tl, 2, axis=(1, 2))
-        return ReductionError(omega_rad_s=_readonly(w), error=_readonly(err),
-                              rank_k_error=_readonly(rk), bound=_readonly(bound),
-                              lift_gap=_readonly(gap))
+        return reduction_error(self, omega, chunk)
 
     def to_statespace(self, *, lifted: bool = False):
         """The reduced network as a :class:`control.StateSpace`.
@@ -440,53 +302,9 @@ class ReducedNetwork:
                           outputs=[f"y[{x}]" for x in self.full.labels])
 
     def _structured_statespace(self):
-        """Well-conditioned realisation for exact swing(+turbine) aggregates and f = 1/s.
-
-        States: area frequencies, one turbine state per (area, distinct time constant),
-        and the ``k - 1`` angle differences to the last area (the zero mode is removed).
-        """
-        nd = self.full.nodal
-        cpl = self.full.coupling
-        if (not self.exact_aggregates or nd.kind not in ("swing", "swing_turbine")
-                or cpl.kind != "integrator"):
-            return None
-        import control
-
-        k = self.k
-        gain = float(cpl.params["gain"][0])
-        P = self.indicator()
-        m = P.T @ np.asarray(nd.params["m"])
-        d = P.T @ np.asarray(nd.params["d"])
-        turb_area, turb_tau, turb_rho = [], [], []
-        if nd.kind == "swing_turbine":
-            droop, tau = np.asarray(nd.params["droop"]), np.asarray(nd.params["tau"])
-            keys, inv = np.unique(np.column_stack([self.labels, tau]), axis=0,
-                                  return_inverse=True)
-            rho = np.bincount(inv.ravel(), weights=droop, minlength=len(keys))
-            keep = rho > 0
-            turb_area = keys[keep, 0].astype(int)
-            turb_tau, turb_rho = keys[keep, 1], rho[keep]
-        J = len(turb_tau)
-        Lk = np.asarray(self.laplacian)
-        nz = k - 1
-        N = k + J + nz
-        A = np.zeros((N, N))
-        A[np.arange(k), np.arange(k)] = -d / m
-        if J:
-            A[turb_area, k + np.arange(J)] = -1.0 / m[turb_area]
-            A[k + np.arange(J), turb_area] = turb_rho / turb_tau
-            A[k + np.arange(J), k + np.arange(J)] = -1.0 / turb_tau
-        if nz:
-            A[:k, k + J:] = -gain * Lk[:, :nz] / m[:, None]
-            A[k + J:, :nz] = np.eye(nz)
-            A[k + J:, nz] = -1.0
-        B = np.zeros((N, k))
-        B[np.arange(k), np.arange(k)] = 1.0 / m
-        C = np.zeros((k, N))
-        C[np.arange(k), np.arange(k)] = 1.0
-        return control.ss(A, B, C, np.zeros((k, k)),
-                          inputs=[f"u[{x}]" for x in self.area_names],
-                          outputs=[f"y[{x}]" for x in self.area_names])
+        """Well-conditioned realisation for exact swing(+turbine) aggregates and f = 1/s
+        (``None`` otherwise); see :func:`netcoh.reduction.evaluation.structured_statespace`."""
+        return structured_statespace(self)
 
     def to_frame(self):
         """Areas table: size, summed inertia/damping/droop where defined, member nodes."""
@@ -534,41 +352,7 @@ class ReducedNetwork:
         >>> len(ax.lines)                 # full and reduced for the first node of 2 areas
         4
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6.4, 4.0))
-        w = as_omega(omega)
-        if nodes is None:
-            cols = np.array([p[0] for p in self.partition[:4]])
-        else:
-            cols = _input_cols(self.full, nodes)
-        T = evaluate_transfer(self.full, 1j * w, cols)
-        Tl = np.asarray(self.transfer_matrix(w, inputs=cols))
-        for j, c in enumerate(cols):
-            line, = ax.loglog(w, np.abs(T[:, c, j]), lw=1.2,
-                              label=f"{self.full.labels[c]} full")
-            ax.loglog(w, np.abs(Tl[:, c, j]), "--", color=line.get_color(), lw=1.2,
-                      label=f"{self.full.labels[c]} reduced")
-        ax.set_xlabel("frequency (rad/s)")
-        ax.set_ylabel(r"$|T_{ii}(j\omega)|$")
-        ax.legend(fontsize="small")
-        return ax
-
-
-def _input_cols(system, inputs):
-    pos = {lab: i for i, lab in enumerate(system.labels)}
-    cols = []
-    for x in np.atleast_1d(np.asarray(inputs, dtype=object)):
-        if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
-            if not 0 <= int(x) < system.n:
-                raise InputError(f"`nodes` must be node indices < {system.n}, got {x}")
-            cols.append(int(x))
-        elif str(x) in pos:
-            cols.append(pos[str(x)])
-        else:
-            raise InputError(f"`nodes` must be node indices or labels, got {x!r}")
-    return np.asarray(cols, dtype=int)
+        return plot_bode(self, omega, nodes, ax)
 
 
 def reduce_network(system: NetworkSystem, labels, *, machine_order: int | None = None,
