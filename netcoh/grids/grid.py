@@ -28,10 +28,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..exceptions import DisconnectedError, InputError
+from ..exceptions import InputError
 from ..network import nodal as _nodal
 from ..network.nodal import NodalDynamics
 from ..network.system import NetworkSystem
+from . import assembly as _asm
 from . import network as _net
 
 __all__ = ["Grid", "Island", "TABLE_COLUMNS"]
@@ -367,54 +368,10 @@ class Grid:
         return dataclasses.replace(g, tables=tabs)
 
     # -- network model -------------------------------------------------------------
+    # (the assembly itself is in netcoh.grids.assembly; these methods delegate to it)
     def _assemble(self, flow: str):
         """Bus-level Laplacian over buses + internal machine nodes (p.u./rad, unscaled)."""
-        if flow not in ("ac", "dc"):
-            raise InputError(f"`flow` must be 'ac' or 'dc', got {flow!r}")
-        B, R, M = self.tables["buses"], self.tables["branches"], self.tables["machines"]
-        nb = len(B["id"])
-        bidx = {b: i for i, b in enumerate(B["id"])}
-        on = R["in_service"]
-        f = np.array([bidx[b] for b in R["from_bus"][on]], dtype=int)
-        t = np.array([bidx[b] for b in R["to_bus"][on]], dtype=int)
-        dc = flow == "dc"
-        if dc:
-            vm, va = np.ones(nb), np.zeros(nb)
-        else:
-            vm, va = B["vm_pu"], np.radians(B["va_deg"])
-            if not (np.all(np.isfinite(vm)) and np.all(np.isfinite(va))):
-                raise InputError("grid has no AC operating point; call grid.solve_power_flow() "
-                                 "or use flow='dc'")
-        w = _net.branch_weights(R["r_pu"][on], R["x_pu"][on], R["tap_ratio"][on],
-                                R["shift_deg"][on], vm, va, f, t, dc=dc)
-        mon = np.flatnonzero(M["in_service"])
-        mb = np.array([bidx[b] for b in M["bus"][mon]], dtype=int)
-        xd = M["transient_reactance_pu"][mon]
-        has = np.isfinite(xd)
-        node = mb.copy()
-        node[has] = nb + np.arange(int(has.sum()))
-        if np.unique(node).size != node.size:
-            vals, cnt = np.unique(node, return_counts=True)
-            bus = B["id"][vals[cnt > 1][0]]
-            raise InputError(f"machines sharing bus {bus!r} need `transient_reactance_pu` to be "
-                             f"separate nodes (give x'_d for each)")
-        if dc:
-            wm = 1.0 / xd[has]
-        else:
-            e = _net.machine_emf(vm[mb[has]], va[mb[has]], M["p_mw"][mon][has] / self.base_mva,
-                                 M["q_mvar"][mon][has] / self.base_mva, xd[has])
-            wm = np.abs(e) * vm[mb[has]] * np.cos(np.angle(e) - va[mb[has]]) / xd[has]
-            if np.any(wm <= 0):
-                k = int(np.flatnonzero(wm <= 0)[0])
-                raise InputError(f"machine {M['id'][mon[has]][k]!r}: non-positive angle "
-                                 f"sensitivity behind x'_d at the operating point (|E| cos = "
-                                 f"{wm[k] * xd[has][k]:.3g}); check transient_reactance_pu/rating")
-        N = nb + int(has.sum())
-        ef = np.concatenate([f, mb[has]])
-        et = np.concatenate([t, node[has]])
-        ew = np.concatenate([w, wm])
-        return {"N": N, "nb": nb, "f": ef, "t": et, "w": ew, "machine_rows": mon,
-                "machine_node": node}
+        return _asm.assemble(self, flow)
 
     def islands(self) -> tuple:
         """The connected parts of the grid, most machines first.
@@ -432,98 +389,16 @@ class Grid:
         >>> [str(i) for i in g.islands()]
         ['island 0: 11 buses, 4 machines (G1, G2, G3, G4)']
         """
-        a = self._assemble("dc")
-        lab = _net.components(a["N"], a["f"], a["t"])
-        M = self.tables["machines"]
-        bus_ids = self.tables["buses"]["id"]
-        groups = []
-        for c in np.unique(lab):
-            buses = tuple(bus_ids[np.flatnonzero(lab[: a["nb"]] == c)])
-            mach = tuple(M["id"][a["machine_rows"][lab[a["machine_node"]] == c]])
-            groups.append((buses, mach))
-        groups.sort(key=lambda g: (-len(g[1]), -len(g[0])))
-        return tuple(Island(k, b, m) for k, (b, m) in enumerate(groups))
+        return tuple(Island(k, b, m) for k, (b, m) in enumerate(_asm.island_groups(self)))
 
     def _nodes(self, flow, island):
-        a = self._assemble(flow)
-        lab = _net.components(a["N"], a["f"], a["t"])
-        comps = np.unique(lab)
-        if comps.size > 1:
-            isl = self.islands()
-            if island is None:
-                listing = "; ".join(str(i) for i in isl[:6])
-                raise DisconnectedError(
-                    f"grid {self.name!r} has {len(isl)} islands ({listing}); build one with "
-                    f"to_system(island=k)", components=[list(i.machines) or list(i.buses)
-                                                        for i in isl])
-            if not 0 <= int(island) < len(isl):
-                raise InputError(f"`island` must be in [0, {len(isl) - 1}], got {island!r}")
-            chosen = isl[int(island)]
-            if not chosen.machines:
-                raise InputError(f"`island` {island} has no machine (de-energised)")
-            bidx = {b: i for i, b in enumerate(self.tables["buses"]["id"])}
-            c = lab[bidx[chosen.buses[0]]]
-        elif island not in (None, 0):
-            raise InputError(f"`island` must be 0 or None for a connected grid, got {island!r}")
-        else:
-            c = comps[0]
-        in_isl = lab == c
-        mnode = a["machine_node"]
-        msel = in_isl[mnode]
-        mrows = a["machine_rows"][msel]
-        mnode = mnode[msel]
-        bus_nodes = np.setdiff1d(np.flatnonzero(in_isl[: a["nb"]]), mnode)
-        order = np.concatenate([mnode, bus_nodes])
-        pos = -np.ones(a["N"], dtype=int)
-        pos[order] = np.arange(order.size)
-        keep_e = in_isl[a["f"]]
-        L = _net.bus_laplacian(order.size, pos[a["f"][keep_e]], pos[a["t"][keep_e]],
-                               a["w"][keep_e])
-        return L, mrows, bus_nodes
+        return _asm.select_nodes(self, flow, island)
 
     def _reduced(self, reduce, flow, island, load_damping, min_bus_damping_pu):
-        if reduce not in ("kron", None):
-            raise InputError(f"`reduce` must be 'kron' or None, got {reduce!r}")
-        L, mrows, bus_nodes = self._nodes(flow, island)
-        nm = mrows.size
-        if reduce == "kron":
-            Lr, D = _net.schur(L, np.arange(nm), dense=True)
-            return Lr, mrows, bus_nodes[:0], D, bus_nodes
-        d_bus = self._bus_damping(load_damping, min_bus_damping_pu)[bus_nodes]
-        # negative branch weights (negative series reactance: three-winding star points,
-        # series capacitors) are not a graph Laplacian: eliminate the bus ends locally
-        elim = np.zeros(L.shape[0], dtype=bool)
-        for _ in range(4):
-            off = sp.triu(L, k=1).tocoo()
-            bad = off.data > 1e-12 * max(abs(L).max(), 1.0)
-            if not bad.any():
-                break
-            ends = np.concatenate([off.row[bad], off.col[bad]])
-            ends = ends[ends >= nm]
-            if ends.size == 0:
-                raise InputError("a machine's network connection has a negative angle "
-                                 "sensitivity; the network model is not a Laplacian")
-            elim[:] = False
-            elim[np.unique(ends)] = True
-            keep = np.flatnonzero(~elim)
-            L, _ = _net.schur(L, keep, dense=False)
-            bus_nodes = bus_nodes[np.flatnonzero(~elim[nm:])]
-            d_bus = d_bus[np.flatnonzero(~elim[nm:])]
-        else:
-            raise InputError("negative angle sensitivities remain after local elimination")
-        return L, mrows, bus_nodes, None, d_bus
+        return _asm.reduce_nodes(self, reduce, flow, island, load_damping, min_bus_damping_pu)
 
     def _bus_damping(self, load_damping, floor):
-        if not (isinstance(load_damping, (int, float)) and load_damping >= 0):
-            raise InputError(f"`load_damping` must be a non-negative number, got {load_damping!r}")
-        if not (isinstance(floor, (int, float)) and floor > 0):
-            raise InputError(f"`min_bus_damping_pu` must be positive, got {floor!r}")
-        bidx = {b: i for i, b in enumerate(self.tables["buses"]["id"])}
-        Ld = self.tables["loads"]
-        p = np.zeros(len(bidx))
-        if len(Ld["id"]):
-            np.add.at(p, [bidx[b] for b in Ld["bus"]], np.maximum(Ld["p_mw"], 0.0))
-        return load_damping * p / self.base_mva + floor
+        return _asm.bus_damping(self, load_damping, floor)
 
     def to_system(self, model: str = "swing", reduce: str | None = "kron", flow: str = "ac", *,
                   load_damping: float = 1.0, min_bus_damping_pu: float = 1e-4,
