@@ -14,8 +14,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import control
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
@@ -23,6 +23,9 @@ from netcoh._validation import as_float_array, as_int
 from netcoh.exceptions import InputError, SolverError
 
 from .dynamics import TrainingDynamics, readonly
+
+if TYPE_CHECKING:
+    import control
 
 __all__ = ["linearize", "local_rate", "LocalRate", "sharpness", "eos_threshold",
            "stability_margin", "periodic_orbit", "PeriodicOrbit", "fit_power_law",
@@ -82,6 +85,8 @@ def linearize(dyn: TrainingDynamics, theta_star, eta: float | None = None, *,
     >>> sorted(round(float(x), 6) for x in sys.poles().real)
     [-2.0, 0.0]
     """
+    import control
+
     theta = dyn._check_theta(theta_star, "theta_star").astype(float)
     _check_equilibrium(dyn, theta, tol)
     H = dyn.hessian(theta)

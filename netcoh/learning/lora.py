@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import control
 import numpy as np
 from scipy.stats import ortho_group
 
@@ -29,6 +29,9 @@ from netcoh._validation import as_float_array, as_int
 from netcoh.exceptions import InputError
 
 from .dynamics import TheoremCheck, TrainingDynamics, readonly
+
+if TYPE_CHECKING:
+    import control
 
 __all__ = ["LoRA", "ModeDynamics", "aligned_pretrained", "spectral_init", "gaussian_init",
            "early_phase_matrices", "early_phase_solution", "early_phase_statespace",
@@ -465,6 +468,8 @@ def early_phase_statespace(lora: LoRA) -> control.StateSpace:
     >>> early_phase_statespace(LoRA(W1, W2, Y_pre + np.eye(2), r=1)).nstates
     5
     """
+    import control
+
     M1, _ = early_phase_matrices(lora.W1, lora.W2, lora.Y_ft - lora.W2 @ lora.W1)
     k = M1.shape[0]
     return control.ss(M1, np.eye(k), np.eye(k), np.zeros((k, k)))

@@ -17,8 +17,8 @@ best rank-``k`` approximation of ``Y``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import control
 import numpy as np
 from scipy.linalg import expm, solve_triangular
 
@@ -26,6 +26,9 @@ from netcoh._validation import as_float_array, as_int
 from netcoh.exceptions import InputError
 
 from .dynamics import TheoremCheck, TrainingDynamics, readonly
+
+if TYPE_CHECKING:
+    import control
 
 __all__ = ["SymmetricMF", "closed_form", "riccati_expm", "hamiltonian_system", "mode_solution",
            "transition_time", "best_rank_k", "riccati_jacobian", "equilibrium_spectrum",
@@ -272,6 +275,8 @@ def hamiltonian_system(Y) -> control.StateSpace:
     >>> np.sort(hamiltonian_system(np.diag([2.0, 1.0])).poles().real)
     array([-2., -1.,  1.,  2.])
     """
+    import control
+
     Y = check_psd(Y)
     n = Y.shape[0]
     A = np.block([[-Y, 2 * np.eye(n)], [np.zeros((n, n)), Y]])
@@ -486,6 +491,8 @@ def riccati_jacobian(Y, W_star) -> control.StateSpace:
     >>> np.sort(sys.poles().real)
     array([-4., -3., -3., -2.])
     """
+    import control
+
     Y = check_psd(Y)
     Ws = as_float_array(W_star, "W_star", ndim=2)
     if Ws.shape != Y.shape:
