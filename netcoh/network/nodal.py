@@ -21,15 +21,13 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from collections.abc import Sequence
 
 import numpy as np
-import scipy.sparse as sp
 
-from .._validation import as_float_array
-from ..exceptions import InputError
+from .._validation import as_float_array, as_nonnegative, as_positive, broadcast_params
+from ..exceptions import InputError, NetcohTypeError
+from .rational import NodalDynamics
 
 __all__ = [
     "NodalDynamics",
@@ -43,323 +41,259 @@ __all__ = [
 ]
 
 
-def _trim(c: np.ndarray) -> np.ndarray:
-    nz = np.flatnonzero(c)
-    return c[nz[0]:] if nz.size else c[-1:]
-
-
-def _horner(coef: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Evaluate ``coef`` (n, p) at points ``s`` (k,) -> (k, n)."""
-    out = np.zeros((s.shape[0], coef.shape[0]), dtype=complex)
-    for j in range(coef.shape[1]):
-        out *= s[:, None]
-        out += coef[None, :, j]
-    return out
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, dtype=float)
-    a.setflags(write=False)
-    return a
-
-
-@dataclass(frozen=True, eq=False)
-class NodalDynamics:
-    """Rational transfer functions ``g_i(s) = num_i(s) / den_i(s)`` of ``n`` nodes.
-
-    Build it with a factory (:func:`swing`, :func:`swing_turbine`, :func:`inverter`,
-    :func:`from_tf`); the constructor takes raw coefficient arrays.
+def swing(m, d, *, n: int | None = None) -> NodalDynamics:
+    """Swing-equation nodes ``g_i(s) = 1/(m_i s + d_i)``.
 
     Parameters
     ----------
-    num, den : array_like, shape (n, p)
-        Coefficients, highest power first; rows padded with leading zeros.
-    kind : str
-        ``"swing"``, ``"swing_turbine"``, ``"inverter"`` or ``"rational"``.
-    params : mapping of str to ndarray
-        Physical parameters of the factory that built it (e.g. ``m``, ``d``).
+    m : float or array_like
+        Inertia constants (positive), e.g. ``M = 2H`` in seconds on the system base.
+    d : float or array_like
+        Damping (non-negative).
+    n : int, optional
+        Number of nodes when both ``m`` and ``d`` are scalars.
+
+    Returns
+    -------
+    NodalDynamics
+
+    Examples
+    --------
+    >>> g = swing([1.0, 2.0], 0.5)
+    >>> g.params["d"].tolist()
+    [0.5, 0.5]
+    """
+    n, p = broadcast_params(n, m=m, d=d)
+    as_positive(p["m"], "m")
+    as_nonnegative(p["d"], "d")
+    num = np.column_stack([np.zeros(n), np.ones(n)])
+    den = np.column_stack([p["m"], p["d"]])
+    return NodalDynamics(num, den, "swing", p)
+
+
+def swing_turbine(m, d, droop, tau, *, n: int | None = None) -> NodalDynamics:
+    """Swing nodes with a first-order turbine-governor.
+
+    ``g_i(s) = 1/(m_i s + d_i + droop_i/(tau_i s + 1))``, where ``droop_i`` is the
+    droop coefficient ``r_i^{-1}`` and ``tau_i`` the turbine time constant (s).
+
+    Parameters
+    ----------
+    m : float or array_like, shape (n,)
+        Inertia constants (positive), e.g. ``M = 2H`` in seconds on the system base.
+    d : float or array_like, shape (n,)
+        Damping (non-negative), power per unit frequency deviation.
+    droop : float or array_like, shape (n,)
+        Governor droop gain ``r_i^{-1}`` (non-negative), power per unit frequency deviation
+        in steady state; the DC gain of the node is ``1/(d_i + droop_i)``.
+    tau : float or array_like, shape (n,)
+        Turbine time constant in seconds (positive).
+    n : int, optional
+        Number of nodes when all parameters are scalars.
+
+    Returns
+    -------
+    NodalDynamics
+        ``kind="swing_turbine"``, second order, ``params`` with keys ``m, d, droop, tau``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> g = NodalDynamics(num=[[0, 1.0]], den=[[2.0, 1.0]])   # 1/(2s + 1)
-    >>> complex(g(np.array([0.0]))[0, 0])
-    (1+0j)
+    >>> g = swing_turbine(m=1.0, d=0.1, droop=2.0, tau=5.0)
+    >>> bool(np.isclose(g(np.array([0.0]))[0, 0], 1 / 2.1))
+    True
     """
-
-    num: np.ndarray
-    den: np.ndarray
-    kind: str = "rational"
-    params: Mapping[str, np.ndarray] = field(default_factory=dict)
-
-    def __post_init__(self):
-        num = as_float_array(self.num, "num")
-        den = as_float_array(self.den, "den")
-        if num.ndim == 1:
-            num = num[None, :]
-        if den.ndim == 1:
-            den = den[None, :]
-        if num.ndim != 2 or den.ndim != 2 or num.shape[0] != den.shape[0]:
-            raise InputError(
-                f"`num` and `den` must be (n, p) arrays with equal n, got {num.shape} and {den.shape}")
-        p = max(num.shape[1], den.shape[1])
-        num = np.pad(num, ((0, 0), (p - num.shape[1], 0)))
-        den = np.pad(den, ((0, 0), (p - den.shape[1], 0)))
-        # drop common all-zero leading columns
-        lead = 0
-        while lead < p - 1 and not num[:, lead].any() and not den[:, lead].any():
-            lead += 1
-        num, den = num[:, lead:], den[:, lead:]
-        if not np.all(den.any(axis=1)):
-            i = int(np.flatnonzero(~den.any(axis=1))[0])
-            raise InputError(f"`den` must be a non-zero polynomial for every node, got zero at node {i}")
-        dnum, dden = self._degrees(num), self._degrees(den)
-        if np.any(dnum > dden):
-            i = int(np.flatnonzero(dnum > dden)[0])
-            raise InputError(
-                f"nodal dynamics must be proper (deg num <= deg den), got node {i} with "
-                f"deg num = {dnum[i]} > deg den = {dden[i]}")
-        object.__setattr__(self, "num", _readonly(num))
-        object.__setattr__(self, "den", _readonly(den))
-        object.__setattr__(self, "params", MappingProxyType(
-            {k: _readonly(v) for k, v in dict(self.params).items()}))
-
-    @staticmethod
-    def _degrees(c: np.ndarray) -> np.ndarray:
-        nz = c != 0
-        first = np.where(nz.any(axis=1), nz.argmax(axis=1), c.shape[1] - 1)
-        return c.shape[1] - 1 - first
-
-    def __reduce__(self):
-        # the read-only params mapping is not picklable; rebuild through the constructor
-        return (type(self), (np.array(self.num), np.array(self.den), self.kind,
-                             {k: np.array(v) for k, v in self.params.items()}))
-
-    # -- evaluation ---------------------------------------------------------------
-    @property
-    def n(self) -> int:
-        """Number of nodes."""
-        return self.num.shape[0]
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __call__(self, s) -> np.ndarray:
-        """``g_i(s)`` for all points and nodes (also available as ``evaluate``).
-
-        Parameters
-        ----------
-        s : complex or array_like of complex, shape (k,)
-            Laplace variable(s), e.g. ``1j * omega`` with ``omega`` in rad/s; a scalar
-            counts as one point.
-
-        Returns
-        -------
-        ndarray of complex, shape (k, n)
-            ``g_i(s_j)`` in row ``j``, column ``i`` (``inf``/``nan`` at poles).
-
-        Examples
-        --------
-        >>> g = swing([1.0, 2.0], 0.5)
-        >>> g.evaluate([0.0, 1j]).round(3).tolist()
-        [[(2+0j), (2+0j)], [(0.4-0.8j), (0.118-0.471j)]]
-        """
-        s = np.atleast_1d(np.asarray(s, dtype=complex))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return _horner(self.num, s) / _horner(self.den, s)
-
-    evaluate = __call__
-
-    def inverse(self, s) -> np.ndarray:
-        """``1/g_i(s)`` for all points and nodes, evaluated as ``den_i(s) / num_i(s)``.
-
-        Parameters
-        ----------
-        s : complex or array_like of complex, shape (k,)
-            Laplace variable(s), e.g. ``1j * omega`` with ``omega`` in rad/s.
-
-        Returns
-        -------
-        ndarray of complex, shape (k, n)
-            ``1/g_i(s_j)`` in row ``j``, column ``i`` (``inf`` at zeros of ``g_i``).
-
-        Examples
-        --------
-        >>> swing([1.0, 2.0], 0.5).inverse(1j).tolist()
-        [[(0.5+1j), (0.5+2j)]]
-        """
-        s = np.atleast_1d(np.asarray(s, dtype=complex))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return _horner(self.den, s) / _horner(self.num, s)
-
-    @property
-    def orders(self) -> np.ndarray:
-        """State dimension of each node (degree of its denominator)."""
-        return self._degrees(self.den)
-
-    @property
-    def relative_degrees(self) -> np.ndarray:
-        """``deg den - deg num`` per node (0 = biproper, with feedthrough)."""
-        return self._degrees(self.den) - self._degrees(np.where(self.num == 0, 0, self.num))
-
-    # -- structure ----------------------------------------------------------------
-    def subset(self, index) -> NodalDynamics:
-        """The nodes ``index``, in that order, with their ``params``.
-
-        Parameters
-        ----------
-        index : array_like of int, or array_like of bool, shape (n,)
-            Node positions (repeats allowed) or a boolean mask over the ``n`` nodes.
-
-        Returns
-        -------
-        NodalDynamics
-            Same ``kind``, one row per selected node.
-
-        Examples
-        --------
-        >>> swing([1.0, 2.0, 3.0], 0.5).subset([2, 0]).params["m"].tolist()
-        [3.0, 1.0]
-        """
-        idx = np.arange(self.n)[np.asarray(index)]
-        return NodalDynamics(self.num[idx], self.den[idx], self.kind,
-                             {k: v[idx] for k, v in self.params.items()})
-
-    def node_coefficients(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Coefficients of node ``i`` without the zero padding.
-
-        Parameters
-        ----------
-        i : int
-            Node position, ``0 <= i < n``.
-
-        Returns
-        -------
-        num, den : ndarray
-            Numerator and denominator coefficients, highest power first, leading zeros
-            removed.
-
-        Examples
-        --------
-        >>> [c.tolist() for c in swing([1.0, 2.0], 0.5).node_coefficients(1)]
-        [[1.0], [2.0, 0.5]]
-        """
-        return _trim(self.num[i]), _trim(self.den[i])
-
-    def to_tf(self, i: int):
-        """Node ``i`` as a python-control :class:`control.TransferFunction`.
-
-        Parameters
-        ----------
-        i : int
-            Node position, ``0 <= i < n``.
-
-        Returns
-        -------
-        control.TransferFunction
-            SISO continuous-time ``g_i(s)``.
-
-        Examples
-        --------
-        >>> g = swing([1.0, 2.0], 0.5).to_tf(1)
-        >>> g.den[0][0].tolist()
-        [2.0, 0.5]
-        """
-        import control
-
-        num, den = self.node_coefficients(i)
-        return control.tf(num, den)
-
-    def to_ss(self, i: int):
-        """State-space realisation of node ``i`` as a python-control :class:`control.StateSpace`.
-
-        Parameters
-        ----------
-        i : int
-            Node position, ``0 <= i < n``.
-
-        Returns
-        -------
-        control.StateSpace
-            SISO realisation in the controllable canonical form of :meth:`realization`
-            (a swing node has its frequency deviation as state).
-
-        Examples
-        --------
-        >>> swing([1.0, 2.0], 0.5).to_ss(1).A.tolist()
-        [[-0.25]]
-        """
-        import control
-
-        A, B, C, D = self.subset([i]).realization()
-        return control.ss(A.toarray(), B.toarray(), C.toarray(), D.reshape(1, 1))
-
-    def realization(self):
-        """Block-diagonal state-space realisation of all nodes, ``(A, B, C, D)``.
-
-        ``A`` is sparse ``(N, N)`` with ``N = sum(orders)``, ``B`` ``(N, n)``, ``C`` ``(n, N)``
-        sparse; ``D`` is the ``(n,)`` vector of feedthroughs. Each node is in
-        controllable canonical form scaled so that swing nodes have the frequency as state.
-        """
-        num, den = self.num, self.den
-        orders = self.orders
-        n, p = num.shape
-        offsets = np.concatenate([[0], np.cumsum(orders)])
-        N = int(offsets[-1])
-        rows_a, cols_a, vals_a = [], [], []
-        rows_b, vals_b, rows_c, cols_c, vals_c = [], [], [], [], []
-        Dvec = np.zeros(n)
-        for q in np.unique(orders):
-            nodes = np.flatnonzero(orders == q)
-            dq = den[nodes][:, p - q - 1:]            # (m, q+1), leading coefficient non-zero
-            nq = num[nodes][:, p - q - 1:]
-            lead = dq[:, 0]
-            a = dq[:, 1:] / lead[:, None]             # monic coefficients a_1..a_q
-            b = nq / lead[:, None]
-            D = b[:, 0]
-            Dvec[nodes] = D
-            if q == 0:
-                continue
-            c = b[:, 1:] - D[:, None] * a             # strictly proper remainder
-            base = offsets[nodes]
-            # controllable canonical form: x1' = -a.x + u, x_{j+1}' = x_j ; y = c.x
-            for j in range(q):
-                rows_a.append(base)
-                cols_a.append(base + j)
-                vals_a.append(-a[:, j])
-            for j in range(1, q):
-                rows_a.append(base + j)
-                cols_a.append(base + j - 1)
-                vals_a.append(np.ones(nodes.size))
-            rows_b.append(base)
-            vals_b.append(nodes)
-            for j in range(q):
-                rows_c.append(nodes)
-                cols_c.append(base + j)
-                vals_c.append(c[:, j])
-        def cat(xs, dt=float):
-            return np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
-
-        A = sp.csr_matrix((cat(vals_a), (cat(rows_a, int), cat(cols_a, int))), shape=(N, N))
-        B = sp.csr_matrix((np.ones(len(cat(rows_b, int))), (cat(rows_b, int), cat(vals_b, int))),
-                          shape=(N, n))
-        C = sp.csr_matrix((cat(vals_c), (cat(rows_c, int), cat(cols_c, int))), shape=(n, N))
-        C.eliminate_zeros()
-        return A, B, C, Dvec
-
-    def __repr__(self) -> str:
-        return f"NodalDynamics(kind={self.kind!r}, n={self.n}, max order={int(self.orders.max())})"
+    n, p = broadcast_params(n, m=m, d=d, droop=droop, tau=tau)
+    as_positive(p["m"], "m")
+    as_nonnegative(p["d"], "d")
+    as_nonnegative(p["droop"], "droop")
+    as_positive(p["tau"], "tau")
+    m_, d_, r_, t_ = p["m"], p["d"], p["droop"], p["tau"]
+    num = np.column_stack([np.zeros(n), t_, np.ones(n)])
+    den = np.column_stack([m_ * t_, m_ + d_ * t_, d_ + r_])
+    return NodalDynamics(num, den, "swing_turbine", p)
 
 
-# The factories live in .factories, which imports NodalDynamics from this module; they are
-# re-exported here (after NodalDynamics exists) so that ``netcoh.nodal.swing`` etc. keep working.
-from .factories import (  # noqa: E402
-    as_nodal,  # noqa: F401  (not public; netcoh.network.system imports it from here)
-    concat,
-    from_tf,
-    integrator,
-    inverter,
-    static_gain,
-    swing,
-    swing_turbine,
-)
+def inverter(k_p, tau_p, *, n: int | None = None) -> NodalDynamics:
+    """Droop-controlled inverters ``g_i(s) = k_p,i / (tau_p,i s + 1)``.
+
+    Parameters
+    ----------
+    k_p : float or array_like, shape (n,)
+        Droop gain (positive): steady-state frequency deviation per unit power injection.
+    tau_p : float or array_like, shape (n,)
+        Power-measurement filter time constant in seconds (non-negative; 0 gives a static
+        gain).
+    n : int, optional
+        Number of nodes when both parameters are scalars.
+
+    Returns
+    -------
+    NodalDynamics
+        ``kind="inverter"``, ``params`` with keys ``k_p, tau_p``.
+
+    Examples
+    --------
+    >>> inverter([1.0, 2.0], 0.1).n
+    2
+    """
+    n, p = broadcast_params(n, k_p=k_p, tau_p=tau_p)
+    as_positive(p["k_p"], "k_p")
+    as_nonnegative(p["tau_p"], "tau_p")
+    num = np.column_stack([np.zeros(n), p["k_p"]])
+    den = np.column_stack([p["tau_p"], np.ones(n)])
+    return NodalDynamics(num, den, "inverter", p)
+
+
+def from_tf(tfs=None, *, num: Sequence | None = None, den: Sequence | None = None) -> NodalDynamics:
+    """Arbitrary proper rational nodes from python-control models or coefficient lists.
+
+    Parameters
+    ----------
+    tfs : sequence of control.TransferFunction or control.StateSpace (SISO), optional
+        One model per node.
+    num, den : sequence of array_like, optional
+        Per-node coefficient lists (highest power first), instead of ``tfs``.
+
+    Examples
+    --------
+    >>> import control
+    >>> g = from_tf([control.tf([1], [1, 1]), control.tf([2, 1], [1, 3, 2])])
+    >>> g.orders.tolist()
+    [1, 2]
+    """
+    if tfs is not None:
+        if num is not None or den is not None:
+            raise InputError("give either `tfs` or `num`/`den`, not both")
+        try:
+            import control
+        except ImportError as exc:  # pragma: no cover - control is a dependency
+            raise NetcohTypeError("`tfs` needs python-control") from exc
+        if isinstance(tfs, (control.TransferFunction, control.StateSpace)):
+            tfs = [tfs]
+        nums, dens = [], []
+        for i, g in enumerate(tfs):
+            if isinstance(g, control.StateSpace):
+                g = control.ss2tf(g)
+            if not isinstance(g, control.TransferFunction):
+                raise NetcohTypeError(
+                    f"`tfs[{i}]` must be a control.TransferFunction or StateSpace, got {type(g).__name__}")
+            if g.ninputs != 1 or g.noutputs != 1:
+                raise InputError(f"`tfs[{i}]` must be SISO, got {g.noutputs}x{g.ninputs}")
+            if not g.isctime(strict=False):
+                raise InputError(f"`tfs[{i}]` must be a continuous-time model, got dt={g.dt}")
+            nums.append(np.asarray(g.num[0][0], dtype=float))
+            dens.append(np.asarray(g.den[0][0], dtype=float))
+    else:
+        if num is None or den is None:
+            raise InputError("give `tfs`, or both `num` and `den`")
+        nums = [np.atleast_1d(as_float_array(c, f"num[{i}]")) for i, c in enumerate(num)]
+        dens = [np.atleast_1d(as_float_array(c, f"den[{i}]")) for i, c in enumerate(den)]
+        if len(nums) != len(dens):
+            raise InputError(f"`num` and `den` must have equal lengths, got {len(nums)} and {len(dens)}")
+    if not nums:
+        raise InputError("`tfs` must hold at least one node")
+    p = max(max(c.size for c in nums), max(c.size for c in dens))
+    N = np.array([np.pad(c, (p - c.size, 0)) for c in nums])
+    D = np.array([np.pad(c, (p - c.size, 0)) for c in dens])
+    return NodalDynamics(N, D, "rational", {})
+
+
+def integrator(gain: float = 1.0) -> NodalDynamics:
+    """Coupling ``f(s) = gain / s`` (power networks: line flows integrate frequency).
+
+    Parameters
+    ----------
+    gain : float, default 1.0
+        Positive gain multiplying the Laplacian. A base-frequency factor ``omega_0``
+        (rad/s) may go here or be folded into the Laplacian, as :mod:`netcoh.grids` does.
+
+    Returns
+    -------
+    NodalDynamics
+        Single "node" with ``kind="integrator"`` and ``params["gain"]``.
+
+    Examples
+    --------
+    >>> complex(integrator()(1j)[0, 0])
+    -1j
+    """
+    g = float(as_positive(gain, "gain"))
+    return NodalDynamics([[0.0, g]], [[1.0, 0.0]], "integrator", {"gain": np.array([g])})
+
+
+def static_gain(gain: float = 1.0) -> NodalDynamics:
+    """Static coupling ``f(s) = gain`` (consensus networks).
+
+    Parameters
+    ----------
+    gain : float, default 1.0
+        Positive static gain multiplying the Laplacian.
+
+    Returns
+    -------
+    NodalDynamics
+        Single "node" with ``kind="static"`` and ``params["gain"]``.
+
+    Examples
+    --------
+    >>> complex(static_gain(2.0)(1j)[0, 0])
+    (2+0j)
+    """
+    g = float(as_positive(gain, "gain"))
+    return NodalDynamics([[g]], [[1.0]], "static", {"gain": np.array([g])})
+
+
+def concat(parts: Sequence[NodalDynamics]) -> NodalDynamics:
+    """Stack several :class:`NodalDynamics` into one (node order kept).
+
+    Parameters
+    ----------
+    parts : sequence of NodalDynamics
+        Non-empty; nodes of ``parts[0]`` come first. Coefficient arrays are zero-padded
+        to the largest order.
+
+    Returns
+    -------
+    NodalDynamics
+        ``kind`` of the parts if they all share it (with the ``params`` keys they all
+        have), otherwise ``"rational"`` without ``params``.
+
+    Examples
+    --------
+    >>> concat([swing(1.0, 1.0), swing_turbine(1.0, 1.0, 1.0, 1.0)]).n
+    2
+    """
+    parts = list(parts)
+    if not parts or not all(isinstance(p, NodalDynamics) for p in parts):
+        raise NetcohTypeError("`parts` must be a non-empty sequence of NodalDynamics")
+    p = max(x.num.shape[1] for x in parts)
+    num = np.vstack([np.pad(x.num, ((0, 0), (p - x.num.shape[1], 0))) for x in parts])
+    den = np.vstack([np.pad(x.den, ((0, 0), (p - x.den.shape[1], 0))) for x in parts])
+    kinds = {x.kind for x in parts}
+    kind = kinds.pop() if len(kinds) == 1 else "rational"
+    keys = set.intersection(*(set(x.params) for x in parts)) if kind != "rational" else set()
+    params = {k: np.concatenate([x.params[k] for x in parts]) for k in keys}
+    return NodalDynamics(num, den, kind, params)
+
+
+def as_nodal(obj, n: int | None = None, name: str = "nodal") -> NodalDynamics:
+    """Coerce ``obj`` (NodalDynamics, python-control model(s)) to :class:`NodalDynamics`."""
+    if isinstance(obj, NodalDynamics):
+        out = obj
+    else:
+        try:
+            import control
+        except ImportError:  # pragma: no cover
+            control = None
+        if control is not None and isinstance(obj, (control.TransferFunction, control.StateSpace)):
+            out = from_tf([obj] * (n or 1))
+        elif isinstance(obj, Sequence) and obj and control is not None and all(
+                isinstance(x, (control.TransferFunction, control.StateSpace)) for x in obj):
+            out = from_tf(list(obj))
+        else:
+            raise NetcohTypeError(
+                f"`{name}` must be NodalDynamics or python-control model(s), got {type(obj).__name__}")
+    if n is not None and out.n != n:
+        raise InputError(f"`{name}` must describe {n} nodes (one per Laplacian row), got {out.n}")
+    return out
