@@ -20,7 +20,8 @@ import warnings
 import netcoh.grids as grids
 from netcoh.screening import contingency_list, screen_contingencies
 
-KW = dict(rho=0.5, dt=0.05, horizon=1.0, threshold_hz="gb")
+# the paper's setting: proportional swing machines (the modal closed form)
+KW = dict(rho=0.5, dt=0.05, horizon=1.0, threshold_hz="gb", model="swing")
 
 
 def main():

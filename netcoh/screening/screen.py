@@ -64,10 +64,8 @@ def evaluate_batch(ctx: ScreeningContext, batch: list, settings: dict, base_hz: 
 
 def _limit_threads():
     """One BLAS thread per worker: several workers share the cores."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn/scipy stacks
-        return
+    from threadpoolctl import threadpool_limits
+
     threadpool_limits(1)
 
 
