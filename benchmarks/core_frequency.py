@@ -21,8 +21,9 @@ import numpy as np
 import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import netcoh as nc  # noqa: E402
 from _util import best_of, max_rss_mib, measure  # noqa: E402
+
+import netcoh as nc  # noqa: E402
 
 
 def swing_network(n: int, seed: int = 0, sparse: bool = False, degree: int = 4, grid_like=False):
@@ -104,7 +105,8 @@ def bench_sparse(n: int, k: int):
         T = nc.transfer_matrix(sys_, w, inputs=[n // 2])
     s = store["sparse"]
     dense_bytes = n * n * 16
-    print(f"[3] one-disturbance response, {n}-bus sparse grid-like network x {k} freqs: {s['seconds']:.2f} s, "
+    print(f"[3] one-disturbance response, {n}-bus sparse grid-like network x {k} freqs: "
+          f"{s['seconds']:.2f} s, "
           f"traced peak {s['peak_mib']:.1f} MiB (one dense n x n complex matrix would be "
           f"{dense_bytes / 2**20:.0f} MiB), result {T.shape}, process max RSS {max_rss_mib():.0f} MiB")
     return s["seconds"], s["peak_mib"]

@@ -25,7 +25,6 @@ import importlib
 import inspect
 import pkgutil
 import re
-import textwrap
 import types
 import warnings
 
@@ -38,20 +37,6 @@ import netcoh  # noqa: E402
 PACKAGES = ["netcoh.grids", "netcoh.reduction", "netcoh.analysis.nadir", "netcoh.screening",
             "netcoh.learning"]
 EXPAND_SUBMODULES = {"netcoh.learning"}
-
-# Allow-list of known gaps: "qualified.name": {"param", ...} ("*": no docstring). Empty since
-# every public callable documents its parameters; keep it so: document new code instead of
-# listing it. An entry that is no longer needed fails the test, so the list can only shrink.
-# `python tests/test_docstrings.py` prints the current gaps in this format.
-ALLOWED_MISSING: dict[str, set[str] | str] = {}
-
-OWNERS = [("netcoh.learning", "netcoh.learning (issue 6)"),
-          ("netcoh.reduction", "netcoh.reduction (issue 5)"),
-          ("netcoh.screening", "netcoh.screening and the nadir (issue 4)"),
-          ("netcoh.analysis.nadir", "netcoh.screening and the nadir (issue 4)"),
-          ("netcoh.grids", "netcoh.grids (issue 3)"),
-          ("netcoh", "core: netcoh.network / netcoh.analysis (lead)")]
-
 
 def _public_names(mod):
     names = getattr(mod, "__all__", None)
@@ -189,45 +174,10 @@ def test_public_api_is_found():
 @pytest.mark.parametrize(("name", "obj", "kind"), CASES, ids=[c[0] for c in CASES])
 def test_parameters_documented(name, obj, kind):
     problems = _problems(name, obj, kind)
-    allowed = ALLOWED_MISSING.get(name)
-    if allowed == "*":
-        if not problems:
-            pytest.fail(f"{name} is documented now: remove it from ALLOWED_MISSING")
-        pytest.skip(f"allow-listed: {problems}")
-    if allowed:
-        left = [p for p in problems if not any(f"`{a}`" in p for a in allowed)]
-        stale = [a for a in allowed if not any(f"`{a}`" in p for p in problems)]
-        assert not stale, f"{name}: documented now, remove from ALLOWED_MISSING: {stale}"
-        problems = left
     assert not problems, f"{name}: " + "; ".join(problems)
 
 
-def _allow_list_source() -> str:
-    """The current failures as a Python literal for ALLOWED_MISSING, grouped by owner."""
-    groups: dict[str, list[str]] = {}
-    for name, obj, kind in CASES:
-        problems = _problems(name, obj, kind)
-        if not problems:
-            continue
-        module = getattr(obj, "__module__", "") or ""
-        owner = next(label for prefix, label in OWNERS if module.startswith(prefix))
-        if problems == ["no docstring"]:
-            value = '"*"'
-        else:
-            params = sorted({re.search(r"`([^`]+)`", p).group(1) for p in problems})
-            value = "{" + ", ".join(f'"{p}"' for p in params) + "}"
-        line = f'    "{name}": {value},'
-        if len(line) > 100:
-            line = "\n".join(textwrap.wrap(line, 100, subsequent_indent=" " * 8,
-                                            break_long_words=False, break_on_hyphens=False))
-        groups.setdefault(owner, []).append(line)
-    lines = ["ALLOWED_MISSING: dict[str, set[str] | str] = {"]
-    for owner, rows in groups.items():
-        lines.append(f"    # {owner}")
-        lines += rows
-    lines.append("}")
-    return "\n".join(lines)
-
-
 if __name__ == "__main__":
-    print(_allow_list_source())
+    for _name, _obj, _kind in CASES:        # list every gap at once
+        for _p in _problems(_name, _obj, _kind):
+            print(f"{_name}: {_p}")
