@@ -62,7 +62,7 @@ def bench_mimo(repeat: int):
     w = np.logspace(-2, 2, 200)
     ss = sys_.to_statespace()
     t_nc, T = best_of(lambda: np.asarray(nc.transfer_matrix(sys_, w)), repeat)
-    t_ct, fr = best_of(lambda: control.frequency_response(ss, w), 1)
+    t_ct, fr = best_of(lambda: control.frequency_response(ss, w), repeat)
     ref = np.moveaxis(np.asarray(fr.complex), -1, 0)
     err = np.max(np.abs(T - ref)) / np.max(np.abs(ref))
     print(f"[1] MIMO T(jw), 100 machines x 200 freqs: netcoh {t_nc:.3f} s, "
@@ -121,7 +121,7 @@ def main(argv=None):
         bench_incoherence(200, 10)
         bench_sparse(500, 20)
     else:
-        bench_mimo(3)
+        bench_mimo(5)
         bench_incoherence(1000, 50)
         bench_sparse(2500, 200)
 
