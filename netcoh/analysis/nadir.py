@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from .._util import readonly as _readonly
 from .._validation import as_positive
 from ..exceptions import AccuracyWarning, InputError
 from ..network.system import _check_system
@@ -39,10 +40,6 @@ __all__ = ["NadirResult", "worst_case_nadir", "THRESHOLDS_HZ", "build_modal_mode
 THRESHOLDS_HZ = {"continental_europe": 0.8, "gb": 0.5}
 
 
-def _readonly(a):
-    a = np.array(a)
-    a.setflags(write=False)
-    return a
 
 
 @dataclass(frozen=True, eq=False)

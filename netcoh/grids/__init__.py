@@ -18,13 +18,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import warnings
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from .._util import atomic_write_text
 from ..exceptions import CaseFileError, InputError, NetcohTypeError, SynthesizedDataWarning
 from . import synth
 from .andes import from_andes
@@ -377,14 +377,4 @@ def save(grid: Grid, path) -> Path:
         raise NetcohTypeError(f"`grid` must be a Grid, got {type(grid).__name__}")
     path = Path(path)
     doc = to_document(grid)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp",
-                               dir=str(path.parent) if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write_text(path, json.dumps(doc, indent=1))

@@ -22,6 +22,8 @@ import numpy as np
 from netcoh._validation import as_float_array
 from netcoh.exceptions import InputError
 
+from .._util import readonly as _readonly
+
 __all__ = ["TrainingDynamics", "TheoremCheck", "readonly"]
 
 
@@ -44,9 +46,7 @@ def readonly(a) -> np.ndarray:
     >>> r.tolist(), r.flags.writeable
     ([1.0, 2.0], False)
     """
-    arr = np.array(a, dtype=complex if np.iscomplexobj(a) else float)
-    arr.setflags(write=False)
-    return arr
+    return _readonly(a, complex if np.iscomplexobj(a) else float)
 
 
 class TheoremCheck(NamedTuple):

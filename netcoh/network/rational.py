@@ -20,6 +20,7 @@ from types import MappingProxyType
 import numpy as np
 import scipy.sparse as sp
 
+from .._util import readonly
 from .._validation import as_float_array
 from ..exceptions import InputError
 
@@ -40,10 +41,6 @@ def _horner(coef: np.ndarray, s: np.ndarray) -> np.ndarray:
     return out
 
 
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, dtype=float)
-    a.setflags(write=False)
-    return a
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,10 +99,10 @@ class NodalDynamics:
             raise InputError(
                 f"nodal dynamics must be proper (deg num <= deg den), got node {i} with "
                 f"deg num = {dnum[i]} > deg den = {dden[i]}")
-        object.__setattr__(self, "num", _readonly(num))
-        object.__setattr__(self, "den", _readonly(den))
+        object.__setattr__(self, "num", readonly(num, float))
+        object.__setattr__(self, "den", readonly(den, float))
         object.__setattr__(self, "params", MappingProxyType(
-            {k: _readonly(v) for k, v in dict(self.params).items()}))
+            {k: readonly(v, float) for k, v in dict(self.params).items()}))
 
     @staticmethod
     def _degrees(c: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from .._util import readonly as _readonly
 from ..analysis.frequency import FrequencyResponse, as_omega
 from ..exceptions import (
     InputError,
@@ -35,7 +36,7 @@ from ..exceptions import (
 from ..network.system import NetworkSystem, _check_system
 from .clustering import ClusteringResult, laplacian_eigs
 from .evaluation import ReductionError, input_columns, plot_bode, reduction_error, structured_statespace
-from .refinement import _area_components, _area_nodal, _as_area_labels, _readonly, refine_partition
+from .refinement import _area_components, _area_nodal, _as_area_labels, refine_partition
 
 __all__ = [
     "ReducedNetwork",

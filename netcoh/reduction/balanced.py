@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.linalg as sla
 
+from .._util import readonly as _readonly
 from .._validation import as_float_array, as_int
 from ..exceptions import InputError, NetcohTypeError, SolverError
 
@@ -36,10 +37,6 @@ __all__ = [
 ]
 
 
-def _readonly(a) -> np.ndarray:
-    a = np.array(a, copy=True)
-    a.setflags(write=False)
-    return a
 
 
 def _weight_realization(weight, p: int):

@@ -23,6 +23,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from .._util import readonly as _readonly
 from .._validation import as_float_array, as_int, as_laplacian, as_positive, components_of
 from ..exceptions import DisconnectedError, InputError, NetcohWarning, SolverError
 from ..network.system import NetworkSystem
@@ -33,10 +34,6 @@ __all__ = ["ClusteringResult", "spectral_clustering", "laplacian_eigs", "DENSE_L
 DENSE_LIMIT = 1500
 
 
-def _readonly(a, dtype=None) -> np.ndarray:
-    a = np.array(a, dtype=dtype, copy=True)
-    a.setflags(write=False)
-    return a
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._util import readonly as _readonly
 from ..analysis.frequency import as_omega, evaluate_transfer
 from ..exceptions import InputError
-from .refinement import _readonly
 
 __all__ = ["ReductionError", "reduction_error", "structured_statespace", "plot_bode",
            "input_columns"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
 import numpy as np
 
+from .._util import atomic_write_text
 from .._validation import as_float_array
 from ..exceptions import (
     CaseFileError,
@@ -84,16 +84,7 @@ def save_reduced(reduced: ReducedNetwork, path) -> str:
         "partition": {lab: reduced.area_names[a] for lab, a in zip(full.labels, reduced.labels)},
     }
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".netcoh-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(doc, fh, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_text(os.path.abspath(path), json.dumps(doc, indent=1))
     return path
 
 

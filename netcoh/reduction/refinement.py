@@ -28,10 +28,6 @@ __all__ = ["refine_partition"]
 _MAX_POLY_ORDER = 20
 
 
-def _readonly(a, dtype=float) -> np.ndarray:
-    a = np.array(a, dtype=dtype, copy=True)
-    a.setflags(write=False)
-    return a
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._util import atomic_write_bytes, atomic_write_text
 from ..exceptions import InputError
 
 __all__ = ["ScreeningResult", "ResultStore", "COLUMNS"]
@@ -181,10 +182,8 @@ class ResultStore:
         if self.parquet:
             self.parts.mkdir(exist_ok=True)
             self._count += 1
-            final = self.parts / f"part-{self._count:06d}.parquet"
-            tmp = final.with_suffix(".tmp")
-            df.to_parquet(tmp, index=False)
-            os.replace(tmp, final)
+            atomic_write_bytes(self.parts / f"part-{self._count:06d}.parquet",
+                               df.to_parquet(index=False))
             return
         header = not self.path.exists() or self.path.stat().st_size == 0
         data = df.to_csv(index=False, header=header, float_format="%.17g")
@@ -195,16 +194,13 @@ class ResultStore:
 
     def finalise(self, table: pd.DataFrame) -> None:
         """Write the ranked table (CSV rewritten atomically; Parquet parts merged)."""
-        tmp = self.path.with_name("." + self.path.name + ".tmp")
         if self.parquet:
-            table.reset_index(drop=True).to_parquet(tmp, index=False)
-            os.replace(tmp, self.path)
+            atomic_write_bytes(self.path, table.reset_index(drop=True).to_parquet(index=False))
             for p in self.parts.glob("*"):
                 p.unlink()
             self.parts.rmdir()
         else:
-            table.to_csv(tmp, index=False, float_format="%.17g")
-            os.replace(tmp, self.path)
+            atomic_write_text(self.path, table.to_csv(index=False, float_format="%.17g"))
 
 
 def _empty() -> pd.DataFrame:
