@@ -36,8 +36,6 @@ __all__ = [
     "lemma_bound",
 ]
 
-_GROUP_RTOL = 1e-12
-
 
 def _trim(c):
     nz = np.flatnonzero(np.abs(c) > 0)
@@ -160,20 +158,21 @@ def aggregate_dynamics(system) -> AggregateDynamics:
         raise NetcohTypeError(
             f"`system` must be a NetworkSystem or NodalDynamics, got {type(system).__name__}")
     # group nodes by their numerator up to scale: sum den_i / num_i = (sum den_i / c_i) / q
-    groups: list[tuple[np.ndarray, np.ndarray]] = []
-    for i in range(nd.n):
-        num, den = nd.node_coefficients(i)
-        if not np.any(num):
-            raise InputError(f"node {i} has g_i = 0 identically; the aggregate is undefined")
-        c = num[0]
-        q = num / c
-        p = den / c
-        for j, (qj, pj) in enumerate(groups):
-            if qj.size == q.size and np.allclose(qj, q, rtol=_GROUP_RTOL, atol=0):
-                groups[j] = (qj, np.polyadd(pj, p))
-                break
-        else:
-            groups.append((q, p))
+    num, den = nd.num, nd.den
+    nz = num != 0
+    if not np.all(nz.any(axis=1)):
+        i = int(np.flatnonzero(~nz.any(axis=1))[0])
+        raise InputError(f"node {i} has g_i = 0 identically; the aggregate is undefined")
+    c = num[np.arange(nd.n), nz.argmax(axis=1)]          # leading coefficient of each numerator
+    q = num / c[:, None]
+    # equal numerators up to ~12 significant digits share a group
+    with np.errstate(divide="ignore"):
+        mag = 10.0 ** np.floor(np.log10(np.where(q != 0, np.abs(q), 1.0)))
+    _, first, group = np.unique(np.round(q / mag, 11) * mag, axis=0, return_index=True,
+                                return_inverse=True)
+    P = np.zeros((first.size, den.shape[1]))
+    np.add.at(P, group.ravel(), den / c[:, None])
+    groups = [(_trim(q[i]), _trim(P[j])) for j, i in enumerate(first)]
     # g_hat^{-1} = sum_j P_j / Q_j  =>  g_hat = prod Q / sum_j P_j prod_{l != j} Q_l
     den_total = np.zeros(1)
     num_total = np.ones(1)
