@@ -267,10 +267,14 @@ def _threshold(threshold_hz):
 class _Search:
     """Grid table, Brent refinement and certification for one modal model and set."""
 
-    def __init__(self, model, dset, rtol):
+    def __init__(self, model, dset, rtol, full_table: bool = True):
         self.model, self.dset, self.rtol = model, dset, rtol
         self.absP = np.abs(model.P)
         self.w = dset.value(np.abs(model.Q))           # support of |Q_k| rows
+        # buses that cannot matter are screened out by a certified bound (2-norm balls of
+        # proportional models only: see ModalModel.row_norm_bound)
+        self.prunable = (not full_table and isinstance(dset, NormBall) and dset.p == 2
+                         and getattr(model, "scale", None) is not None and model.S0 is None)
 
     def value(self, bus, t):
         return self.dset.value(self.model.rows(bus, t))
@@ -281,6 +285,47 @@ class _Search:
         for sl, S in self.model.table_chunks(t):
             F[:, sl] = self.dset.value(S.reshape(-1, n)).reshape(-1, n).T
         return F
+
+    def exact_rows(self, bus, t, ph=None):
+        """``F[bus, :]`` on the grid ``t``, shape (len(bus), T)."""
+        out = np.empty((len(bus), t.size))
+        for sl, Y in self.model.grid_rows(bus, t, ph):
+            out[sl] = self.dset.value(Y).T
+        return out
+
+    def pruned_table(self, t, floor: float):
+        """Grid table with exact rows only where needed.
+
+        Every bus gets the certified bound of :meth:`ModalModel.row_norm_bound`; exact rows
+        are computed, largest bound first, for every bus whose bound exceeds the best exact
+        value found so far or ``floor``. Returns ``(F, exact)``: ``F`` holds exact values on
+        rows where ``exact`` is True and upper bounds elsewhere.
+        """
+        n = self.model.n
+        ph = self.model.phi(t)
+        light = min(n - 1, max(8, n // 16))
+        F = self.dset.rho * self.model.row_norm_bound(t, light, ph)
+        exact = np.zeros(n, dtype=bool)
+        ubmax = F.max(axis=1)
+        best, batch = -np.inf, 4
+        while True:
+            cand = np.flatnonzero(~exact & (ubmax > min(best, floor)))
+            if cand.size == 0:
+                break
+            cand = cand[np.argsort(-ubmax[cand], kind="stable")[:batch]]
+            F[cand] = self.exact_rows(cand, t, ph)
+            exact[cand] = True
+            best = max(best, float(F[cand].max()))
+            batch *= 2
+        self._ph = (t, ph)
+        return F, exact
+
+    def complete(self, F, exact, bus, t):
+        """Make rows ``bus`` of ``F`` exact (in place)."""
+        bus = np.asarray(bus, dtype=int)
+        ph = self._ph[1] if getattr(self, "_ph", (None,))[0] is t else None
+        F[bus] = self.exact_rows(bus, t, ph)
+        exact[bus] = True
 
     def brent(self, i, a, b):
         if b <= a:
@@ -304,38 +349,57 @@ class _Search:
         K2 = np.einsum("pk,pk->p", ap, B2)
         return np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * d, np.maximum(Fa, Fb) + K2 * d * d / 8)
 
-    def grid_bounds(self, t, F):
-        """Upper bounds for every (bus, grid interval), shape (n, T-1)."""
+    def slopes(self, t):
+        """Derivative bounds ``(K1, K2)`` of every bus on every grid interval, (n, T-1) each."""
         a, b = t[:-1], t[1:]
-        d = b - a
         B1 = (self.model.bound(a, b, 1) * self.w[None]).T      # (K, T-1)
         B2 = (self.model.bound(a, b, 2) * self.w[None]).T
-        K1 = self.absP @ B1
-        K2 = self.absP @ B2
+        return self.absP @ B1, self.absP @ B2
+
+    @staticmethod
+    def grid_bounds(t, F, K1, K2):
+        """Upper bounds for every (bus, grid interval) of ``F``, shape like ``K1``."""
+        d = np.diff(t)
         Fa, Fb = F[:, :-1], F[:, 1:]
         return np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * d, np.maximum(Fa, Fb) + K2 * d * d / 8)
 
 
-def _search(search: _Search, t: np.ndarray, n_refine: int, max_rounds: int = 40,
-            max_open: int = 2_000_000):
-    F = search.table(t)
+def _search(search: _Search, t: np.ndarray, n_refine: int, floor: float = np.inf,
+            max_rounds: int = 40, max_open: int = 2_000_000):
+    if search.prunable:
+        F, exact = search.pruned_table(t, floor)
+    else:
+        F, exact = search.table(t), None
     n, T = F.shape
     jmax = np.argmax(F, axis=1)
     per_bus = F[np.arange(n), jmax]
     order = np.argsort(-per_bus)[:n_refine]
+    if exact is not None:
+        order = order[exact[order]]
+    grid_value = float(per_bus.max() if exact is None else per_bus[exact].max())
+    if T < 2:
+        i = int(order[0])
+        return F, exact, grid_value, float(per_bus[i]), i, float(t[0]), float(per_bus[i])
+    # upper bounds of every (bus, grid interval) from the grid values and derivative bounds
+    K1, K2 = search.slopes(t)
+    ub = search.grid_bounds(t, F, K1, K2)
     best_v, best_i, best_t = -np.inf, 0, 0.0
     for i in order:
+        if ub[i].max() <= best_v * (1 + search.rtol):
+            continue                  # certified not to beat the best: no need to refine
         j = jmax[i]
         a, b = t[max(j - 1, 0)], t[min(j + 1, T - 1)]
         tt, v = search.brent(int(i), a, b)
         if v > best_v:
             best_v, best_i, best_t = v, int(i), tt
-    grid_value = float(per_bus.max())
-    if T < 2:
-        return F, per_bus, jmax, grid_value, best_v, best_i, best_t, best_v
-    # certification: bound every interval; refine the ones that could still beat the best
-    ub = search.grid_bounds(t, F)
+    # certification: refine the intervals that could still beat the best
     tol = search.rtol * abs(best_v) + 1e-300
+    if exact is not None:
+        # rows known only by their bound: make exact those whose intervals could still win
+        need = np.flatnonzero(~exact & np.any(ub > best_v + tol, axis=1))
+        if need.size:
+            search.complete(F, exact, need, t)
+            ub[need] = search.grid_bounds(t, F[need], K1[need], K2[need])
     bi, bj = np.nonzero(ub > best_v + tol)
     a, b = t[bj], t[bj + 1]
     Fa, Fb = F[bi, bj], F[bi, bj + 1]
@@ -360,7 +424,7 @@ def _search(search: _Search, t: np.ndarray, n_refine: int, max_rounds: int = 40,
         keep = u2 > best_v + tol
         bi, a, b, Fa, Fb, open_ub = bi2[keep], a2[keep], b2[keep], Fa2[keep], Fb2[keep], u2[keep]
     upper = max(best_v, float(open_ub.max())) if bi.size else best_v
-    return F, per_bus, jmax, grid_value, best_v, best_i, best_t, upper
+    return F, exact, grid_value, best_v, best_i, best_t, upper
 
 
 def _time_grid(dt: float, H: float, auto: bool, max_uniform: int = 1000) -> np.ndarray:
@@ -377,7 +441,7 @@ def _time_grid(dt: float, H: float, auto: bool, max_uniform: int = 1000) -> np.n
 def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: float | None = None,
                      bounds=None, trips=None, f_hz: float = 50.0, output: str = "pu",
                      threshold_hz=None, method: str = "auto", rtol: float = 1e-6,
-                     n_refine: int = 4, model=None) -> NadirResult:
+                     n_refine: int = 4, model=None, full_table: bool = True) -> NadirResult:
     """Worst frequency deviation over all buses, times and step disturbances in a set.
 
     Solves ``max_{u in U} max_i sup_t |omega_i(t)|`` for step injections ``u`` applied at
@@ -423,6 +487,14 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         Number of best buses whose grid maximum is refined by Brent's method.
     model : optional
         A model from :func:`build_modal_model` for this system (reuse across calls).
+    full_table : bool
+        True (default) computes ``F[i, t]`` for every bus. False, for a 2-norm ball and
+        proportional machines, first bounds every bus by a certified cheap bound and
+        computes exact rows only for buses that could still be the worst or exceed
+        ``threshold_hz``: the same value, bus, time, disturbance, certificate and flags,
+        several times faster on large networks (contingency screening uses it). Rows that
+        were ruled out are NaN in ``table``, ``per_bus`` and ``per_bus_time``. Other sets
+        and models always compute the full table.
 
     Returns
     -------
@@ -449,7 +521,8 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         model, used = build_modal_model(system, method)
     else:
         used = "modal" if hasattr(model, "lam") or not np.iscomplexobj(model.P) else "statespace"
-    search = _Search(model, dset, float(rtol))
+    search = _Search(model, dset, float(rtol), full_table=bool(full_table))
+    floor = np.inf if thr is None else thr / scale_hz
     auto = horizon is None
     if auto:
         dec = model.decay
@@ -463,7 +536,7 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
     for _ in range(8):
         t = _time_grid(dt, H, auto)
         H = float(t[-1])
-        F, per_bus, jmax, grid_value, best_v, best_i, best_t, upper = _search(search, t, n_refine)
+        F, exact, grid_value, best_v, best_i, best_t, upper = _search(search, t, n_refine, floor)
         if not auto:
             break
         # steady state as a candidate, and a tail bound for t >= H
@@ -494,16 +567,22 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
     else:
         s = model.rows_at_inf()[best_i]
     u = dset.maximiser(s)
+    if exact is not None:
+        F[~exact] = np.nan          # ruled out by the bound: not computed
+    jmax = np.argmax(np.nan_to_num(F, nan=-np.inf), axis=1)
+    per_bus = F[np.arange(system.n), jmax]
+    per_bus_time = t[jmax].astype(float)
     if auto and Sinf_val is not None:
-        per_bus_time = np.where(Sinf_val > per_bus, np.inf, t[jmax])
+        per_bus_time = np.where(Sinf_val > per_bus, np.inf, per_bus_time)
         per_bus = np.maximum(per_bus, Sinf_val)
-    else:
-        per_bus_time = t[jmax]
-    per_bus = per_bus.copy()
+    if exact is not None:
+        per_bus_time[~exact] = np.nan
     per_bus[best_i] = max(per_bus[best_i], best_v)
     traj = model.response(u, t)
+    # a bus ruled out on the grid can still be flagged by its exact steady state
+    worst = per_bus if Sinf_val is None else np.fmax(per_bus, Sinf_val)
     flagged = () if thr is None else tuple(
-        system.labels[i] for i in np.flatnonzero(per_bus * scale_hz > thr))
+        system.labels[i] for i in np.flatnonzero(worst * scale_hz > thr))
     return NadirResult(
         value=float(best_v), value_hz=float(best_v * scale_hz), bus=system.labels[best_i],
         bus_index=int(best_i), time=float(best_t), disturbance=_readonly(u), times=_readonly(t),

@@ -1,0 +1,123 @@
+"""``full_table=False``: buses ruled out by a certified bound give the same worst case.
+
+The reference is the full table of the same search (every bus exact), and for the bound
+itself the exact row norms of the step-response matrix.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import netcoh as nc
+from netcoh.analysis.nadir import build_modal_model, worst_case_nadir
+
+
+def random_system(n, kind="swing", spread=300.0, seed=0, scale=50.0):
+    """Proportional machines with inertias spread over ``spread`` : 1 on a random mesh."""
+    rng = np.random.default_rng(seed)
+    A = np.triu(rng.uniform(0.2, 2.0, (n, n)) * (rng.random((n, n)) < 4.0 / n), 1)
+    A[np.arange(n - 1), np.arange(1, n)] += 1.0            # a path keeps it connected
+    A = A + A.T
+    L = scale * (np.diag(A.sum(1)) - A)
+    r = np.exp(rng.uniform(0.0, np.log(spread), n))
+    r = r / r.mean()
+    if kind == "swing":
+        g = nc.nodal.swing(2.0 * r, 4.0 * r)
+    else:
+        g = nc.nodal.swing_turbine(2.0 * r, 1.0 * r, 8.0 * r, np.full(n, 4.0))
+    return nc.NetworkSystem.from_laplacian(L, nodal=g)
+
+
+def exact_row_norms(model, t):
+    n = model.n
+    S = model.rows(np.tile(np.arange(n), t.size), np.repeat(t, n)).reshape(t.size, n, n)
+    return np.linalg.norm(S, axis=2).T
+
+
+@pytest.mark.parametrize("kind", ["swing", "swing_turbine"])
+@pytest.mark.parametrize("light", [0, 1, 5, 29])
+def test_row_norm_bound_is_an_upper_bound(kind, light):
+    sys = random_system(30, kind, seed=light)
+    model, used = build_modal_model(sys)
+    assert used == "modal" and model.scale is not None
+    t = np.linspace(0.0, 3.0, 37)
+    exact = exact_row_norms(model, t)
+    bound = model.row_norm_bound(t, light)
+    assert bound.shape == exact.shape
+    assert np.all(bound >= exact * (1 - 1e-12))
+    # the bound is useful: close to the exact value for the worst rows
+    assert bound.max() <= 3.0 * exact.max()
+
+
+def test_row_norm_bound_is_exact_for_homogeneous_machines():
+    L = 10.0 * nc.laplacian.ring_lattice(12, 2)
+    sys = nc.NetworkSystem.from_laplacian(L, nodal=nc.nodal.swing(3.0, 2.0, n=12))
+    model, _ = build_modal_model(sys)
+    t = np.linspace(0.0, 2.0, 9)
+    assert np.allclose(model.row_norm_bound(t, 0), exact_row_norms(model, t), rtol=1e-8,
+                       atol=1e-15)
+
+
+def test_row_norm_bound_needs_a_proportional_model():
+    rng = np.random.default_rng(1)
+    g = nc.nodal.swing_turbine(m=rng.uniform(0.1, 0.5, 5), d=rng.uniform(0.2, 0.5, 5),
+                               droop=rng.uniform(0.1, 0.2, 5), tau=rng.uniform(2, 9, 5))
+    sys = nc.NetworkSystem.from_laplacian(nc.laplacian.complete(5), nodal=g)
+    model, used = build_modal_model(sys)
+    assert used == "statespace" and model.scale is None
+    with pytest.raises(ValueError, match="proportional"):
+        model.row_norm_bound(np.array([0.0, 1.0]), 2)
+
+
+@pytest.mark.parametrize("kind", ["swing", "swing_turbine"])
+@pytest.mark.parametrize("horizon", [1.0, None])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pruned_search_equals_full_table(kind, horizon, seed):
+    sys = random_system(60, kind, seed=seed)
+    kw = dict(rho=0.5, dt=0.05, horizon=horizon)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nc.AccuracyWarning)
+        full = worst_case_nadir(sys, **kw)
+        # a threshold between the smallest and the largest bus forces the flags to be exact
+        mid = float(np.median(full.per_bus_hz))
+        full = worst_case_nadir(sys, threshold_hz=mid, **kw)
+        fast = worst_case_nadir(sys, threshold_hz=mid, full_table=False, **kw)
+        lean = worst_case_nadir(sys, full_table=False, **kw)
+    for res in (fast, lean):
+        assert res.bus == full.bus
+        assert res.value == pytest.approx(full.value, rel=1e-12)
+        assert res.time == pytest.approx(full.time, rel=1e-9)
+        assert res.certified == full.certified
+        assert np.allclose(res.disturbance, full.disturbance, rtol=1e-9, atol=1e-14)
+        known = ~np.isnan(res.per_bus)
+        assert known[full.bus_index]
+        assert np.allclose(res.per_bus[known], full.per_bus[known], rtol=1e-12)
+        assert np.allclose(res.table[known], full.table[known], rtol=1e-12, atol=1e-300)
+        assert np.all(np.isnan(res.table[~known]))
+    assert fast.flagged == full.flagged and len(full.flagged) > 0
+
+
+def test_gb_case_is_decided_by_a_few_rows():
+    import netcoh.grids as grids
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sys = grids.load("gb").to_system(model="swing")
+    full = worst_case_nadir(sys, rho=0.5, dt=0.05, horizon=1.0)
+    fast = worst_case_nadir(sys, rho=0.5, dt=0.05, horizon=1.0, full_table=False)
+    assert (fast.bus, fast.value, fast.certified) == (full.bus, pytest.approx(full.value, rel=1e-12),
+                                                      True)
+    assert np.count_nonzero(~np.isnan(fast.per_bus)) <= 20
+
+
+@pytest.mark.parametrize("kw", [dict(norm=np.inf), dict(norm=1), dict(method="statespace")])
+def test_other_sets_and_models_compute_every_row(kw):
+    sys = random_system(12, seed=4)
+    full = worst_case_nadir(sys, rho=0.5, dt=0.05, horizon=1.0, **kw)
+    fast = worst_case_nadir(sys, rho=0.5, dt=0.05, horizon=1.0, full_table=False, **kw)
+    assert not np.isnan(fast.table).any()
+    assert np.allclose(fast.table, full.table, rtol=1e-12)
+    assert fast.value == full.value
