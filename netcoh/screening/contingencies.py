@@ -365,30 +365,43 @@ def _bridge_status(N, f, t, nm) -> dict:
     """For bridge edges (index into f/t): ``"dead:<k>"`` if removing it cuts off ``k``
     machine-free nodes, ``"split"`` if machines end up on both sides."""
     import networkx as nx
+    from scipy.sparse.csgraph import breadth_first_order
 
-    G = nx.MultiGraph()
-    G.add_nodes_from(range(N))
-    G.add_edges_from(zip(f.tolist(), t.tolist(), range(f.size)))
+    mult: dict = {}
+    for k, (u, v) in enumerate(zip(f.tolist(), t.tolist())):
+        mult.setdefault((min(u, v), max(u, v)), []).append(k)
     simple = nx.Graph()
     simple.add_nodes_from(range(N))
-    mult = {}
-    for u, v, k in G.edges(keys=True):
-        e = (min(u, v), max(u, v))
-        mult.setdefault(e, []).append(k)
     simple.add_edges_from(mult)
-    out = {}
     bridges = [e for e in nx.bridges(simple) if len(mult[(min(e), max(e))]) == 1]
     if not bridges:
-        return out
-    # subtree sizes in a DFS tree give the side of each bridge in O(N)
+        return {}
+    # a bridge is an edge of every spanning tree: the side it cuts off is the subtree of
+    # its child end, so subtree sizes of one BFS tree give every side in O(N)
+    ij = np.array(list(mult), dtype=int).reshape(-1, 2)
+    adj = sp.coo_matrix((np.ones(len(ij)), (ij[:, 0], ij[:, 1])), shape=(N, N)).tocsr()
+    pred = np.full(N, -9999)
+    comp_size = np.zeros(N, dtype=int)
+    comp_nm = np.zeros(N, dtype=int)
+    size = np.ones(N, dtype=int)
+    mach = (np.arange(N) < nm).astype(int)
+    for root in range(N):
+        if pred[root] != -9999:
+            continue
+        order, p = breadth_first_order(adj, root, directed=False, return_predecessors=True)
+        pred[order] = p[order]
+        for x in order[::-1][:-1]:          # children before parents; the root last
+            size[pred[x]] += size[x]
+            mach[pred[x]] += mach[x]
+        comp_size[order], comp_nm[order] = size[root], mach[root]
+    out = {}
     for u, v in bridges:
-        side = nx.node_connected_component(nx.restricted_view(simple, [], [(u, v)]), v)
-        nm_side = sum(1 for x in side if x < nm)
-        other = N - len(side)
-        nm_other = nm - nm_side
+        child = v if pred[v] == u else u
+        side, nm_side = int(size[child]), int(mach[child])
+        other, nm_other = int(comp_size[child]) - side, int(comp_nm[child]) - nm_side
         k = mult[(min(u, v), max(u, v))][0]
         if nm_side == 0:
-            out[k] = f"dead:{len(side)}"
+            out[k] = f"dead:{side}"
         elif nm_other == 0:
             out[k] = f"dead:{other}"
         else:

@@ -177,3 +177,87 @@ def test_cli_bad_input(argv, msg, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert msg in err and len(err.splitlines()) == 1
+
+
+def _bridges_brute_force(N, f, t, nm):
+    """Remove each edge in turn and look at the components (the definition)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    out = {}
+    for k in range(f.size):
+        keep = np.arange(f.size) != k
+        A = sp.coo_matrix((np.ones(keep.sum()), (f[keep], t[keep])), shape=(N, N))
+        ncomp, lab = connected_components(A, directed=False)
+        if lab[f[k]] == lab[t[k]]:
+            continue
+        side = lab == lab[t[k]]
+        other = lab == lab[f[k]]
+        nm_side, nm_other = int(side[:nm].sum()), int(other[:nm].sum())
+        if nm_side == 0:
+            out[k] = f"dead:{int(side.sum())}"
+        elif nm_other == 0:
+            out[k] = f"dead:{int(other.sum())}"
+        else:
+            out[k] = "split"
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bridge_status_matches_edge_removal(seed):
+    from netcoh.screening.contingencies import _bridge_status
+
+    rng = np.random.default_rng(seed)
+    N, nm = 40, 6
+    # a random tree (all bridges) plus a few chords and one doubled edge
+    f = np.array([rng.integers(0, i) for i in range(1, N)])
+    t = np.arange(1, N)
+    extra = rng.integers(0, N, size=(4, 2))
+    extra = extra[extra[:, 0] != extra[:, 1]]
+    f = np.concatenate([f, extra[:, 0], f[:1]])
+    t = np.concatenate([t, extra[:, 1], t[:1]])
+    perm = rng.permutation(N)                 # machines anywhere in the tree
+    f, t = perm[f], perm[t]
+    got = _bridge_status(N, f, t, nm)
+    assert got == _bridges_brute_force(N, f, t, nm)
+    assert any(v == "split" for v in got.values()) and any(v.startswith("dead") for v in got.values())
+
+
+def test_screening_rows_equal_full_table_nadir():
+    """Screening rules out buses by a bound; the rows equal the full-table search."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        grid = grids.load("case145")
+    conts = contingency_list(grid, "n-1")[::9]
+    kw = dict(rho=0.5, dt=0.05, horizon=1.0, model="swing")
+    res = screen_contingencies(grid, conts, executor="serial", threshold_hz=0.3, **kw)
+    ctx = ScreeningContext.from_grid(grid, model="swing")
+    df = res.to_frame().set_index("contingency")
+    checked = 0
+    for c in conts:
+        row = df.loc[c.name]
+        if row.error:
+            continue
+        systems, _ = ctx.systems(c)
+        ref = max((worst_case_nadir(s, rho=0.5, dt=0.05, horizon=1.0, f_hz=grid.f_hz)
+                   for s, _ in systems),
+                  key=lambda r: r.value)
+        assert row.worst_bus == ref.bus
+        assert row.nadir_hz == pytest.approx(ref.value_hz, rel=1e-12)
+        assert row.margin_hz == pytest.approx(0.3 - ref.value_hz, rel=1e-12)
+        checked += 1
+    assert checked >= 20
+
+
+def test_worker_tuning_runs_once_and_limits_blas():
+    import subprocess
+    import sys
+
+    code = ("from threadpoolctl import threadpool_info\n"
+            "from netcoh.screening import screen as s\n"
+            "s._tune_worker(); s._tune_worker()\n"
+            "assert s._TUNED == [True]\n"
+            "blas = [p for p in threadpool_info() if p['user_api'] == 'blas']\n"
+            "assert blas and all(p['num_threads'] == 1 for p in blas), blas\n")
+    env = {"MALLOC_TRIM_THRESHOLD_": "65536", "PATH": ""}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
