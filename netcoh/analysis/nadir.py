@@ -303,8 +303,7 @@ class _Search:
         """
         n = self.model.n
         ph = self.model.phi(t)
-        light = min(n - 1, max(8, n // 16))
-        F = self.dset.rho * self.model.row_norm_bound(t, light, ph)
+        F = self.bound_table(t, ph)
         exact = np.zeros(n, dtype=bool)
         ubmax = F.max(axis=1)
         best, batch = -np.inf, 4
@@ -319,6 +318,15 @@ class _Search:
             batch *= 2
         self._ph = (t, ph)
         return F, exact
+
+    def bound_table(self, t, ph=None, exact=None):
+        """Certified upper bounds of ``F`` on ``t`` for every bus; exact rows where ``exact``."""
+        n = self.model.n
+        ph = self.model.phi(t) if ph is None else ph
+        F = self.dset.rho * self.model.row_norm_bound(t, min(n - 1, max(8, n // 16)), ph)
+        if exact is not None and exact.any():
+            F[exact] = self.exact_rows(np.flatnonzero(exact), t, ph)
+        return F
 
     def complete(self, F, exact, bus, t):
         """Make rows ``bus`` of ``F`` exact (in place)."""
@@ -364,8 +372,39 @@ class _Search:
         return np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * d, np.maximum(Fa, Fb) + K2 * d * d / 8)
 
 
+def _refine_bound_grid(search, t, F, exact, ub, level, max_rounds: int = 12):
+    """Add grid points where bound-only rows cannot yet be ruled out.
+
+    Between grid points ``F`` is bounded through derivative bounds, whose contribution
+    shrinks with the interval; on a coarse grid they keep many buses open that a finer
+    grid rules out by the cheap bound alone. Intervals that keep a bound-only bus above
+    ``level`` are halved (the bound table on the new points costs ``n^2 |J|`` each) until
+    few such buses remain. Returns the refined ``(t, F, ub)``.
+    """
+    n = F.shape[0]
+    few = max(8, n // 64)
+    budget = 8 * t.size
+    for _ in range(max_rounds):
+        hot = ub > level
+        need = ~exact & np.any(hot, axis=1)
+        if need.sum() <= few:
+            break
+        cols = np.flatnonzero(np.any(hot[need], axis=0))
+        if cols.size > budget:
+            break
+        budget -= cols.size
+        tnew = 0.5 * (t[cols] + t[cols + 1])
+        Fnew = search.bound_table(tnew, exact=exact)
+        order = np.argsort(np.concatenate([t, tnew]), kind="stable")
+        t = np.concatenate([t, tnew])[order]
+        F = np.concatenate([F, Fnew], axis=1)[:, order]
+        ub = search.grid_bounds(t, F, *search.slopes(t))
+    return t, F, ub
+
+
 def _search(search: _Search, t: np.ndarray, n_refine: int, floor: float = np.inf,
             max_rounds: int = 40, max_open: int = 2_000_000):
+    t_seed = t
     if search.prunable:
         F, exact = search.pruned_table(t, floor)
     else:
@@ -394,12 +433,16 @@ def _search(search: _Search, t: np.ndarray, n_refine: int, floor: float = np.inf
             best_v, best_i, best_t = v, int(i), tt
     # certification: refine the intervals that could still beat the best
     tol = search.rtol * abs(best_v) + 1e-300
+    F_out = F
     if exact is not None:
+        t, F, ub = _refine_bound_grid(search, t, F, exact, ub, best_v + tol)
         # rows known only by their bound: make exact those whose intervals could still win
         need = np.flatnonzero(~exact & np.any(ub > best_v + tol, axis=1))
         if need.size:
+            K1, K2 = search.slopes(t)
             search.complete(F, exact, need, t)
             ub[need] = search.grid_bounds(t, F[need], K1[need], K2[need])
+        F_out = F[:, np.isin(t, t_seed)]
     bi, bj = np.nonzero(ub > best_v + tol)
     a, b = t[bj], t[bj + 1]
     Fa, Fb = F[bi, bj], F[bi, bj + 1]
@@ -424,7 +467,7 @@ def _search(search: _Search, t: np.ndarray, n_refine: int, floor: float = np.inf
         keep = u2 > best_v + tol
         bi, a, b, Fa, Fb, open_ub = bi2[keep], a2[keep], b2[keep], Fa2[keep], Fb2[keep], u2[keep]
     upper = max(best_v, float(open_ub.max())) if bi.size else best_v
-    return F, exact, grid_value, best_v, best_i, best_t, upper
+    return F_out, exact, grid_value, best_v, best_i, best_t, upper
 
 
 def _time_grid(dt: float, H: float, auto: bool, max_uniform: int = 1000) -> np.ndarray:

@@ -89,9 +89,10 @@ def test_pruned_search_equals_full_table(kind, horizon, seed):
     for res in (fast, lean):
         assert res.bus == full.bus
         assert res.value == pytest.approx(full.value, rel=1e-12)
-        assert res.time == pytest.approx(full.time, rel=1e-9)
+        # the nadir is flat in t: its time is fixed to ~sqrt(eps), the value to eps
+        assert res.time == pytest.approx(full.time, rel=1e-6)
         assert res.certified == full.certified
-        assert np.allclose(res.disturbance, full.disturbance, rtol=1e-9, atol=1e-14)
+        assert np.allclose(res.disturbance, full.disturbance, rtol=1e-6, atol=1e-12)
         known = ~np.isnan(res.per_bus)
         assert known[full.bus_index]
         assert np.allclose(res.per_bus[known], full.per_bus[known], rtol=1e-12)
