@@ -55,6 +55,9 @@ def register(subparsers) -> None:
     p.add_argument("--model", choices=("swing", "swing_turbine"), default="swing_turbine",
                    help="machine model: swing_turbine (default; governors give the dip and "
                         "recovery) or swing (the paper's model, nadir often the settled value)")
+    p.add_argument("--islands", choices=("main", "all"), default="main",
+                   help="when an outage splits the grid: screen the main island (default; "
+                        "separated machines count as lost) or the worst island, however small")
     p.add_argument("--out", type=Path, help="directory for results.csv, summary.json and figures")
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
@@ -99,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         res = screen_contingencies(
             grid, args.contingencies, rho=args.rho, norm=args.norm, dt=args.dt,
             horizon=args.horizon, threshold_hz=args.threshold, model=args.model,
-            executor=executor, n_jobs=args.jobs, scheduler=args.scheduler, out=csv,
+            islands=args.islands, executor=executor, n_jobs=args.jobs, scheduler=args.scheduler, out=csv,
             resume=not args.no_resume, progress=True)
     df = res.to_frame()
     show = df.head(args.top)[["contingency", "worst_bus", "nadir_hz", "time_s", "margin_hz",

@@ -36,6 +36,14 @@ def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             systems, note = ctx.systems(cont)
+            n_islands = len(systems)
+            if len(systems) > 1 and settings.get("islands", "main") == "main":
+                # the grid goes on in its largest island; the machines cut off from it are
+                # lost to it (as in a unit trip) and their own small islands are not screened
+                cut = [m for _, labels in systems[1:] for m in labels]
+                shown = ", ".join(cut[:6]) + (", ..." if len(cut) > 6 else "")
+                note += f"; screened the main island; separated: {shown}"
+                systems = systems[:1]
             best = None
             for system, _ in systems:
                 if system.n == 1 and system.nodal.params.get("d") is not None \
@@ -48,7 +56,7 @@ def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz:
                 if best is None or res.value > best.value:
                     best = res
         row.update(worst_bus=best.bus, nadir_pu=best.value, nadir_hz=best.value_hz,
-                   time_s=best.time, certified=best.certified, islands=len(systems),
+                   time_s=best.time, certified=best.certified, islands=n_islands,
                    island_info=note, method=best.method, delta_hz=best.value_hz - base_hz)
         thr = settings["threshold_hz"]
         row["margin_hz"] = thr - best.value_hz if thr is not None else np.nan
@@ -187,7 +195,8 @@ _RUNNERS: dict[str, Callable] = {"serial": _run_serial, "processes": _run_proces
 def screen_contingencies(grid, contingencies="n-1", *, rho: float = 0.5, norm=2,
                          dt: float = 0.01, horizon: float | None = None,
                          threshold_hz="continental_europe", model: str = "swing_turbine",
-                         flow: str = "ac", executor: str = "processes", n_jobs: int | None = None,
+                         flow: str = "ac", islands: str = "main", executor: str = "processes",
+                         n_jobs: int | None = None,
                          scheduler=None, out=None, resume: bool = True, batch_size: int | None = None,
                          rtol: float = 1e-6, progress: bool | Callable = False) -> ScreeningResult:
     """Worst-case frequency nadir of every contingency of a grid, ranked worst first.
@@ -213,6 +222,12 @@ def screen_contingencies(grid, contingencies="n-1", *, rho: float = 0.5, norm=2,
         Passed to :meth:`Grid.to_system` (``"swing_turbine"``, the default: governors give the
         dip and recovery operators look for; or ``"swing"``, the paper's model, whose nadir is
         often the settled value) and the flow model (``"ac"``/``"dc"``).
+    islands : {"main", "all"}
+        When an outage splits the machines into islands: ``"main"`` (default) screens the
+        island with the most machines, the grid an operator goes on running, and lists the
+        separated machines in ``island_info`` (to the main island they are lost units, as in
+        a unit trip); ``"all"`` reports the worst island, however small (a single machine cut
+        off by its step-up transformer then carries the whole disturbance set).
     executor : {"processes", "serial", "dask"}
         Local worker processes (default, ``n_jobs`` = all cores), in-process, or a Dask cluster.
     n_jobs : int, optional
@@ -259,6 +274,8 @@ def screen_contingencies(grid, contingencies="n-1", *, rho: float = 0.5, norm=2,
                               f"{type(grid).__name__}")
     if scheduler is not None:
         executor = "dask"
+    if islands not in ("main", "all"):
+        raise InputError(f"`islands` must be 'main' or 'all', got {islands!r}")
     if executor not in _EXECUTORS:
         raise InputError(f"`executor` must be one of {_EXECUTORS}, got {executor!r}")
     n_jobs = (os.cpu_count() or 1) if n_jobs is None else as_int(n_jobs, "n_jobs", minimum=1)
@@ -267,6 +284,7 @@ def screen_contingencies(grid, contingencies="n-1", *, rho: float = 0.5, norm=2,
     settings = {"case": grid.name, "rho": float(rho), "norm": norm if norm in (1, 2) else "inf",
                 "dt": float(dt), "horizon": None if horizon is None else float(horizon),
                 "f_hz": float(grid.f_hz), "threshold_hz": thr, "model": model, "flow": flow,
+                "islands": islands,
                 "rtol": float(rtol)}
     nadir_settings = dict(settings, norm=np.inf if settings["norm"] == "inf" else norm)
     ctx = ScreeningContext.from_grid(grid, model=model, flow=flow)

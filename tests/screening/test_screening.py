@@ -84,15 +84,22 @@ def test_serial_processes_agree_and_rank(kundur, tmp_path):
     assert list(fa.contingency) == list(fb.contingency)
     assert np.allclose(fa.nadir_hz, fb.nadir_hz, rtol=1e-10)
     assert (fa.nadir_hz.diff().dropna() <= 0).all()          # ranked worst first
-    # each row equals a direct worst_case_nadir of the rebuilt grid
-    for _, row in fa.head(4).iterrows():
+    # each row equals a direct worst_case_nadir of the rebuilt grid's main island
+    every = screen_contingencies(kundur, "n-1", executor="serial", islands="all", **kw).to_frame()
+    every = every.set_index("contingency")
+    n_split = 0
+    for _, row in fa.iterrows():
         systems = _rebuilt(kundur, Contingency(row.kind, row.element), "swing_turbine")
-        direct = max(worst_case_nadir(s, rho=0.3, dt=0.02, f_hz=kundur.f_hz).value_hz
-                     for s in systems)
-        assert np.isclose(row.nadir_hz, direct, rtol=1e-8)
+        values = [worst_case_nadir(s, rho=0.3, dt=0.02, f_hz=kundur.f_hz).value_hz
+                  for s in systems]
+        main = max(range(len(systems)), key=lambda k: systems[k].n)
+        assert np.isclose(row.nadir_hz, values[main], rtol=1e-8)
+        assert np.isclose(every.loc[row.contingency, "nadir_hz"], max(values), rtol=1e-8)
         assert np.isclose(row.margin_hz, 0.8 - row.nadir_hz)
+        n_split += len(systems) > 1
     split = fa[fa.islands > 1]
-    assert len(split) and split.island_info.str.contains("island").all()
+    assert len(split) == n_split > 0
+    assert split.island_info.str.contains("screened the main island; separated: ").all()
 
 
 def test_failures_recorded_and_resume(kundur, tmp_path, monkeypatch):
@@ -261,3 +268,31 @@ def test_worker_tuning_runs_once_and_limits_blas():
             "assert blas and all(p['num_threads'] == 1 for p in blas), blas\n")
     env = {"MALLOC_TRIM_THRESHOLD_": "65536", "PATH": ""}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
+
+
+def test_step_up_transformer_outage_is_screened_like_the_unit_trip(ieee39):
+    """Losing a generator's transformer cuts the unit off: the main island is the grid
+    without it, which is what the unit trip screens (islands="main")."""
+    conts = contingency_list(ieee39, "n-1")
+    kw = dict(rho=0.5, dt=0.05, horizon=5.0, executor="serial")
+    ctx = ScreeningContext.from_grid(ieee39)
+    pairs = []
+    for c in conts:
+        if c.kind != "branch":
+            continue
+        systems, _ = ctx.systems(c)
+        if len(systems) == 2 and len(systems[1][1]) == 1:
+            pairs.append((c, Contingency("machine", systems[1][1][0])))
+    assert len(pairs) >= 5
+    main = screen_contingencies(ieee39, [x for p in pairs for x in p], **kw).to_frame()
+    main = main.set_index("contingency")
+    every = screen_contingencies(ieee39, [p[0] for p in pairs], islands="all", **kw).to_frame()
+    every = every.set_index("contingency")
+    for branch, trip in pairs:
+        assert main.loc[branch.name, "nadir_hz"] == pytest.approx(main.loc[trip.name, "nadir_hz"],
+                                                                  rel=1e-8)
+        assert trip.id in main.loc[branch.name, "island_info"]
+        # the lone machine, carrying the whole disturbance set, is far worse
+        assert every.loc[branch.name, "nadir_hz"] > main.loc[branch.name, "nadir_hz"]
+    with pytest.raises(InputError, match="`islands`"):
+        screen_contingencies(ieee39, [pairs[0][0]], islands="largest", executor="serial")
