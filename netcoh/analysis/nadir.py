@@ -271,10 +271,13 @@ class _Search:
         self.model, self.dset, self.rtol = model, dset, rtol
         self.absP = np.abs(model.P)
         self.w = dset.value(np.abs(model.Q))           # support of |Q_k| rows
-        # buses that cannot matter are screened out by a certified bound (2-norm balls of
-        # proportional models only: see ModalModel.row_norm_bound)
-        self.prunable = (not full_table and isinstance(dset, NormBall) and dset.p == 2
-                         and getattr(model, "scale", None) is not None and model.S0 is None)
+        # buses that cannot matter are screened out by a certified bound: for 2-norm balls
+        # and proportional models the tight one of ModalModel.row_norm_bound, otherwise the
+        # triangle inequality over modes, sum_k |P_ik| |phi_k(t)| ||Q_k||_D
+        self.prunable = not full_table
+        self.tight = (isinstance(dset, NormBall) and dset.p == 2
+                      and getattr(model, "scale", None) is not None and model.S0 is None)
+        self.S0_value = None if model.S0 is None else dset.value(np.abs(model.S0))
 
     def value(self, bus, t):
         return self.dset.value(self.model.rows(bus, t))
@@ -323,10 +326,34 @@ class _Search:
         """Certified upper bounds of ``F`` on ``t`` for every bus; exact rows where ``exact``."""
         n = self.model.n
         ph = self.model.phi(t) if ph is None else ph
-        F = self.dset.rho * self.model.row_norm_bound(t, min(n - 1, max(8, n // 16)), ph)
+        if self.tight:
+            F = self.dset.rho * self.model.row_norm_bound(t, min(n - 1, max(8, n // 16)), ph)
+        else:
+            # S(t) = S0 + Re(P phi(t) Q) = S(inf) + Re(P (phi(t) - phi(inf)) Q): the first
+            # form is tight early, the second late (the constant terms of phi cancel)
+            F = self.absP @ (np.abs(ph) * self.w[None]).T
+            if self.S0_value is not None:
+                F += self.S0_value[:, None]
+            late = self._late_bound(ph)
+            if late is not None:
+                np.minimum(F, late, out=F)
+            F *= 1.0 + 1e-12
         if exact is not None and exact.any():
             F[exact] = self.exact_rows(np.flatnonzero(exact), t, ph)
         return F
+
+    def _late_bound(self, ph):
+        if not hasattr(self, "_inf"):
+            self._inf = None
+            pinf = self.model.phi_inf()
+            if np.all(np.isfinite(pinf)):
+                Sinf = self.model.rows_at_inf()
+                if np.all(np.isfinite(Sinf)):
+                    self._inf = (pinf, self.dset.value(Sinf))
+        if self._inf is None:
+            return None
+        pinf, vinf = self._inf
+        return self.absP @ (np.abs(ph - pinf[None]) * self.w[None]).T + vinf[:, None]
 
     def complete(self, F, exact, bus, t):
         """Make rows ``bus`` of ``F`` exact (in place)."""
@@ -531,13 +558,13 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
     model : optional
         A model from :func:`build_modal_model` for this system (reuse across calls).
     full_table : bool
-        True (default) computes ``F[i, t]`` for every bus. False, for a 2-norm ball and
-        proportional machines, first bounds every bus by a certified cheap bound and
-        computes exact rows only for buses that could still be the worst or exceed
-        ``threshold_hz``: the same value, bus, time, disturbance, certificate and flags,
-        several times faster on large networks (contingency screening uses it). Rows that
-        were ruled out are NaN in ``table``, ``per_bus`` and ``per_bus_time``. Other sets
-        and models always compute the full table.
+        True (default) computes ``F[i, t]`` for every bus. False first bounds every bus by
+        a certified cheap bound (a tight one for a 2-norm ball and proportional machines,
+        the triangle inequality over modes otherwise) and computes exact rows only for
+        buses that could still be the worst or exceed ``threshold_hz``: the same value,
+        bus, time, disturbance, certificate and flags, several times faster on large
+        networks (contingency screening uses it). Rows that were ruled out are NaN in
+        ``table``, ``per_bus`` and ``per_bus_time``.
 
     Returns
     -------

@@ -453,12 +453,18 @@ def statespace_modes(system, cond_max: float = 1e10) -> PoleResidueModes:
     if np.any(mu.real >= 0):
         raise SolverError("the network is not asymptotically stable (an eigenvalue of the grounded "
                           f"realisation has real part {mu.real.max():.3g} >= 0); the nadir is unbounded")
-    cond = np.linalg.cond(W)
+    # one LU of W gives both W^{-1} B and a 1-norm condition estimate (LAPACK gecon),
+    # instead of an SVD for the 2-norm condition number (0.9 s of 2 s on GB swing-turbine)
+    lu, piv = la.lu_factor(W, check_finite=False)
+    gecon = la.get_lapack_funcs("gecon", (lu,))
+    rcond, _ = gecon(lu, np.abs(W).sum(axis=0).max(), norm="1")
+    cond = 1.0 / rcond if rcond > 0 else np.inf
     if not np.isfinite(cond) or cond > cond_max:
-        raise SolverError(f"the state matrix is (nearly) defective (eigenvector condition {cond:.3g}); "
-                          "use method='expm'")
+        raise SolverError(f"the state matrix is (nearly) defective (eigenvector condition {cond:.3g}), "
+                          "so its modal form is inaccurate; machines with identical parameters "
+                          "can cause this: perturb them slightly (e.g. by 1e-6 relative)")
     Bd, Cd = B.toarray(), C.toarray()
-    Qc = la.solve(W, Bd, check_finite=False)
+    Qc = la.lu_solve((lu, piv), Bd, check_finite=False)
     Pc = Cd @ W
     keep = mu.imag >= 0
     factor = np.where(mu.imag > 0, 2.0, 1.0)
