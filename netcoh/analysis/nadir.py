@@ -271,9 +271,7 @@ class _Search:
         self.model, self.dset, self.rtol = model, dset, rtol
         self.absP = np.abs(model.P)
         self.w = dset.value(np.abs(model.Q))           # support of |Q_k| rows
-        # buses that cannot matter are screened out by a certified bound: for 2-norm balls
-        # and proportional models the tight one of ModalModel.row_norm_bound, otherwise the
-        # triangle inequality over modes, sum_k |P_ik| |phi_k(t)| ||Q_k||_D
+        # buses that cannot matter are screened out by certified bounds (bound_table)
         self.prunable = not full_table
         self.tight = (isinstance(dset, NormBall) and dset.p == 2
                       and getattr(model, "scale", None) is not None and model.S0 is None)
@@ -289,57 +287,68 @@ class _Search:
             F[:, sl] = self.dset.value(S.reshape(-1, n)).reshape(-1, n).T
         return F
 
-    def exact_rows(self, bus, t, ph=None):
-        """``F[bus, :]`` on the grid ``t``, shape (len(bus), T)."""
-        out = np.empty((len(bus), t.size))
-        for sl, Y in self.model.grid_rows(bus, t, ph):
-            out[sl] = self.dset.value(Y).T
+    def pruned_table(self, t, floor: float):
+        """Grid table with exact entries only where needed.
+
+        Every (bus, time) gets a certified upper bound (:meth:`bound_table`); entries are
+        computed exactly, largest bound first and in growing batches, until every entry
+        left has a bound below the best exact value and below ``floor``. Returns ``(F, E)``:
+        ``F`` holds exact values where the mask ``E`` is True and upper bounds elsewhere.
+        """
+        ph = self.model.phi(t)
+        F = self.bound_table(t, ph, level=np.inf)         # the mode-sum bound only
+        E = np.zeros(F.shape, dtype=bool)
+        best, tightened = -np.inf, not self.tight
+        batch = int(np.clip(4 * t.size, 32, 256))
+        while True:
+            if not tightened and np.isfinite(best):
+                # the tight bound costs n^2 |J| per time: only where the cheap one is high
+                G = self.bound_table(t, ph, level=min(best, floor))
+                F = np.where(E, F, np.minimum(F, G))
+                tightened = True
+            bi, bj = np.nonzero(~E & (F > min(best, floor)))
+            if bi.size == 0:
+                break
+            pick = np.argsort(-F[bi, bj], kind="stable")[:batch]
+            bi, bj = bi[pick], bj[pick]
+            F[bi, bj] = self.pair_values(bi, t[bj])
+            E[bi, bj] = True
+            best = max(best, float(F[bi, bj].max()))
+            batch *= 4
+        return F, E
+
+    def pair_values(self, bus, t, chunk_bytes: float = 6.4e7):
+        """``F`` at pairs ``(bus[p], t[p])``, in chunks that bound the memory."""
+        bus, t = np.asarray(bus, dtype=int), np.asarray(t, dtype=float)
+        out = np.empty(bus.size)
+        step = max(1, int(chunk_bytes // (16 * max(self.model.n, 1))))
+        for a in range(0, bus.size, step):
+            out[a:a + step] = self.value(bus[a:a + step], t[a:a + step])
         return out
 
-    def pruned_table(self, t, floor: float):
-        """Grid table with exact rows only where needed.
+    def bound_table(self, t, ph=None, level: float = -np.inf):
+        """Certified upper bounds of ``F`` on ``t`` for every bus, shape (n, T).
 
-        Every bus gets the certified bound of :meth:`ModalModel.row_norm_bound`; exact rows
-        are computed, largest bound first, for every bus whose bound exceeds the best exact
-        value found so far or ``floor``. Returns ``(F, exact)``: ``F`` holds exact values on
-        rows where ``exact`` is True and upper bounds elsewhere.
+        The sum over modes of ``|P_ik| |phi_k(t)| ||Q_k||_D`` (triangle inequality), taken
+        both from zero and from the steady state (``S(t) = S(inf) + Re(P (phi(t) -
+        phi(inf)) Q)``: tight early and late respectively); for 2-norm balls and
+        proportional models also :meth:`ModalModel.row_norm_bound`, at the times where the
+        first bound exceeds ``level``.
         """
         n = self.model.n
-        ph = self.model.phi(t)
-        F = self.bound_table(t, ph)
-        exact = np.zeros(n, dtype=bool)
-        ubmax = F.max(axis=1)
-        best, batch = -np.inf, 4
-        while True:
-            cand = np.flatnonzero(~exact & (ubmax > min(best, floor)))
-            if cand.size == 0:
-                break
-            cand = cand[np.argsort(-ubmax[cand], kind="stable")[:batch]]
-            F[cand] = self.exact_rows(cand, t, ph)
-            exact[cand] = True
-            best = max(best, float(F[cand].max()))
-            batch *= 2
-        self._ph = (t, ph)
-        return F, exact
-
-    def bound_table(self, t, ph=None, exact=None):
-        """Certified upper bounds of ``F`` on ``t`` for every bus; exact rows where ``exact``."""
-        n = self.model.n
         ph = self.model.phi(t) if ph is None else ph
+        F = self.absP @ (np.abs(ph) * self.w[None]).T
+        if self.S0_value is not None:
+            F += self.S0_value[:, None]
+        late = self._late_bound(ph)
+        if late is not None:
+            np.minimum(F, late, out=F)
+        F *= 1.0 + 1e-12
         if self.tight:
-            F = self.dset.rho * self.model.row_norm_bound(t, min(n - 1, max(8, n // 16)), ph)
-        else:
-            # S(t) = S0 + Re(P phi(t) Q) = S(inf) + Re(P (phi(t) - phi(inf)) Q): the first
-            # form is tight early, the second late (the constant terms of phi cancel)
-            F = self.absP @ (np.abs(ph) * self.w[None]).T
-            if self.S0_value is not None:
-                F += self.S0_value[:, None]
-            late = self._late_bound(ph)
-            if late is not None:
-                np.minimum(F, late, out=F)
-            F *= 1.0 + 1e-12
-        if exact is not None and exact.any():
-            F[exact] = self.exact_rows(np.flatnonzero(exact), t, ph)
+            cols = np.flatnonzero(np.any(F > level, axis=0))
+            if cols.size:
+                tight = self.model.row_norm_bound(t[cols], min(n - 1, max(8, n // 16)), ph[cols])
+                F[:, cols] = np.minimum(F[:, cols], self.dset.rho * tight)
         return F
 
     def _late_bound(self, ph):
@@ -354,13 +363,6 @@ class _Search:
             return None
         pinf, vinf = self._inf
         return self.absP @ (np.abs(ph - pinf[None]) * self.w[None]).T + vinf[:, None]
-
-    def complete(self, F, exact, bus, t):
-        """Make rows ``bus`` of ``F`` exact (in place)."""
-        bus = np.asarray(bus, dtype=int)
-        ph = self._ph[1] if getattr(self, "_ph", (None,))[0] is t else None
-        F[bus] = self.exact_rows(bus, t, ph)
-        exact[bus] = True
 
     def brent(self, i, a, b):
         if b <= a:
@@ -399,21 +401,21 @@ class _Search:
         return np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * d, np.maximum(Fa, Fb) + K2 * d * d / 8)
 
 
-def _refine_bound_grid(search, t, F, exact, ub, level, max_rounds: int = 12):
-    """Add grid points where bound-only rows cannot yet be ruled out.
+def _refine_bound_grid(search, t, F, E, ub, level, max_rounds: int = 12):
+    """Add grid points where entries known only by their bound keep intervals open.
 
     Between grid points ``F`` is bounded through derivative bounds, whose contribution
     shrinks with the interval; on a coarse grid they keep many buses open that a finer
-    grid rules out by the cheap bound alone. Intervals that keep a bound-only bus above
-    ``level`` are halved (the bound table on the new points costs ``n^2 |J|`` each) until
-    few such buses remain. Returns the refined ``(t, F, ub)``.
+    grid rules out by the cheap bound alone. Intervals above ``level`` with an endpoint
+    known only by its bound are halved (the bound on the new points is cheap) until few
+    buses have such intervals. Returns the refined ``(t, F, E, ub)``.
     """
     n = F.shape[0]
     few = max(8, n // 64)
     budget = 8 * t.size
     for _ in range(max_rounds):
-        hot = ub > level
-        need = ~exact & np.any(hot, axis=1)
+        hot = (ub > level) & ~(E[:, :-1] & E[:, 1:])
+        need = np.any(hot, axis=1)
         if need.sum() <= few:
             break
         cols = np.flatnonzero(np.any(hot[need], axis=0))
@@ -421,31 +423,31 @@ def _refine_bound_grid(search, t, F, exact, ub, level, max_rounds: int = 12):
             break
         budget -= cols.size
         tnew = 0.5 * (t[cols] + t[cols + 1])
-        Fnew = search.bound_table(tnew, exact=exact)
         order = np.argsort(np.concatenate([t, tnew]), kind="stable")
         t = np.concatenate([t, tnew])[order]
-        F = np.concatenate([F, Fnew], axis=1)[:, order]
+        F = np.concatenate([F, search.bound_table(tnew)], axis=1)[:, order]
+        E = np.concatenate([E, np.zeros((n, tnew.size), dtype=bool)], axis=1)[:, order]
         ub = search.grid_bounds(t, F, *search.slopes(t))
-    return t, F, ub
+    return t, F, E, ub
 
 
 def _search(search: _Search, t: np.ndarray, n_refine: int, floor: float = np.inf,
             max_rounds: int = 40, max_open: int = 2_000_000):
     t_seed = t
     if search.prunable:
-        F, exact = search.pruned_table(t, floor)
+        F, E = search.pruned_table(t, floor)
     else:
-        F, exact = search.table(t), None
+        F, E = search.table(t), None
     n, T = F.shape
-    jmax = np.argmax(F, axis=1)
-    per_bus = F[np.arange(n), jmax]
+    Fx = F if E is None else np.where(E, F, -np.inf)        # exact values only
+    jmax = np.argmax(Fx, axis=1)
+    per_bus = Fx[np.arange(n), jmax]
     order = np.argsort(-per_bus)[:n_refine]
-    if exact is not None:
-        order = order[exact[order]]
-    grid_value = float(per_bus.max() if exact is None else per_bus[exact].max())
+    order = order[np.isfinite(per_bus[order])]
+    grid_value = float(per_bus.max())
     if T < 2:
         i = int(order[0])
-        return F, exact, grid_value, float(per_bus[i]), i, float(t[0]), float(per_bus[i])
+        return F, E, grid_value, float(per_bus[i]), i, float(t[0]), float(per_bus[i])
     # upper bounds of every (bus, grid interval) from the grid values and derivative bounds
     K1, K2 = search.slopes(t)
     ub = search.grid_bounds(t, F, K1, K2)
@@ -460,16 +462,25 @@ def _search(search: _Search, t: np.ndarray, n_refine: int, floor: float = np.inf
             best_v, best_i, best_t = v, int(i), tt
     # certification: refine the intervals that could still beat the best
     tol = search.rtol * abs(best_v) + 1e-300
-    F_out = F
-    if exact is not None:
-        t, F, ub = _refine_bound_grid(search, t, F, exact, ub, best_v + tol)
-        # rows known only by their bound: make exact those whose intervals could still win
-        need = np.flatnonzero(~exact & np.any(ub > best_v + tol, axis=1))
-        if need.size:
+    F_out, E_out = F, E
+    if E is not None:
+        t, F, E, ub = _refine_bound_grid(search, t, F, E, ub, best_v + tol)
+        # endpoints known only by their bound of intervals that could still win: compute
+        # them (the bounds only shrink, so no other interval opens)
+        hot = ub > best_v + tol
+        miss = np.zeros(E.shape, dtype=bool)
+        miss[:, :-1] |= hot
+        miss[:, 1:] |= hot
+        miss &= ~E
+        if miss.any():
+            bi, bj = np.nonzero(miss)
+            F[bi, bj] = search.pair_values(bi, t[bj])
+            E[bi, bj] = True
+            rows = np.unique(bi)
             K1, K2 = search.slopes(t)
-            search.complete(F, exact, need, t)
-            ub[need] = search.grid_bounds(t, F[need], K1[need], K2[need])
-        F_out = F[:, np.isin(t, t_seed)]
+            ub[rows] = search.grid_bounds(t, F[rows], K1[rows], K2[rows])
+        seed = np.isin(t, t_seed)
+        F_out, E_out = F[:, seed], E[:, seed]
     bi, bj = np.nonzero(ub > best_v + tol)
     a, b = t[bj], t[bj + 1]
     Fa, Fb = F[bi, bj], F[bi, bj + 1]
@@ -494,7 +505,7 @@ def _search(search: _Search, t: np.ndarray, n_refine: int, floor: float = np.inf
         keep = u2 > best_v + tol
         bi, a, b, Fa, Fb, open_ub = bi2[keep], a2[keep], b2[keep], Fa2[keep], Fb2[keep], u2[keep]
     upper = max(best_v, float(open_ub.max())) if bi.size else best_v
-    return F_out, exact, grid_value, best_v, best_i, best_t, upper
+    return F_out, E_out, grid_value, best_v, best_i, best_t, upper
 
 
 def _time_grid(dt: float, H: float, auto: bool, max_uniform: int = 1000) -> np.ndarray:
@@ -606,7 +617,7 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
     for _ in range(8):
         t = _time_grid(dt, H, auto)
         H = float(t[-1])
-        F, exact, grid_value, best_v, best_i, best_t, upper = _search(search, t, n_refine, floor)
+        F, E, grid_value, best_v, best_i, best_t, upper = _search(search, t, n_refine, floor)
         if not auto:
             break
         # steady state as a candidate, and a tail bound for t >= H
@@ -637,20 +648,28 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
     else:
         s = model.rows_at_inf()[best_i]
     u = dset.maximiser(s)
-    if exact is not None:
-        F[~exact] = np.nan          # ruled out by the bound: not computed
-    jmax = np.argmax(np.nan_to_num(F, nan=-np.inf), axis=1)
-    per_bus = F[np.arange(system.n), jmax]
+    Fx = F if E is None else np.where(E, F, -np.inf)
+    jmax = np.argmax(Fx, axis=1)
+    known = Fx[np.arange(system.n), jmax]          # best computed grid value of each bus
+    per_bus = known.copy()
     per_bus_time = t[jmax].astype(float)
     if auto and Sinf_val is not None:
         per_bus_time = np.where(Sinf_val > per_bus, np.inf, per_bus_time)
         per_bus = np.maximum(per_bus, Sinf_val)
-    if exact is not None:
-        per_bus_time[~exact] = np.nan
+    if E is not None:
+        # a bus's worst grid value is known when its entries not computed are bounded below it
+        undecided = known < np.where(E, -np.inf, F).max(axis=1)
+        per_bus[undecided] = np.nan
+        per_bus_time[undecided] = np.nan
+        if undecided[best_i]:             # its worst is the certified supremum
+            per_bus[best_i], per_bus_time[best_i] = best_v, best_t
+        F = np.where(E, F, np.nan)                 # ruled out by the bound: not computed
     per_bus[best_i] = max(per_bus[best_i], best_v)
+    known[best_i] = max(known[best_i], best_v)
     traj = model.response(u, t)
-    # a bus ruled out on the grid can still be flagged by its exact steady state
-    worst = per_bus if Sinf_val is None else np.fmax(per_bus, Sinf_val)
+    # every entry above the threshold was computed, so the computed ones decide the flags
+    # (and a bus ruled out on the grid can still be flagged by its exact steady state)
+    worst = known if Sinf_val is None else np.maximum(known, Sinf_val)
     flagged = () if thr is None else tuple(
         system.labels[i] for i in np.flatnonzero(worst * scale_hz > thr))
     return NadirResult(

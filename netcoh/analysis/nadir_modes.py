@@ -77,7 +77,9 @@ class ModalModel:
 
     def rows_at_inf(self) -> np.ndarray:
         """``S(inf)`` (n, n): the steady state (``phi`` at infinity)."""
-        out = np.real((self.P * self.phi_inf()) @ self.Q)
+        pinf = self.phi_inf()
+        nz = np.flatnonzero(pinf != 0)          # proportional models: the common mode only
+        out = np.real((self.P[:, nz] * pinf[nz]) @ self.Q[nz])
         if self.S0 is not None:
             out = out + self.S0
         return out
@@ -94,21 +96,6 @@ class ModalModel:
             Y = np.real(M.reshape(-1, K) @ self.Q).reshape(-1, n, n)
             if self.S0 is not None:
                 Y += self.S0[None]
-            yield sl, Y
-
-    def grid_rows(self, bus: np.ndarray, t: np.ndarray, ph: np.ndarray | None = None,
-                  max_bytes: float = 6.4e7):
-        """Yield ``(slice, S)``: ``S[j, b, :] = S(t[j])[bus[b], :]`` for slices of ``bus``."""
-        bus = np.asarray(bus, dtype=int)
-        n, K = self.P.shape
-        ph = self.phi(t) if ph is None else ph
-        step = max(1, int(max_bytes // (16 * n * t.size)))
-        for s in range(0, bus.size, step):
-            sl = slice(s, min(bus.size, s + step))
-            M = self.P[bus[sl]][None, :, :] * ph[:, None, :]
-            Y = np.real(M.reshape(-1, K) @ self.Q).reshape(t.size, -1, n)
-            if self.S0 is not None:
-                Y += self.S0[bus[sl]][None]
             yield sl, Y
 
     def row_norm_bound(self, t: np.ndarray, light: int, ph: np.ndarray | None = None,

@@ -72,3 +72,20 @@ def test_disconnected_graph_lists_components():
                                         labels=list("abcde"))
     assert info.value.components == [["a", "b"], ["c", "d", "e"]]
     assert isinstance(info.value, ValueError)
+
+
+def test_components_dense_and_sparse_paths_agree():
+    """Dense matrices use frontier expansion, sparse ones scipy's connected_components."""
+    from netcoh._validation import components_of
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        n = int(rng.integers(1, 50))
+        A = rng.random((n, n)) < rng.uniform(0.0, 0.15)
+        A = A | A.T
+        L = np.where(A, -1.0, 0.0)
+        np.fill_diagonal(L, rng.random(n))
+        dense = components_of(L)
+        sparse = components_of(sp.csr_matrix(L))
+        assert [c.tolist() for c in dense] == [c.tolist() for c in sparse]
+        assert sorted(np.concatenate(dense).tolist()) == list(range(n))
