@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from ..exceptions import InputError
 from ..network import nodal as _nodal
 from ..network.nodal import NodalDynamics
-from ..network.system import NetworkSystem
+from ..network.system import NetworkSystem, reduced_system
 from . import assembly as _asm
 from . import network as _net
 
@@ -468,7 +468,8 @@ class Grid:
             nd = _nodal.concat([nd, loads])
             labels += ["bus:" + b for b in self.tables["buses"]["id"][bus_nodes]]
             L = sp.csr_matrix(L)
-        return NetworkSystem.from_laplacian(L, nodal=nd, labels=labels)
+            return NetworkSystem.from_laplacian(L, nodal=nd, labels=labels)
+        return reduced_system(L, nd, labels)      # admits negative couplings while PSD
 
     def injection_vector(self, bus_p_pu: Mapping, *, reduce: str | None = "kron",
                          flow: str = "ac", island: int | None = None,

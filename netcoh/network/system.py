@@ -18,11 +18,11 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .._validation import as_laplacian
-from ..exceptions import InputError, NetcohTypeError
+from ..exceptions import InputError, NetcohTypeError, SolverError
 from . import laplacian as _lap
 from .nodal import NodalDynamics, as_nodal, integrator
 
-__all__ = ["NetworkSystem", "Realization", "sparse_lu"]
+__all__ = ["NetworkSystem", "Realization", "sparse_lu", "reduced_system"]
 
 
 def sparse_lu(M):
@@ -380,6 +380,45 @@ class NetworkSystem:
         kind = "sparse" if self.is_sparse else "dense"
         return (f"NetworkSystem(n={self.n}, nodal={self.nodal.kind!r}, "
                 f"coupling={self.coupling.kind!r}, laplacian={kind})")
+
+
+def reduced_system(L, nodal, labels, rtol: float = 1e-9) -> NetworkSystem:
+    """System of a Kron-reduced grid, whose Laplacian may couple some machines negatively.
+
+    Negative-reactance (series-compensated) branches can leave a reduced Laplacian with
+    positive off-diagonal entries. The linear model stays valid while ``L`` is positive
+    semidefinite, so such a matrix is admitted as a signed Laplacian; one that is not
+    is an unstable grid and raises :class:`~netcoh.exceptions.SolverError`.
+
+    Parameters
+    ----------
+    L : ndarray (n, n)
+        Reduced Laplacian (symmetric, zero row sums).
+    nodal : NodalDynamics
+        The machines.
+    labels : sequence of str
+        Machine ids.
+    rtol : float
+        Off-diagonal entries above ``rtol`` times the largest entry count as positive.
+
+    Returns
+    -------
+    NetworkSystem
+    """
+    L = np.asarray(L, dtype=float)
+    off = L - np.diag(np.diag(L))
+    signed = bool(off.size and np.any(off > rtol * np.abs(L).max()))
+    if not signed:
+        return NetworkSystem.from_laplacian(L, nodal=nodal, labels=labels)
+    try:
+        return NetworkSystem.from_laplacian(L, nodal=nodal, labels=labels, signed=True)
+    except InputError as exc:
+        if "positive semidefinite" not in str(exc):
+            raise
+        low = float(np.linalg.eigvalsh(L)[0])
+        raise SolverError(
+            f"the reduced network couples machines negatively (negative-reactance branches) and "
+            f"has a negative eigenvalue {low:.6g}: the linearised grid is unstable") from None
 
 
 def _check_system(system, name: str = "system") -> NetworkSystem:

@@ -30,7 +30,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..exceptions import InputError, NetcohTypeError
 from ..network.nodal import NodalDynamics
-from ..network.system import NetworkSystem
+from ..network.system import NetworkSystem, reduced_system
 
 __all__ = ["Contingency", "ScreeningContext", "contingency_list"]
 
@@ -316,7 +316,8 @@ class ScreeningContext:
         Lr = 0.5 * (Lr + Lr.T)
         off = Lr - np.diag(np.diag(Lr))
         Lr = off - np.diag(off.sum(axis=1))
-        return NetworkSystem.from_laplacian(Lr, nodal=nodal, labels=labels)
+        # negative couplings (negative-reactance branches) are admitted while L is PSD
+        return reduced_system(Lr, nodal, labels)
 
     def _islands(self, p, q, w, drop):
         """Generic path: edit the bus-level Laplacian, split into islands, reduce each."""

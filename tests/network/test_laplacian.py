@@ -89,3 +89,17 @@ def test_components_dense_and_sparse_paths_agree():
         sparse = components_of(sp.csr_matrix(L))
         assert [c.tolist() for c in dense] == [c.tolist() for c in sparse]
         assert sorted(np.concatenate(dense).tolist()) == list(range(n))
+
+
+def test_reduced_system_admits_negative_couplings_only_when_psd():
+    from netcoh.network.system import reduced_system
+
+    g = nc.nodal.swing(1.0, 1.0, n=3)
+    # a path 0-1-2 with a weak negative chord 0-2: still PSD
+    L = np.array([[2.0, -2.5, 0.5], [-2.5, 5.0, -2.5], [0.5, -2.5, 2.0]])
+    sys = reduced_system(L, g, ["a", "b", "c"])
+    assert sys.signed and sys.labels == ("a", "b", "c")
+    assert not reduced_system(nc.laplacian.complete(3), g, ["a", "b", "c"]).signed
+    with pytest.raises(nc.SolverError, match="negative eigenvalue"):
+        reduced_system(np.array([[2.0, -4.0, 2.0], [-4.0, 5.0, -1.0], [2.0, -1.0, -1.0]]),
+                       g, ["a", "b", "c"])

@@ -296,3 +296,26 @@ def test_step_up_transformer_outage_is_screened_like_the_unit_trip(ieee39):
         assert every.loc[branch.name, "nadir_hz"] > main.loc[branch.name, "nadir_hz"]
     with pytest.raises(InputError, match="`islands`"):
         screen_contingencies(ieee39, [pairs[0][0]], islands="largest", executor="serial")
+
+
+def test_negative_couplings_are_screened_while_stable():
+    """case145 has negative-reactance branches: two outages leave machines coupled
+    negatively. A positive semidefinite result is screened (and equals the rebuilt grid);
+    an indefinite one is recorded as unstable."""
+    from netcoh.exceptions import SolverError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        grid = grids.load("case145")
+    kw = dict(model="swing", dt=0.05, horizon=2.0)
+    res = screen_contingencies(grid, ["branch:trafo:32", "branch:trafo:3"], executor="serial",
+                               **kw).to_frame().set_index("contingency")
+    rebuilt = grid.remove_branch("trafo:32").to_system(model="swing")
+    assert rebuilt.signed
+    ref = worst_case_nadir(rebuilt, rho=0.5, dt=0.05, horizon=2.0, f_hz=grid.f_hz)
+    assert res.loc["branch:trafo:32", "error"] == ""
+    assert res.loc["branch:trafo:32", "nadir_hz"] == pytest.approx(ref.value_hz, rel=1e-9)
+    assert res.loc["branch:trafo:3", "error"].startswith("SolverError: the reduced network "
+                                                         "couples machines negatively")
+    with pytest.raises(SolverError, match="unstable"):
+        grid.remove_branch("trafo:3").to_system(model="swing")
