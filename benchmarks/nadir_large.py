@@ -50,8 +50,8 @@ def main():
     wall = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    print(f"full_table={args.full_table}: {int(np.sum(~np.isnan(res.per_bus)))} of {system.n} "
-          "rows computed")
+    print(f"full_table={args.full_table}: {int(np.sum(~np.isnan(res.table)))} of {res.table.size} "
+          "table entries computed")
     print(f"n = {system.n}: worst bus {res.bus}, t* = {res.time:.4f} s, nadir {res.value:.6g} p.u. "
           f"({res.value_hz:.4g} Hz), certified={res.certified}")
     print(f"wall {wall:.1f} s; peak traced numpy memory {peak / 2**30:.2f} GiB; "
