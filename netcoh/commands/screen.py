@@ -156,7 +156,8 @@ def _figures(res, grid, args) -> None:
     if len(ok):
         row = ok.iloc[0]
         ctx = ScreeningContext.from_grid(grid, model=args.model)
-        systems, _ = ctx.systems(Contingency(row["kind"], row["element"]))
+        systems, note = ctx.systems(Contingency(row["kind"], row["element"]))
+        systems, _ = ctx.select_islands(systems, note, args.islands)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             worst = max((worst_case_nadir(s, rho=args.rho, norm=args.norm, dt=args.dt,

@@ -312,6 +312,32 @@ class ScreeningContext:
         return [(self._system(Lr, sub, labels), labels)], ""
 
     @staticmethod
+    def select_islands(systems: list, note: str, islands: str = "main"):
+        """The systems to screen out of :meth:`systems`' result.
+
+        Parameters
+        ----------
+        systems : list of (NetworkSystem, tuple)
+            Islands with machines, the one with the most machines first.
+        note : str
+            The note returned with them.
+        islands : {"main", "all"}
+            ``"main"``: only the first (the grid that goes on running), with the machines
+            cut off from it named in the note; ``"all"``: every island.
+
+        Returns
+        -------
+        (list of (NetworkSystem, tuple), str)
+        """
+        if islands not in ("main", "all"):
+            raise InputError(f"`islands` must be 'main' or 'all', got {islands!r}")
+        if len(systems) <= 1 or islands == "all":
+            return systems, note
+        cut = [m for _, labels in systems[1:] for m in labels]
+        shown = ", ".join(cut[:6]) + (", ..." if len(cut) > 6 else "")
+        return systems[:1], f"{note}; screened the main island; separated: {shown}"
+
+    @staticmethod
     def _system(Lr, nodal, labels):
         Lr = 0.5 * (Lr + Lr.T)
         off = Lr - np.diag(np.diag(Lr))

@@ -37,13 +37,9 @@ def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz:
             warnings.simplefilter("always")
             systems, note = ctx.systems(cont)
             n_islands = len(systems)
-            if len(systems) > 1 and settings.get("islands", "main") == "main":
-                # the grid goes on in its largest island; the machines cut off from it are
-                # lost to it (as in a unit trip) and their own small islands are not screened
-                cut = [m for _, labels in systems[1:] for m in labels]
-                shown = ", ".join(cut[:6]) + (", ..." if len(cut) > 6 else "")
-                note += f"; screened the main island; separated: {shown}"
-                systems = systems[:1]
+            # by default the grid goes on in its largest island; the machines cut off from it
+            # are lost to it (as in a unit trip) and their own small islands are not screened
+            systems, note = ctx.select_islands(systems, note, settings.get("islands", "main"))
             best = None
             for system, _ in systems:
                 if system.n == 1 and system.nodal.params.get("d") is not None \

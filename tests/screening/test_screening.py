@@ -296,6 +296,11 @@ def test_step_up_transformer_outage_is_screened_like_the_unit_trip(ieee39):
         assert every.loc[branch.name, "nadir_hz"] > main.loc[branch.name, "nadir_hz"]
     with pytest.raises(InputError, match="`islands`"):
         screen_contingencies(ieee39, [pairs[0][0]], islands="largest", executor="serial")
+    systems, note = ctx.systems(pairs[0][0])
+    kept, note2 = ctx.select_islands(systems, note, "main")
+    assert len(kept) == 1 and kept[0][1] == systems[0][1]
+    assert note2.endswith(f"separated: {pairs[0][1].id}")
+    assert ctx.select_islands(systems, note, "all") == (systems, note)
 
 
 def test_negative_couplings_are_screened_while_stable():
