@@ -28,11 +28,12 @@ from .._util import atomic_write_text
 from ..exceptions import CaseFileError, InputError, NetcohTypeError, SynthesizedDataWarning
 from . import synth
 from .andes import from_andes
+from .assembly import BusNetwork
 from .grid import Grid, Island
 from .schema import FORMAT, FORMAT_VERSION, RECORD_FIELDS, validate_case
 
-__all__ = ["Grid", "Island", "available", "load", "save", "from_pandapower", "from_andes",
-           "synth", "case_path"]
+__all__ = ["Grid", "Island", "BusNetwork", "available", "load", "save", "from_pandapower",
+           "from_andes", "synth", "case_path"]
 
 _DATA = "data"
 

@@ -19,13 +19,89 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
+from .._util import readonly
 from ..exceptions import DisconnectedError, InputError
 from . import network as _net
 
-__all__ = ["assemble", "island_groups", "select_nodes", "reduce_nodes", "bus_damping"]
+__all__ = ["BusNetwork", "assemble", "bus_network", "island_groups", "select_nodes",
+           "reduce_nodes", "bus_damping"]
+
+
+@dataclass(frozen=True, eq=False)
+class BusNetwork:
+    """The grid as a weighted graph over its buses and the machines' internal nodes.
+
+    Nodes ``0 .. n_buses-1`` are the buses in table order; a machine with a transient
+    reactance adds an internal EMF node behind ``x'_d`` (after the buses). Edges are the
+    in-service branches (the first :attr:`n_branches`, in table order) and then one link
+    per internal machine node to its bus.
+
+    Attributes
+    ----------
+    node_labels : tuple of str
+        Bus ids, then ``"machine:<id>"`` for internal machine nodes.
+    n_buses : int
+        Number of bus nodes.
+    from_node, to_node : ndarray of int
+        Edge end points.
+    weight : ndarray
+        ``dP/dtheta`` of each edge in p.u. power per rad (not scaled by ``2 pi f_hz``).
+    n_branches : int
+        Number of branch edges (the rest are machine links).
+    branch_ids : tuple of str
+        Ids of the branch edges.
+    machine_ids : tuple of str
+        In-service machines, in table order.
+    machine_node : ndarray of int
+        Node of each machine (its internal node, or its bus without ``x'_d``).
+    """
+
+    node_labels: tuple
+    n_buses: int
+    from_node: np.ndarray
+    to_node: np.ndarray
+    weight: np.ndarray
+    n_branches: int
+    branch_ids: tuple
+    machine_ids: tuple
+    machine_node: np.ndarray
+
+    def __post_init__(self):
+        for name in ("from_node", "to_node", "weight", "machine_node"):
+            object.__setattr__(self, name, readonly(getattr(self, name)))
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_labels)
+
+    def laplacian(self) -> sp.csr_matrix:
+        """Weighted Laplacian (p.u. power per rad), ``n_nodes x n_nodes``, sparse."""
+        n, f, t, w = self.n_nodes, self.from_node, self.to_node, self.weight
+        A = sp.coo_matrix((np.concatenate([w, w]), (np.concatenate([f, t]),
+                                                    np.concatenate([t, f]))), shape=(n, n)).tocsr()
+        A.sum_duplicates()
+        return (sp.diags(np.asarray(A.sum(axis=1)).ravel()) - A).tocsr()
+
+
+def bus_network(grid, flow: str = "ac") -> BusNetwork:
+    """:class:`BusNetwork` of a grid (see :meth:`netcoh.grids.Grid.bus_network`)."""
+    a = assemble(grid, flow)
+    B, R, M = grid.tables["buses"], grid.tables["branches"], grid.tables["machines"]
+    mids = tuple(str(x) for x in M["id"][a["machine_rows"]])
+    node = np.asarray(a["machine_node"])
+    internal = {int(k): mids[i] for i, k in enumerate(node) if k >= a["nb"]}
+    labels = tuple(str(b) for b in B["id"]) + tuple(f"machine:{internal[k]}"
+                                                     for k in range(a["nb"], a["N"]))
+    bids = tuple(str(x) for x in R["id"][R["in_service"]])
+    return BusNetwork(node_labels=labels, n_buses=int(a["nb"]), from_node=np.asarray(a["f"]),
+                      to_node=np.asarray(a["t"]), weight=np.asarray(a["w"], dtype=float),
+                      n_branches=len(bids), branch_ids=bids, machine_ids=mids,
+                      machine_node=node)
 
 
 def assemble(grid, flow: str) -> dict:

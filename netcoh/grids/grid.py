@@ -373,6 +373,30 @@ class Grid:
         """Bus-level Laplacian over buses + internal machine nodes (p.u./rad, unscaled)."""
         return _asm.assemble(self, flow)
 
+    def bus_network(self, flow: str = "ac") -> _asm.BusNetwork:
+        """The grid as a weighted graph over buses and internal machine nodes.
+
+        What :meth:`to_system` reduces: use it for a bus-level view of your own (the
+        Laplacian, which branch links which nodes, where each machine sits).
+
+        Parameters
+        ----------
+        flow : {"ac", "dc"}
+            Branch weights at the AC operating point or with ``|V| = 1, theta = 0``.
+
+        Returns
+        -------
+        BusNetwork
+
+        Examples
+        --------
+        >>> import netcoh as nc
+        >>> net = nc.grids.load("kundur", warn=False).bus_network("dc")
+        >>> net.n_nodes, net.n_buses, net.laplacian().shape
+        (15, 11, (15, 15))
+        """
+        return _asm.bus_network(self, flow)
+
     def islands(self) -> tuple:
         """The connected parts of the grid, most machines first.
 

@@ -178,31 +178,25 @@ class ScreeningContext:
             As in :meth:`netcoh.grids.Grid.to_system`.
         """
         base = grid.to_system(model=model, flow=flow)       # validates: connected, model ok
-        a = grid._assemble(flow)
-        nb, N = a["nb"], a["N"]
-        mnode = np.asarray(a["machine_node"])
+        net = grid.bus_network(flow)
+        nb, N, mnode = net.n_buses, net.n_nodes, net.machine_node
+        # machine nodes first, then the buses without a machine node
         order = np.concatenate([mnode, np.setdiff1d(np.arange(nb), mnode)])
         pos = -np.ones(N, dtype=int)
         pos[order] = np.arange(order.size)
-        f, t, w = pos[a["f"]], pos[a["t"]], np.asarray(a["w"], dtype=float)
-        A = sp.coo_matrix((np.concatenate([w, w]), (np.concatenate([f, t]), np.concatenate([t, f]))),
-                          shape=(N, N)).tocsr()
-        A.sum_duplicates()
-        L = (sp.diags(np.asarray(A.sum(axis=1)).ravel()) - A).tocsr()
+        f, t, w = pos[net.from_node], pos[net.to_node], net.weight
+        L = net.laplacian()[order][:, order].tocsr()
         nm = mnode.size
-        B = grid.tables["branches"]
-        bids = [str(x) for x in B["id"][B["in_service"]]]
-        nbr = len(bids)
+        nbr = net.n_branches
         status = _bridge_status(N, f, t, nm)
         branches = {bid: (int(f[k]), int(t[k]), float(w[k]), status.get(k, ""))
-                    for k, bid in enumerate(bids)}
-        Mt = grid.tables["machines"]
-        mids = [str(x) for x in Mt["id"][a["machine_rows"]]]
+                    for k, bid in enumerate(net.branch_ids)}
+        mids = list(net.machine_ids)
         machines = {}
         link = nbr
         for k, mid in enumerate(mids):
             if mnode[k] >= nb:        # internal node behind x'_d: edge (k, terminal bus)
-                q = int(pos[a["t"][link]]) if pos[a["f"][link]] == k else int(pos[a["f"][link]])
+                q = int(t[link]) if f[link] == k else int(f[link])
                 machines[mid] = (k, q, float(w[link]))
                 link += 1
             else:

@@ -397,3 +397,27 @@ def test_grid_pickles_for_remote_workers():
         ref = g.trip_machine(g.machines["id"].iloc[0])
     assert back.events == ref.events and back.provenance["edits"] == ref.provenance["edits"]
     np.testing.assert_array_equal(back.to_system().laplacian, ref.to_system().laplacian)
+
+
+@pytest.mark.parametrize("case", ["kundur", "ieee39", "case145"])
+def test_bus_network_reduces_to_the_system(case):
+    """The public bus-level graph, Kron-reduced onto the machine nodes, is the system's L."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = nc.grids.load(case)
+    net = g.bus_network("ac")
+    assert isinstance(net, nc.grids.BusNetwork)
+    L = net.laplacian().toarray()
+    assert L.shape == (net.n_nodes, net.n_nodes)
+    assert np.allclose(L.sum(axis=1), 0.0, atol=1e-9 * np.abs(L).max())
+    assert len(net.branch_ids) == net.n_branches == int(g.tables["branches"]["in_service"].sum())
+    assert net.from_node.size == net.n_branches + int(np.sum(net.machine_node >= net.n_buses))
+    k = np.asarray(net.machine_node)
+    e = np.setdiff1d(np.arange(net.n_nodes), k)
+    red = L[np.ix_(k, k)] - L[np.ix_(k, e)] @ np.linalg.solve(L[np.ix_(e, e)], L[np.ix_(e, k)])
+    sys = g.to_system(model="swing")
+    assert sys.labels == net.machine_ids
+    ref = np.asarray(sys.laplacian)
+    assert np.allclose(2 * math.pi * g.f_hz * red, ref, atol=1e-8 * np.abs(ref).max())
+    with pytest.raises(ValueError):
+        net.weight[0] = 1.0
