@@ -10,6 +10,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import netcoh as nc
 from netcoh.analysis.nadir import build_modal_model, worst_case_nadir
@@ -162,3 +164,34 @@ def test_statespace_condition_estimate_matches_svd_and_guards():
     statespace_modes(sys, cond_max=cond2 * A.shape[0] * 1.01)
     with pytest.raises(SolverError, match="defective"):
         statespace_modes(sys, cond_max=cond2 / (A.shape[0] * 1.01))
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(2, 25), seed=st.integers(0, 10_000), kind=st.sampled_from(["swing", "swing_turbine"]),
+       spread=st.sampled_from([1.0, 5.0, 300.0]), norm=st.sampled_from([2, np.inf, 1]),
+       dt=st.sampled_from([0.02, 0.1, 0.5]), horizon=st.sampled_from([0.5, 3.0, None]),
+       scale=st.sampled_from([1.0, 50.0]))
+def test_pruned_equals_full_property(n, seed, kind, spread, norm, dt, horizon, scale):
+    """Whatever the network, set and grid: the pruned search returns the full one's answer."""
+    sys = random_system(n, kind, spread=spread, seed=seed, scale=scale)
+    kw = dict(rho=0.3, norm=norm, dt=dt, horizon=horizon)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nc.AccuracyWarning)
+        full = worst_case_nadir(sys, **kw)
+        # a threshold in a clear gap between two buses' values, near the median
+        v = np.concatenate([[0.0], np.sort(full.per_bus_hz)])
+        gaps = np.flatnonzero(np.diff(v) > 1e-6 * v[-1])
+        k = gaps[np.argmin(np.abs(gaps - n // 2))]
+        thr = float(0.5 * (v[k] + v[k + 1]))
+        full = worst_case_nadir(sys, threshold_hz=thr, **kw)
+        fast = worst_case_nadir(sys, threshold_hz=thr, full_table=False, **kw)
+    assert fast.value == pytest.approx(full.value, rel=1e-9)
+    assert fast.upper_bound >= fast.value and fast.certified == full.certified
+    if not np.isclose(full.per_bus[np.argsort(full.per_bus)[-2:]], full.value, rtol=1e-6).all():
+        assert fast.bus == full.bus                   # (a tie may pick either bus)
+    assert fast.flagged == full.flagged
+    done = ~np.isnan(fast.table)
+    assert np.allclose(fast.table[done], full.table[done], rtol=1e-12, atol=1e-300)
+    known = ~np.isnan(fast.per_bus)
+    assert np.allclose(fast.per_bus[known], full.per_bus[known], rtol=1e-9)
