@@ -28,8 +28,10 @@ def random_system(n, kind="swing", spread=300.0, seed=0, scale=50.0):
     r = r / r.mean()
     if kind == "swing":
         g = nc.nodal.swing(2.0 * r, 4.0 * r)
-    else:
+    elif kind == "swing_turbine":
         g = nc.nodal.swing_turbine(2.0 * r, 1.0 * r, 8.0 * r, np.full(n, 4.0))
+    else:                               # non-proportional: the state-space modal form
+        g = nc.nodal.swing_turbine(2.0 * r, 1.0 * r, 8.0 * r, rng.uniform(2.0, 9.0, n))
     return nc.NetworkSystem.from_laplacian(L, nodal=g)
 
 
@@ -168,7 +170,8 @@ def test_statespace_condition_estimate_matches_svd_and_guards():
 
 @settings(max_examples=30, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
-@given(n=st.integers(2, 25), seed=st.integers(0, 10_000), kind=st.sampled_from(["swing", "swing_turbine"]),
+@given(n=st.integers(2, 25), seed=st.integers(0, 10_000),
+       kind=st.sampled_from(["swing", "swing_turbine", "hetero"]),
        spread=st.sampled_from([1.0, 5.0, 300.0]), norm=st.sampled_from([2, np.inf, 1]),
        dt=st.sampled_from([0.02, 0.1, 0.5]), horizon=st.sampled_from([0.5, 3.0, None]),
        scale=st.sampled_from([1.0, 50.0]))
