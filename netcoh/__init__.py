@@ -43,6 +43,7 @@ from .exceptions import (
     NetcohWarning,
     SolverError,
     SynthesizedDataWarning,
+    UnstableError,
 )
 from .network import NetworkSystem, NodalDynamics, laplacian, nodal
 from .reduction import (
@@ -77,5 +78,5 @@ __all__ = [
     "NadirResult", "ScreeningResult",
     # errors and warnings
     "NetcohError", "InputError", "NetcohTypeError", "DisconnectedError", "CaseFileError",
-    "SolverError", "NetcohWarning", "SynthesizedDataWarning", "AccuracyWarning",
+    "SolverError", "UnstableError", "NetcohWarning", "SynthesizedDataWarning", "AccuracyWarning",
 ]

@@ -20,6 +20,7 @@ __all__ = [
     "DisconnectedError",
     "CaseFileError",
     "SolverError",
+    "UnstableError",
     "NetcohWarning",
     "SynthesizedDataWarning",
     "AccuracyWarning",
@@ -58,6 +59,10 @@ class CaseFileError(InputError):
 
 class SolverError(NetcohError, RuntimeError):
     """A numerical routine failed (singular system, no convergence)."""
+
+
+class UnstableError(SolverError):
+    """The network is not asymptotically stable: its frequency response to a step is unbounded."""
 
 
 class NetcohWarning(UserWarning):

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as la
 
-from ..exceptions import SolverError
+from ..exceptions import SolverError, UnstableError
 
 __all__ = ["ModalModel", "SwingModes", "PoleResidueModes", "proportional_factors",
            "proportional_modes", "statespace_modes"]
@@ -424,7 +424,7 @@ def proportional_modes(system, factors) -> ModalModel:
     res = np.where(zero, 0.0, res)
     poles = np.where(zero, -1.0, poles)
     if np.any(np.real(poles) > 1e-9 * scale[:, None]):
-        raise SolverError("the network has unstable modes; the worst-case nadir is unbounded")
+        raise UnstableError("the network has unstable modes; the worst-case nadir is unbounded")
     return PoleResidueModes(P, P.T, None, poles, res, const, scale=s)
 
 
@@ -438,7 +438,7 @@ def statespace_modes(system, cond_max: float = 1e10) -> PoleResidueModes:
     A = A.toarray()
     mu, W = la.eig(A, check_finite=False)
     if np.any(mu.real >= 0):
-        raise SolverError("the network is not asymptotically stable (an eigenvalue of the grounded "
+        raise UnstableError("the network is not asymptotically stable (an eigenvalue of the grounded "
                           f"realisation has real part {mu.real.max():.3g} >= 0); the nadir is unbounded")
     # one LU of W gives both W^{-1} B and a 1-norm condition estimate (LAPACK gecon),
     # instead of an SVD for the 2-norm condition number (0.9 s of 2 s on GB swing-turbine)

@@ -112,6 +112,9 @@ def run(args: argparse.Namespace) -> int:
     print(show.to_string(float_format=lambda v: f"{v:.4g}"))
     if np.isinf(df["time_s"].to_numpy(dtype=float)).any():
         print("time_s = inf: the worst deviation is the settled value (no overshoot)")
+    if (df["method"] == "unstable").any():
+        print("nadir_hz = inf: the linearised post-contingency grid is unstable (see 'warning' "
+              "in results.csv)")
     summ = res.summary()
     print(f"{summ['evaluated']} of {summ['contingencies']} contingencies evaluated, "
           f"{summ['failed']} failed, {summ['violations']} beyond "

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .._validation import as_laplacian
-from ..exceptions import InputError, NetcohTypeError, SolverError
+from ..exceptions import InputError, NetcohTypeError, UnstableError
 from . import laplacian as _lap
 from .nodal import NodalDynamics, as_nodal, integrator
 
@@ -388,7 +388,7 @@ def reduced_system(L, nodal, labels, rtol: float = 1e-9) -> NetworkSystem:
     Negative-reactance (series-compensated) branches can leave a reduced Laplacian with
     positive off-diagonal entries. The linear model stays valid while ``L`` is positive
     semidefinite, so such a matrix is admitted as a signed Laplacian; one that is not
-    is an unstable grid and raises :class:`~netcoh.exceptions.SolverError`.
+    is an unstable grid and raises :class:`~netcoh.exceptions.UnstableError`.
 
     Parameters
     ----------
@@ -416,7 +416,7 @@ def reduced_system(L, nodal, labels, rtol: float = 1e-9) -> NetworkSystem:
         if "positive semidefinite" not in str(exc):
             raise
         low = float(np.linalg.eigvalsh(L)[0])
-        raise SolverError(
+        raise UnstableError(
             f"the reduced network couples machines negatively (negative-reactance branches) and "
             f"has a negative eigenvalue {low:.6g}: the linearised grid is unstable") from None
 

@@ -101,7 +101,16 @@ class ScreeningResult:
 
             _, ax = plt.subplots(figsize=(6.4, 0.25 * min(top, len(self.table)) + 1.5))
         ok = self.table[self.table["error"].fillna("") == ""].head(top)
-        ax.barh(ok["contingency"].astype(str)[::-1], ok["nadir_hz"][::-1], color="C0")
+        vals = ok["nadir_hz"].to_numpy(dtype=float)
+        finite = np.isfinite(vals)
+        # unstable outcomes (no bound on the dip) reach past the largest finite bar
+        span = max([self.base.value_hz, *vals[finite]]) * 1.15
+        width = np.where(finite, vals, span)
+        colors = np.where(finite, "C0", "C3")
+        names = ok["contingency"].astype(str).to_numpy()
+        ax.barh(names[::-1], width[::-1], color=colors[::-1])
+        for y in np.flatnonzero(~finite[::-1]):
+            ax.text(span, y, " unstable", va="center", ha="left", fontsize="small", color="C3")
         ax.axvline(self.base.value_hz, color="k", lw=0.8, label="intact network")
         thr = self.settings.get("threshold_hz")
         if thr is not None:
@@ -134,7 +143,8 @@ class ResultStore:
                 if old != key:
                     diff = sorted(k for k in set(old) | set(key) if old.get(k) != key.get(k))
                     raise InputError(f"cannot resume {self.path}: it was written with different "
-                                     f"settings ({', '.join(diff)}); use resume=False or another path")
+                                     f"settings ({', '.join(diff)}); use resume=False "
+                                     "(command line: --no-resume) or another path")
         elif existing:
             self._clear()
         self.meta.write_text(json.dumps(key, indent=1))

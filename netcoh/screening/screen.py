@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._validation import as_int
-from ..exceptions import InputError, NetcohTypeError
+from ..exceptions import InputError, NetcohTypeError, UnstableError
 from .contingencies import Contingency, ScreeningContext, contingency_list
 from .results import COLUMNS, ResultStore, ScreeningResult, normalise, rank
 
@@ -57,6 +57,11 @@ def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz:
         thr = settings["threshold_hz"]
         row["margin_hz"] = thr - best.value_hz if thr is not None else np.nan
         row["warning"] = " | ".join(sorted({str(w.message).split(";")[0] for w in caught}))
+    except UnstableError as exc:      # a result, not a failure: the dip has no bound
+        thr = settings["threshold_hz"]
+        row.update(nadir_pu=np.inf, nadir_hz=np.inf, delta_hz=np.inf, certified=True,
+                   margin_hz=-np.inf if thr is not None else np.nan, method="unstable",
+                   warning=f"unstable: {exc}")
     except Exception as exc:          # recorded, the sweep goes on
         row["error"] = f"{type(exc).__name__}: {exc}".replace("\n", " ")
     row["elapsed_s"] = time.perf_counter() - t0

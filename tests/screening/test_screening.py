@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import netcoh as nc
 import netcoh.grids as grids
 from netcoh.analysis.nadir import worst_case_nadir
 from netcoh.cli import main
@@ -303,24 +304,39 @@ def test_step_up_transformer_outage_is_screened_like_the_unit_trip(ieee39):
     assert ctx.select_islands(systems, note, "all") == (systems, note)
 
 
-def test_negative_couplings_are_screened_while_stable():
+def test_negative_couplings_are_screened_while_stable(tmp_path):
     """case145 has negative-reactance branches: two outages leave machines coupled
     negatively. A positive semidefinite result is screened (and equals the rebuilt grid);
-    an indefinite one is recorded as unstable."""
+    an indefinite one is an unstable grid: the worst outcome, ranked first."""
     from netcoh.exceptions import SolverError
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         grid = grids.load("case145")
     kw = dict(model="swing", dt=0.05, horizon=2.0)
-    res = screen_contingencies(grid, ["branch:trafo:32", "branch:trafo:3"], executor="serial",
-                               **kw).to_frame().set_index("contingency")
+    out = screen_contingencies(grid, ["branch:trafo:32", "branch:trafo:3"], executor="serial",
+                               out=tmp_path / "r.csv", **kw)
+    res = out.to_frame().set_index("contingency")
+    assert out.summary()["violations"] == 1 and out.summary()["failed"] == 0
+    import matplotlib
+
+    matplotlib.use("Agg")
+    assert out.plot() is not None                   # the unstable bar is drawn
+    again = screen_contingencies(grid, ["branch:trafo:32", "branch:trafo:3"], executor="serial",
+                                 out=tmp_path / "r.csv", **kw).to_frame()
+    assert again.nadir_hz.iloc[0] == np.inf          # read back from the CSV
     rebuilt = grid.remove_branch("trafo:32").to_system(model="swing")
     assert rebuilt.signed
     ref = worst_case_nadir(rebuilt, rho=0.5, dt=0.05, horizon=2.0, f_hz=grid.f_hz)
     assert res.loc["branch:trafo:32", "error"] == ""
     assert res.loc["branch:trafo:32", "nadir_hz"] == pytest.approx(ref.value_hz, rel=1e-9)
-    assert res.loc["branch:trafo:3", "error"].startswith("SolverError: the reduced network "
-                                                         "couples machines negatively")
+    # an unstable outcome is the worst result, not a failure: ranked first, margin -inf
+    unstable = res.loc["branch:trafo:3"]
+    assert unstable.error == "" and unstable.method == "unstable"
+    assert unstable.nadir_hz == np.inf and unstable.margin_hz == -np.inf
+    assert unstable.warning.startswith("unstable: the reduced network couples machines negatively")
+    assert list(res.index) == ["branch:trafo:3", "branch:trafo:32"]
     with pytest.raises(SolverError, match="unstable"):
+        grid.remove_branch("trafo:3").to_system(model="swing")
+    with pytest.raises(nc.UnstableError):
         grid.remove_branch("trafo:3").to_system(model="swing")
