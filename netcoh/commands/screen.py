@@ -106,15 +106,16 @@ def run(args: argparse.Namespace) -> int:
             resume=not args.no_resume, progress=True)
     df = res.to_frame()
     show = df.head(args.top)[["contingency", "worst_bus", "nadir_hz", "time_s", "margin_hz",
-                              "islands", "error"]]
+                              "islands"]].copy()
+    show["note"] = [_note(r) for _, r in df.head(args.top).iterrows()]
     print(f"intact network: worst nadir {res.base.value_hz:.4g} Hz at {res.base.bus} "
           f"(t = {res.base.time:.3g} s)")
     print(show.to_string(float_format=lambda v: f"{v:.4g}"))
     if np.isinf(df["time_s"].to_numpy(dtype=float)).any():
         print("time_s = inf: the worst deviation is the settled value (no overshoot)")
     if (df["method"] == "unstable").any():
-        print("nadir_hz = inf: the linearised post-contingency grid is unstable (see 'warning' "
-              "in results.csv)")
+        print("nadir_hz = inf: the linearised post-contingency grid is unstable (reason in the "
+              "note; full text in the 'warning' column of the results)")
     summ = res.summary()
     print(f"{summ['evaluated']} of {summ['contingencies']} contingencies evaluated, "
           f"{summ['failed']} failed, {summ['violations']} beyond "
@@ -126,6 +127,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.out}/results.csv, summary.json, nadir_per_bus.png, "
               f"worst_trajectories.png, contingencies.png")
     return 0
+
+
+def _note(row, width: int = 48) -> str:
+    """One short remark per row: the error, instability, or which machines were cut off."""
+    text = row["error"] or (row["warning"] if row["method"] == "unstable" else "")
+    if not text and row["islands"] > 1:
+        text = row["island_info"].rpartition("; ")[2] if "separated" in row["island_info"] \
+            else row["island_info"]
+    text = str(text)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _name(norm) -> str:

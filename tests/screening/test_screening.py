@@ -162,7 +162,7 @@ def test_dask_local_cluster_matches_serial(kundur):
 
 def test_cli_screen(tmp_path, capsys):
     out = tmp_path / "run"
-    rc = main(["screen", "kundur", "--contingencies", "n-1", "--serial",
+    rc = main(["screen", "kundur", "--contingencies", "n-1", "--serial", "--top", "50",
                "--out", str(out)])
     assert rc == 0
     text = capsys.readouterr().out
@@ -174,6 +174,11 @@ def test_cli_screen(tmp_path, capsys):
     df = pd.read_csv(out / "results.csv")
     assert summ["contingencies"] == len(df) == len(contingency_list(grids.load("kundur", warn=False)))
     assert summ["worst_contingency"] == df.contingency.iloc[0]
+    # split outages name the machines cut off in the printed table's note column
+    split = df[df.islands > 1]
+    assert len(split) and "note" in text
+    for info in split.island_info:
+        assert info.rpartition("; ")[2] in text
 
 
 @pytest.mark.parametrize("argv, msg", [
