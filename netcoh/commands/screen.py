@@ -165,7 +165,8 @@ def _figures(res, grid, args) -> None:
     from ..analysis.nadir import worst_case_nadir
     from ..screening import Contingency, ScreeningContext
 
-    ok = res.table[res.table["error"] == ""]
+    # the worst contingency with a finite nadir (an unstable one has no trajectory to draw)
+    ok = res.table[(res.table["error"] == "") & np.isfinite(res.table["nadir_hz"].astype(float))]
     worst = None
     if len(ok):
         row = ok.iloc[0]

@@ -78,7 +78,8 @@ class ScreeningResult:
         out = {"contingencies": int(len(self.table)), "evaluated": int(len(ok)),
                "failed": int(len(self.table) - len(ok)),
                "base_nadir_hz": float(self.base.value_hz), "base_worst_bus": self.base.bus,
-               "violations": int((ok["margin_hz"] < 0).sum())}
+               "violations": int((ok["margin_hz"] < 0).sum()),
+               "unstable": int((ok["method"] == "unstable").sum())}
         if len(ok):
             w = ok.iloc[0]
             out.update(worst_contingency=str(w["contingency"]), worst_bus=str(w["worst_bus"]),
@@ -104,7 +105,8 @@ class ScreeningResult:
         vals = ok["nadir_hz"].to_numpy(dtype=float)
         finite = np.isfinite(vals)
         # unstable outcomes (no bound on the dip) reach past the largest finite bar
-        span = max([self.base.value_hz, *vals[finite]]) * 1.15
+        thr = self.settings.get("threshold_hz")
+        span = max([self.base.value_hz, *vals[finite], *([thr] if thr is not None else [])]) * 1.15
         width = np.where(finite, vals, span)
         colors = np.where(finite, "C0", "C3")
         names = ok["contingency"].astype(str).to_numpy()
@@ -112,7 +114,6 @@ class ScreeningResult:
         for y in np.flatnonzero(~finite[::-1]):
             ax.text(span, y, " unstable", va="center", ha="left", fontsize="small", color="C3")
         ax.axvline(self.base.value_hz, color="k", lw=0.8, label="intact network")
-        thr = self.settings.get("threshold_hz")
         if thr is not None:
             ax.axvline(thr, color="r", ls="--", lw=0.8, label="threshold")
         ax.set_xlabel("worst-case nadir |Δf| (Hz)")

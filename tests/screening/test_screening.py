@@ -323,6 +323,7 @@ def test_negative_couplings_are_screened_while_stable(tmp_path):
                                out=tmp_path / "r.csv", **kw)
     res = out.to_frame().set_index("contingency")
     assert out.summary()["violations"] == 1 and out.summary()["failed"] == 0
+    assert out.summary()["unstable"] == 1
     import matplotlib
 
     matplotlib.use("Agg")
@@ -345,3 +346,16 @@ def test_negative_couplings_are_screened_while_stable(tmp_path):
         grid.remove_branch("trafo:3").to_system(model="swing")
     with pytest.raises(nc.UnstableError):
         grid.remove_branch("trafo:3").to_system(model="swing")
+
+
+def test_cli_figures_skip_an_unstable_worst_contingency(tmp_path, capsys):
+    rc = main(["screen", "case145", "--serial", "--model", "swing", "--horizon", "2", "--dt", "0.05",
+               "--contingencies", "trafo:3,line:5", "--out", str(tmp_path)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "unstable" in text
+    summ = json.loads((tmp_path / "summary.json").read_text())
+    assert summ["worst_contingency"] == "branch:trafo:3" and summ["unstable"] == 1
+    assert summ["worst_nadir_hz"] is None                 # strict JSON: inf is null
+    for f in ("nadir_per_bus.png", "worst_trajectories.png", "contingencies.png"):
+        assert (tmp_path / f).stat().st_size > 0
