@@ -113,6 +113,11 @@ def run(args: argparse.Namespace) -> int:
     print(show.to_string(float_format=lambda v: f"{v:.4g}"))
     if np.isinf(df["time_s"].to_numpy(dtype=float)).any():
         print("time_s = inf: the worst deviation is the settled value (no overshoot)")
+    late = int(df["warning"].str.contains("end of the window", regex=False).sum())
+    if late:
+        print(f"{late} contingencies have their worst dip at the end of the window (time_s = "
+              f"{args.horizon:g} s): it may come later; raise --horizon or leave it out "
+              "(all t >= 0, certified)")
     if (df["method"] == "unstable").any():
         print("nadir_hz = inf: the linearised post-contingency grid is unstable (reason in the "
               "note; full text in the 'warning' column of the results)")

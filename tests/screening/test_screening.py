@@ -359,3 +359,9 @@ def test_cli_figures_skip_an_unstable_worst_contingency(tmp_path, capsys):
     assert summ["worst_nadir_hz"] is None                 # strict JSON: inf is null
     for f in ("nadir_per_bus.png", "worst_trajectories.png", "contingencies.png"):
         assert (tmp_path / f).stat().st_size > 0
+
+
+def test_cli_says_when_the_window_is_too_short(capsys):
+    assert main(["screen", "kundur", "--serial", "--horizon", "0.1", "--contingencies", "G1"]) == 0
+    text = capsys.readouterr().out
+    assert "1 contingencies have their worst dip at the end of the window" in text
