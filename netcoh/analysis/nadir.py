@@ -25,13 +25,13 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 from .._util import readonly as _readonly
 from .._validation import as_positive
 from ..exceptions import AccuracyWarning, InputError
 from ..network.system import _check_system
 from .nadir_modes import proportional_factors, proportional_modes, statespace_modes
+from .nadir_search import Search, search, time_grid
 from .nadir_sets import BudgetBox, NormBall, UnitTrips
 
 __all__ = ["NadirResult", "worst_case_nadir", "THRESHOLDS_HZ", "build_modal_model"]
@@ -264,261 +264,6 @@ def _threshold(threshold_hz):
     return float(as_positive(threshold_hz, "threshold_hz"))
 
 
-class _Search:
-    """Grid table, Brent refinement and certification for one modal model and set."""
-
-    def __init__(self, model, dset, rtol, full_table: bool = True):
-        self.model, self.dset, self.rtol = model, dset, rtol
-        self.absP = np.abs(model.P)
-        self.w = dset.value(np.abs(model.Q))           # support of |Q_k| rows
-        # buses that cannot matter are screened out by certified bounds (bound_table)
-        self.prunable = not full_table
-        self.tight = (isinstance(dset, NormBall) and dset.p == 2
-                      and getattr(model, "scale", None) is not None and model.S0 is None)
-        self.S0_value = None if model.S0 is None else dset.value(np.abs(model.S0))
-
-    def value(self, bus, t):
-        return self.dset.value(self.model.rows(bus, t))
-
-    def table(self, t):
-        n = self.model.n
-        F = np.empty((n, t.size))
-        for sl, S in self.model.table_chunks(t):
-            F[:, sl] = self.dset.value(S.reshape(-1, n)).reshape(-1, n).T
-        return F
-
-    def pruned_table(self, t, floor: float):
-        """Grid table with exact entries only where needed.
-
-        Every (bus, time) gets a certified upper bound (:meth:`bound_table`); entries are
-        computed exactly, largest bound first and in growing batches, until every entry
-        left has a bound below the best exact value and below ``floor``. Returns ``(F, E)``:
-        ``F`` holds exact values where the mask ``E`` is True and upper bounds elsewhere.
-        """
-        ph = self.model.phi(t)
-        F = self.bound_table(t, ph, level=np.inf)         # the mode-sum bound only
-        E = np.zeros(F.shape, dtype=bool)
-        best, tightened = -np.inf, not self.tight
-        batch = int(np.clip(4 * t.size, 32, 256))
-        while True:
-            if not tightened and np.isfinite(best):
-                # the tight bound costs n^2 |J| per time: only where the cheap one is high
-                G = self.bound_table(t, ph, level=min(best, floor))
-                F = np.where(E, F, np.minimum(F, G))
-                tightened = True
-            bi, bj = np.nonzero(~E & (F > min(best, floor)))
-            if bi.size == 0:
-                break
-            pick = np.argsort(-F[bi, bj], kind="stable")[:batch]
-            bi, bj = bi[pick], bj[pick]
-            F[bi, bj] = self.pair_values(bi, t[bj])
-            E[bi, bj] = True
-            best = max(best, float(F[bi, bj].max()))
-            batch *= 4
-        return F, E
-
-    def pair_values(self, bus, t, chunk_bytes: float = 6.4e7):
-        """``F`` at pairs ``(bus[p], t[p])``, in chunks that bound the memory."""
-        bus, t = np.asarray(bus, dtype=int), np.asarray(t, dtype=float)
-        out = np.empty(bus.size)
-        step = max(1, int(chunk_bytes // (16 * max(self.model.n, 1))))
-        for a in range(0, bus.size, step):
-            out[a:a + step] = self.value(bus[a:a + step], t[a:a + step])
-        return out
-
-    def bound_table(self, t, ph=None, level: float = -np.inf):
-        """Certified upper bounds of ``F`` on ``t`` for every bus, shape (n, T).
-
-        The sum over modes of ``|P_ik| |phi_k(t)| ||Q_k||_D`` (triangle inequality), taken
-        both from zero and from the steady state (``S(t) = S(inf) + Re(P (phi(t) -
-        phi(inf)) Q)``: tight early and late respectively); for 2-norm balls and
-        proportional models also :meth:`ModalModel.row_norm_bound`, at the times where the
-        first bound exceeds ``level``.
-        """
-        n = self.model.n
-        ph = self.model.phi(t) if ph is None else ph
-        F = self.absP @ (np.abs(ph) * self.w[None]).T
-        if self.S0_value is not None:
-            F += self.S0_value[:, None]
-        late = self._late_bound(ph)
-        if late is not None:
-            np.minimum(F, late, out=F)
-        F *= 1.0 + 1e-12
-        if self.tight:
-            cols = np.flatnonzero(np.any(F > level, axis=0))
-            if cols.size:
-                tight = self.model.row_norm_bound(t[cols], min(n - 1, max(8, n // 16)), ph[cols])
-                F[:, cols] = np.minimum(F[:, cols], self.dset.rho * tight)
-        return F
-
-    def _late_bound(self, ph):
-        if not hasattr(self, "_inf"):
-            self._inf = None
-            pinf = self.model.phi_inf()
-            if np.all(np.isfinite(pinf)):
-                Sinf = self.model.rows_at_inf()
-                if np.all(np.isfinite(Sinf)):
-                    self._inf = (pinf, self.dset.value(Sinf))
-        if self._inf is None:
-            return None
-        pinf, vinf = self._inf
-        return self.absP @ (np.abs(ph - pinf[None]) * self.w[None]).T + vinf[:, None]
-
-    def brent(self, i, a, b):
-        if b <= a:
-            return a, float(self.value([i], [a])[0])
-        res = minimize_scalar(lambda x: -self.value([i], [x])[0], bounds=(a, b), method="bounded",
-                              options={"xatol": 1e-10 * max(1.0, b)})
-        t, v = float(res.x), float(-res.fun)
-        for x in (a, b):              # the bounded method never evaluates the end points
-            vx = float(self.value([i], [x])[0])
-            if vx > v:
-                t, v = x, vx
-        return t, v
-
-    def interval_bounds(self, bus, a, b, Fa, Fb):
-        """Upper bound of ``F_bus`` on ``[a, b]`` from ``F(a), F(b)`` and derivative bounds."""
-        d = b - a
-        B1 = self.model.bound(a, b, 1) * self.w[None]
-        B2 = self.model.bound(a, b, 2) * self.w[None]
-        ap = self.absP[bus]
-        K1 = np.einsum("pk,pk->p", ap, B1)
-        K2 = np.einsum("pk,pk->p", ap, B2)
-        return np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * d, np.maximum(Fa, Fb) + K2 * d * d / 8)
-
-    def slopes(self, t):
-        """Derivative bounds ``(K1, K2)`` of every bus on every grid interval, (n, T-1) each."""
-        a, b = t[:-1], t[1:]
-        B1 = (self.model.bound(a, b, 1) * self.w[None]).T      # (K, T-1)
-        B2 = (self.model.bound(a, b, 2) * self.w[None]).T
-        return self.absP @ B1, self.absP @ B2
-
-    @staticmethod
-    def grid_bounds(t, F, K1, K2):
-        """Upper bounds for every (bus, grid interval) of ``F``, shape like ``K1``."""
-        d = np.diff(t)
-        Fa, Fb = F[:, :-1], F[:, 1:]
-        return np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * d, np.maximum(Fa, Fb) + K2 * d * d / 8)
-
-
-def _refine_bound_grid(search, t, F, E, ub, level, max_rounds: int = 12):
-    """Add grid points where entries known only by their bound keep intervals open.
-
-    Between grid points ``F`` is bounded through derivative bounds, whose contribution
-    shrinks with the interval; on a coarse grid they keep many buses open that a finer
-    grid rules out by the cheap bound alone. Intervals above ``level`` with an endpoint
-    known only by its bound are halved (the bound on the new points is cheap) until few
-    buses have such intervals. Returns the refined ``(t, F, E, ub)``.
-    """
-    n = F.shape[0]
-    few = max(8, n // 64)
-    budget = 8 * t.size
-    for _ in range(max_rounds):
-        hot = (ub > level) & ~(E[:, :-1] & E[:, 1:])
-        need = np.any(hot, axis=1)
-        if need.sum() <= few:
-            break
-        cols = np.flatnonzero(np.any(hot[need], axis=0))
-        if cols.size > budget:
-            break
-        budget -= cols.size
-        tnew = 0.5 * (t[cols] + t[cols + 1])
-        order = np.argsort(np.concatenate([t, tnew]), kind="stable")
-        t = np.concatenate([t, tnew])[order]
-        F = np.concatenate([F, search.bound_table(tnew)], axis=1)[:, order]
-        E = np.concatenate([E, np.zeros((n, tnew.size), dtype=bool)], axis=1)[:, order]
-        ub = search.grid_bounds(t, F, *search.slopes(t))
-    return t, F, E, ub
-
-
-def _search(search: _Search, t: np.ndarray, n_refine: int, floor: float = np.inf,
-            max_rounds: int = 40, max_open: int = 2_000_000):
-    t_seed = t
-    if search.prunable:
-        F, E = search.pruned_table(t, floor)
-    else:
-        F, E = search.table(t), None
-    n, T = F.shape
-    Fx = F if E is None else np.where(E, F, -np.inf)        # exact values only
-    jmax = np.argmax(Fx, axis=1)
-    per_bus = Fx[np.arange(n), jmax]
-    order = np.argsort(-per_bus)[:n_refine]
-    order = order[np.isfinite(per_bus[order])]
-    grid_value = float(per_bus.max())
-    if T < 2:
-        i = int(order[0])
-        return F, E, grid_value, float(per_bus[i]), i, float(t[0]), float(per_bus[i])
-    # upper bounds of every (bus, grid interval) from the grid values and derivative bounds
-    K1, K2 = search.slopes(t)
-    ub = search.grid_bounds(t, F, K1, K2)
-    best_v, best_i, best_t = -np.inf, 0, 0.0
-    for i in order:
-        if ub[i].max() <= best_v * (1 + search.rtol):
-            continue                  # certified not to beat the best: no need to refine
-        j = jmax[i]
-        a, b = t[max(j - 1, 0)], t[min(j + 1, T - 1)]
-        tt, v = search.brent(int(i), a, b)
-        if v > best_v:
-            best_v, best_i, best_t = v, int(i), tt
-    # certification: refine the intervals that could still beat the best
-    tol = search.rtol * abs(best_v) + 1e-300
-    F_out, E_out = F, E
-    if E is not None:
-        t, F, E, ub = _refine_bound_grid(search, t, F, E, ub, best_v + tol)
-        # endpoints known only by their bound of intervals that could still win: compute
-        # them (the bounds only shrink, so no other interval opens)
-        hot = ub > best_v + tol
-        miss = np.zeros(E.shape, dtype=bool)
-        miss[:, :-1] |= hot
-        miss[:, 1:] |= hot
-        miss &= ~E
-        if miss.any():
-            bi, bj = np.nonzero(miss)
-            F[bi, bj] = search.pair_values(bi, t[bj])
-            E[bi, bj] = True
-            rows = np.unique(bi)
-            K1, K2 = search.slopes(t)
-            ub[rows] = search.grid_bounds(t, F[rows], K1[rows], K2[rows])
-        seed = np.isin(t, t_seed)
-        F_out, E_out = F[:, seed], E[:, seed]
-    bi, bj = np.nonzero(ub > best_v + tol)
-    a, b = t[bj], t[bj + 1]
-    Fa, Fb = F[bi, bj], F[bi, bj + 1]
-    open_ub = ub[bi, bj]
-    rounds = 0
-    while bi.size and rounds < max_rounds and bi.size <= max_open:
-        rounds += 1
-        mid = 0.5 * (a + b)
-        Fm = search.value(bi, mid)
-        k = int(np.argmax(Fm))
-        if Fm[k] > best_v:
-            tt, v = search.brent(int(bi[k]), a[k], b[k])
-            if v > best_v:
-                best_v, best_i, best_t = v, int(bi[k]), tt
-            tol = search.rtol * abs(best_v)
-        bi2 = np.concatenate([bi, bi])
-        a2 = np.concatenate([a, mid])
-        b2 = np.concatenate([mid, b])
-        Fa2 = np.concatenate([Fa, Fm])
-        Fb2 = np.concatenate([Fm, Fb])
-        u2 = search.interval_bounds(bi2, a2, b2, Fa2, Fb2)
-        keep = u2 > best_v + tol
-        bi, a, b, Fa, Fb, open_ub = bi2[keep], a2[keep], b2[keep], Fa2[keep], Fb2[keep], u2[keep]
-    upper = max(best_v, float(open_ub.max())) if bi.size else best_v
-    return F_out, E_out, grid_value, best_v, best_i, best_t, upper
-
-
-def _time_grid(dt: float, H: float, auto: bool, max_uniform: int = 1000) -> np.ndarray:
-    """Uniform ``dt`` grid on ``[0, H]``; with an automatic horizon, uniform for the first
-    ``max_uniform`` steps and geometrically spaced after (the certificate covers any grid)."""
-    N = max(1, int(np.ceil(H / dt - 1e-9)))
-    if not auto or N <= max_uniform:
-        return dt * np.arange(N + 1)
-    head = dt * np.arange(max_uniform + 1)
-    tail = np.geomspace(head[-1], H, max_uniform + 1)[1:]
-    return np.concatenate([head, tail])
-
-
 def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: float | None = None,
                      bounds=None, trips=None, f_hz: float = 50.0, output: str = "pu",
                      threshold_hz=None, method: str = "auto", rtol: float = 1e-6,
@@ -602,7 +347,7 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         model, used = build_modal_model(system, method)
     else:
         used = "modal" if hasattr(model, "lam") or not np.iscomplexobj(model.P) else "statespace"
-    search = _Search(model, dset, float(rtol), full_table=bool(full_table))
+    srch = Search(model, dset, float(rtol), full_table=bool(full_table))
     floor = np.inf if thr is None else thr / scale_hz
     auto = horizon is None
     if auto:
@@ -615,9 +360,9 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         Sinf = model.rows_at_inf()
         Sinf_val = dset.value(Sinf) if np.all(np.isfinite(Sinf)) else None
     for _ in range(8):
-        t = _time_grid(dt, H, auto)
+        t = time_grid(dt, H, auto)
         H = float(t[-1])
-        F, E, grid_value, best_v, best_i, best_t, upper = _search(search, t, n_refine, floor)
+        F, E, grid_value, best_v, best_i, best_t, upper = search(srch, t, n_refine, floor)
         if not auto:
             break
         # steady state as a candidate, and a tail bound for t >= H
@@ -625,7 +370,7 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
             iinf = int(np.argmax(Sinf_val))
             if Sinf_val[iinf] >= best_v * (1 - rtol):
                 best_v, best_i, best_t = float(Sinf_val[iinf]), iinf, np.inf
-            tail = Sinf_val + search.absP @ (model.tail(H) * search.w)
+            tail = Sinf_val + srch.absP @ (model.tail(H) * srch.w)
         else:
             tail = np.full(system.n, np.inf)
         if tail.max() <= best_v * (1 + rtol):
