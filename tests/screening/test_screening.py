@@ -118,7 +118,9 @@ def test_failures_recorded_and_resume(kundur, tmp_path, monkeypatch):
 
     monkeypatch.setattr(scr, "_evaluate", flaky)
     conts = ["L7-8a", "L7-8b", "G1", "G2"]
-    res = screen_contingencies(kundur, conts, executor="serial", out=out, horizon=None)
+    # (L7-8a and L7-8b are parallel circuits: one network; evaluate each here)
+    kw = dict(executor="serial", out=out, horizon=None, merge_equivalent=False)
+    res = screen_contingencies(kundur, conts, **kw)
     failed = res.failed
     assert list(failed.contingency) == ["branch:L7-8a"]
     assert "unknown branch" in failed.error.iloc[0]
@@ -129,7 +131,7 @@ def test_failures_recorded_and_resume(kundur, tmp_path, monkeypatch):
     out.write_text("".join(lines[:3]) + lines[3][:10])
     calls = []
     monkeypatch.setattr(scr, "_evaluate", lambda *a: calls.append(a[1]) or real(*a))
-    res2 = screen_contingencies(kundur, conts, executor="serial", out=out, horizon=None)
+    res2 = screen_contingencies(kundur, conts, **kw)
     assert len(calls) == 2                                     # only the missing ones ran
     assert len(res2.to_frame()) == 4
     stored = pd.read_csv(out)
@@ -365,3 +367,31 @@ def test_cli_says_when_the_window_is_too_short(capsys):
     assert main(["screen", "kundur", "--serial", "--horizon", "0.1", "--contingencies", "G1"]) == 0
     text = capsys.readouterr().out
     assert "1 contingencies have their worst dip at the end of the window" in text
+
+
+@pytest.mark.parametrize("case, model", [("kundur", "swing_turbine"), ("ieee39", "swing"),
+                                         ("case145", "swing")])
+def test_equivalent_outages_are_evaluated_once(case, model):
+    """Series and parallel elements leave one network: merged rows equal separate ones."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        grid = grids.load(case)
+    kw = dict(executor="serial", model=model, dt=0.05, horizon=None)
+    merged = screen_contingencies(grid, "n-1", **kw)
+    apart = screen_contingencies(grid, "n-1", merge_equivalent=False, **kw)
+    assert merged.settings["networks_evaluated"] < apart.settings["networks_evaluated"]
+    a = merged.to_frame().set_index("contingency").sort_index()
+    b = apart.to_frame().set_index("contingency").sort_index()
+    assert list(a.index) == list(b.index)
+    ok = b.error == ""
+    assert (a.error == b.error).all()
+    assert np.allclose(a.nadir_hz[ok], b.nadir_hz[ok], rtol=1e-8)
+    # (a settled worst case, t = inf, is shared by every bus: any of them is the worst)
+    dip = ok & np.isfinite(b.time_s)
+    assert dip.sum() and (a.worst_bus[dip] == b.worst_bus[dip]).all()
+    copies = a[a.island_info.str.contains("same network as")]
+    assert len(copies) == len(a) - merged.settings["networks_evaluated"]
+    assert (copies.elapsed_s == 0.0).all()
+    for _, row in copies.iterrows():
+        rep = row.island_info.rpartition("same network as ")[2]
+        assert rep in a.index and a.loc[rep, "nadir_hz"] == row.nadir_hz
