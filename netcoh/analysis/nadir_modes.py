@@ -435,8 +435,7 @@ def statespace_modes(system, cond_max: float = 1e10) -> PoleResidueModes:
     kept once with a factor 2 so that ``Re(...)`` is exact.
     """
     A, B, C, D = system.realization()
-    A = A.toarray()
-    mu, W = la.eig(A, check_finite=False)
+    mu, W = la.eig(A.toarray(), overwrite_a=True, check_finite=False)
     if np.any(mu.real >= 0):
         raise UnstableError("the network is not asymptotically stable (an eigenvalue of the grounded "
                           f"realisation has real part {mu.real.max():.3g} >= 0); the nadir is unbounded")
@@ -450,13 +449,12 @@ def statespace_modes(system, cond_max: float = 1e10) -> PoleResidueModes:
         raise SolverError(f"the state matrix is (nearly) defective (eigenvector condition {cond:.3g}), "
                           "so its modal form is inaccurate; machines with identical parameters "
                           "can cause this: perturb them slightly (e.g. by 1e-6 relative)")
-    Bd, Cd = B.toarray(), C.toarray()
-    Qc = la.lu_solve((lu, piv), Bd, check_finite=False)
-    Pc = Cd @ W
+    Qc = la.lu_solve((lu, piv), B.toarray(), check_finite=False)
     keep = mu.imag >= 0
     factor = np.where(mu.imag > 0, 2.0, 1.0)
-    mu_k, P, Q = mu[keep], Pc[:, keep], Qc[keep] * factor[keep, None]
-    P = P.astype(complex)
+    # C is sparse (it picks the frequency states): no dense product with W
+    mu_k, Q = mu[keep], Qc[keep] * factor[keep, None]
+    P = np.asarray(C @ W[:, keep]).astype(complex)
     # phi_k = (e^{mu t} - 1)/mu = -1/mu + e^{mu t}/mu
     poles = mu_k[:, None]
     res = (1.0 / mu_k)[:, None]
