@@ -19,6 +19,7 @@ __all__ = [
     "as_positive",
     "as_nonnegative",
     "as_int",
+    "as_bool",
     "as_laplacian",
     "check_connected",
     "components_of",
@@ -77,6 +78,13 @@ def as_int(value, name: str, *, minimum: int | None = None, maximum: int | None 
     if maximum is not None and value > maximum:
         raise InputError(f"`{name}` must be <= {maximum}, got {value}")
     return value
+
+
+def as_bool(value, name: str) -> bool:
+    """A Python bool (``True``/``False`` or a numpy bool; no truthy strings or numbers)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise NetcohTypeError(f"`{name}` must be True or False, got {_show(value)}")
+    return bool(value)
 
 
 def broadcast_params(n: int | None, **params) -> tuple[int, dict[str, np.ndarray]]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._util import readonly as _readonly
-from .._validation import as_positive
+from .._validation import as_bool, as_positive
 from ..exceptions import AccuracyWarning, InputError
 from ..network.system import _check_system
 from .nadir_modes import proportional_factors, proportional_modes, statespace_modes
@@ -347,7 +347,7 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         model, used = build_modal_model(system, method)
     else:
         used = "modal" if hasattr(model, "lam") or not np.iscomplexobj(model.P) else "statespace"
-    srch = Search(model, dset, float(rtol), full_table=bool(full_table))
+    srch = Search(model, dset, float(rtol), full_table=as_bool(full_table, "full_table"))
     floor = np.inf if thr is None else thr / scale_hz
     auto = horizon is None
     if auto:

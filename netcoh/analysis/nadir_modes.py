@@ -24,16 +24,18 @@ what certifies that no point between time-grid samples beats the reported nadir.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 import scipy.linalg as la
 
-from ..exceptions import SolverError, UnstableError
+from ..exceptions import InputError, SolverError, UnstableError
 
 __all__ = ["ModalModel", "SwingModes", "PoleResidueModes", "proportional_factors",
            "proportional_modes", "statespace_modes"]
 
 
-class ModalModel:
+class ModalModel(ABC):
     """Base class: ``S(t) = S0 + Re(P diag(phi(t)) Q)``; subclasses define ``phi``."""
 
     P: np.ndarray
@@ -46,24 +48,26 @@ class ModalModel:
     def n(self) -> int:
         return self.P.shape[0]
 
-    def phi(self, t: np.ndarray, deriv: int = 0) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def phi(self, t: np.ndarray, deriv: int = 0) -> np.ndarray:
+        """``phi_k^{(deriv)}(t)`` for every time and mode, shape (T, K)."""
 
-    def phi_inf(self) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def phi_inf(self) -> np.ndarray:
+        """``phi_k`` at infinity, shape (K,)."""
 
-    def bound(self, a: np.ndarray, b: np.ndarray, deriv: int) -> np.ndarray:  # pragma: no cover
+    @abstractmethod
+    def bound(self, a: np.ndarray, b: np.ndarray, deriv: int) -> np.ndarray:
         """Upper bound of ``|phi_k^{(deriv)}(tau)|`` for ``tau in [a, b]``, shape (len(a), K)."""
-        raise NotImplementedError
 
-    def tail(self, H: float) -> np.ndarray:  # pragma: no cover - abstract
+    @abstractmethod
+    def tail(self, H: float) -> np.ndarray:
         """Upper bound of ``|phi_k(tau) - phi_k(inf)|`` for ``tau >= H``, shape (K,)."""
-        raise NotImplementedError
 
     @property
-    def decay(self) -> float:  # pragma: no cover - abstract
+    @abstractmethod
+    def decay(self) -> float:
         """Slowest decay rate (1/s) of the non-constant mode terms."""
-        raise NotImplementedError
 
     # -- rows of S(t) ----------------------------------------------------------------
     def rows(self, bus: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -76,12 +80,16 @@ class ModalModel:
         return out
 
     def rows_at_inf(self) -> np.ndarray:
-        """``S(inf)`` (n, n): the steady state (``phi`` at infinity)."""
-        pinf = self.phi_inf()
-        nz = np.flatnonzero(pinf != 0)          # proportional models: the common mode only
-        out = np.real((self.P[:, nz] * pinf[nz]) @ self.Q[nz])
-        if self.S0 is not None:
-            out = out + self.S0
+        """``S(inf)`` (n, n, read-only): the steady state (``phi`` at infinity), computed once."""
+        out = self.__dict__.get("_rows_at_inf")
+        if out is None:
+            pinf = self.phi_inf()
+            nz = np.flatnonzero(pinf != 0)          # proportional models: the common mode only
+            out = np.real((self.P[:, nz] * pinf[nz]) @ self.Q[nz])
+            if self.S0 is not None:
+                out = out + self.S0
+            out.setflags(write=False)
+            self._rows_at_inf = out
         return out
 
     def table_chunks(self, t: np.ndarray, max_bytes: float = 1.5e8):
@@ -110,10 +118,39 @@ class ModalModel:
 
         which costs ``T n^2 |J|`` instead of the ``T n^3`` of the exact table, and is exact
         when the machines are homogeneous (all ``s_j`` equal).
+
+        Parameters
+        ----------
+        t : ndarray (T,)
+            Times (s).
+        light : int
+            Size of ``J`` (clipped to ``[0, n-1]``).
+        ph : ndarray (T, K), optional
+            ``phi(t)`` when already computed.
+        max_bytes : float
+            Memory for the ``S(t)[:, J]`` blocks, which are computed a few times at once.
+
+        Returns
+        -------
+        ndarray (n, T)
+
+        Examples
+        --------
+        >>> import numpy as np, netcoh as nc
+        >>> from netcoh.analysis.nadir import build_modal_model
+        >>> m = np.array([1.0, 1.0, 1.0, 2.0, 4.0, 8.0])       # proportional: d = m / 2
+        >>> sys = nc.NetworkSystem.from_laplacian(10.0 * nc.laplacian.ring_lattice(6, 1),
+        ...                                       nodal=nc.nodal.swing(m, 0.5 * m))
+        >>> model, _ = build_modal_model(sys)
+        >>> t = np.linspace(0.0, 2.0, 5)
+        >>> exact = np.linalg.norm([model.rows(np.arange(6), np.full(6, x)) for x in t], axis=2).T
+        >>> bool(np.all(model.row_norm_bound(t, light=2) >= exact))
+        True
         """
         s = self.scale
         if s is None or self.S0 is not None:
-            raise ValueError("row_norm_bound needs a proportional model (P = diag(s) V, Q = P^T)")
+            raise InputError("row_norm_bound needs a proportional model (P = diag(s) V, Q = P^T), "
+                             "got a model without `scale`")
         n, K = self.P.shape
         t = np.asarray(t, dtype=float)
         ph = np.real(self.phi(t)) if ph is None else np.real(ph)

@@ -10,6 +10,8 @@ points is worse.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 from scipy.optimize import minimize_scalar
 
@@ -19,7 +21,32 @@ __all__ = ["Search", "search", "time_grid"]
 
 
 class Search:
-    """Grid table, Brent refinement and certification for one modal model and set."""
+    """Grid table, Brent refinement and certification for one modal model and set.
+
+    Parameters
+    ----------
+    model : ModalModel
+        ``S(t) = S0 + Re(P diag(phi(t)) Q)`` from
+        :func:`~netcoh.analysis.nadir.build_modal_model`.
+    dset : NormBall, BudgetBox or UnitTrips
+        The disturbance set (its ``value`` is ``F`` for rows of ``S``).
+    rtol : float
+        Relative tolerance of the refinement and the certificate.
+    full_table : bool
+        Compute every entry of the grid table (True) or only those certified bounds
+        cannot rule out (False).
+
+    Examples
+    --------
+    >>> import numpy as np, netcoh as nc
+    >>> from netcoh.analysis.nadir import build_modal_model
+    >>> from netcoh.analysis.nadir_sets import NormBall
+    >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.complete(3),
+    ...                                       nodal=nc.nodal.swing(1.0, 1.0, n=3))
+    >>> engine = Search(build_modal_model(sys)[0], NormBall(0.5, 2), 1e-6)
+    >>> engine.table(np.array([0.0, 1.0])).shape          # F[bus, t]
+    (3, 2)
+    """
 
     def __init__(self, model, dset, rtol, full_table: bool = True):
         self.model, self.dset, self.rtol = model, dset, rtol
@@ -32,9 +59,11 @@ class Search:
         self.S0_value = None if model.S0 is None else dset.value(np.abs(model.S0))
 
     def value(self, bus, t):
+        """``F`` at pairs ``(bus[p], t[p])``."""
         return self.dset.value(self.model.rows(bus, t))
 
     def table(self, t):
+        """The full grid table ``F[bus, t]``, shape (n, T)."""
         n = self.model.n
         F = np.empty((n, t.size))
         for sl, S in self.model.table_chunks(t):
@@ -105,20 +134,23 @@ class Search:
                 F[:, cols] = np.minimum(F[:, cols], self.dset.rho * tight)
         return F
 
-    def _late_bound(self, ph):
-        if not hasattr(self, "_inf"):
-            self._inf = None
-            pinf = self.model.phi_inf()
-            if np.all(np.isfinite(pinf)):
-                Sinf = self.model.rows_at_inf()
-                if np.all(np.isfinite(Sinf)):
-                    self._inf = (pinf, self.dset.value(Sinf))
-        if self._inf is None:
+    @cached_property
+    def _steady(self):
+        """``(phi(inf), F at t = inf)`` when the steady state is finite, else None."""
+        pinf = self.model.phi_inf()
+        if not np.all(np.isfinite(pinf)):
             return None
-        pinf, vinf = self._inf
+        Sinf = self.model.rows_at_inf()
+        return (pinf, self.dset.value(Sinf)) if np.all(np.isfinite(Sinf)) else None
+
+    def _late_bound(self, ph):
+        if self._steady is None:
+            return None
+        pinf, vinf = self._steady
         return self.absP @ (np.abs(ph - pinf[None]) * self.w[None]).T + vinf[:, None]
 
     def brent(self, i, a, b):
+        """Best ``(t, F)`` of bus ``i`` on ``[a, b]`` (bounded Brent, end points included)."""
         if b <= a:
             return a, float(self.value([i], [a])[0])
         res = minimize_scalar(lambda x: -self.value([i], [x])[0], bounds=(a, b), method="bounded",
@@ -155,7 +187,7 @@ class Search:
         return np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * d, np.maximum(Fa, Fb) + K2 * d * d / 8)
 
 
-def _refine_bound_grid(search, t, F, E, ub, level, max_rounds: int = 12):
+def _refine_bound_grid(engine, t, F, E, ub, level, max_rounds: int = 12):
     """Add grid points where entries known only by their bound keep intervals open.
 
     Between grid points ``F`` is bounded through derivative bounds, whose contribution
@@ -179,19 +211,53 @@ def _refine_bound_grid(search, t, F, E, ub, level, max_rounds: int = 12):
         tnew = 0.5 * (t[cols] + t[cols + 1])
         order = np.argsort(np.concatenate([t, tnew]), kind="stable")
         t = np.concatenate([t, tnew])[order]
-        F = np.concatenate([F, search.bound_table(tnew)], axis=1)[:, order]
+        F = np.concatenate([F, engine.bound_table(tnew)], axis=1)[:, order]
         E = np.concatenate([E, np.zeros((n, tnew.size), dtype=bool)], axis=1)[:, order]
-        ub = search.grid_bounds(t, F, *search.slopes(t))
+        ub = engine.grid_bounds(t, F, *engine.slopes(t))
     return t, F, E, ub
 
 
-def search(search: Search, t: np.ndarray, n_refine: int, floor: float = np.inf,
-            max_rounds: int = 40, max_open: int = 2_000_000):
+def search(engine: Search, t: np.ndarray, n_refine: int, floor: float = np.inf,
+           max_rounds: int = 40, max_open: int = 2_000_000):
+    """Supremum of ``F`` over buses and ``[t[0], t[-1]]``, refined and certified.
+
+    Parameters
+    ----------
+    engine : Search
+        Model, set and tolerance.
+    t : ndarray (T,)
+        Seed time grid.
+    n_refine : int
+        Best buses of the grid whose maximum is refined by Brent's method.
+    floor : float
+        With pruning, entries above ``floor`` are always computed (threshold flags).
+    max_rounds, max_open : int
+        Limits of the interval bisection that certifies the result.
+
+    Returns
+    -------
+    tuple
+        ``(F, E, grid_value, value, bus, time, upper)``: the grid table on ``t`` (bounds
+        where ``E`` is False; ``E`` is None for a full table), the grid maximum, the
+        refined supremum with its bus and time, and the certified upper bound.
+
+    Examples
+    --------
+    >>> import numpy as np, netcoh as nc
+    >>> from netcoh.analysis.nadir import build_modal_model
+    >>> from netcoh.analysis.nadir_sets import NormBall
+    >>> L = 50.0 * nc.laplacian.complete(4)
+    >>> sys = nc.NetworkSystem.from_laplacian(L, nodal=nc.nodal.swing(2.0, 1.0, n=4))
+    >>> engine = Search(build_modal_model(sys)[0], NormBall(0.5, 2), 1e-6)
+    >>> F, E, grid, value, bus, time, upper = search(engine, time_grid(0.1, 2.0, False), 4)
+    >>> bool(grid <= value <= upper <= value * (1 + 1e-6))
+    True
+    """
     t_seed = t
-    if search.prunable:
-        F, E = search.pruned_table(t, floor)
+    if engine.prunable:
+        F, E = engine.pruned_table(t, floor)
     else:
-        F, E = search.table(t), None
+        F, E = engine.table(t), None
     n, T = F.shape
     Fx = F if E is None else np.where(E, F, -np.inf)        # exact values only
     jmax = np.argmax(Fx, axis=1)
@@ -203,22 +269,22 @@ def search(search: Search, t: np.ndarray, n_refine: int, floor: float = np.inf,
         i = int(order[0])
         return F, E, grid_value, float(per_bus[i]), i, float(t[0]), float(per_bus[i])
     # upper bounds of every (bus, grid interval) from the grid values and derivative bounds
-    K1, K2 = search.slopes(t)
-    ub = search.grid_bounds(t, F, K1, K2)
+    K1, K2 = engine.slopes(t)
+    ub = engine.grid_bounds(t, F, K1, K2)
     best_v, best_i, best_t = -np.inf, 0, 0.0
     for i in order:
-        if ub[i].max() <= best_v * (1 + search.rtol):
+        if ub[i].max() <= best_v * (1 + engine.rtol):
             continue                  # certified not to beat the best: no need to refine
         j = jmax[i]
         a, b = t[max(j - 1, 0)], t[min(j + 1, T - 1)]
-        tt, v = search.brent(int(i), a, b)
+        tt, v = engine.brent(int(i), a, b)
         if v > best_v:
             best_v, best_i, best_t = v, int(i), tt
     # certification: refine the intervals that could still beat the best
-    tol = search.rtol * abs(best_v) + 1e-300
+    tol = engine.rtol * abs(best_v) + 1e-300
     F_out, E_out = F, E
     if E is not None:
-        t, F, E, ub = _refine_bound_grid(search, t, F, E, ub, best_v + tol)
+        t, F, E, ub = _refine_bound_grid(engine, t, F, E, ub, best_v + tol)
         # endpoints known only by their bound of intervals that could still win: compute
         # them (the bounds only shrink, so no other interval opens)
         hot = ub > best_v + tol
@@ -228,11 +294,11 @@ def search(search: Search, t: np.ndarray, n_refine: int, floor: float = np.inf,
         miss &= ~E
         if miss.any():
             bi, bj = np.nonzero(miss)
-            F[bi, bj] = search.pair_values(bi, t[bj])
+            F[bi, bj] = engine.pair_values(bi, t[bj])
             E[bi, bj] = True
             rows = np.unique(bi)
-            K1, K2 = search.slopes(t)
-            ub[rows] = search.grid_bounds(t, F[rows], K1[rows], K2[rows])
+            K1, K2 = engine.slopes(t)
+            ub[rows] = engine.grid_bounds(t, F[rows], K1[rows], K2[rows])
         seed = np.isin(t, t_seed)
         F_out, E_out = F[:, seed], E[:, seed]
     bi, bj = np.nonzero(ub > best_v + tol)
@@ -243,19 +309,19 @@ def search(search: Search, t: np.ndarray, n_refine: int, floor: float = np.inf,
     while bi.size and rounds < max_rounds and bi.size <= max_open:
         rounds += 1
         mid = 0.5 * (a + b)
-        Fm = search.value(bi, mid)
+        Fm = engine.value(bi, mid)
         k = int(np.argmax(Fm))
         if Fm[k] > best_v:
-            tt, v = search.brent(int(bi[k]), a[k], b[k])
+            tt, v = engine.brent(int(bi[k]), a[k], b[k])
             if v > best_v:
                 best_v, best_i, best_t = v, int(bi[k]), tt
-            tol = search.rtol * abs(best_v)
+            tol = engine.rtol * abs(best_v)
         bi2 = np.concatenate([bi, bi])
         a2 = np.concatenate([a, mid])
         b2 = np.concatenate([mid, b])
         Fa2 = np.concatenate([Fa, Fm])
         Fb2 = np.concatenate([Fm, Fb])
-        u2 = search.interval_bounds(bi2, a2, b2, Fa2, Fb2)
+        u2 = engine.interval_bounds(bi2, a2, b2, Fa2, Fb2)
         keep = u2 > best_v + tol
         bi, a, b, Fa, Fb, open_ub = bi2[keep], a2[keep], b2[keep], Fa2[keep], Fb2[keep], u2[keep]
     upper = max(best_v, float(open_ub.max())) if bi.size else best_v
@@ -264,7 +330,28 @@ def search(search: Search, t: np.ndarray, n_refine: int, floor: float = np.inf,
 
 def time_grid(dt: float, H: float, auto: bool, max_uniform: int = 1000) -> np.ndarray:
     """Uniform ``dt`` grid on ``[0, H]``; with an automatic horizon, uniform for the first
-    ``max_uniform`` steps and geometrically spaced after (the certificate covers any grid)."""
+    ``max_uniform`` steps and geometrically spaced after (the certificate covers any grid).
+
+    Parameters
+    ----------
+    dt : float
+        Step (s).
+    H : float
+        Horizon (s); the grid ends at or just past it.
+    auto : bool
+        Whether the horizon was chosen automatically (geometric tail allowed).
+    max_uniform : int
+        Uniform steps before the geometric tail.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> time_grid(0.25, 1.0, False).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
     N = max(1, int(np.ceil(H / dt - 1e-9)))
     if not auto or N <= max_uniform:
         return dt * np.arange(N + 1)

@@ -59,6 +59,13 @@ class BusNetwork:
         In-service machines, in table order.
     machine_node : ndarray of int
         Node of each machine (its internal node, or its bus without ``x'_d``).
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> net = nc.grids.load("kundur", warn=False).bus_network("dc")
+    >>> net.n_branches, net.machine_ids, net.node_labels[-1]
+    (12, ('G1', 'G2', 'G3', 'G4'), 'machine:G4')
     """
 
     node_labels: tuple
@@ -81,11 +88,7 @@ class BusNetwork:
 
     def laplacian(self) -> sp.csr_matrix:
         """Weighted Laplacian (p.u. power per rad), ``n_nodes x n_nodes``, sparse."""
-        n, f, t, w = self.n_nodes, self.from_node, self.to_node, self.weight
-        A = sp.coo_matrix((np.concatenate([w, w]), (np.concatenate([f, t]),
-                                                    np.concatenate([t, f]))), shape=(n, n)).tocsr()
-        A.sum_duplicates()
-        return (sp.diags(np.asarray(A.sum(axis=1)).ravel()) - A).tocsr()
+        return _net.bus_laplacian(self.n_nodes, self.from_node, self.to_node, self.weight)
 
 
 def bus_network(grid, flow: str = "ac") -> BusNetwork:

@@ -14,6 +14,7 @@ are never stored on the model (they are the state).
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -60,7 +61,7 @@ class TheoremCheck(NamedTuple):
     hypotheses_hold: bool
 
 
-class TrainingDynamics:
+class TrainingDynamics(ABC):
     """Base class: a loss on named parameter blocks packed into one flat vector.
 
     Subclasses define ``shapes`` (ordered mapping name -> shape), ``_loss(theta)`` and
@@ -78,8 +79,9 @@ class TrainingDynamics:
 
     # ----------------------------------------------------------------- parameters
     @property
-    def shapes(self) -> Mapping[str, tuple[int, ...]]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def shapes(self) -> Mapping[str, tuple[int, ...]]:
+        """Ordered mapping of parameter block name to shape."""
 
     @property
     def size(self) -> int:
@@ -263,11 +265,13 @@ class TrainingDynamics:
         h = 1e-6 * max(1.0, float(np.linalg.norm(theta)))
         return nv * (self._grad(theta + h * u) - self._grad(theta - h * u)) / (2 * h)
 
-    def _loss(self, theta):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _loss(self, theta):
+        """Loss at a checked flat ``theta``."""
 
-    def _grad(self, theta):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _grad(self, theta):
+        """Gradient at a checked flat ``theta``."""
 
     # ---------------------------------------------------------------------- flows
     def vector_field(self, t: float, theta) -> np.ndarray:

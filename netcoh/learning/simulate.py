@@ -82,16 +82,14 @@ class Trajectory:
         >>> traj.invariant("imbalance").round(8).tolist()       # conserved by gradient flow
         [0.75, 0.75, 0.75]
         """
-        vals = [self.dynamics.invariants(th) for th in self.theta]
-        if name not in vals[0]:
-            raise InputError(f"`name` must be one of {sorted(vals[0])}, got {name!r}")
-        return np.stack([v[name] for v in vals])
+        return _stacked([self.dynamics.invariants(th) for th in self.theta], name)
 
     def invariant_drift(self) -> dict[str, float]:
         """Largest absolute deviation of each invariant from its initial value."""
+        vals = [self.dynamics.invariants(th) for th in self.theta]     # once for all names
         out = {}
-        for name in self.dynamics.invariants(self.theta[0]):
-            v = self.invariant(name)
+        for name in vals[0]:
+            v = _stacked(vals, name)
             out[name] = float(np.max(np.abs(v - v[0])))
         return out
 
@@ -116,10 +114,7 @@ class Trajectory:
         >>> traj.observable("gap").shape
         (3,)
         """
-        vals = [self.dynamics.observables(th) for th in self.theta]
-        if name not in vals[0]:
-            raise InputError(f"`name` must be one of {sorted(vals[0])}, got {name!r}")
-        return np.stack([np.asarray(v[name]) for v in vals])
+        return _stacked([self.dynamics.observables(th) for th in self.theta], name)
 
     def to_frame(self):
         """pandas DataFrame with columns ``t``, ``loss`` (and ``eta`` for GD)."""
@@ -344,3 +339,10 @@ def simulate_gd(dyn: TrainingDynamics, theta0, eta: float | None, steps: int, *,
     etas = etas + [np.nan] * (len(ts) - len(etas))
     return _make_traj(dyn, np.array(ts, dtype=float), np.array(ths), "gd",
                       eta=np.array(etas[:len(ts)], dtype=float))
+
+
+def _stacked(vals: list, name: str) -> np.ndarray:
+    """``vals[k][name]`` stacked over samples ``k``; a clear error for an unknown name."""
+    if name not in vals[0]:
+        raise InputError(f"`name` must be one of {sorted(vals[0])}, got {name!r}")
+    return np.stack([np.asarray(v[name]) for v in vals])

@@ -404,6 +404,14 @@ def reduced_system(L, nodal, labels, rtol: float = 1e-9) -> NetworkSystem:
     Returns
     -------
     NetworkSystem
+
+    Examples
+    --------
+    >>> import numpy as np, netcoh as nc
+    >>> from netcoh.network.system import reduced_system
+    >>> L = np.array([[2.0, -2.5, 0.5], [-2.5, 5.0, -2.5], [0.5, -2.5, 2.0]])  # 0-2 negative
+    >>> reduced_system(L, nc.nodal.swing(1.0, 1.0, n=3), ["a", "b", "c"]).signed
+    True
     """
     L = np.asarray(L, dtype=float)
     off = L - np.diag(np.diag(L))

@@ -237,18 +237,23 @@ class ScreeningContext:
         c = self._cached()
         return NetworkSystem.from_laplacian(c["red"], nodal=c["nodal"], labels=self.labels)
 
+    def _incidence(self, p, q):
+        """Columns ``e_p - e_q`` split into machine rows (nm, m) and eliminated rows (N-nm, m)."""
+        p, q = np.atleast_1d(p), np.atleast_1d(q)
+        nm, cols = self.nm, np.arange(p.size)
+        Bk = np.zeros((nm, p.size))
+        Be = np.zeros((self.L.shape[0] - nm, p.size))
+        for nodes, sgn in ((p, 1.0), (q, -1.0)):
+            on_machine = nodes < nm
+            np.add.at(Bk, (nodes[on_machine], cols[on_machine]), sgn)
+            np.add.at(Be, (nodes[~on_machine] - nm, cols[~on_machine]), sgn)
+        return Bk, Be
+
     def _rank_one(self, p: int, q: int, w: float):
         """``(w~, c)`` of the reduced update for removing edge (p, q) of weight w."""
         c = self._cached()
-        nm = self.nm
-        N = self.L.shape[0]
-        be = np.zeros(N - nm)
-        bk = np.zeros(nm)
-        for node, sgn in ((p, 1.0), (q, -1.0)):
-            if node < nm:
-                bk[node] += sgn
-            else:
-                be[node - nm] += sgn
+        Bk, Be = self._incidence(p, q)
+        bk, be = Bk[:, 0], Be[:, 0]
         if not be.any():
             return w, bk
         x = c["lu"].solve(be)
@@ -281,6 +286,17 @@ class ScreeningContext:
         Returns
         -------
         list of str
+
+        Examples
+        --------
+        >>> import netcoh.grids as grids
+        >>> from netcoh.screening import Contingency, ScreeningContext
+        >>> ctx = ScreeningContext.from_grid(grids.load("kundur", warn=False))
+        >>> a, b, c = ctx.network_keys([Contingency("branch", "L7-8a"),
+        ...                             Contingency("branch", "L7-8b"),
+        ...                             Contingency("machine", "G1")])
+        >>> a == b, c                      # parallel circuits leave one network
+        (True, 'machine:G1')
         """
         c = self._cached()
         nm, N = self.nm, self.L.shape[0]
@@ -298,14 +314,7 @@ class ScreeningContext:
                 mesh.append((i, p, q, w))
         for a in range(0, len(mesh), chunk):
             part = mesh[a:a + chunk]
-            Be = np.zeros((N - nm, len(part)))
-            Bk = np.zeros((nm, len(part)))
-            for j, (_, p, q, _w) in enumerate(part):
-                for node, sgn in ((p, 1.0), (q, -1.0)):
-                    if node < nm:
-                        Bk[node, j] += sgn
-                    else:
-                        Be[node - nm, j] += sgn
+            Bk, Be = self._incidence(np.array([x[1] for x in part]), np.array([x[2] for x in part]))
             X = c["lu"].solve(Be)
             den = 1.0 - np.array([w for *_, w in part]) * np.einsum("ij,ij->j", Be, X)
             C = Bk - c["Lke"] @ X
@@ -324,15 +333,15 @@ class ScreeningContext:
                 keys[i] = f"r1:{'+' if wt > 0 else '-'}:{big:.8e}:" + \
                     np.round(v / (rtol * big)).astype(np.int64).tobytes().hex()
         if splits:
+            from ..grids import network as _net
+
             f, t = self.L.nonzero()
             keep = f < t
             f, t = f[keep], t[keep]
             for i in splits:
                 p, q, _, _ = self.branches[conts[i].id]
                 drop = ((f == min(p, q)) & (t == max(p, q)))
-                A = sp.coo_matrix((np.ones(int((~drop).sum())), (f[~drop], t[~drop])),
-                                  shape=(N, N))
-                _, lab = connected_components(A, directed=False)
+                lab = _net.components(N, f[~drop], t[~drop])
                 # the islands in the order systems() gives them (most machines, then most
                 # buses, first): the same partition can have a different main island
                 parts = sorted((-int(np.sum(lab[:nm] == g)), -int(np.sum(lab[nm:] == g)),
@@ -406,6 +415,16 @@ class ScreeningContext:
         Returns
         -------
         (list of (NetworkSystem, tuple), str)
+
+        Examples
+        --------
+        >>> import netcoh.grids as grids
+        >>> from netcoh.screening import Contingency, ScreeningContext
+        >>> ctx = ScreeningContext.from_grid(grids.load("ieee39", warn=False))
+        >>> systems, note = ctx.systems(Contingency("branch", "trafo:5"))
+        >>> kept, note = ctx.select_islands(systems, note, "main")
+        >>> len(systems), len(kept), note.rpartition("; ")[2]
+        (2, 1, 'separated: G34')
         """
         if islands not in ("main", "all"):
             raise InputError(f"`islands` must be 'main' or 'all', got {islands!r}")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._validation import as_int
+from .._validation import as_bool, as_int
 from ..exceptions import InputError, NetcohTypeError, UnstableError
 from .contingencies import Contingency, ScreeningContext, contingency_list
 from .results import COLUMNS, ResultStore, ScreeningResult, normalise, rank
@@ -282,6 +282,7 @@ def screen_contingencies(grid, contingencies="n-1", *, rho: float = 0.5, norm=2,
                               f"{type(grid).__name__}")
     if scheduler is not None:
         executor = "dask"
+    merge_equivalent = as_bool(merge_equivalent, "merge_equivalent")
     if islands not in ("main", "all"):
         raise InputError(f"`islands` must be 'main' or 'all', got {islands!r}")
     if executor not in _EXECUTORS:
@@ -341,7 +342,7 @@ def screen_contingencies(grid, contingencies="n-1", *, rho: float = 0.5, norm=2,
     return ScreeningResult(table=table, base=base,
                            settings=dict(settings, executor=executor, n_jobs=workers,
                                          contingencies=len(conts),
-                                         merge_equivalent=bool(merge_equivalent),
+                                         merge_equivalent=merge_equivalent,
                                          networks_evaluated=len(reps)))
 
 

@@ -198,3 +198,10 @@ def test_pruned_equals_full_property(n, seed, kind, spread, norm, dt, horizon, s
     assert np.allclose(fast.table[done], full.table[done], rtol=1e-12, atol=1e-300)
     known = ~np.isnan(fast.per_bus)
     assert np.allclose(fast.per_bus[known], full.per_bus[known], rtol=1e-9)
+
+
+def test_full_table_must_be_a_bool():
+    sys = random_system(4, seed=1)
+    with pytest.raises(nc.NetcohTypeError, match="`full_table` must be True or False, got 'no'"):
+        worst_case_nadir(sys, rho=0.5, full_table="no")
+    assert worst_case_nadir(sys, rho=0.5, full_table=np.bool_(False)).certified

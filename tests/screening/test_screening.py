@@ -304,6 +304,8 @@ def test_step_up_transformer_outage_is_screened_like_the_unit_trip(ieee39):
         assert every.loc[branch.name, "nadir_hz"] > main.loc[branch.name, "nadir_hz"]
     with pytest.raises(InputError, match="`islands`"):
         screen_contingencies(ieee39, [pairs[0][0]], islands="largest", executor="serial")
+    with pytest.raises(nc.NetcohTypeError, match="`merge_equivalent` must be True or False, got 1"):
+        screen_contingencies(ieee39, [pairs[0][0]], merge_equivalent=1, executor="serial")
     systems, note = ctx.systems(pairs[0][0])
     kept, note2 = ctx.select_islands(systems, note, "main")
     assert len(kept) == 1 and kept[0][1] == systems[0][1]
