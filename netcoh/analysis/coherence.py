@@ -21,7 +21,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .._validation import as_float_array
+from .._validation import as_complex_points, as_real
 from ..exceptions import InputError, NetcohTypeError, SolverError
 from ..network.nodal import NodalDynamics
 from ..network.system import NetworkSystem, _check_system, sparse_lu
@@ -191,6 +191,18 @@ def aggregate_dynamics(system) -> AggregateDynamics:
 
 # -- incoherence ------------------------------------------------------------------------
 
+def _as_points(system: NetworkSystem, s) -> np.ndarray:
+    """Finite complex points ``s``, away from the poles of the coupling ``f``."""
+    s = as_complex_points(s, "s")
+    with np.errstate(all="ignore"):
+        bad = ~np.isfinite(system.coupling(s)[:, 0])
+    if np.any(bad):
+        raise InputError(f"`s` must avoid the poles of the coupling f(s), got s = {s[bad][0]}"
+                         + (" (for f = 1/s use a small positive frequency)"
+                            if system.coupling.kind == "integrator" else ""))
+    return s
+
+
 def lemma_bound(system: NetworkSystem, s) -> tuple[np.ndarray, np.ndarray]:
     """Lemma bound on ``||T(s) - g_hat(s) 1 1^T||`` at points ``s``.
 
@@ -221,7 +233,7 @@ def lemma_bound(system: NetworkSystem, s) -> tuple[np.ndarray, np.ndarray]:
     (True, True)
     """
     system = _check_system(system)
-    s = np.atleast_1d(np.asarray(s, dtype=complex))
+    s = _as_points(system, s)
     fvals, ginv = _check_points(system, s)
     n = system.n
     gh = 1.0 / ginv.sum(axis=1)
@@ -275,7 +287,7 @@ def incoherence(system: NetworkSystem, s, *, method: str = "auto") -> np.ndarray
     True
     """
     system = _check_system(system)
-    s = np.atleast_1d(np.asarray(s, dtype=complex))
+    s = _as_points(system, s)
     if method not in ("auto", "dense", "iterative"):
         raise InputError(f"`method` must be 'auto', 'dense' or 'iterative', got {method!r}")
     n = system.n
@@ -437,9 +449,7 @@ def coherence(system: NetworkSystem, omega, *, tol: float = 0.1,
     """
     system = _check_system(system)
     w = as_omega(omega)
-    tol_f = float(as_float_array(tol, "tol"))
-    if tol_f <= 0:
-        raise InputError(f"`tol` must be positive, got {tol_f}")
+    tol_f = as_real(tol, "tol", low=0.0, low_open=True)
     order = np.argsort(w)
     w = w[order]
     s = 1j * w

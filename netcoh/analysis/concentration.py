@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_int
+from .._validation import _show, as_complex_points, as_int, as_rng
 from ..exceptions import InputError, NetcohTypeError
 from ..network.nodal import NodalDynamics
 
@@ -47,17 +47,25 @@ def harmonic_mean(nodal: NodalDynamics, s) -> np.ndarray:
     """
     if not isinstance(nodal, NodalDynamics):
         raise NetcohTypeError(f"`nodal` must be NodalDynamics, got {type(nodal).__name__}")
-    s = np.atleast_1d(np.asarray(s, dtype=complex))
+    s = as_complex_points(s, "s")
     return 1.0 / np.mean(nodal.inverse(s), axis=1)
 
 
 def _sample(sampler: Sampler, n: int, rng) -> NodalDynamics:
-    if not callable(sampler):
-        raise NetcohTypeError("`sampler` must be callable as sampler(n, rng) -> NodalDynamics")
     nd = sampler(n, rng)
-    if not isinstance(nd, NodalDynamics) or nd.n != n:
-        raise InputError(f"`sampler(n, rng)` must return NodalDynamics of {n} nodes")
+    if not isinstance(nd, NodalDynamics):
+        raise NetcohTypeError(f"`sampler(n, rng)` must return NodalDynamics, got "
+                              f"{type(nd).__name__}")
+    if nd.n != n:
+        raise InputError(f"`sampler(n, rng)` must return NodalDynamics of n = {n} nodes, "
+                         f"got {nd.n}")
     return nd
+
+
+def _check_sampler(sampler) -> None:
+    if not callable(sampler):
+        raise NetcohTypeError(f"`sampler` must be callable as sampler(n, rng) -> NodalDynamics, "
+                              f"got {_show(sampler)}")
 
 
 def harmonic_expectation(sampler: Sampler, s, *, n_samples: int = 200_000, rng=None,
@@ -92,9 +100,11 @@ def harmonic_expectation(sampler: Sampler, s, *, n_samples: int = 200_000, rng=N
     >>> bool(abs(gE[0] * 1j - 4 / np.log(5)) < 0.01)     # g_E(s) = (4 / ln 5) / s
     True
     """
+    _check_sampler(sampler)
     n_samples = as_int(n_samples, "n_samples", minimum=1)
-    rng = np.random.default_rng(rng)
-    s = np.atleast_1d(np.asarray(s, dtype=complex))
+    batch = as_int(batch, "batch", minimum=1)
+    rng = as_rng(rng, "rng")
+    s = as_complex_points(s, "s")
     total = np.zeros(s.size, dtype=complex)
     done = 0
     while done < n_samples:
@@ -185,12 +195,16 @@ def concentration(sampler: Sampler, sizes: Sequence[int], s, *, n_repeats: int =
     >>> bool(res.mean_deviation[1] < res.mean_deviation[0])
     True
     """
-    sizes = np.asarray([as_int(int(x), "sizes", minimum=1) for x in sizes])
+    _check_sampler(sampler)
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise NetcohTypeError(f"`sizes` must be a sequence of network sizes, got {_show(sizes)}")
+    sizes = np.asarray([as_int(x, "sizes", minimum=1) for x in sizes], dtype=int)
     if sizes.size == 0:
-        raise InputError("`sizes` must hold at least one network size")
+        raise InputError("`sizes` must hold at least one network size, got none")
     n_repeats = as_int(n_repeats, "n_repeats", minimum=1)
-    rng = np.random.default_rng(rng)
-    s = np.atleast_1d(np.asarray(s, dtype=complex))
+    n_reference = as_int(n_reference, "n_reference", minimum=1)
+    rng = as_rng(rng, "rng")
+    s = as_complex_points(s, "s")
     gE = harmonic_expectation(sampler, s, n_samples=n_reference, rng=rng)
     dev = np.empty((sizes.size, n_repeats))
     for a, n in enumerate(sizes):

@@ -56,7 +56,7 @@ def _input_index(system: NetworkSystem, inputs) -> np.ndarray:
         else:
             raise InputError(f"`inputs` must be node indices or labels of the system, got {x!r}")
     if not idx:
-        raise InputError("`inputs` must name at least one node")
+        raise InputError("`inputs` must name at least one node, got none")
     return np.asarray(idx, dtype=int)
 
 

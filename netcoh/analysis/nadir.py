@@ -27,10 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._util import readonly as _readonly
-from .._validation import as_bool, as_positive
-from ..exceptions import AccuracyWarning, InputError
+from .._validation import as_bool, as_int, as_norm, as_positive, as_real
+from ..exceptions import AccuracyWarning, InputError, NetcohTypeError
 from ..network.system import _check_system
-from .nadir_modes import proportional_factors, proportional_modes, statespace_modes
+from .nadir_modes import ModalModel, proportional_factors, proportional_modes, statespace_modes
 from .nadir_search import Search, search, time_grid
 from .nadir_sets import BudgetBox, NormBall, UnitTrips
 
@@ -261,7 +261,36 @@ def _threshold(threshold_hz):
             raise InputError(f"`threshold_hz` must be a number or one of {sorted(THRESHOLDS_HZ)}, "
                              f"got {threshold_hz!r}")
         return THRESHOLDS_HZ[key]
-    return float(as_positive(threshold_hz, "threshold_hz"))
+    return as_real(threshold_hz, "threshold_hz", low=0.0, low_open=True)
+
+
+def _check_arguments(system, dt, horizon, rtol, n_refine, rho, norm, bounds, trips, model):
+    """Argument checks of :func:`worst_case_nadir` (types, ranges and their consistency)."""
+    dt = as_real(dt, "dt", low=0.0, low_open=True)
+    if horizon is not None:
+        horizon = as_real(horizon, "horizon", low=0.0, low_open=True)
+        if dt > horizon:
+            raise InputError(f"`dt` must be at most `horizon` ({horizon:g} s), got {dt:g}")
+    rtol = as_real(rtol, "rtol", low=0.0, high=1.0, low_open=True, high_open=True)
+    n_refine = as_int(n_refine, "n_refine", minimum=1)
+    if rho is not None:
+        rho = as_real(rho, "rho", low=0.0, low_open=True)
+    norm = as_norm(norm, "norm")
+    if bounds is not None and trips is not None:
+        raise InputError("`bounds` and `trips` must not both be given, got both")
+    if isinstance(trips, dict):
+        if not trips:
+            raise InputError("`trips` must name at least one unit, got {}")
+        for k in trips:
+            known = str(k) in system.labels or (
+                isinstance(k, (int, np.integer)) and not isinstance(k, bool) and 0 <= k < system.n)
+            if not known:
+                raise InputError(f"`trips` must name buses of the system (labels or indices "
+                                 f"0..{system.n - 1}), got {k!r}")
+    if model is not None and not isinstance(model, ModalModel):
+        raise NetcohTypeError(f"`model` must come from build_modal_model(system), got "
+                              f"{type(model).__name__}")
+    return dt, horizon, rtol, n_refine, rho, norm
 
 
 def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: float | None = None,
@@ -308,9 +337,10 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         ``f = gain/s``); ``"statespace"``: one eigendecomposition of the grounded
         realisation (any machines); ``"auto"`` picks the first that applies.
     rtol : float
-        Relative tolerance of the certificate and of the continuous-time refinement.
+        Relative tolerance of the certificate and of the continuous-time refinement,
+        ``0 < rtol < 1``.
     n_refine : int
-        Number of best buses whose grid maximum is refined by Brent's method.
+        Number of best buses whose grid maximum is refined by Brent's method (at least 1).
     model : optional
         A model from :func:`build_modal_model` for this system (reuse across calls).
     full_table : bool
@@ -339,9 +369,11 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
     [-0.25, -0.25, -0.25, -0.25]
     """
     system = _check_system(system)
-    dt = float(as_positive(dt, "dt"))
+    dt, horizon, rtol, n_refine, rho, norm = _check_arguments(
+        system, dt, horizon, rtol, n_refine, rho, norm, bounds, trips, model)
+    f_hz = as_real(f_hz, "f_hz", low=0.0, low_open=True)
     dset = _disturbance_set(system, rho, norm, bounds, trips)
-    scale_hz = _hz_per_unit(output, float(as_positive(f_hz, "f_hz")))
+    scale_hz = _hz_per_unit(output, f_hz)
     thr = _threshold(threshold_hz)
     if model is None:
         model, used = build_modal_model(system, method)

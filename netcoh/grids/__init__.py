@@ -25,7 +25,15 @@ from pathlib import Path
 import numpy as np
 
 from .._util import atomic_write_text
-from ..exceptions import CaseFileError, InputError, NetcohTypeError, SynthesizedDataWarning
+from .._validation import as_bool
+from ..exceptions import (
+    CaseFileError,
+    DisconnectedError,
+    InputError,
+    NetcohTypeError,
+    SolverError,
+    SynthesizedDataWarning,
+)
 from . import synth
 from .andes import from_andes
 from .assembly import BusNetwork
@@ -119,7 +127,15 @@ def _grid_from_doc(doc: dict, fname: str, source: str) -> Grid:
                     provenance=prov, topology="inline", source=source)
         vm, va = grid.tables["buses"]["vm_pu"], grid.tables["buses"]["va_deg"]
         if not (np.all(np.isfinite(vm)) and np.all(np.isfinite(va))):
-            grid = grid.solve_power_flow()
+            _check_connected(doc, fname)
+            try:
+                with np.errstate(all="ignore"):
+                    grid = grid.solve_power_flow()
+            except SolverError as exc:
+                raise CaseFileError(
+                    f"{fname}: operating point: the AC power flow must converge, got: {exc} "
+                    "(check loads p_mw/q_mvar, machines p_mw and branch impedances, or give "
+                    "every bus vm_pu and va_deg)") from exc
             grid = Grid(name=grid.name, title=grid.title, base_mva=base, f_hz=grid.f_hz,
                         tables=grid.tables, provenance=prov, topology="inline", source=source)
         return grid
@@ -170,14 +186,52 @@ def _warn_synthesised(grid: Grid, stacklevel: int = 3) -> None:
 
 def _read_json(path: Path, fname: str):
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
-        raise CaseFileError(f"{fname}: cannot read file ({exc.strerror})") from exc
+        raise CaseFileError(f"{fname}: must be a readable file, got the error "
+                            f"{exc.strerror or type(exc).__name__!r}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CaseFileError(f"{fname}: must be UTF-8 encoded JSON, got byte "
+                            f"0x{data[exc.start]:02x} at position {exc.start}") from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CaseFileError(f"{fname}: invalid JSON at line {exc.lineno} column {exc.colno}: "
-                            f"{exc.msg}") from exc
+        raise CaseFileError(f"{fname}: must be valid JSON, got an error at line {exc.lineno} "
+                            f"column {exc.colno}: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise CaseFileError(f"{fname}: must be valid JSON of moderate depth, got nesting too "
+                            "deep to parse") from exc
+
+
+def _check_connected(doc: dict, fname: str) -> None:
+    """Every bus of an inline case reachable through in-service branches (the AC power flow
+    solved at load time needs one network); raise DisconnectedError naming the components."""
+    ids = [b["id"] for b in doc["buses"]]
+    pos = {b: i for i, b in enumerate(ids)}
+    on = [br for br in doc["branches"] if br["in_service"]]
+    if len(ids) < 2:
+        return
+    f = [pos[br["from_bus"]] for br in on]
+    t = [pos[br["to_bus"]] for br in on]
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    A = sp.coo_matrix((np.ones(len(f)), (f, t)), shape=(len(ids), len(ids)))
+    ncomp, lab = connected_components(A, directed=False)
+    if ncomp == 1:
+        return
+    comps = sorted(([ids[i] for i in np.flatnonzero(lab == c)] for c in range(ncomp)),
+                   key=lambda c: -len(c))
+    touched = set(f) | set(t)
+    isolated = [f"buses[{i}] {b!r}" for i, b in enumerate(ids) if i not in touched]
+    shown = "; ".join("{" + ", ".join(c[:8]) + (", ..." if len(c) > 8 else "") + "}"
+                      for c in comps[:6])
+    extra = f" (no in-service branch at {', '.join(isolated[:5])})" if isolated else ""
+    raise DisconnectedError(
+        f"{fname}: branches: must connect every bus (the AC power flow is solved at load "
+        f"time), got {ncomp} components: {shown}{extra}", components=comps)
 
 
 def load(source, machines=None, *, name: str | None = None, warn: bool = True) -> Grid:
@@ -215,6 +269,12 @@ def load(source, machines=None, *, name: str | None = None, warn: bool = True) -
     >>> g.n_machines, g.base_mva, g.f_hz
     (4, 100.0, 60.0)
     """
+    warn = as_bool(warn, "warn")
+    if name is not None and not isinstance(name, str):
+        raise NetcohTypeError(f"`name` must be a string or None, got {type(name).__name__}")
+    if machines is not None and not _is_pandapower_net(source):
+        raise InputError("`machines` must be None unless `source` is a pandapower net (a case "
+                         f"file holds its machines), got {type(machines).__name__}")
     if _is_pandapower_net(source):
         from .pp_bridge import tables_from_pandapower
         if machines is None:
@@ -243,6 +303,8 @@ def load(source, machines=None, *, name: str | None = None, warn: bool = True) -
             if not path.exists():
                 raise InputError(f"`source` must be a shipped case {available()} or an existing "
                                  f"file, got {str(source)!r}")
+            if path.is_dir():
+                raise InputError(f"`source` must be a case file, got the folder {str(source)!r}")
         doc = validate_case(_read_json(path, fname), fname)
         grid = _grid_from_doc(doc, fname, str(path))
     else:
@@ -376,6 +438,16 @@ def save(grid: Grid, path) -> Path:
     """
     if not isinstance(grid, Grid):
         raise NetcohTypeError(f"`grid` must be a Grid, got {type(grid).__name__}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise NetcohTypeError(f"`path` must be a file path, got {type(path).__name__}")
     path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError(f"`path` must be in an existing folder, got {str(path)!r}")
+    if path.is_dir():
+        raise InputError(f"`path` must name a file, got the folder {str(path)!r}")
     doc = to_document(grid)
-    return atomic_write_text(path, json.dumps(doc, indent=1))
+    try:
+        return atomic_write_text(path, json.dumps(doc, indent=1))
+    except OSError as exc:
+        raise InputError(f"`path` must be writable, got {str(path)!r} "
+                         f"({exc.strerror or type(exc).__name__})") from exc

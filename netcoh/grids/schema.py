@@ -11,7 +11,7 @@ Examples
 >>> validate_case({"format": "netcoh-grid"}, "x.json")
 Traceback (most recent call last):
 ...
-netcoh.exceptions.CaseFileError: x.json: format_version: missing required field
+netcoh.exceptions.CaseFileError: x.json: format_version: must be given (required field), got nothing
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 from ..exceptions import CaseFileError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "validate_case", "RECORD_FIELDS"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "validate_case", "RECORD_FIELDS", "RANGES"]
 
 FORMAT = "netcoh-grid"
 FORMAT_VERSION = 1
@@ -78,6 +78,25 @@ RECORD_FIELDS: dict[str, dict[str, tuple[str, bool, object]]] = {
     },
 }
 
+# Plausible ranges of the numbers (of their magnitude for signed quantities): a typo such as
+# 1e300 or 1e-300 is reported here, naming the field, rather than breaking the power flow or
+# overflowing to inf when the per-unit conversions multiply the values.
+_MW = (0.0, 1e7)            # |p|, |q|, shunts: up to 10 TW
+_PU = (0.0, 1e6)            # |r|, |b| per unit
+_TIME = (1e-6, 1e6)         # inertia and time constants, s
+RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "top": {"base_mva": (1e-3, 1e7), "f_hz": (1.0, 1e3)},
+    "buses": {"base_kv": (1e-3, 1e4), "vm_pu": (1e-3, 10.0), "va_deg": (0.0, 1e4)},
+    "branches": {"r_pu": _PU, "x_pu": (1e-6, 1e6), "b_pu": _PU, "tap_ratio": (1e-3, 1e3),
+                 "shift_deg": (0.0, 360.0)},
+    "machines": {"base_mva": (1e-3, 1e7), "rating_mva": (1e-3, 1e7), "inertia_s": _TIME,
+                 "inertia_h_s": _TIME, "damping_pu": (0.0, 1e6), "droop_r_pu": _TIME,
+                 "turbine_tau_s": _TIME, "transient_reactance_pu": (1e-6, 1e6), "p_mw": _MW,
+                 "q_mvar": _MW, "vm_pu": (1e-3, 10.0)},
+    "loads": {"p_mw": _MW, "q_mvar": _MW},
+    "shunts": {"g_mw": _MW, "b_mvar": _MW},
+}
+
 _TOP_REQUIRED = ("format", "format_version", "name", "base_mva", "f_hz", "topology",
                  "machines", "provenance")
 _PROVENANCE_REQUIRED = ("source", "licence", "synthesised")
@@ -88,7 +107,7 @@ def _fail(prefix: str, field: str, msg: str):
     raise CaseFileError(f"{prefix}{field}: {msg}")
 
 
-def _check_value(kind: str, value, where: str, field: str):
+def _check_value(kind: str, value, where: str, field: str, limits=None):
     if kind == "str":
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             _fail(where, field, f"must be a string, got {value!r}")
@@ -108,18 +127,26 @@ def _check_value(kind: str, value, where: str, field: str):
         _fail(where, field, f"must be >= 0, got {value:g}")
     if kind == "nonzero" and value == 0:
         _fail(where, field, "must be non-zero (a zero reactance is a short circuit), got 0")
+    if limits is not None:
+        lo, hi = limits
+        size = abs(value)
+        if size > hi or (size < lo and not (kind in ("nonneg", "num") and size == 0)):
+            what = "magnitude" if kind in ("num", "nonzero") else "value"
+            rng = f"at most {hi:g}" if lo == 0 else f"in [{lo:g}, {hi:g}]"
+            _fail(where, field, f"must have a {what} {rng}, got {value:g}")
     return value
 
 
 def _records(doc: Mapping, table: str, fname: str, required: bool) -> list[dict]:
     if table not in doc:
         if required:
-            _fail(f"{fname}: ", table, "missing required field")
+            _fail(f"{fname}: ", table, "must be given (required field), got nothing")
         return []
     rows = doc[table]
     if not isinstance(rows, list):
         _fail(f"{fname}: ", table, f"must be a list of records, got {type(rows).__name__}")
     spec = RECORD_FIELDS[table]
+    limits = RANGES.get(table, {})
     out, seen = [], set()
     for k, row in enumerate(rows):
         where = f"{fname}: {table}[{k}]."
@@ -128,13 +155,14 @@ def _records(doc: Mapping, table: str, fname: str, required: bool) -> list[dict]
                                 f"got {type(row).__name__}")
         unknown = sorted(set(row) - set(spec))
         if unknown:
-            _fail(where, unknown[0], f"unknown field (allowed: {', '.join(spec)})")
+            _fail(where, unknown[0], f"must be one of the fields {', '.join(spec)}, "
+                  f"got an unknown field")
         rec = {}
         for field, (kind, req, default) in spec.items():
             if field in row and row[field] is not None:
-                rec[field] = _check_value(kind, row[field], where, field)
+                rec[field] = _check_value(kind, row[field], where, field, limits.get(field))
             elif req:
-                _fail(where, field, "missing required field")
+                _fail(where, field, "must be given (required field), got nothing")
             else:
                 rec[field] = default
         if rec["id"] in seen:
@@ -173,18 +201,19 @@ def validate_case(doc, fname: str) -> dict:
                             f"got {type(doc).__name__}")
     for key in _TOP_REQUIRED:
         if key not in doc:
-            _fail(f"{fname}: ", key, "missing required field")
+            _fail(f"{fname}: ", key, "must be given (required field), got nothing")
     if doc["format"] != FORMAT:
         _fail(f"{fname}: ", "format", f"must be {FORMAT!r}, got {doc['format']!r}")
-    if doc["format_version"] != FORMAT_VERSION:
+    if type(doc["format_version"]) is not int or doc["format_version"] != FORMAT_VERSION:
         _fail(f"{fname}: ", "format_version",
               f"must be {FORMAT_VERSION} (the version this netcoh reads), "
               f"got {doc['format_version']!r}")
     out = {
         "name": _check_value("str", doc["name"], f"{fname}: ", "name"),
         "title": str(doc.get("title", "")),
-        "base_mva": _check_value("pos", doc["base_mva"], f"{fname}: ", "base_mva"),
-        "f_hz": _check_value("pos", doc["f_hz"], f"{fname}: ", "f_hz"),
+        "base_mva": _check_value("pos", doc["base_mva"], f"{fname}: ", "base_mva",
+                                 RANGES["top"]["base_mva"]),
+        "f_hz": _check_value("pos", doc["f_hz"], f"{fname}: ", "f_hz", RANGES["top"]["f_hz"]),
     }
     topo = doc["topology"]
     if topo == "inline":
@@ -201,7 +230,7 @@ def validate_case(doc, fname: str) -> dict:
         _fail(f"{fname}: ", "provenance", f"must be an object, got {type(prov).__name__}")
     for key in _PROVENANCE_REQUIRED:
         if key not in prov:
-            _fail(f"{fname}: ", f"provenance.{key}", "missing required field")
+            _fail(f"{fname}: ", f"provenance.{key}", "must be given (required field), got nothing")
     syn = prov["synthesised"]
     if not isinstance(syn, list):
         _fail(f"{fname}: ", "provenance.synthesised", "must be a list of {fields, rule} objects")
@@ -219,7 +248,7 @@ def validate_case(doc, fname: str) -> dict:
             _fail(f"{fname}: ", table, "must be absent when the topology comes from pandapower")
     out["machines"] = _records(doc, "machines", fname, required=True)
     if not out["machines"]:
-        _fail(f"{fname}: ", "machines", "must hold at least one machine")
+        _fail(f"{fname}: ", "machines", "must hold at least one machine, got none")
 
     for k, m in enumerate(out["machines"]):
         where = f"{fname}: machines[{k}]."
@@ -227,8 +256,8 @@ def validate_case(doc, fname: str) -> dict:
             _fail(where, "inertia_s", "give exactly one of inertia_s (m on the case base) "
                   "or inertia_h_s (H on the machine's base_mva)")
         if not inline and m["pandapower_element"] is None:
-            _fail(where, "pandapower_element", "missing required field (e.g. 'gen:3' or "
-                  "'ext_grid:0') for a pandapower topology")
+            _fail(where, "pandapower_element", "must be given for a pandapower topology (e.g. "
+                  "'gen:3' or 'ext_grid:0'), got nothing")
 
     if inline:
         buses = {b["id"] for b in out["buses"]}
@@ -237,8 +266,8 @@ def validate_case(doc, fname: str) -> dict:
             for k, rec in enumerate(out[table]):
                 for field in fields:
                     if rec[field] not in buses:
-                        raise CaseFileError(f"{fname}: {table}[{k}].{field}: unknown bus "
-                                            f"{rec[field]!r}")
+                        raise CaseFileError(f"{fname}: {table}[{k}].{field}: must name a bus of "
+                                            f"the buses table, got unknown bus {rec[field]!r}")
         for k, br in enumerate(out["branches"]):
             if br["from_bus"] == br["to_bus"]:
                 raise CaseFileError(f"{fname}: branches[{k}].to_bus: must differ from "

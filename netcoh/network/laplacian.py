@@ -16,12 +16,28 @@ Examples
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .._validation import as_float_array, as_int, as_laplacian, as_nonnegative
+from .._validation import (
+    _show,
+    as_bool,
+    as_edge_array,
+    as_float_array,
+    as_index_array,
+    as_int,
+    as_laplacian,
+    as_nonnegative,
+    as_optional_bool,
+    as_positive,
+    as_real,
+    as_rng,
+)
 from ..exceptions import InputError, NetcohTypeError
 
 __all__ = [
@@ -57,19 +73,37 @@ def from_adjacency(A, *, sparse: bool | None = None):
     >>> from_adjacency([[0, 1], [1, 0]]).tolist()
     [[1.0, -1.0], [-1.0, 1.0]]
     """
+    sparse = as_optional_bool(sparse, "sparse")
     if sp.issparse(A):
+        if np.iscomplexobj(A.data if hasattr(A, "data") else A):
+            raise InputError("`A` must be real, got a complex sparse matrix")
         A = sp.csr_matrix(A, dtype=float)
+        _check_weights(A.data, A.shape)
+        if A.nnz and abs(A - A.T).max() > 1e-12 * abs(A).max():
+            raise InputError(f"`A` must be symmetric, got max |A - A^T| = "
+                             f"{float(abs(A - A.T).max()):.3g}")
         A = A - sp.diags(A.diagonal())
         L = sp.diags(np.asarray(A.sum(axis=1)).ravel()) - A
         return L.tocsr() if sparse in (None, True) else L.toarray()
     A = as_float_array(A, "A", ndim=2)
-    if A.shape[0] != A.shape[1]:
-        raise InputError(f"`A` must be square, got shape {A.shape}")
-    if np.any(A < 0):
-        raise InputError(f"`A` must have non-negative weights, got min {A.min():.6g}")
+    _check_weights(A, A.shape)
+    if not np.allclose(A, A.T, rtol=1e-12, atol=0.0):
+        raise InputError(f"`A` must be symmetric, got max |A - A^T| = {np.abs(A - A.T).max():.3g}")
     A = A - np.diag(np.diag(A))
     L = np.diag(A.sum(axis=1)) - A
     return sp.csr_matrix(L) if sparse else L
+
+
+def _check_weights(data, shape) -> None:
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise InputError(f"`A` must be square, got shape {shape}")
+    if shape[0] < 1:
+        raise InputError(f"`A` must have at least one node, got shape {shape}")
+    data = np.asarray(data)
+    if data.size and not np.all(np.isfinite(data)):
+        raise InputError(f"`A` must be finite, got {data[~np.isfinite(data)].flat[0]}")
+    if data.size and data.min() < 0:
+        raise InputError(f"`A` must have non-negative weights, got {data.min():.6g}")
 
 
 def from_edges(n: int, edges, weights=None, *, sparse: bool = False):
@@ -80,10 +114,15 @@ def from_edges(n: int, edges, weights=None, *, sparse: bool = False):
     n : int
         Number of nodes; edges refer to nodes ``0..n-1``.
     edges : array_like of int, shape (m, 2)
+        Node pairs; self-loops are refused (they have no place in a Laplacian).
     weights : array_like, shape (m,), optional
         Non-negative edge weights (default 1). Parallel edges add up.
     sparse : bool
         Return ``scipy.sparse.csr_matrix`` instead of a dense array.
+
+    Returns
+    -------
+    ndarray or scipy.sparse.csr_matrix, shape (n, n)
 
     Examples
     --------
@@ -91,15 +130,11 @@ def from_edges(n: int, edges, weights=None, *, sparse: bool = False):
     [[3.0, -3.0], [-3.0, 3.0]]
     """
     n = as_int(n, "n", minimum=1)
-    E = np.asarray(edges, dtype=int).reshape(-1, 2)
-    if E.size and (E.min() < 0 or E.max() >= n):
-        bad = int(np.flatnonzero((E < 0).any(axis=1) | (E >= n).any(axis=1))[0])
-        raise InputError(f"`edges[{bad}]` must refer to nodes 0..{n - 1}, got {E[bad].tolist()}")
+    sparse = as_bool(sparse, "sparse")
+    E = as_edge_array(edges, "edges", n)
     w = np.ones(len(E)) if weights is None else as_nonnegative(weights, "weights", ndim=1)
     if w.size != len(E):
         raise InputError(f"`weights` must have one entry per edge ({len(E)}), got {w.size}")
-    keep = E[:, 0] != E[:, 1]
-    E, w = E[keep], w[keep]
     A = sp.coo_matrix((np.concatenate([w, w]), (np.concatenate([E[:, 0], E[:, 1]]),
                                                 np.concatenate([E[:, 1], E[:, 0]]))),
                       shape=(n, n)).tocsr()
@@ -115,10 +150,11 @@ def from_graph(G, *, weight: str | None = "weight", nodelist=None, sparse: bool 
     G : networkx.Graph
         Undirected graph; parallel edges of a multigraph add up.
     weight : str or None, default "weight"
-        Edge attribute holding the (non-negative) weight; ``None`` gives unit weights,
-        and edges without the attribute weigh 1.
+        Edge attribute holding the (non-negative, finite) weight; ``None`` gives unit
+        weights. A graph where no edge has the default ``"weight"`` attribute is taken as
+        unweighted; an edge without the attribute while others have it is refused.
     nodelist : sequence, optional
-        Node order of the rows; defaults to ``list(G.nodes)``.
+        Node order of the rows (every node of ``G`` once); defaults to ``list(G.nodes)``.
     sparse : bool, default False
         Return a CSR matrix instead of a dense array.
 
@@ -143,11 +179,42 @@ def from_graph(G, *, weight: str | None = "weight", nodelist=None, sparse: bool 
         raise NetcohTypeError(f"`G` must be a networkx graph, got {type(G).__name__}")
     if G.is_directed():
         raise InputError("`G` must be undirected (a Laplacian here is symmetric), got a directed graph")
-    nodes = list(G.nodes) if nodelist is None else list(nodelist)
+    if G.number_of_nodes() == 0:
+        raise InputError("`G` must have at least one node, got an empty graph")
+    if weight is not None and not isinstance(weight, str):
+        raise NetcohTypeError(f"`weight` must be an edge attribute name or None, got {_show(weight)}")
+    sparse = as_bool(sparse, "sparse")
+    if nodelist is None:
+        nodes = list(G.nodes)
+    else:
+        if isinstance(nodelist, (str, bytes)) or not hasattr(nodelist, "__iter__"):
+            raise NetcohTypeError(f"`nodelist` must be a sequence of the nodes of `G`, got "
+                                  f"{_show(nodelist)}")
+        nodes = list(nodelist)
+        if len(nodes) != len(set(nodes)) or set(nodes) != set(G.nodes):
+            extra = [v for v in nodes if v not in G]
+            missing = [v for v in G.nodes if v not in set(nodes)]
+            why = (f"unknown node {extra[0]!r}" if extra else f"node {missing[0]!r} missing"
+                   if missing else "a repeated node")
+            raise InputError(f"`nodelist` must list every node of `G` once, got {why}")
+    if weight is not None:
+        have = [d[weight] for _, _, d in G.edges(data=True) if weight in d]
+        if G.number_of_edges() and not have and weight != "weight":
+            raise InputError(f"`weight` must name an edge attribute of `G`, got {weight!r} "
+                             "(no edge has it)")
+        if have and len(have) < G.number_of_edges():
+            u, v = next((u, v) for u, v, d in G.edges(data=True) if weight not in d)
+            raise InputError(f"edge ({u!r}, {v!r}) of `G` must have a `{weight}` attribute like "
+                             f"the other edges, got none (pass weight=None for unit weights)")
+        for u, v, d in G.edges(data=True):
+            if weight in d:
+                w = d[weight]
+                if (isinstance(w, (bool, np.bool_)) or not isinstance(w, numbers.Real)
+                        or not math.isfinite(w) or w < 0):
+                    raise InputError(f"edge ({u!r}, {v!r}) of `G`: attribute `{weight}` must be "
+                                     f"a finite non-negative number, got {_show(w)}")
     A = nx.to_scipy_sparse_array(G, nodelist=nodes, weight=weight, format="csr")
     A = sp.csr_matrix(A, dtype=float)
-    if A.nnz and A.data.min() < 0:
-        raise InputError(f"edge attribute `{weight}` must be non-negative, got {A.data.min():.6g}")
     L = from_adjacency(A, sparse=True)
     return (L if sparse else L.toarray()), nodes
 
@@ -191,18 +258,23 @@ def from_power_flow(n: int, edges, b, v_mag=None, theta_rad=None, *, sparse: boo
     [[10.0, -10.0], [-10.0, 10.0]]
     """
     n = as_int(n, "n", minimum=1)
-    E = np.asarray(edges, dtype=int).reshape(-1, 2)
+    E = as_edge_array(edges, "edges", n)
     b = as_float_array(b, "b", ndim=1)
-    v = np.ones(n) if v_mag is None else as_float_array(v_mag, "v_mag", ndim=1)
+    if b.size != len(E):
+        raise InputError(f"`b` must have one entry per edge ({len(E)}), got {b.size}")
+    v = np.ones(n) if v_mag is None else as_positive(v_mag, "v_mag", ndim=1)
     th = np.zeros(n) if theta_rad is None else as_float_array(theta_rad, "theta_rad", ndim=1)
-    if v.size != n or th.size != n:
-        raise InputError(f"`v_mag` and `theta_rad` must have length {n}, got {v.size} and {th.size}")
+    if v.size != n:
+        raise InputError(f"`v_mag` must have length {n} (one per bus), got {v.size}")
+    if th.size != n:
+        raise InputError(f"`theta_rad` must have length {n} (one per bus), got {th.size}")
     w = v[E[:, 0]] * v[E[:, 1]] * b * np.cos(th[E[:, 0]] - th[E[:, 1]])
     if np.any(w < 0):
         k = int(np.flatnonzero(w < 0)[0])
         raise InputError(
-            f"branch {k} {E[k].tolist()} has a negative angle sensitivity {w[k]:.4g} "
-            "(angle difference beyond 90 degrees or negative susceptance)")
+            f"`b` and the angles must give non-negative angle sensitivities, got {w[k]:.4g} "
+            f"for branch {k} {E[k].tolist()} (angle difference beyond 90 degrees or negative "
+            "susceptance)")
     return from_edges(n, E, w, sparse=sparse)
 
 
@@ -215,8 +287,14 @@ def kron_reduce(L, keep):
     Parameters
     ----------
     L : ndarray or sparse matrix, shape (n, n)
+        A weighted Laplacian (checked; it need not be connected).
     keep : array_like of int or bool mask
-        Nodes kept, in the order given.
+        Nodes kept, in the order given (at least one, none repeated).
+
+    Returns
+    -------
+    ndarray, shape (len(keep), len(keep))
+        The reduced Laplacian (dense).
 
     Examples
     --------
@@ -225,12 +303,9 @@ def kron_reduce(L, keep):
     >>> kron_reduce(L, [0, 2]).tolist()
     [[0.5, -0.5], [-0.5, 0.5]]
     """
+    L = as_laplacian(L, "L", connected=False)
     n = L.shape[0]
-    keep = np.arange(n)[np.asarray(keep)]
-    if keep.size == 0:
-        raise InputError("`keep` must select at least one node, got none")
-    if np.unique(keep).size != keep.size:
-        raise InputError("`keep` must not repeat nodes")
+    keep = as_index_array(keep, "keep", n, unique=True)
     elim = np.setdiff1d(np.arange(n), keep)
     if elim.size == 0:
         return (L.toarray() if sp.issparse(L) else np.array(L, dtype=float))[np.ix_(keep, keep)]
@@ -243,8 +318,8 @@ def kron_reduce(L, keep):
             lu = spla.splu(Lee)
         except RuntimeError as exc:
             raise InputError(
-                "cannot Kron-reduce: the eliminated nodes include a component with no kept node "
-                "(singular L_ee)") from exc
+                "`keep` must include a node of every connected component, got a component with "
+                "no kept node (singular L_ee)") from exc
         X = lu.solve(Lke.T.toarray())
         red = Lkk - Lke @ X
     else:
@@ -254,8 +329,8 @@ def kron_reduce(L, keep):
             X = la.solve(Lee, L[np.ix_(elim, keep)], assume_a="sym")
         except la.LinAlgError as exc:
             raise InputError(
-                "cannot Kron-reduce: the eliminated nodes include a component with no kept node "
-                "(singular L_ee)") from exc
+                "`keep` must include a node of every connected component, got a component with "
+                "no kept node (singular L_ee)") from exc
         red = L[np.ix_(keep, keep)] - L[np.ix_(keep, elim)] @ X
     red = 0.5 * (red + red.T)
     # restore exact zero row sums lost to round-off
@@ -288,10 +363,11 @@ def ring_lattice(n: int, k: int, *, weight: float = 1.0, sparse: bool = False):
     """
     n = as_int(n, "n", minimum=2)
     k = as_int(k, "k", minimum=1, maximum=max(1, (n - 1) // 2) if n > 2 else 1)
+    weight = as_real(weight, "weight", low=0.0, low_open=True)
     i = np.arange(n)
     edges = np.concatenate([np.column_stack([i, (i + j) % n]) for j in range(1, k + 1)])
     edges = np.unique(np.sort(edges, axis=1), axis=0)
-    return from_edges(n, edges, np.full(len(edges), float(weight)), sparse=sparse)
+    return from_edges(n, edges, np.full(len(edges), weight), sparse=sparse)
 
 
 def complete(n: int, weight: float = 1.0):
@@ -302,7 +378,7 @@ def complete(n: int, weight: float = 1.0):
     n : int
         Number of nodes (at least 1).
     weight : float, default 1.0
-        Weight of every edge.
+        Weight of every edge (positive, finite).
 
     Returns
     -------
@@ -315,7 +391,7 @@ def complete(n: int, weight: float = 1.0):
     [[2.0, -1.0, -1.0], [-1.0, 2.0, -1.0], [-1.0, -1.0, 2.0]]
     """
     n = as_int(n, "n", minimum=1)
-    w = float(weight)
+    w = as_real(weight, "weight", low=0.0, low_open=True)
     return w * (n * np.eye(n) - np.ones((n, n)))
 
 
@@ -351,19 +427,25 @@ def weighted_sbm(sizes, Q, W, rng=None, *, sparse: bool = False):
     >>> labels.tolist()
     [0, 0, 0, 1, 1]
     """
-    sizes = np.asarray(sizes, dtype=int)
-    if sizes.ndim != 1 or sizes.size == 0 or np.any(sizes < 1):
-        raise InputError(f"`sizes` must be positive block sizes, got {sizes.tolist()}")
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise NetcohTypeError(f"`sizes` must be a sequence of block sizes, got {_show(sizes)}")
+    sizes = np.array([as_int(x, "sizes", minimum=1) for x in sizes], dtype=int)
+    if sizes.size == 0:
+        raise InputError("`sizes` must hold at least one block size, got none")
     k = sizes.size
     Q = as_float_array(Q, "Q", ndim=2)
     W = as_nonnegative(W, "W", ndim=2)
-    if Q.shape != (k, k) or W.shape != (k, k):
-        raise InputError(f"`Q` and `W` must be ({k}, {k}), got {Q.shape} and {W.shape}")
+    if Q.shape != (k, k):
+        raise InputError(f"`Q` must have shape ({k}, {k}) (one row per block), got {Q.shape}")
+    if W.shape != (k, k):
+        raise InputError(f"`W` must have shape ({k}, {k}) (one row per block), got {W.shape}")
     if np.any((Q < 0) | (Q > 1)):
-        raise InputError("`Q` must hold probabilities in [0, 1]")
-    if not (np.allclose(Q, Q.T) and np.allclose(W, W.T)):
-        raise InputError("`Q` and `W` must be symmetric")
-    rng = np.random.default_rng(rng)
+        raise InputError(f"`Q` must hold probabilities in [0, 1], got {Q[(Q < 0) | (Q > 1)][0]:g}")
+    if not np.allclose(Q, Q.T):
+        raise InputError(f"`Q` must be symmetric, got max |Q - Q^T| = {np.abs(Q - Q.T).max():.3g}")
+    if not np.allclose(W, W.T):
+        raise InputError(f"`W` must be symmetric, got max |W - W^T| = {np.abs(W - W.T).max():.3g}")
+    rng = as_rng(rng, "rng")
     labels = np.repeat(np.arange(k), sizes)
     n = labels.size
     iu, ju = np.triu_indices(n, 1)

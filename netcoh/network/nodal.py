@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._validation import as_float_array, as_nonnegative, as_positive, broadcast_params
+from .._validation import _show, as_float_array, as_nonnegative, as_positive, as_real, broadcast_params
 from ..exceptions import InputError, NetcohTypeError
 from .rational import NodalDynamics
 
@@ -164,13 +164,16 @@ def from_tf(tfs=None, *, num: Sequence | None = None, den: Sequence | None = Non
     """
     if tfs is not None:
         if num is not None or den is not None:
-            raise InputError("give either `tfs` or `num`/`den`, not both")
+            raise InputError("`tfs` must not be given together with `num`/`den`, got both")
         try:
             import control
         except ImportError as exc:  # pragma: no cover - control is a dependency
             raise NetcohTypeError("`tfs` needs python-control") from exc
         if isinstance(tfs, (control.TransferFunction, control.StateSpace)):
             tfs = [tfs]
+        if not isinstance(tfs, Sequence) or isinstance(tfs, (str, bytes)):
+            raise NetcohTypeError(f"`tfs` must be a sequence of control.TransferFunction or "
+                                  f"StateSpace models, got {_show(tfs)}")
         nums, dens = [], []
         for i, g in enumerate(tfs):
             if isinstance(g, control.StateSpace):
@@ -182,17 +185,40 @@ def from_tf(tfs=None, *, num: Sequence | None = None, den: Sequence | None = Non
                 raise InputError(f"`tfs[{i}]` must be SISO, got {g.noutputs}x{g.ninputs}")
             if not g.isctime(strict=False):
                 raise InputError(f"`tfs[{i}]` must be a continuous-time model, got dt={g.dt}")
-            nums.append(np.asarray(g.num[0][0], dtype=float))
-            dens.append(np.asarray(g.den[0][0], dtype=float))
+            nums.append(as_float_array(np.asarray(g.num[0][0]).ravel(), f"tfs[{i}]"))
+            dens.append(as_float_array(np.asarray(g.den[0][0]).ravel(), f"tfs[{i}]"))
+        what = "tfs"
     else:
         if num is None or den is None:
-            raise InputError("give `tfs`, or both `num` and `den`")
-        nums = [np.atleast_1d(as_float_array(c, f"num[{i}]")) for i, c in enumerate(num)]
+            raise InputError("`tfs`, or both `num` and `den`, must be given, got "
+                             f"{'neither' if num is None and den is None else 'only one of num/den'}")
+        for nm, val in (("num", num), ("den", den)):
+            if not isinstance(val, Sequence) and not isinstance(val, np.ndarray) or isinstance(
+                    val, (str, bytes)):
+                raise NetcohTypeError(f"`{nm}` must be a sequence of coefficient arrays (one per "
+                                      f"node), got {_show(val)}")
+        nums = [np.atleast_1d(as_float_array(c, f"num[{i}]", ndim=None)) for i, c in enumerate(num)]
         dens = [np.atleast_1d(as_float_array(c, f"den[{i}]")) for i, c in enumerate(den)]
+        for nm, cs in (("num", nums), ("den", dens)):
+            for i, c in enumerate(cs):
+                if c.ndim != 1:
+                    raise InputError(f"`{nm}[{i}]` must be 1-D coefficients, got shape {c.shape}")
         if len(nums) != len(dens):
             raise InputError(f"`num` and `den` must have equal lengths, got {len(nums)} and {len(dens)}")
+        what = "num"
     if not nums:
-        raise InputError("`tfs` must hold at least one node")
+        raise InputError("`tfs` must hold at least one node, got none")
+    for i, (a, b) in enumerate(zip(nums, dens)):
+        b_nz = np.flatnonzero(b)
+        if b.size == 0 or b_nz.size == 0:
+            raise InputError(f"`{'den' if what == 'num' else what}[{i}]` must have a non-zero "
+                             f"polynomial as denominator, got {_show(b)}")
+        a_nz = np.flatnonzero(a)
+        deg_a = a.size - 1 - a_nz[0] if a_nz.size else 0
+        deg_b = b.size - 1 - b_nz[0]
+        if deg_a > deg_b:
+            raise InputError(f"`{what}[{i}]` must be proper (deg num <= deg den), got deg num = "
+                             f"{deg_a} > deg den = {deg_b}")
     p = max(max(c.size for c in nums), max(c.size for c in dens))
     N = np.array([np.pad(c, (p - c.size, 0)) for c in nums])
     D = np.array([np.pad(c, (p - c.size, 0)) for c in dens])
@@ -218,7 +244,7 @@ def integrator(gain: float = 1.0) -> NodalDynamics:
     >>> complex(integrator()(1j)[0, 0])
     -1j
     """
-    g = float(as_positive(gain, "gain"))
+    g = as_real(gain, "gain", low=0.0, low_open=True)
     return NodalDynamics([[0.0, g]], [[1.0, 0.0]], "integrator", {"gain": np.array([g])})
 
 
@@ -240,7 +266,7 @@ def static_gain(gain: float = 1.0) -> NodalDynamics:
     >>> complex(static_gain(2.0)(1j)[0, 0])
     (2+0j)
     """
-    g = float(as_positive(gain, "gain"))
+    g = as_real(gain, "gain", low=0.0, low_open=True)
     return NodalDynamics([[g]], [[1.0]], "static", {"gain": np.array([g])})
 
 
@@ -264,9 +290,14 @@ def concat(parts: Sequence[NodalDynamics]) -> NodalDynamics:
     >>> concat([swing(1.0, 1.0), swing_turbine(1.0, 1.0, 1.0, 1.0)]).n
     2
     """
+    if isinstance(parts, NodalDynamics) or not isinstance(parts, Sequence):
+        raise NetcohTypeError(f"`parts` must be a sequence of NodalDynamics, got {_show(parts)}")
     parts = list(parts)
-    if not parts or not all(isinstance(p, NodalDynamics) for p in parts):
-        raise NetcohTypeError("`parts` must be a non-empty sequence of NodalDynamics")
+    if not parts:
+        raise InputError("`parts` must hold at least one NodalDynamics, got none")
+    bad = [p for p in parts if not isinstance(p, NodalDynamics)]
+    if bad:
+        raise NetcohTypeError(f"`parts` must hold only NodalDynamics, got {type(bad[0]).__name__}")
     p = max(x.num.shape[1] for x in parts)
     num = np.vstack([np.pad(x.num, ((0, 0), (p - x.num.shape[1], 0))) for x in parts])
     den = np.vstack([np.pad(x.den, ((0, 0), (p - x.den.shape[1], 0))) for x in parts])

@@ -17,7 +17,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .._validation import as_laplacian
+from .._validation import _show, as_bool, as_float_array, as_laplacian, as_optional_bool
 from ..exceptions import InputError, NetcohTypeError, UnstableError
 from . import laplacian as _lap
 from .nodal import NodalDynamics, as_nodal, integrator
@@ -103,7 +103,8 @@ class NetworkSystem:
         if len(labels) != n:
             raise InputError(f"`labels` must have {n} entries (one per node), got {len(labels)}")
         if len(set(labels)) != n:
-            raise InputError("`labels` must be unique")
+            dup = next(x for x in labels if labels.count(x) > 1)
+            raise InputError(f"`labels` must be unique, got {dup!r} more than once")
         object.__setattr__(self, "labels", labels)
 
     def __reduce__(self):
@@ -134,7 +135,15 @@ class NetworkSystem:
         >>> nc.NetworkSystem.from_laplacian([[1, -1], [-1, 1]], nodal=nc.nodal.swing(1, 1, n=2)).n
         2
         """
-        n = L.shape[0] if hasattr(L, "shape") else len(L)
+        if not (sp.issparse(L) or isinstance(L, np.ndarray)):
+            L = as_float_array(L, "L")
+        if L.ndim != 2 or L.shape[0] != L.shape[1]:
+            raise InputError(f"`L` must be a square matrix, got shape {L.shape}")
+        n = L.shape[0]
+        if labels is not None and (isinstance(labels, (str, bytes))
+                                   or not hasattr(labels, "__iter__")):
+            raise NetcohTypeError(f"`labels` must be a sequence of node names, got {_show(labels)}")
+        signed = as_bool(signed, "signed")
         return cls(laplacian=L, nodal=as_nodal(nodal, n),
                    coupling=integrator() if coupling is None else coupling,
                    labels=tuple(labels) if labels is not None else (), signed=signed)
@@ -170,6 +179,9 @@ class NetworkSystem:
         >>> round(sys.lambda2, 12)
         2.0
         """
+        sparse = as_optional_bool(sparse, "sparse")
+        if not hasattr(G, "number_of_nodes"):
+            raise NetcohTypeError(f"`G` must be a networkx graph, got {_show(G)}")
         if sparse is None:
             sparse = G.number_of_nodes() > 500
         L, nodes = _lap.from_graph(G, weight=weight, sparse=sparse)

@@ -28,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._util import readonly as _readonly
+from .._validation import as_bool, as_int, as_rng
 from ..analysis.frequency import FrequencyResponse, as_omega
 from ..exceptions import (
     InputError,
@@ -192,7 +193,8 @@ class ReducedNetwork:
         s = 1j * w
         f = self.full.coupling(s)[:, 0]
         if not np.all(np.isfinite(f)):
-            raise InputError("`omega` must avoid poles of the coupling f(s) (e.g. 0 for 1/s)")
+            raise InputError(f"`omega` must avoid poles of the coupling f(s) (e.g. 0 for 1/s), "
+                             f"got {w[~np.isfinite(f)][0]:g}")
         M = f[:, None, None] * np.asarray(self.laplacian)[None]
         M[:, np.arange(self.k), np.arange(self.k)] += self._area_inverse(s)
         return np.linalg.inv(M)
@@ -226,7 +228,7 @@ class ReducedNetwork:
         w = as_omega(omega)
         Th = self.reduced_transfer_matrix(w)
         n = self.labels.size
-        cols = np.arange(n) if inputs is None else input_columns(self.full, inputs)
+        cols = np.arange(n) if inputs is None else input_columns(self.full, inputs, "inputs")
         vals = Th[:, self.labels][:, :, self.labels[cols]]
         return FrequencyResponse(omega=w.copy(), values=vals, inputs=tuple(int(c) for c in cols),
                                  labels=self.full.labels)
@@ -290,6 +292,7 @@ class ReducedNetwork:
         >>> ss.nstates, ss.ninputs, ss.noutputs
         (3, 6, 6)
         """
+        lifted = as_bool(lifted, "lifted")
         ss = self._structured_statespace()
         if ss is None:
             ss = self.system.to_statespace()
@@ -400,6 +403,10 @@ def reduce_network(system: NetworkSystem, labels, *, machine_order: int | None =
     """
     system = _check_system(system)
     n = system.n
+    if machine_order is not None:
+        machine_order = as_int(machine_order, "machine_order", minimum=1)
+    connected_areas = as_bool(connected_areas, "connected_areas")
+    as_rng(random_state, "random_state")
     idx, names = _as_area_labels(labels, n)
     k = len(names)
     if k > n:  # pragma: no cover - impossible without empty areas

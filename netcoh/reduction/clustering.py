@@ -24,7 +24,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .._util import readonly as _readonly
-from .._validation import as_float_array, as_int, as_laplacian, as_positive, components_of
+from .._validation import as_float_array, as_int, as_laplacian, as_positive, as_rng, components_of
 from ..exceptions import DisconnectedError, InputError, NetcohWarning, SolverError
 from ..network.system import NetworkSystem
 
@@ -422,7 +422,7 @@ def spectral_clustering(system_or_L, n_clusters: int | None = None, *, random_st
                 f"`n_clusters` must be <= the number of nodes {n}, got {n_clusters}")
     max_clusters = as_int(max_clusters, "max_clusters", minimum=2)
     n_init = as_int(n_init, "n_init", minimum=1)
-    rng = np.random.default_rng(random_state)
+    rng = as_rng(random_state, "random_state")
     comps = components_of(L)
     n_comp = len(comps)
     if n_clusters is not None and n_clusters < n_comp:

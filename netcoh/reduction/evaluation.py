@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._util import readonly as _readonly
+from .._validation import as_int
 from ..analysis.frequency import as_omega, evaluate_transfer
 from ..exceptions import InputError
 
@@ -142,6 +143,7 @@ def reduction_error(red, omega, chunk: int = 8) -> ReductionError:
     The computation of :meth:`ReducedNetwork.error <netcoh.reduction.ReducedNetwork.error>`
     (see there for the parameters).
     """
+    chunk = as_int(chunk, "chunk", minimum=1)
     w = as_omega(omega)
     s = 1j * w
     full = red.full
@@ -257,17 +259,20 @@ def plot_bode(red, omega, nodes=None, ax=None):
     return ax
 
 
-def input_columns(system, inputs):
+def input_columns(system, inputs, name: str = "nodes"):
     """Column indices of ``inputs`` (node indices or labels of ``system``) as an int array."""
     pos = {lab: i for i, lab in enumerate(system.labels)}
     cols = []
     for x in np.atleast_1d(np.asarray(inputs, dtype=object)):
         if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
             if not 0 <= int(x) < system.n:
-                raise InputError(f"`nodes` must be node indices < {system.n}, got {x}")
+                raise InputError(f"`{name}` must be node indices in 0..{system.n - 1} or labels, "
+                                 f"got {x}")
             cols.append(int(x))
         elif str(x) in pos:
             cols.append(pos[str(x)])
         else:
-            raise InputError(f"`nodes` must be node indices or labels, got {x!r}")
+            raise InputError(f"`{name}` must be node indices or labels of the system, got {x!r}")
+    if not cols:
+        raise InputError(f"`{name}` must name at least one node, got none")
     return np.asarray(cols, dtype=int)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.linalg as sla
 
-from .._validation import as_float_array, as_int, as_nonnegative, as_positive
+from .._validation import _show, as_bool, as_int, as_nonnegative, as_positive, as_real
 from ..exceptions import InputError, NetcohTypeError, NetcohWarning, SolverError
 from .balanced import (
     BalancedTruncation,
@@ -422,15 +422,25 @@ def fit_aggregate_machine(source=None, *, m=None, d=None, droop=None, tau=None, 
 
     if source is not None:
         if any(v is not None for v in (m, d, droop, tau)):
-            raise InputError("give either `source` or m/d/droop/tau, not both")
+            raise InputError("`source` must not be given together with `m`, `d`, `droop` or `tau`, "
+                             "got both")
         m, d, droop, tau = _params_from(source)
     if m is None or d is None:
-        raise InputError("`m` and `d` are required (or a `source` system)")
-    m = np.atleast_1d(as_positive(m, "m"))
-    d = np.atleast_1d(as_nonnegative(d, "d"))
+        raise InputError(f"`m` and `d` must be given (or a `source` system), got "
+                         f"m={_show(m)}, d={_show(d)}")
+
+    def vec(v, name, check):
+        arr = np.atleast_1d(check(v, name))
+        if arr.ndim != 1 or arr.size == 0:
+            raise InputError(f"`{name}` must be a scalar or a non-empty 1-D array (one value per "
+                             f"machine), got shape {np.shape(v)}")
+        return arr
+
+    m = vec(m, "m", as_positive)
+    d = vec(d, "d", as_nonnegative)
     n = max(m.size, d.size)
-    droop = np.zeros(n) if droop is None else np.atleast_1d(as_nonnegative(droop, "droop"))
-    tau = np.ones(n) if tau is None else np.atleast_1d(as_positive(tau, "tau"))
+    droop = np.zeros(n) if droop is None else vec(droop, "droop", as_nonnegative)
+    tau = np.ones(n) if tau is None else vec(tau, "tau", as_positive)
     sizes = {m.size, d.size, droop.size, tau.size} - {1}
     if len(sizes) > 1:
         raise InputError(f"`m`, `d`, `droop`, `tau` must have equal lengths, got "
@@ -439,10 +449,15 @@ def fit_aggregate_machine(source=None, *, m=None, d=None, droop=None, tau=None, 
     m, d, droop, tau = (np.broadcast_to(v, (n,)) for v in (m, d, droop, tau))
     if method not in ("closed_loop", "turbine"):
         raise InputError(f"`method` must be 'closed_loop' or 'turbine', got {method!r}")
-    step_pu = float(as_float_array(step_pu, "step_pu"))
-    t_final_s = float(as_positive(t_final_s, "t_final_s"))
+    match_dc = as_bool(match_dc, "match_dc")
+    step_pu = as_real(step_pu, "step_pu")
+    if step_pu == 0:
+        raise InputError("`step_pu` must be non-zero (the step of the error metrics), got 0")
+    t_final_s = as_real(t_final_s, "t_final_s", low=0.0, low_open=True)
     omega = (np.logspace(-4, 3, 2000) if omega_rad_s is None
              else as_nonnegative(omega_rad_s, "omega_rad_s", ndim=1))
+    if omega.size == 0:
+        raise InputError("`omega_rad_s` must hold at least one frequency, got none")
 
     m_hat, d_hat = float(m.sum()), float(d.sum())
     taus, rho = _group_turbines(droop, tau)

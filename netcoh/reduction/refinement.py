@@ -6,17 +6,19 @@ Label checks, the refined basis ``S*`` and the aggregate nodal dynamics of each 
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import components_of
+from .._validation import _show, as_float_array, as_int, components_of
 from ..analysis.coherence import aggregate_dynamics
 from ..exceptions import (
     AccuracyWarning,
     DisconnectedError,
     InputError,
+    NetcohTypeError,
     NetcohWarning,
 )
 from ..network import nodal as _nodal
@@ -38,11 +40,32 @@ def _as_area_labels(labels, n: int):
     """``(area index per node, area names)``; checks length and empty areas."""
     if isinstance(labels, ClusteringResult):
         labels = labels.labels
-    arr = np.asarray(labels)
+    if labels is None or isinstance(labels, (str, bytes, dict, set)):
+        raise NetcohTypeError(f"`labels` must be a sequence with one area per node, got "
+                              f"{_show(labels)}")
+    try:
+        arr = np.asarray(labels)
+    except (TypeError, ValueError) as exc:
+        raise NetcohTypeError(f"`labels` must be a sequence with one area per node, got "
+                              f"{_show(labels)}") from exc
     if arr.ndim != 1:
         raise InputError(f"`labels` must be 1-D (one area per node), got shape {arr.shape}")
     if arr.size != n:
         raise InputError(f"`labels` must have {n} entries (one per node), got {arr.size}")
+    if arr.dtype.kind == "b":
+        raise NetcohTypeError(f"`labels` must be area numbers or names, got booleans {_show(arr)}")
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        bad = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise InputError(f"`labels` must be finite area numbers, got {arr[bad]} at index {bad}")
+    if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
+        bad = int(np.flatnonzero(arr != np.round(arr))[0])
+        raise InputError(f"`labels` must be whole area numbers, got {arr[bad]} at index {bad}")
+    if arr.dtype.kind == "O":
+        for i, x in enumerate(arr):
+            if x is None or (isinstance(x, float) and not np.isfinite(x)) or not isinstance(
+                    x, (str, numbers.Integral)):
+                raise InputError(f"`labels` must be area numbers or names, got {_show(x)} at "
+                                 f"index {i}")
     if np.issubdtype(arr.dtype, np.integer) or (np.issubdtype(arr.dtype, np.floating)
                                                  and np.all(arr == np.round(arr))):
         idx = arr.astype(int)
@@ -88,10 +111,21 @@ def refine_partition(V_k, labels, k: int | None = None) -> np.ndarray:
     >>> np.allclose(S.T @ np.diag([2, 2]) @ S, np.eye(2))
     True
     """
-    V_k = np.asarray(V_k, dtype=float)
+    V_k = as_float_array(V_k, "V_k", ndim=2)
     n, kk = V_k.shape
-    labels = np.asarray(labels, dtype=int)
-    k = kk if k is None else k
+    if kk < 1 or n < 1:
+        raise InputError(f"`V_k` must have at least one row and column, got shape {V_k.shape}")
+    k = kk if k is None else as_int(k, "k", minimum=1, maximum=n)
+    if k != kk:
+        raise InputError(f"`k` must equal the number of columns of `V_k` ({kk}), got {k}")
+    if np.ndim(labels) == 1 and len(labels) != n:
+        raise InputError(f"`labels` must have one entry per row of `V_k` ({n}), got {len(labels)}")
+    labels, _ = _as_area_labels(labels, n)
+    if not np.issubdtype(np.asarray(labels).dtype, np.integer):  # pragma: no cover
+        raise InputError("`labels` must be area numbers")
+    if labels.max() + 1 != k:
+        raise InputError(f"`labels` must number k = {k} areas 0..{k - 1}, got "
+                         f"{int(labels.max()) + 1} areas")
     sizes = np.bincount(labels, minlength=k).astype(float)
     one = np.ones(k) / np.sqrt(n)
     if k == 1:

@@ -110,13 +110,14 @@ def contingency_list(grid, spec="n-1") -> list:
             elif s in mset:
                 c = Contingency("machine", s)
             else:
-                raise InputError(f"`contingencies` names an unknown or out-of-service element "
-                                 f"{s!r} (use a branch or machine id)")
+                raise InputError(f"`contingencies` must name in-service branches or machines, "
+                                 f"got unknown element {s!r}")
         if (c.kind == "branch" and c.id not in bset) or (c.kind == "machine" and c.id not in mset):
-            raise InputError(f"`contingencies` names an unknown or out-of-service {c.kind} {c.id!r}")
+            raise InputError(f"`contingencies` must name in-service branches or machines, got "
+                             f"unknown or out-of-service {c.kind} {c.id!r}")
         out.append(c)
     if not out:
-        raise InputError("`contingencies` must hold at least one contingency")
+        raise InputError("`contingencies` must hold at least one contingency, got none")
     return out
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._validation import as_bool, as_int
+from .._validation import as_bool, as_int, as_norm, as_real
 from ..exceptions import InputError, NetcohTypeError, UnstableError
 from .contingencies import Contingency, ScreeningContext, contingency_list
 from .results import COLUMNS, ResultStore, ScreeningResult, normalise, rank
@@ -273,6 +273,11 @@ def screen_contingencies(grid, contingencies="n-1", *, rho: float = 0.5, norm=2,
     from .. import grids as _grids
     from ..analysis.nadir import _threshold, worst_case_nadir
 
+    norm = as_norm(norm, "norm")
+    rho = as_real(rho, "rho", low=0.0, low_open=True)
+    if isinstance(grid, str) and grid not in _grids.available() and not os.path.exists(grid):
+        raise InputError(f"`grid` must be a shipped case {_grids.available()} or an existing "
+                         f"file, got {grid!r}")
     if isinstance(grid, (str, os.PathLike)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

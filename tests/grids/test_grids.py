@@ -223,18 +223,18 @@ def _set(doc, table, k, field, value):
 
 @pytest.mark.parametrize("make, pattern", [
     (lambda d: _drop(d, "machines", 1, "damping_pu"),
-     r"case\.json: machines\[1\]\.damping_pu: missing required field"),
+     r"case\.json: machines\[1\]\.damping_pu: must be given"),
     (lambda d: _set(d, "machines", 1, "inertia_s", -3.0),
      r"case\.json: machines\[1\]\.inertia_s: must be > 0, got -3"),
     (lambda d: _set(d, "machines", 0, "inertia_s", 0),
      r"case\.json: machines\[0\]\.inertia_s: must be > 0, got 0"),
     (lambda d: _set(d, "branches", 2, "to_bus", "Z"),
-     r"case\.json: branches\[2\]\.to_bus: unknown bus 'Z'"),
+     r"case\.json: branches\[2\]\.to_bus: must name a bus .*, got unknown bus 'Z'"),
     (lambda d: _set(d, "branches", 1, "x_pu", 0.0),
      r"case\.json: branches\[1\]\.x_pu: must be non-zero"),
     (lambda d: _set(d, "loads", 0, "p_mw", "lots"),
      r"case\.json: loads\[0\]\.p_mw: must be a number, got 'lots'"),
-    (lambda d: {k: v for k, v in d.items() if k != "f_hz"}, r"case\.json: f_hz: missing"),
+    (lambda d: {k: v for k, v in d.items() if k != "f_hz"}, r"case\.json: f_hz: must be given"),
     (lambda d: _set(d, "machines", 1, "slack", True), r"case\.json: machines: must mark exactly"),
 ])
 def test_malformed_case_raises_naming_file_record_field(tmp_path, make, pattern):
@@ -246,7 +246,7 @@ def test_malformed_case_raises_naming_file_record_field(tmp_path, make, pattern)
 
 def test_bad_json_raises_case_file_error(tmp_path):
     p = write(tmp_path, '{"format": "netcoh-grid", "buses": [1, 2,,]}')
-    with pytest.raises(CaseFileError, match=r"case\.json: invalid JSON at line 1 column"):
+    with pytest.raises(CaseFileError, match=r"case\.json: must be valid JSON, got an error at line 1 column"):
         grids.load(p)
 
 
