@@ -155,10 +155,11 @@ def _grid_from_net(t, recs, fname, name, title, base, f_hz, prov, topology, sour
     for k, r in enumerate(recs):
         el = r["pandapower_element"]
         if el not in ops:
-            raise CaseFileError(f"{fname}: machines[{k}].pandapower_element: no in-service "
-                                f"machine {el!r} in the pandapower network")
+            raise CaseFileError(f"{fname}: machines[{k}].pandapower_element: must name an "
+                                f"in-service machine of the pandapower network, got {el!r}")
         if el in seen:
-            raise CaseFileError(f"{fname}: machines[{k}].pandapower_element: duplicate {el!r}")
+            raise CaseFileError(f"{fname}: machines[{k}].pandapower_element: must be unique, "
+                                f"got duplicate {el!r}")
         seen.add(el)
         bus, p, q, vm, slack = ops[el]
         if r["bus"] != bus:
@@ -167,7 +168,8 @@ def _grid_from_net(t, recs, fname, name, title, base, f_hz, prov, topology, sour
         r.update(p_mw=p, q_mvar=q, vm_pu=vm, slack=slack)
     missing = [e for e in ops if e not in seen]
     if missing:
-        raise CaseFileError(f"{fname}: machines: no record for pandapower machine(s) "
+        raise CaseFileError(f"{fname}: machines: must hold a record for every in-service "
+                            f"pandapower machine, got no record for pandapower machine(s) "
                             f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
     tables = {k: t[k] for k in ("buses", "branches", "loads", "shunts")}
     tables["machines"] = _machine_table(recs, base)

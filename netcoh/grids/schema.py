@@ -166,7 +166,7 @@ def _records(doc: Mapping, table: str, fname: str, required: bool) -> list[dict]
             else:
                 rec[field] = default
         if rec["id"] in seen:
-            _fail(where, "id", f"duplicate id {rec['id']!r}")
+            _fail(where, "id", f"must be unique in {table}, got duplicate id {rec['id']!r}")
         seen.add(rec["id"])
         out.append(rec)
     return out
@@ -233,7 +233,8 @@ def validate_case(doc, fname: str) -> dict:
             _fail(f"{fname}: ", f"provenance.{key}", "must be given (required field), got nothing")
     syn = prov["synthesised"]
     if not isinstance(syn, list):
-        _fail(f"{fname}: ", "provenance.synthesised", "must be a list of {fields, rule} objects")
+        _fail(f"{fname}: ", "provenance.synthesised", "must be a list of {fields, rule} objects, "
+              f"got {type(syn).__name__}")
     for k, item in enumerate(syn):
         if not (isinstance(item, Mapping) and isinstance(item.get("fields"), list)
                 and isinstance(item.get("rule"), str)):
@@ -245,7 +246,8 @@ def validate_case(doc, fname: str) -> dict:
         out[table] = _records(doc, table, fname, required=inline and table in
                               ("buses", "branches"))
         if not inline and out[table]:
-            _fail(f"{fname}: ", table, "must be absent when the topology comes from pandapower")
+            _fail(f"{fname}: ", table, "must be absent when the topology comes from pandapower, "
+                  f"got {len(out[table])} records")
     out["machines"] = _records(doc, "machines", fname, required=True)
     if not out["machines"]:
         _fail(f"{fname}: ", "machines", "must hold at least one machine, got none")
@@ -253,8 +255,9 @@ def validate_case(doc, fname: str) -> dict:
     for k, m in enumerate(out["machines"]):
         where = f"{fname}: machines[{k}]."
         if (m["inertia_s"] is None) == (m["inertia_h_s"] is None):
-            _fail(where, "inertia_s", "give exactly one of inertia_s (m on the case base) "
-                  "or inertia_h_s (H on the machine's base_mva)")
+            _fail(where, "inertia_s", "must be given instead of inertia_h_s or not at all (exactly "
+                  "one of inertia_s, m on the case base, or inertia_h_s, H on the machine's "
+                  f"base_mva), got {'both' if m['inertia_s'] is not None else 'neither'}")
         if not inline and m["pandapower_element"] is None:
             _fail(where, "pandapower_element", "must be given for a pandapower topology (e.g. "
                   "'gen:3' or 'ext_grid:0'), got nothing")
