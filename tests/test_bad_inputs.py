@@ -17,7 +17,6 @@ fails unless the last four counts are zero.
 from __future__ import annotations
 
 import json
-import math
 import signal
 import threading
 import warnings
@@ -440,6 +439,19 @@ def _catalogue_analysis():
     values("worst_case_nadir", "system", lambda v: worst_case_nadir(v, 0.5),
            {"str": "x", "none": None, "laplacian": laplacian.complete(3)})
     values("worst_case_nadir", "model", lambda v: nadir(model=v), {"str": "x", "int": 3})
+    # -- time responses -----------------------------------------------------------------------
+    t = np.linspace(0.0, 1.0, 5)
+    values("step_response", "disturbance", lambda v: nc.step_response(S(), v, t), {
+        "length": [1.0, 2.0], "nan": [NAN, 0, 0, 0], "str": "x", "2d": [[1.0] * 4],
+        "none": None, "inf": [INF, 0, 0, 0]})
+    values("step_response", "t", lambda v: nc.step_response(S(), [1.0, 0, 0, 0], v), {
+        "nan": [0.0, NAN], "neg": [-1.0, 0.0], "decreasing": [1.0, 0.5], "empty": [],
+        "str": "t", "2d": [[0.0, 1.0]]})
+    values("impulse_response", "t", lambda v: nc.impulse_response(S(), [1.0, 0, 0, 0], v),
+           {"nan": [0.0, NAN], "empty": []})
+    values("sine_response", "omega_rad_s",
+           lambda v: nc.sine_response(S(), [1.0, 0, 0, 0], t, v),
+           {"nan": NAN, "neg": -1.0, "str": "x", "inf": INF})
     values("build_modal_model", "method", lambda v: build_modal_model(S(), v), STRINGS)
     values("build_modal_model", "system", lambda v: build_modal_model(v), {"str": "x"})
 
@@ -479,6 +491,19 @@ def _catalogue_reduction():
         "zero": 0, "too_many": 7, "float": 2.5, "str": "2", "bool": True})
     values("spectral_clustering", "system_or_L", lambda v: nc.spectral_clustering(v, 2), {
         "str": "abc", "nan": [[1, NAN], [NAN, 1]], "nonsquare": np.ones((2, 3))}, token="`L`")
+    values("spectral_clustering", "random_state",
+           lambda v: nc.spectral_clustering(R(), 2, random_state=v),
+           {"str": "seed", "float": 0.5, "neg": -1, "bool": True})
+    values("spectral_clustering", "max_clusters",
+           lambda v: nc.spectral_clustering(R(), max_clusters=v), {"one": 1, "str": "3"})
+    values("spectral_clustering", "solver", lambda v: nc.spectral_clustering(R(), 2, solver=v),
+           STRINGS)
+    values("spectral_clustering", "n_init", lambda v: nc.spectral_clustering(R(), 3, n_init=v),
+           {"zero": 0, "float": 1.5})
+    values("spectral_clustering", "inertia",
+           lambda v: nc.spectral_clustering(laplacian.ring_lattice(6, 1), 2, weighting="inertia",
+                                            inertia=v),
+           {"nan": [NAN] * 6, "neg": [-1.0] * 6, "length": [1.0, 2.0], "zero": [0.0] * 6})
     values("spectral_clustering", "weighting",
            lambda v: nc.spectral_clustering(R(), 2, weighting=v), {"unknown": "mass", "int": 1})
     # -- aggregate machine fit ----------------------------------------------------------------
@@ -544,10 +569,10 @@ def _load_doc(doc, name="case.json"):
 
 
 def _split_doc():
-    """Kundur with the tie lines out of service: two areas with a machine pair each."""
+    """Kundur with the 7-8 tie lines out of service: two areas with a machine pair each."""
     doc = json.loads(json.dumps(KUNDUR_DOC()))
     for br in doc["branches"]:
-        if {br["from_bus"], br["to_bus"]} in ({"7", "8"}, {"8", "9"}):
+        if {br["from_bus"], br["to_bus"]} == {"7", "8"}:
             br["in_service"] = False
     return doc
 
@@ -582,7 +607,7 @@ def _catalogue_grids():
     values("grids.save", "grid", lambda v: nc.grids.save(v, _tmpdir() / "x.json"),
            {"str": "kundur", "none": None})
     values("grids.save", "path", lambda v: nc.grids.save(KUNDUR(), v), {
-        "missing_dir": "/nonexistent/dir/x.json", "int": 3})
+        "missing_dir": str(_tmpdir() / "missing" / "x.json"), "int": 3})
 
     def under_file():
         f = _write("plain.txt", "x")
@@ -680,6 +705,22 @@ def _catalogue_screening():
         "int": 3, "none": None, "unknown": "nope"})
     values("screen_contingencies", "threshold_hz", lambda v: scr(threshold_hz=v),
            {"neg": -1.0, "unknown": "mars"})
+    values("screen_contingencies", "model", lambda v: scr(model=v), STRINGS)
+    values("screen_contingencies", "flow", lambda v: scr(flow=v), STRINGS)
+    values("screen_contingencies", "dt", lambda v: scr(dt=v), POSITIVE)
+    values("screen_contingencies", "horizon", lambda v: scr(horizon=v), POSITIVE_OPT)
+    values("screen_contingencies", "rtol", lambda v: scr(rtol=v),
+           {"neg": -0.1, "zero": 0.0, "ten": 10.0, "nan": NAN, "str": "x"})
+    values("screen_contingencies", "batch_size", lambda v: scr(batch_size=v),
+           {"zero": 0, "neg": -1, "float": 2.5, "str": "8"})
+    values("screen_contingencies", "merge_equivalent", lambda v: scr(merge_equivalent=v),
+           {"str": "yes", "int": 2})
+    values("screen_contingencies", "resume", lambda v: scr(resume=v), {"str": "yes", "int": 2})
+    values("screen_contingencies", "progress", lambda v: scr(progress=v), {"str": "yes", "int": 3})
+    values("screen_contingencies", "out", lambda v: scr(out=v), {
+        "int": 3, "folder": _tmpdir(), "list": ["r.csv"]})
+    case("screen_contingencies:out=under_file",
+         lambda: scr(out=_write("plain.txt", "x") / "r.csv"), "`out`")
     values("contingency_list", "spec", lambda v: nc.contingency_list(g(), v), {
         "unknown": ["nope"], "empty": [], "int": 3, "bad_kind": ["bus:7"]},
            token="`contingencies`")
@@ -754,6 +795,55 @@ def test_harness_classifies_each_outcome():
 def test_nadir_rtol_cannot_hang_or_pass(rtol):
     with pytest.raises(nc.InputError, match="`rtol`"):
         worst_case_nadir(S4(), 0.5, rtol=rtol)
+
+
+def test_split_case_file_names_its_components(tmp_path):
+    """Kundur without its two 7-8 tie lines: the areas {1, 2, 5, 6, 7} and the rest."""
+    p = tmp_path / "split.json"
+    p.write_text(json.dumps(_split_doc()))
+    with pytest.raises(nc.DisconnectedError, match=r"split\.json: branches: must connect") as info:
+        nc.grids.load(p, warn=False)
+    assert sorted(map(sorted, info.value.components)) == [
+        ["1", "2", "5", "6", "7"], ["10", "11", "3", "4", "8", "9"]]
+
+
+def test_isolated_bus_is_a_component_of_its_own(tmp_path):
+    p = tmp_path / "iso.json"
+    p.write_text(json.dumps(_isolated_doc()))
+    with pytest.raises(nc.DisconnectedError, match=r"buses\[11\] '99'") as info:
+        nc.grids.load(p, warn=False)
+    assert ["99"] in info.value.components
+
+
+def test_split_file_with_an_operating_point_still_loads(tmp_path):
+    """Islands are legal in a grid that carries its operating point (a saved outage)."""
+    g = KUNDUR()
+    for br in ("L7-8a", "L7-8b"):
+        g = g.remove_branch(br)
+    p = nc.grids.save(g, tmp_path / "saved.json")
+    assert len(nc.grids.load(p, warn=False).islands()) == 2
+
+
+def test_accepted_spellings_of_a_norm_give_the_same_nadir():
+    ref = worst_case_nadir(S4(), 0.5, norm=np.inf).value
+    for norm in ("inf", float("inf"), np.float64(np.inf)):
+        assert worst_case_nadir(S4(), 0.5, norm=norm).value == ref
+    assert worst_case_nadir(S4(), 0.5, norm=2.0).value == worst_case_nadir(S4(), 0.5).value
+
+
+def test_unweighted_graph_keeps_unit_weights_but_a_partly_weighted_one_is_refused():
+    L, _ = laplacian.from_graph(nx.path_graph(3))
+    assert L.tolist() == laplacian.from_edges(3, [(0, 1), (1, 2)]).tolist()
+    G = nx.path_graph(3)
+    G.edges[0, 1]["weight"] = 2.0
+    with pytest.raises(nc.InputError, match=r"edge \(1, 2\) of `G` must have a `weight`"):
+        laplacian.from_graph(G)
+
+
+def test_real_valued_complex_laplacian_is_accepted_as_real():
+    L = laplacian.complete(4)
+    sys_c = nc.NetworkSystem.from_laplacian(L.astype(complex), nodal=nodal.swing(1.0, 1.0, n=4))
+    assert sys_c.laplacian.dtype == float and np.array_equal(sys_c.laplacian, L)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as la
 
-from .._validation import as_float_array
+from .._validation import as_float_array, as_real
 from ..exceptions import InputError
 from ..network.system import NetworkSystem, _check_system
 from .coherence import aggregate_dynamics
@@ -27,7 +27,9 @@ def _as_times(t) -> np.ndarray:
     if np.any(t < 0):
         raise InputError(f"`t` must be non-negative, got {t.min()}")
     if np.any(np.diff(t) <= 0):
-        raise InputError("`t` must be strictly increasing")
+        k = int(np.flatnonzero(np.diff(t) <= 0)[0])
+        raise InputError(f"`t` must be strictly increasing, got t[{k}] = {t[k]:g} followed by "
+                         f"{t[k + 1]:g}")
     return t
 
 
@@ -83,9 +85,7 @@ def simulate_lti(A, B, C, D, u0, t, *, kind: str = "step", omega_rad_s: float | 
     elif kind == "impulse":
         Aa, x0, Ca = A, bu.copy(), C
     elif kind == "sine":
-        if omega_rad_s is None or not np.isfinite(omega_rad_s) or omega_rad_s <= 0:
-            raise InputError(f"`omega_rad_s` must be positive, got {omega_rad_s}")
-        a = float(omega_rad_s)
+        a = as_real(omega_rad_s, "omega_rad_s", low=0.0, low_open=True)
         Aa = np.zeros((N + 2, N + 2))
         Aa[:N, :N] = A
         Aa[:N, N] = bu
@@ -286,4 +286,5 @@ def sine_response(system: NetworkSystem, disturbance, t, omega_rad_s: float) -> 
     >>> nc.sine_response(sys, [1.0, 0.0], np.linspace(0, 10, 11), 0.1).outputs.shape
     (11, 2)
     """
-    return _respond(system, disturbance, t, "sine", float(omega_rad_s))
+    return _respond(system, disturbance, t, "sine",
+                    as_real(omega_rad_s, "omega_rad_s", low=0.0, low_open=True))

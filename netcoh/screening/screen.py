@@ -193,6 +193,21 @@ _RUNNERS: dict[str, Callable] = {"serial": _run_serial, "processes": _run_proces
                                  "dask": _run_dask}
 
 
+def _check_out_path(out) -> None:
+    """``out`` must be a path whose existing part is folders (the file itself may exist)."""
+    if not isinstance(out, (str, os.PathLike)):
+        raise NetcohTypeError(f"`out` must be a file path, got {type(out).__name__}")
+    path = os.path.abspath(os.fspath(out))
+    if os.path.isdir(path):
+        raise InputError(f"`out` must name a results file, got the folder {str(out)!r}")
+    parent = os.path.dirname(path)
+    while parent and not os.path.exists(parent):
+        parent = os.path.dirname(parent) if os.path.dirname(parent) != parent else ""
+    if parent and not os.path.isdir(parent):
+        raise InputError(f"`out` must be a path under folders, got {str(out)!r} under the "
+                         f"regular file {parent!r}")
+
+
 def screen_contingencies(grid, contingencies="n-1", *, rho: float = 0.5, norm=2,
                          dt: float = 0.01, horizon: float | None = None,
                          threshold_hz="continental_europe", model: str = "swing_turbine",
@@ -275,6 +290,16 @@ def screen_contingencies(grid, contingencies="n-1", *, rho: float = 0.5, norm=2,
 
     norm = as_norm(norm, "norm")
     rho = as_real(rho, "rho", low=0.0, low_open=True)
+    dt = as_real(dt, "dt", low=0.0, low_open=True)
+    if horizon is not None:
+        horizon = as_real(horizon, "horizon", low=0.0, low_open=True)
+    rtol = as_real(rtol, "rtol", low=0.0, high=1.0, low_open=True, high_open=True)
+    resume = as_bool(resume, "resume")
+    if not (isinstance(progress, bool) or callable(progress)):
+        raise NetcohTypeError(f"`progress` must be True, False or a callable (done, total), got "
+                              f"{progress!r}")
+    if out is not None:
+        _check_out_path(out)
     if isinstance(grid, str) and grid not in _grids.available() and not os.path.exists(grid):
         raise InputError(f"`grid` must be a shipped case {_grids.available()} or an existing "
                          f"file, got {grid!r}")
