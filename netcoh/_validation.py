@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from .exceptions import DisconnectedError, InputError, NetcohTypeError
+from .exceptions import CaseFileError, DisconnectedError, InputError, NetcohTypeError
 
 __all__ = [
     "as_float_array",
@@ -24,6 +25,8 @@ __all__ = [
     "as_norm",
     "as_rng",
     "as_optional_bool",
+    "as_output_path",
+    "read_text_file",
     "as_positive",
     "as_nonnegative",
     "as_int",
@@ -59,8 +62,8 @@ def as_float_array(value, name: str, *, ndim: int | None = None, finite: bool = 
                    dtype=float) -> np.ndarray:
     """Convert ``value`` to a numpy array of ``dtype``; raise :class:`InputError` naming ``name``.
 
-    ``None``, strings, ragged nests and complex values with a non-zero imaginary part are
-    refused (numpy would silently drop the imaginary part).
+    ``None``, strings, booleans, ragged nests and complex values with a non-zero imaginary
+    part are refused (numpy would silently read ``True`` as 1 and drop imaginary parts).
     """
     if value is None or isinstance(value, (str, bytes, dict, set)):
         raise NetcohTypeError(f"`{name}` must be numeric array-like, got {_show(value)}")
@@ -69,6 +72,8 @@ def as_float_array(value, name: str, *, ndim: int | None = None, finite: bool = 
     except (TypeError, ValueError) as exc:
         raise NetcohTypeError(
             f"`{name}` must be numeric array-like, got {_show(value)}") from exc
+    if raw.dtype.kind == "b" and np.dtype(dtype).kind != "b":
+        raise NetcohTypeError(f"`{name}` must be numeric, got the boolean {_show(value)}")
     if raw.dtype.kind == "c" and np.dtype(dtype).kind != "c":
         if np.any(raw.imag != 0):
             flat = int(np.flatnonzero(raw.imag.ravel() != 0)[0])
@@ -252,6 +257,41 @@ def as_rng(value, name: str = "random_state") -> np.random.Generator:
     if value < 0:
         raise InputError(f"`{name}` must be a non-negative integer seed, got {int(value)}")
     return np.random.default_rng(int(value))
+
+
+def as_output_path(path, name: str = "path"):
+    """A file path to write: path-like, not a folder, in an existing folder (``pathlib.Path``)."""
+    from pathlib import Path
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise NetcohTypeError(f"`{name}` must be a file path, got {type(path).__name__}")
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"`{name}` must name a file, got the folder {str(path)!r}")
+    if not p.absolute().parent.is_dir():
+        raise InputError(f"`{name}` must be in an existing folder, got {str(path)!r}")
+    return p
+
+
+def read_text_file(path, name: str = "path") -> str:
+    """The UTF-8 text of an existing file; :class:`CaseFileError` naming the file otherwise."""
+    from pathlib import Path
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise NetcohTypeError(f"`{name}` must be a file path, got {type(path).__name__}")
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"`{name}` must be an existing file, got {str(path)!r}")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise CaseFileError(f"{path}: must be a readable file, got the error "
+                            f"{exc.strerror or type(exc).__name__!r}") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CaseFileError(f"{path}: must be UTF-8 encoded text, got byte "
+                            f"0x{data[exc.start]:02x} at position {exc.start}") from exc
 
 
 def as_optional_bool(value, name: str) -> bool | None:

@@ -281,7 +281,10 @@ def _catalogue_network():
     values("swing", "m", lambda v: nodal.swing(v, 1.0, n=3), {**POSITIVE, "2d": [[1.0]]})
     values("swing", "m_vector", lambda v: nodal.swing(v, 1.0),
            {"empty": [], "nan": [1.0, NAN], "zero": [1.0, 0.0]}, token="`m`")
-    values("swing", "d", lambda v: nodal.swing(1.0, v, n=2), {**NONNEG, "none": None})
+    values("swing", "d", lambda v: nodal.swing(1.0, v, n=2), {**NONNEG, "none": None,
+                                                              "bool": True})
+    case("swing:m=bool", lambda: nodal.swing(True, 1, n=2), "`m`")
+    case("swing:m=bool_array", lambda: nodal.swing([True, False], 1), "`m`")
     values("swing", "n", lambda v: nodal.swing(1, 1, n=v), {
         "bool": True, "zero": 0, "neg": -3, "float": 2.5, "str": "2", "nan": NAN})
     case("swing:lengths", lambda: nodal.swing([1.0, 2.0], [1.0, 2.0, 3.0]), "`m`", "`d`")
@@ -486,6 +489,19 @@ def _catalogue_reduction():
         "zero": 0, "neg": -1, "float": 1.5, "str": "8"})
     values("ReducedNetwork.to_statespace", "lifted",
            lambda v: REDUCED().to_statespace(lifted=v), {"str": "yes", "int": 2})
+    values("save_reduced", "path", lambda v: nc.reduction.save_reduced(REDUCED(), v), {
+        "int": 3, "missing_dir": str(_tmpdir() / "missing" / "r.json"), "folder": _tmpdir()})
+    values("save_reduced", "reduced", lambda v: nc.reduction.save_reduced(v, _tmpdir() / "r.json"),
+           {"str": "x", "system": RING()})
+    case("load_reduced:bad_json",
+         lambda: nc.reduction.load_reduced(_write("red.json", "{")), "red.json")
+    case("load_reduced:not_reduced",
+         lambda: nc.reduction.load_reduced(_write("red.json", KUNDUR_DOC())), "red.json")
+    case("load_reduced:missing", lambda: nc.reduction.load_reduced(_tmpdir() / "none.json"),
+         "none.json")
+    values("load_reduced", "path", nc.reduction.load_reduced, {"int": 3, "none": None})
+    values("laplacian_eigs", "k", lambda v: nc.reduction.laplacian_eigs(laplacian.complete(4), v),
+           {"zero": 0, "too_big": 5, "float": 1.5, "str": "2"})
     # -- spectral clustering ------------------------------------------------------------------
     values("spectral_clustering", "n_clusters", lambda v: nc.spectral_clustering(R(), v), {
         "zero": 0, "too_many": 7, "float": 2.5, "str": "2", "bool": True})
@@ -675,6 +691,21 @@ def _catalogue_grids():
     values("Grid.to_system", "reduce", lambda v: g().to_system(reduce=v), {"unknown": "nope"})
     values("Grid.to_system", "flow", lambda v: g().to_system(flow=v), STRINGS)
     values("Grid.to_system", "island", lambda v: g().to_system(island=v), {"five": 5, "neg": -1})
+    values("Grid.injection_vector", "bus_p_pu", lambda v: g().injection_vector(v), {
+        "unknown_bus": {"nope": 1.0}, "nan": {"7": NAN}, "str_value": {"7": "x"},
+        "list": [1.0], "none": None, "inf": {"7": INF}})
+    values("Grid.injection_vector", "bus_p_pu_unreduced",
+           lambda v: g().injection_vector(v, reduce=None),
+           {"unknown_bus": {"nope": 1.0}, "nan": {"7": NAN}}, token="`bus_p_pu`")
+    values("Grid.injection_vector", "reduce", lambda v: g().injection_vector({"7": 1.0}, reduce=v),
+           {"unknown": "nope"})
+    values("Grid.disturbance", "reduce", lambda v: g().trip_machine("G4").disturbance(reduce=v),
+           {"unknown": "nope"})
+    values("Grid.scale_inertia", "machines", lambda v: g().scale_inertia(2.0, v), {
+        "unknown": ["nope"], "str": "G1", "empty": [], "int": 3})
+    values("Grid.bus_network", "flow", lambda v: g().bus_network(v), STRINGS)
+    values("grids.from_pandapower", "net", nc.grids.from_pandapower, {"str": "case9",
+                                                                     "none": None})
     values("Grid.to_system", "load_damping",
            lambda v: g().to_system(reduce=None, load_damping=v), {"neg": -1.0, "nan": NAN})
     values("Grid.to_system", "min_bus_damping_pu",

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .._util import atomic_write_text
-from .._validation import as_bool
+from .._validation import as_bool, as_output_path
 from ..exceptions import (
     CaseFileError,
     DisconnectedError,
@@ -440,13 +440,7 @@ def save(grid: Grid, path) -> Path:
     """
     if not isinstance(grid, Grid):
         raise NetcohTypeError(f"`grid` must be a Grid, got {type(grid).__name__}")
-    if not isinstance(path, (str, os.PathLike)):
-        raise NetcohTypeError(f"`path` must be a file path, got {type(path).__name__}")
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError(f"`path` must be in an existing folder, got {str(path)!r}")
-    if path.is_dir():
-        raise InputError(f"`path` must name a file, got the folder {str(path)!r}")
+    path = as_output_path(path, "path")
     doc = to_document(grid)
     try:
         return atomic_write_text(path, json.dumps(doc, indent=1))

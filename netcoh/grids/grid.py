@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -28,7 +29,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..exceptions import InputError
+from ..exceptions import InputError, NetcohTypeError
 from ..network import nodal as _nodal
 from ..network.nodal import NodalDynamics
 from ..network.system import NetworkSystem, reduced_system
@@ -99,6 +100,23 @@ def _plain(obj):
     if isinstance(obj, (list, tuple)):
         return type(obj)(_plain(v) for v in obj)
     return obj
+
+
+def _check_injections(bus_p_pu, bidx) -> dict:
+    """``{bus id: finite p}`` from a mapping; names the bad key or value."""
+    if not isinstance(bus_p_pu, Mapping):
+        raise NetcohTypeError(f"`bus_p_pu` must be a mapping {{bus id: p}}, got "
+                              f"{type(bus_p_pu).__name__}")
+    out = {}
+    for b, p in bus_p_pu.items():
+        if str(b) not in bidx:
+            raise InputError(f"`bus_p_pu` keys must be bus ids, got {b!r}")
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) \
+                or not math.isfinite(p):
+            raise InputError(f"`bus_p_pu` values must be finite numbers (p.u.), got {p!r} for "
+                             f"bus {b!r}")
+        out[b] = float(p)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -343,6 +361,13 @@ class Grid:
             m = m * factor
             which = "all"
         else:
+            if isinstance(machines, (str, bytes)) or not hasattr(machines, "__iter__"):
+                raise NetcohTypeError(f"`machines` must be a sequence of machine ids, got "
+                                      f"{machines!r}")
+            machines = list(machines)
+            if not machines:
+                raise InputError("`machines` must list at least one machine id (or be None for "
+                                 "all), got none")
             rows = [self._row("machines", mid, "machines") for mid in machines]
             m[rows] *= factor
             which = ",".join(map(str, machines))
@@ -537,6 +562,9 @@ class Grid:
         (-1.0, True)
         """
         bidx = {b: i for i, b in enumerate(self.tables["buses"]["id"])}
+        bus_p_pu = _check_injections(bus_p_pu, bidx)
+        if reduce not in ("kron", None):
+            raise InputError(f"`reduce` must be 'kron' or None, got {reduce!r}")
         if reduce == "kron":
             L, mrows, bus_nodes = self._nodes(flow, island)
             nm = mrows.size
@@ -562,8 +590,9 @@ class Grid:
         for b, p in bus_p_pu.items():
             key = "bus:" + str(b)
             if key not in where:
-                raise InputError(f"bus {b!r} is not a node of the reduce=None system "
-                                 f"(eliminated or unknown); use reduce='kron'")
+                raise InputError(f"`bus_p_pu` keys must be bus nodes of the reduce=None system, "
+                                 f"got {b!r} (eliminated at a negative-reactance branch); use "
+                                 "reduce='kron'")
             u[where[key]] += p
         return u
 

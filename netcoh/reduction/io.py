@@ -8,10 +8,11 @@ import os
 import numpy as np
 
 from .._util import atomic_write_text
-from .._validation import as_float_array
+from .._validation import as_float_array, as_output_path, read_text_file
 from ..exceptions import (
     CaseFileError,
     InputError,
+    NetcohError,
     NetcohTypeError,
 )
 from ..network.nodal import NodalDynamics
@@ -34,7 +35,10 @@ def _nodal_from_dict(d: dict, where: str) -> NodalDynamics:
                              d.get("kind", "rational"),
                              {k: np.asarray(v, float) for k, v in d.get("params", {}).items()})
     except (KeyError, TypeError, ValueError) as exc:
-        raise CaseFileError(f"{where}: malformed nodal dynamics: {exc}") from exc
+        raise CaseFileError(f"{where}: must be nodal dynamics {{num, den, kind, params}}, got a "
+                            f"malformed record ({type(exc).__name__}: {exc})") from exc
+    except NetcohError as exc:
+        raise CaseFileError(f"{where}: {exc}") from exc
 
 
 def save_reduced(reduced: ReducedNetwork, path) -> str:
@@ -70,6 +74,7 @@ def save_reduced(reduced: ReducedNetwork, path) -> str:
     """
     if not isinstance(reduced, ReducedNetwork):
         raise NetcohTypeError(f"`reduced` must be a ReducedNetwork, got {type(reduced).__name__}")
+    as_output_path(path, "path")
     full = reduced.full
     doc = {
         "format": _FORMAT,
@@ -83,18 +88,25 @@ def save_reduced(reduced: ReducedNetwork, path) -> str:
         "eigenvalues": np.asarray(reduced.eigenvalues).tolist(),
         "partition": {lab: reduced.area_names[a] for lab, a in zip(full.labels, reduced.labels)},
     }
-    path = os.fspath(path)
-    atomic_write_text(os.path.abspath(path), json.dumps(doc, indent=1))
-    return path
+    try:
+        atomic_write_text(os.path.abspath(path), json.dumps(doc, indent=1))
+    except OSError as exc:
+        raise InputError(f"`path` must be writable, got {str(path)!r} "
+                         f"({exc.strerror or type(exc).__name__})") from exc
+    return os.fspath(path)
 
 
 def _read(path) -> dict:
+    text = read_text_file(path, "path")
     path = os.fspath(path)
     try:
-        with open(path) as fh:
-            doc = json.load(fh)
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CaseFileError(f"{path}: not valid JSON: {exc}") from exc
+        raise CaseFileError(f"{path}: must be valid JSON, got an error at line {exc.lineno} "
+                            f"column {exc.colno}: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise CaseFileError(f"{path}: must be valid JSON of moderate depth, got nesting too "
+                            "deep to parse") from exc
     if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
         raise CaseFileError(f"{path}: format: must be {_FORMAT!r}, got "
                             f"{doc.get('format') if isinstance(doc, dict) else type(doc)}")
@@ -138,10 +150,14 @@ def load_reduced(path) -> NetworkSystem:
         nodal = _nodal_from_dict(doc["nodal"], f"{p}: nodal")
         coupling = _nodal_from_dict(doc["coupling"], f"{p}: coupling")
     except KeyError as exc:
-        raise CaseFileError(f"{p}: missing field {exc}") from exc
-    except InputError as exc:
-        raise CaseFileError(str(exc)) from exc
-    return _system(L, nodal, coupling, areas)
+        raise CaseFileError(f"{p}: {exc.args[0]}: must be given (required field), got "
+                            "nothing") from exc
+    except (InputError, TypeError) as exc:
+        raise CaseFileError(f"{p}: {exc}" if not str(exc).startswith(p) else str(exc)) from exc
+    try:
+        return _system(L, nodal, coupling, areas)
+    except NetcohError as exc:
+        raise CaseFileError(f"{p}: the stored network {exc}") from exc
 
 
 def load_reduced_partition(path) -> dict:
@@ -170,5 +186,6 @@ def load_reduced_partition(path) -> dict:
     doc = _read(path)
     part = doc.get("partition")
     if not isinstance(part, dict):
-        raise CaseFileError(f"{os.fspath(path)}: partition: must be an object")
+        raise CaseFileError(f"{os.fspath(path)}: partition: must be an object, got "
+                            f"{type(part).__name__}")
     return {str(k): str(v) for k, v in part.items()}
