@@ -153,7 +153,7 @@ def as_complex_points(value, name: str = "s") -> np.ndarray:
         raise NetcohTypeError(f"`{name}` must be complex array-like, got {_show(value)}")
     try:
         raw = np.asarray(value)
-        if raw.dtype.kind not in "biufc":
+        if raw.dtype.kind not in "iufc":
             raise TypeError(raw.dtype)
         arr = np.atleast_1d(raw.astype(complex))
     except (TypeError, ValueError) as exc:
