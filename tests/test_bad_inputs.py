@@ -315,6 +315,19 @@ def _catalogue_network():
     values("from_tf", "num", lambda v: nodal.from_tf(num=v, den=[[1.0, 1.0]]), {
         "nan": [[NAN]], "improper": [[1.0, 0.0, 0.0]], "str": [["a"]], "not_list": 3.0},
            token="`num")
+    values("NodalDynamics", "num", lambda v: nc.NodalDynamics(v, [[1.0, 1.0]]), {
+        "nan": [[NAN, 1.0]], "str": "a", "shape": [[1.0], [2.0]], "3d": np.ones((1, 1, 2)),
+        "complex": [[1j, 1.0]]})
+    values("NodalDynamics", "den", lambda v: nc.NodalDynamics([[1.0]], v), {
+        "zero": [[0.0]], "inf": [[INF]], "none": None})
+    g2 = nodal.swing([1.0, 2.0], 0.5)
+    values("NodalDynamics.__call__", "s", g2, {"str": "x", "2d": [[1j]], "dict": {1: 2}},
+           token="`s`")
+    values("NodalDynamics.inverse", "s", g2.inverse, {"str": "x", "none_list": [None]},
+           token="`s`")
+    values("NodalDynamics.subset", "index", g2.subset, {
+        "out_of_range": [5], "str": "a", "float": [0.5], "mask_length": [True],
+        "neg": [-3]})
     values("concat", "parts", nodal.concat, {"empty": [], "numbers": [1, 2], "str": "ab",
                                             "none": None})
 

@@ -21,8 +21,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._util import readonly
-from .._validation import as_float_array
-from ..exceptions import InputError
+from .._validation import _show, as_float_array, as_index_array
+from ..exceptions import InputError, NetcohTypeError
 
 __all__ = ["NodalDynamics"]
 
@@ -30,6 +30,20 @@ __all__ = ["NodalDynamics"]
 def _trim(c: np.ndarray) -> np.ndarray:
     nz = np.flatnonzero(c)
     return c[nz[0]:] if nz.size else c[-1:]
+
+
+def _points(s) -> np.ndarray:
+    """Evaluation points as a 1-D complex array (a scalar is one point)."""
+    try:
+        arr = np.asarray(s)
+        if arr.dtype.kind not in "iufc":
+            raise TypeError(arr.dtype)
+        arr = arr.astype(complex, copy=False)
+    except (TypeError, ValueError) as exc:
+        raise NetcohTypeError(f"`s` must be complex array-like, got {_show(s)}") from exc
+    if arr.ndim > 1:
+        raise InputError(f"`s` must be a scalar or 1-D, got shape {arr.shape}")
+    return np.atleast_1d(arr)
 
 
 def _horner(coef: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -145,7 +159,7 @@ class NodalDynamics:
         >>> g.evaluate([0.0, 1j]).round(3).tolist()
         [[(2+0j), (2+0j)], [(0.4-0.8j), (0.118-0.471j)]]
         """
-        s = np.atleast_1d(np.asarray(s, dtype=complex))
+        s = _points(s)
         with np.errstate(divide="ignore", invalid="ignore"):
             return _horner(self.num, s) / _horner(self.den, s)
 
@@ -170,7 +184,7 @@ class NodalDynamics:
         >>> nodal.swing([1.0, 2.0], 0.5).inverse(1j).tolist()
         [[(0.5+1j), (0.5+2j)]]
         """
-        s = np.atleast_1d(np.asarray(s, dtype=complex))
+        s = _points(s)
         with np.errstate(divide="ignore", invalid="ignore"):
             return _horner(self.den, s) / _horner(self.num, s)
 
@@ -204,7 +218,7 @@ class NodalDynamics:
         >>> nodal.swing([1.0, 2.0, 3.0], 0.5).subset([2, 0]).params["m"].tolist()
         [3.0, 1.0]
         """
-        idx = np.arange(self.n)[np.asarray(index)]
+        idx = as_index_array(index, "index", self.n, allow_empty=True)
         return NodalDynamics(self.num[idx], self.den[idx], self.kind,
                              {k: v[idx] for k, v in self.params.items()})
 
