@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import _show, as_float_array, as_int, components_of
-from ..analysis.coherence import aggregate_dynamics
+from ..analysis.aggregate import aggregate_dynamics
 from ..exceptions import (
     AccuracyWarning,
     DisconnectedError,
