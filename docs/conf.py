@@ -133,6 +133,10 @@ sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
+    # one section per capability; a section exists once its folder has a README.rst
+    "subsection_order": ["../examples/coherence", "../examples/reduction",
+                         "../examples/nadir_screening", "../examples/validation",
+                         "../examples/learning", "*"],
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
     "remove_config_comments": True,
