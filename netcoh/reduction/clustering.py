@@ -371,7 +371,7 @@ def spectral_clustering(system_or_L, n_clusters: int | None = None, *, random_st
     max_clusters : int
         Largest ``k`` considered by the eigengap rule.
     solver : {"auto", "dense", "shift-invert", "lobpcg"}
-        Eigensolver; ``"auto"`` is dense up to :data:`DENSE_LIMIT` nodes, shift-invert beyond.
+        Eigensolver; ``"auto"`` is dense up to ``netcoh.reduction.clustering.DENSE_LIMIT`` nodes, shift-invert beyond.
     n_init : int
         k-means restarts.
 

@@ -39,7 +39,7 @@ class ScreeningResult:
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per contingency, worst first (columns :data:`COLUMNS`); use :meth:`to_frame`.
+        One row per contingency, worst first (columns ``netcoh.screening.results.COLUMNS``); use :meth:`to_frame`.
     base : NadirResult
         The intact network's worst-case nadir.
     settings : dict
