@@ -403,6 +403,9 @@ numpydoc_xref_aliases = _type_aliases() | numpydoc_xref_aliases
 # yet replace the `__more__` entry of the user-guide toctree, so a new page never breaks the
 # build with "document isn't included in any toctree".
 OPTIONAL_PAGES = ("grids", "reduction", "nadir", "learning", "validation")
+# pages that sit in their own toctree sections of the index, not in the user guide
+OTHER_SECTIONS = ("getting_started", "install", "cli", "cases", "performance", "citing",
+                  "changelog")
 MORE_MARKER = "   __more__"
 
 
@@ -417,6 +420,7 @@ def _drop_missing_pages(source: str) -> str:
         if line == MORE_MARKER:
             extra = sorted(p.stem for p in DOCS.glob("*.rst")
                            if p.stem not in listed and p.stem not in ("index", "api")
+                           and p.stem not in OTHER_SECTIONS
                            and not p.read_text().lstrip().startswith(":orphan:"))
             for stem in extra:
                 log.info(f"user guide: docs/{stem}.rst added at the end of the toctree")
@@ -429,9 +433,162 @@ def _drop_missing_pages(source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+# -- the command-line reference, generated from the argument parsers ----------------------
+CLI_MARKER = ".. netcoh-cli-reference::"
+
+
+def _rst_text(text: str) -> str:
+    """Plain help text as reStructuredText (no markup characters taken literally)."""
+    for ch in ("\\", "*", "|"):
+        text = text.replace(ch, "\\" + ch)
+    return text.replace("`", "``")
+
+
+def cli_reference() -> str:
+    """One section per ``netcoh`` sub-command: usage, description and every option."""
+    import argparse
+
+    from netcoh.cli import build_parser
+
+    os.environ["COLUMNS"] = "88"          # argparse wraps the usage to this width
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    out = []
+    for name in sorted(sub.choices):
+        p = sub.choices[name]
+        out += [_title(f"netcoh {name}", "-"), ".. code-block:: text", ""]
+        out += ["   " + line for line in p.format_usage().strip().splitlines()] + [""]
+        out += [_rst_text(p.description or ""), "", f".. program:: netcoh {name}", ""]
+        for action in p._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            if action.option_strings:
+                metavar = "" if action.nargs == 0 else \
+                    " " + (action.metavar or (("{" + ",".join(map(str, action.choices)) + "}")
+                           if action.choices else action.dest.upper()))
+                sig = ", ".join(f"{o}{metavar}" for o in action.option_strings)
+            else:
+                sig = action.metavar or action.dest
+            out += [f".. option:: {sig}", "", "   " + _rst_text(action.help or "")]
+            if action.default not in (None, False, argparse.SUPPRESS) and \
+                    "default" not in (action.help or ""):
+                out[-1] += f" (default ``{action.default}``)"
+            out.append("")
+    return "\n".join(out)
+
+
+# -- the case catalogue, generated from the shipped case files ---------------------------
+CASES_MARKER = ".. netcoh-case-catalogue::"
+
+
+def case_catalogue() -> str:
+    """The shipped cases: sizes (topologies loaded), provenance and licence of each."""
+    import json
+
+    from netcoh import grids
+    from netcoh.commands.cases import case_table
+
+    rows = case_table()
+    cols = ["name", "buses", "branches", "machines", "f_hz", "topology", "synthesised"]
+    out = [".. list-table::", "   :header-rows: 1", ""]
+    out.append("   * - " + "\n     - ".join(["case", "buses", "branches", "machines",
+                                             "f (Hz)", "topology", "synthesised fields"]))
+    for r in rows:
+        out.append("   * - " + "\n     - ".join(f"``{r[c]}``" if c in ("name", "topology")
+                                               else f"{r[c]}" for c in cols))
+    out.append("")
+    for r in rows:
+        doc = json.loads(grids.case_path(r["name"]).read_text(encoding="utf-8"))
+        prov = doc["provenance"]
+        out += [_title(f"``{r['name']}``: {doc.get('title', '')}".rstrip(": "), "~"),
+                "Source", "   " + _rst_text(str(prov.get("source", ""))), "",
+                "Licence", "   " + _rst_text(str(prov.get("licence", ""))), ""]
+        for item in prov.get("synthesised", []):
+            out += [f"Synthesised: {', '.join(item['fields'])}",
+                    "   " + _rst_text(item["rule"]), ""]
+    return "\n".join(out)
+
+
+# -- build-time output: commands and code run while the site is built ---------------------
+from docutils.parsers.rst import directives  # noqa: E402
+from sphinx.util.docutils import SphinxDirective  # noqa: E402
+
+
+def _run_captured(func):
+    """Run ``func()`` in a scratch directory; return (result, stdout)."""
+    import contextlib
+    import io
+    import tempfile
+    import warnings
+
+    buf, cwd = io.StringIO(), os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        try:
+            with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()), \
+                    warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = func()
+        finally:
+            os.chdir(cwd)
+    return result, buf.getvalue()
+
+
+class _CommandOutput(SphinxDirective):
+    """``.. netcoh-command:: screen --top 5``: run the command now and show its output.
+
+    The printed text is what the command prints on this build; a non-zero exit status
+    is a build warning.
+    """
+
+    required_arguments = 1
+    final_argument_whitespace = True
+
+    def run(self):
+        import shlex
+
+        from netcoh.cli import main
+
+        argv = shlex.split(self.arguments[0])
+        rc, text = _run_captured(lambda: main(argv))
+        if rc:
+            from sphinx.util import logging
+            logging.getLogger(__name__).warning(
+                f"`netcoh {self.arguments[0]}` exited with status {rc}",
+                location=self.get_location())
+        text = f"$ netcoh {self.arguments[0]}\n{text.rstrip()}"
+        node = nodes.literal_block(text, text)
+        node["language"] = "console"
+        return [node]
+
+
+class _ExecOutput(SphinxDirective):
+    """``.. netcoh-exec::`` with Python code: show the code and what it prints on this build."""
+
+    has_content = True
+    option_spec = {"hide-code": directives.flag}
+
+    def run(self):
+        code = "\n".join(self.content)
+        _, text = _run_captured(lambda: exec(compile(code, self.get_location(), "exec"), {}))
+        out = []
+        if "hide-code" not in self.options:
+            src = nodes.literal_block(code, code)
+            src["language"] = "python"
+            out.append(src)
+        res = nodes.literal_block(text.rstrip(), text.rstrip())
+        res["language"] = "text"
+        res["classes"].append("netcoh-output")
+        return out + [res]
+
+
 def _source_read(app, docname, source):
     if docname == "api" and API_MARKER in source[0]:
         source[0] = source[0].replace(API_MARKER, _API_BODY)
+    elif CLI_MARKER in source[0]:
+        source[0] = source[0].replace(CLI_MARKER, cli_reference())
+    elif CASES_MARKER in source[0]:
+        source[0] = source[0].replace(CASES_MARKER, case_catalogue())
     elif docname == "index":
         source[0] = _drop_missing_pages(source[0])
 
@@ -571,3 +728,5 @@ def setup(app):
     app.connect("source-read", _source_read)
     app.connect("missing-reference", _missing_reference)
     app.add_role("netcoh-obj", _CodeOrLink())
+    app.add_directive("netcoh-command", _CommandOutput)
+    app.add_directive("netcoh-exec", _ExecOutput)
