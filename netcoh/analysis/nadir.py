@@ -223,6 +223,15 @@ def build_modal_model(system, method: str = "auto"):
     -------
     (model, str)
         The model and the method used.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> from netcoh.analysis.nadir import build_modal_model
+    >>> sys = nc.NetworkSystem.from_laplacian(50.0 * nc.laplacian.complete(4),
+    ...                                       nodal=nc.nodal.swing(2.0, 1.0, n=4))
+    >>> build_modal_model(sys)[1]       # proportional machines: the closed form
+    'modal'
     """
     system = _check_system(system)
     if method not in ("auto", "modal", "statespace"):

@@ -309,6 +309,8 @@ class ScreeningContext:
         Returns
         -------
         list of str
+            One key per contingency, in order; equal keys mean the same post-contingency
+            network.
 
         Examples
         --------
@@ -438,6 +440,8 @@ class ScreeningContext:
         Returns
         -------
         (list of (NetworkSystem, tuple), str)
+            The systems to screen with their machine labels, and the note extended by the
+            machines cut off.
 
         Examples
         --------
