@@ -146,6 +146,11 @@ def aggregate_dynamics(system) -> AggregateDynamics:
         The harmonic-mean aggregate ``ĝ(s) = (Σ 1/g_i(s))^-1``: callable on complex ``s``,
         with its rational coefficients.
 
+    See Also
+    --------
+    netcoh.coherence : How close the network is to its aggregate, over frequency.
+    netcoh.fit_aggregate_machine : A low-order machine approximating the aggregate.
+
     Examples
     --------
     >>> import netcoh as nc
@@ -440,6 +445,11 @@ def coherence(system: NetworkSystem, omega, *, tol: float = 0.1,
     CoherenceResult
         The incoherence and relative incoherence at each frequency, the lemma's bound where
         it holds, the effective connectivity and the coherence bandwidth.
+
+    See Also
+    --------
+    netcoh.aggregate_dynamics : The coherent dynamics the network approaches.
+    netcoh.incoherence : The incoherence alone, at chosen points.
 
     Examples
     --------

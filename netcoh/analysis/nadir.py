@@ -348,6 +348,10 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         The worst value (p.u. and Hz), the bus and time where it occurs, the disturbance
         that causes it, the bus-by-time table and whether the supremum is certified.
 
+    See Also
+    --------
+    netcoh.screen_contingencies : The worst-case nadir of every N-1 contingency of a grid.
+
     Examples
     --------
     >>> import netcoh as nc

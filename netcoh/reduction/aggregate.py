@@ -390,6 +390,11 @@ def reduce_network(system: NetworkSystem, labels, *, machine_order: int | None =
     DisconnectedError
         An area is not connected (``connected_areas=True``).
 
+    See Also
+    --------
+    netcoh.spectral_clustering : Coherent areas to reduce.
+    netcoh.fit_aggregate_machine : A low-order machine for one area's aggregate.
+
     Examples
     --------
     >>> import numpy as np, netcoh as nc

@@ -400,6 +400,10 @@ def spectral_clustering(system_or_L, n_clusters: int | None = None, *, random_st
     DisconnectedError
         Fewer clusters requested than the graph has connected components.
 
+    See Also
+    --------
+    netcoh.reduce_network : One aggregate node per area found here.
+
     Examples
     --------
     >>> import numpy as np

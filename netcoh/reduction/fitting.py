@@ -415,6 +415,11 @@ def fit_aggregate_machine(source=None, *, m=None, d=None, droop=None, tau=None, 
         The fitted machine's parameters, its transfer function and state-space model, and
         its error against the exact aggregate.
 
+    See Also
+    --------
+    netcoh.aggregate_dynamics : The exact aggregate that is approximated.
+    netcoh.reduce_network : Reduced networks whose areas can use the fitted machines.
+
     Examples
     --------
     >>> fit = fit_aggregate_machine(m=[0.03, 0.04], d=[0.005, 0.006], droop=[0.05, 0.06],
