@@ -130,7 +130,11 @@ def ideal_radius(x, y: float, K: int, K1: int, p: float = 1.0) -> float:
     ``p = 1``: in the plane of ``(mu+, mu-)`` coordinates ``(a, b)``, the distance to
     ``{a <= 0}`` or to the line ``sqrt(K1) a = sqrt(K2) b`` (``b >= 0``), for ``y = +1``
     (symmetric for ``y = -1``). ``p > 1``: minimise ``|z - x_K|`` over the centre coordinates
-    subject to ``y F_p(z) <= 0`` (SLSQP from one start per opposite-class centre).
+    subject to ``y F_p(z) <= 0``: in closed form when ``p >= 2`` and a single own-class
+    coordinate is positive (``min(a, (a - b)/sqrt(2))``, ``a`` that coordinate, ``b`` the
+    largest opposite-class one; ``sqrt(2)/2`` at the centres), otherwise by SLSQP from one
+    start per opposite-class centre, keeping the smallest feasible stationary point (and, as
+    a finite upper bound, the boundary point on the segment to a misclassified point).
 
     Parameters
     ----------
@@ -148,12 +152,12 @@ def ideal_radius(x, y: float, K: int, K1: int, p: float = 1.0) -> float:
     Returns
     -------
     float
-        0 if ``x`` is already misclassified; ``inf`` if no SLSQP start converged (``p > 1``).
+        The radius; 0 if ``x`` is already misclassified, always finite.
 
     Examples
     --------
-    >>> round(ideal_radius(np.eye(4)[0], 1.0, 4, 2), 9), round(ideal_radius(np.eye(4)[0], 1.0, 4, 2, p=3), 6)
-    (0.5, 0.707107)
+    >>> round(ideal_radius(np.eye(4)[0], 1.0, 4, 2), 9), round(ideal_radius(np.eye(4)[0], 1.0, 4, 2, p=3), 9)
+    (0.5, 0.707106781)
     """
     x = as_float_array(x, "x", ndim=1)
     K, K1 = _check_kk(K, K1)
@@ -176,23 +180,84 @@ def ideal_radius(x, y: float, K: int, K1: int, p: float = 1.0) -> float:
         return float(min(cands))
     own = np.arange(K1) if y > 0 else np.arange(K1, K)
     other = np.arange(K1, K) if y > 0 else np.arange(K1)
+    zo, zt = z[own], z[other]
+    pos_own = np.flatnonzero(zo > 0)
+    if p >= 2 and pos_own.size == 1:
+        # closed form: lower the single active own coordinate a to s and raise the largest
+        # other coordinate b to s (s = (a + b)/2), or zero a; for p >= 2 spreading over several
+        # other coordinates never helps (sum t_l^p <= |t|_2^p)
+        a, b = float(zo[pos_own[0]]), float(np.max(zt))
+        return float(min(a, (a - b) / math.sqrt(2.0)))
+    return _radius_search(z, own, other, p)
 
-    def margin(v):
-        R = np.maximum(v, 0.0) ** p
-        return float(R[own].sum() - R[other].sum())
 
-    best = math.inf
-    for l in other:
+def _radius_search(z, own, other, p):
+    """Smallest ``|v - z|`` with ``g(v) = sum_own ReLU(v)^p - sum_other ReLU(v)^p <= 0``.
+
+    SLSQP with the analytic constraint gradient from one start per opposite-class coordinate
+    and one spreading over all of them; each result, whatever the solver's status flag, is
+    polished by Newton's method on the KKT system ``v - z + c grad g(v) = 0, g(v) = 0`` and
+    kept if that converges with ``c >= 0``. Every start also gives an upper bound by bisection
+    on the segment to a misclassified point, so the result is always finite.
+    """
+    sgn = np.zeros(z.size)
+    sgn[own], sgn[other] = 1.0, -1.0
+    scale = max(float(np.max(np.abs(z))), 1.0)
+
+    def g(v):
+        return float(sgn @ np.maximum(v, 0.0) ** p)
+
+    def dg(v):
+        return sgn * p * np.maximum(v, 0.0) ** (p - 1)
+
+    top = float(np.max(np.maximum(z[own], 0.0)))
+    starts = []
+    for raise_ in [[l] for l in other] + [list(other)]:
         z0 = z.copy()
-        top = max(float(np.max(np.maximum(z[own], 0))), 0.0)
-        z0[l] = top + 1e-3
-        z0[own] = np.minimum(z0[own], top)
+        z0[own] = np.minimum(z[own], top)
+        z0[raise_] = np.maximum(z[raise_], top * len(raise_) ** (-1.0 / p) + 1e-3 * scale)
+        starts.append(z0)
+    best = math.inf
+    for z0 in starts:
+        zf = z0.copy()                       # misclassified: own coordinates zeroed
+        zf[own] = np.minimum(z[own], 0.0)
+        lo, hi = 0.0, 1.0                    # bisection on z + s (zf - z): g(z) > 0 >= g(zf)
+        for _ in range(80):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if g(z + mid * (zf - z)) > 0 else (lo, mid)
+        best = min(best, hi * float(np.linalg.norm(zf - z)))
         res = minimize(lambda v: float(np.sum((v - z) ** 2)), z0, jac=lambda v: 2 * (v - z),
-                       constraints=[{"type": "ineq", "fun": lambda v: -margin(v)}],
-                       method="SLSQP", options={"ftol": 1e-14, "maxiter": 500})
-        if res.success and margin(res.x) <= 1e-9:
-            best = min(best, float(np.linalg.norm(res.x - z)))
+                       constraints=[{"type": "ineq", "fun": lambda v: -g(v),
+                                     "jac": lambda v: -dg(v)}],
+                       method="SLSQP", options={"ftol": 1e-15, "maxiter": 500})
+        v = _kkt_polish(res.x, z, sgn, p, g, dg)
+        if v is not None:
+            best = min(best, float(np.linalg.norm(v - z)))
     return best
+
+
+def _kkt_polish(v, z, sgn, p, g, dg):
+    """Newton on ``[v - z + c dg(v); g(v)] = 0``; the KKT point, or None if it fails."""
+    gr = dg(v)
+    c = -float((v - z) @ gr) / max(float(gr @ gr), 1e-300)
+    tol = 1e-13 * max(1.0, float(np.max(np.abs(z))))
+    for _ in range(50):
+        gr = dg(v)
+        F = np.append(v - z + c * gr, g(v))
+        if np.max(np.abs(F)) <= tol:
+            return v if c >= 0 else None
+        act = v > 0
+        hd = np.where(act, sgn * p * (p - 1) * np.where(act, v, 1.0) ** (p - 2), 0.0)
+        J = np.zeros((v.size + 1, v.size + 1))
+        J[:-1, :-1] = np.diag(1.0 + c * hd)
+        J[:-1, -1] = gr
+        J[-1, :-1] = gr
+        try:
+            step = np.linalg.solve(J, -F)
+        except np.linalg.LinAlgError:
+            return None
+        v, c = v + step[:-1], c + step[-1]
+    return None
 
 
 def neuron_centre_alignment(net: ShallowNet, theta, K: int, K1: int) -> dict[str, float]:

@@ -38,13 +38,47 @@ def test_ideal_classifier_radii():
         yk = 1.0 if k < K1 else -1.0
         e = np.eye(8)[k]
         assert abs(pr.ideal_radius(e, yk, K, K1, p=1) - 1 / np.sqrt(K)) < 1e-12
-        assert abs(pr.ideal_radius(e, yk, K, K1, p=3) - np.sqrt(2) / 2) < 1e-6
+        for p in (2.0, 3.0, 4.0):   # half the distance between orthonormal centres
+            assert abs(pr.ideal_radius(e, yk, K, K1, p=p) - np.sqrt(2) / 2) < 1e-9
+    # 1 < p < 2: spreading the attack over the m = K - K1 opposite coordinates is cheaper,
+    # minimise (1 - s)^2 + m t^2 subject to s^p = m t^p: radius sqrt(c / (1 + c)), c = m^(1-2/p)
+    c = 2.0 ** (1 - 2 / 1.5)
+    assert abs(pr.ideal_radius(np.eye(8)[0], 1.0, K, K1, p=1.5) - np.sqrt(c / (1 + c))) < 1e-9
     # the analytic p = 1 radius is attained: moving by it along the worst direction flips F
     x = np.eye(8)[0] + 0.05 * np.random.default_rng(0).standard_normal(8)
     r = pr.ideal_radius(x, 1.0, K, K1, p=1)
     for d in np.random.default_rng(1).standard_normal((200, 8)):
         d /= np.linalg.norm(d)
         assert pr.ideal_classifier((x + 0.999 * r * d)[None], K, K1)[0] > 0
+
+
+def _ray_radius(x, y, K, K1, p, n_dir=1500, seed=0):
+    """Brute force: smallest flip distance along random rays in the centres' span."""
+    d = np.random.default_rng(seed).standard_normal((n_dir, K))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    s = np.linspace(0, 2.0, 401)
+    best = np.inf
+    for dc in np.array_split(d, 3):
+        Z = x[:K][None, None, :] + s[None, :, None] * dc[:, None, :]
+        F = y * pr.ideal_classifier(Z.reshape(-1, K), K, K1, p).reshape(len(dc), s.size)
+        hit = np.any(F <= 0, axis=1)
+        if hit.any():
+            best = min(best, float(np.min(s[np.argmax(F[hit] <= 0, axis=1)])))
+    return best
+
+
+@pytest.mark.parametrize("p", [1.5, 3.0])
+def test_ideal_radius_search_against_random_rays(p):
+    # noisy points (several positive own coordinates: the numerical search path); no ray
+    # flips the sign before the radius, and the best of 1500 rays comes close to it
+    K, K1 = 4, 2
+    X, y, _ = pr.gaussian_mixture(4, K, K1, 4, 0.3, rng=3)
+    for x, yi in zip(X, y):
+        r = pr.ideal_radius(x, yi, K, K1, p=p)
+        assert np.isfinite(r)
+        ray = _ray_radius(x, yi, K, K1, p)
+        assert r <= ray + 1e-9
+        assert ray <= r + 0.05
 
 
 def test_neurons_learn_class_averages_for_p1_and_centres_for_p3():
