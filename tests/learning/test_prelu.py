@@ -81,16 +81,41 @@ def test_ideal_radius_search_against_random_rays(p):
         assert ray <= r + 0.05
 
 
-def test_neurons_learn_class_averages_for_p1_and_centres_for_p3():
-    # Tier C 19 (scaled down: D = 16, K = 4, n = 400, h = 40, full-batch GD, mean exp loss)
+@pytest.fixture(scope="module")
+def trained():
+    # Tier C 19 (scaled down: D = 16, K = 4, n = 400, h = 40, full-batch GD, mean exp loss,
+    # small init); trained once for the alignment and robustness tests
     X, y, _ = pr.gaussian_mixture(16, 4, 2, 400, 0.1, rng=0)
     out = {}
     for p in (1.0, 3.0):
         net = pr.ShallowNet(X, y, h=40, p=p, reduction="mean")
         traj = simulate_gd(net, _init(16, 40, 1e-3, 1), 0.5, 1500, record_every=1500)
-        out[p] = pr.neuron_centre_alignment(net, traj.theta[-1], 4, 2)
+        out[p] = (net, traj.theta[-1])
+    return out
+
+
+def test_neurons_learn_class_averages_for_p1_and_centres_for_p3(trained):
+    out = {p: pr.neuron_centre_alignment(net, th, 4, 2) for p, (net, th) in trained.items()}
     assert out[1.0]["class_average"] > 0.99 and out[1.0]["centre"] < 0.8
     assert out[3.0]["centre"] > 0.99 and out[3.0]["class_average"] < 0.8
+
+
+def test_trained_prelu_is_robust_where_relu_is_not(trained):
+    # the paper's claim: gradient descent from small init makes the ReLU net as fragile as F
+    # (radius 1/sqrt(K) at the centres) and the p = 3 net as robust as F_p (sqrt(2)/2).
+    # Attacks on the trained nets (PGD + bisection) against the exact radius of the ideal
+    # classifiers at the same fresh test points
+    K, K1 = 4, 2
+    Xt, yt, _ = pr.gaussian_mixture(16, K, K1, 16, 0.1, rng=1)
+    med = {}
+    for p, (net, th) in trained.items():
+        r = pr.attack_radius(net, th, Xt, yt, bisections=12)
+        ideal = np.array([pr.ideal_radius(x, yi, K, K1, p) for x, yi in zip(Xt, yt)])
+        assert np.all(np.abs(r - ideal) < 0.03), (p, np.abs(r - ideal).max())
+        med[p] = float(np.median(r))
+    assert abs(med[1.0] - 1 / np.sqrt(K)) < 0.05
+    assert abs(med[3.0] - np.sqrt(2) / 2) < 0.05
+    assert med[3.0] > 1.3 * med[1.0]
 
 
 def test_bad_input():
@@ -102,3 +127,7 @@ def test_bad_input():
         pr.ideal_radius(np.eye(4)[0], 0.5, 4, 2)
     with pytest.raises(InputError):
         pr.gaussian_mixture(8, 4, 2, 10, -0.1)
+    X, y, _ = pr.gaussian_mixture(8, 4, 2, 10, 0.1, rng=0)
+    net = pr.ShallowNet(X, y, h=2)
+    with pytest.raises(InputError):
+        pr.attack_radius(net, np.ones(net.size), X[:, :4], y)
