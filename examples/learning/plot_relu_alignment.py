@@ -19,8 +19,8 @@ alignment time is compared with the theorem's scale :math:`\\log n/\\sqrt\\mu`.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from netcoh.learning import simulate_gf
 from netcoh.learning import relu_alignment as ra
+from netcoh.learning import simulate_gf
 
 angles_pos = np.deg2rad([60.0, 75.0, 95.0])          # positive samples
 angles_neg = np.deg2rad([230.0, 260.0, 290.0])       # negative samples
