@@ -14,7 +14,7 @@ whose minimisers ``uv = y`` form a curve with sharpness ``u^2 + v^2 >= 2y`` (opt
   ``ab = 1/eta`` and ``a + b = sqrt(y + 3/eta)`` (:func:`two_cycle_closed_form`).
 
 :class:`DeepScalarFactorization` is the same problem in any dimension ``d``,
-``L = (theta_1 ... theta_d - y)^2 / 2``: the minimisers form a ``(d-1)``-dimensional manifold
+``L = (prod_i theta_i - y)^2 / 2``: the minimisers form a ``(d-1)``-dimensional manifold
 on which the sharpness is ``sum_i (y/theta_i)^2``, smallest (``d y^(2-2/d)``) at the balanced
 point ``theta_i = y^(1/d)``; the regimes are set by ``eta`` against ``2/(d y^(2-2/d))``.
 
@@ -148,8 +148,9 @@ class ScalarFactorization(TrainingDynamics):
 
 @dataclass(frozen=True)
 class DeepScalarFactorization(TrainingDynamics):
-    """``L(theta) = (theta_1 theta_2 ... theta_d - y)^2 / 2``: least squares with ``d``
-    parameters and one datum, minimisers a manifold of codimension 1.
+    """Least squares with ``d`` factors and one datum, ``L = (prod_i theta_i - y)^2 / 2``.
+
+    Its minimisers form a manifold of codimension 1.
 
     On the manifold the Hessian is ``g g^T`` (``g`` the gradient of the product), so the
     sharpness is ``|g|^2 = sum_i (y/theta_i)^2``; its minimum over the manifold (positive
