@@ -36,7 +36,6 @@ GAPS = {
     ("netcoh.learning.eos_threshold", "Returns without words"),
     ("netcoh.learning.stability_margin", "Returns without words"),
     ("netcoh.learning.periodic_orbit", "Returns without words"),
-    ("netcoh.learning.symmetric_mf.closed_form", "Returns without words"),
     ("netcoh.learning.symmetric_mf.best_rank_k", "Returns without words"),
     ("netcoh.learning.symmetric_mf.equilibrium_spectrum", "Returns without words"),
     ("netcoh.learning.relu_alignment.cone_labels", "Returns without words"),
