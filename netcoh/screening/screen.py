@@ -325,7 +325,7 @@ _RUNNERS: dict[str, Callable] = {"serial": _run_serial, "processes": _run_proces
                                  "dask": _run_dask}
 
 
-def screen_contingencies(grid, contingencies="n-1", *, disturbance: str = "operator",
+def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None = None,
                          incident_mw: float | None = None, incident_set=None,
                          rho: float | None = None, norm=2,
                          dt: float = 0.01, horizon: float | None = None,
@@ -363,9 +363,10 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str = "opera
         The case (a shipped case name or file is loaded with :func:`netcoh.grids.load`).
     contingencies : {"n-1", "branches", "machines"} or list
         Preset or a list of :class:`Contingency` / ``"branch:ID"`` / ``"machine:ID"`` / ids.
-    disturbance : {"operator", "ball"}
-        Operator semantics (above, default) or the paper's norm ball ``||u||_norm <= rho``
-        for every contingency (a unit trip still removes the unit). The ball is not a MW
+    disturbance : {"operator", "ball"}, optional
+        Operator semantics (above; the default) or the paper's norm ball ``||u||_norm <= rho``
+        for every contingency (a unit trip still removes the unit). Giving ``rho`` alone
+        selects the ball. The ball is not a MW
         budget: its net power can reach ``rho sqrt(n)`` (2-norm), ``rho n`` (inf-norm) or
         ``rho`` (1-norm) p.u.; ``settings["ball_net_mw"]`` states it.
     incident_mw : float, optional
@@ -449,6 +450,8 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str = "opera
     if not isinstance(grid, _grids.Grid):
         raise NetcohTypeError(f"`grid` must be a netcoh.grids.Grid or a case name, got "
                               f"{type(grid).__name__}")
+    if disturbance is None:
+        disturbance = "operator" if rho is None else "ball"
     if disturbance not in _SEMANTICS:
         raise InputError(f"`disturbance` must be one of {_SEMANTICS}, got {disturbance!r}")
     if disturbance != "ball" and rho is not None:
