@@ -540,7 +540,8 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
 
     wanted = {c.name for c in conts}
     new = normalise(pd.DataFrame(rows, columns=COLUMNS)) if rows else done_rows.iloc[:0]
-    table = pd.concat([done_rows[done_rows["contingency"].isin(wanted)], new], ignore_index=True)
+    parts = [x for x in (done_rows[done_rows["contingency"].isin(wanted)], new) if len(x)]
+    table = pd.concat(parts, ignore_index=True) if parts else new
     table = rank(table)
     if store is not None:
         store.finalise(table)

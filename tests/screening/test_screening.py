@@ -328,7 +328,7 @@ def test_negative_couplings_are_screened_while_stable(tmp_path):
                                out=tmp_path / "r.csv", **kw)
     res = out.to_frame().set_index("contingency")
     assert out.summary()["failed"] == 0 and out.summary()["unstable"] == 0
-    assert out.summary()["violations"] == 1          # trafo:32 (0.8 Hz), not trafo:3
+    assert out.summary()["violations"] == 0          # a model artefact is no violation
     import matplotlib
 
     matplotlib.use("Agg")
