@@ -95,7 +95,7 @@ def _limits(settings: dict) -> FrequencyLimits:
     return lim if isinstance(lim, FrequencyLimits) else FrequencyLimits(**lim)
 
 
-def disturbance_set(settings: dict, kind: str, u=None, n: int | None = None):
+def _set_for(settings: dict, kind: str, u=None, n: int | None = None):
     """The set a screened island is evaluated on (see :func:`screen_contingencies`)."""
     from ..analysis.nadir_sets import BudgetBox, FixedStep, NormBall
 
@@ -152,7 +152,7 @@ def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz:
                         and float(system.nodal.params["d"][0]) == 0:
                     raise InputError("an island of one undamped machine")
                 model, _ = build_modal_model(system)
-                dset = disturbance_set(settings, ev.kind, ev.u, system.n)
+                dset = _set_for(settings, ev.kind, ev.u, system.n)
                 # only the worst bus matters here: buses that cannot win are ruled out by a
                 # certified bound instead of being computed (same value, bus and certificate)
                 res = worst_case_nadir(system, disturbance_set=dset, model=model,
@@ -500,8 +500,7 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
     base_kind = "ball" if disturbance == "ball" else "reference-incident"
     base_system = ctx.base_system()
     base = worst_case_nadir(base_system, threshold_hz=lim.nadir_hz,
-                            disturbance_set=disturbance_set(nadir_settings, base_kind,
-                                                            n=base_system.n),
+                            disturbance_set=_set_for(nadir_settings, base_kind, n=base_system.n),
                             **_nadir_kwargs(nadir_settings))
     store = ResultStore(out, settings, resume) if out is not None else None
     done_rows = normalise(store.load()) if store is not None else normalise(rank_empty())

@@ -237,3 +237,33 @@ def test_limits_presets_and_overrides():
         frequency_limits("gb", {"nadir": 1})
     with pytest.raises(InputError, match="`qss_hz` must be a positive number"):
         FrequencyLimits(qss_hz=-1.0)
+
+
+def test_pandapower_net_gets_sized_machines_and_losses_within_dispatch():
+    """Synthesised data by unit size; no disturbance loses more than a unit's dispatch;
+    every row has the COI nadir beside the local one."""
+    import pandapower.networks as pn
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        grid = grids.load(pn.case30())
+    M = grid.machines
+    H = M.inertia_s * grid.base_mva / (2 * M.rating_mva)
+    expect = np.select([M.rating_mva < 50, M.rating_mva < 200, M.rating_mva < 600], [2, 3, 4], 5)
+    assert np.allclose(H, expect)
+    rules = " ".join(r["rule"] for r in grid.provenance["synthesised"])
+    assert "by unit size" in rules
+    res = screen_contingencies(grid, "n-1", executor="serial", dt=0.05)
+    df = res.to_frame()
+    dispatch = dict(zip(M.id, M.p_mw))
+    ctx = ScreeningContext.from_grid(grid)
+    settings = dict(res.settings, incident_caps=np.maximum(ctx.dispatch, 0.0),
+                    incident_pu=res.settings["incident_mw"] / grid.base_mva, incident_set=None)
+    for cont in [Contingency(k, e) for k, e in zip(df.kind, df.element)]:
+        row = _evaluate(ctx, cont, settings, 0.0)
+        if row["disturbance"] in ("reference-incident", "infeed-loss"):
+            for unit, mw in row["_disturbance_mw"].items():
+                assert -1e-6 <= mw <= max(dispatch[unit], 0.0) * (1 + 1e-6) + 1e-6
+    ok = df[df.error == ""]
+    assert ok.coi_nadir_hz.notna().all() and ok.nadir_hz.notna().all()
+    assert (ok.coi_nadir_hz <= ok.nadir_hz * (1 + 1e-9)).all()
