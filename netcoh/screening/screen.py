@@ -424,8 +424,14 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
     Returns
     -------
     ScreeningResult
-        The ranked table, the intact network's worst case over the same set and the
-        settings.
+        One row per contingency, worst first (the keys of the row contract in this module's
+        docstring that are table columns), the intact network's worst case over the same set,
+        and the settings.
+
+    See Also
+    --------
+    netcoh.worst_case_nadir : The worst-case nadir of one network.
+    netcoh.contingency_list : The contingencies a specification stands for.
 
     Examples
     --------
