@@ -34,29 +34,45 @@ def _threshold(text: str):
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "screen", help="worst-case frequency nadir of every N-1 contingency of a grid",
-        description="For every branch outage and machine trip, rebuild the network model and "
-                    "compute the worst frequency deviation over all buses, all times and all "
-                    "step disturbances with ||u|| <= rho (Jiang, Min & Zhang 2024). CASE is a "
-                    "shipped case (ieee39, kundur, case145, gb) or a netcoh-grid JSON file; "
-                    "default ieee39.")
+        "screen", help="frequency security of every N-1 contingency of a grid",
+        description="For every branch outage and unit trip, rebuild the network model and "
+                    "compute the worst local nadir, the centre-of-inertia nadir, RoCoF and "
+                    "quasi-steady-state deviation under the disturbance the contingency brings: "
+                    "a unit trip loses its dispatch, a split leaves each island its imbalance, "
+                    "an outage that keeps the grid whole faces the reference incident (any "
+                    "loss of generation up to --incident-mw). CASE is a shipped case (ieee39, "
+                    "kundur, case145, gb) or a netcoh-grid JSON file; default ieee39.")
     p.add_argument("case", nargs="?", default="ieee39", help="case name or file (default ieee39)")
-    p.add_argument("--norm", type=_norm, default=2, help="disturbance norm: 2, 1 or inf (default 2)")
-    p.add_argument("--rho", type=float, default=0.5,
-                   help="disturbance size, p.u. on the case base (default 0.5)")
+    p.add_argument("--disturbance", choices=("operator", "ball"), default="operator",
+                   help="operator: infeed loss, island imbalance, reference incident (default); "
+                        "ball: the norm ball ||u|| <= rho for every contingency")
+    p.add_argument("--incident-mw", type=float, default=None,
+                   help="reference incident: total generation loss, MW (default: the largest "
+                        "single infeed of the case)")
+    p.add_argument("--rho", type=float, default=None,
+                   help="ball radius, p.u. on the case base (--disturbance ball; default 0.5)")
+    p.add_argument("--norm", type=_norm, default=2,
+                   help="ball norm: 2, 1 or inf (--disturbance ball; default 2)")
     p.add_argument("--contingencies", default="n-1",
                    help="n-1 (branches and machines), branches, machines, or comma-separated ids")
     p.add_argument("--dt", type=float, default=0.01, help="time-grid step, s (default 0.01)")
     p.add_argument("--horizon", type=float, default=None,
                    help="search window, s (default: all t >= 0, certified)")
     p.add_argument("--threshold", type=_threshold, default="continental_europe",
-                   help="limit in Hz or a preset: continental_europe (0.8), gb (0.5)")
-    p.add_argument("--model", choices=("swing", "swing_turbine"), default="swing_turbine",
+                   help="limits: a preset (continental_europe: 0.8 Hz nadir, 0.2 Hz "
+                        "quasi-steady; gb: 0.5 Hz, 1 Hz/s, 0.5 Hz; gb_infrequent: 0.8 Hz, "
+                        "1 Hz/s, 0.5 Hz) or a nadir limit in Hz")
+    p.add_argument("--rocof-limit", type=float, default=None,
+                   help="RoCoF limit, Hz/s (overrides the preset)")
+    p.add_argument("--qss-limit", type=float, default=None,
+                   help="quasi-steady-state limit, Hz (overrides the preset)")
+    p.add_argument("--model", choices=("swing", "swing_turbine", "governor"), default=None,
                    help="machine model: swing_turbine (default; governors give the dip and "
-                        "recovery) or swing (the paper's model, nadir often the settled value)")
+                        "recovery), swing (the paper's model) or governor (an ANDES case's own "
+                        "governor models)")
     p.add_argument("--islands", choices=("main", "all"), default="main",
-                   help="when an outage splits the grid: screen the main island (default; "
-                        "separated machines count as lost) or the worst island, however small")
+                   help="when an outage splits the grid: screen the main island (default) or "
+                        "the worst island, however small")
     p.add_argument("--out", type=Path,
                    help="folder for results.csv/.parquet, worst_disturbances.csv, "
                         "trajectories.parquet, summary.json, report.html and figures; a run "
@@ -73,11 +89,21 @@ def register(subparsers) -> None:
 
 def _check(args) -> None:
     """Every argument, before anything is printed or written."""
-    from ..analysis.nadir import THRESHOLDS_HZ
     from ..exceptions import InputError
+    from ..screening.limits import LIMIT_PRESETS as THRESHOLDS_HZ
     from ._common import check_case, check_int, check_out_dir, check_positive
 
-    check_positive(args.rho, "--rho")
+    check_positive(args.rho, "--rho", allow_none=True)
+    check_positive(args.incident_mw, "--incident-mw", allow_none=True)
+    check_positive(args.rocof_limit, "--rocof-limit", allow_none=True)
+    check_positive(args.qss_limit, "--qss-limit", allow_none=True)
+    if args.disturbance != "ball" and (args.rho is not None or args.norm != 2):
+        raise InputError(f"--rho and --norm size the norm ball: add --disturbance ball, got "
+                         f"--rho {args.rho} --norm {args.norm} with --disturbance "
+                         f"{args.disturbance}")
+    if args.disturbance == "ball" and args.incident_mw is not None:
+        raise InputError(f"--incident-mw sizes the reference incident of --disturbance "
+                         f"operator, got --incident-mw {args.incident_mw:g} with --disturbance ball")
     check_positive(args.dt, "--dt")
     check_positive(args.horizon, "--horizon", allow_none=True)
     check_int(args.jobs, "--jobs", 1)
@@ -141,10 +167,15 @@ def run(args: argparse.Namespace) -> int:
     if synth:
         print(f"synthesised data (rules in report.html, `netcoh cases {grid.name}`): "
               f"{', '.join(synth)}")
-    kw = dict(rho=args.rho, norm=args.norm, dt=args.dt, horizon=args.horizon,
-              threshold_hz=args.threshold, model=args.model, islands=args.islands,
+    limits = {k: v for k, v in (("rocof_hz_per_s", args.rocof_limit),
+                                ("qss_hz", args.qss_limit)) if v is not None}
+    kw = dict(disturbance=args.disturbance, incident_mw=args.incident_mw, dt=args.dt,
+              horizon=args.horizon, threshold_hz=args.threshold, limits=limits or None,
+              model=args.model, islands=args.islands,
               executor=executor, n_jobs=args.jobs, scheduler=args.scheduler,
               resume=not args.no_resume, progress=progress)
+    if args.disturbance == "ball":
+        kw.update(rho=args.rho, norm=args.norm)
     with contextlib.ExitStack() as stack:
         out = None
         if args.out is not None:
@@ -157,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
                                            else out / "results.csv", **kw)
         finally:
             progress.close()
-        _print_table(res, args)
+        _print_table(res, args, grid)
         if out is not None:
             progress.stage("writing the report")
             write_outputs(res, out, grid, csv=False)
@@ -165,12 +196,22 @@ def run(args: argparse.Namespace) -> int:
                   "trajectories.parquet, summary.json, report.html and figures (PNG)")
     summ = res.summary()
     if args.fail_on_violation and summ["violations"] + summ["unstable"] > 0:
+        print(f"netcoh screen: {summ['violations']} violation(s), {summ['unstable']} unstable: "
+              "exit status 3 (--fail-on-violation)", file=sys.stderr)
         return 3
     return 0
 
 
-def _print_table(res, args) -> None:
+def _print_table(res, args, grid) -> None:
     df = res.to_frame()
+    st = res.settings
+    if st.get("disturbance") == "ball":
+        print(f"disturbance: ||u||_{st['norm']} <= {st['rho']:g} p.u. on {grid.base_mva:g} MVA "
+              f"for every contingency (net power up to {st['ball_net_mw']:.4g} MW)")
+    else:
+        print(f"disturbance: unit trips lose their dispatch, splits keep their imbalance, other "
+              f"outages face the reference incident (any generation loss up to "
+              f"{st['incident_mw']:.4g} MW, each unit at most its dispatch)")
     cols = [c for c in ("contingency", "status", "lost_mw", "worst_bus", "nadir_hz", "time_s",
                         "coi_nadir_hz", "rocof_hz_per_s", "qss_hz", "margin_hz", "islands")
             if c in ("contingency", "status", "worst_bus", "islands") or df[c].notna().any()]
@@ -193,8 +234,10 @@ def _print_table(res, args) -> None:
               "note; full text in the 'warning' column of the results)")
     summ = res.summary()
     counts = ", ".join(f"{v} {k}" for k, v in summ["statuses"].items() if v)
-    print(f"{summ['contingencies']} contingencies: {counts or 'none'}; "
-          f"{summ['violations']} beyond {res.settings['threshold_hz']} Hz")
+    lim = st.get("limits") or {}
+    named = ", ".join(f"{k} {v:g}" for k, v in lim.items() if v is not None)
+    print(f"{summ['contingencies']} contingencies: {counts or 'none'} (limits "
+          f"{st.get('limits_name', '')}: {named or 'none'})")
 
 
 def _note(row, width: int = 48) -> str:
