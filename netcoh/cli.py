@@ -88,7 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     2
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:          # --help, --version, or a one-line usage error
+        return int(exc.code or 0)
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return 2

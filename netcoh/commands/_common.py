@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,7 +18,34 @@ from .._util import atomic_write_bytes, atomic_write_text
 from ..exceptions import InputError
 
 __all__ = ["atomic_write_text", "atomic_write_bytes", "load_case_system", "check_case",
-           "check_out_dir", "output_dir", "check_positive", "check_int"]
+           "check_out_dir", "output_dir", "check_positive", "check_int", "held_warnings"]
+
+
+@contextmanager
+def held_warnings():
+    """Hold the warnings raised in the block and show them only if it succeeds (so that a
+    bad argument found after loading a case gives its one line, not the case's notes first).
+
+    Yields
+    ------
+    list
+        The caught :class:`warnings.WarningMessage` objects.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with held_warnings() as caught:
+    ...     pass
+    >>> caught
+    []
+    """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        yield caught
+    for w in caught:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def load_case_system(case: str, **to_system):
@@ -161,6 +189,11 @@ def check_out_dir(path, option: str = "--out") -> None:
     if not os.access(probe, os.W_OK | os.X_OK):
         raise InputError(f"{option} must be a writable folder, got {str(path)!r} (no write "
                          f"permission on {str(probe)!r})")
+    try:                      # permissions may not tell (read-only mounts, root): try it
+        os.rmdir(tempfile.mkdtemp(prefix=".netcoh-probe-", dir=probe))
+    except OSError as exc:
+        raise InputError(f"{option} must be a writable folder, got {str(path)!r} (cannot "
+                         f"write in {str(probe)!r}: {exc.strerror or type(exc).__name__})") from None
 
 
 @contextmanager

@@ -86,20 +86,21 @@ def run(args: argparse.Namespace) -> int:
                          f"{args.wmax}")
     if args.points < 2:
         raise InputError(f"--points must be >= 2, got {args.points}")
-    from ._common import check_case, check_out_dir, output_dir
+    from ._common import check_case, check_out_dir, held_warnings, output_dir
 
     check_case(args.case)
     if args.out is not None:
         check_out_dir(args.out)
-    system = load_case_system(args.case, model=args.model,
-                              reduce=None if args.all_buses else "kron")
-    if args.nodes is not None:
-        labels = [str(x) for x in system.labels]
-        unknown = [x for x in args.nodes if x not in labels]
-        if unknown:
-            shown = ", ".join(labels[:12]) + (", ..." if len(labels) > 12 else "")
-            raise InputError(f"--nodes must be node labels of {args.case} ({shown}), got "
-                             f"{' '.join(unknown)!r}")
+    with held_warnings():
+        system = load_case_system(args.case, model=args.model,
+                                  reduce=None if args.all_buses else "kron")
+        if args.nodes is not None:
+            labels = [str(x) for x in system.labels]
+            unknown = [x for x in args.nodes if x not in labels]
+            if unknown:
+                shown = ", ".join(labels[:12]) + (", ..." if len(labels) > 12 else "")
+                raise InputError(f"--nodes must be node labels of {args.case} ({shown}), got "
+                                 f"{' '.join(unknown)!r}")
     weighting = None if args.weighting == "none" else "inertia"
     res = spectral_clustering(system, args.clusters, weighting=weighting,
                               random_state=args.seed)
