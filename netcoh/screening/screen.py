@@ -339,7 +339,7 @@ _RUNNERS: dict[str, Callable] = {"serial": _run_serial, "processes": _run_proces
                                  "dask": _run_dask}
 
 
-def screen_contingencies(grid, contingencies="n-1", *, disturbance: str = "operator",
+def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None = None,
                          incident_mw: float | None = None, incident_set=None,
                          rho: float | None = None, norm=2,
                          dt: float = 0.01, horizon: float | None = None,
@@ -377,9 +377,10 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str = "opera
         The case (a shipped case name or file is loaded with :func:`netcoh.grids.load`).
     contingencies : {"n-1", "branches", "machines"} or list
         Preset or a list of :class:`Contingency` / ``"branch:ID"`` / ``"machine:ID"`` / ids.
-    disturbance : {"operator", "ball"}
-        Operator semantics (above, default) or the paper's norm ball ``||u||_norm <= rho``
-        for every contingency (a unit trip still removes the unit). The ball is not a MW
+    disturbance : {"operator", "ball"}, optional
+        Operator semantics (above; the default) or the paper's norm ball ``||u||_norm <= rho``
+        for every contingency (a unit trip still removes the unit). Giving ``rho`` alone
+        selects the ball. The ball is not a MW
         budget: its net power can reach ``rho sqrt(n)`` (2-norm), ``rho n`` (inf-norm) or
         ``rho`` (1-norm) p.u.; ``settings["ball_net_mw"]`` states it.
     incident_mw : float, optional
@@ -465,6 +466,8 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str = "opera
     if not isinstance(grid, _grids.Grid):
         raise NetcohTypeError(f"`grid` must be a netcoh.grids.Grid or a case name, got "
                               f"{type(grid).__name__}")
+    if disturbance is None:
+        disturbance = "operator" if rho is None else "ball"
     if disturbance not in _SEMANTICS:
         raise InputError(f"`disturbance` must be one of {_SEMANTICS}, got {disturbance!r}")
     if disturbance != "ball" and rho is not None:
@@ -576,7 +579,8 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str = "opera
 
     wanted = {c.name for c in conts}
     new = normalise(pd.DataFrame(rows, columns=COLUMNS)) if rows else done_rows.iloc[:0]
-    table = pd.concat([done_rows[done_rows["contingency"].isin(wanted)], new], ignore_index=True)
+    parts = [x for x in (done_rows[done_rows["contingency"].isin(wanted)], new) if len(x)]
+    table = pd.concat(parts, ignore_index=True) if parts else new
     table = rank(table)
     extras.update({r["contingency"]: private_of(r) for r in rows})
     if store is not None:
