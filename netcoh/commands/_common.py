@@ -129,7 +129,7 @@ def check_positive(value, option: str, *, allow_none: bool = False) -> None:
     if value is None and allow_none:
         return
     if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise InputError(f"{option} must be a positive number, got {value}")
+        raise InputError(f"{option} must be positive, got {value}")
 
 
 def check_int(value, option: str, minimum: int) -> None:

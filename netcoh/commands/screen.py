@@ -82,6 +82,9 @@ def register(subparsers) -> None:
     p.add_argument("--serial", action="store_true", help="run in this process")
     p.add_argument("--no-resume", action="store_true", help="start over even if DIR has results")
     p.add_argument("--top", type=int, default=15, help="rows of the ranked table to print")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="stage messages and a progress bar on stderr (default: when stderr is "
+                        "a terminal)")
     p.add_argument("--fail-on-violation", action="store_true",
                    help="exit with status 3 when a contingency breaks a limit or is unstable")
     p.set_defaults(handler=run)
@@ -125,13 +128,16 @@ def _check(args) -> None:
 class _Progress:
     """Stage messages and a bar on stderr; the bar moves as each contingency completes."""
 
-    def __init__(self, prog: str = "netcoh screen"):
-        self.prog, self.bar, self.done = prog, None, 0
+    def __init__(self, prog: str = "netcoh screen", show: bool = True):
+        self.prog, self.bar, self.done, self.show = prog, None, 0, show
 
     def stage(self, text: str) -> None:
-        print(f"{self.prog}: {text}", file=sys.stderr, flush=True)
+        if self.show:
+            print(f"{self.prog}: {text}", file=sys.stderr, flush=True)
 
     def __call__(self, done: int, total: int) -> None:
+        if not self.show:
+            return
         if self.bar is None:
             from tqdm.auto import tqdm
 
@@ -153,7 +159,8 @@ def run(args: argparse.Namespace) -> int:
     from ._common import output_dir
 
     _check(args)
-    progress = _Progress()
+    show = sys.stderr.isatty() if args.progress is None else args.progress
+    progress = _Progress(show=show)
     progress.stage(f"loading {args.case}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -236,8 +243,8 @@ def _print_table(res, args, grid) -> None:
     counts = ", ".join(f"{v} {k}" for k, v in summ["statuses"].items() if v)
     lim = st.get("limits") or {}
     named = ", ".join(f"{k} {v:g}" for k, v in lim.items() if v is not None)
-    print(f"{summ['contingencies']} contingencies: {counts or 'none'} (limits "
-          f"{st.get('limits_name', '')}: {named or 'none'})")
+    print(f"{summ['evaluated']} of {summ['contingencies']} contingencies evaluated: "
+          f"{counts or 'none'} (limits {st.get('limits_name', '')}: {named or 'none'})")
 
 
 def _note(row, width: int = 48) -> str:

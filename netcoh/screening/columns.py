@@ -73,7 +73,7 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> normalise(pd.DataFrame({"contingency": ["x"], "nadir_hz": ["0.1"]})).nadir_hz.iloc[0]
+    >>> float(normalise(pd.DataFrame({"contingency": ["x"], "nadir_hz": ["0.1"]})).nadir_hz[0])
     0.1
     """
     df = df.reindex(columns=COLUMNS).reset_index(drop=True)
