@@ -281,3 +281,24 @@ def test_reference_is_the_serial_result(reference, kundur, tmp_path):
     out = tmp_path / "results.csv"
     _sweep(kundur, out)
     assert out.read_bytes() == (reference / "results.csv").read_bytes()
+
+
+def test_bad_out_paths_are_one_line_errors(kundur, tmp_path):
+    afile = tmp_path / "a_file"
+    afile.write_text("x")
+    with pytest.raises(InputError, match="under a regular file") as e:
+        _sweep(kundur, afile / "r.csv")
+    assert "\n" not in str(e.value) and afile.read_text() == "x"
+    with pytest.raises(InputError, match="must be a file path .* got the directory"):
+        _sweep(kundur, tmp_path)
+
+
+def test_files_get_the_ordinary_mode(kundur, tmp_path):
+    """Results are written through temporary files, yet readable as any file written by
+    open() (mkstemp alone would make them private to the owner)."""
+    out = tmp_path / "r.csv"
+    _sweep(kundur, out)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    for p in (out, tmp_path / "r.csv.extra.parquet", tmp_path / "r.csv.meta.json"):
+        assert p.stat().st_mode & 0o777 == 0o666 & ~mask, p
