@@ -28,8 +28,7 @@ import pandas as pd
 
 from netcoh import grids
 from netcoh.plotting import plot_grid_nadir, plot_screening, plot_screening_trajectories
-from netcoh.screening import screen_contingencies
-from netcoh.screening.report import write_outputs
+from netcoh.screening import screen_contingencies, write_outputs
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")          # synthesised governor data, announced once
