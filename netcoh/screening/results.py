@@ -86,7 +86,8 @@ class ScreeningResult:
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per contingency, worst first (columns :data:`COLUMNS`); use :meth:`to_frame`.
+        One row per contingency, worst first (columns
+        ``netcoh.screening.results.COLUMNS``); use :meth:`to_frame`.
     base : NadirResult
         The intact network's worst case.
     settings : dict

@@ -443,6 +443,11 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
         The ranked table, the intact network's worst case over the same set and the
         settings.
 
+    See Also
+    --------
+    netcoh.worst_case_nadir : The worst-case nadir of one network.
+    netcoh.contingency_list : The contingencies a specification stands for.
+
     Examples
     --------
     >>> import warnings, netcoh.grids as grids
