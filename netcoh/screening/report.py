@@ -203,7 +203,7 @@ def report_html(res, grid=None, figs: dict | None = None) -> str:
     grid : netcoh.grids.Grid, optional
         The screened grid: its size, synthesised data and drawing are shown.
     figs : dict, optional
-        Figures from :func:`figures` (made here when None).
+        Figures from ``figures(res, grid)`` (made here when None).
 
     Returns
     -------
@@ -300,7 +300,7 @@ def _table(t: pd.DataFrame) -> str:
 
 
 def write_report(res, path, grid=None, figs: dict | None = None) -> Path:
-    """Write :func:`report_html` to ``path`` (atomically).
+    """Write the report page (``report_html``) to ``path`` (atomically).
 
     Parameters
     ----------
@@ -311,7 +311,7 @@ def write_report(res, path, grid=None, figs: dict | None = None) -> Path:
     grid : netcoh.grids.Grid, optional
         The screened grid.
     figs : dict, optional
-        Figures from :func:`figures`.
+        Figures from ``figures(res, grid)`` (made here when None).
 
     Returns
     -------
@@ -346,7 +346,7 @@ def write_outputs(res, folder, grid=None, *, csv: bool = True) -> list:
     Returns
     -------
     list of pathlib.Path
-        The files written (names in :data:`OUTPUT_FILES`).
+        The files written (names in ``netcoh.screening.report.OUTPUT_FILES``).
 
     Examples
     --------

@@ -124,7 +124,7 @@ class ScreeningResult:
         Returns
         -------
         pandas.DataFrame
-            Columns :data:`COLUMNS`, indexed by rank from 1.
+            Columns ``netcoh.screening.results.COLUMNS``, indexed by rank from 1.
 
         Examples
         --------
