@@ -67,7 +67,7 @@ from .contingencies import Contingency, ScreeningContext, contingency_list
 from .events import Event, operator_events
 from .limits import FrequencyLimits, frequency_limits
 from .metrics import ROCOF_WINDOW_S, frequency_metrics
-from .results import COLUMNS, ResultStore, ScreeningResult, normalise, rank
+from .results import COLUMNS, ResultStore, ScreeningResult, assemble, normalise, private_of, rank
 
 __all__ = ["screen_contingencies", "evaluate_batch", "ROW_KEYS"]
 
@@ -246,19 +246,28 @@ def _tune_worker():
 _WORKER_CTX = {}
 
 
-def _proc_init(ctx, settings, base_hz):
+def _proc_init(ctx, settings, base_hz, counter=None):
     _WORKER_CTX["args"] = (ctx, settings, base_hz)
+    _WORKER_CTX["counter"] = counter
     _tune_worker()
 
 
 def _proc_run(batch):
     ctx, settings, base_hz = _WORKER_CTX["args"]
-    return [_evaluate(ctx, c, settings, base_hz) for c in batch]
+    counter = _WORKER_CTX.get("counter")
+    rows = []
+    for c in batch:
+        rows.append(_evaluate(ctx, c, settings, base_hz))
+        if counter is not None:          # lets the parent's progress bar move per contingency
+            with counter.get_lock():
+                counter.value += 1
+    return rows
 
 
 def _run_serial(ctx, batches, settings, base_hz, n_jobs, scheduler):
     for b in batches:
-        yield [_evaluate(ctx, c, settings, base_hz) for c in b]
+        for c in b:
+            yield [_evaluate(ctx, c, settings, base_hz)]
 
 
 def _run_processes(ctx, batches, settings, base_hz, n_jobs, scheduler):
@@ -266,8 +275,11 @@ def _run_processes(ctx, batches, settings, base_hz, n_jobs, scheduler):
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    counter = mp.get_context(method).Value("q", 0)
+    _WORKER_CTX["in_flight"] = counter
     with ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context(method),
-                             initializer=_proc_init, initargs=(ctx, settings, base_hz)) as ex:
+                             initializer=_proc_init, initargs=(ctx, settings, base_hz,
+                                                               counter)) as ex:
         pending = set()
         it = iter(batches)
         for b in it:          # keep at most 2 batches per worker in flight
@@ -275,7 +287,9 @@ def _run_processes(ctx, batches, settings, base_hz, n_jobs, scheduler):
             if len(pending) >= 2 * n_jobs:
                 break
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            if not done:
+                yield []                 # heartbeat: the progress bar reads the counter
             for f in done:
                 yield f.result()
                 nxt = next(it, None)
@@ -419,7 +433,9 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
         when screened against the same set, get the same row, with ``same network as ...``
         in ``island_info`` (see :meth:`ScreeningContext.network_keys`).
     progress : bool or callable
-        ``True`` shows a tqdm progress bar; a callable gets ``(done, total)`` after each batch.
+        ``True`` shows a tqdm progress bar; a callable gets ``(done, total)`` as contingencies
+        complete, and, if it has a ``stage`` method, ``stage(text)`` at each stage (power flow,
+        intact network, contingencies).
 
     Returns
     -------
@@ -477,6 +493,7 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
         raise InputError(f"`rocof_window_s` must be positive, got {rocof_window_s!r}")
     model = default_model(grid) if model is None else model
     conts = contingency_list(grid, contingencies)
+    _stage(progress, f"power flow and network model of {grid.name}")
     ctx = ScreeningContext.from_grid(grid, model=model, flow=flow)
     settings = {"case": grid.name, "disturbance": disturbance, "dt": float(dt),
                 "horizon": None if horizon is None else float(horizon),
@@ -504,40 +521,62 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
         nadir_settings.update(incident_caps=caps, incident_pu=B / grid.base_mva,
                               incident_set=incident_set)
     base_kind = "ball" if disturbance == "ball" else "reference-incident"
+    _stage(progress, "intact network")
     base_system = ctx.base_system()
     base = worst_case_nadir(base_system, threshold_hz=lim.nadir_hz,
                             disturbance_set=_set_for(nadir_settings, base_kind, n=base_system.n),
                             **_nadir_kwargs(nadir_settings))
     store = ResultStore(out, settings, resume) if out is not None else None
-    done_rows = normalise(store.load()) if store is not None else normalise(rank_empty())
+    done_rows, extras = store.load() if store is not None else (normalise(rank_empty()), {})
     done = set(done_rows["contingency"])
     todo = [c for c in conts if c.name not in done]
-    reps, copies = _representatives(ctx, todo, disturbance) if merge_equivalent else (todo, {})
+    # one evaluation per distinct network, over the whole list so that a resumed run picks the
+    # same representative (and copies its stored row) as an uninterrupted one
+    reps, copies = _representatives(ctx, conts, disturbance) if merge_equivalent else (conts, {})
+    stored = done_rows.set_index("contingency", drop=False) if len(done_rows) else None
+    rows = []
+    for r in [c for c in reps if c.name in done]:
+        missing = [c for c in copies.get(r.name, ()) if c.name not in done]
+        if missing:
+            row = dict(stored.loc[r.name].to_dict(), **_private_row(extras[r.name]))
+            rows.extend(_with_copies(ctx, [row], {r.name: missing})[1:])
+    if rows and store is not None:
+        store.append(rows)
+    reps = [c for c in reps if c.name not in done]
+    copies = {k: [c for c in v if c.name not in done] for k, v in copies.items()}
     workers = 1 if executor == "serial" else n_jobs
     if batch_size is None:
         batch_size = int(np.clip(np.ceil(len(reps) / (16 * workers)), 1, 64))
     batch_size = as_int(batch_size, "batch_size", minimum=1)
     batches = [reps[i:i + batch_size] for i in range(0, len(reps), batch_size)]
-    rows = []
     bar = None
+    _stage(progress, f"{len(conts)} contingencies ({len(todo)} to evaluate)")
     if progress is True:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(conts), initial=len(conts) - len(todo), unit="cont",
+        bar = tqdm(total=len(conts), initial=len(conts) - len(todo) + len(rows), unit="cont",
                    desc=f"screening {grid.name}")
     run = _RUNNERS[executor]
     if executor == "processes" and (workers == 1 or len(batches) <= 1):
         run = _run_serial
+    _WORKER_CTX.pop("in_flight", None)
+    n_done, n_evaluated = len(conts) - len(todo) + len(rows), 0
     try:
         for out_rows in run(ctx, batches, nadir_settings, base.value_hz, workers, scheduler):
+            n_evaluated += len(out_rows)
             out_rows = _with_copies(ctx, out_rows, copies)
             rows.extend(out_rows)
             if store is not None:
                 store.append(out_rows)
-            if bar is not None:
-                bar.update(len(out_rows))
-            elif callable(progress):
-                progress(len(conts) - len(todo) + len(rows), len(conts))
+            counter = _WORKER_CTX.get("in_flight")
+            busy = max(counter.value - n_evaluated, 0) if counter is not None else 0
+            now = min(len(conts) - len(todo) + len(rows) + busy, len(conts))
+            if now > n_done:
+                if bar is not None:
+                    bar.update(now - n_done)
+                elif callable(progress):
+                    progress(now, len(conts))
+                n_done = now
     finally:
         if bar is not None:
             bar.close()
@@ -548,9 +587,12 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
     parts = [x for x in (done_rows[done_rows["contingency"].isin(wanted)], new) if len(x)]
     table = pd.concat(parts, ignore_index=True) if parts else new
     table = rank(table)
+    extras.update({r["contingency"]: private_of(r) for r in rows})
     if store is not None:
-        store.finalise(table)
-    return ScreeningResult(table=table, base=base,
+        store.finalise(table, extras)
+    disturbances, trajectories = assemble(table, extras)
+    return ScreeningResult(table=table, base=base, disturbances=disturbances,
+                           trajectories=trajectories,
                            settings=dict(settings, executor=executor, n_jobs=workers,
                                          contingencies=len(conts),
                                          merge_equivalent=merge_equivalent,
@@ -592,6 +634,20 @@ def _with_copies(ctx: ScreeningContext, rows: list, copies: dict) -> list:
                             from_bus=fb, to_bus=tb,
                             island_info=f"{own}; {note}" if own else note))
     return out
+
+
+def _stage(progress, text: str) -> None:
+    """Tell a progress reporter which stage the screening is in (``progress.stage(text)``)."""
+    stage = getattr(progress, "stage", None)
+    if callable(stage):
+        stage(text)
+
+
+def _private_row(extra: dict) -> dict:
+    """A stored row's private data back in the screening loop's form."""
+    return {"_disturbance_mw": dict(zip(extra["_dist_names"], extra["_dist_mw"])),
+            "_trajectory": {"t_s": np.asarray(extra["_t_s"]), "coi_hz": np.asarray(extra["_coi_hz"]),
+                            "worst_bus_hz": np.asarray(extra["_worst_bus_hz"])}}
 
 
 def rank_empty():
