@@ -40,6 +40,7 @@ def swing_network(n: int, seed: int = 0, sparse: bool = False, degree: int = 4, 
         G = nx.connected_watts_strogatz_graph(n, degree, 0.2, seed=seed)
     L, _ = nc.laplacian.from_graph(G, sparse=sparse)
     L = L * 10.0
+    n = L.shape[0]                      # the lattice rounds n up to a square
     return nc.NetworkSystem.from_laplacian(
         L, nodal=nc.nodal.swing(rng.uniform(0.5, 5.0, n), rng.uniform(0.5, 2.0, n)))
 
