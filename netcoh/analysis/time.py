@@ -17,7 +17,7 @@ import scipy.sparse.linalg as spla
 from .._validation import as_float_array
 from ..exceptions import InputError
 from ..network.system import NetworkSystem, _check_system, check_stable
-from .coherence import aggregate_dynamics
+from .aggregate import aggregate_dynamics
 
 __all__ = ["TimeResponse", "step_response", "impulse_response", "sine_response", "simulate_lti"]
 
@@ -380,7 +380,8 @@ def _respond(system, disturbance, t, kind, omega_rad_s=None) -> TimeResponse:
         A, B, C, D = system._build_realization(grounded=False)
     y = simulate_lti(A, B, C, D, u0, t, kind=kind, omega_rad_s=omega_rad_s)
     gh = aggregate_dynamics(system)
-    Aa, Ba, Ca, Da = gh.realization()
+    # a large aggregate (many distinct turbine time constants) keeps its sparse form
+    Aa, Ba, Ca, Da = gh.realization(sparse=gh.order > DENSE_STATES)
     ya = simulate_lti(Aa, Ba, Ca, Da, [u0.sum()], t, kind=kind, omega_rad_s=omega_rad_s)[:, 0]
     coi = y @ system.inertia_weights
     return TimeResponse(t=t.copy(), outputs=y, coi=coi, aggregate=ya, disturbance=u0.copy(),
