@@ -173,7 +173,8 @@ def _kmeans(X, k, rng, L, weight, n_init=10):
     The embedding is the relaxation of the ratio cut ``sum_c cut(c)/w(c)`` (unnormalised
     spectral clustering; ``w`` counts nodes, or sums inertias when weighted), so of the
     ``n_init`` k-means runs the one whose partition has the smallest ratio cut of the graph
-    ``L`` is kept, rather than the one with the smallest k-means inertia of the embedding.
+    ``L`` is kept (rather than the one with the smallest k-means inertia of the embedding)
+    and refined by single-node moves (:func:`_refine_ratio_cut`).
     Seeds are drawn from ``rng``; one OpenMP thread is used, since the embedding is small and
     spinning threads on a busy machine cost far more than they save.
     """
@@ -186,13 +187,13 @@ def _kmeans(X, k, rng, L, weight, n_init=10):
             labels = km.labels_.astype(int)
             if np.unique(labels).size != k:
                 continue
-            labels = _refine_ratio_cut(L, labels, k, weight)
             key = (_ratio_cut(L, labels, k, weight), float(km.inertia_))
             if best_key is None or key < best_key:
                 best, best_key = labels, key
     if best is None:
         raise SolverError(f"k-means could not form {k} non-empty clusters")
-    return best, best_key[0]
+    best = _refine_ratio_cut(L, best, k, weight)
+    return best, _ratio_cut(L, best, k, weight)
 
 
 def _refine_ratio_cut(L, labels, k, weight, max_moves=None):
