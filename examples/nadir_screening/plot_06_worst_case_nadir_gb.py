@@ -29,7 +29,7 @@ from netcoh.analysis.nadir import worst_case_nadir
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", nc.SynthesizedDataWarning)
     grid = nc.grids.load("gb")
-system = grid.to_system()
+system = grid.to_system(model="swing")          # the paper's swing machines
 res = worst_case_nadir(system, rho=0.5, dt=0.01, horizon=1.0, f_hz=grid.f_hz,
                        threshold_hz="gb")
 print(f"worst bus {res.bus} at t = {res.time:.4f} s: {res.value:.6g} p.u. = {res.value_hz:.4f} Hz")

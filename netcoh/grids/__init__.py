@@ -204,7 +204,8 @@ def load(source, machines=None, *, name: str | None = None, warn: bool = True) -
     machines : list of dict or pandas.DataFrame, optional
         Only for a pandapower net: machine records (schema of ``grids/README.md``, each with
         ``pandapower_element`` such as ``"gen:3"``). Default: synthesised by
-        :func:`netcoh.grids.synth.proportional_machines` (with a warning).
+        :func:`netcoh.grids.synth.sized_machines` (typical data by unit size, with a
+        warning).
     name : str, optional
         Case name for a pandapower net (default ``"pandapower"``).
     warn : bool
@@ -232,7 +233,7 @@ def load(source, machines=None, *, name: str | None = None, warn: bool = True) -
     if _is_pandapower_net(source):
         from .pp_bridge import tables_from_pandapower
         if machines is None:
-            recs, syn = synth.proportional_machines(source)
+            recs, syn = synth.sized_machines(source)
         else:
             if hasattr(machines, "to_dict"):
                 machines = machines.to_dict(orient="records")
@@ -278,7 +279,7 @@ def from_pandapower(net, machines=None, *, name: str | None = None, warn: bool =
     machines : list of dict or pandas.DataFrame, optional
         Machine records (schema of ``grids/README.md``, each with ``pandapower_element``
         such as ``"gen:3"``). Default: synthesised by
-        :func:`netcoh.grids.synth.proportional_machines`.
+        :func:`netcoh.grids.synth.sized_machines`.
     name : str, optional
         Case name (default ``"pandapower"``).
     warn : bool, default True

@@ -66,6 +66,9 @@ class NetworkSystem:
     signed : bool
         Admit a *signed* Laplacian (symmetric, positive semidefinite, zero row sums, some
         positive off-diagonal entries), as produced by the k-area reduction for ``k >= 3``.
+    f_hz : float or None
+        Nominal frequency of a power system (``Grid.to_system`` sets it), so that results
+        in Hz need no separate argument; None for systems that are not grids.
 
     Examples
     --------
@@ -83,8 +86,15 @@ class NetworkSystem:
     coupling: NodalDynamics = field(default_factory=integrator)
     labels: tuple = ()
     signed: bool = False
+    f_hz: float | None = None
 
     def __post_init__(self):
+        if self.f_hz is not None:
+            f = self.f_hz
+            if isinstance(f, bool) or not isinstance(f, (int, float, np.floating, np.integer)) \
+                    or not np.isfinite(f) or f <= 0:
+                raise InputError(f"`f_hz` must be a positive number or None, got {f!r}")
+            object.__setattr__(self, "f_hz", float(f))
         L = as_laplacian(self.laplacian, "L", labels=self.labels or None, signed=bool(self.signed))
         if sp.issparse(L):
             L = sp.csr_matrix(L)
@@ -108,12 +118,13 @@ class NetworkSystem:
 
     def __reduce__(self):
         # pickle the defining fields only (caches are rebuilt), e.g. to ship to Dask workers
-        return (type(self), (self.laplacian, self.nodal, self.coupling, self.labels, self.signed))
+        return (type(self), (self.laplacian, self.nodal, self.coupling, self.labels, self.signed,
+                             self.f_hz))
 
     # -- factories ----------------------------------------------------------------
     @classmethod
     def from_laplacian(cls, L, *, nodal, coupling=None, labels=None,
-                       signed: bool = False) -> NetworkSystem:
+                       signed: bool = False, f_hz: float | None = None) -> NetworkSystem:
         """Build from a Laplacian (dense or sparse) and nodal dynamics.
 
         Parameters
@@ -127,6 +138,13 @@ class NetworkSystem:
             Node names (default ``"0" .. "n-1"``).
         signed : bool
             Admit a signed (PSD, zero-row-sum) Laplacian, see the class docstring.
+        f_hz : float, optional
+            Nominal frequency of a power system (results in Hz use it).
+
+        Returns
+        -------
+        NetworkSystem
+            The validated system.
 
         Examples
         --------
@@ -137,7 +155,7 @@ class NetworkSystem:
         n = L.shape[0] if hasattr(L, "shape") else len(L)
         return cls(laplacian=L, nodal=as_nodal(nodal, n),
                    coupling=integrator() if coupling is None else coupling,
-                   labels=tuple(labels) if labels is not None else (), signed=signed)
+                   labels=tuple(labels) if labels is not None else (), signed=signed, f_hz=f_hz)
 
     @classmethod
     def from_graph(cls, G, *, nodal, weight: str | None = "weight", coupling=None,
@@ -394,7 +412,7 @@ class NetworkSystem:
                 f"coupling={self.coupling.kind!r}, laplacian={kind})")
 
 
-def reduced_system(L, nodal, labels, rtol: float = 1e-9) -> NetworkSystem:
+def reduced_system(L, nodal, labels, rtol: float = 1e-9, f_hz: float | None = None) -> NetworkSystem:
     """System of a Kron-reduced grid, whose Laplacian may couple some machines negatively.
 
     Negative-reactance (series-compensated) branches can leave a reduced Laplacian with
@@ -412,6 +430,8 @@ def reduced_system(L, nodal, labels, rtol: float = 1e-9) -> NetworkSystem:
         Machine ids.
     rtol : float
         Off-diagonal entries above ``rtol`` times the largest entry count as positive.
+    f_hz : float, optional
+        Nominal frequency carried by the system.
 
     Returns
     -------
@@ -429,9 +449,9 @@ def reduced_system(L, nodal, labels, rtol: float = 1e-9) -> NetworkSystem:
     off = L - np.diag(np.diag(L))
     signed = bool(off.size and np.any(off > rtol * np.abs(L).max()))
     if not signed:
-        return NetworkSystem.from_laplacian(L, nodal=nodal, labels=labels)
+        return NetworkSystem.from_laplacian(L, nodal=nodal, labels=labels, f_hz=f_hz)
     try:
-        return NetworkSystem.from_laplacian(L, nodal=nodal, labels=labels, signed=True)
+        return NetworkSystem.from_laplacian(L, nodal=nodal, labels=labels, signed=True, f_hz=f_hz)
     except InputError as exc:
         if "positive semidefinite" not in str(exc):
             raise

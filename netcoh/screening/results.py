@@ -16,9 +16,11 @@ from ..exceptions import InputError
 __all__ = ["ScreeningResult", "ResultStore", "COLUMNS"]
 
 #: Columns of a screening table, in order.
-COLUMNS = ["contingency", "kind", "element", "worst_bus", "nadir_pu", "nadir_hz", "time_s",
-           "margin_hz", "delta_hz", "certified", "islands", "island_info", "method", "warning",
-           "error", "elapsed_s"]
+COLUMNS = ["contingency", "kind", "element", "from_bus", "to_bus", "lost_mw", "disturbance",
+           "nadir_hz", "worst_bus", "time_s", "coi_nadir_hz", "coi_time_s", "rocof_hz_per_s",
+           "local_rocof_hz_per_s", "rocof_bus", "qss_hz", "margin_hz", "rocof_margin_hz_per_s",
+           "qss_margin_hz", "status", "certified", "islands", "island_info", "method",
+           "elapsed_s", "error", "warning", "nadir_pu", "delta_hz"]
 
 
 def rank(df: pd.DataFrame) -> pd.DataFrame:
