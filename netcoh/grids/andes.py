@@ -354,6 +354,11 @@ def from_andes(case, *, name: str | None = None) -> Grid:
             recs.append({"id": str(r["idx"]), "model": mname, "bus": str(r["bus"]),
                          "inertia_s": float(r["M"]) * k, "damping_pu": float(r["D"]) * k,
                          "xd": float(r["xd1"]) * zconv, "ra": float(r["ra"]) * zconv,
+                         "sub": ({"xd2_pu": float(r["xd2"]) * zconv,
+                                  "xq2_pu": float(r["xq2"]) * zconv,
+                                  "xq1_pu": float(r["xq1"]) * zconv,
+                                  "td20_s": float(r["Td20"]), "tq20_s": float(r["Tq20"])}
+                                 if mname == "GENROU" else {}),
                          "rating_mva": float(r["Sn"]),
                          "p_mw": p * float(r["gammap"]) * base,
                          "q_mvar": q * float(r["gammaq"]) * base,
@@ -452,8 +457,8 @@ def from_andes(case, *, name: str | None = None) -> Grid:
         "andes": {"case": str(path), "machine_models": sorted({r["model"] for r in recs}),
                   "mapped": kinds["mapped"], "approximated": kinds["approximated"],
                   "ignored": kinds["ignored"], "governors": govs,
-                  "machines": [{"id": r["id"], "model": r["model"], "ra_pu": r["ra"]}
-                               for r in recs],
+                  "machines": [{"id": r["id"], "model": r["model"], "ra_pu": r["ra"],
+                                **r["sub"]} for r in recs],
                   "turbine_tau_rule": "turbine_tau_s = first moment of the governor transfer "
                                       "function (T1 + T3 - T2 for TGOV1); full model in "
                                       "governors[*].num/den"},

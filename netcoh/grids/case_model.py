@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ from ..network.system import NetworkSystem, reduced_system
 from . import assembly as _asm
 
 __all__ = ["ACNetwork", "ac_network", "governor_nodal", "case_system", "case_injection",
-           "has_case_dynamics", "AT_LIMIT"]
+           "damper_damping", "damping_time_constant", "has_case_dynamics", "AT_LIMIT"]
 
 AT_LIMIT = ("upper", "lower", "none")
 
@@ -148,7 +149,7 @@ def _island(grid, island):
     return tuple(grid.islands()[int(island)].buses), mrows
 
 
-def ac_network(grid, *, island: int | None = None) -> ACNetwork:
+def ac_network(grid, *, island: int | None = None, _reactance=None) -> ACNetwork:
     """Full AC linearisation (angles and voltage magnitudes) onto a grid's machines.
 
     Each in-service machine is an EMF ``E' = V + (r_a + j x'_d) conj(S/V)`` of constant
@@ -192,7 +193,7 @@ def ac_network(grid, *, island: int | None = None) -> ACNetwork:
     brow = {b: i for i, b in enumerate(B["id"])}
     rows = np.array([brow[b] for b in bus_ids], dtype=int)
     nm, nb = mon.size, len(bus_ids)
-    xd = M["transient_reactance_pu"][mon]
+    xd = M["transient_reactance_pu"][mon] if _reactance is None else np.asarray(_reactance)
     if not np.all(np.isfinite(xd)):
         raise InputError("the AC network model needs `transient_reactance_pu` for every machine")
     vm, va = B["vm_pu"][rows], np.radians(B["va_deg"][rows])
@@ -352,7 +353,55 @@ def case_system(grid, *, island: int | None = None, at_limit: str = "upper") -> 
                          f"netcoh.grids.from_andes)")
     net = ac_network(grid, island=island)
     nd = governor_nodal(grid, at_limit=at_limit, machines=net.machines)
-    return reduced_system(_psd_part(net), nd, net.machines)
+    L = _psd_part(net)
+    sysm = reduced_system(L, nd, net.machines)
+    tau = damping_time_constant(grid, net, L, island=island)
+    if tau == 0.0:
+        return sysm
+    return dataclasses.replace(sysm, coupling=_nodal.from_tf(num=[[tau, 1.0]], den=[[1.0, 0.0]]))
+
+
+def damping_time_constant(grid, net: ACNetwork, L=None, *, island: int | None = None) -> float:
+    """``tau`` of the coupling ``f(s) = (1 + tau s)/s`` that carries the damper windings.
+
+    The network model couples machines through ``L/s + D`` (:func:`damper_damping`). netcoh's
+    systems have one Laplacian and one scalar coupling ``f(s)``, so ``D`` is represented by
+    ``tau L`` with ``tau = tr(M^-1 D)/tr(M^-1 L)``: the sum of the decay rates it adds to the
+    electromechanical modes is kept exactly (the trace of the inertia-weighted matrices is
+    the sum over the modes), and, ``L`` being a Laplacian, the centre-of-inertia motion meets
+    no damping from it, as from damper windings.
+
+    Parameters
+    ----------
+    grid : Grid
+        The grid.
+    net : ACNetwork
+        Its :func:`ac_network`.
+    L : ndarray, optional
+        The Laplacian used (default ``net.laplacian``).
+    island : int, optional
+        As in :func:`ac_network`.
+
+    Returns
+    -------
+    float
+        ``tau`` in seconds, 0 when no machine has damper-winding data.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> g = nc.grids.load("kundur", warn=False)
+    >>> damping_time_constant(g, ac_network(g))
+    0.0
+    """
+    D = damper_damping(grid, net, island=island)
+    if D is None or net.laplacian.shape[0] < 2:
+        return 0.0
+    L = net.laplacian if L is None else L
+    M = grid.tables["machines"]
+    rows = {str(i): k for k, i in enumerate(M["id"])}
+    m = np.array([M["inertia_s"][rows[i]] for i in net.machines])
+    return max(float(np.trace(D / m[:, None]) / np.trace(L / m[:, None])), 0.0)
 
 
 def _psd_part(net: ACNetwork) -> np.ndarray:
@@ -378,6 +427,61 @@ def _psd_part(net: ACNetwork) -> np.ndarray:
     out = 0.5 * (out + out.T)
     out = out - np.diag(np.diag(out))
     return out - np.diag(out.sum(axis=1))
+
+
+def damper_damping(grid, net: ACNetwork, *, island: int | None = None):
+    """Damping Laplacian ``D`` (p.u. power per p.u. slip) of the machines' damper windings.
+
+    A machine's reactance seen by the network falls from ``x'`` (transient) to ``x''``
+    (subtransient) for fast changes: with the subtransient open-circuit time constant
+    ``T''_0`` its operational reactance is ``x(s) = x' (1 + s T'')/(1 + s T''_0)``,
+    ``T'' = T''_0 x''/x'``, so ``x(s) = x' - s T''_0 (x' - x'') + O(s^2)`` (Kundur, *Power
+    System Stability and Control*, 1994, sections 4.1 and 12.3: the asynchronous damping
+    torque of the amortisseurs). The network's angle sensitivity ``K(x)`` then becomes
+    ``K(s) = K(x') + s D/Omega_0`` with ``D = Omega_0 dK/dx [T''_0 (x' - x'')]``, a
+    directional derivative taken by one extra linearisation. ``D`` acts on *slips* (it is a
+    Laplacian: a common speed change meets no damping), as damper windings do. ``T''_0`` is
+    the mean of the d- and q-axis values (``xd2 = xq2`` in the round-rotor model).
+
+    Parameters
+    ----------
+    grid : Grid
+        A grid whose ``provenance["andes"]["machines"]`` hold ``xd2_pu``, ``td20_s``,
+        ``tq20_s`` (GENROU machines; others contribute nothing).
+    net : ACNetwork
+        :func:`ac_network` of the same grid and island.
+    island : int, optional
+        As in :func:`ac_network`.
+
+    Returns
+    -------
+    ndarray (n, n) or None
+        Symmetric, zero row sums; None when no machine has damper windings.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> g = nc.grids.load("kundur", warn=False)
+    >>> damper_damping(g, ac_network(g)) is None          # no subtransient data
+    True
+    """
+    sub = {m["id"]: m for m in grid.provenance.get("andes", {}).get("machines", [])}
+    M = grid.tables["machines"]
+    rows = {str(i): k for k, i in enumerate(M["id"])}
+    xd = np.array([M["transient_reactance_pu"][rows[i]] for i in net.machines])
+    v = np.zeros(xd.size)
+    for k, mid in enumerate(net.machines):
+        m = sub.get(mid, {})
+        if "xd2_pu" in m and m["xd2_pu"] < xd[k]:
+            v[k] = 0.5 * (m["td20_s"] + m["tq20_s"]) * (xd[k] - m["xd2_pu"])
+    if not np.any(v > 0):
+        return None
+    eps = 1e-4 * float(np.min(xd[v > 0] / v[v > 0]))
+    hi = ac_network(grid, island=island, _reactance=xd - eps * v)
+    D = (hi.laplacian - net.laplacian) / eps
+    D = 0.5 * (D + D.T)
+    D = D - np.diag(np.diag(D))
+    return D - np.diag(D.sum(axis=1))
 
 
 def case_injection(grid, bus_p_pu: Mapping, *, bus_q_pu: Mapping | None = None,
