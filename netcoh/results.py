@@ -4,7 +4,8 @@ Each result is a frozen dataclass with read-only arrays, a ``.to_frame()`` retur
 :class:`pandas.DataFrame`, and, where a picture helps, ``.plot()``.
 """
 
-from .analysis.coherence import AggregateDynamics, CoherenceResult
+from .analysis.aggregate import AggregateDynamics
+from .analysis.coherence import CoherenceResult
 from .analysis.concentration import ConcentrationResult
 from .analysis.frequency import FrequencyResponse
 from .analysis.nadir import NadirResult

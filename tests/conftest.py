@@ -37,3 +37,18 @@ def turbine_system(rng):
     n = 12
     return nc.NetworkSystem.from_laplacian(random_connected_laplacian(n, rng),
                                            nodal=random_turbine_nodes(n, rng))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """A skipped test is not a passing one: say so, and fail the run (see sessionfinish)."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} test(s) skipped: every test must run (install the 'test' and "
+            "'validate' extras, as the README's test command does)", red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and reporter.stats.get("skipped") and exitstatus == 0:
+        session.exitstatus = 1

@@ -28,11 +28,12 @@ import re
 import types
 import warnings
 
+import numpydoc.docscrape as numpydoc_docscrape
 import pytest
 
-numpydoc = pytest.importorskip("numpydoc.docscrape")
+import netcoh
 
-import netcoh  # noqa: E402
+numpydoc = numpydoc_docscrape
 
 PACKAGES = ["netcoh.grids", "netcoh.reduction", "netcoh.analysis.nadir", "netcoh.screening",
             "netcoh.learning"]

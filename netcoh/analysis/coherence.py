@@ -1,4 +1,4 @@
-"""Coherence: the harmonic-mean aggregate ``g_hat(s)``, incoherence and its bound.
+"""Coherence: incoherence from the harmonic-mean aggregate ``g_hat(s)``, and its bound.
 
 For a connected network the transfer matrix approaches the rank-one matrix
 ``g_hat(s) 1 1^T`` with ``g_hat(s) = (sum_i 1/g_i(s))^{-1}`` when the *effective
@@ -14,7 +14,6 @@ whenever the denominator exceeds zero, with ``M1 = n |g_hat(s)|`` and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import scipy.linalg as la
@@ -22,171 +21,16 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .._validation import as_float_array
-from ..exceptions import InputError, NetcohTypeError, SolverError
-from ..network.nodal import NodalDynamics
+from ..exceptions import InputError, SolverError
 from ..network.system import NetworkSystem, _check_system, sparse_lu
 from .frequency import _check_points, as_omega, evaluate_transfer
 
 __all__ = [
-    "AggregateDynamics",
-    "aggregate_dynamics",
     "CoherenceResult",
     "coherence",
     "incoherence",
     "lemma_bound",
 ]
-
-
-def _trim(c):
-    nz = np.flatnonzero(np.abs(c) > 0)
-    return c[nz[0]:] if nz.size else np.zeros(1)
-
-
-@dataclass(frozen=True, eq=False)
-class AggregateDynamics:
-    """The harmonic-mean aggregate ``g_hat(s) = (sum_i 1/g_i(s))^{-1}`` of a set of nodes.
-
-    Callable on complex points (returns shape ``(k,)``); ``num``/``den`` hold an exact
-    rational model in which nodes sharing the same numerator are summed before the
-    common denominator is formed, so swing-turbine nodes give order
-    ``1 + (number of distinct turbine time constants)``.
-
-    Build it with :func:`aggregate_dynamics`; the constructor does not check that
-    ``num``/``den`` match ``nodal``.
-
-    Parameters
-    ----------
-    nodal : NodalDynamics
-        The nodes being aggregated; :meth:`__call__` evaluates from them directly.
-    num, den : ndarray, shape (p,)
-        Coefficients of the rational model of ``g_hat(s)``, highest power first,
-        ``den`` monic (made read-only).
-
-    Examples
-    --------
-    >>> import netcoh as nc
-    >>> gh = nc.aggregate_dynamics(nc.nodal.swing([1.0, 2.0], [0.25, 0.5]))
-    >>> gh.num.tolist(), gh.den.tolist()       # 1/(3 s + 0.75), normalised to a monic den
-    ([0.3333333333333333], [1.0, 0.25])
-    """
-
-    nodal: NodalDynamics
-    num: np.ndarray
-    den: np.ndarray
-
-    def __post_init__(self):
-        self.num.setflags(write=False)
-        self.den.setflags(write=False)
-
-    def __call__(self, s) -> np.ndarray:
-        """``g_hat(s) = 1 / sum_i (1/g_i(s))`` at complex points.
-
-        Parameters
-        ----------
-        s : complex or array_like of complex, shape (k,)
-            Laplace variable(s), e.g. ``1j * omega`` with ``omega`` in rad/s.
-
-        Returns
-        -------
-        ndarray of complex, shape (k,)
-
-        Examples
-        --------
-        >>> import netcoh as nc
-        >>> gh = nc.aggregate_dynamics(nc.nodal.swing([1.0, 2.0], [0.25, 0.5]))
-        >>> gh([0.0, 1j]).round(4).tolist()       # 1/(3 s + 0.75)
-        [(1.3333+0j), (0.0784-0.3137j)]
-        """
-        s = np.atleast_1d(np.asarray(s, dtype=complex))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return 1.0 / np.sum(self.nodal.inverse(s), axis=1)
-
-    @property
-    def order(self) -> int:
-        """Order of the rational model (degree of the denominator)."""
-        return int(self.den.size - 1)
-
-    @property
-    def dc_gain(self) -> float:
-        """``g_hat(0)`` (``inf`` for an integrating aggregate)."""
-        with np.errstate(divide="ignore"):
-            return float(np.real(self.num[-1] / self.den[-1])) if self.den[-1] != 0 else np.inf
-
-    def to_tf(self):
-        """The aggregate as a python-control :class:`control.TransferFunction`."""
-        import control
-
-        return control.tf(self.num, self.den)
-
-    def realization(self):
-        """Dense controllable-canonical ``(A, B, C, D)`` of the aggregate."""
-        g = NodalDynamics(self.num[None, :], self.den[None, :])
-        A, B, C, D = g.realization()
-        return A.toarray(), B.toarray(), C.toarray(), np.array([[D[0]]])
-
-    @cached_property
-    def poles(self) -> np.ndarray:
-        """Poles of the rational model."""
-        return np.roots(self.den)
-
-
-def aggregate_dynamics(system) -> AggregateDynamics:
-    """Harmonic-mean aggregate ``g_hat(s) = (sum_i 1/g_i(s))^{-1}``.
-
-    For swing nodes this is the centre-of-inertia model ``1/(sum(m) s + sum(d))``.
-
-    Parameters
-    ----------
-    system : NetworkSystem or NodalDynamics
-
-    Returns
-    -------
-    AggregateDynamics
-
-    Examples
-    --------
-    >>> import netcoh as nc
-    >>> g = nc.nodal.swing_turbine(m=[1.0, 1.0, 2.0], d=0.1, droop=1.0, tau=[5.0, 5.0, 2.0])
-    >>> nc.aggregate_dynamics(g).order          # 1 + two distinct time constants
-    3
-    """
-    if isinstance(system, NetworkSystem):
-        nd = system.nodal
-    elif isinstance(system, NodalDynamics):
-        nd = system
-    else:
-        raise NetcohTypeError(
-            f"`system` must be a NetworkSystem or NodalDynamics, got {type(system).__name__}")
-    # group nodes by their numerator up to scale: sum den_i / num_i = (sum den_i / c_i) / q
-    num, den = nd.num, nd.den
-    nz = num != 0
-    if not np.all(nz.any(axis=1)):
-        i = int(np.flatnonzero(~nz.any(axis=1))[0])
-        raise InputError(f"node {i} has g_i = 0 identically; the aggregate is undefined")
-    c = num[np.arange(nd.n), nz.argmax(axis=1)]          # leading coefficient of each numerator
-    q = num / c[:, None]
-    # equal numerators up to ~12 significant digits share a group
-    with np.errstate(divide="ignore"):
-        mag = 10.0 ** np.floor(np.log10(np.where(q != 0, np.abs(q), 1.0)))
-    _, first, group = np.unique(np.round(q / mag, 11) * mag, axis=0, return_index=True,
-                                return_inverse=True)
-    P = np.zeros((first.size, den.shape[1]))
-    np.add.at(P, group.ravel(), den / c[:, None])
-    groups = [(_trim(q[i]), _trim(P[j])) for j, i in enumerate(first)]
-    # g_hat^{-1} = sum_j P_j / Q_j  =>  g_hat = prod Q / sum_j P_j prod_{l != j} Q_l
-    den_total = np.zeros(1)
-    num_total = np.ones(1)
-    for _q, _ in groups:
-        num_total = np.polymul(num_total, _q)
-    for j, (_, pj) in enumerate(groups):
-        term = pj
-        for l, (ql, _) in enumerate(groups):
-            if l != j:
-                term = np.polymul(term, ql)
-        den_total = np.polyadd(den_total, term)
-    num_total, den_total = _trim(num_total), _trim(den_total)
-    scale = den_total[0]
-    return AggregateDynamics(nd, num_total / scale, den_total / scale)
 
 
 # -- incoherence ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import scipy.linalg as la
 from .._validation import as_float_array
 from ..exceptions import InputError
 from ..network.system import NetworkSystem, _check_system
-from .coherence import aggregate_dynamics
+from .aggregate import aggregate_dynamics
 
 __all__ = ["TimeResponse", "step_response", "impulse_response", "sine_response", "simulate_lti"]
 

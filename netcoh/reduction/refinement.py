@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import components_of
-from ..analysis.coherence import aggregate_dynamics
+from ..analysis.aggregate import aggregate_dynamics
 from ..exceptions import (
     AccuracyWarning,
     DisconnectedError,

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 
+import netcoh.grids as grids
 from netcoh.exceptions import SynthesizedDataWarning
 from netcoh.reduction import reduce_network, spectral_clustering
-
-grids = pytest.importorskip("netcoh.grids")
 
 pytestmark = pytest.mark.filterwarnings("ignore::netcoh.exceptions.SynthesizedDataWarning")
 

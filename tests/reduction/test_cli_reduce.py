@@ -5,10 +5,8 @@ import json
 import numpy as np
 import pytest
 
+import netcoh.cli as cli
 from netcoh.reduction.io import load_reduced, load_reduced_partition
-
-cli = pytest.importorskip("netcoh.cli")
-pytest.importorskip("netcoh.grids")
 
 pytestmark = pytest.mark.filterwarnings("ignore::netcoh.exceptions.SynthesizedDataWarning")
 

@@ -151,7 +151,8 @@ def test_parquet_store(kundur, tmp_path):
 
 @pytest.mark.dask
 def test_dask_local_cluster_matches_serial(kundur):
-    distributed = pytest.importorskip("dask.distributed")
+    import dask.distributed as distributed
+
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
