@@ -187,8 +187,8 @@ def andes_variant(case, *, classical: bool, step_buses=(), trips=(), t_trip_s: f
 
     Examples
     --------
-    >>> ss = andes_variant("kundur/kundur_full.xlsx", classical=True)   # doctest: +SKIP
-    >>> ss.GENCLS.n, ss.GENROU.n                                         # doctest: +SKIP
+    >>> ss = andes_variant("kundur/kundur_full.xlsx", classical=True)
+    >>> ss.GENCLS.n, ss.GENROU.n
     (4, 0)
     """
     andes = _an._andes()
@@ -285,6 +285,8 @@ def simulate_andes(case, load_steps_mw: Mapping | None = None, *, trips=(),
 
     Examples
     --------
+    >>> sorted(PQ_CONSTANT_POWER)[:2]        # the loads ANDES keeps at constant power
+    ['p2i', 'p2p']
     >>> grid, t, w, info = simulate_andes("kundur/kundur_full.xlsx", {"9": 27.3})  # doctest: +SKIP
     """
     load_steps_mw = dict(load_steps_mw or {})
@@ -515,7 +517,26 @@ class ValidationResult:
 
 
 def default_load_step(grid: Grid, fraction: float = 0.01) -> dict:
-    """``{bus: fraction * total load (MW)}`` at the bus with the largest load."""
+    """``{bus: fraction * total load (MW)}`` at the bus with the largest load.
+
+    Parameters
+    ----------
+    grid : Grid
+        A grid with loads.
+    fraction : float
+        Step size relative to the total (positive) load.
+
+    Returns
+    -------
+    dict
+        One entry: bus id -> load increase in MW.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> default_load_step(nc.grids.load("kundur", warn=False))
+    {'9': 27.34}
+    """
     L = grid.tables["loads"]
     if not len(L["id"]):
         raise InputError(f"grid {grid.name!r} has no loads; give `load_steps_mw`")
@@ -584,6 +605,10 @@ def validate(case, load_steps_mw: Mapping | None = None, *, trips=(), fraction: 
 
     Examples
     --------
+    >>> import netcoh as nc
+    >>> step = default_load_step(nc.grids.from_andes("kundur/kundur_full.xlsx"))
+    >>> {bus: round(p_mw, 2) for bus, p_mw in step.items()}   # 1 % of the load, largest bus
+    {'8': 27.34}
     >>> res = validate("kundur/kundur_full.xlsx")         # doctest: +SKIP
     >>> res.summary()                                     # doctest: +SKIP
     """

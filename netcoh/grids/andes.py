@@ -153,8 +153,8 @@ def load_andes(case, *, setup: bool = True):
 
     Examples
     --------
-    >>> ss = load_andes(("ieee14/ieee14.raw", "ieee14/ieee14.dyr"))   # doctest: +SKIP
-    >>> ss.GENROU.n                                                   # doctest: +SKIP
+    >>> ss = load_andes(("ieee14/ieee14.raw", "ieee14/ieee14.dyr"))
+    >>> ss.GENROU.n
     5
     """
     andes = _andes()
@@ -490,8 +490,8 @@ def governor_nodal(grid: Grid, *, at_limit: str = "upper", machines=None):
 
     Examples
     --------
-    >>> grid = from_andes("kundur/kundur_full.xlsx")     # doctest: +SKIP
-    >>> governor_nodal(grid).orders.tolist()               # doctest: +SKIP
+    >>> grid = from_andes("kundur/kundur_full.xlsx")
+    >>> governor_nodal(grid).orders.tolist()
     [3, 3, 3, 3]
     """
     if not isinstance(grid, Grid):
@@ -525,8 +525,8 @@ def to_system(grid: Grid, model: str = "governor", *, at_limit: str = "upper", *
     Examples
     --------
     >>> import warnings
-    >>> grid = from_andes("kundur/kundur_full.xlsx")     # doctest: +SKIP
-    >>> with warnings.catch_warnings():                   # doctest: +SKIP
+    >>> grid = from_andes("kundur/kundur_full.xlsx")
+    >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore", DeprecationWarning)
     ...     to_system(grid).n
     4

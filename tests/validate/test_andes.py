@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import netcoh as nc
-from netcoh.grids.andes import from_andes, governor_nodal, load_andes, to_system  # noqa: E402
-from netcoh.grids.case_model import ac_network  # noqa: E402
-from netcoh.grids.grid import default_model  # noqa: E402
-from netcoh.validate import build_system, validate  # noqa: E402
+from netcoh.grids.andes import from_andes, governor_nodal, load_andes, to_system
+from netcoh.grids.case_model import ac_network
+from netcoh.grids.grid import default_model
+from netcoh.validate import build_system, validate
 
 pytestmark = pytest.mark.andes
 

@@ -10,19 +10,13 @@ within 8 %.
 
 from __future__ import annotations
 
-import os
-
+import andes  # noqa: F401  (installed by the README's test command: a missing ANDES fails)
 import numpy as np
 import pytest
 
-if os.environ.get("CI") == "true":
-    import andes  # noqa: F401  (CI installs the 'validate' extra: a missing ANDES must fail)
-else:
-    pytest.importorskip("andes")
-
-from netcoh.grids.andes import from_andes  # noqa: E402
-from netcoh.grids.case_model import ac_network, damper_damping  # noqa: E402
-from netcoh.validate import validate  # noqa: E402
+from netcoh.grids.andes import from_andes
+from netcoh.grids.case_model import ac_network, damper_damping
+from netcoh.validate import validate
 
 pytestmark = pytest.mark.andes
 
