@@ -13,7 +13,8 @@ and of netcoh's predictions in the same run, and writes overlay plots to ``--out
 
 ``--classical`` adds ANDES's classical variants (GENROU -> GENCLS, no exciters/stabilisers).
 ``--settle`` surveys every shipped ANDES case netcoh reads: does ANDES's 20 s load-step run
-settle, and is netcoh's model stable (slow: minutes per large case).
+settle, and is netcoh's model stable (slow: minutes per large case). ``--gb`` times the
+model build of the 2,224-bus GBnetwork case.
 
 Targets: load steps: COI nadir within 3 %, every machine's nadir within 8 %, trajectories
 within 10 % RMS; trips: COI nadir within 5 %, worst remaining machine within 8 %.
@@ -68,6 +69,20 @@ def _settle_survey():
     print(df.to_string(index=False))
 
 
+def _gb_build():
+    from netcoh.grids.andes import from_andes
+
+    tic = time.perf_counter()
+    grid = from_andes("GBnetwork/GBnetwork.xlsx")
+    t_load = time.perf_counter() - tic
+    tic = time.perf_counter()
+    system = grid.to_system()
+    t_model = time.perf_counter() - tic
+    print(f"GBnetwork ({len(grid.buses)} buses, {system.n} machines): from_andes "
+          f"{t_load:.1f} s (ANDES's loader and power flow included), to_system() "
+          f"{t_model:.1f} s (lossy AC linearisation, signed={system.signed})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="netcoh-out/validate_andes")
@@ -75,6 +90,7 @@ def main() -> None:
     ap.add_argument("--classical", action="store_true", help="also the GENCLS variants")
     ap.add_argument("--no-trips", action="store_true", help="skip the ieee39 unit trips")
     ap.add_argument("--settle", action="store_true", help="survey every shipped case")
+    ap.add_argument("--gb", action="store_true", help="time the GBnetwork model build only")
     ap.add_argument("--fraction", type=float, default=0.01)
     args = ap.parse_args()
     warnings.simplefilter("ignore")
@@ -82,6 +98,9 @@ def main() -> None:
 
     if args.settle:
         _settle_survey()
+        return
+    if args.gb:
+        _gb_build()
         return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
