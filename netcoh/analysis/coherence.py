@@ -191,6 +191,17 @@ class CoherenceResult:
     bandwidth_rad_s : float
         Largest grid frequency below which the relative incoherence stays <= ``tol``
         (0 if even the lowest frequency exceeds it).
+
+    Examples
+    --------
+    >>> import numpy as np, netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(10 * nc.laplacian.ring_lattice(8, 2),
+    ...                                       nodal=nc.nodal.swing(1.0, 1.0, n=8))
+    >>> res = nc.coherence(sys, np.logspace(-2, 2, 9))
+    >>> res.omega.shape, res.incoherence.shape
+    ((9,), (9,))
+    >>> list(res.to_frame().columns)[:2]
+    ['omega_rad_s', 'incoherence']
     """
 
     omega: np.ndarray
@@ -233,6 +244,7 @@ class CoherenceResult:
         Returns
         -------
         matplotlib.axes.Axes
+            The axes drawn on.
 
         Examples
         --------
@@ -267,6 +279,13 @@ def coherence(system: NetworkSystem, omega, *, tol: float = 0.1,
     Returns
     -------
     CoherenceResult
+        The incoherence and relative incoherence at each frequency, the lemma's bound where
+        it holds, the effective connectivity and the coherence bandwidth.
+
+    See Also
+    --------
+    netcoh.aggregate_dynamics : The coherent dynamics the network approaches.
+    netcoh.incoherence : The incoherence alone, at chosen points.
 
     Examples
     --------

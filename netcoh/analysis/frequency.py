@@ -171,6 +171,15 @@ class FrequencyResponse:
         Column (input node) indices.
     labels : tuple of str
         Node labels of the rows.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.complete(3),
+    ...                                       nodal=nc.nodal.swing(1.0, 1.0, n=3))
+    >>> T = nc.transfer_matrix(sys, [0.1, 1.0, 10.0])
+    >>> T.values.shape                    # (frequencies, outputs, inputs)
+    (3, 3, 3)
     """
 
     omega: np.ndarray
@@ -228,6 +237,7 @@ class FrequencyResponse:
         Returns
         -------
         matplotlib.axes.Axes
+            The axes drawn on.
 
         Examples
         --------

@@ -90,6 +90,17 @@ class NadirResult:
         Flagging threshold.
     flagged : tuple of str
         Buses whose worst deviation exceeds ``threshold_hz``.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(50.0 * nc.laplacian.complete(4),
+    ...                                       nodal=nc.nodal.swing(2.0, 1.0, n=4))
+    >>> res = nc.worst_case_nadir(sys, rho=0.5, f_hz=50.0)
+    >>> res.value, res.value_hz      # p.u. and Hz: every bus settles 0.25 p.u. low
+    (0.25, 12.5)
+    >>> res.to_frame().columns.tolist()
+    ['bus', 'worst', 'worst_hz', 'time_s', 'flagged']
     """
 
     value: float
@@ -212,6 +223,15 @@ def build_modal_model(system, method: str = "auto"):
     -------
     (model, str)
         The model and the method used.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> from netcoh.analysis.nadir import build_modal_model
+    >>> sys = nc.NetworkSystem.from_laplacian(50.0 * nc.laplacian.complete(4),
+    ...                                       nodal=nc.nodal.swing(2.0, 1.0, n=4))
+    >>> build_modal_model(sys)[1]       # proportional machines: the closed form
+    'modal'
     """
     system = _check_system(system)
     if method not in ("auto", "modal", "statespace"):
@@ -325,6 +345,12 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
     Returns
     -------
     NadirResult
+        The worst value (p.u. and Hz), the bus and time where it occurs, the disturbance
+        that causes it, the bus-by-time table and whether the supremum is certified.
+
+    See Also
+    --------
+    netcoh.screen_contingencies : The worst-case nadir of every N-1 contingency of a grid.
 
     Examples
     --------

@@ -131,6 +131,15 @@ class TimeResponse:
     kind : str
         ``"step"``, ``"impulse"`` or ``"sine"``.
     labels : tuple of str
+
+    Examples
+    --------
+    >>> import numpy as np, netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.complete(3),
+    ...                                       nodal=nc.nodal.swing([1.0, 2.0, 3.0], 1.0))
+    >>> r = nc.step_response(sys, [0.0, -0.3, 0.0], np.linspace(0, 10, 101))
+    >>> r.outputs.shape, r.coi.shape      # every node, and the centre of inertia
+    ((101, 3), (101,))
     """
 
     t: np.ndarray
@@ -171,6 +180,7 @@ class TimeResponse:
         Returns
         -------
         matplotlib.axes.Axes
+            The axes drawn on.
 
         Examples
         --------
@@ -218,6 +228,8 @@ def step_response(system: NetworkSystem, disturbance, t) -> TimeResponse:
     Returns
     -------
     TimeResponse
+        Every node's output, the centre of inertia and the aggregate model's response at
+        the times ``t``.
 
     Examples
     --------
@@ -247,6 +259,8 @@ def impulse_response(system: NetworkSystem, disturbance, t) -> TimeResponse:
     Returns
     -------
     TimeResponse
+        Every node's output, the centre of inertia and the aggregate model's response at
+        the times ``t``.
 
     Examples
     --------

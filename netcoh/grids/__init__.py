@@ -43,7 +43,19 @@ def _data_dir() -> Path:
 
 
 def available() -> tuple:
-    """Names of the shipped cases (``netcoh/grids/data/*.json``), sorted."""
+    """Names of the shipped cases (``netcoh/grids/data/*.json``), sorted.
+
+    Returns
+    -------
+    tuple of str
+        The case names :func:`load` accepts.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> "ieee39" in nc.grids.available()
+    True
+    """
     return tuple(sorted(p.stem for p in _data_dir().glob("*.json")))
 
 
@@ -202,6 +214,8 @@ def load(source, machines=None, *, name: str | None = None, warn: bool = True) -
     Returns
     -------
     Grid
+        The case: buses, branches, machines and loads on the case base, with its
+        provenance.
 
     Raises
     ------
@@ -274,6 +288,7 @@ def from_pandapower(net, machines=None, *, name: str | None = None, warn: bool =
     Returns
     -------
     Grid
+        The net as a grid case (the net itself is not modified).
 
     Examples
     --------

@@ -107,6 +107,13 @@ class Island:
         Island number (0 = the island with most machines).
     buses, machines : tuple of str
         Bus and in-service machine ids in the island.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> grid = nc.grids.load("kundur").remove_branch("L7-8a").remove_branch("L7-8b")
+    >>> [isl.machines for isl in grid.islands()]
+    [('G3', 'G4'), ('G1', 'G2')]
     """
 
     index: int
@@ -414,6 +421,8 @@ class Grid:
         Returns
         -------
         BusNetwork
+            The bus-level graph: nodes, edges with their weights, where each machine sits,
+            and ``.laplacian()``.
 
         Examples
         --------

@@ -85,12 +85,13 @@ class Trajectory:
         return _stacked([self.dynamics.invariants(th) for th in self.theta], name)
 
     def invariant_drift(self) -> dict[str, float]:
-        """Largest absolute deviation of each invariant from its initial value."""
+        """Largest absolute deviation of each invariant from its initial value (0 for an
+        empty invariant)."""
         vals = [self.dynamics.invariants(th) for th in self.theta]     # once for all names
         out = {}
         for name in vals[0]:
             v = _stacked(vals, name)
-            out[name] = float(np.max(np.abs(v - v[0])))
+            out[name] = float(np.max(np.abs(v - v[0]), initial=0.0))
         return out
 
     def observable(self, name: str) -> np.ndarray:

@@ -51,6 +51,7 @@ def from_adjacency(A, *, sparse: bool | None = None):
     Returns
     -------
     ndarray or scipy.sparse.csr_matrix, shape (n, n)
+        The Laplacian ``diag(A 1) - A``.
 
     Examples
     --------
@@ -125,6 +126,7 @@ def from_graph(G, *, weight: str | None = "weight", nodelist=None, sparse: bool 
     Returns
     -------
     L : ndarray or scipy.sparse.csr_matrix, shape (n, n)
+        The weighted Laplacian.
     nodes : list
         The node labels in row order.
 
@@ -280,6 +282,7 @@ def ring_lattice(n: int, k: int, *, weight: float = 1.0, sparse: bool = False):
     Returns
     -------
     ndarray or scipy.sparse.csr_matrix, shape (n, n)
+        The Laplacian of the ring lattice.
 
     Examples
     --------

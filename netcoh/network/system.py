@@ -162,6 +162,7 @@ class NetworkSystem:
         Returns
         -------
         NetworkSystem
+            The network, its nodes in the graph's node order.
 
         Examples
         --------
@@ -334,6 +335,7 @@ class NetworkSystem:
         Returns
         -------
         ndarray or scipy.sparse.csc_matrix of complex, shape (n, n)
+            ``diag(1/g_i(s)) + f(s) L`` at ``s``.
 
         Examples
         --------

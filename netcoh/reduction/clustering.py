@@ -241,6 +241,16 @@ class ClusteringResult:
     node_labels : tuple of str
     solver : str
         Eigensolver used.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(
+    ...     nc.laplacian.from_edges(4, [(0, 1), (1, 2), (2, 3)], [10.0, 0.1, 10.0]),
+    ...     nodal=nc.nodal.swing(1.0, 1.0, n=4))
+    >>> res = nc.spectral_clustering(sys, n_clusters=2)
+    >>> res.labels.tolist(), res.n_clusters
+    ([0, 0, 1, 1], 2)
     """
 
     labels: np.ndarray
@@ -290,6 +300,7 @@ class ClusteringResult:
         Returns
         -------
         matplotlib.axes.Axes
+            The axes drawn on.
 
         Examples
         --------
@@ -371,13 +382,16 @@ def spectral_clustering(system_or_L, n_clusters: int | None = None, *, random_st
     max_clusters : int
         Largest ``k`` considered by the eigengap rule.
     solver : {"auto", "dense", "shift-invert", "lobpcg"}
-        Eigensolver; ``"auto"`` is dense up to :data:`DENSE_LIMIT` nodes, shift-invert beyond.
+        Eigensolver; ``"auto"`` is dense up to ``netcoh.reduction.clustering.DENSE_LIMIT``
+        nodes, shift-invert beyond.
     n_init : int
         k-means restarts.
 
     Returns
     -------
     ClusteringResult
+        The area of every node (``labels``), the Laplacian eigenpairs used, the eigengaps
+        and how the number of areas was chosen.
 
     Raises
     ------
@@ -385,6 +399,10 @@ def spectral_clustering(system_or_L, n_clusters: int | None = None, *, random_st
         Bad Laplacian, ``n_clusters`` larger than ``n``.
     DisconnectedError
         Fewer clusters requested than the graph has connected components.
+
+    See Also
+    --------
+    netcoh.reduce_network : One aggregate node per area found here.
 
     Examples
     --------

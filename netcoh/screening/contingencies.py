@@ -45,6 +45,13 @@ class Contingency:
         Element type.
     id : str
         Branch or machine id of the grid.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> c = nc.Contingency("machine", "G1")
+    >>> c.name
+    'machine:G1'
     """
 
     kind: str
@@ -73,6 +80,14 @@ def contingency_list(grid, spec="n-1") -> list:
     Returns
     -------
     list of Contingency
+        The outages, branches first, in the grid's table order.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> grid = nc.grids.load("kundur")
+    >>> [c.name for c in nc.contingency_list(grid, "machines")]
+    ['machine:G1', 'machine:G2', 'machine:G3', 'machine:G4']
     """
     B, M = grid.tables["branches"], grid.tables["machines"]
     branches = [str(x) for x in B["id"][B["in_service"]]]
@@ -153,6 +168,14 @@ class ScreeningContext:
         Case name.
     token : str
         Identifies the context in the workers' caches.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> from netcoh.screening import ScreeningContext
+    >>> ctx = ScreeningContext.from_grid(nc.grids.load("kundur"))
+    >>> ctx.nm, ctx.labels
+    (4, ('G1', 'G2', 'G3', 'G4'))
     """
 
     L: sp.csr_matrix                  # bus-level Laplacian, machine nodes first (p.u./rad)
@@ -286,6 +309,8 @@ class ScreeningContext:
         Returns
         -------
         list of str
+            One key per contingency, in order; equal keys mean the same post-contingency
+            network.
 
         Examples
         --------
@@ -415,6 +440,8 @@ class ScreeningContext:
         Returns
         -------
         (list of (NetworkSystem, tuple), str)
+            The systems to screen with their machine labels, and the note extended by the
+            machines cut off.
 
         Examples
         --------

@@ -39,11 +39,21 @@ class ScreeningResult:
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per contingency, worst first (columns :data:`COLUMNS`); use :meth:`to_frame`.
+        One row per contingency, worst first (columns
+        ``netcoh.screening.results.COLUMNS``); use :meth:`to_frame`.
     base : NadirResult
         The intact network's worst-case nadir.
     settings : dict
         Case, disturbance set, time grid, threshold and executor used.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> report = nc.screen_contingencies(nc.grids.load("kundur"), "machines", executor="serial")
+    >>> report.summary()["evaluated"], report.summary()["failed"]
+    (4, 0)
+    >>> report.to_frame()["contingency"].str.startswith("machine:").tolist()
+    [True, True, True, True]
     """
 
     table: pd.DataFrame

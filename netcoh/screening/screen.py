@@ -258,6 +258,13 @@ def screen_contingencies(grid, contingencies="n-1", *, rho: float = 0.5, norm=2,
     Returns
     -------
     ScreeningResult
+        One row per contingency, worst first: the worst bus, its nadir and time, the
+        margin to the threshold, the islands and a note; plus the intact network's result.
+
+    See Also
+    --------
+    netcoh.worst_case_nadir : The worst-case nadir of one network.
+    netcoh.contingency_list : The contingencies a specification stands for.
 
     Examples
     --------
