@@ -473,7 +473,7 @@ class Grid:
             ``"case"``: each machine's own governor transfer function from the case data on
             the lossy AC network linearisation (:mod:`netcoh.grids.case_model`; grids read
             from a dynamic case only, Kron-reduced, ``flow="ac"``). Default:
-            :func:`default_model` (``"case"`` where the grid carries such data, else
+            ``default_model(grid)`` (``"case"`` where the grid carries such data, else
             ``"swing"``).
         reduce : {"kron", None}
             ``"kron"``: dense Laplacian Kron-reduced onto the machine nodes (load buses treated as
@@ -576,7 +576,7 @@ class Grid:
         min_bus_damping_pu : float, default 1e-4
             As in :meth:`to_system` (only used with ``reduce=None``).
         model : str, optional
-            As in :meth:`to_system` (default :func:`default_model`). For ``"case"`` the
+            As in :meth:`to_system` (default ``default_model(grid)``). For ``"case"`` the
             injection reaches the machines through the lossy AC network's ``dPe/dP_bus``
             (:func:`netcoh.grids.case_model.case_injection`), so a load step draws its
             marginal losses too.
