@@ -90,6 +90,7 @@ class ScalarFactorization(TrainingDynamics):
         Returns
         -------
         ndarray, shape (2, 2)
+            The symmetric Hessian of the loss at ``[u, v]``, in closed form.
 
         Examples
         --------
@@ -226,6 +227,8 @@ def regime(y: float, eta: float, *, rtol: float = 1e-12) -> str:
     Returns
     -------
     str
+        The regime name: ``eta*y`` below, at or above 1 gives ``"subcritical"``,
+        ``"critical"`` or ``"supercritical"``.
 
     Examples
     --------

@@ -50,6 +50,7 @@ def operator_bounds(W1, W2) -> tuple[float, float]:
     Returns
     -------
     smin2, smax2 : float
+        Lower and upper bounds on the squared singular values of ``T``.
 
     Examples
     --------
@@ -112,6 +113,7 @@ def smoothness_constants(X) -> tuple[float, float]:
     Returns
     -------
     mu, K : float
+        Strong-convexity constant ``s_min(X)^2`` and smoothness constant ``s_max(X)^2``.
 
     Examples
     --------
@@ -384,6 +386,7 @@ def gd_imbalance_increment(dyn: LinearNet, theta, eta: float) -> np.ndarray:
     Returns
     -------
     ndarray, shape (h, h)
+        The symmetric increment ``D+ - D`` of the imbalance after one GD step.
 
     Examples
     --------

@@ -185,7 +185,9 @@ def aligned_pretrained(Y_pre, h: int, scale: float = 1.05, rng=None):
     Returns
     -------
     W1 : ndarray, shape (h, n)
+        First-layer pre-trained factor ``(1/scale) G Sigma^{1/2} V^T``.
     W2 : ndarray, shape (m, h)
+        Second-layer pre-trained factor ``scale U Sigma^{1/2} G^T``; ``W2 W1 = Y_pre``.
     Y_pre : ndarray, shape (m, n)
         The input as a float array.
 
@@ -281,6 +283,7 @@ def spectral_init(lora: LoRA, alpha: float, rng=None):
     Returns
     -------
     theta0 : ndarray, shape (lora.size,)
+        Flat initial LoRA parameters (``B1 = B2 = 0``, ``A1``, ``A2`` as above).
     modes : list of dict
         Per mode ``{"s1", "s2", "d", "a1", "a2"}``: singular values of ``W1``, ``W2`` and
         ``dY`` on the mode and the initial ``a1, a2``, for :class:`ModeDynamics`.
@@ -346,6 +349,7 @@ def gaussian_init(lora: LoRA, alpha: float, rng=None) -> np.ndarray:
     Returns
     -------
     ndarray, shape (lora.size,)
+        Flat initial LoRA parameters with Gaussian ``A1``, ``A2`` and zero ``B1``, ``B2``.
 
     Examples
     --------

@@ -86,6 +86,7 @@ def separability(X, y) -> np.ndarray:
     Returns
     -------
     ndarray, shape (2,)
+        ``[mu_s, mu_d]``; both positive means orthogonally separable.
 
     Examples
     --------
@@ -207,6 +208,7 @@ def balanced_small_init(net: ShallowNet, eps: float, rng=None) -> np.ndarray:
     Returns
     -------
     ndarray, shape (net.size,)
+        Flat initial parameters of ``net``, each neuron balanced (``|w_j| = |v_j|``).
 
     Examples
     --------

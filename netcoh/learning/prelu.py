@@ -59,6 +59,7 @@ def gaussian_mixture(D: int, K: int, K1: int, n: int, sigma: float, rng=None):
     Returns
     -------
     X : ndarray, shape (n, D)
+        Samples, one per row: a cluster centre ``e_k`` plus Gaussian noise.
     y : ndarray, shape (n,)
         Labels ``+1``/``-1``.
     cluster : ndarray of int, shape (n,)
@@ -106,6 +107,7 @@ def ideal_classifier(X, K: int, K1: int, p: float = 1.0) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n,)
+        The classifier's output on each row of ``X`` (its sign is the predicted label).
 
     Examples
     --------

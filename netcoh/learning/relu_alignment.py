@@ -154,6 +154,7 @@ def cone_labels(X, y, W) -> np.ndarray:
     Returns
     -------
     ndarray of int, shape (h,)
+        One label per neuron (column of ``W``): ``1``, ``-1``, ``0`` or ``2`` as above.
 
     Examples
     --------
@@ -186,6 +187,8 @@ def is_aligned(net: ShallowNet, theta) -> bool:
     Returns
     -------
     bool
+        True when every neuron sits in the cone matching the sign of its output weight
+        (or is dead).
 
     Examples
     --------
@@ -211,6 +214,8 @@ def alignment_time(traj) -> float:
     Returns
     -------
     float
+        The first time (iteration number for gradient descent) in ``traj.t`` at which the
+        network is aligned; ``nan`` if it never is.
 
     Examples
     --------

@@ -383,6 +383,7 @@ def best_rank_k(Y, k: int) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n, n)
+        ``Y_k``: the sum of the top ``k`` eigenvalues of ``Y`` times their eigenprojectors.
 
     Examples
     --------
@@ -413,6 +414,7 @@ def equilibrium_spectrum(Y, support) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n**2,)
+        The eigenvalues ``mu_a + mu_b`` of the Jacobian at ``W*``, ascending.
 
     Examples
     --------
