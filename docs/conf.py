@@ -163,7 +163,8 @@ sphinx_gallery_conf = {
 # not the top level exports them yet. Objects re-exported in several places get one page,
 # under the first public name met (top level first); other listings link to it.
 API_PACKAGES = ["netcoh.grids", "netcoh.reduction", "netcoh.analysis.nadir", "netcoh.screening",
-                "netcoh.validate", "netcoh.grids.andes", "netcoh.exceptions", "netcoh.learning"]
+                "netcoh.validate", "netcoh.grids.andes", "netcoh.grids.case_model",
+                "netcoh.exceptions", "netcoh.learning"]
 # Public submodules of these packages get pages too when they hold names the package does
 # not re-export (the per-paper modules of netcoh.learning).
 API_EXPAND_SUBMODULES = {"netcoh.learning"}

@@ -33,17 +33,20 @@ from ..network import nodal as _nodal
 from ..network.nodal import NodalDynamics
 from ..network.system import NetworkSystem, reduced_system
 from . import assembly as _asm
+from . import case_model as _case
 from . import network as _net
 
-__all__ = ["Grid", "Island", "TABLE_COLUMNS", "default_model"]
+__all__ = ["Grid", "Island", "TABLE_COLUMNS", "MODELS", "default_model"]
 
 #: Machine models :meth:`Grid.to_system` builds.
-MODELS = ("swing", "swing_turbine")
+MODELS = ("swing", "swing_turbine", "case")
 
 
 def default_model(grid) -> str:
     """The machine model used when none is asked for (``Grid.to_system``, screening, CLI).
 
+    ``"case"`` for grids that carry machine dynamics of their own (read from a dynamic case
+    such as an ANDES file: each machine's governor, damper windings, the lossy network); else
     ``"swing_turbine"``: swing machines with their lumped governor-turbine (machines without
     governor data get none), the model whose dip and recovery operators look for. Every
     default of the package goes through this one function.
@@ -64,8 +67,7 @@ def default_model(grid) -> str:
     >>> default_model(nc.grids.load("kundur", warn=False))
     'swing_turbine'
     """
-    del grid
-    return "swing_turbine"
+    return "case" if _case.has_case_dynamics(grid) else "swing_turbine"
 
 TABLE_COLUMNS = {
     "buses": ("id", "base_kv", "vm_pu", "va_deg"),
@@ -510,17 +512,21 @@ class Grid:
     def _bus_damping(self, load_damping, floor):
         return _asm.bus_damping(self, load_damping, floor)
 
-    def to_system(self, model: str | None = None, reduce: str | None = "kron", flow: str = "ac", *,
-                  load_damping: float = 1.0, min_bus_damping_pu: float = 1e-4,
-                  island: int | None = None) -> NetworkSystem:
+    def to_system(self, model: str | None = None, reduce: str | None = "kron", flow: str = "ac",
+                  *, load_damping: float = 1.0, min_bus_damping_pu: float = 1e-4,
+                  island: int | None = None, at_limit: str = "upper") -> NetworkSystem:
         """The network model ``(g_i, 1/s, L_B)`` of this grid.
 
         Parameters
         ----------
-        model : {"swing", "swing_turbine"}, optional
-            Machine nodes ``1/(m s + d)`` or ``1/(m s + d + r^{-1}/(tau s + 1))``; machines
-            without governor data get ``r^{-1} = 0`` under ``"swing_turbine"``. Default:
-            :func:`default_model` (the model screening uses).
+        model : {"swing", "swing_turbine", "case"}, optional
+            Machine nodes ``1/(m s + d)`` or ``1/(m s + d + r^{-1}/(tau s + 1))`` (machines
+            without governor data get ``r^{-1} = 0`` under ``"swing_turbine"``), or
+            ``"case"``: each machine's own governor transfer function from the case data on
+            the lossy AC network linearisation (:mod:`netcoh.grids.case_model`; grids read
+            from a dynamic case only, Kron-reduced, ``flow="ac"``). Default:
+            :func:`default_model` (``"case"`` where the grid carries such data, else
+            ``"swing_turbine"``: the model screening uses).
         reduce : {"kron", None}
             ``"kron"``: dense Laplacian Kron-reduced onto the machine nodes (load buses treated as
             algebraic, constant-power). ``None``: sparse, every bus stays a node with
@@ -537,6 +543,10 @@ class Grid:
             Damping floor of bus nodes (``reduce=None``).
         island : int, optional
             Which island to model when the grid is split (see :meth:`islands`).
+        at_limit : {"upper", "lower", "none"}, default "upper"
+            ``model="case"`` only: governors whose valve sits at that limit at the operating
+            point are left out (``"upper"`` suits under-frequency events such as load
+            increases and trips).
 
         Returns
         -------
@@ -561,7 +571,13 @@ class Grid:
         if model is None:
             model = default_model(self)
         if model not in MODELS:
-            raise InputError(f"`model` must be 'swing' or 'swing_turbine', got {model!r}")
+            raise InputError(f"`model` must be one of {MODELS}, got {model!r}")
+        if model == "case":
+            if reduce != "kron" or flow != "ac":
+                raise InputError(f"`model='case'` is Kron-reduced on the AC network: it needs "
+                                 f"reduce='kron' and flow='ac', got reduce={reduce!r}, "
+                                 f"flow={flow!r}")
+            return _case.case_system(self, island=island, at_limit=at_limit)
         L, mrows, bus_nodes, _, d_bus = self._reduced(reduce, flow, island, load_damping,
                                                       min_bus_damping_pu)
         omega0 = 2.0 * math.pi * self.f_hz
@@ -587,7 +603,8 @@ class Grid:
 
     def injection_vector(self, bus_p_pu: Mapping, *, reduce: str | None = "kron",
                          flow: str = "ac", island: int | None = None,
-                         load_damping: float = 1.0, min_bus_damping_pu: float = 1e-4):
+                         load_damping: float = 1.0, min_bus_damping_pu: float = 1e-4,
+                         model: str | None = None):
         """Map power injections at buses (p.u., ``{bus_id: p}``) to the inputs of :meth:`to_system`.
 
         With ``reduce="kron"`` an injection at a load bus is distributed over the machine
@@ -611,6 +628,11 @@ class Grid:
             As in :meth:`to_system` (only used with ``reduce=None``).
         min_bus_damping_pu : float, default 1e-4
             As in :meth:`to_system` (only used with ``reduce=None``).
+        model : str, optional
+            As in :meth:`to_system` (default ``default_model(grid)``). For ``"case"`` the
+            injection reaches the machines through the lossy AC network's ``dPe/dP_bus``
+            (:func:`netcoh.grids.case_model.case_injection`), so a load step draws its
+            marginal losses too.
 
         Returns
         -------
@@ -626,6 +648,8 @@ class Grid:
         >>> round(float(u.sum()), 9), bool((u < 0).all())
         (-1.0, True)
         """
+        if (default_model(self) if model is None else model) == "case":
+            return _case.case_injection(self, bus_p_pu, island=island)
         bidx = {b: i for i, b in enumerate(self.tables["buses"]["id"])}
         if reduce == "kron":
             L, mrows, bus_nodes = self._nodes(flow, island)
