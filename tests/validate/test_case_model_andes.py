@@ -16,6 +16,7 @@ import pytest
 
 from netcoh.grids.andes import from_andes
 from netcoh.grids.case_model import ac_network, damper_damping
+from netcoh.screening import screen_contingencies
 from netcoh.validate import validate
 
 pytestmark = pytest.mark.andes
@@ -59,6 +60,16 @@ def test_ieee39_unit_trip(unit, coi_bound):
     coi = df[df.node == "COI"].iloc[0]
     assert coi.nadir_err < coi_bound, coi
     assert df[df.node != "COI"].nadir_err.max() < 0.08, df
+    # the screen of the same trip (its default model on the case, loss of the unit's dispatch)
+    # against ANDES's simulation: COI nadir and the worst remaining machine within 10 %
+    row = screen_contingencies(from_andes("ieee39/ieee39_full.xlsx"), [unit],
+                               executor="serial").to_frame().iloc[0]
+    assert row.kind == "machine" and row.status in ("ok", "violation")
+    coi_andes = abs(coi.nadir_hz_andes)
+    worst_andes = df[df.node != "COI"].nadir_hz_andes.abs()
+    assert abs(row.coi_nadir_hz - coi_andes) < 0.10 * coi_andes, (row, coi)
+    assert row.worst_bus in set(df.node)
+    assert abs(row.nadir_hz - worst_andes.max()) < 0.10 * worst_andes.max(), (row, df)
 
 
 @pytest.mark.parametrize("case", SETTLING)
