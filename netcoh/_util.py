@@ -13,6 +13,11 @@ import numpy as np
 
 __all__ = ["readonly", "atomic_write_bytes", "atomic_write_text"]
 
+# the process's file-creation mask, read once at import (os.umask can only be read by setting
+# it): files written through a temporary file get the mode an ordinary open() would give
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 def readonly(a, dtype=None) -> np.ndarray:
     """A copy of ``a`` (as ``dtype`` when given) with ``writeable=False``.
@@ -66,6 +71,7 @@ def atomic_write_bytes(path, data: bytes) -> Path:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)           # mkstemp makes 0600; outputs are shared
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)

@@ -38,22 +38,60 @@ def _note(message, category, filename, lineno, file=None, line=None):
     print(f"netcoh: note ({category.__name__}): {message}", file=sys.stderr)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: ``netcoh CMD: error: reason``."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every sub-command registered."""
-    parser = argparse.ArgumentParser(
+    """The argument parser with every sub-command registered.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``netcoh`` parser; bad arguments exit with status 2 and a one-line reason.
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["cases"]).command
+    'cases'
+    """
+    parser = _Parser(
         prog="netcoh",
         description="Coherence, reduction and worst-case frequency nadir of networked systems.")
     parser.add_argument("--version", action="version", version=f"netcoh {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for mod in _optional_commands() + _COMMANDS:
         mod.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments after the program name (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 success, 2 bad input (one line on stderr, nothing written), 3 a
+        screening limit broken with ``--fail-on-violation``, 1 other failures, 130 interrupted.
+
+    Examples
+    --------
+    >>> main(["screen", "kundur", "--top", "-1"])
+    2
+    """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:          # --help, --version, or a one-line usage error
+        return int(exc.code or 0)
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return 2
@@ -65,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NetcohError as exc:
         print(f"netcoh {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError) as exc:
         print(f"netcoh {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

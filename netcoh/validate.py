@@ -39,8 +39,8 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -48,205 +48,154 @@ from types import MappingProxyType
 import numpy as np
 
 from .analysis.time import step_response
-from .exceptions import InputError, NetcohTypeError, SolverError
+from .exceptions import InputError, SolverError
 from .grids import andes as _an
+from .grids import case_model as _case
+from .grids.case_model import ACNetwork, _ybus, ac_network  # noqa: F401  (public here too)
 from .grids.grid import Grid
-from .network.system import NetworkSystem
+from .network.system import NetworkSystem, reduced_system
 
 __all__ = ["ACNetwork", "ac_network", "build_system", "injection", "andes_variant",
            "simulate_andes", "frequency_metrics", "ValidationResult", "validate", "MODELS",
            "NETWORKS", "PQ_CONSTANT_POWER"]
 
-MODELS = ("swing", "swing_turbine", "governor")
+MODELS = ("swing", "swing_turbine", "governor")   # of the deprecated build_system
 NETWORKS = ("ac", "lossless")
 PQ_CONSTANT_POWER = {"p2p": 1.0, "p2i": 0.0, "p2z": 0.0, "q2q": 1.0, "q2i": 0.0, "q2z": 0.0}
 _DROP_GROUPS = ("TimedEvent",)
 _CLASSICAL_DROP = ("Exciter", "PSS")
 
 
-# ---------------------------------------------------------------------------------------
-# Full AC linearisation of a grid (machines behind r_a + j x'_d, constant-PQ loads)
-# ---------------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class ACNetwork:
-    """Linearised AC network of a grid at its operating point.
+def build_system(grid: Grid, model: str = "governor", network: str = "ac", *,
+                 at_limit: str = "upper") -> NetworkSystem:
+    """Deprecated: use :meth:`Grid.to_system <netcoh.grids.Grid.to_system>`.
 
-    Attributes
+    ``("governor", "ac")`` is ``grid.to_system(model="case")``; the other combinations put a
+    nodal model of :data:`MODELS` on a network of :data:`NETWORKS` for comparisons.
+
+    Parameters
     ----------
-    sensitivity : ndarray (nm, nm)
-        ``K = dPe/d(delta)`` (p.u. power per rad, case base), zero row sums, non-symmetric when
-        the network has losses.
-    injection : ndarray (nm, nb)
-        ``dPe/dP_bus``: change of machine electrical outputs per unit *injection* at each bus.
-    laplacian : ndarray (nm, nm)
-        ``Omega_0 (K + K^T)/2`` with exact zero row sums (``L_B`` convention of the grids).
-    asymmetry : float
-        ``||K - K^T||_max / ||K||_max``.
-    machines, buses : tuple of str
-    """
+    grid : Grid
+        A grid from :func:`netcoh.grids.from_andes`.
+    model : {"swing", "swing_turbine", "governor"}
+        Nodal model.
+    network : {"ac", "lossless"}
+        :func:`ac_network`'s symmetrised Laplacian or the grid's lossless Kron reduction.
+    at_limit : {"upper", "lower", "none"}
+        Governors at a valve limit (see :func:`netcoh.grids.case_model.governor_nodal`).
 
-    sensitivity: np.ndarray
-    injection: np.ndarray
-    laplacian: np.ndarray
-    asymmetry: float
-    machines: tuple
-    buses: tuple
-
-
-def _ybus(grid: Grid, nm: int, bidx: dict) -> np.ndarray:
-    T, base = grid.tables, grid.base_mva
-    R = T["branches"]
-    N = nm + len(bidx)
-    Y = np.zeros((N, N), dtype=complex)
-    on = R["in_service"]
-    f = nm + np.array([bidx[b] for b in R["from_bus"][on]], dtype=int)
-    t = nm + np.array([bidx[b] for b in R["to_bus"][on]], dtype=int)
-    ys = 1.0 / (R["r_pu"][on] + 1j * R["x_pu"][on])
-    a = R["tap_ratio"][on] * np.exp(1j * np.radians(R["shift_deg"][on]))
-    bc = 0.5j * R["b_pu"][on]
-    np.add.at(Y, (f, f), (ys + bc) / np.abs(a) ** 2)
-    np.add.at(Y, (t, t), ys + bc)
-    np.add.at(Y, (f, t), -ys / np.conj(a))
-    np.add.at(Y, (t, f), -ys / a)
-    S = T["shunts"]
-    if len(S["id"]):
-        k = nm + np.array([bidx[b] for b in S["bus"]], dtype=int)
-        np.add.at(Y, (k, k), (S["g_mw"] - 1j * S["b_mvar"]) / base)
-    return Y
-
-
-def ac_network(grid: Grid) -> ACNetwork:
-    """Full AC linearisation (angles and voltage magnitudes) onto a grid's machines.
-
-    Each in-service machine is an EMF ``E' = V + (r_a + j x'_d) conj(S/V)`` of constant
-    magnitude (classical model; ``r_a`` from ``provenance["andes"]["machines"]`` when the grid
-    came from ANDES, else 0); loads and shunts are constant power / constant admittance. The
-    bus angles and voltage magnitudes are eliminated from the linearised power-flow equations
-    (``Delta P = Delta Q = 0`` at buses without an injection change), which gives the machines'
-    electrical-power sensitivities to their rotor angles and to bus injections.
+    Returns
+    -------
+    NetworkSystem
+        Signed where the network couples some machines positively (still PSD).
 
     Examples
     --------
     >>> import netcoh as nc
-    >>> from netcoh.validate import ac_network
-    >>> net = ac_network(nc.grids.load("kundur", warn=False))
-    >>> net.laplacian.shape, bool(abs(net.laplacian.sum(axis=1)).max() < 1e-8)
-    ((4, 4), True)
-    """
-    if not isinstance(grid, Grid):
-        raise NetcohTypeError(f"`grid` must be a Grid, got {type(grid).__name__}")
-    T, base = grid.tables, grid.base_mva
-    B, M = T["buses"], T["machines"]
-    bus_ids = tuple(B["id"])
-    bidx = {b: i for i, b in enumerate(bus_ids)}
-    mon = np.flatnonzero(M["in_service"])
-    nm, nb = mon.size, len(bus_ids)
-    xd = M["transient_reactance_pu"][mon]
-    if not np.all(np.isfinite(xd)):
-        raise InputError("ac_network needs `transient_reactance_pu` for every machine")
-    vm, va = B["vm_pu"], np.radians(B["va_deg"])
-    if not (np.all(np.isfinite(vm)) and np.all(np.isfinite(va))):
-        raise InputError("grid has no AC operating point; call grid.solve_power_flow()")
-    ra_of = {r["id"]: r["ra_pu"] for r in grid.provenance.get("andes", {}).get("machines", [])}
-    ra = np.array([ra_of.get(str(i), 0.0) for i in M["id"][mon]])
-    V = vm * np.exp(1j * va)
-    mb = np.array([bidx[b] for b in M["bus"][mon]], dtype=int)
-    z = ra + 1j * xd
-    S = (M["p_mw"][mon] + 1j * M["q_mvar"][mon]) / base
-    E = V[mb] + z * np.conj(S / V[mb])
-    Y = _ybus(grid, nm, bidx)
-    m = np.arange(nm)
-    y = 1.0 / z
-    Y[m, m] += y
-    np.add.at(Y, (nm + mb, nm + mb), y)
-    Y[m, nm + mb] -= y
-    Y[nm + mb, m] -= y
-    Vall = np.concatenate([E, V])
-    I = Y @ Vall
-    dS_da = 1j * Vall[:, None] * np.conj(np.diag(I) - Y * Vall[None, :])
-    U = Vall / np.abs(Vall)
-    dS_dm = Vall[:, None] * np.conj(Y * U[None, :]) + np.diag(np.conj(I) * U)
-    b = np.arange(nm, nm + nb)
-    Jmm = dS_da[np.ix_(m, m)].real
-    Jmx = np.hstack([dS_da[np.ix_(m, b)].real, dS_dm[np.ix_(m, b)].real])
-    Jbm = np.vstack([dS_da[np.ix_(b, m)].real, dS_da[np.ix_(b, m)].imag])
-    Jbx = np.block([[dS_da[np.ix_(b, b)].real, dS_dm[np.ix_(b, b)].real],
-                    [dS_da[np.ix_(b, b)].imag, dS_dm[np.ix_(b, b)].imag]])
-    rhs = np.hstack([Jbm, np.eye(2 * nb)[:, :nb]])
-    try:
-        X = np.linalg.solve(Jbx, rhs)
-    except np.linalg.LinAlgError as exc:
-        raise SolverError("singular network Jacobian at the operating point (islanded buses "
-                          "or voltage collapse)") from exc
-    K = Jmm - Jmx @ X[:, :nm]
-    inj = Jmx @ X[:, nm:]
-    scale = max(np.abs(K).max(), 1e-300)
-    Ls = 0.5 * (K + K.T)
-    Ls = Ls - np.diag(np.diag(Ls))
-    Ls = Ls - np.diag(Ls.sum(axis=1))
-    Ls *= 2.0 * np.pi * grid.f_hz
-    for a in (K, inj, Ls):
-        a.setflags(write=False)
-    return ACNetwork(K, inj, Ls, float(np.abs(K - K.T).max() / scale),
-                     tuple(str(i) for i in M["id"][mon]), bus_ids)
-
-
-def build_system(grid: Grid, model: str = "governor", network: str = "ac", *,
-                 at_limit: str = "upper") -> NetworkSystem:
-    """netcoh's model of an ANDES grid: nodal ``model`` (see :data:`MODELS`) on a ``network``.
-
-    ``network="ac"`` uses :func:`ac_network`'s symmetrised Laplacian, ``"lossless"`` the grid's
-    own :meth:`~netcoh.grids.Grid.to_system` (Kron-reduced onto the machines).
+    >>> build_system(nc.grids.load("kundur", warn=False), "bogus")
+    Traceback (most recent call last):
+    ...
+    netcoh.exceptions.InputError: `model` must be one of ('swing', 'swing_turbine', 'governor'), got 'bogus'
     """
     if model not in MODELS:
         raise InputError(f"`model` must be one of {MODELS}, got {model!r}")
     if network not in NETWORKS:
         raise InputError(f"`network` must be one of {NETWORKS}, got {network!r}")
-    sysm = _an.to_system(grid, model, at_limit=at_limit)
-    if network == "ac":
-        net = ac_network(grid)
-        if tuple(sysm.labels) != net.machines:
-            raise InputError("machine order of the AC linearisation differs from the grid's")
-        sysm = dataclasses.replace(sysm, laplacian=net.laplacian)
-    return sysm
+    warnings.warn("netcoh.validate.build_system is deprecated; use grid.to_system() "
+                  "(model='case': the case's governors on the lossy AC network)",
+                  DeprecationWarning, stacklevel=2)
+    if model == "governor" and network == "ac":
+        return grid.to_system(model="case", at_limit=at_limit)
+    if model == "governor":
+        base = grid.to_system(model="swing")
+        nd = _case.governor_nodal(grid, at_limit=at_limit, machines=base.labels)
+    else:
+        if model == "swing_turbine":
+            grid = _an._drop_limited(grid, at_limit)
+        base = grid.to_system(model=model)
+        nd = base.nodal
+    if network == "lossless":
+        return reduced_system(base.laplacian, nd, base.labels)
+    net = ac_network(grid)
+    if tuple(base.labels) != net.machines:
+        raise InputError("machine order of the AC linearisation differs from the grid's")
+    return reduced_system(net.laplacian, nd, net.machines)
 
 
 def injection(grid: Grid, load_steps_pu: Mapping, network: str = "ac") -> np.ndarray:
     """Input ``u`` (p.u., machine nodes) of load increases ``{bus: delta_p_pu}``.
 
-    ``network="ac"``: ``u = -dPe = dPe/dP_bus @ delta_p`` (marginal losses included);
-    ``"lossless"``: :meth:`~netcoh.grids.Grid.injection_vector` of ``-delta_p``.
+    Parameters
+    ----------
+    grid : Grid
+        The grid.
+    load_steps_pu : mapping of str to float
+        Load increase per bus id (p.u. on ``base_mva``).
+    network : {"ac", "lossless"}
+        ``"ac"``: ``u = -dPe = dPe/dP_bus @ delta_p`` (marginal losses included, as
+        ``grid.injection_vector(..., model="case")``); ``"lossless"``: the Kron factors.
+
+    Returns
+    -------
+    ndarray
+        One entry per in-service machine.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> u = injection(nc.grids.load("kundur", warn=False), {"9": 1.0}, "lossless")
+    >>> round(float(u.sum()), 9)
+    -1.0
     """
-    if network == "lossless":
-        return grid.injection_vector({b: -float(p) for b, p in load_steps_pu.items()})
-    if network != "ac":
+    if network not in NETWORKS:
         raise InputError(f"`network` must be one of {NETWORKS}, got {network!r}")
-    net = ac_network(grid)
-    pos = {b: k for k, b in enumerate(net.buses)}
-    dp = np.zeros(len(net.buses))
-    for b, p in load_steps_pu.items():
-        if str(b) not in pos:
-            raise InputError(f"`load_steps` names an unknown bus {b!r}")
-        dp[pos[str(b)]] += float(p)
-    return net.injection @ dp
+    inj = {b: -float(p) for b, p in load_steps_pu.items()}
+    if network == "lossless":
+        return grid.injection_vector(inj, model="swing")
+    return _case.case_injection(grid, inj)
 
 
 # ---------------------------------------------------------------------------------------
 # ANDES side
 # ---------------------------------------------------------------------------------------
-def andes_variant(case, *, classical: bool, step_buses=()):
-    """A fresh, set-up ``andes.System`` of ``case`` prepared for a load-step comparison.
+def andes_variant(case, *, classical: bool, step_buses=(), trips=(), t_trip_s: float = 1.0):
+    """A fresh, set-up ``andes.System`` of ``case`` prepared for a comparison.
 
     Copies every device through ANDES's own ``System.add`` (the case file is read by
-    ``andes.load``), drops timed events, with ``classical=True``
-    turns every ``GENROU`` into a ``GENCLS`` with the same inertia, damping, ``x'_d`` and
-    ``r_a`` and drops exciters and stabilisers, and adds a zero ``PQ`` load at each step bus
-    that has none.
+    ``andes.load``), drops the case's timed events, with ``classical=True`` turns every
+    ``GENROU`` into a ``GENCLS`` with the same inertia, damping, ``x'_d`` and ``r_a`` and drops
+    exciters and stabilisers, adds a zero ``PQ`` load at each step bus that has none, and a
+    ``Toggle`` at ``t_trip_s`` for each machine id in ``trips``.
+
+    Parameters
+    ----------
+    case : str or path-like
+        ANDES case file or shipped name.
+    classical : bool
+        Build the classical variant.
+    step_buses : sequence of str
+        Buses that will receive a load step.
+    trips : sequence of str
+        Machine (``GENROU``/``GENCLS``) ids to disconnect.
+    t_trip_s : float
+        Time of the trips (s).
+
+    Returns
+    -------
+    andes.System
+        Set up, with constant-power loads (:data:`PQ_CONSTANT_POWER`).
+
+    Examples
+    --------
+    >>> ss = andes_variant("kundur/kundur_full.xlsx", classical=True)
+    >>> ss.GENCLS.n, ss.GENROU.n
+    (4, 0)
     """
     andes = _an._andes()
     src = _an.load_andes(case, setup=False)
     ss = andes.System(default_config=True, no_output=True)
     has_pq = set()
+    machine_model = {}
     for name, mdl in src.models.items():
         if mdl.n == 0 or mdl.group in _DROP_GROUPS:
             continue
@@ -258,10 +207,18 @@ def andes_variant(case, *, classical: bool, step_buses=()):
             ss.add(target, {k: v for k, v in r.items() if k in keep})
             if name == "PQ":
                 has_pq.add(str(r["bus"]))
+            if name in _an.MACHINE_MODELS:
+                machine_model[str(r["idx"])] = (target, r["idx"])
     for b in step_buses:
         if str(b) not in has_pq:
             bus = next(x for x in src.Bus.idx.v if str(x) == str(b))
             ss.add("PQ", {"idx": f"netcoh_step_{b}", "bus": bus, "p0": 0.0, "q0": 0.0})
+    for k, mid in enumerate(trips):
+        if str(mid) not in machine_model:
+            raise InputError(f"`trips` must name machines of {case}, got {mid!r}")
+        model, idx = machine_model[str(mid)]
+        ss.add("Toggle", {"idx": f"netcoh_trip_{k}", "model": model, "dev": idx,
+                          "t": float(t_trip_s)})
     if not ss.setup():
         raise SolverError(f"{case}: ANDES setup of the comparison variant failed")
     for k, v in PQ_CONSTANT_POWER.items():
@@ -269,9 +226,10 @@ def andes_variant(case, *, classical: bool, step_buses=()):
     return ss
 
 
-def _run_step(case, load_steps_mw, classical, t_end_s, t_step_s, t_event_s):
+def _run_event(case, load_steps_mw, trips, classical, t_end_s, t_step_s, t_event_s):
     buses = [str(b) for b in load_steps_mw]
-    ss = andes_variant(case, classical=classical, step_buses=buses)
+    ss = andes_variant(case, classical=classical, step_buses=buses, trips=trips,
+                       t_trip_s=t_event_s)
     tds = ss.TDS.config
     tds.criteria, tds.tstep, tds.no_tqdm, tds.fixt = 0, float(t_step_s), 1, 1
     ss.PFlow.run()
@@ -291,23 +249,54 @@ def _run_step(case, load_steps_mw, classical, t_end_s, t_step_s, t_event_s):
     return ss, grid
 
 
-def simulate_andes(case, load_steps_mw: Mapping, *, classical: bool = True,
-                   t_end_s: float = 10.0, t_step_s: float = 1 / 120, t_event_s: float = 1.0):
-    """ANDES load-step run: returns ``(grid, t, omega_dev, info)``.
+def simulate_andes(case, load_steps_mw: Mapping | None = None, *, trips=(),
+                   classical: bool = False, t_end_s: float = 20.0, t_step_s: float = 1 / 120,
+                   t_event_s: float = 1.0):
+    """ANDES run of a load step and/or machine trips: returns ``(grid, t, omega_dev, info)``.
 
-    ``grid`` is :func:`~netcoh.grids.andes.from_andes` of the simulated system at its power-flow
-    operating point (before the run); ``t`` (s, from the step) and ``omega_dev`` (p.u., one
-    column per machine in the grid's machine order, deviation from the pre-step value).
+    Parameters
+    ----------
+    case : str or path-like
+        ANDES case file or shipped name.
+    load_steps_mw : mapping, optional
+        Load increase per bus id (MW).
+    trips : sequence of str
+        Machine ids disconnected (ANDES ``Toggle``) at ``t_event_s``.
+    classical : bool
+        Run the classical variant (see :func:`andes_variant`) instead of the case as given.
+    t_end_s, t_step_s, t_event_s : float
+        Simulated time after the event, ANDES's fixed step and the event time (s).
 
+    Returns
+    -------
+    tuple
+        ``grid`` (:func:`~netcoh.grids.andes.from_andes` of the simulated system at its
+        power-flow operating point, before the event), ``t`` (s, from the event),
+        ``omega_dev`` (p.u., one column per in-service machine of ``grid`` in table order,
+        deviation from the pre-event value; a tripped machine's column is its free-running
+        speed) and ``info`` (settings, wall time).
+
+    Notes
+    -----
     ANDES's fixed-step Newton iteration occasionally fails at one particular step size
     (ieee39_full with constant-power loads stops at t = 1.008 s with h = 1/120 s but runs with
     1/100 or 1/240 s); the run is then repeated with ``0.8 h`` and ``0.5 h`` and the step used
     is reported in ``info["t_step_s"]``.
+
+    Examples
+    --------
+    >>> sorted(PQ_CONSTANT_POWER)[:2]        # the loads ANDES keeps at constant power
+    ['p2i', 'p2p']
+    >>> grid, t, w, info = simulate_andes("kundur/kundur_full.xlsx", {"9": 27.3})  # doctest: +SKIP
     """
+    load_steps_mw = dict(load_steps_mw or {})
+    trips = tuple(str(x) for x in trips)
+    if not load_steps_mw and not trips:
+        raise InputError("give `load_steps_mw` or `trips` (nothing happens otherwise)")
     tic = time.perf_counter()
     tried = []
     for h in (t_step_s, 0.8 * t_step_s, 0.5 * t_step_s):
-        ss, grid = _run_step(case, load_steps_mw, classical, t_end_s, h, t_event_s)
+        ss, grid = _run_event(case, load_steps_mw, trips, classical, t_end_s, h, t_event_s)
         t_all = np.asarray(ss.dae.ts.t, dtype=float)
         tried.append(h)
         if t_all.size and t_all[-1] >= t_event_s + t_end_s - 1e-6:
@@ -331,7 +320,7 @@ def simulate_andes(case, load_steps_mw: Mapping, *, classical: bool = True,
     w = W[sel] - W[sel][0]
     info = {"andes_version": _an._andes().__version__, "wall_s": wall, "t_step_s": tried[-1],
             "steps_tried_s": tuple(tried), "criteria": 0, "pq_config": dict(PQ_CONSTANT_POWER),
-            "classical": classical,
+            "classical": classical, "trips": trips,
             "machine_models": sorted({m for m in _an.MACHINE_MODELS if getattr(ss, m).n})}
     return grid, t, w, info
 
@@ -385,10 +374,15 @@ class ValidationResult:
     andes : ndarray (k, n)
         ANDES machine speed deviations (p.u.).
     predictions : mapping str -> ndarray (k, n)
-        netcoh step responses, keyed ``"<model>/<network>"``.
+        netcoh step responses, keyed by :meth:`Grid.to_system <netcoh.grids.Grid.to_system>`
+        model (``"case"``, ``"swing_turbine"``, ...).
     settings : mapping
         ANDES version, step size used, load conversion, ANDES wall time ``wall_s`` (time-domain
         runs) and netcoh's ``netcoh_s`` (all predictions), ``asymmetry_K`` of the AC network.
+    rocof_window_s : float
+        RoCoF window (s).
+    trips : tuple of str
+        Machines disconnected at the event (their columns are not in ``andes``).
     """
 
     case: str
@@ -402,6 +396,7 @@ class ValidationResult:
     predictions: Mapping
     settings: Mapping = field(default_factory=dict)
     rocof_window_s: float = 0.5
+    trips: tuple = ()
 
     def __post_init__(self):
         for name in ("t", "inertia_s", "andes"):
@@ -417,14 +412,29 @@ class ValidationResult:
 
     @property
     def sign(self) -> float:
-        return -1.0 if sum(self.load_steps_mw.values()) >= 0 else 1.0
+        """-1 when the event lowers frequency (load increase, trip), else +1."""
+        return -1.0 if self.trips or sum(self.load_steps_mw.values()) >= 0 else 1.0
+
+    @property
+    def event(self) -> str:
+        """Short description: ``"load +27.3 MW @ 9"``, ``"trip GENROU_2"``."""
+        parts = [f"load {p:+.4g} MW @ {b}" for b, p in self.load_steps_mw.items()]
+        parts += [f"trip {m}" for m in self.trips]
+        return ", ".join(parts)
 
     def to_frame(self):
         """One row per model and node (machines and ``"COI"``) with metrics and errors.
 
         Errors are relative: ``nadir_err = |nadir_netcoh - nadir_andes| / |nadir_andes|``,
         ``rocof_err`` likewise, ``traj_err = max_t |y_netcoh - y_andes| / max_t |y_andes|``
-        (over the simulated window).
+        and ``traj_rms_err = rms_t(y_netcoh - y_andes) / rms_t(y_andes)`` (over the simulated
+        window).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``model, node``, the nadir, its time and RoCoF of ANDES and netcoh, and
+            the errors.
         """
         import pandas as pd
 
@@ -439,6 +449,7 @@ class ValidationResult:
             mn = frequency_metrics(self.t, y_all, f_hz=self.f_hz, sign=self.sign,
                                    rocof_window_s=self.rocof_window_s)
             traj = np.abs(y_all - a_all).max(axis=0) / peak
+            rms = np.sqrt(np.mean((y_all - a_all) ** 2, axis=0) / np.mean(a_all ** 2, axis=0))
             for j, node in enumerate(nodes):
                 rows.append({
                     "model": key, "node": node,
@@ -449,7 +460,7 @@ class ValidationResult:
                     "rocof_hz_s_netcoh": mn["rocof_hz_s"][j],
                     "rocof_err": abs(mn["rocof_hz_s"][j] - ma["rocof_hz_s"][j])
                     / abs(ma["rocof_hz_s"][j]),
-                    "traj_err": traj[j]})
+                    "traj_err": traj[j], "traj_rms_err": rms[j]})
         return pd.DataFrame(rows)
 
     def summary(self):
@@ -459,19 +470,22 @@ class ValidationResult:
         mach = df[df.node != "COI"].groupby("model", sort=False)
         coi = df[df.node == "COI"].set_index("model")
         out = mach.agg(max_nadir_err=("nadir_err", "max"), max_traj_err=("traj_err", "max"),
+                       max_traj_rms_err=("traj_rms_err", "max"),
                        max_t_nadir_diff_s=("t_nadir_diff_s", "max"))
         out["coi_nadir_err"] = coi["nadir_err"]
         out["coi_rocof_err"] = coi["rocof_err"]
         out["coi_traj_err"] = coi["traj_err"]
+        out["coi_traj_rms_err"] = coi["traj_rms_err"]
         out.insert(0, "case", self.case)
         out.insert(1, "machines", "GENCLS" if self.classical else "detailed")
+        out.insert(2, "event", self.event)
         return out.reset_index()
 
     def plot(self, path=None, models=None):
         """Overlay ANDES (solid) and netcoh (dashed) per machine, plus the COI; save to ``path``."""
         import matplotlib.pyplot as plt
 
-        models = list(models or [k for k in self.predictions if k.startswith("governor/")]
+        models = list(models or [k for k in self.predictions if k == "case"]
                       or list(self.predictions)[:1])
         fig, axes = plt.subplots(1 + len(models), 1, figsize=(8, 3 + 2.6 * len(models)),
                                  sharex=True)
@@ -503,7 +517,26 @@ class ValidationResult:
 
 
 def default_load_step(grid: Grid, fraction: float = 0.01) -> dict:
-    """``{bus: fraction * total load (MW)}`` at the bus with the largest load."""
+    """``{bus: fraction * total load (MW)}`` at the bus with the largest load.
+
+    Parameters
+    ----------
+    grid : Grid
+        A grid with loads.
+    fraction : float
+        Step size relative to the total (positive) load.
+
+    Returns
+    -------
+    dict
+        One entry: bus id -> load increase in MW.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> default_load_step(nc.grids.load("kundur", warn=False))
+    {'9': 27.34}
+    """
     L = grid.tables["loads"]
     if not len(L["id"]):
         raise InputError(f"grid {grid.name!r} has no loads; give `load_steps_mw`")
@@ -511,58 +544,93 @@ def default_load_step(grid: Grid, fraction: float = 0.01) -> dict:
     return {str(L["bus"][int(np.argmax(p))]): float(fraction * p[p > 0].sum())}
 
 
-def validate(case, load_steps_mw: Mapping | None = None, *, fraction: float = 0.01,
-             classical: bool = True, models=MODELS, networks=NETWORKS,
-             t_end_s: float = 10.0, t_step_s: float = 1 / 120, rocof_window_s: float = 0.5,
+def _prediction(grid: Grid, model: str, load_steps_pu: Mapping, trips, t, at_limit):
+    """netcoh's response of ``model`` to the event, machines of the post-event grid."""
+    g = grid
+    for mid in trips:
+        g = g.trip_machine(mid)
+    if model == "swing_turbine":
+        g = _an._drop_limited(g, at_limit)
+    sysm = g.to_system(model=model, at_limit=at_limit) if model == "case" else \
+        g.to_system(model=model)
+    p_inj = {b: -float(p) for b, p in load_steps_pu.items()}
+    q_inj = {}
+    for ev in g.events:
+        p_inj[ev["bus"]] = p_inj.get(ev["bus"], 0.0) - ev["p_pu"]
+        k = list(grid.tables["machines"]["id"]).index(ev["machine"])
+        q_inj[ev["bus"]] = q_inj.get(ev["bus"], 0.0) - \
+            float(grid.tables["machines"]["q_mvar"][k]) / grid.base_mva
+    if model == "case":
+        u = _case.case_injection(g, p_inj, bus_q_pu=q_inj)
+    else:
+        u = g.injection_vector(p_inj, model=model)
+    return sysm, step_response(sysm, u, t).outputs
+
+
+def validate(case, load_steps_mw: Mapping | None = None, *, trips=(), fraction: float = 0.01,
+             classical: bool = False, models=("case",), t_end_s: float = 20.0,
+             t_step_s: float = 1 / 120, rocof_window_s: float = 0.5,
              at_limit: str = "upper") -> ValidationResult:
-    """Compare ANDES's response to a load step with netcoh's linear prediction.
+    """Compare ANDES's response to a load step or machine trips with netcoh's linear prediction.
 
     Parameters
     ----------
     case : str or path-like
         ANDES case (file or shipped name, e.g. ``"kundur/kundur_full.xlsx"``).
     load_steps_mw : mapping, optional
-        Load increase per bus id (MW; positive = more load). Default: ``fraction`` of the total
-        load at the bus with the largest load.
+        Load increase per bus id (MW; positive = more load). Default when no ``trips`` are
+        given: ``fraction`` of the total load at the bus with the largest load.
+    trips : sequence of str
+        Machine ids disconnected at the event (ANDES ``Toggle``; netcoh
+        :meth:`Grid.trip_machine`, the machine's lost output as the input).
     fraction : float
         Step size relative to the total load for the default step (default 1 %).
     classical : bool
-        Run ANDES's classical variant (GENROU -> GENCLS, no exciters/stabilisers) (default) or
-        the case as given.
-    models, networks : sequence of str
-        netcoh nodal models (:data:`MODELS`) and network linearisations (:data:`NETWORKS`) to
-        predict with; every combination is computed.
+        Run ANDES's classical variant (GENROU -> GENCLS, no exciters/stabilisers) or the case
+        as given (default).
+    models : sequence of str
+        :meth:`Grid.to_system <netcoh.grids.Grid.to_system>` models to predict with
+        (``"case"``, ``"swing_turbine"``, ``"swing"``).
     t_end_s, t_step_s : float
-        Simulated time after the step and ANDES's fixed step.
+        Simulated time after the event and ANDES's fixed step.
     rocof_window_s : float
         RoCoF window (see :func:`frequency_metrics`).
     at_limit : str
-        Governors at a valve limit, see :func:`netcoh.grids.andes.governor_nodal`.
+        Governors at a valve limit, see :func:`netcoh.grids.case_model.governor_nodal`.
 
     Returns
     -------
     ValidationResult
+        ANDES's and netcoh's trajectories of the machines that stay connected.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> step = default_load_step(nc.grids.from_andes("kundur/kundur_full.xlsx"))
+    >>> {bus: round(p_mw, 2) for bus, p_mw in step.items()}   # 1 % of the load, largest bus
+    {'8': 27.34}
+    >>> res = validate("kundur/kundur_full.xlsx")         # doctest: +SKIP
+    >>> res.summary()                                     # doctest: +SKIP
     """
     if not (isinstance(fraction, (int, float)) and 0 < fraction < 1):
         raise InputError(f"`fraction` must be in (0, 1), got {fraction!r}")
+    trips = tuple(str(x) for x in trips)
     if load_steps_mw is None:
-        g0 = _an.from_andes(case)
-        load_steps_mw = default_load_step(g0, fraction)
-    grid, t, w, info = simulate_andes(case, load_steps_mw, classical=classical,
+        load_steps_mw = {} if trips else default_load_step(_an.from_andes(case), fraction)
+    grid, t, w, info = simulate_andes(case, load_steps_mw, trips=trips, classical=classical,
                                       t_end_s=t_end_s, t_step_s=t_step_s)
     steps_pu = {b: p / grid.base_mva for b, p in load_steps_mw.items()}
     tic = time.perf_counter()
     preds = {}
-    for net in networks:
-        u = injection(grid, steps_pu, net)
-        for model in models:
-            sysm = build_system(grid, model, net, at_limit=at_limit)
-            preds[f"{model}/{net}"] = step_response(sysm, u, t).outputs
-    M = grid.tables["machines"]
-    on = M["in_service"]
+    for model in models:
+        sysm, preds[model] = _prediction(grid, model, steps_pu, trips, t, at_limit)
     info["netcoh_s"] = time.perf_counter() - tic
     info["asymmetry_K"] = ac_network(grid).asymmetry
+    M = grid.tables["machines"]
+    on = np.flatnonzero(M["in_service"])
+    keep = [k for k, i in enumerate(M["id"][on]) if str(i) not in trips]
     return ValidationResult(case=str(case), classical=classical, load_steps_mw=load_steps_mw,
-                            f_hz=grid.f_hz, t=t, labels=tuple(M["id"][on]),
-                            inertia_s=M["inertia_s"][on], andes=w, predictions=preds,
-                            settings=info, rocof_window_s=rocof_window_s)
+                            f_hz=grid.f_hz, t=t, labels=tuple(M["id"][on][keep]),
+                            inertia_s=M["inertia_s"][on][keep], andes=w[:, keep],
+                            predictions=preds, settings=info, rocof_window_s=rocof_window_s,
+                            trips=trips)

@@ -191,6 +191,7 @@ INTEGER_POS = {"zero": 0, "neg": -1, "float": 2.5, "bool": True, "str": "2", "na
                "none": None}
 BOOLEAN = {"str": "yes", "int": 2, "none": None, "list": [True]}
 STRINGS = {"unknown": "nope", "int": 3, "none": None}
+STRINGS_OPT = {"unknown": "nope", "int": 3}
 
 
 def _catalogue_network():
@@ -438,7 +439,7 @@ def _catalogue_analysis():
         "neg": -0.1, "tiny_neg": -1e-6, "nan": NAN, "ten": 10.0, "one": 1.0, "zero": 0.0,
         "inf": INF, "str": "x", "none": None})
     values("worst_case_nadir", "n_refine", lambda v: nadir(n_refine=v), INTEGER_POS)
-    values("worst_case_nadir", "f_hz", lambda v: nadir(f_hz=v), POSITIVE)
+    values("worst_case_nadir", "f_hz", lambda v: nadir(f_hz=v), POSITIVE_OPT)
     values("worst_case_nadir", "output", lambda v: nadir(output=v), STRINGS)
     values("worst_case_nadir", "method", lambda v: nadir(method=v), STRINGS)
     values("worst_case_nadir", "threshold_hz", lambda v: nadir(threshold_hz=v),
@@ -455,6 +456,8 @@ def _catalogue_analysis():
     values("worst_case_nadir", "system", lambda v: worst_case_nadir(v, 0.5),
            {"str": "x", "none": None, "laplacian": laplacian.complete(3)})
     values("worst_case_nadir", "model", lambda v: nadir(model=v), {"str": "x", "int": 3})
+    values("worst_case_nadir", "disturbance_set", lambda v: nadir(rho=None, disturbance_set=v),
+           {"str": "x", "length": [1.0, 2.0], "nan": [NAN, 0.0, 0.0, 0.0]})
     # -- time responses -----------------------------------------------------------------------
     t = np.linspace(0.0, 1.0, 5)
     values("step_response", "disturbance", lambda v: nc.step_response(S(), v, t), {
@@ -700,7 +703,7 @@ def _catalogue_grids():
            {"unknown": "nope", "none": None})
     values("Grid.scale_inertia", "factor", lambda v: g().scale_inertia(v), {
         "zero": 0.0, "neg": -1.0, "nan": NAN, "inf": INF, "str": "x"})
-    values("Grid.to_system", "model", lambda v: g().to_system(model=v), STRINGS)
+    values("Grid.to_system", "model", lambda v: g().to_system(model=v), STRINGS_OPT)
     values("Grid.to_system", "reduce", lambda v: g().to_system(reduce=v), {"unknown": "nope"})
     values("Grid.to_system", "flow", lambda v: g().to_system(flow=v), STRINGS)
     values("Grid.to_system", "island", lambda v: g().to_system(island=v), {"five": 5, "neg": -1})
@@ -749,7 +752,7 @@ def _catalogue_screening():
         "int": 3, "none": None, "unknown": "nope"})
     values("screen_contingencies", "threshold_hz", lambda v: scr(threshold_hz=v),
            {"neg": -1.0, "unknown": "mars"})
-    values("screen_contingencies", "model", lambda v: scr(model=v), STRINGS)
+    values("screen_contingencies", "model", lambda v: scr(model=v), STRINGS_OPT)
     values("screen_contingencies", "flow", lambda v: scr(flow=v), STRINGS)
     values("screen_contingencies", "dt", lambda v: scr(dt=v), POSITIVE)
     values("screen_contingencies", "horizon", lambda v: scr(horizon=v), POSITIVE_OPT)
@@ -765,6 +768,14 @@ def _catalogue_screening():
         "int": 3, "folder": _tmpdir(), "list": ["r.csv"]})
     case("screen_contingencies:out=under_file",
          lambda: scr(out=_write("plain.txt", "x") / "r.csv"), "`out`")
+    values("screen_contingencies", "disturbance", lambda v: scr(disturbance=v), STRINGS_OPT)
+    case("screen_contingencies:rho_without_ball",
+         lambda: scr(disturbance="operator", rho=0.5), "`rho`")
+    values("screen_contingencies", "incident_mw", lambda v: scr(incident_mw=v),
+           {"neg": -1.0, "nan": NAN, "str": "x", "zero": 0.0})
+    values("screen_contingencies", "rocof_window_s", lambda v: scr(rocof_window_s=v),
+           {"neg": -1.0, "nan": NAN, "str": "x", "zero": 0.0})
+    values("screen_contingencies", "limits", lambda v: scr(limits=v), {"str": "x", "int": 3})
     values("contingency_list", "spec", lambda v: nc.contingency_list(g(), v), {
         "unknown": ["nope"], "empty": [], "int": 3, "bad_kind": ["bus:7"]},
            token="`contingencies`")

@@ -25,3 +25,127 @@ def test_bad_arguments_exit_nonzero_with_one_line_reason():
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "COMMAND" in capsys.readouterr().out
+
+
+# -- bad input: one line naming the option and value, exit 2, nothing printed or written -----
+
+def _bad_cases(tmp_path):
+    afile = tmp_path / "a_file.txt"
+    afile.write_text("keep me")
+    latin = tmp_path / "latin1.json"
+    latin.write_bytes('{"name": "caf\xe9"}'.encode("latin-1"))
+    return [
+        (["screen", "kundur", "--out", str(afile)], "--out must be a folder", afile),
+        (["screen", "kundur", "--out", str(afile / "sub")], "under the file", afile / "sub"),
+        (["screen", "kundur", "--out", "/sys/netcoh-cli-test/run"], "--out must be a writable",
+         Path("/sys/netcoh-cli-test")),
+        (["screen", "kundur", "--top", "-1"], "--top must be >= 0, got -1", None),
+        (["screen", str(latin)], "must be a UTF-8 JSON case file", None),
+        (["screen", "kundur", "--threshold", "-1"], "--threshold must be a positive number of "
+                                                    "Hz or one of", None),
+        (["screen", "kundur", "--threshold", "nordic"], "got 'nordic'", None),
+        (["screen", "kundur", "--rho", "0.3"], "--rho and --norm size the norm ball", None),
+        (["screen", "kundur", "--disturbance", "ball", "--incident-mw", "100"],
+         "--incident-mw sizes the reference incident", None),
+        (["screen", "kundur", "--incident-mw", "nan"], "--incident-mw must be positive, got nan", None),
+        (["screen", "kundur", "--top", "x"], "argument --top: invalid int value: 'x'", None),
+        (["screen", "kundur", "--jobs", "0"], "--jobs must be >= 1, got 0", None),
+        (["screen", "nosuchcase"], "CASE must be a shipped case", None),
+        (["coherence", "--wmin", "-1"], "--wmin must be positive and below --wmax", None),
+        (["coherence", "--out", str(afile)], "--out must be a folder", None),
+        (["reduce", "kundur", "--nodes", "NOPE"], "--nodes must be node labels of kundur", None),
+        (["reduce", "kundur", "--out", str(afile / "x")], "under the file", None),
+    ]
+
+
+from pathlib import Path  # noqa: E402
+
+
+def test_bad_input_is_one_line_exit_2_and_leaves_nothing(tmp_path, capsys):
+    for argv, msg, path in _bad_cases(tmp_path):
+        before = sorted(p.name for p in tmp_path.iterdir())
+        assert main(argv) == 2, argv
+        cap = capsys.readouterr()
+        err = cap.err.strip().splitlines()
+        assert cap.out == "", argv                           # nothing printed before the check
+        assert len(err) == 1 and err[0].startswith(f"netcoh {argv[0]}: error: "), (argv, err)
+        assert msg in err[0], (argv, err[0])
+        assert "np.float64" not in err[0] and "Traceback" not in err[0]
+        assert sorted(p.name for p in tmp_path.iterdir()) == before, argv
+        if path is not None and path.name != "a_file.txt":
+            assert not path.exists(), argv
+    assert (tmp_path / "a_file.txt").read_text() == "keep me"
+
+
+def test_contingency_error_after_loading_leaves_no_folder(tmp_path, capsys):
+    out = tmp_path / "new" / "run"
+    assert main(["screen", "kundur", "--contingencies", "bogus", "--out", str(out)]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == "" and "unknown" in cap.err.strip().splitlines()[-1]
+    assert not (tmp_path / "new").exists()
+
+
+def test_coherence_bad_argument_subprocess_exit_2():
+    proc = subprocess.run([sys.executable, "-m", "netcoh.cli", "coherence", "--wmin", "-1"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "netcoh coherence: error: --wmin must be positive and below --wmax, got -1.0 and 100.0"]
+
+
+# -- exit status and progress ------------------------------------------------------------------
+
+def test_exit_status_0_by_default_3_on_violation(tmp_path, capsys):
+    args = ["screen", "kundur", "--serial", "--contingencies", "G1,L7-8a", "--threshold", "0.01"]
+    assert main(args) == 0
+    cap = capsys.readouterr()
+    assert "2 violation" in cap.out and cap.err == ""        # stderr is no terminal here
+    assert main(args + ["--fail-on-violation"]) == 3
+    assert "exit status 3" in capsys.readouterr().err
+    assert main(["screen", "kundur", "--serial", "--contingencies", "G1", "--threshold", "5",
+                 "--fail-on-violation"]) == 0
+
+
+def test_stages_and_a_bar_per_contingency(capsys):
+    assert main(["screen", "kundur", "--serial", "--contingencies", "G1,G2,L7-8a", "--top",
+                 "0", "--progress"]) == 0
+    err = capsys.readouterr().err
+    stages = [ln.split(": ", 1)[1] for ln in err.splitlines() if ln.startswith("netcoh screen: ")]
+    assert stages[:4] == ["loading kundur", "power flow and network model of kundur",
+                          "intact network", "3 contingencies (3 to evaluate)"]
+    assert "3/3" in err
+
+
+class _Recorder:
+    def __init__(self):
+        self.calls, self.stages = [], []
+
+    def __call__(self, done, total):
+        self.calls.append((done, total))
+
+    def stage(self, text):
+        self.stages.append(text)
+
+
+def test_progress_advances_per_contingency():
+    """Serial: one call per contingency. Worker processes: the bar also moves while a batch
+    is being evaluated (it counts the contingencies the workers have finished)."""
+    import warnings
+
+    from netcoh.screening import screen_contingencies
+
+    rec = _Recorder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        screen_contingencies("kundur", ["G1", "G2", "G3", "L7-8a"], executor="serial",
+                             merge_equivalent=False, progress=rec)
+        assert rec.calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+        assert rec.stages[-1] == "4 contingencies (4 to evaluate)"
+        rec = _Recorder()
+        res = screen_contingencies("ieee39", "n-1", executor="processes", n_jobs=2,
+                                   batch_size=28, merge_equivalent=False, progress=rec)
+    n = len(res.table)
+    done = [d for d, _ in rec.calls]
+    assert done == sorted(done) and done[-1] == n and all(t == n for _, t in rec.calls)
+    # two batches of 28, yet the bar stopped at counts that are not batch boundaries
+    assert len(set(done) - {28, 56}) >= 2

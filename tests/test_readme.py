@@ -21,3 +21,13 @@ def test_readme_has_exactly_two_setup_commands():
 
 def test_ci_runs_the_readme_test_command_verbatim():
     assert _commands()[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_python_example_runs(recwarn):
+    """The 'In Python' block runs as printed (against the package as it is)."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## In Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict = {}
+    exec(compile(block, "README.md", "exec"), scope)
+    assert scope["report"].to_frame().shape[0] > 0
+    assert scope["nadir"].value > 0

@@ -45,6 +45,7 @@ ENTRIES: dict[str, list[tuple[str, str, str, str]]] = {
         ("dataclasses.replace", "py:function", "library/dataclasses.html#dataclasses.replace",
          "-"),
         ("pathlib.Path", "py:class", "library/pathlib.html#pathlib.Path", "-"),
+        ("abc.ABC", "py:class", "library/abc.html#abc.ABC", "-"),
     ] + [(k, "py:class", f"library/{v}", "-") for k, v in _PY_CLASSES.items()],
     "numpy": [
         ("array_like", "std:term", "glossary.html#term-array_like", "-"),
@@ -61,10 +62,13 @@ ENTRIES: dict[str, list[tuple[str, str, str, str]]] = {
         ("numpy.nan", "py:data", "reference/constants.html#numpy.nan", "-"),
     ],
     "scipy": [
+        ("scipy.sparse", "py:module", "reference/sparse.html#module-scipy.sparse", "-"),
+    ] + [
         (name, role, f"reference/generated/{name}.html#{name}", "-") for name, role in [
             ("scipy.sparse.csr_matrix", "py:class"), ("scipy.sparse.csr_array", "py:class"),
             ("scipy.sparse.csc_matrix", "py:class"), ("scipy.sparse.issparse", "py:function"),
             ("scipy.sparse.linalg.SuperLU", "py:class"),
+            ("scipy.sparse.linalg.LinearOperator", "py:class"),
             ("scipy.sparse.linalg.splu", "py:function"),
             ("scipy.sparse.linalg.eigsh", "py:function"),
             ("scipy.sparse.linalg.lobpcg", "py:function"),
@@ -94,6 +98,14 @@ ENTRIES: dict[str, list[tuple[str, str, str, str]]] = {
          "reference/api/pandas.DataFrame.html#pandas.DataFrame", "-"),
         ("pandas.read_parquet", "py:function",
          "reference/api/pandas.read_parquet.html#pandas.read_parquet", "-"),
+    ],
+    "sklearn": [
+        ("sklearn.datasets.load_digits", "py:function",
+         "modules/generated/sklearn.datasets.load_digits.html#sklearn.datasets.load_digits", "-"),
+    ],
+    "distributed": [
+        ("distributed.Client", "py:class", "api.html#distributed.Client", "-"),
+        ("dask.distributed.Client", "py:class", "api.html#distributed.Client", "-"),
     ],
     "matplotlib": [
         ("matplotlib.axes.Axes", "py:class",

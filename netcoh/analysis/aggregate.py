@@ -308,13 +308,13 @@ class AggregateDynamics:
             rest = rest - step
             if np.all(np.abs(step) <= 8 * np.finfo(float).eps * np.maximum(np.abs(rest), 1.0)):
                 break
-        roots = np.concatenate([x.astype(complex), rest])
-        h, _ = _secular_eval(roots, p, w, c)
-        scale = np.abs(roots) + abs(c) + _secular_scale(roots, p, w)
+        # the interlaced roots are certified by their brackets; the pair by its residual
+        h, _ = _secular_eval(rest, p, w, c)
+        scale = np.abs(rest) + abs(c) + _secular_scale(rest, p, w)
         if not np.all(np.abs(h) <= 1e-8 * scale) or np.min(np.abs(rest[:, None] - x[None, :]),
                                                            initial=np.inf) == 0:
             return None
-        return roots
+        return np.concatenate([x.astype(complex), rest])
 
     # -- the polynomial fraction (on request) ------------------------------------------------
     @cached_property

@@ -37,6 +37,7 @@ def harmonic_mean(nodal: NodalDynamics, s) -> np.ndarray:
     Returns
     -------
     ndarray of complex, shape (k,)
+        ``ḡ_n(s) = n (Σ_i 1/g_i(s))^-1`` at each point of ``s``.
 
     Examples
     --------
@@ -128,6 +129,15 @@ class ConcentrationResult:
         ``sup_s |g_bar_n(s) - g_E(s)|`` for each size and each of ``r`` repeats.
     expectation : ndarray (k,)
         The harmonic expectation ``g_E(s)`` (Monte Carlo on a large sample).
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> def swing(n, rng):
+    ...     return nc.nodal.swing(rng.uniform(1, 2, n), rng.uniform(0.5, 1, n))
+    >>> res = nc.concentration(swing, [10, 100], [0.5j], n_repeats=4, rng=0)
+    >>> res.deviation.shape          # (sizes, repeats)
+    (2, 4)
     """
 
     sizes: np.ndarray

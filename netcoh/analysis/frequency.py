@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as la
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
@@ -111,11 +112,17 @@ def evaluate_transfer(system: NetworkSystem, s, inputs=None) -> np.ndarray:
             except RuntimeError as exc:
                 raise InputError(f"`omega` hits a pole of the network T(s) at s = {s[j]}") from exc
         return out
+    every_input = m == n and np.array_equal(cols, np.arange(n))
+    if _modal_pays(system, k):
+        modes = _modal_form(system)
+        if modes is not None and np.all(
+                np.abs(s[:, None] - modes[0][None, :]) > 1e-12 * np.maximum(np.abs(modes[0]), 1)):
+            _modal_evaluate(modes, s, cols, every_input, out)
+            return out
     L = np.asarray(system.laplacian)
     E = np.zeros((n, m), dtype=complex)
     E[cols, np.arange(m)] = 1.0
     good = np.flatnonzero(~at_zero)
-    every_input = m == n and np.array_equal(cols, np.arange(n))
 
     def solve_chunk(sel):
         M = fvals[sel, None, None] * L[None, :, :]
@@ -141,6 +148,79 @@ def evaluate_transfer(system: NetworkSystem, s, inputs=None) -> np.ndarray:
     for j in np.flatnonzero(at_zero):
         out[j] = _solve_at_zero(system, s[j], cols)
     return out
+
+
+#: Largest eigenvector condition number for which the modal form is used (its rounding
+#: error is about this factor times the unit roundoff, relative to the response).
+_MODAL_COND_MAX = 1e4
+_MODAL_MAX_STATES = 3000
+
+
+def _modal_pays(system: NetworkSystem, k: int) -> bool:
+    """One eigendecomposition of the ``N``-state realisation (about ``N^3`` work) against
+    ``k`` dense factorisations of ``n x n`` complex matrices: worth it from a few dozen
+    frequencies up (dense Laplacians only)."""
+    if system.is_sparse:
+        return False
+    N = int(system.nodal.orders.sum()) + (system.n - 1) * (system.coupling.den.shape[1] - 1)
+    return N <= _MODAL_MAX_STATES and k * system.n ** 3 >= 4 * N ** 3
+
+
+def _modal_form(system: NetworkSystem):
+    """``(lam, P, Q, D)`` with ``T(s) = P diag(1/(s - lam)) Q + D`` from ``A = W diag(lam) W^-1``
+    of the grounded realisation (``P = C W``, ``Q = W^-1 B``), or None when ``W`` is too
+    ill-conditioned for the form to be accurate (nearly defective ``A``)."""
+    A, B, C, D = system.realization()
+    if A.shape[0] == 0:
+        return None
+    lam, W = la.eig(A.toarray(), overwrite_a=True, check_finite=False)
+    lu, piv = la.lu_factor(W, check_finite=False)
+    gecon = la.get_lapack_funcs("gecon", (lu,))
+    rcond = gecon(lu, np.abs(W).sum(axis=0).max(), norm="1")[0]
+    if not rcond > 1.0 / _MODAL_COND_MAX:
+        return None
+    Q = la.lu_solve((lu, piv), B.toarray(), check_finite=False)
+    P = np.asarray(C @ W)
+    return lam, P, Q, D.toarray()
+
+
+def _modal_evaluate(modes, s, cols, every_input, out, max_bytes=2**26):
+    """Fill ``out[j] = T(s_j)[:, cols]`` from the modal form with real matrix products.
+
+    A conjugate pair contributes ``Z/(s - l) + conj(Z)/(s - conj(l))``
+    ``= (r1 + r2) Re Z + j (r1 - r2) Im Z`` with ``r1 = 1/(s - l)``, ``r2 = 1/(s - conj l)``,
+    so the pairs are kept once and the responses at all points are one real product of
+    ``[Re, Im]`` coefficient rows with ``[Re Z; Im Z]``. ``T`` is symmetric, so with every
+    input only the upper triangle is formed.
+    """
+    lam, P, Q, D = modes
+    n, k = P.shape[0], s.size
+    keep = lam.imag >= 0
+    lam, P, Q = lam[keep], P[:, keep], Q[keep][:, cols]
+    single = lam.imag == 0
+    r1 = 1.0 / (s[:, None] - lam[None, :])
+    r2 = 1.0 / (s[:, None] - np.conj(lam)[None, :])
+    a = np.where(single[None, :], r1, r1 + r2)
+    b = np.where(single[None, :], 1j * r1, 1j * (r1 - r2))
+    K = lam.size
+    G = np.empty((2 * k, 2 * K))
+    G[:k, :K], G[:k, K:], G[k:, :K], G[k:, K:] = a.real, b.real, a.imag, b.imag
+    if every_input:
+        rows, colidx = np.triu_indices(n)
+    else:
+        rows, colidx = np.repeat(np.arange(n), cols.size), np.tile(np.arange(cols.size), n)
+    Dsel = D[:, cols]
+    step = max(1, int(max_bytes // (16 * K)))
+    flat = out.reshape(k, -1)
+    m = cols.size
+    for start in range(0, rows.size, step):
+        r, c = rows[start:start + step], colidx[start:start + step]
+        Z = P[r].T * Q[:, c]                                     # (K, entries) complex
+        R = G @ np.vstack([Z.real, Z.imag])
+        vals = R[:k] + 1j * R[k:] + Dsel[r, c][None, :]
+        flat[:, r * m + c] = vals
+        if every_input:
+            flat[:, c * m + r] = vals
 
 
 def _solve_at_zero(system: NetworkSystem, s0: complex, cols: np.ndarray) -> np.ndarray:
@@ -171,6 +251,15 @@ class FrequencyResponse:
         Column (input node) indices.
     labels : tuple of str
         Node labels of the rows.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.complete(3),
+    ...                                       nodal=nc.nodal.swing(1.0, 1.0, n=3))
+    >>> T = nc.transfer_matrix(sys, [0.1, 1.0, 10.0])
+    >>> T.values.shape                    # (frequencies, outputs, inputs)
+    (3, 3, 3)
     """
 
     omega: np.ndarray
@@ -228,6 +317,7 @@ class FrequencyResponse:
         Returns
         -------
         matplotlib.axes.Axes
+            The axes drawn on.
 
         Examples
         --------

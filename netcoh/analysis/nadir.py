@@ -11,8 +11,10 @@ vectorised over buses and times, and goes further:
   (and, with ``horizon=None``, no time after the horizon) hides a deeper nadir;
 * any nodal dynamics (heterogeneous, swing-turbine, ...) through one eigendecomposition
   of the network's grounded state-space realisation;
-* operator-style disturbance sets: per-bus loss bounds with a total budget, and the
-  discrete set of single-unit trips.
+* operator-style disturbance sets: per-bus loss bounds with a total budget, a given step
+  (a known lost infeed), general polytopes (an LP per candidate), and single-unit trips,
+  each evaluated on its own post-trip network (the tripped unit leaves the model and its
+  lost output is the step).
 
 The input ``u`` is a power *injection* (p.u. on the system base): a load increase or a
 generation loss of ``P`` at bus ``j`` is ``u_j = -P``. The returned worst disturbance is
@@ -27,14 +29,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._util import readonly as _readonly
-from .._validation import as_bool, as_int, as_norm, as_positive, as_real
+from .._validation import as_bool, as_float_array, as_int, as_norm, as_positive, as_real
 from ..exceptions import AccuracyWarning, InputError, NetcohTypeError
 from ..network.system import _check_system
 from .nadir_modes import ModalModel, proportional_factors, proportional_modes, statespace_modes
 from .nadir_search import Search, search, time_grid
-from .nadir_sets import BudgetBox, NormBall, UnitTrips
+from .nadir_sets import BudgetBox, FixedStep, NormBall, UnitTrips, eliminate_node
 
-__all__ = ["NadirResult", "worst_case_nadir", "THRESHOLDS_HZ", "build_modal_model"]
+__all__ = ["NadirResult", "worst_case_nadir", "THRESHOLDS_HZ", "build_modal_model",
+           "trip_system"]
 
 #: Frequency-deviation limits used by :func:`worst_case_nadir` ``threshold_hz`` presets.
 THRESHOLDS_HZ = {"continental_europe": 0.8, "gb": 0.5}
@@ -90,6 +93,17 @@ class NadirResult:
         Flagging threshold.
     flagged : tuple of str
         Buses whose worst deviation exceeds ``threshold_hz``.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(50.0 * nc.laplacian.complete(4),
+    ...                                       nodal=nc.nodal.swing(2.0, 1.0, n=4))
+    >>> res = nc.worst_case_nadir(sys, rho=0.5, f_hz=50.0)
+    >>> res.value, res.value_hz      # p.u. and Hz: every bus settles 0.25 p.u. low
+    (0.25, 12.5)
+    >>> res.to_frame().columns.tolist()
+    ['bus', 'worst', 'worst_hz', 'time_s', 'flagged']
     """
 
     value: float
@@ -212,6 +226,15 @@ def build_modal_model(system, method: str = "auto"):
     -------
     (model, str)
         The model and the method used.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> from netcoh.analysis.nadir import build_modal_model
+    >>> sys = nc.NetworkSystem.from_laplacian(50.0 * nc.laplacian.complete(4),
+    ...                                       nodal=nc.nodal.swing(2.0, 1.0, n=4))
+    >>> build_modal_model(sys)[1]       # proportional machines: the closed form
+    'modal'
     """
     system = _check_system(system)
     if method not in ("auto", "modal", "statespace"):
@@ -229,8 +252,20 @@ def build_modal_model(system, method: str = "auto"):
     return statespace_modes(system), "statespace"
 
 
-def _disturbance_set(system, rho, norm, bounds, trips):
+def _disturbance_set(system, rho, norm, bounds, trips, given=None):
     n = system.n
+    if given is not None:
+        if bounds is not None or trips is not None:
+            raise InputError("give one of `disturbance_set`, `bounds` or `trips`, not several")
+        if isinstance(given, (list, tuple, np.ndarray)):
+            given = FixedStep(given)
+        if not (hasattr(given, "value") and hasattr(given, "maximiser")):
+            raise InputError(f"`disturbance_set` must be a set from netcoh.analysis.nadir_sets "
+                             f"or a step vector, got {type(given).__name__}")
+        if isinstance(given, FixedStep) and given.u.size != n:
+            raise InputError(f"`disturbance_set` step must have {n} entries (one per node), "
+                             f"got {given.u.size}")
+        return given
     if trips is not None:
         if bounds is not None:
             raise InputError("give either `bounds` or `trips`, not both")
@@ -242,9 +277,9 @@ def _disturbance_set(system, rho, norm, bounds, trips):
     return NormBall(rho, norm)
 
 
-def _hz_per_unit(output: str, f_hz: float) -> float:
+def _hz_per_unit(output: str, f_hz: float | None) -> float:
     if output == "pu":
-        return f_hz
+        return float("nan") if f_hz is None else f_hz
     if output == "rad/s":
         return 1.0 / (2 * np.pi)
     if output == "hz":
@@ -264,7 +299,8 @@ def _threshold(threshold_hz):
     return as_real(threshold_hz, "threshold_hz", low=0.0, low_open=True)
 
 
-def _check_arguments(system, dt, horizon, rtol, n_refine, rho, norm, bounds, trips, model):
+def _check_arguments(system, dt, horizon, rtol, n_refine, rho, norm, bounds, trips, model,
+                     disturbance_set=None):
     """Argument checks of :func:`worst_case_nadir` (types, ranges and their consistency)."""
     dt = as_real(dt, "dt", low=0.0, low_open=True)
     if horizon is not None:
@@ -287,6 +323,8 @@ def _check_arguments(system, dt, horizon, rtol, n_refine, rho, norm, bounds, tri
             if not known:
                 raise InputError(f"`trips` must name buses of the system (labels or indices "
                                  f"0..{system.n - 1}), got {k!r}")
+    if isinstance(disturbance_set, (list, tuple, np.ndarray)):
+        as_float_array(disturbance_set, "disturbance_set", ndim=1)
     if model is not None and not isinstance(model, ModalModel):
         raise NetcohTypeError(f"`model` must come from build_modal_model(system), got "
                               f"{type(model).__name__}")
@@ -294,9 +332,10 @@ def _check_arguments(system, dt, horizon, rtol, n_refine, rho, norm, bounds, tri
 
 
 def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: float | None = None,
-                     bounds=None, trips=None, f_hz: float = 50.0, output: str = "pu",
+                     bounds=None, trips=None, f_hz: float | None = None, output: str = "pu",
                      threshold_hz=None, method: str = "auto", rtol: float = 1e-6,
-                     n_refine: int = 4, model=None, full_table: bool = True) -> NadirResult:
+                     n_refine: int = 4, model=None, full_table: bool = True,
+                     disturbance_set=None) -> NadirResult:
     """Worst frequency deviation over all buses, times and step disturbances in a set.
 
     Solves ``max_{u in U} max_i sup_t |omega_i(t)|`` for step injections ``u`` applied at
@@ -324,10 +363,16 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         Per-bus loss bounds ``pbar_j``: the set ``0 <= p_j <= pbar_j``, ``sum p <= rho``
         with injection ``u = -p``.
     trips : dict or array_like, optional
-        Single-unit trips: ``{bus: p}`` (``p`` a number or a list of unit outputs) or one
-        value per bus; the set is the finite list ``u = -p_k e_{bus_k}``.
-    f_hz : float
-        Nominal frequency, to report the nadir in Hz.
+        Unit trips: ``{bus: p}`` (``p`` the unit's output; a list gives several outputs to
+        try) or one value per bus (0 = no trip). Each trip is a contingency of its own: the
+        unit's node leaves the model (:func:`~netcoh.analysis.nadir_sets.eliminate_node`,
+        its inertia, damping and governor with it) and its lost output ``-p`` is a step at
+        its terminal bus on the post-trip network; the worst trip is returned, the tripped
+        node excluded (NaN in the per-bus arrays and the trajectory; :attr:`disturbance` is
+        ``-p`` at the tripped node, what was lost).
+    f_hz : float, optional
+        Nominal frequency, to report the nadir in Hz; default the system's own ``f_hz``
+        (systems built from grids carry it). Without either, Hz values are NaN.
     output : {"pu", "rad/s", "hz"}
         Unit of the system's output (``"pu"``: frequency deviation per unit of ``f_hz``).
     threshold_hz : float or {"continental_europe", "gb"}, optional
@@ -343,6 +388,11 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         Number of best buses whose grid maximum is refined by Brent's method (at least 1).
     model : optional
         A model from :func:`build_modal_model` for this system (reuse across calls).
+    disturbance_set : set or array_like, optional
+        Any set of :mod:`netcoh.analysis.nadir_sets` (e.g. a
+        :class:`~netcoh.analysis.nadir_sets.FixedStep` or a
+        :class:`~netcoh.analysis.nadir_polytope.LinearSet`), or one step vector ``u``
+        (its exact nadir: bus, time, certified).
     full_table : bool
         True (default) computes ``F[i, t]`` for every bus. False first bounds every bus by
         a certified cheap bound (a tight one for a 2-norm ball and proportional machines,
@@ -355,6 +405,12 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
     Returns
     -------
     NadirResult
+        The worst value (p.u. and Hz), the bus and time where it occurs, the disturbance
+        that causes it, the bus-by-time table and whether the supremum is certified.
+
+    See Also
+    --------
+    netcoh.screen_contingencies : The worst-case nadir of every N-1 contingency of a grid.
 
     Examples
     --------
@@ -370,11 +426,20 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
     """
     system = _check_system(system)
     dt, horizon, rtol, n_refine, rho, norm = _check_arguments(
-        system, dt, horizon, rtol, n_refine, rho, norm, bounds, trips, model)
-    f_hz = as_real(f_hz, "f_hz", low=0.0, low_open=True)
-    dset = _disturbance_set(system, rho, norm, bounds, trips)
+        system, dt, horizon, rtol, n_refine, rho, norm, bounds, trips, model, disturbance_set)
+    dset = _disturbance_set(system, rho, norm, bounds, trips, disturbance_set)
+    if f_hz is None:
+        f_hz = system.f_hz
+    f_hz = None if f_hz is None else as_real(f_hz, "f_hz", low=0.0, low_open=True)
     scale_hz = _hz_per_unit(output, f_hz)
     thr = _threshold(threshold_hz)
+    if thr is not None and not np.isfinite(scale_hz):
+        raise InputError("`threshold_hz` needs the nominal frequency: pass `f_hz` (the system "
+                         "carries none), got f_hz=None")
+    if isinstance(dset, UnitTrips):
+        return _worst_trip(system, dset, dict(
+            dt=dt, horizon=horizon, f_hz=f_hz, output=output, threshold_hz=threshold_hz,
+            method=method, rtol=rtol, n_refine=n_refine, full_table=full_table))
     if model is None:
         model, used = build_modal_model(system, method)
     else:
@@ -455,4 +520,83 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         table=_readonly(F), per_bus=_readonly(per_bus), per_bus_time=_readonly(per_bus_time),
         trajectory=_readonly(traj), upper_bound=float(upper), certified=certified, horizon=H,
         grid_value=grid_value, labels=system.labels, disturbance_set=dset.description,
-        method=used, f_hz=float(f_hz), hz_per_unit=scale_hz, threshold_hz=thr, flagged=flagged)
+        method=used, f_hz=float("nan") if f_hz is None else float(f_hz), hz_per_unit=scale_hz,
+        threshold_hz=thr, flagged=flagged)
+
+
+def trip_system(system, k: int):
+    """The system after the unit at node ``k`` trips, and the Kron factors of its bus.
+
+    Parameters
+    ----------
+    system : NetworkSystem
+        The network before the trip.
+    k : int
+        Node of the tripped unit.
+
+    Returns
+    -------
+    (NetworkSystem, ndarray)
+        The post-trip system (node ``k`` gone; see
+        :func:`~netcoh.analysis.nadir_sets.eliminate_node`) and the factors ``c`` that carry
+        an injection at the tripped unit's bus to the remaining nodes.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.complete(3),
+    ...                                       nodal=nc.nodal.swing(1.0, 1.0, n=3), f_hz=50.0)
+    >>> after, c = trip_system(sys, 0)
+    >>> after.labels, c.tolist(), after.f_hz
+    (('1', '2'), [0.5, 0.5], 50.0)
+    """
+    import dataclasses
+
+    system = _check_system(system)
+    if system.n < 2:
+        raise InputError("cannot trip the last unit of a system")
+    Lr, c = eliminate_node(system.laplacian, k)
+    keep = np.delete(np.arange(system.n), k)
+    off = Lr - np.diag(np.diag(Lr))
+    signed = bool(off.size and np.any(off > 1e-9 * np.abs(Lr).max()))
+    after = dataclasses.replace(system, laplacian=Lr, nodal=system.nodal.subset(keep),
+                                labels=tuple(system.labels[i] for i in keep),
+                                signed=signed or system.signed)
+    return after, c
+
+
+def _worst_trip(system, trips: UnitTrips, kw: dict) -> NadirResult:
+    """Each trip on its own post-trip network; the worst, embedded in the full node set."""
+    best = None
+    for k, p in zip(trips.bus.tolist(), trips.p.tolist()):
+        after, c = trip_system(system, k)
+        res = worst_case_nadir(after, disturbance_set=FixedStep(-p * c), **kw)
+        if best is None or res.value > best[0].value:
+            best = (res, k, p)
+    res, k, p = best
+    n, keep = system.n, np.delete(np.arange(system.n), best[1])
+
+    def embed(a, axis):
+        shape = list(a.shape)
+        shape[axis] = n
+        out = np.full(shape, np.nan)
+        idx = [slice(None)] * len(shape)
+        idx[axis] = keep
+        out[tuple(idx)] = a
+        return out
+
+    u = np.zeros(n)
+    u[k] = -p
+    return NadirResult(
+        value=res.value, value_hz=res.value_hz, bus=res.bus, bus_index=int(keep[res.bus_index]),
+        time=res.time, disturbance=_readonly(u), times=res.times,
+        table=_readonly(embed(np.asarray(res.table), 0)),
+        per_bus=_readonly(embed(np.asarray(res.per_bus), 0)),
+        per_bus_time=_readonly(embed(np.asarray(res.per_bus_time), 0)),
+        trajectory=_readonly(embed(np.asarray(res.trajectory), 1)), upper_bound=res.upper_bound,
+        certified=res.certified, horizon=res.horizon, grid_value=res.grid_value,
+        labels=system.labels,
+        disturbance_set=f"{trips.description}, each on its post-trip network (worst: "
+                        f"{system.labels[k]} losing {p:g})",
+        method=res.method, f_hz=res.f_hz, hz_per_unit=res.hz_per_unit,
+        threshold_hz=res.threshold_hz, flagged=res.flagged)

@@ -51,12 +51,16 @@ class Search:
     def __init__(self, model, dset, rtol, full_table: bool = True):
         self.model, self.dset, self.rtol = model, dset, rtol
         self.absP = np.abs(model.P)
-        self.w = dset.value(np.abs(model.Q))           # support of |Q_k| rows
+        absQ = np.abs(model.Q)
+        # sup over the set of |Q_k . u| (bounds every mode's contribution)
+        self.w = dset.bound_weights(absQ) if hasattr(dset, "bound_weights") else dset.value(absQ)
         # buses that cannot matter are screened out by certified bounds (bound_table)
         self.prunable = not full_table
         self.tight = (isinstance(dset, NormBall) and dset.p == 2
                       and getattr(model, "scale", None) is not None and model.S0 is None)
-        self.S0_value = None if model.S0 is None else dset.value(np.abs(model.S0))
+        self.S0_value = None if model.S0 is None else (
+            dset.bound_weights(np.abs(model.S0)) if hasattr(dset, "bound_weights")
+            else dset.value(np.abs(model.S0)))
 
     def value(self, bus, t):
         """``F`` at pairs ``(bus[p], t[p])``."""

@@ -9,7 +9,14 @@ maximiser:
   with the dual norm (EPSR24 Lemma 2 / Theorem 1);
 * :class:`BudgetBox` -- per-bus losses ``0 <= p_j <= pbar_j`` with ``sum p_j <= budget``
   (injection ``u = -p``): a fractional knapsack, solved in closed form by sorting;
-* :class:`UnitTrips` -- the discrete set of single-unit trips ``u = -P_k e_{bus(k)}``.
+* :class:`UnitTrips` -- the discrete set of single-unit trips ``u = -P_k e_{bus(k)}``;
+* :class:`FixedStep` -- one given step ``u`` (a contingency whose disturbance is known:
+  a unit's lost infeed, an island's imbalance): ``|s . u|``;
+* :class:`LinearSet` (in :mod:`.nadir_polytope`) -- a general polytope of losses, an LP per
+  row.
+
+:func:`eliminate_node` gives the network after a unit leaves it (the tripped machine's node
+becomes a passive bus) and where its lost output lands.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import numpy as np
 from .._validation import as_float_array, as_nonnegative, as_positive
 from ..exceptions import InputError
 
-__all__ = ["NormBall", "BudgetBox", "UnitTrips"]
+__all__ = ["NormBall", "BudgetBox", "UnitTrips", "FixedStep", "eliminate_node"]
 
 
 class NormBall:
@@ -170,3 +177,85 @@ class UnitTrips:
 
     def norm_of(self, u: np.ndarray) -> float:
         return float(np.abs(u).max())
+
+
+class FixedStep:
+    """A single known step injection ``u`` (p.u.): ``F = |s . u|``.
+
+    Parameters
+    ----------
+    u : array_like (n,)
+        The injection (a loss of generation ``P`` at node ``j`` is ``u_j = -P``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> FixedStep([-1.0, 0.0]).value(np.array([[0.5, 2.0], [-0.25, 1.0]])).tolist()
+    [0.5, 0.25]
+    """
+
+    def __init__(self, u):
+        self.u = np.asarray(as_float_array(u, "disturbance"), dtype=float).ravel()
+        if not np.all(np.isfinite(self.u)):
+            raise InputError("`disturbance` must be finite")
+
+    @property
+    def description(self) -> str:
+        return f"step of {float(self.u.sum()):+.6g} p.u. net"
+
+    def value(self, rows: np.ndarray) -> np.ndarray:
+        return np.abs(rows @ self.u)
+
+    def bound_weights(self, abs_rows: np.ndarray) -> np.ndarray:
+        """``sup |q . u|`` bounds for non-negative rows ``|q|``: ``|q| . |u|``."""
+        return abs_rows @ np.abs(self.u)
+
+    def maximiser(self, s: np.ndarray) -> np.ndarray:
+        return self.u.copy()
+
+    def norm_of(self, u: np.ndarray) -> float:
+        return float(np.abs(u).sum())
+
+
+def eliminate_node(L: np.ndarray, k: int):
+    """The network without the machine at node ``k``, and where an injection at ``k`` goes.
+
+    A tripped machine leaves its node behind as a passive bus: the Schur complement of
+    ``L`` on the other nodes, ``L' = L_-k,-k - L_-k,k L_k,-k / L_kk``. For a machine
+    behind its transient reactance this equals removing the machine (the node hangs on one
+    branch and carries no power), so ``L'`` is the post-trip network, and its lost output
+    ``-P`` at its terminal bus reaches the other machines as ``-P c`` with the Kron factors
+    ``c = -L_-k,k / L_kk`` (``sum c = 1``).
+
+    Parameters
+    ----------
+    L : ndarray (n, n)
+        Laplacian of the (Kron-reduced) network.
+    k : int
+        Node of the tripped machine.
+
+    Returns
+    -------
+    (ndarray (n-1, n-1), ndarray (n-1,))
+        The post-trip Laplacian (exact zero row sums) and the factors ``c``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> L = np.array([[2.0, -1, -1], [-1, 2, -1], [-1, -1, 2]])
+    >>> Lr, c = eliminate_node(L, 0)
+    >>> Lr.tolist(), c.tolist()
+    ([[1.5, -1.5], [-1.5, 1.5]], [0.5, 0.5])
+    """
+    L = np.asarray(L.toarray() if hasattr(L, "toarray") else L, dtype=float)
+    n = L.shape[0]
+    keep = np.delete(np.arange(n), k)
+    lkk = L[k, k]
+    if not lkk > 0:
+        raise InputError(f"node {k} has no connection to the network; it cannot be tripped")
+    col = L[keep, k]
+    Lr = L[np.ix_(keep, keep)] - np.outer(col, col) / lkk
+    Lr = 0.5 * (Lr + Lr.T)
+    off = Lr - np.diag(np.diag(Lr))
+    Lr = off - np.diag(off.sum(axis=1))
+    return Lr, -col / lkk

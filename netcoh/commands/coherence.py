@@ -40,11 +40,19 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not (0 < args.wmin < args.wmax):
-        raise SystemExit(f"netcoh coherence: --wmin must be positive and below --wmax, got "
-                         f"{args.wmin} and {args.wmax}")
+    from ..exceptions import InputError
+    from ._common import check_case, check_out_dir, check_positive, output_dir
+
+    if not (0 < args.wmin < args.wmax and np.isfinite(args.wmax)):
+        raise InputError(f"--wmin must be positive and below --wmax, got {args.wmin} and "
+                         f"{args.wmax}")
     if args.points < 2:
-        raise SystemExit(f"netcoh coherence: --points must be >= 2, got {args.points}")
+        raise InputError(f"--points must be >= 2, got {args.points}")
+    check_positive(args.tol, "--tol")
+    if args.case is not None:
+        check_case(args.case)
+    if args.out is not None:
+        check_out_dir(args.out)
     if args.case is None:
         system, name = example_system(), "built-in example (30 swing-turbine machines, ring lattice)"
     else:
@@ -58,16 +66,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"coherence bandwidth (relative incoherence <= {args.tol:g}): "
           f"{res.bandwidth_rad_s:.4g} rad/s")
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(args.out / "coherence.csv", df.to_csv(index=False))
-        summary = {"case": name, "n": system.n, "lambda2": system.lambda2, "tol": args.tol,
-                   "bandwidth_rad_s": res.bandwidth_rad_s}
-        atomic_write_text(args.out / "summary.json", json.dumps(summary, indent=2))
-        import matplotlib
+        with output_dir(args.out):
+            atomic_write_text(args.out / "coherence.csv", df.to_csv(index=False))
+            summary = {"case": name, "n": system.n, "lambda2": system.lambda2, "tol": args.tol,
+                       "bandwidth_rad_s": res.bandwidth_rad_s}
+            atomic_write_text(args.out / "summary.json", json.dumps(summary, indent=2))
+            import matplotlib
 
-        matplotlib.use("Agg")
-        ax = res.plot()
-        ax.set_title(f"coherence: {name}")
-        ax.figure.savefig(args.out / "coherence.png", dpi=120, bbox_inches="tight")
-        print(f"wrote {args.out}/coherence.csv, summary.json, coherence.png")
+            matplotlib.use("Agg")
+            ax = res.plot()
+            ax.set_title(f"coherence: {name}")
+            ax.figure.savefig(args.out / "coherence.png", dpi=120, bbox_inches="tight")
+            print(f"wrote {args.out}/coherence.csv, summary.json, coherence.png")
     return 0

@@ -80,15 +80,27 @@ def run(args: argparse.Namespace) -> int:
     from ..exceptions import InputError
     from ..reduction.aggregate import reduce_network
     from ..reduction.clustering import spectral_clustering
-    from ..reduction.io import save_reduced
 
     if not (0 < args.wmin < args.wmax):
         raise InputError(f"--wmin must be positive and below --wmax, got {args.wmin} and "
                          f"{args.wmax}")
     if args.points < 2:
         raise InputError(f"--points must be >= 2, got {args.points}")
-    system = load_case_system(args.case, model=args.model,
-                              reduce=None if args.all_buses else "kron")
+    from ._common import check_case, check_out_dir, held_warnings, output_dir
+
+    check_case(args.case)
+    if args.out is not None:
+        check_out_dir(args.out)
+    with held_warnings():
+        system = load_case_system(args.case, model=args.model,
+                                  reduce=None if args.all_buses else "kron")
+        if args.nodes is not None:
+            labels = [str(x) for x in system.labels]
+            unknown = [x for x in args.nodes if x not in labels]
+            if unknown:
+                shown = ", ".join(labels[:12]) + (", ..." if len(labels) > 12 else "")
+                raise InputError(f"--nodes must be node labels of {args.case} ({shown}), got "
+                                 f"{' '.join(unknown)!r}")
     weighting = None if args.weighting == "none" else "inertia"
     res = spectral_clustering(system, args.clusters, weighting=weighting,
                               random_state=args.seed)
@@ -113,8 +125,14 @@ def run(args: argparse.Namespace) -> int:
               f"over all {args.points} frequencies = {err.max_error():.4g}")
     if args.out is None:
         return 0
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    with output_dir(args.out) as out:
+        _write(args, out, system, res, red, table, err, omega)
+    return 0
+
+
+def _write(args, out: Path, system, res, red, table, err, omega) -> None:
+    from ..reduction.io import save_reduced
+
     atomic_write_text(out / "areas.csv", res.to_frame().to_csv())
     atomic_write_text(out / "areas_summary.csv", table.to_csv())
     save_reduced(red, out / "reduced.json")
@@ -140,4 +158,3 @@ def run(args: argparse.Namespace) -> int:
     plt.close(ax.figure)
     print(f"wrote {out}/areas.csv, areas_summary.csv, areas.png, bode.png, reduced.json, "
           f"summary.json" + (", error.csv" if err is not None else ""))
-    return 0

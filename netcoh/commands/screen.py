@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import math
+import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
-
-from ._common import atomic_write_text
 
 __all__ = ["register", "run"]
 
@@ -30,87 +29,206 @@ def _threshold(text: str):
     try:
         return float(text)
     except ValueError:
-        return text
+        return text.strip()
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "screen", help="worst-case frequency nadir of every N-1 contingency of a grid",
-        description="For every branch outage and machine trip, rebuild the network model and "
-                    "compute the worst frequency deviation over all buses, all times and all "
-                    "step disturbances with ||u|| <= rho (Jiang, Min & Zhang 2024). CASE is a "
-                    "shipped case (ieee39, kundur, case145, gb) or a netcoh-grid JSON file; "
-                    "default ieee39.")
+        "screen", help="frequency security of every N-1 contingency of a grid",
+        description="For every branch outage and unit trip, rebuild the network model and "
+                    "compute the worst local nadir, the centre-of-inertia nadir, RoCoF and "
+                    "quasi-steady-state deviation under the disturbance the contingency brings: "
+                    "a unit trip loses its dispatch, a split leaves each island its imbalance, "
+                    "an outage that keeps the grid whole faces the reference incident (any "
+                    "loss of generation up to --incident-mw). CASE is a shipped case (ieee39, "
+                    "kundur, case145, gb) or a netcoh-grid JSON file; default ieee39.")
     p.add_argument("case", nargs="?", default="ieee39", help="case name or file (default ieee39)")
-    p.add_argument("--norm", type=_norm, default=2, help="disturbance norm: 2, 1 or inf (default 2)")
-    p.add_argument("--rho", type=float, default=0.5,
-                   help="disturbance size, p.u. on the case base (default 0.5)")
+    p.add_argument("--disturbance", choices=("operator", "ball"), default="operator",
+                   help="operator: infeed loss, island imbalance, reference incident (default); "
+                        "ball: the norm ball ||u|| <= rho for every contingency")
+    p.add_argument("--incident-mw", type=float, default=None,
+                   help="reference incident: total generation loss, MW (default: the largest "
+                        "single infeed of the case)")
+    p.add_argument("--rho", type=float, default=None,
+                   help="ball radius, p.u. on the case base (--disturbance ball; default 0.5)")
+    p.add_argument("--norm", type=_norm, default=2,
+                   help="ball norm: 2, 1 or inf (--disturbance ball; default 2)")
     p.add_argument("--contingencies", default="n-1",
                    help="n-1 (branches and machines), branches, machines, or comma-separated ids")
     p.add_argument("--dt", type=float, default=0.01, help="time-grid step, s (default 0.01)")
     p.add_argument("--horizon", type=float, default=None,
                    help="search window, s (default: all t >= 0, certified)")
     p.add_argument("--threshold", type=_threshold, default="continental_europe",
-                   help="limit in Hz or a preset: continental_europe (0.8), gb (0.5)")
-    p.add_argument("--model", choices=("swing", "swing_turbine"), default="swing_turbine",
+                   help="limits: a preset (continental_europe: 0.8 Hz nadir, 0.2 Hz "
+                        "quasi-steady; gb: 0.5 Hz, 1 Hz/s, 0.5 Hz; gb_infrequent: 0.8 Hz, "
+                        "1 Hz/s, 0.5 Hz) or a nadir limit in Hz")
+    p.add_argument("--rocof-limit", type=float, default=None,
+                   help="RoCoF limit, Hz/s (overrides the preset)")
+    p.add_argument("--qss-limit", type=float, default=None,
+                   help="quasi-steady-state limit, Hz (overrides the preset)")
+    p.add_argument("--model", choices=("swing", "swing_turbine", "governor"), default=None,
                    help="machine model: swing_turbine (default; governors give the dip and "
-                        "recovery) or swing (the paper's model, nadir often the settled value)")
+                        "recovery), swing (the paper's model) or governor (an ANDES case's own "
+                        "governor models)")
     p.add_argument("--islands", choices=("main", "all"), default="main",
-                   help="when an outage splits the grid: screen the main island (default; "
-                        "separated machines count as lost) or the worst island, however small")
-    p.add_argument("--out", type=Path, help="directory for results.csv, summary.json and figures")
+                   help="when an outage splits the grid: screen the main island (default) or "
+                        "the worst island, however small")
+    p.add_argument("--out", type=Path,
+                   help="folder for results.csv/.parquet, worst_disturbances.csv, "
+                        "trajectories.parquet, summary.json, report.html and figures; a run "
+                        "interrupted there resumes where it stopped")
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--serial", action="store_true", help="run in this process")
     p.add_argument("--no-resume", action="store_true", help="start over even if DIR has results")
     p.add_argument("--top", type=int, default=15, help="rows of the ranked table to print")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="stage messages and a progress bar on stderr (default: when stderr is "
+                        "a terminal)")
+    p.add_argument("--fail-on-violation", action="store_true",
+                   help="exit with status 3 when a contingency breaks a limit or is unstable")
     p.set_defaults(handler=run)
 
 
 def _check(args) -> None:
+    """Every argument, before anything is printed or written."""
     from ..exceptions import InputError
+    from ..screening.limits import LIMIT_PRESETS as THRESHOLDS_HZ
+    from ._common import check_case, check_int, check_out_dir, check_positive
 
-    for name in ("rho", "dt"):
-        v = getattr(args, name)
-        if not (math.isfinite(v) and v > 0):
-            raise InputError(f"--{name} must be positive, got {v}")
-    if args.horizon is not None and not (math.isfinite(args.horizon) and args.horizon > 0):
-        raise InputError(f"--horizon must be positive, got {args.horizon}")
-    if args.jobs is not None and args.jobs < 1:
-        raise InputError(f"--jobs must be >= 1, got {args.jobs}")
+    check_positive(args.rho, "--rho", allow_none=True)
+    check_positive(args.incident_mw, "--incident-mw", allow_none=True)
+    check_positive(args.rocof_limit, "--rocof-limit", allow_none=True)
+    check_positive(args.qss_limit, "--qss-limit", allow_none=True)
+    if args.disturbance != "ball" and (args.rho is not None or args.norm != 2):
+        raise InputError(f"--rho and --norm size the norm ball: add --disturbance ball, got "
+                         f"--rho {args.rho} --norm {args.norm} with --disturbance "
+                         f"{args.disturbance}")
+    if args.disturbance == "ball" and args.incident_mw is not None:
+        raise InputError(f"--incident-mw sizes the reference incident of --disturbance "
+                         f"operator, got --incident-mw {args.incident_mw:g} with --disturbance ball")
+    check_positive(args.dt, "--dt")
+    check_positive(args.horizon, "--horizon", allow_none=True)
+    check_int(args.jobs, "--jobs", 1)
+    check_int(args.top, "--top", 0)
+    thr = args.threshold
+    if isinstance(thr, str):
+        key = thr.lower().replace(" ", "_").replace("-", "_")
+        if key not in THRESHOLDS_HZ:
+            raise InputError(f"--threshold must be a positive number of Hz or one of "
+                             f"{', '.join(sorted(THRESHOLDS_HZ))}, got {thr!r}")
+    elif not (math.isfinite(thr) and thr > 0):
+        raise InputError(f"--threshold must be a positive number of Hz or one of "
+                         f"{', '.join(sorted(THRESHOLDS_HZ))}, got {thr:g}")
+    check_case(args.case)
+    if args.out is not None:
+        check_out_dir(args.out)
+
+
+class _Progress:
+    """Stage messages and a bar on stderr; the bar moves as each contingency completes."""
+
+    def __init__(self, prog: str = "netcoh screen", show: bool = True):
+        self.prog, self.bar, self.done, self.show = prog, None, 0, show
+
+    def stage(self, text: str) -> None:
+        if self.show:
+            print(f"{self.prog}: {text}", file=sys.stderr, flush=True)
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.show:
+            return
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, unit="cont", desc="contingencies", file=sys.stderr,
+                            mininterval=0.2)
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def run(args: argparse.Namespace) -> int:
     from .. import grids
     from ..screening import screen_contingencies
+    from ..screening.contingencies import contingency_list
+    from ..screening.report import write_outputs
+    from ._common import output_dir
 
     _check(args)
+    show = sys.stderr.isatty() if args.progress is None else args.progress
+    progress = _Progress(show=show)
+    progress.stage(f"loading {args.case}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         grid = grids.load(args.case)
+    conts = contingency_list(grid, args.contingencies)       # validates --contingencies
     executor = "serial" if args.serial else ("dask" if args.scheduler else "processes")
-    csv = None
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        csv = args.out / "results.csv"
     s = grid.summary()
     print(f"case {grid.name}: {s['buses']} buses, {s['branches']} branches, {s['machines']} "
-          f"machines, {grid.f_hz:g} Hz; disturbance ||u||_{_name(args.norm)} <= {args.rho:g} p.u. "
-          f"({args.rho * grid.base_mva:g} MW)")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = screen_contingencies(
-            grid, args.contingencies, rho=args.rho, norm=args.norm, dt=args.dt,
-            horizon=args.horizon, threshold_hz=args.threshold, model=args.model,
-            islands=args.islands, executor=executor, n_jobs=args.jobs, scheduler=args.scheduler, out=csv,
-            resume=not args.no_resume, progress=True)
+          f"machines, {grid.f_hz:g} Hz; {len(conts)} contingencies")
+    synth = sorted({f for x in (grid.provenance.get("synthesised") or []) for f in x["fields"]})
+    if synth:
+        print(f"synthesised data (rules in report.html, `netcoh cases {grid.name}`): "
+              f"{', '.join(synth)}")
+    limits = {k: v for k, v in (("rocof_hz_per_s", args.rocof_limit),
+                                ("qss_hz", args.qss_limit)) if v is not None}
+    kw = dict(disturbance=args.disturbance, incident_mw=args.incident_mw, dt=args.dt,
+              horizon=args.horizon, threshold_hz=args.threshold, limits=limits or None,
+              model=args.model, islands=args.islands,
+              executor=executor, n_jobs=args.jobs, scheduler=args.scheduler,
+              resume=not args.no_resume, progress=progress)
+    if args.disturbance == "ball":
+        kw.update(rho=args.rho, norm=args.norm)
+    with contextlib.ExitStack() as stack:
+        out = None
+        if args.out is not None:
+            out = stack.enter_context(output_dir(
+                args.out, keep=lambda d: (d / "results.csv").exists()))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = screen_contingencies(grid, conts, out=None if out is None
+                                           else out / "results.csv", **kw)
+        finally:
+            progress.close()
+        _print_table(res, args, grid)
+        if out is not None:
+            progress.stage("writing the report")
+            write_outputs(res, out, grid, csv=False)
+            print(f"wrote {out}/: results.csv, results.parquet, worst_disturbances.csv, "
+                  "trajectories.parquet, summary.json, report.html and figures (PNG)")
+    summ = res.summary()
+    if args.fail_on_violation and summ["violations"] + summ["unstable"] > 0:
+        print(f"netcoh screen: {summ['violations']} violation(s), {summ['unstable']} unstable: "
+              "exit status 3 (--fail-on-violation)", file=sys.stderr)
+        return 3
+    return 0
+
+
+def _print_table(res, args, grid) -> None:
     df = res.to_frame()
-    show = df.head(args.top)[["contingency", "worst_bus", "nadir_hz", "time_s", "margin_hz",
-                              "islands"]].copy()
+    st = res.settings
+    if st.get("disturbance") == "ball":
+        print(f"disturbance: ||u||_{st['norm']} <= {st['rho']:g} p.u. on {grid.base_mva:g} MVA "
+              f"for every contingency (net power up to {st['ball_net_mw']:.4g} MW)")
+    else:
+        print(f"disturbance: unit trips lose their dispatch, splits keep their imbalance, other "
+              f"outages face the reference incident (any generation loss up to "
+              f"{st['incident_mw']:.4g} MW, each unit at most its dispatch)")
+    cols = [c for c in ("contingency", "status", "lost_mw", "worst_bus", "nadir_hz", "time_s",
+                        "coi_nadir_hz", "rocof_hz_per_s", "qss_hz", "margin_hz", "islands")
+            if c in ("contingency", "status", "worst_bus", "islands") or df[c].notna().any()]
+    show = df.head(args.top)[cols].copy()
     show["note"] = [_note(r) for _, r in df.head(args.top).iterrows()]
-    print(f"intact network: worst nadir {res.base.value_hz:.4g} Hz at {res.base.bus} "
-          f"(t = {res.base.time:.3g} s)")
-    print(show.to_string(float_format=lambda v: f"{v:.4g}"))
+    base = res.base
+    print(f"intact network: worst nadir {base.value_hz:.4g} Hz at {base.bus} "
+          f"(t = {base.time:.3g} s)")
+    if args.top:
+        print(show.to_string(float_format=lambda v: f"{v:.4g}"))
     if np.isinf(df["time_s"].to_numpy(dtype=float)).any():
         print("time_s = inf: the worst deviation is the settled value (no overshoot)")
     late = int(df["warning"].str.contains("end of the window", regex=False).sum())
@@ -118,98 +236,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"{late} contingencies have their worst dip at the end of the window (time_s = "
               f"{args.horizon:g} s): it may come later; raise --horizon or leave it out "
               "(all t >= 0, certified)")
-    if (df["method"] == "unstable").any():
+    if (df["status"] == "unstable").any():
         print("nadir_hz = inf: the linearised post-contingency grid is unstable (reason in the "
               "note; full text in the 'warning' column of the results)")
     summ = res.summary()
-    print(f"{summ['evaluated']} of {summ['contingencies']} contingencies evaluated, "
-          f"{summ['failed']} failed, {summ['violations']} beyond "
-          f"{res.settings['threshold_hz']} Hz")
-    if args.out is not None:
-        atomic_write_text(args.out / "summary.json",
-                          json.dumps(_jsonable(summ), indent=2, allow_nan=False, default=str))
-        _figures(res, grid, args)
-        print(f"wrote {args.out}/results.csv, summary.json, nadir_per_bus.png, "
-              f"worst_trajectories.png, contingencies.png")
-    return 0
+    counts = ", ".join(f"{v} {k}" for k, v in summ["statuses"].items() if v)
+    lim = st.get("limits") or {}
+    named = ", ".join(f"{k} {v:g}" for k, v in lim.items() if v is not None)
+    print(f"{summ['evaluated']} of {summ['contingencies']} contingencies evaluated: "
+          f"{counts or 'none'} (limits {st.get('limits_name', '')}: {named or 'none'})")
 
 
 def _note(row, width: int = 48) -> str:
     """One short remark per row: the error, instability, or which machines were cut off."""
-    text = row["error"] or (row["warning"] if row["method"] == "unstable" else "")
+    text = row["error"] or (row["warning"] if row["status"] in ("unstable", "model-invalid")
+                            else "")
     if not text and row["islands"] > 1:
         text = row["island_info"].rpartition("; ")[2] if "separated" in row["island_info"] \
             else row["island_info"]
     text = str(text)
     return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def _name(norm) -> str:
-    return "inf" if norm == np.inf else str(norm)
-
-
-def _jsonable(o):
-    """Strict JSON: non-finite floats become null (time = inf means "the settled value")."""
-    if isinstance(o, dict):
-        return {str(k): _jsonable(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_jsonable(v) for v in o]
-    if isinstance(o, (float, np.floating)):
-        return float(o) if math.isfinite(o) else None
-    if isinstance(o, np.integer):
-        return int(o)
-    return o
-
-
-def _figures(res, grid, args) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..analysis.nadir import worst_case_nadir
-    from ..screening import Contingency, ScreeningContext
-
-    # the worst contingency with a finite nadir (an unstable one has no trajectory to draw)
-    ok = res.table[(res.table["error"] == "") & np.isfinite(res.table["nadir_hz"].astype(float))]
-    worst = None
-    if len(ok):
-        row = ok.iloc[0]
-        ctx = ScreeningContext.from_grid(grid, model=args.model)
-        systems, note = ctx.systems(Contingency(row["kind"], row["element"]))
-        systems, _ = ctx.select_islands(systems, note, args.islands)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            worst = max((worst_case_nadir(s, rho=args.rho, norm=args.norm, dt=args.dt,
-                                          horizon=args.horizon, f_hz=grid.f_hz,
-                                          threshold_hz=args.threshold) for s, _ in systems),
-                        key=lambda r: r.value)
-    fig, ax = plt.subplots(figsize=(max(6.4, 0.12 * res.base.per_bus.size + 2), 4.0))
-    base = res.base
-    x = np.arange(base.per_bus.size)
-    ax.bar(x, base.per_bus_hz, color="C0", label="intact network")
-    if worst is not None:
-        pos = {lab: i for i, lab in enumerate(base.labels)}
-        xi = [pos[lab] for lab in worst.labels if lab in pos]
-        vi = [v for lab, v in zip(worst.labels, worst.per_bus_hz) if lab in pos]
-        ax.plot(xi, vi, "r_", ms=12, mew=2, label=f"after {row['contingency']}")
-    if base.threshold_hz is not None:
-        ax.axhline(base.threshold_hz, color="r", ls="--", lw=0.8, label="threshold")
-    if base.per_bus.size <= 60:
-        ax.set_xticks(x, base.labels, rotation=90, fontsize="small")
-    ax.set_ylabel("worst-case |Δf| (Hz)")
-    ax.set_title(f"{grid.name}: worst-case nadir per machine bus")
-    ax.legend(fontsize="small")
-    fig.savefig(args.out / "nadir_per_bus.png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.0), sharey=True)
-    base.plot_trajectory(ax=axes[0])
-    axes[0].set_title("intact network: worst disturbance")
-    if worst is not None:
-        worst.plot_trajectory(ax=axes[1])
-        axes[1].set_title(f"after {row['contingency']}")
-    fig.savefig(args.out / "worst_trajectories.png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    ax = res.plot()
-    ax.figure.savefig(args.out / "contingencies.png", dpi=120, bbox_inches="tight")
-    plt.close(ax.figure)

@@ -51,7 +51,19 @@ def _data_dir() -> Path:
 
 
 def available() -> tuple:
-    """Names of the shipped cases (``netcoh/grids/data/*.json``), sorted."""
+    """Names of the shipped cases (``netcoh/grids/data/*.json``), sorted.
+
+    Returns
+    -------
+    tuple of str
+        The case names :func:`load` accepts.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> "ieee39" in nc.grids.available()
+    True
+    """
     return tuple(sorted(p.stem for p in _data_dir().glob("*.json")))
 
 
@@ -248,7 +260,8 @@ def load(source, machines=None, *, name: str | None = None, warn: bool = True) -
     machines : list of dict or pandas.DataFrame, optional
         Only for a pandapower net: machine records (schema of ``grids/README.md``, each with
         ``pandapower_element`` such as ``"gen:3"``). Default: synthesised by
-        :func:`netcoh.grids.synth.proportional_machines` (with a warning).
+        :func:`netcoh.grids.synth.sized_machines` (typical data by unit size, with a
+        warning).
     name : str, optional
         Case name for a pandapower net (default ``"pandapower"``).
     warn : bool
@@ -258,6 +271,8 @@ def load(source, machines=None, *, name: str | None = None, warn: bool = True) -
     Returns
     -------
     Grid
+        The case: buses, branches, machines and loads on the case base, with its
+        provenance.
 
     Raises
     ------
@@ -280,7 +295,7 @@ def load(source, machines=None, *, name: str | None = None, warn: bool = True) -
     if _is_pandapower_net(source):
         from .pp_bridge import tables_from_pandapower
         if machines is None:
-            recs, syn = synth.proportional_machines(source)
+            recs, syn = synth.sized_machines(source)
         else:
             if hasattr(machines, "to_dict"):
                 machines = machines.to_dict(orient="records")
@@ -328,7 +343,7 @@ def from_pandapower(net, machines=None, *, name: str | None = None, warn: bool =
     machines : list of dict or pandas.DataFrame, optional
         Machine records (schema of ``grids/README.md``, each with ``pandapower_element``
         such as ``"gen:3"``). Default: synthesised by
-        :func:`netcoh.grids.synth.proportional_machines`.
+        :func:`netcoh.grids.synth.sized_machines`.
     name : str, optional
         Case name (default ``"pandapower"``).
     warn : bool, default True
@@ -338,6 +353,7 @@ def from_pandapower(net, machines=None, *, name: str | None = None, warn: bool =
     Returns
     -------
     Grid
+        The net as a grid case (the net itself is not modified).
 
     Examples
     --------

@@ -24,6 +24,14 @@ ANDES                        netcoh
                              times servo ``1/(1 + s T3)`` times the high-pressure shaft
                              stages ``sum_k K_k / prod_j (1 + s T_j)`` (normalised
                              ``K1 + ... + K8 = 1``; a second shaft ``syn2`` is unmapped)
+``TGOV1DB`` / ``TGOV1NDB``   as TGOV1 when the speed deadband has zero width (refused
+                             otherwise)
+``TG2``                      ``droop_gain_pu = (Tn/S_base)/R``, ``(1 + s T1)/(1 + s T2)``
+                             (zero-width deadband only)
+``IEESGO``                   ``droop_gain_pu = K1`` (ANDES applies ``K1`` unconverted),
+                             ``(1 + s T2)/((1 + s T1)(1 + s T3))`` times the steam path
+                             ``[(1-K2) + (1-K3) K2/(1+sT5) + K2 K3/((1+sT5)(1+sT6))]
+                             /(1 + s T4)``
 ``PQ``                       loads: ``p_mw = p0 S_base``, ``q_mvar``
 ``Shunt``                    shunts: ``g_mw``, ``b_mvar`` (capacitive positive)
 ===========================  ==============================================================
@@ -31,15 +39,17 @@ ANDES                        netcoh
 The grid's ``turbine_tau_s`` is the first-order fit of the governor transfer function with the
 same DC gain and the same first moment (``T1 + T3 - T2`` for TGOV1); the full governor
 transfer function is kept in ``grid.provenance["andes"]["governors"]`` and turned into a
-higher-order nodal model by :func:`governor_nodal` / :func:`to_system` (``model="governor"``)
-through :func:`netcoh.network.nodal.from_tf`, not silently simplified.
+higher-order nodal model by :meth:`Grid.to_system <netcoh.grids.Grid.to_system>`
+(``model="case"``, the default for these grids; see :mod:`netcoh.grids.case_model`) through
+:func:`netcoh.network.nodal.from_tf`, not silently simplified.
 
 Exciters and stabilisers (ANDES groups ``Exciter``, ``PSS``) act on voltage, which the
 power-angle model does not have: they are listed in ``provenance["andes"]["approximated"]``.
 Measurement and bookkeeping devices (``BusFreq``, ``Area``, ``ACEc``, ``COI``, ...) and timed
 events (``Toggle``, ``Fault``, ``Alter``) have no place in the linear model and are listed in
 ``provenance["andes"]["ignored"]``. Any other device with in-service rows raises
-:class:`~netcoh.exceptions.CaseFileError` listing the unmapped models.
+:class:`~netcoh.exceptions.CaseFileError` naming the file and the unmapped models (with the
+reason for the refused governors of :data:`REFUSED_MODELS`: ``GAST``, ``HYGOV``, ...).
 """
 
 from __future__ import annotations
@@ -47,19 +57,32 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..exceptions import CaseFileError, InputError, NetcohError, NetcohTypeError, SolverError
-from ..network import nodal as _nodal
+from . import case_model as _case
 from .grid import Grid
 
 __all__ = ["from_andes", "load_andes", "governor_nodal", "to_system", "resolve_case",
-           "MACHINE_MODELS", "GOVERNOR_MODELS"]
+           "MACHINE_MODELS", "GOVERNOR_MODELS", "REFUSED_MODELS"]
 
 MACHINE_MODELS = ("GENCLS", "GENROU")
-GOVERNOR_MODELS = ("TGOV1", "TGOV1N", "IEEEG1")
+GOVERNOR_MODELS = ("TGOV1", "TGOV1N", "TGOV1DB", "TGOV1NDB", "IEEEG1", "IEESGO", "TG2")
+#: ANDES turbine-governor models netcoh refuses, with the reason given in the CaseFileError
+REFUSED_MODELS = {
+    "GAST": "gas turbine: a low-value select between the speed loop and the temperature and "
+            "acceleration limits, not linearisable as one transfer function",
+    "HYGOV": "hydro turbine: the penstock's water column depends on the gate opening and "
+             "head (non-linear, non-minimum-phase); not mapped",
+    "HYGOVDB": "hydro turbine with deadband: not mapped (see HYGOV)",
+    "HYGOV4": "hydro turbine with four-term penstock model: not mapped (see HYGOV)",
+    "PLBVFU1": "playback generator: a recorded voltage/frequency source has no dynamics to "
+               "linearise",
+}
+_DEADBAND = {"TGOV1DB": ("dbL", "dbU"), "TGOV1NDB": ("dbL", "dbU"), "TG2": ("dbl", "dbu")}
 _STRUCTURE = {"Bus", "Line", "PQ", "PV", "Slack", "Shunt"}
 _APPROX_GROUPS = {"Exciter", "PSS"}
 _IGNORED_GROUPS = {"TimedEvent", "FreqMeasurement", "Collection", "Calculation", "PhasorMeasurement",
@@ -98,21 +121,53 @@ def resolve_case(case) -> Path:
                         f"(e.g. 'ieee39/ieee39_full.xlsx', 'kundur/kundur_full.xlsx')")
 
 
+def _split_case(case):
+    """``(main file, additional dynamic file or None)`` of a case or a (raw, dyr) pair."""
+    if isinstance(case, (tuple, list)):
+        if len(case) != 2:
+            raise InputError(f"`case` as a sequence must be (raw, dyr), got {len(case)} items")
+        return resolve_case(case[0]), resolve_case(case[1])
+    return resolve_case(case), None
+
+
 def load_andes(case, *, setup: bool = True):
     """Load a case with ANDES's own loader (default config, no output files).
 
-    Returns the ``andes.System``; raises :class:`~netcoh.exceptions.CaseFileError` when ANDES
-    cannot parse or set it up.
+    Parameters
+    ----------
+    case : str, path-like or (raw, dyr) pair
+        A file ANDES reads or a shipped case name; a PSS/E power-flow file with its dynamic
+        data is the pair ``("x.raw", "x.dyr")`` (ANDES's ``addfile``).
+    setup : bool
+        Let ANDES set the system up (default).
+
+    Returns
+    -------
+    andes.System
+        The loaded system.
+
+    Raises
+    ------
+    CaseFileError
+        ANDES cannot find, parse or set up the case.
+
+    Examples
+    --------
+    >>> ss = load_andes(("ieee14/ieee14.raw", "ieee14/ieee14.dyr"))
+    >>> ss.GENROU.n
+    5
     """
     andes = _andes()
-    path = resolve_case(case)
+    path, extra = _split_case(case)
+    opts = {"addfile": str(extra)} if extra is not None else {}
+    where = f"{path} + {extra.name}" if extra is not None else f"{path}"
     try:
-        ss = andes.load(str(path), setup=setup, no_output=True, default_config=True)
+        ss = andes.load(str(path), setup=setup, no_output=True, default_config=True, **opts)
     except Exception as exc:  # noqa: BLE001 - any parser failure is a case-file problem
-        raise CaseFileError(f"{path}: ANDES could not load the case ({type(exc).__name__}: "
+        raise CaseFileError(f"{where}: ANDES could not load the case ({type(exc).__name__}: "
                             f"{exc})") from exc
     if ss is None or (setup and not getattr(ss, "is_setup", True)):
-        raise CaseFileError(f"{path}: ANDES could not load the case (parser or setup failed; "
+        raise CaseFileError(f"{where}: ANDES could not load the case (parser or setup failed; "
                             f"see ANDES's log)")
     return ss
 
@@ -141,6 +196,12 @@ def classify_models(ss) -> dict:
     return out
 
 
+def _unmapped_message(path, names) -> str:
+    parts = [f"{n} ({REFUSED_MODELS[n]})" if n in REFUSED_MODELS else n for n in sorted(names)]
+    return (f"{path}: ANDES models netcoh does not map: {'; '.join(parts)} (mapped: machines "
+            f"{'/'.join(MACHINE_MODELS)}, governors {'/'.join(GOVERNOR_MODELS)})")
+
+
 def _poly_mul(*ps):
     out = np.array([1.0])
     for p in ps:
@@ -154,9 +215,23 @@ def _lag(T):
 
 def _governor_tf(model: str, row: dict):
     """(num, den) of the governor's unit-gain shape, highest power first."""
-    if model in ("TGOV1", "TGOV1N"):
+    if model in ("TGOV1", "TGOV1N", "TGOV1DB", "TGOV1NDB"):
         num = _lag(row["T2"])
         den = _poly_mul(_lag(row["T1"]), _lag(row["T3"]))
+        return num, den
+    if model == "TG2":              # lead-lag (1 + s T1)/(1 + s T2), no turbine lag
+        return _lag(row["T1"]), _lag(row["T2"])
+    if model == "IEESGO":
+        # controller lag T1, lead-lag (1 + s T2)/(1 + s T3), then the steam path: inlet T4,
+        # reheater T5 (fraction K2) and crossover T6 (fraction K3) with output
+        # (1 - K2) F3 + (1 - K3) F4 + F5, F3 = 1/(1 + s T4), F4 = K2 F3/(1 + s T5),
+        # F5 = K3 F4/(1 + s T6): unit DC gain
+        k2, k3 = float(row["K2"]), float(row["K3"])
+        l5, l6 = _lag(row["T5"]), _lag(row["T6"])
+        steam = np.polyadd(np.polyadd((1 - k2) * _poly_mul(l5, l6), (1 - k3) * k2 * l6),
+                           np.array([k2 * k3]))
+        num = _poly_mul(_lag(row["T2"]), steam)
+        den = _poly_mul(_lag(row["T1"]), _lag(row["T3"]), _lag(row["T4"]), l5, l6)
         return num, den
     # IEEEG1: lead-lag K (1 + s T2)/(1 + s T1), servo 1/(1 + s T3), shaft stages T4..T7
     ks = np.array([row[f"K{k}"] for k in range(1, 9)], dtype=float)
@@ -189,9 +264,10 @@ def from_andes(case, *, name: str | None = None) -> Grid:
 
     Parameters
     ----------
-    case : str, path-like or andes.System
-        A case file ANDES reads (``.xlsx``, ``.json``, ``.raw`` + ``.dyr`` via a System), a
-        name under ANDES's shipped cases such as ``"ieee39/ieee39_full.xlsx"``, or an
+    case : str, path-like, (raw, dyr) pair or andes.System
+        A case file ANDES reads (``.xlsx``, ``.json``), a PSS/E pair ``("x.raw", "x.dyr")``
+        read by ANDES's parser, a name under ANDES's shipped cases such as
+        ``"ieee39/ieee39_full.xlsx"``, or an
         ``andes.System`` that is already set up (it is not modified except that its power flow
         is run if it has not been).
     name : str, optional
@@ -216,8 +292,8 @@ def from_andes(case, *, name: str | None = None) -> Grid:
     Examples
     --------
     >>> from netcoh.grids.andes import MACHINE_MODELS, GOVERNOR_MODELS, from_andes
-    >>> MACHINE_MODELS, GOVERNOR_MODELS
-    (('GENCLS', 'GENROU'), ('TGOV1', 'TGOV1N', 'IEEEG1'))
+    >>> MACHINE_MODELS, GOVERNOR_MODELS[:3]
+    (('GENCLS', 'GENROU'), ('TGOV1', 'TGOV1N', 'TGOV1DB'))
     >>> grid = from_andes("kundur/kundur_full.xlsx")     # doctest: +SKIP
     >>> grid.n_machines, grid.machines.inertia_s.tolist()  # doctest: +SKIP
     (4, [117.0, 117.0, 111.15, 111.15])
@@ -225,13 +301,11 @@ def from_andes(case, *, name: str | None = None) -> Grid:
     if hasattr(case, "models") and hasattr(case, "PFlow"):
         ss, path = case, Path(getattr(case.files, "case", "") or "andes-system")
     else:
-        path = resolve_case(case)
-        ss = load_andes(path)
+        path, _ = _split_case(case)
+        ss = load_andes(case)
     kinds = classify_models(ss)
     if kinds["unmapped"]:
-        raise CaseFileError(f"{path}: ANDES models netcoh does not map: "
-                            f"{', '.join(sorted(kinds['unmapped']))} (mapped: machines "
-                            f"{'/'.join(MACHINE_MODELS)}, governors {'/'.join(GOVERNOR_MODELS)})")
+        raise CaseFileError(_unmapped_message(path, kinds["unmapped"]))
     if not ss.PFlow.converged:
         ss.PFlow.run()
         if not ss.PFlow.converged:
@@ -280,6 +354,11 @@ def from_andes(case, *, name: str | None = None) -> Grid:
             recs.append({"id": str(r["idx"]), "model": mname, "bus": str(r["bus"]),
                          "inertia_s": float(r["M"]) * k, "damping_pu": float(r["D"]) * k,
                          "xd": float(r["xd1"]) * zconv, "ra": float(r["ra"]) * zconv,
+                         "sub": ({"xd2_pu": float(r["xd2"]) * zconv,
+                                  "xq2_pu": float(r["xq2"]) * zconv,
+                                  "xq1_pu": float(r["xq1"]) * zconv,
+                                  "td20_s": float(r["Td20"]), "tq20_s": float(r["Tq20"])}
+                                 if mname == "GENROU" else {}),
                          "rating_mva": float(r["Sn"]),
                          "p_mw": p * float(r["gammap"]) * base,
                          "q_mvar": q * float(r["gammaq"]) * base,
@@ -310,15 +389,27 @@ def from_andes(case, *, name: str | None = None) -> Grid:
                 raise CaseFileError(f"{path}: ANDES models netcoh does not map: IEEEG1 "
                                     f"{r['idx']} drives two machines (syn2 = {r['syn2']!r}, "
                                     f"cross-compound)")
+            if gname in _DEADBAND and any(float(r[c] or 0.0) != 0.0 for c in _DEADBAND[gname]):
+                lo, hi = _DEADBAND[gname]
+                raise CaseFileError(
+                    f"{path}: ANDES models netcoh does not map: {gname} {r['idx']} has a speed "
+                    f"deadband ({lo} = {r[lo]}, {hi} = {r[hi]}): a linear model cannot follow "
+                    f"it (only zero-width deadbands are mapped)")
             tn = float(r["Tn"]) if r["Tn"] else by_id[syn]["Sn"]
             kt = tn / base
-            gain = (float(r["K"]) if gname == "IEEEG1" else 1.0 / float(r["R"])) * kt
+            if gname == "IEEEG1":
+                gain = float(r["K"]) * kt
+            elif gname == "IEESGO":
+                # ANDES applies K1 without a base conversion (it is not a power parameter
+                # there): the simulator's gain on the case base is K1 itself
+                gain = float(r["K1"])
+            else:
+                gain = kt / float(r["R"])
             num, den = _governor_tf(gname, r)
             tm0 = by_id[syn]["p_mw"] / base
-            if gname == "IEEEG1":
-                vmax, vmin = float(r["PMAX"]) * kt, float(r["PMIN"]) * kt
-            else:
-                vmax, vmin = float(r["VMAX"]) * kt, float(r["VMIN"]) * kt
+            limits = {"IEEEG1": ("PMAX", "PMIN"), "IEESGO": ("PMAX", "PMIN"),
+                      "TG2": ("pmax", "pmin")}.get(gname, ("VMAX", "VMIN"))
+            vmax, vmin = float(r[limits[0]]) * kt, float(r[limits[1]]) * kt
             at = "upper" if tm0 >= vmax - 1e-9 else ("lower" if tm0 <= vmin + 1e-9 else None)
             govs.append({"machine": syn, "model": gname, "id": str(r["idx"]),
                          "gain_pu": gain, "num": [float(x) for x in num],
@@ -366,8 +457,8 @@ def from_andes(case, *, name: str | None = None) -> Grid:
         "andes": {"case": str(path), "machine_models": sorted({r["model"] for r in recs}),
                   "mapped": kinds["mapped"], "approximated": kinds["approximated"],
                   "ignored": kinds["ignored"], "governors": govs,
-                  "machines": [{"id": r["id"], "model": r["model"], "ra_pu": r["ra"]}
-                               for r in recs],
+                  "machines": [{"id": r["id"], "model": r["model"], "ra_pu": r["ra"],
+                                **r["sub"]} for r in recs],
                   "turbine_tau_rule": "turbine_tau_s = first moment of the governor transfer "
                                       "function (T1 + T3 - T2 for TGOV1); full model in "
                                       "governors[*].num/den"},
@@ -379,78 +470,77 @@ def from_andes(case, *, name: str | None = None) -> Grid:
 
 
 def governor_nodal(grid: Grid, *, at_limit: str = "upper", machines=None):
-    """Higher-order nodal models ``1/(m s + d + Dt + K num(s)/den(s))`` of a grid's machines.
+    """Nodal models of a grid's machines with their governors (see
+    :func:`netcoh.grids.case_model.governor_nodal`, which this calls).
 
     Parameters
     ----------
     grid : Grid
-        A grid from :func:`from_andes` (its ``provenance["andes"]["governors"]``).
+        A grid from :func:`from_andes`.
     at_limit : {"upper", "lower", "none"}
-        A governor whose valve sits at a limit at the operating point cannot move past it:
-        ``"upper"`` (default, for under-frequency events such as load increases) leaves the
-        machines at their upper limit without governor, ``"lower"`` those at the lower limit
-        (over-frequency events), ``"none"`` ignores limits.
+        Governors at a valve limit at the operating point are left out for events in that
+        direction.
     machines : sequence of str, optional
-        Machine ids in the wanted order (default: in-service machines in table order, the
-        order of ``grid.to_system()``).
+        Machine ids in the wanted order (default: in-service machines in table order).
 
     Returns
     -------
     NodalDynamics
-        Built by :func:`netcoh.network.nodal.from_tf` (kind ``"rational"``).
+        One rational node ``1/(m s + d + Dt + K num(s)/den(s))`` per machine.
+
+    Examples
+    --------
+    >>> grid = from_andes("kundur/kundur_full.xlsx")
+    >>> governor_nodal(grid).orders.tolist()
+    [3, 3, 3, 3]
     """
     if not isinstance(grid, Grid):
         raise NetcohTypeError(f"`grid` must be a Grid, got {type(grid).__name__}")
-    _check_at_limit(at_limit)
-    info = grid.provenance.get("andes")
-    if info is None:
-        raise InputError(f"grid {grid.name!r} was not read by from_andes (no governor "
-                         f"transfer functions in its provenance)")
-    gov_of = {g["machine"]: g for g in info["governors"]}
-    M = grid.tables["machines"]
-    if machines is None:
-        rows = np.flatnonzero(M["in_service"])
-    else:
-        pos = {m: k for k, m in enumerate(M["id"])}
-        rows = np.array([pos[str(m)] for m in machines], dtype=int)
-    nums, dens = [], []
-    for k in rows:
-        m, d = float(M["inertia_s"][k]), float(M["damping_pu"][k])
-        gv = gov_of.get(str(M["id"][k]))
-        if gv is None or gv["at_limit"] == at_limit:
-            nums.append(np.array([1.0]))
-            dens.append(np.array([m, d]))
-            continue
-        gn, gd = np.asarray(gv["num"]), np.asarray(gv["den"])
-        nums.append(gd)
-        dens.append(np.polyadd(np.polymul(gd, [m, d + gv["damping_pu"]]), gv["gain_pu"] * gn))
-    return _nodal.from_tf(num=nums, den=dens)
-
-
-def _check_at_limit(at_limit):
-    if at_limit not in ("upper", "lower", "none"):
-        raise InputError(f"`at_limit` must be 'upper', 'lower' or 'none', got {at_limit!r}")
+    return _case.governor_nodal(grid, at_limit=at_limit, machines=machines)
 
 
 def to_system(grid: Grid, model: str = "governor", *, at_limit: str = "upper", **kwargs):
-    """Network model of an ANDES grid with a chosen machine model.
+    """Deprecated: use :meth:`Grid.to_system <netcoh.grids.Grid.to_system>` (``model="case"``).
 
-    ``model="swing"`` / ``"swing_turbine"`` are :meth:`Grid.to_system` (first-order turbine
-    fit); ``"governor"`` keeps each governor's full transfer function (:func:`governor_nodal`).
-    Keyword arguments go to :meth:`Grid.to_system` (only ``reduce="kron"`` for ``"governor"``).
+    ``model="governor"`` is now ``grid.to_system(model="case")`` (the case's governors on the
+    lossy AC network); ``"swing"`` and ``"swing_turbine"`` go to :meth:`Grid.to_system`
+    unchanged.
+
+    Parameters
+    ----------
+    grid : Grid
+        A grid from :func:`from_andes`.
+    model : {"governor", "swing", "swing_turbine"}
+        Machine model.
+    at_limit : {"upper", "lower", "none"}
+        Governors at a valve limit (``"governor"`` only).
+    **kwargs
+        Passed to :meth:`Grid.to_system`.
+
+    Returns
+    -------
+    NetworkSystem
+        As :meth:`Grid.to_system`.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> grid = from_andes("kundur/kundur_full.xlsx")
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", DeprecationWarning)
+    ...     to_system(grid).n
+    4
     """
-    if model in ("swing", "swing_turbine"):
-        _check_at_limit(at_limit)
-        if model == "swing_turbine":
-            grid = _drop_limited(grid, at_limit)
-        return grid.to_system(model=model, **kwargs)
-    if model != "governor":
+    warnings.warn("netcoh.grids.andes.to_system is deprecated; use grid.to_system() "
+                  "(model='case' for the case's own governors)", DeprecationWarning, stacklevel=2)
+    if model == "governor":
+        return grid.to_system(model="case", at_limit=at_limit, **kwargs)
+    if model not in ("swing", "swing_turbine"):
         raise InputError(f"`model` must be 'swing', 'swing_turbine' or 'governor', got {model!r}")
-    if kwargs.get("reduce", "kron") != "kron":
-        raise InputError("`model='governor'` needs reduce='kron'")
-    sysm = grid.to_system(model="swing", **kwargs)
-    nd = governor_nodal(grid, at_limit=at_limit, machines=sysm.labels)
-    return dataclasses.replace(sysm, nodal=nd)
+    _case._check_at_limit(at_limit)
+    if model == "swing_turbine":
+        grid = _drop_limited(grid, at_limit)
+    return grid.to_system(model=model, **kwargs)
 
 
 def _drop_limited(grid: Grid, at_limit: str) -> Grid:

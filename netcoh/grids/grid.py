@@ -34,9 +34,41 @@ from ..network import nodal as _nodal
 from ..network.nodal import NodalDynamics
 from ..network.system import NetworkSystem, reduced_system
 from . import assembly as _asm
+from . import case_model as _case
 from . import network as _net
 
-__all__ = ["Grid", "Island", "TABLE_COLUMNS"]
+__all__ = ["Grid", "Island", "TABLE_COLUMNS", "MODELS", "default_model"]
+
+#: Machine models :meth:`Grid.to_system` builds.
+MODELS = ("swing", "swing_turbine", "case")
+
+
+def default_model(grid) -> str:
+    """The machine model used when none is asked for (``Grid.to_system``, screening, CLI).
+
+    ``"case"`` for grids that carry machine dynamics of their own (read from a dynamic case
+    such as an ANDES file: each machine's governor, damper windings, the lossy network); else
+    ``"swing_turbine"``: swing machines with their lumped governor-turbine (machines without
+    governor data get none), the model whose dip and recovery operators look for. Every
+    default of the package goes through this one function.
+
+    Parameters
+    ----------
+    grid : Grid
+        The case.
+
+    Returns
+    -------
+    str
+        A ``model`` accepted by :meth:`Grid.to_system`.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> default_model(nc.grids.load("kundur", warn=False))
+    'swing_turbine'
+    """
+    return "case" if _case.has_case_dynamics(grid) else "swing_turbine"
 
 TABLE_COLUMNS = {
     "buses": ("id", "base_kv", "vm_pu", "va_deg"),
@@ -81,6 +113,13 @@ class Island:
         Island number (0 = the island with most machines).
     buses, machines : tuple of str
         Bus and in-service machine ids in the island.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> grid = nc.grids.load("kundur").remove_branch("L7-8a").remove_branch("L7-8b")
+    >>> [isl.machines for isl in grid.islands()]
+    [('G3', 'G4'), ('G1', 'G2')]
     """
 
     index: int
@@ -412,6 +451,8 @@ class Grid:
         Returns
         -------
         BusNetwork
+            The bus-level graph: nodes, edges with their weights, where each machine sits,
+            and ``.laplacian()``.
 
         Examples
         --------
@@ -421,6 +462,53 @@ class Grid:
         (15, 11, (15, 15))
         """
         return _asm.bus_network(self, flow)
+
+    def branch_flows(self) -> pd.DataFrame:
+        """Active power flows of the in-service branches at the stored AC operating point.
+
+        The pi-model of the power flow (series ``r + jx``, total charging ``b``, off-nominal
+        tap and phase shift on the from side): ``S_f = V_f conj(I_f)`` and
+        ``S_t = V_t conj(I_t)``. A split of the grid leaves each part with the power that
+        flowed over the cut as its imbalance (screening uses this).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``id``, ``from_bus``, ``to_bus``, ``p_from_mw`` (power flowing from the from bus
+            into the branch) and ``p_to_mw`` (from the to bus into the branch); their sum is
+            the branch's loss.
+
+        Raises
+        ------
+        InputError
+            If the grid has no AC operating point.
+
+        Examples
+        --------
+        >>> import netcoh as nc
+        >>> fl = nc.grids.load("kundur", warn=False).branch_flows()
+        >>> bool((fl.p_from_mw + fl.p_to_mw >= -1e-6).all())     # losses are not negative
+        True
+        """
+        B, R = self.tables["buses"], self.tables["branches"]
+        vm, va = np.asarray(B["vm_pu"], float), np.radians(np.asarray(B["va_deg"], float))
+        if not (np.all(np.isfinite(vm)) and np.all(np.isfinite(va))):
+            raise InputError("grid has no AC operating point; call grid.solve_power_flow()")
+        bidx = {b: i for i, b in enumerate(B["id"])}
+        on = np.asarray(R["in_service"], bool)
+        f = np.array([bidx[b] for b in R["from_bus"][on]], dtype=int)
+        t = np.array([bidx[b] for b in R["to_bus"][on]], dtype=int)
+        ys = 1.0 / (R["r_pu"][on] + 1j * R["x_pu"][on])
+        tap = R["tap_ratio"][on]
+        tc = tap * np.exp(1j * np.radians(R["shift_deg"][on]))
+        bc = 0.5j * R["b_pu"][on]
+        v = vm * np.exp(1j * va)
+        i_f = (ys + bc) / (tap * tap) * v[f] - ys / np.conj(tc) * v[t]
+        i_t = (ys + bc) * v[t] - ys / tc * v[f]
+        return pd.DataFrame({"id": np.array(R["id"][on]), "from_bus": np.array(R["from_bus"][on]),
+                             "to_bus": np.array(R["to_bus"][on]),
+                             "p_from_mw": (v[f] * np.conj(i_f)).real * self.base_mva,
+                             "p_to_mw": (v[t] * np.conj(i_t)).real * self.base_mva})
 
     def islands(self) -> tuple:
         """The connected parts of the grid, most machines first.
@@ -449,16 +537,21 @@ class Grid:
     def _bus_damping(self, load_damping, floor):
         return _asm.bus_damping(self, load_damping, floor)
 
-    def to_system(self, model: str = "swing", reduce: str | None = "kron", flow: str = "ac", *,
-                  load_damping: float = 1.0, min_bus_damping_pu: float = 1e-4,
-                  island: int | None = None) -> NetworkSystem:
+    def to_system(self, model: str | None = None, reduce: str | None = "kron", flow: str = "ac",
+                  *, load_damping: float = 1.0, min_bus_damping_pu: float = 1e-4,
+                  island: int | None = None, at_limit: str = "upper") -> NetworkSystem:
         """The network model ``(g_i, 1/s, L_B)`` of this grid.
 
         Parameters
         ----------
-        model : {"swing", "swing_turbine"}
-            Machine nodes ``1/(m s + d)`` or ``1/(m s + d + r^{-1}/(tau s + 1))``; machines
-            without governor data get ``r^{-1} = 0`` under ``"swing_turbine"``.
+        model : {"swing", "swing_turbine", "case"}, optional
+            Machine nodes ``1/(m s + d)`` or ``1/(m s + d + r^{-1}/(tau s + 1))`` (machines
+            without governor data get ``r^{-1} = 0`` under ``"swing_turbine"``), or
+            ``"case"``: each machine's own governor transfer function from the case data on
+            the lossy AC network linearisation (:mod:`netcoh.grids.case_model`; grids read
+            from a dynamic case only, Kron-reduced, ``flow="ac"``). Default:
+            :func:`default_model` (``"case"`` where the grid carries such data, else
+            ``"swing_turbine"``: the model screening uses).
         reduce : {"kron", None}
             ``"kron"``: dense Laplacian Kron-reduced onto the machine nodes (load buses treated as
             algebraic, constant-power). ``None``: sparse, every bus stays a node with
@@ -475,12 +568,17 @@ class Grid:
             Damping floor of bus nodes (``reduce=None``).
         island : int, optional
             Which island to model when the grid is split (see :meth:`islands`).
+        at_limit : {"upper", "lower", "none"}, default "upper"
+            ``model="case"`` only: governors whose valve sits at that limit at the operating
+            point are left out (``"upper"`` suits under-frequency events such as load
+            increases and trips).
 
         Returns
         -------
         NetworkSystem
             Labels: machine ids, then ``"bus:<id>"`` for bus nodes. ``L_B = 2 pi f_hz dP/dtheta``
-            (output ``omega`` in p.u., input ``u`` in p.u. on ``base_mva``).
+            (output ``omega`` in p.u., input ``u`` in p.u. on ``base_mva``); the system carries
+            the grid's ``f_hz``.
 
         Raises
         ------
@@ -495,8 +593,16 @@ class Grid:
         >>> g.to_system(reduce=None).n            # 4 machines + 11 buses
         15
         """
-        if model not in ("swing", "swing_turbine"):
-            raise InputError(f"`model` must be 'swing' or 'swing_turbine', got {model!r}")
+        if model is None:
+            model = default_model(self)
+        if model not in MODELS:
+            raise InputError(f"`model` must be one of {MODELS}, got {model!r}")
+        if model == "case":
+            if reduce != "kron" or flow != "ac":
+                raise InputError(f"`model='case'` is Kron-reduced on the AC network: it needs "
+                                 f"reduce='kron' and flow='ac', got reduce={reduce!r}, "
+                                 f"flow={flow!r}")
+            return _case.case_system(self, island=island, at_limit=at_limit)
         L, mrows, bus_nodes, _, d_bus = self._reduced(reduce, flow, island, load_damping,
                                                       min_bus_damping_pu)
         omega0 = 2.0 * math.pi * self.f_hz
@@ -517,12 +623,13 @@ class Grid:
             nd = _nodal.concat([nd, loads])
             labels += ["bus:" + b for b in self.tables["buses"]["id"][bus_nodes]]
             L = sp.csr_matrix(L)
-            return NetworkSystem.from_laplacian(L, nodal=nd, labels=labels)
-        return reduced_system(L, nd, labels)      # admits negative couplings while PSD
+            return NetworkSystem.from_laplacian(L, nodal=nd, labels=labels, f_hz=self.f_hz)
+        return reduced_system(L, nd, labels, f_hz=self.f_hz)  # admits negative couplings while PSD
 
     def injection_vector(self, bus_p_pu: Mapping, *, reduce: str | None = "kron",
                          flow: str = "ac", island: int | None = None,
-                         load_damping: float = 1.0, min_bus_damping_pu: float = 1e-4):
+                         load_damping: float = 1.0, min_bus_damping_pu: float = 1e-4,
+                         model: str | None = None):
         """Map power injections at buses (p.u., ``{bus_id: p}``) to the inputs of :meth:`to_system`.
 
         With ``reduce="kron"`` an injection at a load bus is distributed over the machine
@@ -546,6 +653,11 @@ class Grid:
             As in :meth:`to_system` (only used with ``reduce=None``).
         min_bus_damping_pu : float, default 1e-4
             As in :meth:`to_system` (only used with ``reduce=None``).
+        model : str, optional
+            As in :meth:`to_system` (default ``default_model(grid)``). For ``"case"`` the
+            injection reaches the machines through the lossy AC network's ``dPe/dP_bus``
+            (:func:`netcoh.grids.case_model.case_injection`), so a load step draws its
+            marginal losses too.
 
         Returns
         -------
@@ -561,6 +673,8 @@ class Grid:
         >>> round(float(u.sum()), 9), bool((u < 0).all())
         (-1.0, True)
         """
+        if (default_model(self) if model is None else model) == "case":
+            return _case.case_injection(self, bus_p_pu, island=island)
         bidx = {b: i for i, b in enumerate(self.tables["buses"]["id"])}
         bus_p_pu = _check_injections(bus_p_pu, bidx)
         if reduce not in ("kron", None):

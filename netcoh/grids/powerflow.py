@@ -4,7 +4,13 @@ Cases whose topology comes from pandapower are solved by ``pandapower.runpp`` (s
 :mod:`netcoh.grids.pp_bridge`); inline JSON cases (e.g. ``kundur``) and re-solved edited
 grids use this solver, which uses the same pi-model (series ``r + jx``, total charging
 ``b``, off-nominal tap ``t`` and phase shift on the from side) and is checked against
-``pandapower.runpp`` in the test suite.
+``pandapower.runpp`` in the test suite. ANDES cases take ANDES's own power flow.
+
+Why not ``pandapower.runpp`` here as well: the tables hold no reactive limits (the case
+formats netcoh reads do not carry them), so pandapower's Q-limit enforcement would change
+nothing, and a solve through pandapower (building a net from the tables, ``runpp``) was
+measured about 5 times slower than this solver on the IEEE 39-bus grid (843 ms against
+174 ms per solve, ``runpp`` alone without the conversion, numba off, shared 2-core machine).
 
 Examples
 --------

@@ -36,7 +36,9 @@ def load_digits_subset(classes=(0, 1), *, center: bool = True, binary_labels: bo
     Returns
     -------
     X : ndarray, shape (n, 64)
+        One flattened 8x8 image per row, pixels in [0, 1] (centred when ``center``).
     y : ndarray, shape (n,)
+        Labels: ``+1``/``-1`` or class indices ``0..K-1``, as described above.
 
     Examples
     --------

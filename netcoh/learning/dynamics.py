@@ -55,6 +55,15 @@ class TheoremCheck(NamedTuple):
 
     Unpacks as a pair: ``bound, ok = theorem(...)``. A bound is only a claim when
     ``hypotheses_hold`` is true; tests never assert the converse.
+
+    Examples
+    --------
+    >>> from netcoh.learning.edge_of_stability import theorem8_stabilisation
+    >>> bound, ok = theorem8_stabilisation([0.0, 0.5], 1.5)
+    >>> bound, ok
+    (3, True)
+    >>> TheoremCheck(bound=1.0, hypotheses_hold=False).hypotheses_hold
+    False
     """
 
     bound: object
@@ -73,6 +82,21 @@ class TrainingDynamics(ABC):
     ``theta`` written without conjugation or absolute values: the Hessian-vector product is
     then computed by the complex-step derivative of the gradient, exact to rounding.
     Otherwise a central difference of the gradient is used.
+
+    Examples
+    --------
+    A quadratic loss ``|w|^2 / 2`` on one block of two parameters:
+
+    >>> class Quadratic(TrainingDynamics):
+    ...     complex_step = True
+    ...     shapes = {"w": (2,)}
+    ...     def _loss(self, theta):
+    ...         return 0.5 * (theta @ theta)
+    ...     def _grad(self, theta):
+    ...         return theta
+    >>> q = Quadratic()
+    >>> q.size, q.loss([3.0, 4.0]), q.gd_map([3.0, 4.0], 0.5).tolist()
+    (2, 12.5, [1.5, 2.0])
     """
 
     complex_step = False
@@ -102,6 +126,7 @@ class TrainingDynamics(ABC):
         Returns
         -------
         ndarray, shape (size,)
+            The blocks raveled and concatenated: the flat parameter vector ``theta``.
 
         Examples
         --------
@@ -174,6 +199,7 @@ class TrainingDynamics(ABC):
         Returns
         -------
         float
+            The training loss at ``theta``.
 
         Examples
         --------
@@ -194,6 +220,7 @@ class TrainingDynamics(ABC):
         Returns
         -------
         ndarray, shape (size,)
+            The gradient of the loss with respect to ``theta``, laid out like ``theta``.
 
         Examples
         --------
@@ -219,6 +246,7 @@ class TrainingDynamics(ABC):
         Returns
         -------
         ndarray, shape (size,)
+            The Hessian of the loss at ``theta`` applied to ``v``.
 
         Examples
         --------
@@ -287,6 +315,7 @@ class TrainingDynamics(ABC):
         Returns
         -------
         ndarray, shape (size,)
+            The velocity ``theta'`` of gradient flow: minus the gradient at ``theta``.
 
         Examples
         --------
@@ -309,6 +338,7 @@ class TrainingDynamics(ABC):
         Returns
         -------
         ndarray, shape (size,)
+            The parameters after the step (a new array; ``theta`` is not modified).
 
         Examples
         --------
@@ -377,6 +407,8 @@ class TrainingDynamics(ABC):
         Returns
         -------
         ndarray or None
+            The switching quantities at ``theta`` (the pre-activations, for ReLU models);
+            ``None`` when the field is smooth.
 
         Examples
         --------

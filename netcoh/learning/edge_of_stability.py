@@ -13,6 +13,11 @@ whose minimisers ``uv = y`` form a curve with sharpness ``u^2 + v^2 >= 2y`` (opt
 * supercritical ``eta*y > 1``: linear convergence to the period-2 orbit on ``u = v`` with
   ``ab = 1/eta`` and ``a + b = sqrt(y + 3/eta)`` (:func:`two_cycle_closed_form`).
 
+:class:`DeepScalarFactorization` is the same problem in any dimension ``d``,
+``L = (prod_i theta_i - y)^2 / 2``: the minimisers form a ``(d-1)``-dimensional manifold
+on which the sharpness is ``sum_i (y/theta_i)^2``, smallest (``d y^(2-2/d)``) at the balanced
+point ``theta_i = y^(1/d)``; the regimes are set by ``eta`` against ``2/(d y^(2-2/d))``.
+
 Also the survey's toy valley ``L = exp(-theta1) theta2^2`` (:class:`ExpValley`, Theorem 8 and
 Lemma 7 of Min, MacDonald & Vidal, IEEE SPM).
 """
@@ -24,11 +29,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from netcoh._validation import as_int
 from netcoh.exceptions import InputError
 
 from .dynamics import TheoremCheck, TrainingDynamics
 
-__all__ = ["ScalarFactorization", "ExpValley", "two_cycle_closed_form", "regime",
+__all__ = ["ScalarFactorization", "DeepScalarFactorization", "ExpValley", "two_cycle_closed_form", "regime",
            "two_cycle_multipliers", "TWO_CYCLE_STABLE_LIMIT", "theorem8_stabilisation",
            "lemma7_sharpness_decay", "reduced_predictor"]
 
@@ -84,6 +90,7 @@ class ScalarFactorization(TrainingDynamics):
         Returns
         -------
         ndarray, shape (2, 2)
+            The symmetric Hessian of the loss at ``[u, v]``, in closed form.
 
         Examples
         --------
@@ -140,6 +147,71 @@ class ScalarFactorization(TrainingDynamics):
         return {"sharpness_on_manifold": np.array(u * u + v * v), "gap": np.array(abs(u - v))}
 
 
+@dataclass(frozen=True)
+class DeepScalarFactorization(TrainingDynamics):
+    """Least squares with ``d`` factors and one datum, ``L = (prod_i theta_i - y)^2 / 2``.
+
+    Its minimisers form a manifold of codimension 1.
+
+    On the manifold the Hessian is ``g g^T`` (``g`` the gradient of the product), so the
+    sharpness is ``|g|^2 = sum_i (y/theta_i)^2``; its minimum over the manifold (positive
+    orthant) is ``d y^(2 - 2/d)`` at ``theta_i = y^(1/d)`` (:meth:`flattest`).
+
+    Parameters
+    ----------
+    d : int, default 10
+        Number of factors (at least 2).
+    y : float, default 1.0
+        Positive target.
+
+    Examples
+    --------
+    >>> dyn = DeepScalarFactorization(d=2, y=4.0)
+    >>> dyn.loss([2.0, 2.0]), dyn.flattest()
+    (0.0, (2.0, 8.0))
+    """
+
+    d: int = 10
+    y: float = 1.0
+    complex_step = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "d", as_int(self.d, "d", minimum=2))
+        object.__setattr__(self, "y", _pos(self.y, "y"))
+
+    @property
+    def shapes(self):
+        return {"theta": (self.d,)}
+
+    @staticmethod
+    def _partials(th):
+        """Products of all factors but one, without division."""
+        pre = np.concatenate([[1.0], np.cumprod(th[:-1])])
+        suf = np.concatenate([np.cumprod(th[::-1][:-1])[::-1], [1.0]])
+        return pre * suf
+
+    def _loss(self, th):
+        return 0.5 * (np.prod(th) - self.y) ** 2
+
+    def _grad(self, th):
+        return (np.prod(th) - self.y) * self._partials(th)
+
+    def flattest(self) -> tuple[float, float]:
+        """The optimally flat minimiser's common factor ``y^(1/d)`` and its sharpness.
+
+        Returns
+        -------
+        tuple of float
+            ``(y^(1/d), d y^(2 - 2/d))``; the critical step is ``2`` over the second.
+
+        Examples
+        --------
+        >>> DeepScalarFactorization(d=10).flattest()
+        (1.0, 10.0)
+        """
+        return self.y ** (1.0 / self.d), self.d * self.y ** (2.0 - 2.0 / self.d)
+
+
 def regime(y: float, eta: float, *, rtol: float = 1e-12) -> str:
     """``"subcritical"``, ``"critical"`` or ``"supercritical"`` according to ``eta*y`` vs 1.
 
@@ -155,6 +227,8 @@ def regime(y: float, eta: float, *, rtol: float = 1e-12) -> str:
     Returns
     -------
     str
+        The regime name: ``eta*y`` below, at or above 1 gives ``"subcritical"``,
+        ``"critical"`` or ``"supercritical"``.
 
     Examples
     --------

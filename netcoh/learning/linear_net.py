@@ -222,6 +222,7 @@ def imbalance_quantities(D, r: int, m: int) -> tuple[float, float, float]:
     Returns
     -------
     Delta_plus, Delta_minus, Delta : float
+        The three non-negative imbalance quantities defined above, in that order.
 
     Examples
     --------
@@ -342,6 +343,7 @@ def min_norm_solution(X, Y) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n, m)
+        The minimum-Frobenius-norm least-squares solution ``pinv(X) Y``.
 
     Examples
     --------
@@ -408,7 +410,9 @@ def balanced_factors(Theta, h: int, lam: float = 0.0):
     Returns
     -------
     U : ndarray, shape (n, h)
+        First factor; its first ``k`` columns are ``P diag(a)``, the rest zero.
     V : ndarray, shape (m, h)
+        Second factor; its first ``k`` columns are ``Q diag(b)``, the rest zero.
 
     Examples
     --------

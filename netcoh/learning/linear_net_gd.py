@@ -27,7 +27,7 @@ from .dynamics import TheoremCheck
 from .linear_net import LinearNet
 
 __all__ = ["operator_bounds", "assemble_operator", "smoothness_constants", "theorem31",
-           "theorem32", "adaptive_step", "eta_max", "gd_imbalance_increment"]
+           "theorem32", "adaptive_step", "eta_max", "local_step", "gd_imbalance_increment"]
 
 
 def _blocks(dyn: LinearNet, theta):
@@ -50,6 +50,7 @@ def operator_bounds(W1, W2) -> tuple[float, float]:
     Returns
     -------
     smin2, smax2 : float
+        Lower and upper bounds on the squared singular values of ``T``.
 
     Examples
     --------
@@ -112,6 +113,7 @@ def smoothness_constants(X) -> tuple[float, float]:
     Returns
     -------
     mu, K : float
+        Strong-convexity constant ``s_min(X)^2`` and smoothness constant ``s_max(X)^2``.
 
     Examples
     --------
@@ -323,6 +325,49 @@ def adaptive_step(dyn: LinearNet, eta0: float):
     return schedule
 
 
+def local_step(dyn: LinearNet, theta) -> float:
+    """The step that minimises Theorem 3.1's contraction: ``eta K_t(eta) = 1``.
+
+    ``K_t`` grows with ``eta`` (``K_t = a + b eta + c eta^2``), so the step is the positive
+    root of the cubic ``c eta^3 + b eta^2 + a eta - 1``; with it Theorem 3.1 certifies
+    ``L(t+1) <= (1 - mu_t / K_t) L(t)`` at every iteration, using only the current weights.
+    Use it as ``schedule=lambda t, theta: local_step(dyn, theta)`` in
+    :func:`~netcoh.learning.simulate.simulate_gd`.
+
+    Parameters
+    ----------
+    dyn : LinearNet
+        The model.
+    theta : array_like, shape (size,)
+        Current parameters ``[W1, W2]``.
+
+    Returns
+    -------
+    float
+        The step ``eta_t > 0``.
+
+    Examples
+    --------
+    >>> dyn = LinearNet(np.eye(1), np.eye(1), h=1)
+    >>> eta = local_step(dyn, [1.0, 1.0])       # at a minimum: K_t = K s_max(T)^2 = 2
+    >>> eta, theorem31(dyn, [1.0, 1.0], eta).bound["K_t"] * eta
+    (0.5, 1.0)
+    """
+    W1, W2 = _blocks(dyn, theta)
+    _, K = smoothness_constants(dyn.X)
+    _, smax2 = operator_bounds(W1, W2)
+    L = dyn.loss(dyn._check_theta(theta))
+    sW = float(np.linalg.norm(W1 @ W2.T, 2))
+    r = math.sqrt(2 * K * L)
+    a, b, c = K * smax2 + r, 3 * K * smax2 * r, 6 * K**2 * sW * L
+    roots = np.roots([c, b, a, -1.0]) if c > 0 else np.roots([b, a, -1.0]) if b > 0 \
+        else np.array([1.0 / a])
+    eta = min(float(z.real) for z in roots if abs(z.imag) <= 1e-12 * abs(z) and z.real > 0)
+    # one Newton step polishes the root of the monotone cubic to rounding
+    f, df = eta * (a + b * eta + c * eta**2) - 1.0, a + 2 * b * eta + 3 * c * eta**2
+    return float(eta - f / df)
+
+
 def gd_imbalance_increment(dyn: LinearNet, theta, eta: float) -> np.ndarray:
     """Exact one-step change of ``D = W1^T W1 - W2^T W2`` under GD.
 
@@ -341,6 +386,7 @@ def gd_imbalance_increment(dyn: LinearNet, theta, eta: float) -> np.ndarray:
     Returns
     -------
     ndarray, shape (h, h)
+        The symmetric increment ``D+ - D`` of the imbalance after one GD step.
 
     Examples
     --------

@@ -33,7 +33,8 @@ from .dynamics import TheoremCheck, TrainingDynamics, readonly
 if TYPE_CHECKING:
     import control
 
-__all__ = ["LoRA", "ModeDynamics", "aligned_pretrained", "spectral_init", "gaussian_init",
+__all__ = ["LoRA", "ModeDynamics", "aligned_pretrained", "misalignment", "spectral_init",
+           "gaussian_init",
            "early_phase_matrices", "early_phase_solution", "early_phase_statespace",
            "theorem41"]
 
@@ -184,7 +185,9 @@ def aligned_pretrained(Y_pre, h: int, scale: float = 1.05, rng=None):
     Returns
     -------
     W1 : ndarray, shape (h, n)
+        First-layer pre-trained factor ``(1/scale) G Sigma^{1/2} V^T``.
     W2 : ndarray, shape (m, h)
+        Second-layer pre-trained factor ``scale U Sigma^{1/2} G^T``; ``W2 W1 = Y_pre``.
     Y_pre : ndarray, shape (m, n)
         The input as a float array.
 
@@ -205,6 +208,53 @@ def aligned_pretrained(Y_pre, h: int, scale: float = 1.05, rng=None):
     S2[np.arange(k), np.arange(k)] = np.sqrt(s)
     S1[np.arange(k), np.arange(k)] = np.sqrt(s)
     return (G @ S1 @ Vt) / scale, scale * U @ S2 @ G.T, Y
+
+
+def misalignment(W1, W2, Y_ft) -> float:
+    """How far the update ``dY = Y_ft - W2 W1`` is from the pre-trained singular spaces.
+
+    With ``W2 W1 = U S V^T`` (full SVD), ``D = U^T dY V`` is diagonal exactly when ``dY``
+    shares the singular vectors of the pre-trained model (Assumption 2.2, under which
+    :func:`spectral_init` applies); the measure is the fraction of ``dY``'s Frobenius norm
+    off that diagonal, ``|D - diag(D)|_F / |dY|_F``, between 0 (aligned) and 1.
+
+    Parameters
+    ----------
+    W1 : array_like, shape (h, n)
+        Pre-trained first layer.
+    W2 : array_like, shape (m, h)
+        Pre-trained second layer.
+    Y_ft : array_like, shape (m, n)
+        Fine-tuning target (different from ``W2 W1``).
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``.
+
+    Examples
+    --------
+    >>> W1, W2, Y = aligned_pretrained(np.diag([3.0, 1.0]), h=2, rng=0)
+    >>> round(misalignment(W1, W2, Y + np.diag([1.0, 0.0])), 12)
+    0.0
+    >>> round(misalignment(W1, W2, Y + np.ones((2, 2))), 6)        # 2 of 4 entries off
+    0.707107
+    """
+    W1 = as_float_array(W1, "W1", ndim=2)
+    W2 = as_float_array(W2, "W2", ndim=2)
+    Y = as_float_array(Y_ft, "Y_ft", ndim=2)
+    P = W2 @ W1
+    if Y.shape != P.shape:
+        raise InputError(f"`Y_ft` must have shape {P.shape}, got {Y.shape}")
+    dY = Y - P
+    nrm = float(np.linalg.norm(dY))
+    if nrm == 0.0:
+        raise InputError("`Y_ft` must differ from the pre-trained product `W2 @ W1`")
+    U, _, Vt = np.linalg.svd(P)
+    D = U.T @ dY @ Vt.T
+    k = min(D.shape)
+    D[np.arange(k), np.arange(k)] = 0.0
+    return float(np.linalg.norm(D) / nrm)
 
 
 def _svd_pairing(W1, W2):
@@ -233,6 +283,7 @@ def spectral_init(lora: LoRA, alpha: float, rng=None):
     Returns
     -------
     theta0 : ndarray, shape (lora.size,)
+        Flat initial LoRA parameters (``B1 = B2 = 0``, ``A1``, ``A2`` as above).
     modes : list of dict
         Per mode ``{"s1", "s2", "d", "a1", "a2"}``: singular values of ``W1``, ``W2`` and
         ``dY`` on the mode and the initial ``a1, a2``, for :class:`ModeDynamics`.
@@ -298,6 +349,7 @@ def gaussian_init(lora: LoRA, alpha: float, rng=None) -> np.ndarray:
     Returns
     -------
     ndarray, shape (lora.size,)
+        Flat initial LoRA parameters with Gaussian ``A1``, ``A2`` and zero ``B1``, ``B2``.
 
     Examples
     --------

@@ -17,10 +17,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import nnls
 
 from netcoh._validation import as_float_array, as_int
-from netcoh.exceptions import InputError, SolverError
+from netcoh.exceptions import InputError
 
 from .dynamics import TheoremCheck
 from .shallow import ShallowNet
@@ -86,6 +86,7 @@ def separability(X, y) -> np.ndarray:
     Returns
     -------
     ndarray, shape (2,)
+        ``[mu_s, mu_d]``; both positive means orthogonally separable.
 
     Examples
     --------
@@ -103,8 +104,10 @@ def separability(X, y) -> np.ndarray:
 def class_margin(Xk) -> tuple[float, np.ndarray]:
     """``gamma = max_{|u|<=1} min_i <x_i, u>`` and its maximiser ``u``.
 
-    Solved as the minimum-norm point of the convex hull of the rows (the dual):
-    ``gamma = min_{lam in simplex} |X^T lam|``, ``u = X^T lam / gamma`` (SLSQP).
+    Solved as the least-distance problem ``min |w|`` subject to ``X w >= 1`` (then
+    ``gamma = 1/|w|``, ``u = w/|w|``) by non-negative least squares (Lawson & Hanson's
+    reduction, an active-set method that terminates exactly); ``gamma`` is then evaluated as
+    ``min_i <x_i, u>`` for the returned ``u``.
 
     Parameters
     ----------
@@ -122,23 +125,24 @@ def class_margin(Xk) -> tuple[float, np.ndarray]:
     Examples
     --------
     >>> g, u = class_margin(np.array([[1.0, 1.0], [1.0, -1.0]]))
-    >>> round(g, 6), np.round(u, 6)
+    >>> round(g, 6), np.round(u, 6) + 0.0
     (1.0, array([1., 0.]))
     """
     Xk = as_float_array(Xk, "Xk", ndim=2)
-    m = Xk.shape[0]
-    G = Xk @ Xk.T
-    res = minimize(lambda l: l @ G @ l, np.full(m, 1.0 / m), jac=lambda l: 2 * G @ l,
-                   bounds=[(0, 1)] * m, constraints=[{"type": "eq", "fun": lambda l: l.sum() - 1,
-                                                      "jac": lambda l: np.ones(m)}],
-                   method="SLSQP", options={"ftol": 1e-15, "maxiter": 500})
-    if not res.success:
-        raise SolverError(f"max-margin QP failed: {res.message}")
-    p = Xk.T @ res.x
-    g = float(np.linalg.norm(p))
-    if g <= 1e-12 or float(np.min(Xk @ p)) <= 0:
+    m, D = Xk.shape
+    E = np.vstack([Xk.T, np.ones((1, m))])
+    f = np.zeros(D + 1)
+    f[-1] = 1.0
+    mu = nnls(E, f, maxiter=50 * (m + D + 1))[0]
+    r = E @ mu - f
+    if r[-1] >= -1e-12:
         raise InputError("the class is not linearly separable from the origin (gamma <= 0)")
-    return g, p / g
+    w = -r[:D] / r[-1]
+    u = w / np.linalg.norm(w)
+    g = float(np.min(Xk @ u))
+    if g <= 1e-12:
+        raise InputError("the class is not linearly separable from the origin (gamma <= 0)")
+    return g, u
 
 
 def theorem1(X, y) -> TheoremCheck:
@@ -204,6 +208,7 @@ def balanced_small_init(net: ShallowNet, eps: float, rng=None) -> np.ndarray:
     Returns
     -------
     ndarray, shape (net.size,)
+        Flat initial parameters of ``net``, each neuron balanced (``|w_j| = |v_j|``).
 
     Examples
     --------

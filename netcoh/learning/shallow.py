@@ -276,6 +276,7 @@ class ShallowNet(TrainingDynamics):
         Returns
         -------
         ndarray, shape (m, d_out)
+            One row of network outputs per row of ``X`` (per training input by default).
 
         Examples
         --------

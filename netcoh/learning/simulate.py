@@ -85,12 +85,13 @@ class Trajectory:
         return _stacked([self.dynamics.invariants(th) for th in self.theta], name)
 
     def invariant_drift(self) -> dict[str, float]:
-        """Largest absolute deviation of each invariant from its initial value."""
+        """Largest absolute deviation of each invariant from its initial value (0 for an
+        empty invariant)."""
         vals = [self.dynamics.invariants(th) for th in self.theta]     # once for all names
         out = {}
         for name in vals[0]:
             v = _stacked(vals, name)
-            out[name] = float(np.max(np.abs(v - v[0])))
+            out[name] = float(np.max(np.abs(v - v[0]), initial=0.0))
         return out
 
     def observable(self, name: str) -> np.ndarray:
@@ -136,6 +137,8 @@ class Trajectory:
         Returns
         -------
         matplotlib.axes.Axes
+            The axes drawn on (``ax`` itself when given), labelled "iteration" or "time"
+            against "loss".
 
         Examples
         --------
@@ -174,6 +177,7 @@ def simulate_gf(dyn: TrainingDynamics, theta0, t_eval, *, rtol: float = 1e-10,
     Parameters
     ----------
     dyn : TrainingDynamics
+        The model.
     theta0 : array_like, shape (p,)
         Initial parameters (``t_eval[0]`` is the initial time).
     t_eval : array_like
@@ -188,6 +192,8 @@ def simulate_gf(dyn: TrainingDynamics, theta0, t_eval, *, rtol: float = 1e-10,
     Returns
     -------
     Trajectory
+        Parameters and loss at each time of ``t_eval`` (``kind = "gf"``), with the times of
+        any activation-pattern changes in ``switch_times``.
 
     Examples
     --------
@@ -291,6 +297,7 @@ def simulate_gd(dyn: TrainingDynamics, theta0, eta: float | None, steps: int, *,
     Parameters
     ----------
     dyn : TrainingDynamics
+        The model.
     theta0 : array_like, shape (p,)
     eta : float or None
         Constant positive step size (ignored when ``schedule`` is given).

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.linalg import expm, solve_triangular
+from scipy.linalg import expm, qr
 
 from netcoh._validation import as_float_array, as_int
 from netcoh.exceptions import InputError
 
+from ._psd import check_psd
+from ._psd import eig_desc as _eig_desc
 from .dynamics import TheoremCheck, TrainingDynamics, readonly
 
 if TYPE_CHECKING:
@@ -33,56 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["SymmetricMF", "closed_form", "riccati_expm", "hamiltonian_system", "mode_solution",
            "transition_time", "best_rank_k", "riccati_jacobian", "equilibrium_spectrum",
            "theorem3", "theorem4", "check_psd"]
-
-
-def check_psd(Y, name: str = "Y", rtol: float = 1e-10) -> np.ndarray:
-    """Validate a symmetric positive semidefinite matrix; return a float copy.
-
-    Parameters
-    ----------
-    Y : array_like, shape (n, n)
-        Candidate matrix (non-empty, square).
-    name : str, default "Y"
-        Argument name used in error messages.
-    rtol : float, default 1e-10
-        Tolerance, relative to ``max(1, max |Y|)``, on the asymmetry and on negative
-        eigenvalues.
-
-    Returns
-    -------
-    ndarray, shape (n, n)
-        The symmetrised copy ``(Y + Y^T) / 2``.
-
-    Raises
-    ------
-    InputError
-        Not square, not symmetric, or with an eigenvalue below ``-rtol * scale``.
-
-    Examples
-    --------
-    >>> check_psd([[1.0, 0.0], [0.0, -1.0]])
-    Traceback (most recent call last):
-    ...
-    netcoh.exceptions.InputError: `Y` must be positive semidefinite, got eigenvalue -1
-    """
-    Y = as_float_array(Y, name, ndim=2)
-    if Y.shape[0] != Y.shape[1] or Y.shape[0] == 0:
-        raise InputError(f"`{name}` must be a non-empty square matrix, got shape {Y.shape}")
-    scale = max(1.0, float(np.max(np.abs(Y))))
-    if float(np.max(np.abs(Y - Y.T))) > rtol * scale:
-        raise InputError(f"`{name}` must be symmetric, got max |Y - Y^T| = "
-                         f"{float(np.max(np.abs(Y - Y.T))):.3g}")
-    ev = np.linalg.eigvalsh(0.5 * (Y + Y.T))
-    if ev[0] < -rtol * scale:
-        raise InputError(f"`{name}` must be positive semidefinite, got eigenvalue {ev[0]:.6g}")
-    return 0.5 * (Y + Y.T)
-
-
-def _eig_desc(Y, rtol=1e-10):
-    ev, Phi = np.linalg.eigh(Y)
-    ev, Phi = ev[::-1], Phi[:, ::-1]
-    ev = np.where(np.abs(ev) <= rtol * max(1.0, float(np.max(np.abs(ev)))), 0.0, ev)
-    return ev, Phi
 
 
 @dataclass(frozen=True)
@@ -154,6 +106,8 @@ class SymmetricMF(TrainingDynamics):
     def closed_form(self, theta0, t):
         """``W(t) = U(t) U(t)^T`` by Proposition 1 (``U`` itself has no closed form).
 
+        Evaluated from the factor ``U0`` directly (see :func:`closed_form`).
+
         Parameters
         ----------
         theta0 : array_like, shape (n * r,)
@@ -175,83 +129,94 @@ class SymmetricMF(TrainingDynamics):
         1.0
         """
         U0 = self._check_theta(theta0).reshape(self.n, self.r)
-        return closed_form(self.Y, U0 @ U0.T, t)
+        return _closed_form_factor(self.Y, U0, t)
 
 
 def closed_form(Y, W0, t) -> np.ndarray:
     """Proposition 1: exact solution of ``W' = W Y + Y W - 2 W^2`` from ``W(0) = W0``.
 
-    With ``Y = Phi diag(sigma) Phi^T`` and ``W~0 = Phi^T W0 Phi``,
-    ``W(t) = Phi S W~0 (I + G W~0)^{-1} S Phi^T``, ``S = diag(e^{sigma t})`` and
-    ``G = diag((e^{2 sigma t} - 1)/sigma)`` (``2t`` where ``sigma = 0``). It is evaluated in
-    the equivalent form ``X (I + Ghat X)^{-1}``, ``X = S W~0 S``,
-    ``Ghat = S^{-1} G S^{-1} = diag((1 - e^{-2 sigma t})/sigma)``: for a well-conditioned
-    ``W0`` as ``(X^{-1} + Ghat)^{-1}`` (finite for any ``t``), otherwise with ``W~0 = B B^T``
-    as ``C (I + C^T Ghat C)^{-1} C^T``, ``C = S B`` (an SPD solve of the size of rank W0).
+    With ``Y = Phi diag(sigma) Phi^T``, ``W~0 = Phi^T W0 Phi = B B^T``,
+    ``S = diag(e^{sigma t})`` and ``G = diag((e^{2 sigma t} - 1)/sigma)`` (``2t`` where
+    ``sigma = 0``), ``W(t) = Phi S B (I + B^T G B)^{-1} B^T S Phi^T``. It is evaluated without
+    inverting ``W0`` and without forming ``e^{sigma t}``: with ``M = G^{1/2} B`` and the QR
+    factorisation ``[M; I] = Q R`` (rows sorted by norm, column pivoting),
+    ``M (I + M^T M)^{-1} M^T = Q_M Q_M^T``, so ``W(t) = Phi F F^T Phi^T`` with the bounded
+    factor ``F = Ghat^{-1/2} Q_M``, ``Ghat = diag((1 - e^{-2 sigma t})/sigma)``. Rows of ``M``
+    longer than ``1e150`` are shortened to ``1e150``, which changes ``W`` by
+    ``O(1e-300)`` relative. Eigenvalues of ``W0`` below ``n eps_machine ||W0||`` count as
+    zero (its numerical rank; give the factor to :meth:`SymmetricMF.closed_form` to avoid this
+    step). ``W(t)`` is positive semidefinite by construction and accurate to
+    about ``1e-10`` relative to ``||Y||`` for every initial scale down to ``|W0| ~ 1e-300``
+    and every ``t >= 0`` (checked against a direct ODE solve of the factor dynamics).
 
     Parameters
     ----------
-    Y : (n, n) PSD array
-    W0 : (n, n) PSD array
-    t : float or 1-D array of times >= 0
+    Y : array_like, shape (n, n)
+        Symmetric positive semidefinite target.
+    W0 : array_like, shape (n, n)
+        Positive semidefinite initial value ``W(0)``.
+    t : float or array_like, shape (k,)
+        Non-negative times.
 
     Returns
     -------
-    ndarray, (n, n) for scalar ``t`` else (len(t), n, n)
+    ndarray
+        ``W(t)``: shape ``(n, n)`` for scalar ``t``, else ``(k, n, n)``.
 
     Examples
     --------
     >>> W = closed_form(np.diag([1.0, 0.0]), 1e-3 * np.eye(2), 50.0)
     >>> round(float(W[0, 0]), 9), round(float(W[1, 1]), 9)   # 1e-3 / (1 + 2e-3 * 50)
     (1.0, 0.000909091)
+    >>> W = closed_form(np.diag([1.0, 0.0]), 1e-300 * np.eye(2), 400.0)
+    >>> round(float(W[0, 0]), 12)                     # learned although W0 ~ 1e-300
+    1.0
     """
     Y = check_psd(Y)
     W0 = check_psd(W0, "W0")
     if W0.shape != Y.shape:
         raise InputError(f"`W0` must have shape {Y.shape}, got {W0.shape}")
+    scale = float(np.max(np.abs(W0)))
+    if scale == 0.0:
+        return _closed_form_factor(Y, np.zeros((Y.shape[0], 1)), t)
+    ev, V = np.linalg.eigh(W0 / scale)
+    keep = ev > W0.shape[0] * np.finfo(float).eps * ev[-1]   # numerical rank of W0
+    return _closed_form_factor(Y, V[:, keep] * np.sqrt(ev[keep] * scale), t)
+
+
+_LOG_ROW_CAP = 150.0 * np.log(10.0)
+
+
+def _closed_form_factor(Y, U0, t):
+    """:func:`closed_form` from a factor ``U0`` of ``W0 = U0 U0^T`` (``Y`` already checked)."""
     tt = as_float_array(t, "t")
     if tt.ndim > 1 or np.any(tt < 0):
         raise InputError("`t` must be a non-negative scalar or 1-D array")
     sig, Phi = _eig_desc(Y)
-    Wt0 = Phi.T @ W0 @ Phi
-    n = Y.shape[0]
-    out = np.empty((tt.size, n, n))
-    pos = sig > 0
-    ev0 = np.linalg.eigvalsh(Wt0)
-    invertible = bool(ev0[0] > 1e-8 * max(ev0[-1], np.finfo(float).tiny))
-    Vt0 = np.linalg.inv(Wt0) if invertible else None
-    keep = ev0 > 1e-14 * max(ev0[-1], np.finfo(float).tiny)
-    B0 = np.linalg.eigh(Wt0)[1][:, keep] * np.sqrt(ev0[keep])  # W~0 = B0 B0^T
+    B = Phi.T @ U0
+    out = np.empty((tt.size, Y.shape[0], Y.shape[0]))
     for k, tk in enumerate(np.atleast_1d(tt)):
-        sinv = np.exp(-np.where(pos, sig * tk, 0.0))  # S^{-1}; underflows harmlessly
-        ghat = np.where(pos, -np.expm1(-2 * sig * tk) / np.where(pos, sig, 1.0), 2 * tk)
-        if invertible:  # (X^{-1} + Ghat)^{-1}: X^{-1} = S^{-1} W~0^{-1} S^{-1} never overflows
-            Wt = np.linalg.inv(sinv[:, None] * Vt0 * sinv[None, :] + np.diag(ghat))
-        else:
-            Wt = _graded_form(sig, pos, B0, tk)
-        Wt = 0.5 * (Wt + Wt.T)
-        out[k] = Phi @ Wt @ Phi.T
+        F = _factor_at(sig, B, float(tk))
+        out[k] = (Phi @ F) @ (Phi @ F).T
     return out[0] if tt.ndim == 0 else out
 
 
-def _graded_form(sig, pos, B0, t):
-    """``S B (I + B^T G B)^{-1} B^T S`` for a rank-deficient ``W~0 = B B^T``, accurately.
-
-    With ``C = S B = Q R`` (Householder QR of a row-graded matrix; rows are ordered by
-    decreasing ``sigma``, which keeps it row-wise backward stable), ``T = R^{-1}`` and the
-    bounded ``Ghat = S^{-1} G S^{-1}``:
-    ``W~ = C (I + C^T Ghat C)^{-1} C^T = Q (T^T T + Q^T Ghat Q)^{-1} Q^T`` -- no cancellation.
-    """
+def _factor_at(sig, B, t):
+    """Factor ``F`` with ``W~(t) = F F^T`` in ``Y``'s eigenbasis (see :func:`closed_form`)."""
+    if t == 0.0:
+        return B
+    pos = sig > 0
     ghat = np.where(pos, -np.expm1(-2 * sig * t) / np.where(pos, sig, 1.0), 2 * t)
-    logs = np.where(pos, sig * t, 0.0)
-    top = float(logs.max())
-    # C scaled by e^{-top}; grading beyond e^{-600} is clipped (documented limit)
-    C = np.exp(np.maximum(logs - top, -600.0))[:, None] * B0
-    Q, R = np.linalg.qr(C)
-    q = R.shape[0]
-    T = solve_triangular(R, np.eye(q)) * np.exp(-top)  # inverse of the unscaled R
-    N = T.T @ T + Q.T @ (ghat[:, None] * Q)
-    return Q @ np.linalg.solve(N, Q.T)
+    nb = np.linalg.norm(B, axis=1)
+    nz = nb > 0
+    M = np.zeros_like(B)
+    logs = np.where(pos, sig * t, 0.0)[nz] + 0.5 * np.log(ghat[nz]) + np.log(nb[nz])
+    M[nz] = np.exp(np.minimum(logs, _LOG_ROW_CAP))[:, None] * (B[nz] / nb[nz, None])
+    A = np.vstack([M, np.eye(B.shape[1])])
+    order = np.argsort(-np.linalg.norm(A, axis=1), kind="stable")
+    Q = np.empty((A.shape[0], min(A.shape)))
+    Q[order] = qr(A[order], mode="economic", pivoting=True)[0]
+    return Q[: B.shape[0]] / np.sqrt(ghat)[:, None]
 
 
 def hamiltonian_system(Y) -> control.StateSpace:
@@ -418,6 +383,7 @@ def best_rank_k(Y, k: int) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n, n)
+        ``Y_k``: the sum of the top ``k`` eigenvalues of ``Y`` times their eigenprojectors.
 
     Examples
     --------
@@ -448,6 +414,7 @@ def equilibrium_spectrum(Y, support) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n**2,)
+        The eigenvalues ``mu_a + mu_b`` of the Jacobian at ``W*``, ascending.
 
     Examples
     --------

@@ -67,6 +67,7 @@ def from_adjacency(A, *, sparse: bool | None = None):
     Returns
     -------
     ndarray or scipy.sparse.csr_matrix, shape (n, n)
+        The Laplacian ``diag(A 1) - A``.
 
     Examples
     --------
@@ -161,6 +162,7 @@ def from_graph(G, *, weight: str | None = "weight", nodelist=None, sparse: bool 
     Returns
     -------
     L : ndarray or scipy.sparse.csr_matrix, shape (n, n)
+        The weighted Laplacian.
     nodes : list
         The node labels in row order.
 
@@ -355,6 +357,7 @@ def ring_lattice(n: int, k: int, *, weight: float = 1.0, sparse: bool = False):
     Returns
     -------
     ndarray or scipy.sparse.csr_matrix, shape (n, n)
+        The Laplacian of the ring lattice.
 
     Examples
     --------

@@ -56,6 +56,7 @@ def swing(m, d, *, n: int | None = None) -> NodalDynamics:
     Returns
     -------
     NodalDynamics
+        ``g_i(s) = 1/(m_i s + d_i)`` for every node.
 
     Examples
     --------

@@ -22,7 +22,7 @@ from ..exceptions import InputError, NetcohTypeError, UnstableError
 from . import laplacian as _lap
 from .nodal import NodalDynamics, as_nodal, integrator
 
-__all__ = ["NetworkSystem", "Realization", "sparse_lu", "reduced_system"]
+__all__ = ["NetworkSystem", "Realization", "sparse_lu", "reduced_system", "check_stable"]
 
 
 def sparse_lu(M):
@@ -66,6 +66,9 @@ class NetworkSystem:
     signed : bool
         Admit a *signed* Laplacian (symmetric, positive semidefinite, zero row sums, some
         positive off-diagonal entries), as produced by the k-area reduction for ``k >= 3``.
+    f_hz : float or None
+        Nominal frequency of a power system (``Grid.to_system`` sets it), so that results
+        in Hz need no separate argument; None for systems that are not grids.
 
     Examples
     --------
@@ -83,8 +86,15 @@ class NetworkSystem:
     coupling: NodalDynamics = field(default_factory=integrator)
     labels: tuple = ()
     signed: bool = False
+    f_hz: float | None = None
 
     def __post_init__(self):
+        if self.f_hz is not None:
+            f = self.f_hz
+            if isinstance(f, bool) or not isinstance(f, (int, float, np.floating, np.integer)) \
+                    or not np.isfinite(f) or f <= 0:
+                raise InputError(f"`f_hz` must be a positive number or None, got {f!r}")
+            object.__setattr__(self, "f_hz", float(f))
         L = as_laplacian(self.laplacian, "L", labels=self.labels or None, signed=bool(self.signed))
         if sp.issparse(L):
             L = sp.csr_matrix(L)
@@ -109,12 +119,13 @@ class NetworkSystem:
 
     def __reduce__(self):
         # pickle the defining fields only (caches are rebuilt), e.g. to ship to Dask workers
-        return (type(self), (self.laplacian, self.nodal, self.coupling, self.labels, self.signed))
+        return (type(self), (self.laplacian, self.nodal, self.coupling, self.labels, self.signed,
+                             self.f_hz))
 
     # -- factories ----------------------------------------------------------------
     @classmethod
     def from_laplacian(cls, L, *, nodal, coupling=None, labels=None,
-                       signed: bool = False) -> NetworkSystem:
+                       signed: bool = False, f_hz: float | None = None) -> NetworkSystem:
         """Build from a Laplacian (dense or sparse) and nodal dynamics.
 
         Parameters
@@ -128,6 +139,13 @@ class NetworkSystem:
             Node names (default ``"0" .. "n-1"``).
         signed : bool
             Admit a signed (PSD, zero-row-sum) Laplacian, see the class docstring.
+        f_hz : float, optional
+            Nominal frequency of a power system (results in Hz use it).
+
+        Returns
+        -------
+        NetworkSystem
+            The validated system.
 
         Examples
         --------
@@ -146,7 +164,7 @@ class NetworkSystem:
         signed = as_bool(signed, "signed")
         return cls(laplacian=L, nodal=as_nodal(nodal, n),
                    coupling=integrator() if coupling is None else coupling,
-                   labels=tuple(labels) if labels is not None else (), signed=signed)
+                   labels=tuple(labels) if labels is not None else (), signed=signed, f_hz=f_hz)
 
     @classmethod
     def from_graph(cls, G, *, nodal, weight: str | None = "weight", coupling=None,
@@ -171,6 +189,7 @@ class NetworkSystem:
         Returns
         -------
         NetworkSystem
+            The network, its nodes in the graph's node order.
 
         Examples
         --------
@@ -253,6 +272,12 @@ class NetworkSystem:
     # -- realisation ----------------------------------------------------------------
     @cached_property
     def _realization(self) -> Realization:
+        return self._build_realization(grounded=True)
+
+    def _build_realization(self, grounded: bool) -> Realization:
+        # grounded=False keeps every node's coupling state (for f = 1/s the angles): A then
+        # has the Laplacian's zero mode but stays as sparse as L (no column coupling every
+        # angle difference to the reference node), which suits sparse time stepping
         n = self.n
         A_g, B_g, C_g, D_g = self.nodal.realization()
         A_f, B_f, C_f, D_f = self.coupling.realization()
@@ -262,12 +287,16 @@ class NetworkSystem:
         # Ground the coupling on the last node: L y = L_c (R y), R = [I, -1].
         # For f = 1/s the coupling states are the angle differences to node n-1,
         # which removes the Laplacian's zero mode exactly.
-        if q and n > 1:
+        if q and n > 1 and grounded:
             L_c = L[:, : n - 1]
             R = sp.hstack([sp.identity(n - 1), -sp.csr_matrix(np.ones((n - 1, 1)))]).tocsr()
             A_z = sp.kron(A_f, sp.identity(n - 1)).tocsr()
             B_z = sp.kron(B_f, sp.identity(n - 1)).tocsr() @ R
             C_z = L_c @ sp.kron(C_f, sp.identity(n - 1)).tocsr()       # p_e from z
+        elif q and n > 1:
+            A_z = sp.kron(A_f, sp.identity(n)).tocsr()
+            B_z = sp.kron(B_f, sp.identity(n)).tocsr()
+            C_z = L @ sp.kron(C_f, sp.identity(n)).tocsr()
         else:
             A_z = sp.csr_matrix((0, 0))
             B_z = sp.csr_matrix((0, n))
@@ -346,6 +375,7 @@ class NetworkSystem:
         Returns
         -------
         ndarray or scipy.sparse.csc_matrix of complex, shape (n, n)
+            ``diag(1/g_i(s)) + f(s) L`` at ``s``.
 
         Examples
         --------
@@ -394,7 +424,7 @@ class NetworkSystem:
                 f"coupling={self.coupling.kind!r}, laplacian={kind})")
 
 
-def reduced_system(L, nodal, labels, rtol: float = 1e-9) -> NetworkSystem:
+def reduced_system(L, nodal, labels, rtol: float = 1e-9, f_hz: float | None = None) -> NetworkSystem:
     """System of a Kron-reduced grid, whose Laplacian may couple some machines negatively.
 
     Negative-reactance (series-compensated) branches can leave a reduced Laplacian with
@@ -412,6 +442,8 @@ def reduced_system(L, nodal, labels, rtol: float = 1e-9) -> NetworkSystem:
         Machine ids.
     rtol : float
         Off-diagonal entries above ``rtol`` times the largest entry count as positive.
+    f_hz : float, optional
+        Nominal frequency carried by the system.
 
     Returns
     -------
@@ -429,9 +461,9 @@ def reduced_system(L, nodal, labels, rtol: float = 1e-9) -> NetworkSystem:
     off = L - np.diag(np.diag(L))
     signed = bool(off.size and np.any(off > rtol * np.abs(L).max()))
     if not signed:
-        return NetworkSystem.from_laplacian(L, nodal=nodal, labels=labels)
+        return NetworkSystem.from_laplacian(L, nodal=nodal, labels=labels, f_hz=f_hz)
     try:
-        return NetworkSystem.from_laplacian(L, nodal=nodal, labels=labels, signed=True)
+        return NetworkSystem.from_laplacian(L, nodal=nodal, labels=labels, signed=True, f_hz=f_hz)
     except InputError as exc:
         if "positive semidefinite" not in str(exc):
             raise
@@ -445,3 +477,143 @@ def _check_system(system, name: str = "system") -> NetworkSystem:
     if not isinstance(system, NetworkSystem):
         raise NetcohTypeError(f"`{name}` must be a NetworkSystem, got {type(system).__name__}")
     return system
+
+
+def _row_groups(c: np.ndarray):
+    """Yield ``(rows, coef)``: rows of ``c`` grouped by degree, leading zeros (to 1e-14 of
+    each row's largest entry) removed, so that ``coef[:, 0] != 0``; all-zero rows are skipped."""
+    big = np.abs(c) > 1e-14 * np.abs(c).max(axis=1, keepdims=True)
+    has = big.any(axis=1)
+    lead = np.where(has, big.argmax(axis=1), -1)
+    for ld in np.unique(lead[has]):
+        rows = np.flatnonzero(lead == ld)
+        yield rows, c[rows, ld:]
+
+
+def _roots(c: np.ndarray) -> np.ndarray:
+    """Roots of every row of ``c`` (``c[:, 0] != 0``), shape ``(k, degree)``."""
+    k, d = c.shape[0], c.shape[1] - 1
+    if d == 0:
+        return np.zeros((k, 0), dtype=complex)
+    comp = np.zeros((k, d, d))
+    comp[:, 0, :] = -c[:, 1:] / c[:, :1]
+    comp[:, np.arange(1, d), np.arange(d - 1)] = 1.0
+    return np.linalg.eigvals(comp)
+
+
+def _strictly_passive_nodes(nodal: NodalDynamics) -> bool:
+    """Whether every ``1/g_i`` is analytic with positive real part on the closed right half-plane.
+
+    Sufficient, per node: the zeros of ``num_i`` in the open left half-plane,
+    ``q_i(w^2) = Re(den_i(jw) conj(num_i(jw))) > 0`` for every finite ``w``, and ``1/g_i`` of
+    relative degree at most one with a positive leading coefficient (the harmonic minimum
+    principle then extends the positivity into the open half-plane).
+    """
+    p = nodal.num.shape[1]
+    both = np.unique(np.hstack([nodal.num, nodal.den]), axis=0)
+    num, den = both[:, :p], both[:, p:]
+    nz_n, nz_d = num != 0, den != 0
+    if not (nz_n.any(axis=1).all() and nz_d.any(axis=1).all()):
+        return False
+    deg_n = p - 1 - nz_n.argmax(axis=1)
+    deg_d = p - 1 - nz_d.argmax(axis=1)
+    rows = np.arange(num.shape[0])
+    rel = deg_d - deg_n
+    ratio = den[rows, p - 1 - deg_d] / num[rows, p - 1 - deg_n]
+    if np.any(rel > 1) or np.any((rel == 1) & (ratio <= 0)):
+        return False
+    for _, c in _row_groups(num):
+        if c.shape[1] > 1 and np.max(_roots(c).real) >= 0:
+            return False
+    # coefficients in w of den(jw) conj(num(jw)); the real part is even in w
+    jpow = 1j ** np.arange(p - 1, -1, -1)
+    jd, jn = den * jpow, np.conj(num * jpow)
+    prod = np.zeros((num.shape[0], 2 * p - 1), dtype=complex)
+    for i in range(p):
+        prod[:, i:i + p] += jd[:, i:i + 1] * jn
+    q = np.real(prod[:, ::2])                  # coefficients of x = w^2, highest first
+    if np.any(q[:, -1] <= 1e-14 * np.abs(q).max(axis=1)):
+        return False                           # q(0) must be positive
+    for _, c in _row_groups(q):
+        if c.shape[1] == 1:
+            continue
+        if np.any(c[:, 0] < 0):                # negative for large w
+            return False
+        r = _roots(c)
+        if np.any((r.real > 0) & (np.abs(r.imag) <= 1e-6 * np.abs(r))):
+            return False
+    return True
+
+
+def check_stable(system: NetworkSystem, *, strict: bool = True, dense_limit: int = 4000) -> None:
+    """Raise :class:`~netcoh.exceptions.UnstableError` unless the network is stable.
+
+    Two tests, the first that applies decides:
+
+    1. a passivity certificate (no eigenvalues, cheap for any size): every node's
+       ``1/g_i`` is analytic with positive real part on the closed right half-plane
+       (swing, swing-turbine and inverter nodes with positive damping), the coupling is
+       ``c/s`` or a positive constant and ``L`` is positive semidefinite, so
+       ``diag(1/g_i(s)) + f(s) L`` is non-singular there and the grounded realisation is
+       asymptotically stable;
+    2. otherwise the eigenvalues of the grounded realisation's state matrix (dense, up to
+       ``dense_limit`` states).
+
+    Parameters
+    ----------
+    system : NetworkSystem
+        The network to test.
+    strict : bool, default True
+        Require asymptotic stability (every eigenvalue with negative real part). With
+        ``False`` marginal modes (eigenvalues on the imaginary axis, such as the consensus
+        mode of integrating nodes under a static coupling) are admitted and only growing
+        modes raise: eigenvalues whose real part exceeds ``1e-9`` times the largest
+        eigenvalue magnitude.
+    dense_limit : int, default 4000
+        Largest state dimension for the eigenvalue test; a larger network that the
+        certificate does not cover raises :class:`~netcoh.exceptions.InputError`.
+
+    Returns
+    -------
+    None
+        Returns only when the network is stable.
+
+    Raises
+    ------
+    UnstableError
+        The network has an eigenvalue in the right half-plane (or on the axis when
+        ``strict``).
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> from netcoh.network.system import check_stable
+    >>> L = 10 * nc.laplacian.complete(3)
+    >>> check_stable(nc.NetworkSystem.from_laplacian(L, nodal=nc.nodal.swing(1.0, 0.5, n=3)))
+    >>> lag3 = nc.nodal.from_tf(num=[[1.0]] * 3, den=[[1.0, 3.0, 3.0, 1.0]] * 3)  # 1/(s+1)^3
+    >>> try:
+    ...     check_stable(nc.NetworkSystem.from_laplacian(L, nodal=lag3))
+    ... except nc.UnstableError:
+    ...     print("unstable")
+    unstable
+    """
+    if (system.coupling.kind in ("integrator", "static")
+            and _strictly_passive_nodes(system.nodal)):
+        return
+    A = system.realization().A
+    if A.shape[0] == 0:
+        return
+    if A.shape[0] > dense_limit:
+        raise InputError(
+            f"the stability of this network ({A.shape[0]} states, nodes that are not strictly "
+            f"passive) needs a dense eigenvalue computation above `dense_limit` = {dense_limit}")
+    mu = la.eigvals(A.toarray(), overwrite_a=True, check_finite=False)
+    top = float(mu.real.max())
+    tol = 0.0 if strict else 1e-9 * float(np.abs(mu).max())
+    if top > tol or (strict and top >= 0):
+        kind = "not asymptotically stable" if top <= 1e-9 * float(np.abs(mu).max()) \
+            else "unstable"
+        i = int(np.argmax(mu.real))
+        raise UnstableError(
+            f"the network is {kind}: its state matrix has the eigenvalue {mu[i]:.6g} "
+            f"(real part {top:.3g} {'>=' if strict else '>'} 0), so its response grows")

@@ -250,6 +250,8 @@ class ReducedNetwork:
         Returns
         -------
         ReductionError
+            The spectral-norm error of the reduced model against the full one at each
+            frequency, with the theoretical bound where it applies.
 
         Examples
         --------
@@ -344,6 +346,7 @@ class ReducedNetwork:
         Returns
         -------
         matplotlib.axes.Axes
+            The axes drawn on.
 
         Examples
         --------
@@ -380,6 +383,8 @@ def reduce_network(system: NetworkSystem, labels, *, machine_order: int | None =
     Returns
     -------
     ReducedNetwork
+        The reduced network (one aggregate node per area), the partition and the
+        aggregates; ``.system`` is a :class:`NetworkSystem` again.
 
     Raises
     ------
@@ -387,6 +392,11 @@ def reduce_network(system: NetworkSystem, labels, *, machine_order: int | None =
         Labels of the wrong length or with empty areas.
     DisconnectedError
         An area is not connected (``connected_areas=True``).
+
+    See Also
+    --------
+    netcoh.spectral_clustering : Coherent areas to reduce.
+    netcoh.fit_aggregate_machine : A low-order machine for one area's aggregate.
 
     Examples
     --------

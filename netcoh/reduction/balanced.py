@@ -93,6 +93,17 @@ class BalancedTruncation:
         Number of states kept.
     weighted : bool
         Whether an output weight was used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from netcoh.reduction import weighted_balanced_truncation
+    >>> bt = weighted_balanced_truncation(np.diag([-1.0, -10.0]), np.ones((2, 1)),
+    ...                                   np.ones((1, 2)), order=1)
+    >>> bt.order, bt.a.shape
+    (1, (1, 1))
+    >>> bool(bt.hankel_singular_values[0] > bt.hankel_singular_values[1])
+    True
     """
 
     a: np.ndarray
@@ -165,6 +176,7 @@ def weighted_balanced_truncation(A, B, C, D=None, order: int = 1, weight=None
     Returns
     -------
     BalancedTruncation
+        The reduced matrices ``(a, b, c, d)`` and the (weighted) Hankel singular values.
 
     Raises
     ------

@@ -22,11 +22,12 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from threadpoolctl import threadpool_limits
 
 from .._util import readonly as _readonly
 from .._validation import as_float_array, as_int, as_laplacian, as_positive, as_rng, components_of
 from ..exceptions import DisconnectedError, InputError, NetcohWarning, SolverError
-from ..network.system import NetworkSystem
+from ..network.system import NetworkSystem, sparse_lu
 
 __all__ = ["ClusteringResult", "spectral_clustering", "laplacian_eigs", "DENSE_LIMIT"]
 
@@ -128,7 +129,7 @@ def laplacian_eigs(L, k: int, *, inertia=None, random_state=0, solver: str = "au
     V = None
     if solver == "shift-invert":
         try:
-            lu = spla.splu((Ls + shift * sp.identity(n, format="csc")).tocsc())
+            lu = sparse_lu(Ls + shift * sp.identity(n, format="csc"))
             op = spla.LinearOperator((n, n), matvec=lu.solve, dtype=float)
             _, V = spla.eigsh(Ls, k=kk, sigma=-shift, which="LM", OPinv=op,
                               v0=rng.standard_normal(n), tol=1e-10)
@@ -154,47 +155,106 @@ def laplacian_eigs(L, k: int, *, inertia=None, random_state=0, solver: str = "au
 
 
 # --------------------------------------------------------------------------------------------
-# k-means (own, so the runtime does not depend on scikit-learn)
+# k-means
 # --------------------------------------------------------------------------------------------
 
-def _kmeans(X, k, rng, n_init=10, max_iter=300):
-    n = X.shape[0]
-    x2 = np.einsum("ij,ij->i", X, X)
-    best_lab, best_obj = None, np.inf
-    for _ in range(n_init):
-        # k-means++ seeding
-        centers = np.empty((k, X.shape[1]))
-        centers[0] = X[rng.integers(n)]
-        d2 = np.maximum(x2 - 2 * X @ centers[0] + centers[0] @ centers[0], 0)
-        for j in range(1, k):
-            tot = d2.sum()
-            idx = rng.choice(n, p=d2 / tot) if tot > 0 else rng.integers(n)
-            centers[j] = X[idx]
-            d2 = np.minimum(d2, np.maximum(x2 - 2 * X @ centers[j] + centers[j] @ centers[j], 0))
-        lab = None
-        for _ in range(max_iter):
-            D2 = x2[:, None] - 2 * X @ centers.T + np.einsum("ij,ij->i", centers, centers)[None]
-            new = D2.argmin(axis=1)
-            if lab is not None and np.array_equal(new, lab):
-                break
-            lab = new
-            counts = np.bincount(lab, minlength=k)
-            sums = np.zeros_like(centers)
-            np.add.at(sums, lab, X)
-            empty = counts == 0
-            centers[~empty] = sums[~empty] / counts[~empty, None]
-            if np.any(empty):  # re-seed empty clusters at the farthest points
-                far = np.argsort(D2[np.arange(n), lab])[::-1][: int(empty.sum())]
-                centers[empty] = X[far]
-                lab = None
-        D2 = x2[:, None] - 2 * X @ centers.T + np.einsum("ij,ij->i", centers, centers)[None]
-        lab = D2.argmin(axis=1)
-        obj = float(np.maximum(D2[np.arange(n), lab], 0).sum())
-        if np.unique(lab).size == k and obj < best_obj:
-            best_lab, best_obj = lab, obj
-    if best_lab is None:
+def _ratio_cut(L, labels, k, weight):
+    """``sum_c cut(c, rest) / w(c)``: with the indicator ``h_c`` of area ``c``,
+    ``cut(c, rest) = h_c^T L h_c`` and ``w(c) = sum_{i in c} weight_i``."""
+    H = np.zeros((labels.size, k))
+    H[np.arange(labels.size), labels] = 1.0
+    cuts = np.einsum("ij,ij->j", H, np.asarray(L @ H))
+    return float(np.sum(cuts / np.bincount(labels, weights=weight, minlength=k)))
+
+
+def _kmeans(X, k, rng, L, weight, n_init=10):
+    """Areas from scikit-learn's k-means (k-means++ seeding) on the rows of ``X``.
+
+    The embedding is the relaxation of the ratio cut ``sum_c cut(c)/w(c)`` (unnormalised
+    spectral clustering; ``w`` counts nodes, or sums inertias when weighted), so of the
+    ``n_init`` k-means runs the one whose partition has the smallest ratio cut of the graph
+    ``L`` is kept (rather than the one with the smallest k-means inertia of the embedding)
+    and refined by single-node moves (:func:`_refine_ratio_cut`).
+    Seeds are drawn from ``rng``; one OpenMP thread is used, since the embedding is small and
+    spinning threads on a busy machine cost far more than they save.
+    """
+    from sklearn.cluster import KMeans
+
+    best, best_key = None, None
+    with threadpool_limits(1, user_api="openmp"):
+        for seed in rng.integers(2**31 - 1, size=n_init):
+            km = KMeans(n_clusters=k, n_init=1, random_state=int(seed)).fit(X)
+            labels = km.labels_.astype(int)
+            if np.unique(labels).size != k:
+                continue
+            key = (_ratio_cut(L, labels, k, weight), float(km.inertia_))
+            if best_key is None or key < best_key:
+                best, best_key = labels, key
+    if best is None:
         raise SolverError(f"k-means could not form {k} non-empty clusters")
-    return best_lab, best_obj
+    best = _refine_ratio_cut(L, best, k, weight)
+    return best, _ratio_cut(L, best, k, weight)
+
+
+def _refine_ratio_cut(L, labels, k, weight, max_moves=None):
+    """Greedy single-node moves that lower the ratio cut ``sum_c cut(c)/w(c)``.
+
+    Each step moves the boundary node whose move to a neighbouring area lowers the ratio
+    cut most (areas are never emptied); it stops when no move helps. With
+    ``E[i, c] = sum_{j in c} A_ij``, moving ``i`` from ``a`` to ``b`` changes
+    ``cut(a)`` by ``2 E[i, a] - deg_i`` and ``cut(b)`` by ``deg_i - 2 E[i, b]``.
+    """
+    n = labels.size
+    A = sp.csr_matrix(-sp.csr_matrix(L))
+    A.setdiag(0)
+    A.eliminate_zeros()
+    deg = np.asarray(A.sum(axis=1)).ravel()
+    w = np.ones(n) if weight is None else np.asarray(weight, dtype=float)
+    lab = labels.copy()
+    H = np.zeros((n, k))
+    H[np.arange(n), lab] = 1.0
+    E = np.asarray(A @ H)
+    size = np.bincount(lab, weights=w, minlength=k)
+    cut = np.bincount(lab, weights=deg - E[np.arange(n), lab], minlength=k)
+    max_moves = n if max_moves is None else max_moves
+    cand, since = None, 0
+    moves = 0
+    while moves < max_moves:
+        fresh = cand is None or since >= 50
+        if fresh:
+            since = 0
+            own = E[np.arange(n), lab]
+            cand = np.flatnonzero(own < deg - 1e-14 * np.abs(deg).max())   # touches another area
+            if cand.size == 0:
+                break
+        a = lab[cand]
+        Ec, dc, wc = E[cand], deg[cand], w[cand]
+        Ea = Ec[np.arange(cand.size), a]
+        wa_new = size[a] - wc
+        with np.errstate(divide="ignore", invalid="ignore"):
+            da = np.where(wa_new > 0, (cut[a] + 2 * Ea - dc) / wa_new, np.inf) - cut[a] / size[a]
+            cb_new = cut[None, :] + dc[:, None] - 2 * Ec
+            D = da[:, None] + cb_new / (size[None, :] + wc[:, None]) - cut[None, :] / size[None, :]
+        D[np.arange(cand.size), a] = np.inf
+        D[Ec <= 0] = np.inf                       # only into areas the node touches
+        j, bb = np.unravel_index(np.argmin(D), D.shape)
+        if not D[j, bb] < -1e-12 * float(np.sum(cut / size)):
+            if fresh:
+                break
+            cand = None                           # refresh the boundary and look again
+            continue
+        moves += 1
+        since += 1
+        i, ai = cand[j], a[j]
+        cut[ai] += 2 * E[i, ai] - deg[i]
+        cut[bb] = cb_new[j, bb]
+        size[ai] -= w[i]
+        size[bb] += w[i]
+        lab[i] = bb
+        lo, hi = A.indptr[i], A.indptr[i + 1]
+        E[A.indices[lo:hi], ai] -= A.data[lo:hi]
+        E[A.indices[lo:hi], bb] += A.data[lo:hi]
+    return lab
 
 
 def _canonical(labels):
@@ -241,6 +301,16 @@ class ClusteringResult:
     node_labels : tuple of str
     solver : str
         Eigensolver used.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(
+    ...     nc.laplacian.from_edges(4, [(0, 1), (1, 2), (2, 3)], [10.0, 0.1, 10.0]),
+    ...     nodal=nc.nodal.swing(1.0, 1.0, n=4))
+    >>> res = nc.spectral_clustering(sys, n_clusters=2)
+    >>> res.labels.tolist(), res.n_clusters
+    ([0, 0, 1, 1], 2)
     """
 
     labels: np.ndarray
@@ -290,6 +360,7 @@ class ClusteringResult:
         Returns
         -------
         matplotlib.axes.Axes
+            The axes drawn on.
 
         Examples
         --------
@@ -371,13 +442,16 @@ def spectral_clustering(system_or_L, n_clusters: int | None = None, *, random_st
     max_clusters : int
         Largest ``k`` considered by the eigengap rule.
     solver : {"auto", "dense", "shift-invert", "lobpcg"}
-        Eigensolver; ``"auto"`` is dense up to :data:`DENSE_LIMIT` nodes, shift-invert beyond.
+        Eigensolver; ``"auto"`` is dense up to ``netcoh.reduction.clustering.DENSE_LIMIT``
+        nodes, shift-invert beyond.
     n_init : int
         k-means restarts.
 
     Returns
     -------
     ClusteringResult
+        The area of every node (``labels``), the Laplacian eigenpairs used, the eigengaps
+        and how the number of areas was chosen.
 
     Raises
     ------
@@ -385,6 +459,10 @@ def spectral_clustering(system_or_L, n_clusters: int | None = None, *, random_st
         Bad Laplacian, ``n_clusters`` larger than ``n``.
     DisconnectedError
         Fewer clusters requested than the graph has connected components.
+
+    See Also
+    --------
+    netcoh.reduce_network : One aggregate node per area found here.
 
     Examples
     --------
@@ -464,7 +542,8 @@ def spectral_clustering(system_or_L, n_clusters: int | None = None, *, random_st
     elif k == n:
         labels, method = np.arange(n), "kmeans"
     else:
-        labels, _ = _kmeans(emb, k, rng, n_init=n_init)
+        labels, _ = _kmeans(emb, k, rng, L, None if inertia is None else inertia,
+                            n_init=n_init)
         method = "kmeans"
     if n_comp > 1:  # split any area that spans components
         comp_id = np.empty(n, dtype=int)

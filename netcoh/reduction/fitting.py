@@ -234,6 +234,7 @@ class AggregateMachineFit:
         Returns
         -------
         t : ndarray, shape (k,)
+            Times (s).
         y_model, y_aggregate : ndarray, shape (k,)
             Frequency deviation of the fitted model and of the exact aggregate ``ĝ``.
 
@@ -264,6 +265,7 @@ class AggregateMachineFit:
         Returns
         -------
         matplotlib.axes.Axes
+            The axes drawn on.
 
         Examples
         --------
@@ -410,6 +412,13 @@ def fit_aggregate_machine(source=None, *, m=None, d=None, droop=None, tau=None, 
     Returns
     -------
     AggregateMachineFit
+        The fitted machine's parameters, its transfer function and state-space model, and
+        its error against the exact aggregate.
+
+    See Also
+    --------
+    netcoh.aggregate_dynamics : The exact aggregate that is approximated.
+    netcoh.reduce_network : Reduced networks whose areas can use the fitted machines.
 
     Examples
     --------

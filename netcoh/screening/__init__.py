@@ -4,8 +4,9 @@
 """
 
 from .contingencies import Contingency, ScreeningContext, contingency_list
+from .report import write_outputs, write_report
 from .results import ScreeningResult
 from .screen import screen_contingencies
 
 __all__ = ["Contingency", "ScreeningContext", "ScreeningResult", "contingency_list",
-           "screen_contingencies"]
+           "screen_contingencies", "write_outputs", "write_report"]

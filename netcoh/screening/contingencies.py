@@ -45,6 +45,13 @@ class Contingency:
         Element type.
     id : str
         Branch or machine id of the grid.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> c = nc.Contingency("machine", "G1")
+    >>> c.name
+    'machine:G1'
     """
 
     kind: str
@@ -73,6 +80,14 @@ def contingency_list(grid, spec="n-1") -> list:
     Returns
     -------
     list of Contingency
+        The outages, branches first, in the grid's table order.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> grid = nc.grids.load("kundur")
+    >>> [c.name for c in nc.contingency_list(grid, "machines")]
+    ['machine:G1', 'machine:G2', 'machine:G3', 'machine:G4']
     """
     B, M = grid.tables["branches"], grid.tables["machines"]
     branches = [str(x) for x in B["id"][B["in_service"]]]
@@ -152,8 +167,25 @@ class ScreeningContext:
         Nominal frequency.
     name : str
         Case name.
+    base_mva : float
+        Case MVA base.
+    dispatch : ndarray
+        Active output of each machine (p.u., case base), in :attr:`labels` order.
+    flows : dict
+        Branch id -> ``(p_from, p_to)``: p.u. power flowing from each end into the branch
+        at the operating point (empty when the grid has no AC operating point).
+    ends : dict
+        Contingency name -> ``(from_bus, to_bus)`` bus ids (a machine: its bus twice).
     token : str
         Identifies the context in the workers' caches.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> from netcoh.screening import ScreeningContext
+    >>> ctx = ScreeningContext.from_grid(nc.grids.load("kundur"))
+    >>> ctx.nm, ctx.labels
+    (4, ('G1', 'G2', 'G3', 'G4'))
     """
 
     L: sp.csr_matrix                  # bus-level Laplacian, machine nodes first (p.u./rad)
@@ -165,10 +197,14 @@ class ScreeningContext:
     machines: dict                    # id -> (k, q, w) q = -1 if no link (machine on its bus)
     f_hz: float
     name: str
+    base_mva: float = 100.0
+    dispatch: np.ndarray | None = None
+    flows: dict = field(default_factory=dict)
+    ends: dict = field(default_factory=dict)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @classmethod
-    def from_grid(cls, grid, model: str = "swing_turbine", flow: str = "ac") -> ScreeningContext:
+    def from_grid(cls, grid, model: str | None = None, flow: str = "ac") -> ScreeningContext:
         """Context of an intact, connected grid.
 
         Parameters
@@ -176,7 +212,13 @@ class ScreeningContext:
         grid : netcoh.grids.Grid
             The intact grid.
         model, flow : str
-            As in :meth:`netcoh.grids.Grid.to_system`.
+            As in :meth:`netcoh.grids.Grid.to_system` (default model:
+            :func:`netcoh.grids.grid.default_model`).
+
+        Returns
+        -------
+        ScreeningContext
+            Plain arrays, ready to ship to workers.
         """
         base = grid.to_system(model=model, flow=flow)       # validates: connected, model ok
         net = grid.bus_network(flow)
@@ -203,10 +245,24 @@ class ScreeningContext:
             else:
                 machines[mid] = (k, -1, 0.0)
         nd = base.nodal
+        M = grid.tables["machines"]
+        p_of = dict(zip(M["id"], M["p_mw"]))
+        dispatch = np.nan_to_num(np.array([p_of[m] for m in mids], dtype=float)) / grid.base_mva
+        try:
+            fl = grid.branch_flows()
+            flows = {str(b): (float(a) / grid.base_mva, float(c) / grid.base_mva)
+                     for b, a, c in zip(fl["id"], fl["p_from_mw"], fl["p_to_mw"])}
+        except InputError:            # no AC operating point: no island imbalances
+            flows = {}
         ctx = cls(L=L, nm=nm, omega0=2.0 * math.pi * grid.f_hz, labels=tuple(base.labels),
                   nodal=(np.array(nd.num), np.array(nd.den), nd.kind,
                          {k: np.array(v) for k, v in nd.params.items()}),
-                  branches=branches, machines=machines, f_hz=float(grid.f_hz), name=grid.name)
+                  branches=branches, machines=machines, f_hz=float(grid.f_hz), name=grid.name,
+                  base_mva=float(grid.base_mva), dispatch=dispatch, flows=flows)
+        R = grid.tables["branches"]
+        ctx.ends = {f"branch:{b}": (str(a), str(z))
+                    for b, a, z in zip(R["id"], R["from_bus"], R["to_bus"])}
+        ctx.ends.update({f"machine:{m}": (str(b), str(b)) for m, b in zip(M["id"], M["bus"])})
         if tuple(mids) != ctx.labels:
             raise InputError("machine order of the grid model changed; cannot screen")
         return ctx
@@ -236,7 +292,8 @@ class ScreeningContext:
     def base_system(self) -> NetworkSystem:
         """The intact network's system (Kron-reduced onto the machines)."""
         c = self._cached()
-        return NetworkSystem.from_laplacian(c["red"], nodal=c["nodal"], labels=self.labels)
+        return NetworkSystem.from_laplacian(c["red"], nodal=c["nodal"], labels=self.labels,
+                                            f_hz=self.f_hz)
 
     def _incidence(self, p, q):
         """Columns ``e_p - e_q`` split into machine rows (nm, m) and eliminated rows (N-nm, m)."""
@@ -287,6 +344,8 @@ class ScreeningContext:
         Returns
         -------
         list of str
+            One key per contingency, in order; equal keys mean the same post-contingency
+            network.
 
         Examples
         --------
@@ -416,6 +475,8 @@ class ScreeningContext:
         Returns
         -------
         (list of (NetworkSystem, tuple), str)
+            The systems to screen with their machine labels, and the note extended by the
+            machines cut off.
 
         Examples
         --------
@@ -435,16 +496,20 @@ class ScreeningContext:
         shown = ", ".join(cut[:6]) + (", ..." if len(cut) > 6 else "")
         return systems[:1], f"{note}; screened the main island; separated: {shown}"
 
-    @staticmethod
-    def _system(Lr, nodal, labels):
+    def _system(self, Lr, nodal, labels):
         Lr = 0.5 * (Lr + Lr.T)
         off = Lr - np.diag(np.diag(Lr))
         Lr = off - np.diag(off.sum(axis=1))
         # negative couplings (negative-reactance branches) are admitted while L is PSD
-        return reduced_system(Lr, nodal, labels)
+        return reduced_system(Lr, nodal, labels, f_hz=self.f_hz)
 
-    def _islands(self, p, q, w, drop):
-        """Generic path: edit the bus-level Laplacian, split into islands, reduce each."""
+    def _islands(self, p, q, w, drop, inj=None):
+        """Generic path: edit the bus-level Laplacian, split into islands, reduce each.
+
+        With a bus-level injection vector ``inj`` (p.u., length of :attr:`L`) each island
+        comes with its share mapped onto its machines (a third tuple entry), and the note
+        names the load of machine-free islands that is lost.
+        """
         from ..grids import network as _net
 
         c = self._cached()
@@ -456,7 +521,7 @@ class ScreeningContext:
         if drop is not None:
             alive[drop] = False
         ncomp, lab = connected_components(abs(L) > 0, directed=False)
-        out, parts, nbus, dead = [], [], [], 0
+        out, parts, nbus, dead, lost = [], [], [], 0, 0.0
         for comp in range(ncomp):
             nodes = np.flatnonzero((lab == comp) & alive)
             if nodes.size == 0:
@@ -464,17 +529,27 @@ class ScreeningContext:
             mach = nodes[nodes < self.nm]
             if mach.size == 0:
                 dead += nodes.size
+                if inj is not None:
+                    lost -= float(inj[nodes].sum())      # what the island drew: lost load
                 continue
             sub = L[nodes][:, nodes]
             local_keep = np.flatnonzero(nodes < self.nm)
+            D = None
             if local_keep.size == nodes.size:
                 Lr = sub.toarray()
             else:
-                Lr, _ = _net.schur(sub, local_keep, dense=True)
+                Lr, D = _net.schur(sub, local_keep, dense=True)
             labels = tuple(self.labels[i] for i in mach)
             if mach.size == 1:
                 Lr = np.zeros((1, 1))
-            out.append((self._system(Lr * self.omega0, c["nodal"].subset(mach), labels), labels))
+            item = (self._system(Lr * self.omega0, c["nodal"].subset(mach), labels), labels)
+            if inj is not None:
+                u = np.array(inj[mach], dtype=float)
+                if D is not None:
+                    elim = nodes[np.setdiff1d(np.arange(nodes.size), local_keep)]
+                    u = u + D @ inj[elim]
+                item = item + (u,)
+            out.append(item)
             parts.append(len(labels))
             nbus.append(int(np.sum(nodes >= self.nm)))
         order = sorted(range(len(out)), key=lambda i: (-parts[i], -nbus[i]))
@@ -483,6 +558,8 @@ class ScreeningContext:
         note = f"{len(out)} island(s) with {parts} machines"
         if dead:
             note += f"; {dead} node(s) de-energised"
+            if inj is not None:
+                note += f" (lost load {lost * self.base_mva:.4g} MW)"
         return out, note
 
 

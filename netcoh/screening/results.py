@@ -1,63 +1,147 @@
-"""Screening results: the ranked table and its incremental, resumable storage."""
+"""Screening results: the ranked table, the worst disturbances and the trajectories."""
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import dataclass
-from pathlib import Path
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .._util import atomic_write_bytes, atomic_write_text
 from ..exceptions import InputError
+from .columns import COLUMNS, STATUSES, STORED_COLUMNS, normalise, rank
+from .store import EXTRA_COLUMNS, ResultStore, private_of
 
-__all__ = ["ScreeningResult", "ResultStore", "COLUMNS"]
-
-#: Columns of a screening table, in order.
-COLUMNS = ["contingency", "kind", "element", "worst_bus", "nadir_pu", "nadir_hz", "time_s",
-           "margin_hz", "delta_hz", "certified", "islands", "island_info", "method", "warning",
-           "error", "elapsed_s"]
+__all__ = ["ScreeningResult", "ResultStore", "COLUMNS", "STORED_COLUMNS", "STATUSES", "assemble"]
 
 
-def rank(df: pd.DataFrame) -> pd.DataFrame:
-    """Worst first; failed contingencies last; ties by name (deterministic)."""
-    df = df.copy()
-    df["_failed"] = df["error"].fillna("").astype(str) != ""
-    df = df.sort_values(["_failed", "nadir_hz", "contingency"], ascending=[True, False, True],
-                        na_position="last", kind="mergesort")
-    df = df.drop(columns="_failed").reset_index(drop=True)
-    df.index = pd.RangeIndex(1, len(df) + 1, name="rank")
-    return df
+def _no_frame(columns) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=float if c not in ("contingency", "machine") else object)
+                         for c in columns})
+
+
+DISTURBANCE_COLUMNS = ["contingency", "machine", "p_mw"]
+TRAJECTORY_COLUMNS = ["contingency", "t_s", "coi_hz", "worst_bus_hz"]
+
+
+def assemble(table: pd.DataFrame, extras: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Long tables of the worst disturbances and the trajectories, in the table's order.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Ranked rows (their ``contingency`` column gives the order).
+    extras : dict
+        ``{contingency: private data}`` as :func:`~netcoh.screening.store.private_of` gives.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``disturbances`` (columns ``contingency, machine, p_mw``: the MW each unit loses in
+        the contingency's worst disturbance) and ``trajectories`` (``contingency, t_s,
+        coi_hz, worst_bus_hz``: frequency deviation of the centre of inertia and of the
+        worst bus, Hz).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"contingency": ["a"]})
+    >>> d, tr = assemble(t, {"a": private_of({"_disturbance_mw": {"G1": -5.0}})})
+    >>> d.values.tolist(), len(tr)
+    ([['a', 'G1', -5.0]], 0)
+    """
+    names, dist_m, dist_p = [], [], []
+    tn, ts, tc, tw = [], [], [], []
+    for c in table["contingency"]:
+        e = extras.get(c)
+        if not e:
+            continue
+        names += [c] * len(e["_dist_names"])
+        dist_m += list(e["_dist_names"])
+        dist_p += list(e["_dist_mw"])
+        tn += [c] * len(e["_t_s"])
+        ts += list(e["_t_s"])
+        tc += list(e["_coi_hz"])
+        tw += list(e["_worst_bus_hz"])
+    dist = pd.DataFrame({"contingency": pd.Series(names, dtype=object),
+                         "machine": pd.Series(dist_m, dtype=object),
+                         "p_mw": pd.Series(dist_p, dtype=float)})
+    traj = pd.DataFrame({"contingency": pd.Series(tn, dtype=object),
+                         "t_s": pd.Series(ts, dtype=float), "coi_hz": pd.Series(tc, dtype=float),
+                         "worst_bus_hz": pd.Series(tw, dtype=float)})
+    return dist, traj
+
+
+def _f(v) -> float | None:
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
 
 
 @dataclass(frozen=True, eq=False)
 class ScreeningResult:
-    """Ranked worst-case nadir of every contingency (see :func:`screen_contingencies`).
+    """Ranked outcome of every contingency (see :func:`screen_contingencies`).
 
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per contingency, worst first (columns :data:`COLUMNS`); use :meth:`to_frame`.
+        One row per contingency, worst first (columns
+        ``netcoh.screening.results.COLUMNS``); use :meth:`to_frame`.
     base : NadirResult
-        The intact network's worst-case nadir.
+        The intact network's worst case.
     settings : dict
-        Case, disturbance set, time grid, threshold and executor used.
+        Case, disturbance set, time grid, limits and executor used.
+    disturbances : pandas.DataFrame
+        The worst disturbance of each contingency, long format: ``contingency, machine,
+        p_mw`` (MW lost by each unit; empty where the screening recorded none).
+    trajectories : pandas.DataFrame
+        Frequency deviation after each contingency, long format: ``contingency, t_s,
+        coi_hz, worst_bus_hz`` (centre of inertia and worst bus, Hz).
+
+    Examples
+    --------
+    >>> t = normalise(pd.DataFrame({"contingency": ["a"], "nadir_hz": [0.3], "margin_hz": [0.5]}))
+    >>> ScreeningResult(rank(t), None, {}).summary()["statuses"]["ok"]
+    1
     """
 
     table: pd.DataFrame
     base: object
     settings: dict
+    disturbances: pd.DataFrame = field(default=None)
+    trajectories: pd.DataFrame = field(default=None)
+
+    def __post_init__(self):
+        if self.disturbances is None:
+            object.__setattr__(self, "disturbances", _no_frame(DISTURBANCE_COLUMNS))
+        if self.trajectories is None:
+            object.__setattr__(self, "trajectories", _no_frame(TRAJECTORY_COLUMNS))
 
     def to_frame(self) -> pd.DataFrame:
-        """A copy of the ranked table."""
+        """A copy of the ranked table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``netcoh.screening.results.COLUMNS``, indexed by rank from 1.
+
+        Examples
+        --------
+        >>> ScreeningResult(rank(normalise(pd.DataFrame())), None, {}).to_frame().shape[1]
+        29
+        """
         return self.table.copy()
 
     @property
+    def evaluated(self) -> pd.DataFrame:
+        """Rows with a result (status ``ok``, ``violation`` or ``unstable``)."""
+        return self.table[self.table["status"].isin(["ok", "violation", "unstable"])]
+
+    @property
     def worst(self) -> pd.Series:
-        """The worst successful contingency's row."""
-        ok = self.table[self.table["error"].fillna("") == ""]
+        """The worst evaluated contingency's row."""
+        ok = self.evaluated
         if ok.empty:
             raise InputError("no contingency was evaluated successfully")
         return ok.iloc[0]
@@ -65,26 +149,44 @@ class ScreeningResult:
     @property
     def failed(self) -> pd.DataFrame:
         """Rows of the contingencies that raised an error."""
-        return self.table[self.table["error"].fillna("") != ""]
+        return self.table[self.table["status"] == "failed"]
 
     @property
     def violations(self) -> pd.DataFrame:
-        """Rows whose nadir exceeds the threshold (negative margin)."""
-        return self.table[self.table["margin_hz"] < 0]
+        """Rows that break a limit (status ``violation``) or have no bounded dip (``unstable``)."""
+        return self.table[self.table["status"].isin(["violation", "unstable"])]
 
     def summary(self) -> dict:
-        """Counts, the worst contingency and the settings, as a JSON-ready dict."""
-        ok = self.table[self.table["error"].fillna("") == ""]
-        out = {"contingencies": int(len(self.table)), "evaluated": int(len(ok)),
-               "failed": int(len(self.table) - len(ok)),
-               "base_nadir_hz": float(self.base.value_hz), "base_worst_bus": self.base.bus,
-               "violations": int((ok["margin_hz"] < 0).sum()),
-               "unstable": int((ok["method"] == "unstable").sum())}
+        """Counts per status, the worst contingency and the settings, as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            ``contingencies``, ``evaluated``, ``failed``, ``violations``, ``unstable``,
+            ``model_invalid``, ``statuses`` (count of each), the intact case, the worst row
+            and ``settings``; non-finite numbers are None.
+
+        Examples
+        --------
+        >>> ScreeningResult(rank(normalise(pd.DataFrame())), None, {}).summary()["contingencies"]
+        0
+        """
+        t = self.table
+        counts = {s: int((t["status"] == s).sum()) for s in STATUSES}
+        out = {"contingencies": int(len(t)), "evaluated": int(len(self.evaluated)),
+               "failed": counts["failed"], "violations": counts["violation"],
+               "unstable": counts["unstable"], "model_invalid": counts["model-invalid"],
+               "statuses": counts,
+               "base_nadir_hz": _f(getattr(self.base, "value_hz", None)),
+               "base_worst_bus": None if self.base is None else str(self.base.bus)}
+        ok = self.evaluated
         if len(ok):
             w = ok.iloc[0]
             out.update(worst_contingency=str(w["contingency"]), worst_bus=str(w["worst_bus"]),
-                       worst_nadir_hz=float(w["nadir_hz"]), worst_time_s=float(w["time_s"]))
-        out["settings"] = self.settings
+                       worst_nadir_hz=_f(w["nadir_hz"]), worst_time_s=_f(w["time_s"]),
+                       worst_coi_nadir_hz=_f(w["coi_nadir_hz"]),
+                       worst_rocof_hz_per_s=_f(w["rocof_hz_per_s"]))
+        out["settings"] = _jsonable(self.settings)
         return out
 
     def plot(self, ax=None, top: int = 20):
@@ -96,137 +198,39 @@ class ScreeningResult:
             Axes to draw on (new figure if None).
         top : int
             Number of contingencies drawn.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> t = normalise(pd.DataFrame({"contingency": ["a"], "nadir_hz": [0.3]}))
+        >>> ScreeningResult(rank(t), None, {"threshold_hz": 0.8}).plot().get_xlabel()
+        'worst local nadir |Δf| (Hz)'
         """
-        if ax is None:
-            import matplotlib.pyplot as plt
+        from ..plotting import plot_screening
 
-            _, ax = plt.subplots(figsize=(6.4, 0.25 * min(top, len(self.table)) + 1.5))
-        ok = self.table[self.table["error"].fillna("") == ""].head(top)
-        vals = ok["nadir_hz"].to_numpy(dtype=float)
-        finite = np.isfinite(vals)
-        # unstable outcomes (no bound on the dip) reach past the largest finite bar
-        thr = self.settings.get("threshold_hz")
-        span = max([self.base.value_hz, *vals[finite], *([thr] if thr is not None else [])]) * 1.15
-        width = np.where(finite, vals, span)
-        colors = np.where(finite, "C0", "C3")
-        names = ok["contingency"].astype(str).to_numpy()
-        ax.barh(names[::-1], width[::-1], color=colors[::-1])
-        for y in np.flatnonzero(~finite[::-1]):
-            ax.text(span, y, " unstable", va="center", ha="left", fontsize="small", color="C3")
-        ax.axvline(self.base.value_hz, color="k", lw=0.8, label="intact network")
-        if thr is not None:
-            ax.axvline(thr, color="r", ls="--", lw=0.8, label="threshold")
-        ax.set_xlabel("worst-case nadir |Δf| (Hz)")
-        ax.legend(fontsize="small")
-        return ax
+        return plot_screening(self, ax=ax, top=top)
 
 
-class ResultStore:
-    """Append-only storage of result rows (CSV file, or a directory of Parquet parts).
-
-    ``path`` ending in ``.parquet`` stores one part file per batch in ``<path>.parts/``
-    (each written atomically) and merges them into ``path`` at :meth:`finalise`; any other
-    path is a CSV file to which each batch is appended and flushed to disk. A sidecar
-    ``<path>.meta.json`` records the settings; resuming with different settings is refused.
-    """
-
-    def __init__(self, path, settings: dict, resume: bool = True):
-        self.path = Path(path)
-        self.parquet = self.path.suffix == ".parquet"
-        self.meta = self.path.with_name(self.path.name + ".meta.json")
-        self.parts = self.path.with_name(self.path.name + ".parts")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        key = json.loads(json.dumps(settings, default=str))
-        existing = self._exists()
-        if existing and resume:
-            if self.meta.exists():
-                old = json.loads(self.meta.read_text())
-                if old != key:
-                    diff = sorted(k for k in set(old) | set(key) if old.get(k) != key.get(k))
-                    raise InputError(f"cannot resume {self.path}: it was written with different "
-                                     f"settings ({', '.join(diff)}); use resume=False "
-                                     "(command line: --no-resume) or another path")
-        elif existing:
-            self._clear()
-        self.meta.write_text(json.dumps(key, indent=1))
-        self._count = len(list(self.parts.glob("part-*.parquet"))) if self.parquet else 0
-
-    def _exists(self) -> bool:
-        if self.parquet:
-            return self.parts.exists() or self.path.exists()
-        return self.path.exists()
-
-    def _clear(self) -> None:
-        if self.parquet and self.parts.exists():
-            for p in self.parts.glob("*"):
-                p.unlink()
-        if self.path.exists():
-            self.path.unlink()
-
-    def load(self) -> pd.DataFrame:
-        """Rows stored so far (an incomplete last CSV line from a crash is ignored)."""
-        if self.parquet:
-            files = sorted(self.parts.glob("part-*.parquet")) if self.parts.exists() else []
-            frames = [pd.read_parquet(f) for f in files]
-            if not frames and self.path.exists():
-                frames = [pd.read_parquet(self.path)]
-            return pd.concat(frames, ignore_index=True) if frames else _empty()
-        if not self.path.exists():
-            return _empty()
-        text = self.path.read_text(encoding="utf-8")
-        if text and not text.endswith("\n"):
-            text = text[: text.rfind("\n") + 1]
-            with open(self.path, "w", encoding="utf-8") as fh:     # drop the torn line
-                fh.write(text)
-        if not text.strip():
-            return _empty()
-        from io import StringIO
-
-        return pd.read_csv(StringIO(text), dtype={"contingency": str, "element": str,
-                                                  "worst_bus": str, "kind": str},
-                           keep_default_na=True)
-
-    def append(self, rows: list) -> None:
-        if not rows:
-            return
-        df = pd.DataFrame(rows, columns=COLUMNS)
-        if self.parquet:
-            self.parts.mkdir(exist_ok=True)
-            self._count += 1
-            atomic_write_bytes(self.parts / f"part-{self._count:06d}.parquet",
-                               df.to_parquet(index=False))
-            return
-        header = not self.path.exists() or self.path.stat().st_size == 0
-        data = df.to_csv(index=False, header=header, float_format="%.17g")
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-
-    def finalise(self, table: pd.DataFrame) -> None:
-        """Write the ranked table (CSV rewritten atomically; Parquet parts merged)."""
-        if self.parquet:
-            atomic_write_bytes(self.path, table.reset_index(drop=True).to_parquet(index=False))
-            for p in self.parts.glob("*"):
-                p.unlink()
-            self.parts.rmdir()
-        else:
-            atomic_write_text(self.path, table.to_csv(index=False, float_format="%.17g"))
+def _jsonable(o):
+    """Strict JSON: non-finite floats become None, numpy scalars Python numbers."""
+    if isinstance(o, dict):
+        return {str(k): _jsonable(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_jsonable(v) for v in o]
+    if isinstance(o, (bool, np.bool_)):
+        return bool(o)
+    if isinstance(o, (float, np.floating)):
+        return float(o) if math.isfinite(o) else None
+    if isinstance(o, np.integer):
+        return int(o)
+    if o is None or isinstance(o, (str, int)):
+        return o
+    return str(o)
 
 
-def _empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
-
-
-def normalise(df: pd.DataFrame) -> pd.DataFrame:
-    """Column types of a table read back from storage."""
-    df = df.reindex(columns=COLUMNS).copy()
-    for c in ("nadir_pu", "nadir_hz", "time_s", "margin_hz", "delta_hz", "elapsed_s"):
-        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
-    df["islands"] = pd.to_numeric(df["islands"], errors="coerce").fillna(0).astype(int)
-    df["certified"] = df["certified"].map(
-        lambda v: bool(v) if isinstance(v, (bool, np.bool_)) else str(v) == "True")
-    for c in ("contingency", "kind", "element", "worst_bus", "island_info", "method", "warning",
-              "error"):
-        df[c] = df[c].where(df[c].notna(), "").astype(str)
-    return df
+__all__ += ["EXTRA_COLUMNS", "private_of", "normalise", "rank"]

@@ -81,7 +81,7 @@ def test_row_norm_bound_needs_a_proportional_model():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_pruned_search_equals_full_table(kind, horizon, seed):
     sys = random_system(60, kind, seed=seed)
-    kw = dict(rho=0.5, dt=0.05, horizon=horizon)
+    kw = dict(rho=0.5, dt=0.05, horizon=horizon, f_hz=50.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nc.AccuracyWarning)
         full = worst_case_nadir(sys, **kw)
@@ -178,7 +178,7 @@ def test_statespace_condition_estimate_matches_svd_and_guards():
 def test_pruned_equals_full_property(n, seed, kind, spread, norm, dt, horizon, scale):
     """Whatever the network, set and grid: the pruned search returns the full one's answer."""
     sys = random_system(n, kind, spread=spread, seed=seed, scale=scale)
-    kw = dict(rho=0.3, norm=norm, dt=dt, horizon=horizon)
+    kw = dict(rho=0.3, norm=norm, dt=dt, horizon=horizon, f_hz=50.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nc.AccuracyWarning)
         full = worst_case_nadir(sys, **kw)

@@ -128,3 +128,64 @@ def test_bad_input():
         periodic_orbit(eos.ScalarFactorization(), -1.0, [1.0, 1.0])
     with pytest.raises(InputError):
         simulate_gd(eos.ScalarFactorization(), [1.0, 1.0, 1.0], 0.1, 10)
+
+
+def _deep_init(d=10, spread=0.2, seed=0):
+    # a point near the minimiser manifold prod theta = 1, away from the flattest point
+    th = np.exp(spread * np.random.default_rng(seed).standard_normal(d))
+    return 1.001 * th / np.prod(th) ** (1 / d)
+
+
+def test_deep_factorisation_hessian_and_manifold_sharpness():
+    dyn = eos.DeepScalarFactorization(d=10)
+    th = _deep_init()
+    th_m = th / np.prod(th) ** 0.1        # on the manifold: H = g g^T, sharpness sum 1/theta^2
+    assert abs(sharpness(dyn, th_m) - np.sum(1 / th_m**2)) < 1e-8
+    assert sharpness(dyn, np.ones(10)) == pytest.approx(dyn.flattest()[1], abs=1e-8)
+
+
+def test_deep_factorisation_subcritical_linear_rate():
+    # d = 10: starts unstable (sharpness > 2/eta > flattest), converges linearly to a minimum
+    # with flattest < lambda < 2/eta; the loss contracts by the linearisation's (1-eta lam)^2
+    dyn = eos.DeepScalarFactorization(d=10)
+    lam_star = dyn.flattest()[1]
+    th0 = _deep_init(spread=0.3)
+    eta = 0.9 * 2 / lam_star
+    assert stability_margin(dyn, th0, eta) < 0
+    traj = simulate_gd(dyn, th0, eta, 3000)
+    lam = sharpness(dyn, traj.theta[-1])
+    assert traj.loss[-1] < 1e-25 and lam_star + 0.5 < lam < eos_threshold(eta)
+    k = (traj.loss > 1e-24) & (traj.loss < 1e-8)     # the linear phase
+    rate = np.exp(-fit_exponential_rate(traj.t[k], traj.loss[k]))
+    assert abs(rate - (1 - eta * lam) ** 2) < 1e-3
+
+
+def test_deep_factorisation_critical_power_laws():
+    # eta = 2 / flattest sharpness: distance to the flattest point ~ t^-1/2, loss ~ t^-1
+    dyn = eos.DeepScalarFactorization(d=10)
+    th0 = _deep_init(spread=0.2)
+    traj = simulate_gd(dyn, th0, 2 / dyn.flattest()[1], 100000, record_every=100)
+    k = traj.t >= 1e4
+    dist = np.linalg.norm(traj.theta - 1.0, axis=1)
+    assert abs(fit_power_law(traj.t[k], dist[k])[0] + 0.5) < 0.03
+    assert abs(fit_power_law(traj.t[k], traj.loss[k])[0] + 1.0) < 0.05
+
+
+def test_deep_factorisation_supercritical_two_cycle():
+    # eta above critical: a stable period-2 orbit straddling the flattest point; GD converges
+    # to it geometrically, per step at the square root of its largest Floquet multiplier (the
+    # multipliers are those of the two-step map)
+    dyn = eos.DeepScalarFactorization(d=10)
+    eta = 1.2 * 2 / dyn.flattest()[1]
+    orb = periodic_orbit(dyn, eta, np.full(10, 1.02))
+    assert orb.stable
+    a, b = orb.points[0, 0], orb.points[1, 0]
+    assert np.allclose(orb.points[0], a) and np.allclose(orb.points[1], b)
+    assert min(a, b) < 1.0 < max(a, b)
+    traj = simulate_gd(dyn, _deep_init(), eta, 5000)
+    dev = np.minimum(np.linalg.norm(traj.theta - orb.points[0], axis=1),
+                     np.linalg.norm(traj.theta - orb.points[1], axis=1))
+    assert dev[-1] < 1e-6
+    k = (traj.t > 2500) & (dev > 1e-13)
+    rate = np.exp(-fit_exponential_rate(traj.t[k], dev[k]))
+    assert abs(rate**2 - np.max(np.abs(orb.multipliers))) < 2e-4

@@ -111,8 +111,43 @@ def test_theorem41_local_rate_after_T1():
 def test_bad_input():
     with pytest.raises(InputError):
         lo.LoRA(np.eye(3), np.eye(2), np.eye(2), r=1)
+    with pytest.raises(InputError):
+        lo.misalignment(np.eye(2), np.eye(2), np.eye(2))        # no update at all
+    with pytest.raises(InputError):
+        lo.misalignment(np.eye(2), np.eye(2), np.eye(3))
     lora = _problem()
     with pytest.raises(InputError):
         lo.gaussian_init(lora, -1.0)
     with pytest.raises(InputError):
         lo.LoRA(lora.W1, lora.W2, np.eye(4), r=1)
+
+
+def test_misalignment_slows_small_init_and_blocks_spectral_init():
+    # rotate the rank-one update away from the top pre-trained singular pair by theta: the
+    # measure is sqrt(1 - cos^4 theta) (analytic); the loss left after a fixed training time
+    # from small Gaussian init grows with it (about like its 4th power); spectral init needs
+    # it to be 0 and then reaches machine precision
+    rng = np.random.default_rng(1)
+    Ypre = rng.standard_normal((5, 5))
+    U, _, Vt = np.linalg.svd(Ypre)
+    W1, W2, _ = lo.aligned_pretrained(Ypre, h=20, rng=2)
+    losses = []
+    for theta in (0.0, 0.05, 0.1, 0.2):
+        u = np.cos(theta) * U[:, 0] + np.sin(theta) * U[:, 1]
+        v = np.cos(theta) * Vt[0] + np.sin(theta) * Vt[2]
+        lora = lo.LoRA(W1, W2, Ypre + 5 * np.outer(u, v), r=2)
+        mis = lo.misalignment(W1, W2, lora.Y_ft)
+        assert abs(mis - np.sqrt(1 - np.cos(theta) ** 4)) < 1e-12
+        traj = simulate_gf(lora, lo.gaussian_init(lora, 1e-3, rng=3), [0.0, 20.0],
+                           rtol=1e-12, atol=1e-18)
+        losses.append(traj.loss[-1])
+        if theta == 0.0:
+            th_s, _ = lo.spectral_init(lora, 1e-3, rng=2)
+            spec = simulate_gf(lora, th_s, [0.0, 20.0], rtol=1e-13, atol=1e-24)
+            assert spec.loss[-1] < 1e-20
+        else:
+            with pytest.raises(InputError):
+                lo.spectral_init(lora, 1e-3, rng=2)
+    assert np.all(np.diff(losses) > 0)
+    assert losses[1] > 1e4 * losses[0]
+    assert 8 < losses[2] / losses[1] < 32          # ~ 2^4 when the misalignment doubles

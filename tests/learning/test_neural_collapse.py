@@ -65,3 +65,33 @@ def test_bad_input():
         nc.class_margin(np.array([[1.0, 0.0], [-1.0, 0.0]]))   # not separable from 0
     with pytest.raises(InputError):
         nc.ShallowNet(np.eye(2), np.array([0, -1]), h=2, loss_name="ce")
+
+
+def test_class_margin_against_brute_force_and_digits():
+    # max over unit u of min_i <x_i, u>: a fine grid of directions in 2-D is independent
+    rng = np.random.default_rng(4)
+    def brute_force(Xk):
+        ang = np.linspace(0, 2 * np.pi, 20001)
+        for _ in range(2):     # a grid, then a finer grid around its best point
+            val = np.min(Xk @ np.c_[np.cos(ang), np.sin(ang)].T, axis=0)
+            a, da = ang[np.argmax(val)], ang[1] - ang[0]
+            ang = np.linspace(a - 2 * da, a + 2 * da, 20001)
+        return float(np.max(val))
+
+    for _ in range(5):
+        Xk = rng.standard_normal((7, 2)) + rng.uniform(1, 3) * rng.standard_normal(2)
+        brute = brute_force(Xk)
+        if brute <= 0:
+            with pytest.raises(InputError):
+                nc.class_margin(Xk)
+            continue
+        g, u = nc.class_margin(Xk)
+        assert abs(g - brute) < 1e-7 and abs(np.linalg.norm(u) - 1) < 1e-14
+    # the digits 0, 1, 2 (centred) are separable from the origin class by class, with the
+    # margin certified by the dual: |X^T lam| >= gamma for any lam in the simplex
+    from netcoh.learning.data import load_digits_subset
+    X, y = load_digits_subset((0, 1, 2))
+    for k in range(3):
+        g, u = nc.class_margin(X[y == k])
+        lam = rng.dirichlet(np.ones(int(np.sum(y == k))), 50)
+        assert g > 0 and np.all(np.linalg.norm(lam @ X[y == k], axis=1) >= g - 1e-12)

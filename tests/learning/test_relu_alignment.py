@@ -69,7 +69,7 @@ def test_dead_neurons_are_frozen():
 def test_alignment_time_scaling_bounded():
     # Tier C 15: t1 sqrt(mu) / log n bounded (an upper bound only), t1 grows as mu shrinks
     ratios = {}
-    for n in (8, 16, 32):
+    for n in (8, 16):
         t1s = []
         for mu in (0.5, 0.1, 0.02):
             net, th0 = _setup(n=n, mu=mu, eps=1e-12, seed=0)
@@ -82,6 +82,33 @@ def test_alignment_time_scaling_bounded():
             t1s.append(t1)
         assert t1s[0] < t1s[1] < t1s[2]
     assert max(ratios.values()) < 0.5
+
+
+@pytest.mark.parametrize("n, mu", [(4, 0.5), (8, 0.5), (8, 0.2), (16, 0.2)])
+def test_theorem1_where_its_hypotheses_hold(n, mu):
+    # eps below the theorem's threshold exp(-(n/sqrt(mu)) log n)/sqrt(h) (down to 1e-44):
+    # (1) every neuron is aligned (S+/S- or dead) by t1 <= log(n)/sqrt(mu), unit constant;
+    # (2) a v_j > 0 neuron with max_{i in I+} <w_j(0), x_i> > 0 is in S+ (not dead) at t1,
+    #     symmetrically for v_j < 0; (3) the cones are trapping after t1
+    h = 10
+    X, y = ra.exact_mu_data(n, mu)
+    eps = np.exp(-(n / np.sqrt(mu)) * np.log(n) - 0.5 * np.log(h) - 1.0)
+    bound, ok = ra.theorem1(X, y, h, eps)
+    assert ok
+    net = ra.ShallowNet(X, y, h=h)
+    th0 = ra.balanced_init(n + 1, h, eps, np.random.default_rng(0))
+    t = np.concatenate([[0.0], np.logspace(-3, 1.5, 120)])
+    traj = simulate_gf(net, th0, t, rtol=1e-9, atol=1e-4 * eps)
+    t1 = ra.alignment_time(traj)
+    assert t1 <= bound
+    b0 = net.unpack(th0)
+    W0, v0 = b0["W"], b0["V"][0]
+    live = np.where(v0 > 0, (X[y > 0] @ W0).max(axis=0) > 0, (X[y < 0] @ W0).max(axis=0) > 0)
+    k = int(np.argmax(traj.t >= t1))
+    lab = ra.cone_labels(X, y, net.unpack(traj.theta[k])["W"])
+    assert np.all(lab[live] == np.sign(v0[live]))
+    for th in traj.theta[k:]:
+        assert np.array_equal(ra.cone_labels(X, y, net.unpack(th)["W"]), lab)
 
 
 def test_loss_decays_like_one_over_t_and_stable_rank_at_most_two():

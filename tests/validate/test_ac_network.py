@@ -87,10 +87,26 @@ def test_laplacian_and_losses(grid):
 
 
 def test_build_system_needs_andes_provenance(grid):
-    with pytest.raises(nc.InputError, match="from_andes"):
+    with pytest.raises(nc.InputError, match="from_andes"), pytest.warns(DeprecationWarning):
         build_system(grid, "governor", "ac")
     with pytest.raises(nc.InputError, match="`model`"):
         build_system(grid, "bogus", "ac")
+    with pytest.raises(nc.InputError, match="no case dynamics"):
+        grid.to_system(model="case")
+    assert grid.to_system().nodal.kind == "swing_turbine"  # default without case dynamics
+
+
+def test_case_injection_with_reactive_loss(grid):
+    """A lost reactive injection moves the machines' electrical power through the lossy
+    network (finite differences of the network equations, as above)."""
+    from netcoh.grids.case_model import case_injection
+    solve, delta0, s0, nm, nb = _network(grid)
+    pe0 = solve(delta0, s0)
+    k = list(grid.buses.id).index("7")
+    h = 1e-6
+    dq = solve(delta0, s0 + 1j * h * np.eye(nb)[k]) - pe0
+    u = case_injection(grid, {}, bus_q_pu={"7": h})
+    np.testing.assert_allclose(u, -dq, rtol=1e-3, atol=1e-3 * np.abs(dq).max())
 
 
 def test_frequency_metrics():

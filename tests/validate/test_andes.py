@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 import netcoh as nc
-from netcoh.grids.andes import from_andes, governor_nodal, load_andes, to_system  # noqa: E402
-from netcoh.validate import validate  # noqa: E402
+from netcoh.grids.andes import from_andes, governor_nodal, load_andes, to_system
+from netcoh.grids.case_model import ac_network
+from netcoh.grids.grid import default_model
+from netcoh.validate import build_system, validate
 
 pytestmark = pytest.mark.andes
 
@@ -46,8 +48,72 @@ def test_governor_kept_as_lead_lag(kundur):
     s = np.array([0.3j, 2.0j, 0.05 + 1j])
     g_ref = 1.0 / (m * s + gain * (1 + 2.1 * s) / ((1 + 0.49 * s) * (1 + 7.0 * s)))
     np.testing.assert_allclose(nd(s)[:, 0], g_ref, rtol=1e-12)
-    sysm = to_system(kundur, "governor")
+    sysm = kundur.to_system()                      # default for a case with dynamics: "case"
     assert sysm.labels == ("1", "2", "3", "4") and sysm.n == 4
+    np.testing.assert_allclose(sysm.nodal(s), nd(s), rtol=1e-12)
+
+
+def test_case_model_is_the_default_and_the_old_routes_agree(kundur):
+    assert default_model(kundur) == "case"
+    a = kundur.to_system()
+    np.testing.assert_allclose(a.laplacian, ac_network(kundur).laplacian, rtol=1e-12)
+    with pytest.warns(DeprecationWarning):
+        b = to_system(kundur, "governor")
+    with pytest.warns(DeprecationWarning):
+        c = build_system(kundur, "governor", "ac")
+    for other in (b, c):
+        np.testing.assert_allclose(other.laplacian, a.laplacian, rtol=1e-12)
+        np.testing.assert_allclose(other.nodal.den, a.nodal.den, rtol=1e-12)
+    # the inputs of a load step carry the marginal losses of the lossy network
+    u = kundur.injection_vector({"7": -1.0})
+    net = ac_network(kundur)
+    np.testing.assert_allclose(u, net.injection[:, net.buses.index("7")], rtol=1e-12)
+    assert u.sum() < -1.0
+    with pytest.raises(nc.InputError, match="reduce='kron'"):
+        kundur.to_system(model="case", reduce=None)
+
+
+def test_ieesgo_governor_mapped():
+    """IEESGO: K1 (1 + s T2)/((1 + s T1)(1 + s T3)) times the steam path, checked against
+    the block diagram of ANDES's model written out by hand."""
+    grid = from_andes("ieee14/ieee14_ieesgo.xlsx")
+    ss = load_andes("ieee14/ieee14_ieesgo.xlsx")
+    govs = [g for g in grid.provenance["andes"]["governors"] if g["model"] == "IEESGO"]
+    assert len(govs) == ss.IEESGO.n >= 1
+    r = ss.IEESGO.as_df(vin=True).iloc[0]
+    gv = next(g for g in govs if g["id"] == str(r["idx"]))
+    s = np.array([0.0, 0.2j, 3.0j])
+    f3 = 1 / (1 + s * r.T4)
+    f4 = r.K2 * f3 / (1 + s * r.T5)
+    f5 = r.K3 * f4 / (1 + s * r.T6)
+    ref = (1 + s * r.T2) / ((1 + s * r.T1) * (1 + s * r.T3)) * \
+        ((1 - r.K2) * f3 + (1 - r.K3) * f4 + f5)
+    got = np.polyval(gv["num"], s) / np.polyval(gv["den"], s)
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    assert gv["gain_pu"] == pytest.approx(float(r.K1))
+    assert grid.to_system().n == grid.n_machines
+
+
+def test_signed_lossy_coupling_is_accepted():
+    """EI_33's lossy AC coupling has positive off-diagonal entries but is positive
+    semidefinite: the case model is a signed system, not an InputError."""
+    grid = from_andes("ei/EI_33.xlsx")
+    sysm = grid.to_system()
+    L = np.asarray(sysm.laplacian)
+    off = L - np.diag(np.diag(L))
+    assert sysm.signed and off.max() > 0
+    assert np.linalg.eigvalsh(L)[0] > -1e-9 * np.abs(L).max()
+
+
+def test_psse_raw_dyr_import():
+    grid = from_andes(("kundur/kundur.raw", "kundur/kundur_full.dyr"))
+    ref = from_andes("kundur/kundur_full.xlsx")
+    assert grid.n_machines == ref.n_machines == 4
+    np.testing.assert_allclose(np.sort(grid.machines.inertia_s), np.sort(ref.machines.inertia_s),
+                               rtol=1e-9)
+    assert grid.to_system().n == 4
+    with pytest.raises(nc.CaseFileError, match="none.dyr: not a file"):
+        from_andes(("kundur/kundur.raw", "nonexistent/none.dyr"))
 
 
 def test_governor_at_valve_limit():
@@ -69,8 +135,12 @@ def test_unloadable_case_raises(tmp_path):
 
 
 def test_unmapped_models_are_listed():
-    with pytest.raises(nc.CaseFileError, match="does not map: GAST"):
+    with pytest.raises(nc.CaseFileError, match=r"ieee14_gast.xlsx: .*does not map: GAST \(gas"):
         from_andes("ieee14/ieee14_gast.xlsx")
+    with pytest.raises(nc.CaseFileError, match=r"ieee14_hygov.xlsx: .*HYGOV \(hydro"):
+        from_andes("ieee14/ieee14_hygov.xlsx")
+    with pytest.raises(nc.CaseFileError, match=r"pjm5bus.xlsx: .*TG2 1 has a speed deadband"):
+        from_andes("5bus/pjm5bus.xlsx")
     with pytest.raises(nc.CaseFileError, match="does not map: PVD1"):
         from_andes("ieee14/ieee14_pvd1.xlsx")
     with pytest.raises(nc.CaseFileError, match="cross-compound"):
@@ -79,13 +149,12 @@ def test_unmapped_models_are_listed():
 
 @pytest.mark.parametrize("case", ["kundur/kundur_full.xlsx", "ieee14/ieee14_full.xlsx"])
 def test_classical_load_step_agreement(case):
-    """Issue 8: classical machines, 1 % load step: every machine's nadir within 5 % and its
+    """Classical machines, 1 % load step: every machine's nadir within 5 % and its
     trajectory within 5 % of its peak deviation over 10 s (netcoh's lead-lag governor model on
     the full AC linearisation)."""
-    res = validate(case, classical=True, models=("governor", "swing_turbine"),
-                   networks=("ac",), t_end_s=10.0)
+    res = validate(case, classical=True, models=("case", "swing_turbine"), t_end_s=10.0)
     df = res.to_frame()
-    gov = df[df.model == "governor/ac"]
+    gov = df[df.model == "case"]
     mach = gov[gov.node != "COI"]
     assert len(mach) == len(res.labels) >= 4
     assert mach.nadir_err.max() < 0.05, mach
@@ -94,7 +163,7 @@ def test_classical_load_step_agreement(case):
     assert coi.nadir_err < 0.05 and coi.rocof_err < 0.05 and coi.traj_err < 0.05
     assert (mach.nadir_hz_andes < 0).all()
     # the first-order turbine fit of the lead-lag governor is clearly worse
-    fit = df[(df.model == "swing_turbine/ac") & (df.node != "COI")]
+    fit = df[(df.model == "swing_turbine") & (df.node != "COI")]
     assert fit.nadir_err.max() > 0.1
     # physical sanity: the load step is ~1 % of the total load
     assert res.settings["pq_config"]["p2p"] == 1.0 and res.settings["criteria"] == 0

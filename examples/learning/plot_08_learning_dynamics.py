@@ -5,7 +5,8 @@ Incremental learning and the edge of stability
 :mod:`netcoh.learning` treats the training of small networks as a dynamical system. Two
 classic behaviours, each checked against a closed form:
 
-* **Incremental learning** (Min & Vidal, CDC 2025). Gradient flow on
+* **Incremental learning** (Min & Vidal, *Incremental learning via closed-form gradient
+  flow on symmetric matrix factorization*, CDC 2025; the staircase of its Figure 1). Gradient flow on
   :math:`\\tfrac14\\|Y - UU^T\\|_F^2` from a small initialisation :math:`\\alpha U_0` learns
   the eigen-directions of :math:`Y` one at a time: :math:`W = UU^T` solves the Riccati
   equation :math:`\\dot W = WY + YW - 2W^2` exactly, and mode :math:`i` switches on around

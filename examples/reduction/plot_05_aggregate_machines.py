@@ -42,8 +42,24 @@ with pd.option_context("display.width", 120, "display.max_columns", 20,
                        "display.float_format", "{:.4g}".format):
     print(table)
 
+# %%
+# The paper's Table II beside netcoh's errors (same models, same weights, unit step):
+# L2 and L-infinity norms of the step-response error and the H-infinity norm of the
+# difference.
+
+paper_table_ii = pd.DataFrame(
+    {"l2_error": [4.3737, 0.0967, 2.0376, 0.0704],
+     "linf_error": [2.1454, 0.0361, 0.9934, 0.0249],
+     "hinf_error": [7.5879, 0.1315, 2.0381, 0.0317]},
+    index=["BT2-tb", "BT3-tb", "BT2-cl", "BT3-cl"])
+errors = table[["l2_error", "linf_error", "hinf_error"]]
+with pd.option_context("display.width", 120, "display.float_format", "{:.4f}".format):
+    print(pd.concat({"paper (Table II)": paper_table_ii, "netcoh": errors.loc[paper_table_ii.index]},
+                    axis=1))
+
 tb3 = fits[1]
-print("BT3-tb turbine model:", tb3.turbine)
+print("BT3-tb turbine model, netcoh:", tb3.turbine)
+print("BT3-tb turbine model, paper:  (0.0266 s + 0.0057)/(s^2 + 0.5046 s + 0.0489)")
 
 # %%
 # Step responses to a unit load step (a negative injection, so frequency falls) and

@@ -29,10 +29,13 @@ from netcoh.analysis.nadir import worst_case_nadir
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", nc.SynthesizedDataWarning)
     grid = nc.grids.load("gb")
-system = grid.to_system()
+system = grid.to_system(model="swing")          # the paper's swing machines
 res = worst_case_nadir(system, rho=0.5, dt=0.01, horizon=1.0, f_hz=grid.f_hz,
                        threshold_hz="gb")
 print(f"worst bus {res.bus} at t = {res.time:.4f} s: {res.value:.6g} p.u. = {res.value_hz:.4f} Hz")
+print(f"netcoh's inertia draw: mean {grid.machines['inertia_s'].mean():.2f} s")
+print("paper (Fig. 4, its own random inertia, mean 497.18 s): worst nadir 0.0075 p.u. "
+      "at t = 0.46 s on bus 364")
 print(f"GB limit {res.threshold_hz} Hz; continuous-time supremum certified: {res.certified}")
 print(res.to_frame().sort_values("worst_hz", ascending=False).head())
 
