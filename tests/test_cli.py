@@ -149,3 +149,17 @@ def test_progress_advances_per_contingency():
     assert done == sorted(done) and done[-1] == n and all(t == n for _, t in rec.calls)
     # two batches of 28, yet the bar stopped at counts that are not batch boundaries
     assert len(set(done) - {28, 56}) >= 2
+
+
+def test_screen_model_choices_are_the_grid_models():
+    """`netcoh screen --model` offers exactly what Grid.to_system builds."""
+    import argparse
+
+    from netcoh.commands import screen as screen_cmd
+    from netcoh.grids.grid import MODELS
+
+    parser = argparse.ArgumentParser()
+    screen_cmd.register(parser.add_subparsers())
+    action = next(a for a in parser._subparsers._group_actions[0].choices["screen"]._actions
+                  if a.dest == "model")
+    assert tuple(action.choices) == MODELS

@@ -66,10 +66,10 @@ def register(subparsers) -> None:
                    help="RoCoF limit, Hz/s (overrides the preset)")
     p.add_argument("--qss-limit", type=float, default=None,
                    help="quasi-steady-state limit, Hz (overrides the preset)")
-    p.add_argument("--model", choices=("swing", "swing_turbine", "governor"), default=None,
-                   help="machine model: swing_turbine (default; governors give the dip and "
-                        "recovery), swing (the paper's model) or governor (an ANDES case's own "
-                        "governor models)")
+    p.add_argument("--model", choices=("swing", "swing_turbine", "case"), default=None,
+                   help="machine model (default: 'case' for a case with its own dynamic data, "
+                        "such as an ANDES case: each machine's governor; else 'swing_turbine', "
+                        "whose governors give the dip and recovery); 'swing' is the paper's model")
     p.add_argument("--islands", choices=("main", "all"), default="main",
                    help="when an outage splits the grid: screen the main island (default) or "
                         "the worst island, however small")
