@@ -2,6 +2,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from netcoh.cli import main
 
 
@@ -163,3 +165,19 @@ def test_screen_model_choices_are_the_grid_models():
     action = next(a for a in parser._subparsers._group_actions[0].choices["screen"]._actions
                   if a.dest == "model")
     assert tuple(action.choices) == MODELS
+
+
+@pytest.mark.andes
+def test_screen_reads_an_andes_case_on_its_own_model(tmp_path):
+    """`netcoh screen andes:CASE` screens an ANDES case on the case's own machine dynamics."""
+    import json
+
+    from netcoh.cli import main
+
+    out = tmp_path / "kundur"
+    assert main(["screen", "andes:kundur/kundur_full.xlsx", "--contingencies", "machines",
+                 "--serial", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["settings"]["model"] == "case"
+    assert summary["contingencies"] == 4
+    assert main(["screen", "andes:", "--serial"]) == 2
