@@ -52,7 +52,7 @@ def run(case):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         grid = grids.load(case)
-    system = grid.to_system()
+    system = grid.to_system(model="swing")        # the paper's model
     L = np.asarray(system.laplacian)
     m, d = np.asarray(system.nodal.params["m"]), np.asarray(system.nodal.params["d"])
     worst_case_nadir(system, rho=RHO, dt=DT, horizon=N * DT)          # warm-up (imports)

@@ -162,7 +162,8 @@ sphinx_gallery_conf = {
 # top level exports (netcoh.laplacian, netcoh.nodal, ...) and these subpackages, whether or
 # not the top level exports them yet. Objects re-exported in several places get one page,
 # under the first public name met (top level first); other listings link to it.
-API_PACKAGES = ["netcoh.grids", "netcoh.reduction", "netcoh.analysis.nadir", "netcoh.screening",
+API_PACKAGES = ["netcoh.grids", "netcoh.reduction", "netcoh.analysis.nadir",
+                "netcoh.analysis.nadir_sets", "netcoh.analysis.nadir_polytope", "netcoh.screening",
                 "netcoh.validate", "netcoh.grids.andes", "netcoh.grids.case_model",
                 "netcoh.exceptions", "netcoh.learning"]
 # Public submodules of these packages get pages too when they hold names the package does

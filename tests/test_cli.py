@@ -2,6 +2,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from netcoh.cli import main
 
 
@@ -149,3 +151,33 @@ def test_progress_advances_per_contingency():
     assert done == sorted(done) and done[-1] == n and all(t == n for _, t in rec.calls)
     # two batches of 28, yet the bar stopped at counts that are not batch boundaries
     assert len(set(done) - {28, 56}) >= 2
+
+
+def test_screen_model_choices_are_the_grid_models():
+    """`netcoh screen --model` offers exactly what Grid.to_system builds."""
+    import argparse
+
+    from netcoh.commands import screen as screen_cmd
+    from netcoh.grids.grid import MODELS
+
+    parser = argparse.ArgumentParser()
+    screen_cmd.register(parser.add_subparsers())
+    action = next(a for a in parser._subparsers._group_actions[0].choices["screen"]._actions
+                  if a.dest == "model")
+    assert tuple(action.choices) == MODELS
+
+
+@pytest.mark.andes
+def test_screen_reads_an_andes_case_on_its_own_model(tmp_path):
+    """`netcoh screen andes:CASE` screens an ANDES case on the case's own machine dynamics."""
+    import json
+
+    from netcoh.cli import main
+
+    out = tmp_path / "kundur"
+    assert main(["screen", "andes:kundur/kundur_full.xlsx", "--contingencies", "machines",
+                 "--serial", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["settings"]["model"] == "case"
+    assert summary["contingencies"] == 4
+    assert main(["screen", "andes:", "--serial"]) == 2

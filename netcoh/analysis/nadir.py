@@ -70,7 +70,7 @@ class NadirResult:
     per_bus_time : ndarray (n,)
         Grid time of each bus's worst deviation.
     trajectory : ndarray (T, n)
-        ``omega(t)`` of every bus under :attr:`disturbance`.
+        ``omega(t)`` of every bus under ``disturbance``.
     upper_bound : float
         Certified upper bound on the supremum over the searched time range.
     certified : bool
@@ -368,7 +368,7 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         unit's node leaves the model (:func:`~netcoh.analysis.nadir_sets.eliminate_node`,
         its inertia, damping and governor with it) and its lost output ``-p`` is a step at
         its terminal bus on the post-trip network; the worst trip is returned, the tripped
-        node excluded (NaN in the per-bus arrays and the trajectory; :attr:`disturbance` is
+        node excluded (NaN in the per-bus arrays and the trajectory; ``disturbance`` is
         ``-p`` at the tripped node, what was lost).
     f_hz : float, optional
         Nominal frequency, to report the nadir in Hz; default the system's own ``f_hz``

@@ -180,7 +180,7 @@ class UnitTrips:
 
 
 class FixedStep:
-    """A single known step injection ``u`` (p.u.): ``F = |s . u|``.
+    """A single known step injection ``u`` (p.u.), whose dip is ``F = |s^T u|``.
 
     Parameters
     ----------

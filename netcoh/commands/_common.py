@@ -17,7 +17,7 @@ from .. import grids
 from .._util import atomic_write_bytes, atomic_write_text
 from ..exceptions import InputError
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "load_case_system", "check_case",
+__all__ = ["atomic_write_text", "atomic_write_bytes", "load_case_system", "load_grid", "check_case",
            "check_out_dir", "output_dir", "check_positive", "check_int", "held_warnings"]
 
 
@@ -69,7 +69,39 @@ def load_case_system(case: str, **to_system):
     4
     """
     check_case(case)
-    return grids.load(case).to_system(**to_system)
+    return load_grid(case).to_system(**to_system)
+
+
+#: prefix of a case argument read by ANDES (its xlsx/json/PSS/E files or shipped case names)
+ANDES_PREFIX = "andes:"
+
+
+def load_grid(case: str):
+    """The grid a case argument names: a shipped case, a netcoh case file, or ``andes:CASE``.
+
+    Parameters
+    ----------
+    case : str
+        Shipped case name, netcoh JSON case file, or ``andes:`` followed by a case ANDES reads
+        (a file, or a name under ANDES's shipped cases such as ``andes:ieee39/ieee39_full.xlsx``;
+        needs the ``validate`` extra). Such a case carries its machines' own dynamic data, so
+        its default model is ``"case"``.
+
+    Returns
+    -------
+    netcoh.grids.Grid
+        The case.
+
+    Examples
+    --------
+    >>> load_grid("kundur").n_machines
+    4
+    """
+    if case.startswith(ANDES_PREFIX):
+        from ..grids.andes import from_andes
+
+        return from_andes(case[len(ANDES_PREFIX):])
+    return grids.load(case)
 
 
 def check_case(case: str, option: str = "CASE") -> None:
@@ -91,6 +123,10 @@ def check_case(case: str, option: str = "CASE") -> None:
     >>> check_case("ieee39")
     """
     if case in grids.available():
+        return
+    if case.startswith(ANDES_PREFIX):
+        if not case[len(ANDES_PREFIX):].strip():
+            raise InputError(f"{option} must name a case after {ANDES_PREFIX!r}, got {case!r}")
         return
     path = Path(case)
     if not path.is_file():

@@ -42,7 +42,9 @@ def register(subparsers) -> None:
                     "an outage that keeps the grid whole faces the reference incident (any "
                     "loss of generation up to --incident-mw). CASE is a shipped case (ieee39, "
                     "kundur, case145, gb) or a netcoh-grid JSON file; default ieee39.")
-    p.add_argument("case", nargs="?", default="ieee39", help="case name or file (default ieee39)")
+    p.add_argument("case", nargs="?", default="ieee39",
+                   help="shipped case name, case file, or andes:CASE for a case ANDES reads "
+                        "(e.g. andes:ieee39/ieee39_full.xlsx; default ieee39)")
     p.add_argument("--disturbance", choices=("operator", "ball"), default="operator",
                    help="operator: infeed loss, island imbalance, reference incident (default); "
                         "ball: the norm ball ||u|| <= rho for every contingency")
@@ -66,10 +68,10 @@ def register(subparsers) -> None:
                    help="RoCoF limit, Hz/s (overrides the preset)")
     p.add_argument("--qss-limit", type=float, default=None,
                    help="quasi-steady-state limit, Hz (overrides the preset)")
-    p.add_argument("--model", choices=("swing", "swing_turbine", "governor"), default=None,
-                   help="machine model: swing_turbine (default; governors give the dip and "
-                        "recovery), swing (the paper's model) or governor (an ANDES case's own "
-                        "governor models)")
+    p.add_argument("--model", choices=("swing", "swing_turbine", "case"), default=None,
+                   help="machine model (default: 'case' for a case with its own dynamic data, "
+                        "such as an ANDES case: each machine's governor; else 'swing_turbine', "
+                        "whose governors give the dip and recovery); 'swing' is the paper's model")
     p.add_argument("--islands", choices=("main", "all"), default="main",
                    help="when an outage splits the grid: screen the main island (default) or "
                         "the worst island, however small")
@@ -152,11 +154,10 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import grids
     from ..screening import screen_contingencies
     from ..screening.contingencies import contingency_list
     from ..screening.report import write_outputs
-    from ._common import output_dir
+    from ._common import load_grid, output_dir
 
     _check(args)
     show = sys.stderr.isatty() if args.progress is None else args.progress
@@ -164,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     progress.stage(f"loading {args.case}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        grid = grids.load(args.case)
+        grid = load_grid(args.case)
     conts = contingency_list(grid, args.contingencies)       # validates --contingencies
     executor = "serial" if args.serial else ("dask" if args.scheduler else "processes")
     s = grid.summary()

@@ -37,11 +37,11 @@ from ..exceptions import (
 from . import synth
 from .andes import from_andes
 from .assembly import BusNetwork
-from .grid import Grid, Island
+from .grid import Grid, Island, default_model
 from .schema import FORMAT, FORMAT_VERSION, RECORD_FIELDS, validate_case
 
 __all__ = ["Grid", "Island", "BusNetwork", "available", "load", "save", "from_pandapower",
-           "from_andes", "synth", "case_path"]
+           "from_andes", "synth", "case_path", "default_model"]
 
 _DATA = "data"
 

@@ -118,6 +118,7 @@ def test_page_is_self_contained(run):
     assert "@import" not in text and "url(" not in text
 
 
+@pytest.mark.browser
 def test_page_in_a_real_browser(run, tmp_path):
     out, _ = run
     url = (out / "report.html").as_uri()
@@ -149,6 +150,7 @@ def test_page_in_a_real_browser(run, tmp_path):
     assert img[..., :3].std() > 0.05                 # not a blank page
 
 
+@pytest.mark.browser
 def test_browser_check_sees_script_errors(run, tmp_path):
     """Negative control: the same page with a broken script is caught by the check above."""
     out, _ = run
