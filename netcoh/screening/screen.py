@@ -62,7 +62,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._validation import as_bool, as_int, as_norm, as_real
-from ..exceptions import InputError, NetcohTypeError, UnstableError
+from ..exceptions import InputError, NetcohTypeError, SolverError, UnstableError
 from .contingencies import Contingency, ScreeningContext, contingency_list
 from .events import Event, operator_events
 from .limits import FrequencyLimits, frequency_limits
@@ -273,6 +273,7 @@ def _run_serial(ctx, batches, settings, base_hz, n_jobs, scheduler):
 def _run_processes(ctx, batches, settings, base_hz, n_jobs, scheduler):
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     counter = mp.get_context(method).Value("q", 0)
@@ -291,7 +292,14 @@ def _run_processes(ctx, batches, settings, base_hz, n_jobs, scheduler):
             if not done:
                 yield []                 # heartbeat: the progress bar reads the counter
             for f in done:
-                yield f.result()
+                try:
+                    rows = f.result()
+                except BrokenProcessPool as exc:     # a worker died (killed, out of memory)
+                    raise SolverError(
+                        "a screening worker process died while evaluating contingencies (killed "
+                        "or out of memory); the rows finished before are kept when `out` is "
+                        "given, and running the same call again resumes from them") from exc
+                yield rows
                 nxt = next(it, None)
                 if nxt is not None:
                     pending.add(ex.submit(_proc_run, nxt))

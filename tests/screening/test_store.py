@@ -302,3 +302,33 @@ def test_files_get_the_ordinary_mode(kundur, tmp_path):
     os.umask(mask)
     for p in (out, tmp_path / "r.csv.extra.parquet", tmp_path / "r.csv.meta.json"):
         assert p.stat().st_mode & 0o777 == 0o666 & ~mask, p
+
+
+def test_a_worker_killed_mid_task_is_reported_and_the_sweep_resumes(kundur, tmp_path,
+                                                                    monkeypatch):
+    """A worker process that dies is reported (never a silently dropped row); running the
+    same call again resumes to the rows of an uninterrupted run."""
+    from netcoh.exceptions import SolverError
+
+    conts = "machines"
+    kw = dict(executor="processes", n_jobs=2, batch_size=1, horizon=None)
+    ref = screen_contingencies(kundur, conts, executor="serial", horizon=None).to_frame()
+    victim = ref.contingency.iloc[-1]
+    evaluate = scr._evaluate
+
+    def dying(ctx, cont, settings, base_hz):          # forked workers inherit this patch
+        if cont.name == victim:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return evaluate(ctx, cont, settings, base_hz)
+
+    out = tmp_path / "res.csv"
+    monkeypatch.setattr(scr, "_evaluate", dying)
+    with pytest.raises(SolverError, match="worker process died"):
+        screen_contingencies(kundur, conts, out=out, **kw)
+    monkeypatch.setattr(scr, "_evaluate", evaluate)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NetcohWarning)
+        again = screen_contingencies(kundur, conts, out=out, **kw).to_frame()
+    cols = ["contingency", "nadir_hz", "coi_nadir_hz", "status"]
+    pd.testing.assert_frame_equal(again[cols].reset_index(drop=True),
+                                  ref[cols].reset_index(drop=True))
