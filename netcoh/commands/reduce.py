@@ -86,8 +86,9 @@ def run(args: argparse.Namespace) -> int:
                          f"{args.wmax}")
     if args.points < 2:
         raise InputError(f"--points must be >= 2, got {args.points}")
-    from ._common import check_case, check_out_dir, held_warnings, output_dir
+    from ._common import check_case, check_int, check_out_dir, held_warnings, output_dir
 
+    check_int(args.clusters, "-k", 1)
     check_case(args.case)
     if args.out is not None:
         check_out_dir(args.out)
@@ -101,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
                 shown = ", ".join(labels[:12]) + (", ..." if len(labels) > 12 else "")
                 raise InputError(f"--nodes must be node labels of {args.case} ({shown}), got "
                                  f"{' '.join(unknown)!r}")
+        if args.clusters is not None and args.clusters > system.n:
+            raise InputError(f"-k must be at most the number of nodes of {args.case} "
+                             f"({system.n}), got {args.clusters}")
     weighting = None if args.weighting == "none" else "inertia"
     res = spectral_clustering(system, args.clusters, weighting=weighting,
                               random_state=args.seed)
