@@ -33,5 +33,5 @@ def test_reduce_eigengap_and_bad_input(capsys):
     assert cli.main(["reduce", "kundur"]) == 0
     assert "eigengap" in capsys.readouterr().out
     assert cli.main(["reduce", "kundur", "-k", "9"]) == 2       # 4 machines only
-    assert "n_clusters" in capsys.readouterr().err
+    assert "-k must be at most the number of nodes" in capsys.readouterr().err
     assert cli.main(["reduce", "no-such-case-xyz"]) == 2
