@@ -124,6 +124,7 @@ def from_edges(n: int, edges, weights=None, *, sparse: bool = False):
     Returns
     -------
     ndarray or scipy.sparse.csr_matrix, shape (n, n)
+        The weighted Laplacian of the graph (sparse when ``sparse`` is true).
 
     Examples
     --------
