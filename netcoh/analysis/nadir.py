@@ -32,6 +32,7 @@ from .._util import readonly as _readonly
 from .._validation import as_bool, as_float_array, as_int, as_norm, as_positive, as_real
 from ..exceptions import AccuracyWarning, InputError, NetcohTypeError
 from ..network.system import _check_system
+from .nadir_inputs import restrict
 from .nadir_modes import ModalModel, proportional_factors, proportional_modes, statespace_modes
 from .nadir_search import Search, search, time_grid
 from .nadir_sets import BudgetBox, FixedStep, NormBall, UnitTrips, eliminate_node
@@ -444,7 +445,9 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         model, used = build_modal_model(system, method)
     else:
         used = "modal" if hasattr(model, "lam") or not np.iscomplexobj(model.P) else "statespace"
-    srch = Search(model, dset, float(rtol), full_table=as_bool(full_table, "full_table"))
+    # search over the inputs the set can use (a given step: one column of S(t))
+    smodel, sset, lift = restrict(model, dset)
+    srch = Search(smodel, sset, float(rtol), full_table=as_bool(full_table, "full_table"))
     floor = np.inf if thr is None else thr / scale_hz
     auto = horizon is None
     if auto:
@@ -454,8 +457,8 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         H = float(as_positive(horizon, "horizon"))
     Sinf_val = None
     if auto:
-        Sinf = model.rows_at_inf()
-        Sinf_val = dset.value(Sinf) if np.all(np.isfinite(Sinf)) else None
+        Sinf = smodel.rows_at_inf()
+        Sinf_val = sset.value(Sinf) if np.all(np.isfinite(Sinf)) else None
     for _ in range(8):
         t = time_grid(dt, H, auto)
         H = float(t[-1])
@@ -486,10 +489,10 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
             f"the worst nadir is at the end of the window (t = {best_t:g} s = horizon): the true "
             "nadir may be later; increase `horizon` or use horizon=None", AccuracyWarning, stacklevel=2)
     if np.isfinite(best_t):
-        s = model.rows([best_i], [best_t])[0]
+        s = smodel.rows([best_i], [best_t])[0]
     else:
-        s = model.rows_at_inf()[best_i]
-    u = dset.maximiser(s)
+        s = smodel.rows_at_inf()[best_i]
+    u = np.asarray(lift(sset.maximiser(s)), dtype=float)
     Fx = F if E is None else np.where(E, F, -np.inf)
     jmax = np.argmax(Fx, axis=1)
     known = Fx[np.arange(system.n), jmax]          # best computed grid value of each bus

@@ -4,7 +4,9 @@
 constraints ``A p <= b`` -- per-unit caps, a total budget, area budgets such as "at most
 X MW in area A, Y MW in total". The worst deviation of a row ``s`` of the step-response
 matrix is the support value ``max(max_p s.p, max_p -s.p)``, an LP solved with cvxpy (one
-compiled parametric problem, re-solved per row). The nadir search calls it only for the
+compiled parametric problem, re-solved per row); with only caps and one total budget the LP
+is a fractional knapsack, solved exactly in closed form for all rows at once (no LP). The
+nadir search calls it only for the
 (bus, time) candidates that certified bounds cannot rule out: its mode bounds use the LP
 values of ``|Q_k|`` (one LP per mode). Solutions are remembered: every LP leaves a vertex
 ``p`` (a lower bound ``s.p`` for any row) and its dual ``y >= 0`` (an upper bound
@@ -26,8 +28,26 @@ import numpy as np
 
 from .._validation import as_nonnegative
 from ..exceptions import InputError, SolverError
+from .nadir_sets import BudgetBox
 
 __all__ = ["LinearSet"]
+
+
+def _closed_form(cap, A, b):
+    """A :class:`BudgetBox` equal to ``{0 <= p <= cap, A p <= b}`` when the constraints are
+    at most one total budget ``sum p <= B`` (rows of ones) and limits that cannot bind, else
+    None."""
+    B = np.inf
+    for row, lim in zip(A, b):
+        if np.all(row == 1.0):
+            B = min(B, float(lim))
+        elif np.all(row >= 0) and row @ cap <= lim:
+            continue                       # never binds inside the box
+        else:
+            return None
+    if B <= 0:
+        return None                        # the set is {0}; the LP path handles it
+    return BudgetBox(cap, B if np.isfinite(B) else None)
 
 
 class LinearSet:
@@ -87,6 +107,9 @@ class LinearSet:
         self.n_lp = 0
         #: relative gap below which cached bounds decide a row (the LP solver's accuracy)
         self.rtol = 1e-7
+        #: caps and at most one total budget: the LP is a fractional knapsack, solved in
+        #: closed form (sorting) for all rows at once; None when other constraints exist
+        self._box = _closed_form(self.cap, self.A, self.b)
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -161,8 +184,20 @@ class LinearSet:
             self._V, self._Y = self._V[-2000:], self._Y[-2000:]
         return lo
 
+    def inputs(self):
+        """Only nodes that can lose power matter: ``("cols", J, set on J)`` (see
+        :func:`netcoh.analysis.nadir_inputs.restrict`), or None when every node can."""
+        J = np.flatnonzero(self.cap > 0)
+        if J.size == 0 or J.size == self.cap.size:
+            return None
+        sub = LinearSet(self.cap[J], A=self.A[:, J], b=self.b)
+        sub.rtol = self.rtol
+        return "cols", J, sub
+
     def value(self, rows: np.ndarray) -> np.ndarray:
         rows = np.asarray(rows, dtype=float)
+        if self._box is not None:
+            return self._box.value(rows)
         flat = rows.reshape(-1, rows.shape[-1])
         out = np.maximum(self._signed(flat), self._signed(-flat))
         return out.reshape(rows.shape[:-1])
@@ -173,6 +208,8 @@ class LinearSet:
 
     def maximiser(self, s: np.ndarray) -> np.ndarray:
         """``u = -p`` with ``|s . u|`` largest (the sign that makes it a dip first)."""
+        if self._box is not None:
+            return self._box.maximiser(np.asarray(s, dtype=float))
         vp, xp = self._support(s)
         vm, xm = self._support(-s)
         return -(xp if vp >= vm else xm)

@@ -54,8 +54,9 @@ class Search:
         absQ = np.abs(model.Q)
         # sup over the set of |Q_k . u| (bounds every mode's contribution)
         self.w = dset.bound_weights(absQ) if hasattr(dset, "bound_weights") else dset.value(absQ)
-        # buses that cannot matter are screened out by certified bounds (bound_table)
-        self.prunable = not full_table
+        # buses that cannot matter are screened out by certified bounds (bound_table); with
+        # one input column (a given step) the exact table costs what the bounds cost
+        self.prunable = not full_table and model.Q.shape[1] > 1
         self.tight = (isinstance(dset, NormBall) and dset.p == 2
                       and getattr(model, "scale", None) is not None and model.S0 is None)
         self.S0_value = None if model.S0 is None else (
@@ -71,7 +72,7 @@ class Search:
         n = self.model.n
         F = np.empty((n, t.size))
         for sl, S in self.model.table_chunks(t):
-            F[:, sl] = self.dset.value(S.reshape(-1, n)).reshape(-1, n).T
+            F[:, sl] = self.dset.value(S.reshape(-1, S.shape[-1])).reshape(-1, n).T
         return F
 
     def pruned_table(self, t, floor: float):

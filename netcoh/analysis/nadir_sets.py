@@ -76,12 +76,31 @@ def _knapsack(rows: np.ndarray, cap: np.ndarray, budget: float) -> np.ndarray:
     pos = np.maximum(rows, 0.0)
     if not np.isfinite(budget) or budget >= cap.sum():
         return pos @ cap
-    order = np.argsort(-pos, axis=-1, kind="stable")
-    vals = np.take_along_axis(pos, order, axis=-1)
-    caps = cap[order]
-    before = np.cumsum(caps, axis=-1) - caps
+    shape = pos.shape[:-1]
+    pos = pos.reshape(-1, pos.shape[-1])
+    n = pos.shape[1]
+    m = min(n, 16)
+    if m < n:
+        # the budget is usually spent on a few units: fill the m best of each row (a
+        # partial sort, O(n)); rows whose m best cannot spend it are sorted in full
+        top = np.argpartition(-pos, m - 1, axis=1)[:, :m]
+        out = _fill(np.take_along_axis(pos, top, axis=1), cap[top], budget)
+        short = cap[top].sum(axis=1) < budget
+        if short.any():
+            out[short] = _fill(pos[short], np.broadcast_to(cap, pos[short].shape), budget)
+    else:
+        out = _fill(pos, np.broadcast_to(cap, pos.shape), budget)
+    return out.reshape(shape)
+
+
+def _fill(vals: np.ndarray, caps: np.ndarray, budget: float) -> np.ndarray:
+    """Greedy fill of ``budget`` over each row's items, best value first."""
+    order = np.argsort(-vals, axis=1, kind="stable")
+    vals = np.take_along_axis(vals, order, axis=1)
+    caps = np.take_along_axis(caps, order, axis=1)
+    before = np.cumsum(caps, axis=1) - caps
     amount = np.clip(budget - before, 0.0, caps)
-    return np.einsum("...j,...j->...", vals, amount)
+    return np.einsum("ij,ij->i", vals, amount)
 
 
 class BudgetBox:
@@ -99,6 +118,14 @@ class BudgetBox:
     @property
     def description(self) -> str:
         return f"0 <= p_j <= pbar_j, sum p <= {self.budget:g} (u = -p)"
+
+    def inputs(self):
+        """Only nodes that can lose power matter: ``("cols", J, set on J)`` (see
+        :func:`netcoh.analysis.nadir_inputs.restrict`), or None when every node can."""
+        J = np.flatnonzero(self.cap > 0)
+        if J.size == 0 or J.size == self.cap.size:
+            return None
+        return "cols", J, BudgetBox(self.cap[J], self.budget)
 
     def upper(self, rows: np.ndarray) -> np.ndarray:
         """Cheap bound ``min(sum |s_j| pbar_j, budget * max |s_j|)`` on :meth:`value`."""
@@ -209,6 +236,13 @@ class FixedStep:
     def bound_weights(self, abs_rows: np.ndarray) -> np.ndarray:
         """``sup |q . u|`` bounds for non-negative rows ``|q|``: ``|q| . |u|``."""
         return abs_rows @ np.abs(self.u)
+
+    def inputs(self):
+        """One direction: ``("matrix", u[:, None], the unit step)`` (see
+        :func:`netcoh.analysis.nadir_inputs.restrict`)."""
+        if self.u.size == 1:
+            return None
+        return "matrix", self.u[:, None], FixedStep([1.0])
 
     def maximiser(self, s: np.ndarray) -> np.ndarray:
         return self.u.copy()
