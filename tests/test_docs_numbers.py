@@ -102,8 +102,8 @@ BACKED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("nadir.rst", "0.8"): "netcoh/analysis/nadir.py",
     ("nadir.rst", "0.5"): "netcoh/analysis/nadir.py",
     ("nadir.rst", "5,000"): "benchmarks/nadir_large.py",
-    ("nadir.rst", "32"): "netcoh/screening/screen.py",
-    ("nadir.rst", "128"): "netcoh/screening/screen.py",
+    ("nadir.rst", "32"): "netcoh/screening/executors.py",
+    ("nadir.rst", "128"): "netcoh/screening/executors.py",
     ("validation.rst", "2,224"): "benchmarks/validate_andes.py",
     ("validation.rst", "20"): "netcoh/validate.py",
 }

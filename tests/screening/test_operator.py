@@ -15,9 +15,9 @@ import netcoh.grids as grids
 from netcoh.analysis.nadir import worst_case_nadir
 from netcoh.exceptions import InputError
 from netcoh.screening import Contingency, ScreeningContext, screen_contingencies
+from netcoh.screening.evaluate import ROW_KEYS, _evaluate
 from netcoh.screening.events import operator_events
 from netcoh.screening.limits import FrequencyLimits, frequency_limits
-from netcoh.screening.screen import ROW_KEYS, _evaluate
 
 
 @pytest.fixture(scope="module")

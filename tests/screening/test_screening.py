@@ -104,7 +104,7 @@ def test_serial_processes_agree_and_rank(kundur, tmp_path):
 
 
 def test_failures_recorded_and_resume(kundur, tmp_path, monkeypatch):
-    import netcoh.screening.screen as scr
+    import netcoh.screening.evaluate as scr
 
     out = tmp_path / "res.csv"
     real = scr._evaluate
@@ -270,7 +270,7 @@ def test_worker_tuning_runs_once_and_limits_blas():
     import sys
 
     code = ("from threadpoolctl import threadpool_info\n"
-            "from netcoh.screening import screen as s\n"
+            "from netcoh.screening import executors as s\n"
             "s._tune_worker(); s._tune_worker()\n"
             "assert s._TUNED == [True]\n"
             "blas = [p for p in threadpool_info() if p['user_api'] == 'blas']\n"

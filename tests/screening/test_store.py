@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import netcoh.screening.screen as scr
+import netcoh.screening.evaluate as scr
 from netcoh import grids
 from netcoh.cli import main
 from netcoh.exceptions import InputError, NetcohWarning

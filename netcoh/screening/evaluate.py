@@ -1,0 +1,187 @@
+"""One contingency in, one row out: the post-contingency islands, the set or step each
+is screened against, the certified worst local nadir and the frequency metrics.
+
+Row contract
+------------
+Every evaluated contingency gives one ``dict`` with these keys (units in the names;
+frequency values are magnitudes of the deviation from nominal):
+
+==========================  ===================================================================
+``contingency``             ``"branch:<id>"`` or ``"machine:<id>"``
+``kind``, ``element``       ``"branch"``/``"machine"`` and the element id
+``from_bus``, ``to_bus``    bus ids of the branch ends (a machine: its bus twice)
+``lost_mw``                 net generation deficit applied, MW (``-sum(u)``; negative: surplus,
+                            e.g. load lost with a cut-off island); unit trip: its dispatch
+``disturbance``             ``"infeed-loss"``, ``"island-imbalance"``, ``"reference-incident"``
+                            or ``"ball"``
+``nadir_hz``, ``nadir_pu``  worst local deviation (certified supremum over buses and time)
+``worst_bus``, ``time_s``   where and when (``inf``: the settled value)
+``coi_nadir_hz``            centre-of-inertia nadir (weights ``H_i S_i``) and its time
+``coi_time_s``
+``rocof_hz_per_s``          COI RoCoF over a 500 ms sliding window (``rocof_window_s``)
+``local_rocof_hz_per_s``    largest RoCoF of any bus over the same window, at ``rocof_bus``
+``rocof_bus``
+``qss_hz``                  quasi-steady-state deviation (COI at ``t = inf``)
+``margin_hz``               limit minus value for the nadir, the COI RoCoF and the
+``rocof_margin_hz_per_s``   quasi-steady state (NaN where no limit is set; negative =
+``qss_margin_hz``           violation)
+``status``                  ``"ok"``, ``"violation"``, ``"unstable"`` (the linearised
+                            post-contingency grid is unstable: nadir ``inf``),
+                            ``"model-invalid"`` (an artefact of Kron reduction through
+                            negative-reactance branches: no valid nadir, NaN) or ``"failed"``
+``certified``, ``method``   certificate and modal method of the nadir search
+``islands``, ``island_info``  islands with machines after the outage; note on islands, lost
+                            load, de-energised buses and shared networks
+``delta_hz``                ``nadir_hz`` minus the intact network's
+``warning``, ``error``      warnings raised; the error of a failed contingency
+``elapsed_s``               evaluation time
+``_disturbance_mw``         private: ``{machine id: MW lost}`` of the worst disturbance (a
+                            unit trip: ``{unit: dispatch}``); positive = generation lost
+``_trajectory``             private: ``{"t_s", "coi_hz", "worst_bus_hz"}`` 1-D float arrays
+                            (deviations in Hz, about 300 samples)
+==========================  ===================================================================
+
+The two private keys are not table columns; the result store writes them separately.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from ..exceptions import InputError, UnstableError
+from .contingencies import Contingency, ScreeningContext
+from .events import Event, operator_events
+from .limits import FrequencyLimits
+from .metrics import frequency_metrics
+
+__all__ = ["ROW_KEYS"]
+
+#: Keys of every row dict (see the module docstring), private ones last.
+ROW_KEYS = ("contingency", "kind", "element", "from_bus", "to_bus", "lost_mw", "disturbance",
+            "nadir_hz", "worst_bus", "time_s", "coi_nadir_hz", "coi_time_s", "rocof_hz_per_s",
+            "local_rocof_hz_per_s", "rocof_bus", "qss_hz", "margin_hz",
+            "rocof_margin_hz_per_s", "qss_margin_hz", "status", "certified", "islands",
+            "island_info", "method", "elapsed_s", "error", "warning", "nadir_pu", "delta_hz",
+            "_disturbance_mw", "_trajectory")
+_NAN_KEYS = ("lost_mw", "nadir_hz", "time_s", "coi_nadir_hz", "coi_time_s", "rocof_hz_per_s",
+             "local_rocof_hz_per_s", "qss_hz", "margin_hz", "rocof_margin_hz_per_s",
+             "qss_margin_hz", "nadir_pu", "delta_hz")
+
+
+def _nadir_kwargs(settings: dict) -> dict:
+    return {k: settings[k] for k in ("dt", "horizon", "f_hz", "rtol")}
+
+
+def _limits(settings: dict) -> FrequencyLimits:
+    lim = settings["limits"]
+    return lim if isinstance(lim, FrequencyLimits) else FrequencyLimits(**lim)
+
+
+def _set_for(settings: dict, kind: str, u=None, n: int | None = None):
+    """The set a screened island is evaluated on (see :func:`screen_contingencies`)."""
+    from ..analysis.nadir_sets import BudgetBox, FixedStep, NormBall
+
+    if kind == "ball":
+        return NormBall(settings["rho"], np.inf if settings["norm"] == "inf" else settings["norm"])
+    if kind == "reference-incident":
+        given = settings.get("incident_set")
+        if given is not None:
+            return given
+        return BudgetBox(settings["incident_caps"], settings["incident_pu"], n)
+    return FixedStep(u)
+
+
+def _empty_row(ctx, cont) -> dict:
+    row = dict.fromkeys(ROW_KEYS, "")
+    row.update(dict.fromkeys(_NAN_KEYS, np.nan))
+    fb, tb = ctx.ends.get(cont.name, ("", ""))
+    row.update(contingency=cont.name, kind=cont.kind, element=cont.id, from_bus=fb, to_bus=tb,
+               islands=0, certified=False, status="failed", _disturbance_mw={},
+               _trajectory={})
+    return row
+
+
+def _select(events: list, note: str, islands: str):
+    if len(events) <= 1 or islands == "all":
+        return events, note
+    cut = [m for ev in events[1:] for m in ev.labels]
+    shown = ", ".join(cut[:6]) + (", ..." if len(cut) > 6 else "")
+    return events[:1], f"{note}; screened the main island; separated: {shown}"
+
+
+def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz: float) -> dict:
+    from ..analysis.nadir import build_modal_model, worst_case_nadir
+
+    t0 = time.perf_counter()
+    row = _empty_row(ctx, cont)
+    system = None
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if settings["disturbance"] == "ball":
+                systems, note = ctx.systems(cont)
+                events = [Event(s, lab, None, "ball") for s, lab in systems]
+            else:
+                events, note = operator_events(ctx, cont)
+            n_islands = len(events)
+            # by default the grid goes on in its largest island; the machines cut off from it
+            # are lost to it (as in a unit trip) and their own small islands are not screened
+            events, note = _select(events, note, settings.get("islands", "main"))
+            best = None
+            for ev in events:
+                system = ev.system
+                if system.n == 1 and system.nodal.params.get("d") is not None \
+                        and float(system.nodal.params["d"][0]) == 0:
+                    raise InputError("an island of one undamped machine")
+                model, _ = build_modal_model(system)
+                dset = _set_for(settings, ev.kind, ev.u, system.n)
+                # only the worst bus matters here: buses that cannot win are ruled out by a
+                # certified bound instead of being computed (same value, bus and certificate)
+                res = worst_case_nadir(system, disturbance_set=dset, model=model,
+                                       full_table=False, **_nadir_kwargs(settings))
+                if best is None or res.value > best[0].value:
+                    best = (res, ev, model)
+            res, ev, model = best
+            system = ev.system
+            met = frequency_metrics(system, model, res.disturbance, bus_index=res.bus_index,
+                                    time_s=res.time, hz_per_unit=res.hz_per_unit,
+                                    window_s=settings["rocof_window_s"])
+        u = np.asarray(res.disturbance)
+        base_mva = ctx.base_mva
+        if ev.kind == "infeed-loss" and len(events) == 1 and cont.kind == "machine":
+            dist = {cont.id: float(-u.sum() * base_mva)}
+        else:
+            dist = {lab: float(-x * base_mva) for lab, x in zip(system.labels, u) if x != 0}
+        margins = _limits(settings).margins(res.value_hz, met["rocof_hz_per_s"], met["qss_hz"])
+        row.update(worst_bus=res.bus, nadir_pu=res.value, nadir_hz=res.value_hz,
+                   time_s=res.time, certified=res.certified, islands=n_islands,
+                   island_info=note, method=res.method, delta_hz=res.value_hz - base_hz,
+                   lost_mw=float(-u.sum() * base_mva), disturbance=ev.kind,
+                   coi_nadir_hz=met["coi_nadir_hz"], coi_time_s=met["coi_time_s"],
+                   rocof_hz_per_s=met["rocof_hz_per_s"],
+                   local_rocof_hz_per_s=met["local_rocof_hz_per_s"], rocof_bus=met["rocof_bus"],
+                   qss_hz=met["qss_hz"], margin_hz=margins[0], rocof_margin_hz_per_s=margins[1],
+                   qss_margin_hz=margins[2],
+                   status="violation" if np.nanmin([*margins, np.inf]) < 0 else "ok",
+                   _disturbance_mw=dist, _trajectory=met["trajectory"])
+        row["warning"] = " | ".join(sorted({str(w.message).split(";")[0] for w in caught}))
+    except UnstableError as exc:      # a result, not a failure: the dip has no bound
+        signed = "negative" in str(exc) or (system is not None and system.signed)
+        if signed:    # Kron reduction through negative reactances: the model, not the grid
+            row.update(status="model-invalid", method="model-invalid", certified=False,
+                       warning=f"model-invalid: {exc}")
+        else:
+            lim = _limits(settings)
+            row.update(nadir_pu=np.inf, nadir_hz=np.inf, delta_hz=np.inf, certified=True,
+                       margin_hz=-np.inf if lim.nadir_hz is not None else np.nan,
+                       method="unstable", status="unstable", warning=f"unstable: {exc}")
+    except Exception as exc:          # recorded, the sweep goes on
+        row["error"] = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+        row["status"] = "failed"
+    row["elapsed_s"] = time.perf_counter() - t0
+    return row
+
+
