@@ -97,6 +97,10 @@ class Search:
             bi, bj = np.nonzero(~E & (F > min(best, floor)))
             if bi.size == 0:
                 break
+            if np.isfinite(best) and tightened and bi.size > 0.5 * F.size:
+                # the bounds rule out too little (loose mode sums): the whole table in
+                # blocks costs less than entry by entry, and needs no grid refinement
+                return self.table(t), np.ones(F.shape, dtype=bool)
             pick = np.argsort(-F[bi, bj], kind="stable")[:batch]
             bi, bj = bi[pick], bj[pick]
             F[bi, bj] = self.pair_values(bi, t[bj])
