@@ -79,6 +79,11 @@ def _geometry(model, p):
     return g, lam, g / math.sqrt(lam)
 
 
+def _hess_vec(model, p, v):
+    """``H v`` for the Hessian ``H`` of ``f``, by complex step on ``output_grad``."""
+    return np.imag(np.asarray(model.output_grad(p + 1j * _CSTEP * v))) / _CSTEP
+
+
 def _third(model, p, v):
     """The third-derivative contraction ``T[v]`` (a matrix), by complex step."""
     return np.imag(np.asarray(model.output_hessian(p + 1j * _CSTEP * v))) / _CSTEP
@@ -186,7 +191,7 @@ def riemannian_gradient(model, p) -> np.ndarray:
     model = _model(model)
     p = _vec(model, p, "p")
     g, _, n = _geometry(model, p)
-    grad_lam = 2.0 * np.asarray(model.output_hessian(p), dtype=float) @ g
+    grad_lam = 2.0 * _hess_vec(model, p, g)
     return grad_lam - n * (n @ grad_lam)
 
 
@@ -434,11 +439,11 @@ class ReducedTrajectory:
 
     Attributes
     ----------
-    foot : ndarray, shape (steps + 1, d)
-        Points on the manifold.
-    normal_offset : ndarray, shape (steps + 1,)
+    foot : ndarray, shape (k, d)
+        Points on the manifold (``k = steps + 1`` unless stopped early).
+    normal_offset : ndarray, shape (k,)
         ``s_t``.
-    sharpness : ndarray, shape (steps + 1,)
+    sharpness : ndarray, shape (k,)
         ``lambda(p_t)``.
 
     Examples
@@ -454,12 +459,25 @@ class ReducedTrajectory:
     sharpness: np.ndarray
 
 
-def reduced_dynamics(model, theta0, eta: float, steps: int) -> ReducedTrajectory:
+def _retract(model, q, max_iter=50):
+    """Newton steps along the gradient onto ``f = y`` (a retraction; cheaper than project)."""
+    tol = 1e-15 * max(1.0, abs(model.y))
+    for _ in range(max_iter):
+        r = float(model.output(q)) - model.y
+        if abs(r) <= tol:
+            return q
+        g = np.asarray(model.output_grad(q), dtype=float)
+        q = q - r * g / float(g @ g)
+    raise SolverError(f"retraction onto the manifold did not converge in {max_iter} steps")
+
+
+def reduced_dynamics(model, theta0, eta: float, steps: int, *,
+                     tol: float = 0.0) -> ReducedTrajectory:
     """Iterate the decomposition: Riemannian GD on the sharpness plus the normal map.
 
-    ``p+ = proj(p - eta (s^2/2) grad_M lambda(p))`` and ``s+ = s - eta phi(s) phi'(s)``
+    ``p+ = R(p - eta (s^2/2) grad_M lambda(p))`` and ``s+ = s - eta phi(s) phi'(s)``
     with ``phi(s) = f(p + s n(p)) - y`` (GD restricted to the normal line, which carries the
-    flip bifurcation).
+    flip bifurcation); ``R`` returns to the manifold by Newton steps along ``grad f``.
 
     Parameters
     ----------
@@ -470,7 +488,10 @@ def reduced_dynamics(model, theta0, eta: float, steps: int) -> ReducedTrajectory
     eta : float
         Positive step size.
     steps : int
-        Number of steps (at least 1).
+        Largest number of steps (at least 1).
+    tol : float, default 0.0
+        Stop early once ``|s| < tol`` after ``lambda(p) < 2/eta`` (the foot point then has
+        stopped moving to rounding level for ``tol`` near 1e-9).
 
     Returns
     -------
@@ -487,21 +508,25 @@ def reduced_dynamics(model, theta0, eta: float, steps: int) -> ReducedTrajectory
     model = _model(model)
     eta = _eta(eta)
     steps = as_int(steps, "steps", minimum=1)
+    tol = float(tol)
     p, s = project(model, _vec(model, theta0, "theta0"))
-    feet, offs, lams = [p], [s], [manifold_sharpness(model, p)]
+    g, lam, n = _geometry(model, p)
+    feet, offs, lams = [p], [s], [lam]
     for _ in range(steps):
-        _, _, n = _geometry(model, p)
         q = p + s * n
         phi = float(model.output(q)) - model.y
         dphi = float(np.asarray(model.output_grad(q), dtype=float) @ n)
         s_new = s - eta * phi * dphi
-        p = project(model, p - eta * 0.5 * s * s * riemannian_gradient(model, p))[0]
+        grad_lam = 2.0 * _hess_vec(model, p, g)
+        p = _retract(model, p - eta * 0.5 * s * s * (grad_lam - n * (n @ grad_lam)))
         s = s_new
         if not (np.isfinite(s) and np.all(np.isfinite(p))):
             raise SolverError("reduced dynamics diverged")
+        g, lam, n = _geometry(model, p)
         feet.append(p)
         offs.append(s)
-        lams.append(manifold_sharpness(model, p))
+        lams.append(lam)
+        if abs(s) < tol and eta * lam < 2.0:
+            break
     return ReducedTrajectory(foot=readonly(np.array(feet)), normal_offset=readonly(offs),
                              sharpness=readonly(lams))
-

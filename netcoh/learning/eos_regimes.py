@@ -41,6 +41,7 @@ from .analysis import fit_exponential_rate, fit_power_law
 from .eos_manifold import (
     _eta,
     _model,
+    _retract,
     _vec,
     manifold_sharpness,
     normal_form,
@@ -174,14 +175,15 @@ class SubcriticalRate:
     threshold_sharpness : float
         ``2/eta``.
     initial_sharpness : float
-        ``lambda`` at the foot point of the start (above ``2/eta`` for a transient instability).
+        ``lambda`` on the manifold below the start (above ``2/eta`` for a transient
+        instability); points are brought to the manifold by Newton steps along ``grad f``.
     limit_sharpness : float
         ``lambda`` at the minimum GD converged to (measured).
     limit_sharpness_predicted : float
         The same from :func:`reduced_dynamics`.
     unstable_steps : int
-        Last step at which the foot point's sharpness exceeded ``2/eta`` (finite: the
-        instability is overcome).
+        Last step at which the sharpness on the manifold below the iterate exceeded
+        ``2/eta`` (finite: the instability is overcome).
     rate_measured : float
         Per-step contraction of the residual ``|f - y|`` in the linear phase (fitted).
     rate_predicted : float
@@ -236,7 +238,7 @@ def subcritical_rate(model, theta0, eta: float, steps: int) -> SubcriticalRate:
     steps = as_int(steps, "steps", minimum=10)
     ths = simulate_gd(model, _vec(model, theta0, "theta0"), eta, steps).theta
     r = np.abs(np.array([float(model.output(t)) for t in ths]) - model.y)
-    lam_t = np.array([manifold_sharpness(model, t) for t in ths])
+    lam_t = np.array([manifold_sharpness(model, _retract(model, t)) for t in ths])
     above = np.nonzero(lam_t > 2.0 / eta)[0]
     unstable = int(above[-1]) if above.size else 0
     lam_inf = manifold_sharpness(model, project(model, ths[-1])[0])
@@ -247,7 +249,7 @@ def subcritical_rate(model, theta0, eta: float, steps: int) -> SubcriticalRate:
         raise SolverError("no linear phase found; run more steps or start closer to the "
                           "manifold")
     rate = math.exp(-fit_exponential_rate(k[sel], r[sel]))
-    red = reduced_dynamics(model, theta0, eta, steps)
+    red = reduced_dynamics(model, theta0, eta, steps, tol=1e-10)
     return SubcriticalRate(eta=eta, threshold_sharpness=2.0 / eta,
                            initial_sharpness=float(lam_t[0]), limit_sharpness=lam_inf,
                            limit_sharpness_predicted=float(red.sharpness[-1]),
