@@ -76,17 +76,21 @@ class EoSPrediction:
         Smallest curvature of the sharpness along the manifold at ``p*`` (smallest nonzero
         eigenvalue of :func:`riemannian_hessian`).
     beta : float
-        Flip coefficient of :func:`normal_form` at ``p*`` and ``eta``.
+        Flip coefficient of :func:`~netcoh.learning.eos_manifold.normal_form` at ``p*`` and
+        the critical step (positive: supercritical flip; the critical and supercritical
+        predictions below are ``nan`` otherwise).
     loss_exponent, distance_exponent : float
-        Critical regime: ``L ~ t^-1`` and ``|theta - p*| ~ t^(-min(1/2, eta kappa/(2 beta)))``.
+        Critical regime: ``L ~ t^-1`` and ``|theta - p*| ~ t^(-min(1/2, eta kappa/(2 beta)))``
+        (the critical-regime quantities are evaluated at ``eta = 2/lambda*`` whatever ``eta``).
     loss_prefactor : float
         Critical regime: ``L t -> 1/(eta^2 kappa)``.
     distance2_prefactor : float
         Critical regime: ``|theta - p*|^2 t -> beta/(eta kappa)^2`` (``nan`` if
         ``beta <= eta kappa``, where the distance decays faster than ``t^(-1/2)``).
     cycle_half_width : float
-        Supercritical: ``sqrt(((1 + eps)^2 - 1)/beta)``, half the distance between the two
-        points of the orbit (``nan`` otherwise).
+        Supercritical: ``sqrt(((1 + eps)^2 - 1)/beta_eta)``, half the distance between the
+        two points of the orbit, with ``beta_eta`` the flip coefficient at ``eta``
+        (``nan`` otherwise).
     cycle_rate : float
         Supercritical: per-step rate of linear convergence to the orbit,
         ``sqrt(max(|3 - 2(1 + eps)^2|, 1 - eta kappa A^2))`` (``nan`` otherwise).
@@ -143,24 +147,34 @@ def predict(model, eta: float, p_star) -> EoSPrediction:
     p = _vec(model, p_star, "p_star")
     eta = _eta(eta)
     lam = manifold_sharpness(model, p)
+    off = float(model.output(p)) - model.y
+    if abs(off) > 1e-8 * max(1.0, abs(model.y)):
+        raise InputError(f"`p_star` must lie on the manifold f = y, got f - y = {off:.3g}")
     eps = eta * lam - 2.0
     regime = ("critical" if abs(eps) <= 2e-9 else
               "subcritical" if eps < 0 else "supercritical")
     ev = np.linalg.eigvalsh(riemannian_hessian(model, p))
     ev = ev[np.argsort(np.abs(ev))][1:]           # drop the normal direction's zero
     kappa = float(ev.min())
-    nf = normal_form(model, p, eta)
-    beta = nf.beta
-    ek = eta * kappa
-    dist_exp = -0.5 if beta >= ek else -ek / (2.0 * beta)
-    d2 = beta / ek**2 if beta > ek else math.nan
-    half = rate = math.nan
-    if regime == "supercritical" and beta > 0:
-        half = math.sqrt(((1.0 + eps) ** 2 - 1.0) / beta)
-        rate = math.sqrt(max(abs(3.0 - 2.0 * (1.0 + eps) ** 2), 1.0 - ek * half * half))
+    if not kappa > 1e-10 * lam:
+        raise InputError("`p_star` must be a strict local minimum of the sharpness along the "
+                         f"manifold (smallest curvature > 0), got {kappa:.3g}")
+    eta_c = 2.0 / lam
+    beta = normal_form(model, p, eta_c).beta
+    ek = eta_c * kappa
+    nan = math.nan
+    loss_pref = 1.0 / (eta_c * ek) if beta > 0 else nan
+    dist_exp = nan if beta <= 0 else (-0.5 if beta >= ek else -ek / (2.0 * beta))
+    d2 = beta / ek**2 if beta > ek else nan
+    half = rate = nan
+    beta_eta = normal_form(model, p, eta).beta
+    if regime == "supercritical" and beta_eta > 0:
+        half = math.sqrt(((1.0 + eps) ** 2 - 1.0) / beta_eta)
+        rate = math.sqrt(max(abs(3.0 - 2.0 * (1.0 + eps) ** 2),
+                             1.0 - eta * kappa * half * half))
     return EoSPrediction(eta=eta, flattest_sharpness=lam, critical_eta=2.0 / lam, regime=regime,
                          epsilon=eps, kappa=kappa, beta=beta, loss_exponent=-1.0,
-                         distance_exponent=dist_exp, loss_prefactor=1.0 / (eta * ek),
+                         distance_exponent=dist_exp, loss_prefactor=loss_pref,
                          distance2_prefactor=d2, cycle_half_width=half, cycle_rate=rate)
 
 

@@ -231,3 +231,10 @@ def test_output_derivatives_against_the_loss_hessian():
     r = MODEL.output(th) - 1.0
     assert np.allclose(MODEL.hessian(th), np.outer(g, g) + r * MODEL.output_hessian(th),
                        rtol=1e-12, atol=1e-12)
+
+
+def test_predict_needs_a_point_on_the_manifold():
+    with pytest.raises(InputError, match="on the manifold"):
+        er.predict(MODEL, 0.2, np.full(D, 1.1))
+    with pytest.raises(InputError):
+        er.predict(MODEL, -0.2, P_STAR)
