@@ -429,7 +429,7 @@ def supercritical_cycle(model, theta0, eta: float, steps: int, p_star) -> Superc
     ths = simulate_gd(model, _vec(model, theta0, "theta0"), pr.eta, steps).theta
     gap = np.linalg.norm(ths[2:] - ths[:-2], axis=1)
     k = np.arange(gap.size)
-    sel = (k > steps // 10) & (gap > 1e-12) & (gap < 1e-3)
+    sel = (k > int(np.argmax(gap))) & (gap > 1e-12) & (gap < 1e-3)   # after the growth
     if sel.sum() < 5:
         raise SolverError("no linear phase found; run more steps")
     foot = project(model, 0.5 * (ths[-1] + ths[-2]))[0]

@@ -11,6 +11,7 @@ import pytest
 from netcoh.exceptions import InputError
 from netcoh.learning import eos_manifold as em
 from netcoh.learning import eos_regimes as er
+from netcoh.learning.dynamics import TrainingDynamics
 from netcoh.learning.edge_of_stability import (
     DeepScalarFactorization,
     ScalarFactorization,
@@ -200,7 +201,7 @@ def test_supercritical_two_cycle_half_width_and_rate_match_the_normal_form():
         half = 0.5 * np.linalg.norm(a - b)
         gap = np.linalg.norm(ths[2:] - ths[:-2], axis=1)
         k = np.arange(gap.size)
-        sel = (k > steps // 10) & (gap > 1e-12) & (gap < 1e-3)
+        sel = (k > np.argmax(gap)) & (gap > 1e-12) & (gap < 1e-3)     # after the growth
         rate = _fit_rate(k[sel], gap[sel])
         errs[eps] = (abs(half / pred.cycle_half_width - 1),
                      abs((1 - rate) / (1 - pred.cycle_rate) - 1))
@@ -238,3 +239,101 @@ def test_predict_needs_a_point_on_the_manifold():
         er.predict(MODEL, 0.2, np.full(D, 1.1))
     with pytest.raises(InputError):
         er.predict(MODEL, -0.2, P_STAR)
+
+
+class _DiagonalNet(TrainingDynamics):
+    """A second, asymmetric model: f(u, v) = sum_i x_i u_i v_i fitted to y = 1 (d = 12).
+
+    Its flattest minimiser puts all weight on the smallest x_i; the sharpness curves
+    differently in every direction along M there (unlike the product of factors).
+    """
+
+    complex_step = True
+
+    def __init__(self, x):
+        self.x = np.asarray(x, dtype=float)
+        self.k = self.x.size
+        self.y = 1.0
+
+    @property
+    def shapes(self):
+        return {"u": (self.k,), "v": (self.k,)}
+
+    def output(self, th):
+        th = np.asarray(th)
+        return (self.x * th[:self.k] * th[self.k:]).sum().item()
+
+    def output_grad(self, th):
+        th = np.asarray(th)
+        return np.concatenate([self.x * th[self.k:], self.x * th[:self.k]])
+
+    def output_hessian(self, th):
+        H = np.zeros((2 * self.k, 2 * self.k))
+        H[:self.k, self.k:] = H[self.k:, :self.k] = np.diag(self.x)
+        return H
+
+    def _loss(self, th):
+        return 0.5 * (self.output(th) - self.y) ** 2
+
+    def _grad(self, th):
+        return (self.output(th) - self.y) * self.output_grad(th)
+
+
+def _gd_diag(x, theta0, eta, steps):
+    k = x.size
+    th = np.array(theta0, dtype=float)
+    out = np.empty((steps + 1, th.size))
+    out[0] = th
+    for t in range(steps):
+        u, v = th[:k], th[k:]
+        r = np.sum(x * u * v) - 1.0
+        th = th - eta * r * np.concatenate([x * v, x * u])
+        out[t + 1] = th
+    return out
+
+
+def test_asymmetric_model_flattest_point_curvatures_and_two_regimes():
+    x = np.linspace(1.0, 2.0, 6)
+    model = _DiagonalNet(x)
+    p0 = em.project(model, 0.5 + 0.2 * np.random.default_rng(0).standard_normal(12))[0]
+    p_star = em.flattest_minimiser(model, p0)
+    expected = np.zeros(12)
+    expected[[0, 6]] = 1.0                       # u_1 = v_1 = 1, the rest 0 (up to sign)
+    assert np.allclose(np.abs(p_star), expected, atol=1e-9)
+    lam_star = em.manifold_sharpness(model, p_star)
+    assert lam_star == pytest.approx(2.0)        # 2 x_min y
+    # curvatures of the sharpness along M: 2 x_j (x_j -+ x_1) in each (u_j, v_j) plane and
+    # 4 along the hyperbola u_1 v_1 = 1 (the scalar factorisation)
+    ev = np.sort(np.linalg.eigvalsh(em.riemannian_hessian(model, p_star)))
+    xj = x[1:]
+    assert np.allclose(ev, np.sort(np.r_[0.0, 4.0, 2 * xj * (xj - 1), 2 * xj * (xj + 1)]),
+                       atol=1e-9)
+
+    # subcritical: a start on M above 2/eta, away from the flattest point
+    q = p_star.copy()
+    q[[1, 7]], q[[2, 8]] = 0.6, -0.6
+    q = em.project(model, q)[0] * 1.0005
+    eta = 0.9
+    ths = _gd_diag(x, q, eta, 10_000)
+    lam_inf = float(np.sum(model.output_grad(ths[-1]) ** 2))
+    assert em.manifold_sharpness(model, em.project(model, q)[0]) > 2 / eta > lam_inf > 2.0
+    res = er.subcritical_rate(model, q, eta, 10_000)
+    assert abs(res.limit_sharpness_predicted - lam_inf) < 2e-5 * lam_inf
+    r = np.abs(np.einsum("i,ti,ti->t", x, ths[:, :6], ths[:, 6:]) - 1)
+    k = np.arange(r.size)
+    sel = (k > res.unstable_steps) & (r > 1e-12) & (r < 1e-4)
+    assert abs(_fit_rate(k[sel], r[sel]) - res.rate_predicted) < 1e-5
+
+    # supercritical: the orbit straddles p_star along its normal; half-width and rate
+    for eps in (0.1, 0.2):
+        pred = er.predict(model, (2 + eps) / lam_star, p_star)
+        ths = _gd_diag(x, p_star + 0.01, pred.eta, 4000)
+        a, b = ths[-1], ths[-2]
+        assert np.abs(np.r_[a[1:6], a[7:]]).max() < 1e-9      # back on the (u_1, v_1) plane
+        half = 0.5 * np.linalg.norm(a - b)
+        gap = np.linalg.norm(ths[2:] - ths[:-2], axis=1)
+        kk = np.arange(gap.size)
+        sel = (kk > np.argmax(gap)) & (gap > 1e-12) & (gap < 1e-3)
+        rate = _fit_rate(kk[sel], gap[sel])
+        assert abs(half / pred.cycle_half_width - 1) < 0.5 * eps
+        assert abs((1 - rate) / (1 - pred.cycle_rate) - 1) < 1.2 * eps
