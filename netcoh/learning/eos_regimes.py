@@ -252,18 +252,21 @@ def subcritical_rate(model, theta0, eta: float, steps: int) -> SubcriticalRate:
     steps = as_int(steps, "steps", minimum=10)
     ths = simulate_gd(model, _vec(model, theta0, "theta0"), eta, steps).theta
     r = np.abs(np.array([float(model.output(t)) for t in ths]) - model.y)
-    lam_t = np.array([manifold_sharpness(model, _retract(model, t)) for t in ths])
+    scale = max(1.0, abs(model.y))
+    # the sharpness on M below each iterate, up to the linear phase (it stays put after)
+    late = np.nonzero(r >= 1e-6 * scale)[0]
+    lam_t = np.array([manifold_sharpness(model, _retract(model, t))
+                      for t in ths[:(int(late[-1]) if late.size else 0) + 1]])
     above = np.nonzero(lam_t > 2.0 / eta)[0]
     unstable = int(above[-1]) if above.size else 0
     lam_inf = manifold_sharpness(model, project(model, ths[-1])[0])
     k = np.arange(steps + 1)
-    scale = max(1.0, abs(model.y))
     sel = (k > unstable) & (r > 1e-12 * scale) & (r < 1e-4 * scale)
     if sel.sum() < 5:
         raise SolverError("no linear phase found; run more steps or start closer to the "
                           "manifold")
     rate = math.exp(-fit_exponential_rate(k[sel], r[sel]))
-    red = reduced_dynamics(model, theta0, eta, steps, tol=1e-10)
+    red = reduced_dynamics(model, theta0, eta, steps, tol=1e-8)
     return SubcriticalRate(eta=eta, threshold_sharpness=2.0 / eta,
                            initial_sharpness=float(lam_t[0]), limit_sharpness=lam_inf,
                            limit_sharpness_predicted=float(red.sharpness[-1]),
