@@ -12,8 +12,9 @@ one gradient-descent step with step ``eta`` is, to leading order,
 
 * **normal part**: ``s -> (1 - eta lambda(p)) s + a s^2 + b s^3``, a one-dimensional map
   that loses stability by a flip (period-doubling) bifurcation when ``eta lambda(p)``
-  crosses 2; its cubic coefficient ``beta = 2(a^2 + b)`` (:func:`normal_form`) is positive
-  when the bifurcation is supercritical (a stable 2-cycle is born);
+  crosses 2; there the two-step map is ``s -> s - beta s^3 + ...`` with
+  ``beta = 2(a^2 + b)`` (:func:`normal_form`), positive when the bifurcation is
+  supercritical (a stable 2-cycle is born);
 * **parallel part**: ``p -> p - eta (s^2/2) grad_M lambda(p)``, one step of Riemannian
   gradient descent on the sharpness with the step ``eta s^2 / 2``
   (:func:`decompose`, :func:`reduced_dynamics`).
