@@ -127,7 +127,10 @@ def main():
         trips = df[df.kind == "machine"]
         lost_ok = np.allclose(trips.lost_mw.to_numpy(),
                               [disp[e] * grid.base_mva for e in trips.element], rtol=1e-9)
-        dd = res.disturbances
+        # losses of units: trips and the reference incident (an island's imbalance is a
+        # network injection shared by its machines, not a unit's loss)
+        lost = df.contingency[df.disturbance.isin(["infeed-loss", "reference-incident"])]
+        dd = res.disturbances[res.disturbances.contingency.isin(lost)]
         cap = dd.machine.map({m: v * grid.base_mva for m, v in disp.items()}).fillna(0.0)
         over = int((dd.p_mw > cap * (1 + 1e-9) + 1e-6).sum())
         both = bool(df[["nadir_hz", "coi_nadir_hz"]].notna().all(axis=None))
