@@ -186,7 +186,7 @@ class LinearSet:
 
     def inputs(self):
         """Only nodes that can lose power matter: ``("cols", J, set on J)`` (see
-        :func:`netcoh.analysis.nadir_inputs.restrict`), or None when every node can."""
+        ``netcoh.analysis.nadir_inputs.restrict``), or None when every node can."""
         J = np.flatnonzero(self.cap > 0)
         if J.size == 0 or J.size == self.cap.size:
             return None

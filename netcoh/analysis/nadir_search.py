@@ -88,6 +88,7 @@ class Search:
         E = np.zeros(F.shape, dtype=bool)
         best, tightened = -np.inf, not self.tight
         batch = int(np.clip(4 * t.size, 32, 256))
+        rounds = 0
         while True:
             if not tightened and np.isfinite(best):
                 # the tight bound costs n^2 |J| per time: only where the cheap one is high
@@ -97,10 +98,12 @@ class Search:
             bi, bj = np.nonzero(~E & (F > min(best, floor)))
             if bi.size == 0:
                 break
-            if np.isfinite(best) and tightened and bi.size > 0.5 * F.size:
-                # the bounds rule out too little (loose mode sums): the whole table in
-                # blocks costs less than entry by entry, and needs no grid refinement
+            if rounds >= 2 and tightened and bi.size > 0.5 * F.size:
+                # two batches in, the bounds still rule out too little (loose mode sums):
+                # the whole table in blocks costs less than entry by entry, and needs no
+                # grid refinement
                 return self.table(t), np.ones(F.shape, dtype=bool)
+            rounds += 1
             pick = np.argsort(-F[bi, bj], kind="stable")[:batch]
             bi, bj = bi[pick], bj[pick]
             F[bi, bj] = self.pair_values(bi, t[bj])

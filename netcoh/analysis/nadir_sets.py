@@ -121,7 +121,7 @@ class BudgetBox:
 
     def inputs(self):
         """Only nodes that can lose power matter: ``("cols", J, set on J)`` (see
-        :func:`netcoh.analysis.nadir_inputs.restrict`), or None when every node can."""
+        ``netcoh.analysis.nadir_inputs.restrict``), or None when every node can."""
         J = np.flatnonzero(self.cap > 0)
         if J.size == 0 or J.size == self.cap.size:
             return None
@@ -239,7 +239,7 @@ class FixedStep:
 
     def inputs(self):
         """One direction: ``("matrix", u[:, None], the unit step)`` (see
-        :func:`netcoh.analysis.nadir_inputs.restrict`)."""
+        ``netcoh.analysis.nadir_inputs.restrict``)."""
         if self.u.size == 1:
             return None
         return "matrix", self.u[:, None], FixedStep([1.0])

@@ -9,8 +9,8 @@ contingency against the paper's norm ball). The worst local nadir is the certifi
 metrics come from the exact response to the worst disturbance
 (:func:`netcoh.screening.metrics.frequency_metrics`).
 
-The keys of the rows are listed in :mod:`netcoh.screening.evaluate`; the runners are in
-:mod:`netcoh.screening.executors`.
+The keys of the rows are listed in ``netcoh.screening.evaluate``; the runners are in
+``netcoh.screening.executors``.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
     supremum over buses and time, over the set for the reference incident); COI nadir,
     RoCoF and quasi-steady state come from the exact response to the worst disturbance.
     A contingency that fails is recorded with its error; the sweep goes on. The keys of the
-    rows are listed in :mod:`netcoh.screening.evaluate`.
+    rows are listed in ``netcoh.screening.evaluate``.
 
     Parameters
     ----------
@@ -137,7 +137,7 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
     -------
     ScreeningResult
         One row per contingency, worst first (the keys of the row contract of
-        :mod:`netcoh.screening.evaluate` that are table columns), the intact network's worst
+        ``netcoh.screening.evaluate`` that are table columns), the intact network's worst
         case over the same set, and the settings.
 
     See Also
