@@ -94,7 +94,7 @@ def event_generation(grid, bus_p_pu: Mapping, *, tol: float = 1e-7,
     >>> import netcoh as nc
     >>> g = nc.grids.load("kundur", warn=False)
     >>> round(event_generation(g, {"9": -1.0}), 3)          # 100 MW more load at bus 9
-    1.024
+    1.138
     """
     T, base = grid.tables, grid.base_mva
     B, R, M = T["buses"], T["branches"], T["machines"]

@@ -49,10 +49,10 @@ def test_detailed_load_step(case):
     assert mach.traj_rms_err.max() < 0.10 and coi.traj_rms_err < 0.10, mach
 
 
-# 322 MW and 725 MW. The COI target is 5 %; the 725 MW trip misses it: measured 5.1 %
-# (netcoh's dip is shallower; ANDES settles 2.2 % lower than the linear steady state after
-# both trips, but not after load steps), so its bound here is 5.5 %, stated, not hidden.
-@pytest.mark.parametrize(("unit", "coi_bound"), [("GENROU_8", 0.05), ("GENROU_3", 0.055)])
+# 322 MW and 725 MW. netcoh's input carries the event's actual losses (network and stator
+# copper, from the post-trip AC power flow: case_injection(losses="secant")); with the
+# tangent losses the 725 MW trip's COI nadir was 5.1 % off (ANDES settled 2.3 % lower).
+@pytest.mark.parametrize(("unit", "coi_bound"), [("GENROU_8", 0.05), ("GENROU_3", 0.05)])
 def test_ieee39_unit_trip(unit, coi_bound):
     res = validate("ieee39/ieee39_full.xlsx", trips=[unit], t_end_s=20.0, t_step_s=1 / 100)
     df = res.to_frame()
