@@ -100,3 +100,25 @@ def test_damper_damping_is_the_derivative_of_the_network():
         total += (Lk - net.laplacian) / h * v
     total = 0.5 * (total + total.T)
     np.testing.assert_allclose(D, total, rtol=2e-3, atol=2e-3 * np.abs(D).max())
+
+
+def test_screening_uses_the_case_network():
+    """Screening's intact system is grid.to_system() (lossy network, damper coupling); after
+    a trip its network is closer to the case model of the tripped grid than the lossless one."""
+    from netcoh.screening import ScreeningContext
+    from netcoh.screening.contingencies import contingency_list
+
+    grid = from_andes("ieee39/ieee39_full.xlsx")
+    ctx = ScreeningContext.from_grid(grid)
+    base, ref = ctx.base_system(), grid.to_system()
+    np.testing.assert_allclose(base.laplacian, ref.laplacian, atol=1e-9 * np.abs(ref.laplacian).max())
+    np.testing.assert_allclose(base.coupling.num, ref.coupling.num)
+    assert ref.coupling.kind != "integrator"
+    cont = next(c for c in contingency_list(grid, ["GENROU_3"]))
+    (sysm, labels), = ctx.systems(cont)[0]
+    direct = grid.trip_machine("GENROU_3").to_system()
+    assert labels == direct.labels
+    lossless = ScreeningContext.from_grid(grid, model="swing").systems(cont)[0][0][0]
+    err = np.abs(sysm.laplacian - direct.laplacian).max()
+    assert err < 0.5 * np.abs(lossless.laplacian - direct.laplacian).max()
+    assert sysm.coupling.kind == ref.coupling.kind
