@@ -45,7 +45,7 @@ from ..exceptions import InputError, SolverError
 from ..network import nodal as _nodal
 from ..network.system import NetworkSystem, reduced_system
 from . import assembly as _asm
-from .event_losses import event_generation
+from .event_losses import loss_curvature
 
 __all__ = ["ACNetwork", "ac_network", "governor_nodal", "case_system", "case_injection",
            "damper_damping", "damping_time_constant", "has_case_dynamics", "AT_LIMIT"]
@@ -501,10 +501,10 @@ def case_injection(grid, bus_p_pu: Mapping, *, bus_q_pu: Mapping | None = None,
         As in :func:`case_system`.
     losses : {"tangent", "secant"}
         ``"tangent"`` (default): the marginal losses of the linearisation, right for small
-        injections. ``"secant"``: ``u`` scaled so that its sum is the extra mechanical power
-        the machines deliver in the post-event steady state from AC power flows
-        (:func:`netcoh.grids.event_losses.event_generation`: network and stator copper losses
-        of the finite event), for large events such as unit trips.
+        injections. ``"secant"``: ``u`` scaled so that its sum also carries the event's
+        losses beyond the tangent, from AC power flows of the post-event steady state
+        (:func:`netcoh.grids.event_losses.loss_curvature`: network and stator copper losses),
+        for large events such as unit trips.
 
     Returns
     -------
@@ -537,5 +537,5 @@ def case_injection(grid, bus_p_pu: Mapping, *, bus_q_pu: Mapping | None = None,
         out.append(p)
     u = -(net.injection @ out[0] + net.injection_q @ out[1])
     if losses == "secant" and abs(u.sum()) > 0:
-        u = u * (-event_generation(grid, bus_p_pu) / u.sum())
+        u = u * (1.0 - loss_curvature(grid, bus_p_pu) / u.sum())
     return u

@@ -2,18 +2,18 @@
 
 The ``"case"`` model's input (:func:`netcoh.grids.case_model.case_injection`) maps a power
 step at a bus onto the machines through the linearised AC network, which charges the step
-with its *marginal* losses at the operating point. Network losses are quadratic in the
-transfers, so a large event (the trip of a big unit, whose output must now come over the
-network from everyone else) costs more than the tangent says: on ANDES's ``ieee39_full`` the
-loss of 725 MW needs 758 MW from the other units in ANDES's settled state against 741 MW in
-the linear model, and the model's frequency settles 2.3 % too high.
+with its *marginal* losses at the operating point. Network and stator copper losses are
+quadratic in the transfers, so a large event (the trip of a big unit, whose output must now
+come over the network from everyone else) costs more than the tangent says; without this, the
+linear model of ANDES's ``ieee39_full`` settled about 2 % too high after its unit trips.
 
 :func:`event_generation` solves the post-event steady state as an AC power flow (machines at
 their voltage set-points, which the voltage regulators hold; every machine picks up its share
-of the deficit in proportion to its steady-state frequency gain ``1/g_i(0)``, i.e. governor
-droop plus damping) and returns the total extra generation. ``case_injection(...,
-losses="secant")`` scales the linear input by the ratio of the two, so the model's steady
-state carries the event's actual losses; for small events the ratio tends to 1.
+of the deficit in proportion to its steady-state frequency gain, governor droop plus damping)
+and returns the machines' extra mechanical power, stator copper losses ``r_a |I|^2``
+included. :func:`loss_curvature` is its part beyond the tangent, which
+``case_injection(..., losses="secant")`` adds to the linear input (spread like the input);
+for small events it vanishes.
 
 Examples
 --------
@@ -32,7 +32,7 @@ import numpy as np
 from ..exceptions import InputError, SolverError
 from .powerflow import make_ybus, newton_raphson
 
-__all__ = ["event_generation"]
+__all__ = ["event_generation", "loss_curvature"]
 
 
 def _participation(grid, rows) -> np.ndarray:
@@ -55,8 +55,8 @@ def _participation(grid, rows) -> np.ndarray:
     return w
 
 
-def event_generation(grid, bus_p_pu: Mapping, *, tol: float = 1e-7,
-                     max_iter: int = 20) -> float:
+def event_generation(grid, bus_p_pu: Mapping, *, scale: float = 1.0, tol: float = 1e-8,
+                     max_iter: int = 30) -> float:
     """Extra generation (p.u.) the machines supply in the steady state after an event.
 
     Parameters
@@ -69,6 +69,9 @@ def event_generation(grid, bus_p_pu: Mapping, *, tol: float = 1e-7,
     bus_p_pu : mapping of str to float
         The event's injections per bus id (p.u. on ``base_mva``; a load increase or a lost
         output is negative).
+    scale : float
+        Solve for ``scale`` times the event (the tripped machines of ``grid`` then lose
+        only that fraction of their output).
     tol : float
         Tolerance (p.u.) on the balance of the distributed deficit.
     max_iter : int
@@ -107,7 +110,7 @@ def event_generation(grid, bus_p_pu: Mapping, *, tol: float = 1e-7,
     for b, p in bus_p_pu.items():
         if str(b) not in bidx:
             raise InputError(f"`bus_p_pu` keys must be bus ids, got {b!r}")
-        extra[bidx[str(b)]] += float(p)
+        extra[bidx[str(b)]] += float(scale) * float(p)
     for ev in grid.events:                 # a tripped machine's output is already absent
         if ev.get("kind") == "trip":
             extra[bidx[str(ev["bus"])]] += float(ev["p_pu"])
@@ -165,3 +168,40 @@ def event_generation(grid, bus_p_pu: Mapping, *, tol: float = 1e-7,
         lam = total
     raise SolverError(f"post-event power flow: the distributed deficit did not settle in "
                       f"{max_iter} iterations")
+
+
+def loss_curvature(grid, bus_p_pu: Mapping, *, rel_step: float = 1e-3) -> float:
+    """Extra generation of a finite event beyond its tangent: ``G(1) - G(0) - (G(h) - G(0))/h``.
+
+    ``G(x)`` is :func:`event_generation` of ``x`` times the event (``G(0)``, nearly zero, is
+    the power-flow model's offset from the stored operating point); ``(G(h) - G(0))/h`` with
+    a small ``h`` is the tangent of the same model, so the difference is the second- and
+    higher-order part of the losses only (zero for a vanishing event), whatever the voltage
+    model of the linearisation it is added to.
+
+    Parameters
+    ----------
+    grid : Grid
+        As in :func:`event_generation`.
+    bus_p_pu : mapping of str to float
+        As in :func:`event_generation`.
+    rel_step : float
+        ``h``.
+
+    Returns
+    -------
+    float
+        p.u. on ``base_mva``; positive when the event costs more than its tangent.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> g = nc.grids.load("kundur", warn=False)
+    >>> c1, c2 = loss_curvature(g, {"9": -0.5}), loss_curvature(g, {"9": -1.0})
+    >>> bool(c1 > 0 and c2 > 3.5 * c1)               # about quadratic in the event's size
+    True
+    """
+    h = float(rel_step)
+    g0 = event_generation(grid, bus_p_pu, scale=0.0)
+    return (event_generation(grid, bus_p_pu) - g0
+            - (event_generation(grid, bus_p_pu, scale=h) - g0) / h)
