@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -41,7 +42,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..exceptions import InputError, SolverError
+from ..exceptions import AccuracyWarning, InputError, SolverError
 from ..network import nodal as _nodal
 from ..network.system import NetworkSystem, reduced_system
 from . import assembly as _asm
@@ -504,7 +505,8 @@ def case_injection(grid, bus_p_pu: Mapping, *, bus_q_pu: Mapping | None = None,
         injections. ``"secant"``: ``u`` scaled so that its sum also carries the event's
         losses beyond the tangent, from AC power flows of the post-event steady state
         (:func:`netcoh.grids.event_losses.loss_curvature`: network and stator copper losses),
-        for large events such as unit trips.
+        for large events such as unit trips. When that power flow has no solution, an
+        :class:`~netcoh.exceptions.AccuracyWarning` says so and the tangent is kept.
 
     Returns
     -------
@@ -537,5 +539,10 @@ def case_injection(grid, bus_p_pu: Mapping, *, bus_q_pu: Mapping | None = None,
         out.append(p)
     u = -(net.injection @ out[0] + net.injection_q @ out[1])
     if losses == "secant" and abs(u.sum()) > 0:
-        u = u * (1.0 - loss_curvature(grid, bus_p_pu) / u.sum())
+        try:
+            u = u * (1.0 - loss_curvature(grid, bus_p_pu) / u.sum())
+        except SolverError:
+            warnings.warn("the post-event AC power flow did not converge (the event may exceed "
+                          "the network's transfer capability); the input carries the marginal "
+                          "(tangent) losses only", AccuracyWarning, stacklevel=2)
     return u

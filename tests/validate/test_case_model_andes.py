@@ -122,3 +122,16 @@ def test_screening_uses_the_case_network():
     err = np.abs(sysm.laplacian - direct.laplacian).max()
     assert err < 0.5 * np.abs(lossless.laplacian - direct.laplacian).max()
     assert sysm.coupling.kind == ref.coupling.kind
+
+
+def test_trip_without_post_event_power_flow_keeps_the_tangent_with_a_warning():
+    """kundur_full cannot carry a 700 MW unit's loss over its tie lines in a power flow: the
+    trip's input then keeps the marginal losses, and says so."""
+    import netcoh as nc
+    from netcoh.grids.case_model import case_injection
+
+    g = from_andes("kundur/kundur_full.xlsx").trip_machine("2")
+    ev = g.events[0]
+    with pytest.warns(nc.AccuracyWarning, match="did not converge"):
+        u = case_injection(g, {ev["bus"]: -ev["p_pu"]}, losses="secant")
+    np.testing.assert_allclose(u, case_injection(g, {ev["bus"]: -ev["p_pu"]}), rtol=1e-12)
