@@ -4,7 +4,8 @@ import numpy as np
 from sklearn.cluster import KMeans
 
 import netcoh as nc
-from netcoh.reduction.clustering import _ratio_cut, _refine_ratio_cut, spectral_clustering
+from netcoh.reduction._kmeans import _canonical, _ratio_cut, _refine_ratio_cut
+from netcoh.reduction.clustering import spectral_clustering
 
 
 def ratio_cut_direct(L, labels, weight=None):
@@ -56,7 +57,7 @@ def test_kway_cut_no_worse_than_plain_kmeans_and_planted_blocks_found():
         emb = res.eigenvectors[:, 1:4]
         plain = KMeans(4, n_init=10, random_state=seed).fit(emb).labels_
         assert ratio_cut_direct(L, res.labels) <= ratio_cut_direct(L, plain) + 1e-12
-        hits += nc.reduction.clustering._canonical(truth).tolist() == res.labels.tolist()
+        hits += _canonical(truth).tolist() == res.labels.tolist()
     assert hits >= 4
 
 
@@ -69,7 +70,7 @@ def sparse_blocks(seed, sizes=(700, 500, 600, 400, 300), p_in=0.03, p_out=0.0004
 
 
 def test_large_graph_restarts_on_row_subsets_find_planted_blocks_and_a_good_cut():
-    from netcoh.reduction.clustering import SCREEN_ROWS_PER_AREA
+    from netcoh.reduction._kmeans import SCREEN_ROWS_PER_AREA
 
     for seed in range(2):
         L, truth = sparse_blocks(seed)
@@ -77,7 +78,7 @@ def test_large_graph_restarts_on_row_subsets_find_planted_blocks_and_a_good_cut(
         assert n > max(2000, SCREEN_ROWS_PER_AREA * 5)     # the subset path is taken
         res = spectral_clustering(L, 5, random_state=seed)
         assert res.solver == "shift-invert"
-        assert res.labels.tolist() == nc.reduction.clustering._canonical(truth).tolist()
+        assert res.labels.tolist() == _canonical(truth).tolist()
         # no worse than scikit-learn's k-means on all rows, ranked by its own criterion
         emb = res.eigenvectors[:, 1:5]
         plain = KMeans(5, n_init=10, random_state=seed).fit(emb).labels_
