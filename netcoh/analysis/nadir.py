@@ -344,7 +344,7 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         trajectory=_readonly(traj), upper_bound=float(upper), certified=certified, horizon=H,
         grid_value=grid_value, labels=system.labels, disturbance_set=dset.description,
         method=used, f_hz=float("nan") if f_hz is None else float(f_hz), hz_per_unit=scale_hz,
-        threshold_hz=thr, flagged=flagged)._with_tables(tables)
+        threshold_hz=thr, flagged=flagged, _tables=tables)
 
 
 def _pruned_tables(srch, t, F, E, steady, best_i, best_v, best_t):
@@ -439,4 +439,4 @@ def _worst_trip(system, trips: UnitTrips, kw: dict) -> NadirResult:
                         f"{system.labels[k]} losing {p:g})",
         method=res.method, f_hz=res.f_hz, hz_per_unit=res.hz_per_unit,
         threshold_hz=res.threshold_hz,
-        flagged=res.flagged)._with_tables(EmbeddedTables(res._tables, keep, n))
+        flagged=res.flagged, _tables=EmbeddedTables(res._tables, keep, n))

@@ -219,36 +219,40 @@ class NadirResult:
     hz_per_unit: float
     threshold_hz: float | None
     flagged: tuple
-    # the bus-by-time table and the per-bus summaries (computed on first use)
-    _tables: _Tables = field(init=False, repr=False, default=None)
+    # the bus-by-time table and the per-bus summaries (computed on first use); an
+    # argument (private) so that dataclasses.replace keeps it
+    _tables: _Tables = field(default=None, repr=False, kw_only=True)
 
     def __post_init__(self):
         for name in ("disturbance", "times", "trajectory"):
             getattr(self, name).setflags(write=False)
 
-    def _with_tables(self, tables: _Tables) -> NadirResult:
-        object.__setattr__(self, "_tables", tables)
-        return self
+
+    def _search_tables(self) -> _Tables:
+        if self._tables is None:
+            raise AttributeError("this NadirResult was built without its search, so it has no "
+                                 "table; results of worst_case_nadir carry it")
+        return self._tables
 
     @property
     def table(self) -> np.ndarray:
         """``F[bus, t]`` on :attr:`times` (computed on first access after a pruned search)."""
-        return self._tables.table
+        return self._search_tables().table
 
     @property
     def evaluated(self) -> np.ndarray:
         """Entries of ``table`` the search evaluated (the rest were bounded out)."""
-        return self._tables.evaluated
+        return self._search_tables().evaluated
 
     @property
     def per_bus(self) -> np.ndarray:
         """Worst deviation of each bus over the grid and, when searched, the steady state."""
-        return self._tables._per_bus[0]
+        return self._search_tables()._per_bus[0]
 
     @property
     def per_bus_time(self) -> np.ndarray:
         """Grid time of each bus's worst deviation (``inf``: the steady state)."""
-        return self._tables._per_bus[1]
+        return self._search_tables()._per_bus[1]
 
     @property
     def per_bus_hz(self) -> np.ndarray:

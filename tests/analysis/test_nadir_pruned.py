@@ -250,3 +250,18 @@ def test_large_network_bounded_light_set_equals_full_table(seed):
     assert fast.value == pytest.approx(full.value, rel=1e-12)
     assert fast.evaluated.sum() < 0.1 * fast.evaluated.size
     assert np.array_equal(fast.table, full.table)
+
+
+def test_lazy_table_survives_replace_and_pickle():
+    import dataclasses
+    import pickle
+
+    sys = random_system(12, "swing", seed=3)
+    full = worst_case_nadir(sys, rho=0.5, dt=0.05, horizon=2.0, full_table=True)
+    res = worst_case_nadir(sys, rho=0.5, dt=0.05, horizon=2.0)
+    for other in (dataclasses.replace(res, threshold_hz=0.01), pickle.loads(pickle.dumps(res))):
+        assert np.array_equal(other.table, full.table)
+        assert np.allclose(other.per_bus, full.per_bus, rtol=1e-12)
+    bare = dataclasses.replace(res, _tables=None)
+    with pytest.raises(AttributeError, match="without its search"):
+        bare.table
