@@ -74,7 +74,7 @@ class _Tables:
     def compute_table(self):                       # pragma: no cover - overridden
         raise NotImplementedError
 
-    def summary(self, table):                      # pragma: no cover - overridden
+    def summary(self):                             # pragma: no cover - overridden
         raise NotImplementedError
 
     @cached_property
@@ -84,9 +84,8 @@ class _Tables:
     @cached_property
     def _per_bus(self):
         pb, pt = self._partial
-        if not np.isnan(pb).any():
-            return _readonly(pb), _readonly(pt)
-        pb, pt = self.summary(self.table)
+        if np.isnan(pb).any():          # some bus is not decided by the evaluated entries
+            pb, pt = self.summary()
         return _readonly(pb), _readonly(pt)
 
 
@@ -101,8 +100,8 @@ class SearchTables(_Tables):
     def compute_table(self):
         return self._engine.table(self._t)
 
-    def summary(self, table):
-        return bus_summary(table, self._t, self._steady, *self._best)
+    def summary(self):
+        return bus_summary(self.table, self._t, self._steady, *self._best)
 
 
 class EmbeddedTables(_Tables):
@@ -127,7 +126,7 @@ class EmbeddedTables(_Tables):
     def compute_table(self):
         return self._embed(self._inner.table, 0)
 
-    def summary(self, table):
+    def summary(self):
         pb, pt = self._inner._per_bus
         return self._embed(pb, 0), self._embed(pt, 0)
 
@@ -226,7 +225,6 @@ class NadirResult:
     def __post_init__(self):
         for name in ("disturbance", "times", "trajectory"):
             getattr(self, name).setflags(write=False)
-
 
     def _search_tables(self) -> _Tables:
         if self._tables is None:
