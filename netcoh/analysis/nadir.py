@@ -327,7 +327,7 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
     if E is None:
         per_bus, per_bus_time = bus_summary(F, t, Sinf_val if auto else None, best_i, best_v)
         known = per_bus
-        tables = SearchTables(srch, t, Sinf_val if auto else None, best_i, best_v,
+        tables = SearchTables(model, dset, t, Sinf_val if auto else None, best_i, best_v,
                               np.ones(F.shape, dtype=bool), (per_bus, per_bus_time), full_table=F)
     else:
         known, tables = _pruned_tables(srch, t, F, E, Sinf_val if auto else None, best_i, best_v,
@@ -371,7 +371,8 @@ def _pruned_tables(srch, t, F, E, steady, best_i, best_v, best_t):
         per_bus[best_i], per_bus_time[best_i] = best_v, best_t
     per_bus[best_i] = max(per_bus[best_i], best_v)
     known[best_i] = max(known[best_i], best_v)
-    return known, SearchTables(srch, t, steady, best_i, best_v, E, (per_bus, per_bus_time))
+    return known, SearchTables(srch.model, srch.dset, t, steady, best_i, best_v, E,
+                               (per_bus, per_bus_time))
 
 
 def trip_system(system, k: int):

@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from .._util import readonly as _readonly
+from .nadir_search import grid_table
 
 __all__ = ["NadirResult"]
 
@@ -90,15 +91,24 @@ class _Tables:
 
 
 class SearchTables(_Tables):
-    """Tables of one search: the full table is ``engine.table(t)``."""
+    """Tables of one search: the full table is ``grid_table(model, dset, t)``.
 
-    def __init__(self, engine, t, steady, best_i, best_v, evaluated, partial, full_table=None):
+    Only the modal model and the set are kept (not the search's bound arrays); once the
+    table is computed, or when it was given, not even those.
+    """
+
+    def __init__(self, model, dset, t, steady, best_i, best_v, evaluated, partial,
+                 full_table=None):
         super().__init__(evaluated, partial, full_table)
-        self._engine, self._t, self._steady = engine, t, steady
+        self._source = None if full_table is not None else (model, dset)
+        self._t, self._steady = t, steady
         self._best = (int(best_i), float(best_v))
 
     def compute_table(self):
-        return self._engine.table(self._t)
+        model, dset = self._source
+        F = grid_table(model, dset, self._t)
+        self._source = None
+        return F
 
     def summary(self):
         return bus_summary(self.table, self._t, self._steady, *self._best)

@@ -17,7 +17,7 @@ from scipy.optimize import minimize_scalar
 
 from .nadir_sets import NormBall
 
-__all__ = ["Search", "search", "time_grid"]
+__all__ = ["Search", "search", "time_grid", "grid_table"]
 
 
 class Search:
@@ -74,11 +74,7 @@ class Search:
 
     def table(self, t):
         """The full grid table ``F[bus, t]``, shape (n, T)."""
-        n = self.model.n
-        F = np.empty((n, t.size))
-        for sl, S in self.model.table_chunks(t):
-            F[:, sl] = self.dset.value(S.reshape(-1, n)).reshape(-1, n).T
-        return F
+        return grid_table(self.model, self.dset, t)
 
     def pruned_table(self, t, floor: float):
         """Grid table with exact entries only where needed.
@@ -194,6 +190,40 @@ class Search:
         d = np.diff(t)
         Fa, Fb = F[:, :-1], F[:, 1:]
         return np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * d, np.maximum(Fa, Fb) + K2 * d * d / 8)
+
+
+def grid_table(model, dset, t):
+    """The full grid table ``F[bus, t]`` of a modal model and a disturbance set.
+
+    Parameters
+    ----------
+    model : ModalModel
+        ``S(t) = S0 + Re(P diag(phi(t)) Q)``.
+    dset : NormBall, BudgetBox, FixedStep or LinearSet
+        The disturbance set (its ``value`` is ``F`` for rows of ``S``).
+    t : ndarray (T,)
+        Times (s).
+
+    Returns
+    -------
+    ndarray (n, T)
+        ``F[i, k]``: the worst deviation of bus ``i`` at ``t[k]`` over the set.
+
+    Examples
+    --------
+    >>> import numpy as np, netcoh as nc
+    >>> from netcoh.analysis.nadir import build_modal_model
+    >>> from netcoh.analysis.nadir_sets import NormBall
+    >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.complete(3),
+    ...                                       nodal=nc.nodal.swing(1.0, 1.0, n=3))
+    >>> grid_table(build_modal_model(sys)[0], NormBall(0.5, 2), np.array([0.0, 1.0])).shape
+    (3, 2)
+    """
+    n = model.n
+    F = np.empty((n, t.size))
+    for sl, S in model.table_chunks(t):
+        F[:, sl] = dset.value(S.reshape(-1, n)).reshape(-1, n).T
+    return F
 
 
 def _refine_bound_grid(engine, t, F, E, ub, level, max_rounds: int = 12):
