@@ -100,10 +100,10 @@ class Search:
             bi, bj = np.nonzero(~E & (F > min(best, floor)))
             if bi.size == 0:
                 break
-            if rounds >= 2 and tightened and bi.size > 0.5 * F.size:
-                # two batches in, the bounds still rule out too little (loose mode sums):
-                # the whole table in blocks costs less than entry by entry, and needs no
-                # grid refinement
+            if rounds >= 2 and tightened and bi.size > 0.5 * F.size >= 10_000:
+                # two batches in, the bounds still rule out too little of a large table
+                # (loose mode sums): the whole table in blocks costs less than entry by
+                # entry, and needs no grid refinement
                 return self.table(t), np.ones(F.shape, dtype=bool)
             rounds += 1
             pick = np.argsort(-F[bi, bj], kind="stable")[:batch]
