@@ -24,15 +24,21 @@ what certifies that no point between time-grid samples beats the reported nadir.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 
 import numpy as np
 import scipy.linalg as la
 
-from ..exceptions import InputError, SolverError, UnstableError
+from ..exceptions import InputError, SolverError
+from ..network.system import check_stable
+from . import modal_update as _modal_update
 
 __all__ = ["ModalModel", "SwingModes", "PoleResidueModes", "proportional_factors",
            "proportional_modes", "statespace_modes"]
+
+#: largest state dimension whose dense decomposition is kept as a reference for updates
+_REUSE_MAX_STATES = 6000
 
 
 class ModalModel(ABC):
@@ -460,22 +466,44 @@ def proportional_modes(system, factors) -> ModalModel:
     const = np.real(np.sum(np.where(zero, res, 0.0), axis=1))
     res = np.where(zero, 0.0, res)
     poles = np.where(zero, -1.0, poles)
-    if np.any(np.real(poles) > 1e-9 * scale[:, None]):
-        raise UnstableError("the network has unstable modes; the worst-case nadir is unbounded")
+    # the one stability test (growing modes only: the consensus pole was taken out above)
+    check_stable(system, strict=False, eigenvalues=poles.ravel())
     return PoleResidueModes(P, P.T, None, poles, res, const, scale=s)
 
 
-def statespace_modes(system, cond_max: float = 1e10) -> PoleResidueModes:
+def statespace_modes(system, cond_max: float = 1e10, reuse: bool | None = None) -> PoleResidueModes:
     """Modal model from the grounded realisation (any nodal dynamics and coupling).
 
     ``S(t) = D + C A^{-1}(e^{At} - I) B`` with ``A = W diag(mu) W^{-1}``; complex pairs are
     kept once with a factor 2 so that ``Re(...)`` is exact.
+
+    With ``reuse`` a network whose state matrix differs from the last one decomposed densely
+    in this process by a matrix of rank two or less (a branch outage of it, or of the same
+    intact network) is updated from that decomposition
+    (:func:`~netcoh.analysis.modal_update.update_basis`, checked mode by mode; the dense
+    eigenproblem when a check fails). ``reuse=None`` means True unless the environment
+    variable ``NETCOH_MODAL_UPDATE`` is ``0`` (which lets a benchmark time the dense path in
+    worker processes).
     """
-    A, B, C, D = system.realization()
+    if reuse is None:
+        reuse = os.environ.get("NETCOH_MODAL_UPDATE", "1") != "0"
+    real = system.realization()
+    A, B, C, D = real
+    S0 = D.toarray() if D.nnz else None
+    if reuse:
+        basis = _modal_update.lookup(real)
+        usable = basis is not None and basis.cond <= cond_max
+        out = _modal_update.update_basis(basis, system, real) if usable else None
+        if out is not None:
+            s, P, Q = out
+            check_stable(system, eigenvalues=s)
+            return _ComplexConstModes(P.astype(complex), Q, S0, s[:, None],
+                                      (1.0 / s)[:, None].astype(complex), -1.0 / s)
     mu, W = la.eig(A.toarray(), overwrite_a=True, check_finite=False)
-    if np.any(mu.real >= 0):
-        raise UnstableError("the network is not asymptotically stable (an eigenvalue of the grounded "
-                          f"realisation has real part {mu.real.max():.3g} >= 0); the nadir is unbounded")
+    check_stable(system, eigenvalues=mu)
+    if np.any(mu.real >= 0):      # certified stable, but the computed modes are not
+        raise SolverError("the modal form of the state matrix is inaccurate: an eigenvalue has "
+                          f"real part {mu.real.max():.3g} >= 0 in a network that is stable")
     # one LU of W gives both W^{-1} B and a 1-norm condition estimate (LAPACK gecon),
     # instead of an SVD for the 2-norm condition number (0.9 s of 2 s on GB swing-turbine)
     lu, piv = la.lu_factor(W, check_finite=False)
@@ -486,17 +514,17 @@ def statespace_modes(system, cond_max: float = 1e10) -> PoleResidueModes:
         raise SolverError(f"the state matrix is (nearly) defective (eigenvector condition {cond:.3g}), "
                           "so its modal form is inaccurate; machines with identical parameters "
                           "can cause this: perturb them slightly (e.g. by 1e-6 relative)")
-    Qc = la.lu_solve((lu, piv), B.toarray(), check_finite=False)
+    basis = _modal_update.dense_basis(real, mu, W, (lu, piv), cond)
+    if reuse and mu.size <= _REUSE_MAX_STATES:
+        _modal_update.remember(basis)
     keep = mu.imag >= 0
     factor = np.where(mu.imag > 0, 2.0, 1.0)
-    # C is sparse (it picks the frequency states): no dense product with W
-    mu_k, Q = mu[keep], Qc[keep] * factor[keep, None]
-    P = np.asarray(C @ W[:, keep]).astype(complex)
+    mu_k, Q = mu[keep], basis.Q[keep] * factor[keep, None]
+    P = basis.P[:, keep].astype(complex)
     # phi_k = (e^{mu t} - 1)/mu = -1/mu + e^{mu t}/mu
     poles = mu_k[:, None]
     res = (1.0 / mu_k)[:, None]
     const = -1.0 / mu_k
-    S0 = D.toarray() if D.nnz else None
     return _ComplexConstModes(P, Q, S0, poles, res.astype(complex), const)
 
 

@@ -1,0 +1,553 @@
+"""Low-rank updates of a network's state-space modal decomposition.
+
+A branch outage changes the Laplacian by ``-w c c^T`` (rank one, also after Kron
+reduction), so the grounded state matrix of the outaged network is ``A' = A + X Y^T``
+with ``X, Y`` of a few columns. With the intact (reference) network decomposed once,
+``A = W diag(mu) W^{-1}``, the outaged network is ``diag(mu) + a b^T`` in modal
+coordinates (``a = W^{-1} X``, ``b = W^T Y``). Its eigenvalues are the roots of the
+secular equation ``det(I - sum_i b_i a_i^T / (s - mu_i)) = 0`` and its eigenvectors are
+Cauchy-like: ``x_j = (s_j - mu)^{-1} o (a z_j)``, ``y_j = (s_j - mu)^{-1} o (b w_j)``.
+This costs ``O(N^2 r)`` for the eigenvalues and one product with the reference's output
+matrix ``C W`` for the mode shapes, instead of the ``O(N^3)`` dense eigenproblem.
+
+Every update is checked; any failed check returns ``None`` and the caller computes the
+dense decomposition instead:
+
+* the rank of ``A' - A`` (at most ``max_rank``, to rounding);
+* every root converged (Newton's method on the secular function with the nearest pole
+  divided out, started at each reference eigenvalue, in the offset ``s - mu_k`` so that
+  small shifts keep their relative accuracy), the roots are distinct, conjugate pairs
+  stay in the upper half-plane and real roots stay real;
+* the first two power sums of the eigenvalues equal ``trace(A')`` and ``trace(A'^2)``;
+* the backward error of every mode on the network equation
+  ``(diag(1/g_i(s_j)) + f(s_j) L') p_j = 0`` (``p_j`` the mode's output shape);
+* the eigenvalue condition numbers.
+
+The transfer matrix of a network is symmetric, so each residue is ``alpha_j p_j p_j^T``:
+only the output shapes ``p_j`` are formed by a matrix product, and the scalars
+``alpha_j`` come from the left eigenvectors through a few random probes.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as la
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+from ..network.rational import _horner
+
+__all__ = ["ModalBasis", "dense_basis", "update_basis", "remember", "lookup"]
+
+#: relative size of ``A' - A`` beyond its low-rank part that is still taken as rounding
+_LOWRANK_RTOL = 1e-11
+#: backward error accepted for a mode of the updated network
+_RESIDUAL_RTOL = 1e-10
+#: relative mismatch accepted in the power sums of the eigenvalues
+_TRACE_RTOL = 1e-9
+#: largest eigenvalue condition number (``||x|| ||y|| / |y^T x|``) accepted
+_COND_MAX = 1e8
+_MAX_NEWTON = 40
+#: why the last update returned None (for diagnostics)
+last_failure = [""]
+
+
+def _fail(why):
+    last_failure[0] = why
+    return None
+
+
+@dataclass(frozen=True, eq=False)
+class ModalBasis:
+    """Dense modal decomposition of a network's grounded realisation (a reference for updates).
+
+    Attributes
+    ----------
+    A, B, C, D : scipy.sparse.csr_matrix
+        The realisation ``(A, B, C, D)``.
+    mu : ndarray (N,)
+        Eigenvalues of ``A``.
+    W : ndarray (N, N)
+        Right eigenvectors (columns).
+    lu : tuple
+        LU factors of ``W`` (:func:`scipy.linalg.lu_factor`).
+    P : ndarray (n, N)
+        ``C W``.
+    Q : ndarray (N, n)
+        ``W^{-1} B``.
+    cond : float
+        Condition number estimate of ``W`` (inf if unknown).
+    """
+
+    A: sp.csr_matrix
+    B: sp.csr_matrix
+    C: sp.csr_matrix
+    D: sp.csr_matrix
+    mu: np.ndarray
+    W: np.ndarray
+    lu: tuple
+    P: np.ndarray
+    Q: np.ndarray
+    cond: float = np.inf
+
+    @property
+    def n_states(self) -> int:
+        """Number of states ``N``."""
+        return self.mu.size
+
+
+def dense_basis(realization, mu, W, lu, cond: float = np.inf) -> ModalBasis:
+    """Bundle a dense decomposition ``A = W diag(mu) W^{-1}`` as a reference for updates.
+
+    Parameters
+    ----------
+    realization : Realization
+        ``(A, B, C, D)`` of the network (sparse).
+    mu : ndarray (N,)
+        Eigenvalues of ``A``.
+    W : ndarray (N, N)
+        Right eigenvectors of ``A``.
+    lu : tuple
+        ``scipy.linalg.lu_factor(W)``.
+    cond : float, default inf
+        Condition number estimate of ``W``, kept with the reference.
+
+    Returns
+    -------
+    ModalBasis
+        The reference, with ``C W`` and ``W^{-1} B`` precomputed.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.linalg as la, netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.complete(3),
+    ...                                       nodal=nc.nodal.swing([1.0, 2.0, 3.0], 1.0))
+    >>> real = sys.realization()
+    >>> mu, W = la.eig(real.A.toarray())
+    >>> basis = dense_basis(real, mu, W, la.lu_factor(W))
+    >>> basis.n_states, basis.P.shape
+    (5, (3, 5))
+    """
+    A, B, C, D = (sp.csr_matrix(x) for x in realization)
+    P = np.asarray(C @ W)
+    Q = la.lu_solve(lu, B.toarray(), check_finite=False)
+    return ModalBasis(A, B, C, D, mu, W, lu, P, Q, float(cond))
+
+
+# -- the reference kept per process ------------------------------------------------------------
+
+_LOCK = threading.Lock()
+_REFERENCES: list = []          # [(key, ModalBasis)], most recent first
+_KEEP = 1
+
+
+def _key(realization) -> tuple:
+    A, B, C, D = realization
+    return (A.shape, B.shape, C.shape, D.shape)
+
+
+def _same_io(basis: ModalBasis, realization) -> bool:
+    _, B, C, D = realization
+    for x, y in ((basis.B, B), (basis.C, C), (basis.D, D)):
+        if x.shape != y.shape or (sp.csr_matrix(x) != sp.csr_matrix(y)).nnz:
+            return False
+    return True
+
+
+def remember(basis: ModalBasis) -> None:
+    """Keep ``basis`` as this process's reference for later updates (replaces the oldest).
+
+    Parameters
+    ----------
+    basis : ModalBasis
+        A dense decomposition.
+
+    Returns
+    -------
+    None
+        The reference is stored for :func:`lookup`.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.linalg as la, netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.complete(3),
+    ...                                       nodal=nc.nodal.swing([1.0, 2.0, 3.0], 1.0))
+    >>> real = sys.realization()
+    >>> mu, W = la.eig(real.A.toarray())
+    >>> remember(dense_basis(real, mu, W, la.lu_factor(W)))
+    >>> lookup(real) is not None
+    True
+    """
+    key = _key((basis.A, basis.B, basis.C, basis.D))
+    with _LOCK:
+        _REFERENCES[:] = [(k, b) for k, b in _REFERENCES if k != key][: _KEEP - 1]
+        _REFERENCES.insert(0, (key, basis))
+
+
+def lookup(realization):
+    """The stored reference with the same inputs and outputs as ``realization``, or None.
+
+    Parameters
+    ----------
+    realization : Realization
+        ``(A, B, C, D)`` of the network to decompose.
+
+    Returns
+    -------
+    ModalBasis or None
+        A reference with equal ``B, C, D`` (only ``A`` may differ), else None.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> import scipy.linalg as la
+    >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.complete(4),
+    ...                                       nodal=nc.nodal.swing([1.0, 2.0, 3.0, 4.0], 1.0))
+    >>> real = sys.realization()
+    >>> mu, W = la.eig(real.A.toarray())
+    >>> basis = dense_basis(real, mu, W, la.lu_factor(W))
+    >>> remember(basis)
+    >>> lookup(real) is basis
+    True
+    """
+    key = _key(realization)
+    with _LOCK:
+        found = [b for k, b in _REFERENCES if k == key]
+    if found and _same_io(found[0], realization):
+        return found[0]
+    return None
+
+
+# -- the update --------------------------------------------------------------------------------
+
+def low_rank(delta: sp.spmatrix, max_rank: int, scale: float):
+    """``delta = X Y^T`` with at most ``max_rank`` columns, or None (cross approximation).
+
+    Parameters
+    ----------
+    delta : scipy.sparse matrix (N, N)
+        The change of the state matrix.
+    max_rank : int
+        Largest rank accepted.
+    scale : float
+        Size of the state matrix: entries below ``1e-11 * scale`` left over are rounding.
+
+    Returns
+    -------
+    (ndarray (N, r), ndarray (N, r)) or None
+        The factors, or None when ``delta`` is not of rank ``max_rank`` or less.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> d = sp.csr_matrix(np.outer([1.0, 0.0, -1.0], [0.0, 2.0, 2.0]))
+    >>> X, Y = low_rank(d, 2, 1.0)
+    >>> X.shape, bool(np.allclose(X @ Y.T, d.toarray()))
+    ((3, 1), True)
+    """
+    delta = sp.csr_matrix(delta)
+    delta.eliminate_zeros()
+    N = delta.shape[0]
+    rows = np.unique(delta.nonzero()[0])
+    cols = np.unique(delta.nonzero()[1])
+    if rows.size == 0:
+        return np.zeros((N, 0)), np.zeros((N, 0))
+    E = delta[rows][:, cols].toarray()
+    tol = _LOWRANK_RTOL * scale
+    xs, ys = [], []
+    for _ in range(max_rank + 1):
+        flat = int(np.argmax(np.abs(E)))
+        i, j = divmod(flat, E.shape[1])
+        piv = E[i, j]
+        if abs(piv) <= tol:
+            break
+        if len(xs) == max_rank:
+            return None
+        u = E[:, j].copy()
+        v = E[i, :] / piv
+        E -= np.outer(u, v)
+        xs.append(u)
+        ys.append(v)
+    X = np.zeros((N, len(xs)))
+    Y = np.zeros((N, len(ys)))
+    if xs:
+        X[rows] = np.array(xs).T
+        Y[cols] = np.array(ys).T
+    return X, Y
+
+
+def _null_solves(G, rhs):
+    """``G^{-1} rhs`` for batches: G (J, r, r), rhs (J, r)."""
+    if G.shape[1] == 1:
+        return rhs / G[:, :, 0]
+    return np.linalg.solve(G, rhs[..., None])[..., 0]
+
+
+def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
+    """Eigenvalues and residues of ``system`` from a reference decomposition, or None.
+
+    Parameters
+    ----------
+    basis : ModalBasis
+        Decomposition of a network with the same inputs and outputs (``B, C, D``).
+    system : NetworkSystem
+        The network to decompose (its Laplacian enters the final check).
+    realization : Realization
+        ``system.realization()``.
+    max_rank : int, default 2
+        Largest rank of ``A' - A`` handled.
+
+    Returns
+    -------
+    (ndarray (K,), ndarray (n, K), ndarray (K, n)) or None
+        The eigenvalues ``s_j`` with non-negative imaginary part and the factors ``P, Q`` of
+        the residues (``Q`` doubled for complex pairs, so that ``H(s) = Re sum_j P_j Q_j /
+        (s - s_j)`` summed over the pairs), or None when a check fails.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.linalg as la, netcoh as nc
+    >>> L = nc.laplacian.complete(4)
+    >>> nodal = nc.nodal.swing_turbine([1.0, 2.0, 3.0, 4.0], 1.0, 2.0, 5.0)
+    >>> ref = nc.NetworkSystem.from_laplacian(L, nodal=nodal)
+    >>> mu, W = la.eig(ref.realization().A.toarray())
+    >>> basis = dense_basis(ref.realization(), mu, W, la.lu_factor(W))
+    >>> L2 = L.copy(); L2[0, 1] = L2[1, 0] = 0.0; L2[0, 0] = L2[1, 1] = 2.0   # one line out
+    >>> out = nc.NetworkSystem.from_laplacian(L2, nodal=nodal)
+    >>> s, P, Q = update_basis(basis, out, out.realization())
+    >>> exact = la.eigvals(out.realization().A.toarray())
+    >>> bool(np.allclose(np.sort_complex(s), np.sort_complex(exact[exact.imag >= 0])))
+    True
+    """
+    last_failure[0] = ""
+    A2 = sp.csr_matrix(realization.A)
+    if A2.shape != basis.A.shape:
+        return _fail("shape")
+    scale = float(np.abs(A2.data).max()) if A2.nnz else 1.0
+    fac = low_rank(A2 - basis.A, max_rank, scale)
+    if fac is None:
+        return _fail("rank")
+    X, Y = fac
+    mu = basis.mu
+    N, r = mu.size, X.shape[1]
+    if r == 0:
+        keep = mu.imag >= 0
+        factor = np.where(mu.imag > 0, 2.0, 1.0)
+        return mu[keep], basis.P[:, keep], basis.Q[keep] * factor[keep, None]
+    a = la.lu_solve(basis.lu, X.astype(complex), check_finite=False)      # (N, r)
+    b = basis.W.T @ Y                                                       # (N, r)
+    BA = (b[:, :, None] * a[:, None, :]).reshape(N, r * r)                 # b_i a_i^T
+
+    start = np.flatnonzero(mu.imag >= 0)
+    real = mu[start].imag == 0
+    tau, conv = _newton(mu, start, np.zeros(start.size, complex), real, a, b, BA)
+    s = mu[start] + tau
+    bad = ~conv | (~real & (s.imag <= 0))
+    bad |= _duplicates(s, bad)
+    if bad.any():
+        # Newton from some poles went to a root that another start found (clusters of
+        # close poles): find the missing roots with the known ones deflated (Aberth)
+        fixed = s[~bad]
+        known = np.concatenate([fixed, np.conj(fixed[fixed.imag > 0])])
+        found = _aberth(mu, start[bad], real[bad], known, a, b, BA)
+        if found is None:
+            return _fail("deflation")
+        near = np.argmin(np.abs(found[:, None] - mu[None, :]), axis=1)
+        freal = found.imag == 0
+        t2, c2 = _newton(mu, near, found - mu[near], freal, a, b, BA)
+        if not c2.all():
+            return _fail("polish")
+        start = np.concatenate([start[~bad], near])
+        tau = np.concatenate([tau[~bad], t2])
+        real = np.concatenate([real[~bad], freal])
+        s = mu[start] + tau
+        if np.any(_duplicates(s, np.zeros(s.size, bool))) or np.any(s[~real].imag <= 0):
+            return _fail("duplicate")
+    if 2 * int((~real).sum()) + int(real.sum()) != N:
+        return _fail("count")
+    J = start.size
+    smax = float(np.abs(s).max())
+    dmu = mu[start][:, None] - mu[None, :]                                   # (J, N)
+    dmu[np.arange(J), start] = np.inf                                       # own pole: out
+    ak, bk = a[start], b[start]
+    eye = np.eye(r)
+    # power sums against the traces of A' and A'^2
+    tot1 = 2.0 * s[~real].real.sum() + s[real].real.sum()
+    tot2 = 2.0 * (s[~real] ** 2).real.sum() + (s[real].real ** 2).sum()
+    tr1 = float(A2.diagonal().sum())
+    tr2 = float(A2.multiply(A2.T).sum())
+    mag = 2.0 * np.abs(s).sum()
+    if abs(tot1 - tr1) > _TRACE_RTOL * mag or abs(tot2 - tr2) > _TRACE_RTOL * mag * smax:
+        return _fail("trace")
+
+    # eigenvectors in modal coordinates (Cauchy-like), with the own pole back in
+    with np.errstate(all="ignore"):
+        Cm = 1.0 / (dmu + tau[:, None])
+        G = eye[None] - (Cm @ BA).reshape(-1, r, r)
+        z = _null_solves(G, bk)                                              # (J, r)
+        w = _null_solves(np.swapaxes(G, 1, 2), ak)
+        Cm[np.arange(J), start] = 1.0 / tau
+        Xm = (Cm * (z @ a.T)).T                                             # (N, J)
+        Ym = (Cm * (w @ b.T)).T
+        nrm = np.einsum("ij,ij->j", Ym, Xm)
+    if not (np.isfinite(Xm).all() and np.isfinite(Ym).all() and np.all(nrm != 0)):
+        return _fail("vectors")
+    cond = np.linalg.norm(Xm, axis=0) * np.linalg.norm(Ym, axis=0) / np.abs(nrm)
+    if not np.all(cond < _COND_MAX):
+        return _fail("cond")
+    P = _real_times(basis.P, Xm, mu)                                         # (n, J)
+    # residue alpha_j P_j P_j^T: alpha_j from the left eigenvector through random probes
+    rng = np.random.default_rng(0)
+    probes = rng.standard_normal((basis.Q.shape[1], 3))
+    qy = (Ym.T @ (basis.Q @ probes)) / nrm[:, None]                          # (J, 3)
+    pw = P.T @ probes                                                        # (J, 3)
+    best = np.argmax(np.abs(pw) / np.linalg.norm(P, axis=0)[:, None], axis=1)
+    rows = np.arange(J)
+    alpha = qy[rows, best] / pw[rows, best]
+    weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2         # size of each residue
+    if not _residual_ok(system, s, P, weight):
+        return _fail("residual")
+    factor = np.where(real, 1.0, 2.0)
+    Q = (alpha * factor)[:, None] * P.T
+    return s, P, Q
+
+
+
+def _real_times(Pc, X, mu):
+    """``Pc @ X`` where the columns of ``Pc`` pair up as ``mu`` does (conjugates), with real
+    matrix products: ``p x + conj(p) x' = Re p (x + x') + Im p (i (x - x'))``."""
+    up = np.flatnonzero(mu.imag > 0)
+    lo = np.flatnonzero(mu.imag < 0)
+    re = np.flatnonzero(mu.imag == 0)
+    # partner of each upper pole among the lower ones
+    order_up = np.lexsort((mu[up].imag, mu[up].real))
+    order_lo = np.lexsort((-mu[lo].imag, mu[lo].real))
+    up, lo = up[order_up], lo[order_lo]
+    if up.size != lo.size or (up.size and np.abs(mu[up] - np.conj(mu[lo])).max()
+                              > 1e-12 * np.abs(mu).max()):
+        return Pc @ X
+    Pr = np.hstack([Pc[:, up].real, Pc[:, up].imag, Pc[:, re].real])
+    Xc = np.vstack([X[up] + X[lo], 1j * (X[up] - X[lo]), X[re]])
+    return (Pr @ Xc.real) + 1j * (Pr @ Xc.imag)
+
+
+def _newton(mu, start, tau, real, a, b, BA):
+    """Newton on the secular function with the pole ``mu[start]`` divided out, in the offset
+    ``tau = s - mu[start]``; returns ``(tau, converged)``."""
+    J, r = start.size, a.shape[1]
+    dmu = mu[start][:, None] - mu[None, :]
+    dmu[np.arange(J), start] = np.inf                                       # own pole: out
+    ak, bk = a[start], b[start]
+    eye = np.eye(r)
+    tau = tau.astype(complex)
+    tau[real] = tau[real].real
+    conv = np.zeros(J, dtype=bool)
+    active = np.arange(J)
+    with np.errstate(all="ignore"):
+        for _ in range(_MAX_NEWTON):
+            if active.size == 0:
+                break
+            Cm = 1.0 / (dmu[active] + tau[active, None])
+            G = eye[None] - (Cm @ BA).reshape(-1, r, r)                       # G_{-k}
+            Gp = ((Cm * Cm) @ BA).reshape(-1, r, r)                           # dG/dtau
+            zb = _null_solves(G, bk[active])                                  # G^{-1} b_k
+            wa = _null_solves(np.swapaxes(G, 1, 2), ak[active])               # G^{-T} a_k
+            phi = tau[active] - np.einsum("jr,jr->j", ak[active], zb)
+            dphi = 1.0 + np.einsum("jr,jrs,js->j", wa, Gp, zb)
+            step = phi / dphi
+            step[real[active]] = step[real[active]].real
+            new = tau[active] - step
+            fin = np.isfinite(new)
+            new[~fin] = tau[active][~fin]
+            tau[active] = new
+            s_abs = np.abs(mu[start[active]] + new)
+            ok = fin & ((np.abs(step) <= 1e-10 * np.abs(new)) | (np.abs(step) <= 8e-16 * s_abs))
+            conv[active[ok]] = True
+            active = active[~ok & fin]
+    return tau, conv
+
+
+def _duplicates(s, skip):
+    """Mask of roots that repeat an earlier one (to 1e-11 relative), ignoring ``skip``."""
+    out = np.zeros(s.size, dtype=bool)
+    idx = np.flatnonzero(~skip)
+    if idx.size < 2:
+        return out
+    pts = np.column_stack([s[idx].real, s[idx].imag])
+    tol = 1e-11 * max(float(np.abs(s[idx]).max()), 1e-300)
+    for i, j in cKDTree(pts).query_pairs(tol):
+        out[idx[max(i, j)]] = True
+    return out
+
+
+def _aberth(mu, poles, real, known, a, b, BA, maxit: int = 200):
+    """The roots of ``det(I - F(s))`` missing from ``known`` (Aberth-Ehrlich iteration)."""
+    N, r = a.shape
+    eye = np.eye(r)
+    m = N - known.size
+    if m <= 0:
+        return None
+    seeds = []
+    gap = 1e-6 * max(float(np.abs(mu).max()), 1e-300)
+    for k, isreal in zip(poles, real):
+        z = mu[k]
+        h = gap + 1e-3 * abs(z - mu[np.argsort(np.abs(mu - z))[1]]) if N > 1 else gap
+        seeds += [z + 1j * h, z - 1j * h] if isreal else [z + h * (1 + 1j), np.conj(z) + h * (1 - 1j)]
+    z = np.array(seeds[:m] if len(seeds) >= m else seeds + [seeds[-1]] * (m - len(seeds)))
+    if z.size != m:
+        return None
+    z = z.astype(complex)
+    if sum(2 - int(x) for x in real) != m:
+        return None
+    done = np.zeros(m, dtype=bool)
+    with np.errstate(all="ignore"):
+        for _ in range(maxit):
+            Cm = 1.0 / (z[:, None] - mu[None, :])
+            G = eye[None] - (Cm @ BA).reshape(-1, r, r)
+            Gs = ((Cm * Cm) @ BA).reshape(-1, r, r)
+            lg = np.trace(np.linalg.solve(G, Gs), axis1=1, axis2=2) + Cm.sum(axis=1)
+            rep = (1.0 / (z[:, None] - known[None, :])).sum(axis=1)
+            dz = z[:, None] - z[None, :]
+            np.fill_diagonal(dz, np.inf)
+            rep = rep + (1.0 / dz).sum(axis=1)
+            w = 1.0 / (lg - rep)
+            if not np.all(np.isfinite(w)):
+                return None
+            z = z - w
+            done = np.abs(w) <= 1e-13 * np.abs(z)
+            if done.all():
+                break
+    if not done.all():
+        return None
+    # one of each conjugate pair; real roots made exactly real
+    isreal = np.abs(z.imag) <= 1e-9 * np.abs(z)
+    up = z[~isreal & (z.imag > 0)]
+    lo = z[~isreal & (z.imag < 0)]
+    if up.size != lo.size or (up.size and np.abs(np.sort_complex(up) - np.sort_complex(np.conj(lo))).max()
+                              > 1e-8 * float(np.abs(z).max())):
+        return None
+    return np.concatenate([up, z[isreal].real.astype(complex)])
+
+
+def _residual_ok(system, s, P, weight) -> bool:
+    """Backward error of ``(diag(1/g(s_j)) + f(s_j) L) P_j = 0`` for every mode, weighted by
+    the size of the mode's residue relative to the largest (a mode that hardly enters the
+    response may be less accurate, as in the dense eigenproblem)."""
+    nodal = system.nodal
+    num = _horner(nodal.num, s)                        # (J, n)
+    den = _horner(nodal.den, s)
+    f = np.asarray(system.coupling(s))[:, 0]
+    L = system.laplacian
+    LP = np.asarray(L @ P.real) + 1j * np.asarray(L @ P.imag)        # (n, J), real products
+    res = den * P.T + num * (f[:, None] * LP.T)        # rows scaled by num_i(s_j)
+    Lnorm = float(abs(L).sum(axis=1).max()) if sp.issparse(L) else float(np.abs(L).sum(axis=1).max())
+    pn = np.linalg.norm(P, axis=0)
+    scale = (np.linalg.norm(den * P.T, axis=1)
+             + np.abs(num).max(axis=1) * np.abs(f) * Lnorm * pn)
+    with np.errstate(all="ignore"):
+        err = np.linalg.norm(res, axis=1) / scale
+    rel = weight / max(float(weight.max()), 1e-300)
+    return bool(np.all(err <= 1e-6) and np.all(err * rel <= _RESIDUAL_RTOL))
