@@ -9,7 +9,16 @@ incident) beside it, and the time of the branch sweep (or the first ``--subset``
 fresh Dask LocalCluster with 1 and 2 workers (ratio measured in the same run; each time
 includes the sweep's serial setup and the workers' first import).
 
+With ``--model swing_turbine`` the networks take the state-space modal path; branch outages
+are then updated from a reference decomposition (a rank-one/two change of the state matrix)
+instead of solving the dense eigenproblem again. ``--per-network N`` prints the CPU time of
+that step for the first N branch outages, updated and dense, in the same run;
+``--baseline`` repeats the sweep with the dense path in every network
+(``NETCOH_MODAL_UPDATE=0`` in the workers) and prints the ratio and the largest nadir change.
+
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
+      OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \
+          --full-subset 300 --skip-dask --skip-operator --per-network 30 --baseline
 """
 
 from __future__ import annotations
@@ -20,8 +29,12 @@ import resource
 import time
 import warnings
 
+import numpy as np
+
 import netcoh.grids as grids
-from netcoh.screening import contingency_list, screen_contingencies
+from netcoh.analysis import modal_update
+from netcoh.analysis.nadir_modes import statespace_modes
+from netcoh.screening import ScreeningContext, contingency_list, screen_contingencies
 
 # the paper's setting: proportional swing machines (the modal closed form), the norm ball
 KW = dict(rho=0.5, dt=0.05, horizon=1.0, threshold_hz="gb", model="swing")
@@ -43,6 +56,10 @@ def main():
                     help="screen only the first N contingencies in the processes run")
     ap.add_argument("--skip-operator", action="store_true",
                     help="skip the sweep with the operator semantics")
+    ap.add_argument("--per-network", type=int, default=0,
+                    help="time the state-space modal step (updated vs dense) on N branch outages")
+    ap.add_argument("--baseline", action="store_true",
+                    help="repeat the sweep with the dense state-space path and print the ratio")
     args = ap.parse_args()
     KW["model"] = OPERATOR["model"] = args.model
     with warnings.catch_warnings():
@@ -51,6 +68,8 @@ def main():
     branches = contingency_list(grid, "branches")
     everything = contingency_list(grid, "n-1")
     print(f"GB: {len(branches)} branches, {grid.n_machines} machines, {os.cpu_count()} cores")
+    if args.per_network:
+        per_network(grid, branches, args.model, args.per_network)
     if not args.skip_full:
         full = everything if args.full_subset is None else everything[: args.full_subset]
         walls = {}
@@ -61,6 +80,8 @@ def main():
             res = screen_contingencies(grid, full, executor="processes", n_jobs=args.jobs,
                                        progress=True, **kw)
             wall = walls[label] = time.perf_counter() - t0
+            if label == runs[0][0]:
+                res_first = res
             df = res.to_frame()
             print(f"{label}: N-1 of {len(full)} contingencies, model={kw['model']}, processes "
                   f"x{args.jobs}: {wall:.1f} s ({wall / len(df) * 1e3:.0f} ms per contingency "
@@ -72,6 +93,22 @@ def main():
             print(df.head(5)[["contingency", "disturbance", "lost_mw", "nadir_hz", "worst_bus",
                               "coi_nadir_hz", "rocof_hz_per_s"]].to_string())
         print("  ".join(f"{k}: {v:.1f} s" for k, v in walls.items()))
+        if args.baseline:
+            os.environ["NETCOH_MODAL_UPDATE"] = "0"         # inherited by the workers
+            try:
+                t0 = time.perf_counter()
+                ref = screen_contingencies(grid, full, executor="processes", n_jobs=args.jobs,
+                                           progress=True, **KW)
+                wall0 = time.perf_counter() - t0
+            finally:
+                del os.environ["NETCOH_MODAL_UPDATE"]
+            a = res_first.to_frame().set_index("contingency").nadir_hz
+            b = ref.to_frame().set_index("contingency").nadir_hz.reindex(a.index)
+            fin = np.isfinite(a.values) & np.isfinite(b.values)
+            diff = float(np.max(np.abs(a.values[fin] - b.values[fin]) / np.abs(b.values[fin])))
+            print(f"baseline (dense state-space path in every network): {wall0:.1f} s; "
+                  f"this run {walls[runs[0][0]]:.1f} s: {wall0 / walls[runs[0][0]]:.2f}x faster; "
+                  f"largest relative nadir change {diff:.2e}")
     if args.skip_dask:
         return
     sub = branches if args.subset is None else branches[: args.subset]
@@ -88,6 +125,39 @@ def main():
                   f"{times[workers]:.1f} s (worst {r.worst.contingency}, {r.worst.nadir_hz:.4f} Hz)")
     print(f"dask speed-up 2 vs 1 workers: {times[1] / times[2]:.2f}x")
     print(f"peak RSS (this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
+
+
+def per_network(grid, branches, model, count):
+    """CPU time of the state-space modal step per network: updated from the intact network's
+    decomposition vs the dense eigenproblem, on the first ``count`` branch outages."""
+    ctx = ScreeningContext.from_grid(grid, model=model)
+    base = ctx.base_system()
+    t0 = time.process_time()
+    statespace_modes(base)                   # dense; kept as the reference
+    t_base = time.process_time() - t0
+    upd, dense, used, err = [], [], 0, 0.0
+    for c in branches[:count]:
+        systems, _ = ctx.systems(c)
+        system = systems[0][0]
+        if system.n != base.n:
+            continue
+        t0 = time.process_time()
+        fast = statespace_modes(system)
+        upd.append(time.process_time() - t0)
+        used += modal_update.last_failure[0] == ""
+        t0 = time.process_time()
+        slow = statespace_modes(system, reuse=False)
+        dense.append(time.process_time() - t0)
+        t = np.array([0.5, 1.0, 2.0])
+        bus = np.repeat(np.arange(system.n), t.size)
+        tt = np.tile(t, system.n)
+        ref = slow.rows(bus, tt)
+        err = max(err, float(np.abs(fast.rows(bus, tt) - ref).max() / np.abs(ref).max()))
+    mu_, md = np.median(upd), np.median(dense)
+    print(f"state-space modal step, {len(upd)} branch outages ({base.realization().A.shape[0]} "
+          f"states; intact network dense {t_base * 1e3:.0f} ms CPU): updated {mu_ * 1e3:.0f} ms, "
+          f"dense {md * 1e3:.0f} ms CPU median: {md / mu_:.1f}x; updates accepted "
+          f"{used}/{len(upd)}; largest relative change of S(t) {err:.1e}")
 
 
 if __name__ == "__main__":
