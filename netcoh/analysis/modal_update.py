@@ -139,7 +139,7 @@ def dense_basis(realization, mu, W, lu, cond: float = np.inf) -> ModalBasis:
 
 _LOCK = threading.Lock()
 _REFERENCES: list = []          # [(key, ModalBasis)], most recent first
-_KEEP = 1
+_KEEP = 2
 
 
 def _key(realization) -> tuple:
@@ -384,7 +384,8 @@ def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
     # eigenvectors in modal coordinates (Cauchy-like), with the own pole back in:
     # x_j = Cm_j o (a z_j), y_j = Cm_j o (b w_j); never formed, only their products
     with np.errstate(all="ignore"):
-        Cm = 1.0 / (dmu + tau[:, None])
+        Cm = np.add(dmu, tau[:, None], out=dmu)
+        np.reciprocal(Cm, out=Cm)
         G = eye[None] - (Cm @ BA).reshape(-1, r, r)
         z = _null_solves(G, bk)                                              # (J, r)
         w = _null_solves(np.swapaxes(G, 1, 2), ak)
@@ -422,6 +423,8 @@ def _quad(absC2, a, z):
     """``sum_i |C_ji|^2 |a_i . z_j|^2`` for every j, with real products."""
     N, r = a.shape
     AA = (a[:, :, None] * np.conj(a)[:, None, :]).reshape(N, r * r)
+    if r == 1:                                           # |a_i|^2: real
+        return (absC2 @ AA.real)[:, 0] * (np.abs(z[:, 0]) ** 2)
     M = (absC2 @ AA.real + 1j * (absC2 @ AA.imag)).reshape(-1, r, r)
     return np.einsum("jl,jlm,jm->j", z, M, np.conj(z)).real
 
@@ -460,9 +463,13 @@ def _newton(mu, start, tau, real, a, b, BA):
         for _ in range(_MAX_NEWTON):
             if active.size == 0:
                 break
-            Cm = 1.0 / (dmu[active] + tau[active, None])
+            Cm = dmu if active.size == J else dmu[active]
+            Cm = np.add(Cm, tau[active, None])
+            np.reciprocal(Cm, out=Cm)
             G = eye[None] - (Cm @ BA).reshape(-1, r, r)                       # G_{-k}
-            Gp = ((Cm * Cm) @ BA).reshape(-1, r, r)                           # dG/dtau
+            np.multiply(Cm, Cm, out=Cm)
+            Gp = (Cm @ BA).reshape(-1, r, r)                                  # dG/dtau
+            del Cm
             zb = _null_solves(G, bk[active])                                  # G^{-1} b_k
             wa = _null_solves(np.swapaxes(G, 1, 2), ak[active])               # G^{-T} a_k
             phi = tau[active] - np.einsum("jr,jr->j", ak[active], zb)

@@ -80,7 +80,7 @@ class ModalModel(ABC):
         """Rows ``S(t_p)[bus_p, :]`` for pairs ``(bus_p, t_p)``, shape (len(bus), n)."""
         bus = np.asarray(bus, dtype=int)
         ph = self.phi(np.asarray(t, dtype=float))
-        out = np.real((self.P[bus] * ph) @ self.Q)
+        out = _real_product(self.P[bus] * ph, self.Q)
         if self.S0 is not None:
             out = out + self.S0[bus]
         return out
@@ -91,7 +91,7 @@ class ModalModel(ABC):
         if out is None:
             pinf = self.phi_inf()
             nz = np.flatnonzero(pinf != 0)          # proportional models: the common mode only
-            out = np.real((self.P[:, nz] * pinf[nz]) @ self.Q[nz])
+            out = _real_product(self.P[:, nz] * pinf[nz], self.Q[nz])
             if self.S0 is not None:
                 out = out + self.S0
             out.setflags(write=False)
@@ -107,7 +107,7 @@ class ModalModel(ABC):
         for s in range(0, t.size, step):
             sl = slice(s, min(t.size, s + step))
             M = self.P[None, :, :] * ph[sl, None, :]
-            Y = np.real(M.reshape(-1, K) @ self.Q).reshape(-1, n, n)
+            Y = _real_product(M.reshape(-1, K), self.Q).reshape(-1, n, n)
             if self.S0 is not None:
                 Y += self.S0[None]
             yield sl, Y
@@ -188,6 +188,15 @@ class ModalModel(ABC):
     def weights(self, dual_row_norm) -> tuple[np.ndarray, np.ndarray]:
         """``(|P|, ||Q_k||_D)`` used by the derivative bounds."""
         return np.abs(self.P), dual_row_norm(np.abs(self.Q))
+
+
+def _real_product(X, Y):
+    """``Re(X @ Y)`` with two real matrix products (half the work of the complex one)."""
+    if not np.iscomplexobj(X):
+        return X @ np.real(Y)
+    if not np.iscomplexobj(Y):
+        return X.real @ Y
+    return X.real @ Y.real - X.imag @ Y.imag
 
 
 # -- proportional machines ----------------------------------------------------------------
