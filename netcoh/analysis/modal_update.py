@@ -4,7 +4,8 @@ A branch outage changes the Laplacian by ``-w c c^T`` (rank one, also after Kron
 reduction), so the grounded state matrix of the outaged network is ``A' = A + X Y^T``
 with ``X, Y`` of a few columns. With the intact (reference) network decomposed once,
 ``A = W diag(mu) W^{-1}``, the outaged network is ``diag(mu) + a b^T`` in modal
-coordinates (``a = W^{-1} X``, ``b = W^T Y``). Its eigenvalues are the roots of the
+coordinates (``a = W^{-1} X``, ``b = W^T Y``; the change enters through the nodal inputs,
+``X = B Z``, so ``a = (W^{-1} B) Z`` needs no factorisation of ``W``). Its eigenvalues are the roots of the
 secular equation ``det(I - sum_i b_i a_i^T / (s - mu_i)) = 0`` and its eigenvectors are
 Cauchy-like: ``x_j = (s_j - mu)^{-1} o (a z_j)``, ``y_j = (s_j - mu)^{-1} o (b w_j)``.
 This costs ``O(N^2 r)`` for the eigenvalues and one product with the reference's output
@@ -68,10 +69,11 @@ class ModalBasis:
         The realisation ``(A, B, C, D)``.
     mu : ndarray (N,)
         Eigenvalues of ``A``.
-    W : ndarray (N, N)
-        Right eigenvectors (columns).
-    lu : tuple
-        LU factors of ``W`` (:func:`scipy.linalg.lu_factor`).
+    W : ndarray (N - row0, N)
+        Rows ``row0:`` of the right eigenvectors (the coupling states, where a change of
+        the Laplacian enters).
+    row0 : int
+        First state row kept in ``W``.
     P : ndarray (n, N)
         ``C W``.
     Q : ndarray (N, n)
@@ -86,7 +88,7 @@ class ModalBasis:
     D: sp.csr_matrix
     mu: np.ndarray
     W: np.ndarray
-    lu: tuple
+    row0: int
     P: np.ndarray
     Q: np.ndarray
     cond: float = np.inf
@@ -97,7 +99,7 @@ class ModalBasis:
         return self.mu.size
 
 
-def dense_basis(realization, mu, W, lu, cond: float = np.inf) -> ModalBasis:
+def dense_basis(realization, mu, W, lu, cond: float = np.inf, row0: int = 0) -> ModalBasis:
     """Bundle a dense decomposition ``A = W diag(mu) W^{-1}`` as a reference for updates.
 
     Parameters
@@ -112,6 +114,9 @@ def dense_basis(realization, mu, W, lu, cond: float = np.inf) -> ModalBasis:
         ``scipy.linalg.lu_factor(W)``.
     cond : float, default inf
         Condition number estimate of ``W``, kept with the reference.
+    row0 : int, default 0
+        Keep only the rows ``row0:`` of ``W`` (the states a change of ``A`` reaches
+        through its columns; the nodal states come first, the coupling states after).
 
     Returns
     -------
@@ -132,7 +137,7 @@ def dense_basis(realization, mu, W, lu, cond: float = np.inf) -> ModalBasis:
     A, B, C, D = (sp.csr_matrix(x) for x in realization)
     P = np.asarray(C @ W)
     Q = la.lu_solve(lu, B.toarray(), check_finite=False)
-    return ModalBasis(A, B, C, D, mu, W, lu, P, Q, float(cond))
+    return ModalBasis(A, B, C, D, mu, np.array(W[row0:]), int(row0), P, Q, float(cond))
 
 
 # -- the reference kept per process ------------------------------------------------------------
@@ -335,8 +340,13 @@ def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
         keep = mu.imag >= 0
         factor = np.where(mu.imag > 0, 2.0, 1.0)
         return mu[keep], basis.P[:, keep], basis.Q[keep] * factor[keep, None]
-    a = la.lu_solve(basis.lu, X.astype(complex), check_finite=False)      # (N, r)
-    b = basis.W.T @ Y                                                       # (N, r)
+    if np.any(Y[: basis.row0]):
+        return _fail("support")
+    Z = _input_part(basis.B, X)
+    if Z is None:
+        return _fail("support")
+    a = basis.Q @ Z                                                         # W^{-1} X, (N, r)
+    b = basis.W.T @ Y[basis.row0:]                                          # W^T Y, (N, r)
     BA = (b[:, :, None] * a[:, None, :]).reshape(N, r * r)                 # b_i a_i^T
 
     start = np.flatnonzero(mu.imag >= 0)
@@ -417,6 +427,20 @@ def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
     Q = (alpha * factor)[:, None] * P.T
     return s, P, Q
 
+
+
+def _input_part(B, X):
+    """``Z`` with ``B Z = X`` when the columns of ``B`` have disjoint supports (each nodal
+    input drives its own node's states) and ``X`` is in their span, else None."""
+    B = sp.csc_matrix(B)
+    BtB = (B.T @ B).tocsr()
+    diag = BtB.diagonal()
+    if BtB.nnz != np.count_nonzero(diag) or np.any(diag == 0):
+        return None
+    Z = np.asarray(B.T @ X) / diag[:, None]
+    if np.abs(B @ Z - X).max() > 1e-12 * max(np.abs(X).max(), 1e-300):
+        return None
+    return Z
 
 
 def _quad(absC2, a, z):

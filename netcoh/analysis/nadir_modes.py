@@ -38,7 +38,7 @@ __all__ = ["ModalModel", "SwingModes", "PoleResidueModes", "proportional_factors
            "proportional_modes", "statespace_modes"]
 
 #: largest state dimension whose dense decomposition is kept as a reference for updates
-_REUSE_MAX_STATES = 6000
+_REUSE_MAX_STATES = 4000
 
 
 class ModalModel(ABC):
@@ -523,7 +523,8 @@ def statespace_modes(system, cond_max: float = 1e10, reuse: bool | None = None) 
         raise SolverError(f"the state matrix is (nearly) defective (eigenvector condition {cond:.3g}), "
                           "so its modal form is inaccurate; machines with identical parameters "
                           "can cause this: perturb them slightly (e.g. by 1e-6 relative)")
-    basis = _modal_update.dense_basis(real, mu, W, (lu, piv), cond)
+    basis = _modal_update.dense_basis(real, mu, W, (lu, piv), cond,
+                                      row0=int(np.sum(system.nodal.orders)))
     if reuse and mu.size <= _REUSE_MAX_STATES:
         _modal_update.remember(basis)
     keep = mu.imag >= 0

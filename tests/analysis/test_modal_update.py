@@ -40,7 +40,8 @@ def turbines(n, rng):
 def reference(system):
     real = system.realization()
     mu, W = la.eig(real.A.toarray())
-    return modal_update.dense_basis(real, mu, W, la.lu_factor(W))
+    return modal_update.dense_basis(real, mu, W, la.lu_factor(W),
+                                    row0=int(np.sum(system.nodal.orders)))
 
 
 def transfer_from_modes(s_j, P, Q, s):
