@@ -39,7 +39,8 @@ import scipy.linalg as la
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-__all__ = ["ModalBasis", "dense_basis", "update_basis", "remember", "lookup"]
+__all__ = ["ModalBasis", "dense_basis", "update_basis", "pin", "remember", "clear", "lookup",
+           "low_rank"]
 
 #: relative size of ``A' - A`` beyond its low-rank part that is still taken as rounding
 _LOWRANK_RTOL = 1e-11
@@ -80,6 +81,11 @@ class ModalBasis:
         ``W^{-1} B``.
     cond : float
         Condition number estimate of ``W`` (inf if unknown).
+    half : int
+        Number of conjugate pairs when the modes are ordered ``[upper, conjugates, real]``
+        (else -1).
+    PrT : ndarray (N, n) or None
+        ``[Re P_upper, Im P_upper, P_real]^T`` for real products over the pairs.
     """
 
     A: sp.csr_matrix
@@ -92,6 +98,8 @@ class ModalBasis:
     P: np.ndarray
     Q: np.ndarray
     cond: float = np.inf
+    half: int = -1
+    PrT: np.ndarray | None = None
 
     @property
     def n_states(self) -> int:
@@ -137,13 +145,30 @@ def dense_basis(realization, mu, W, lu, cond: float = np.inf, row0: int = 0) -> 
     A, B, C, D = (sp.csr_matrix(x) for x in realization)
     P = np.asarray(C @ W)
     Q = la.lu_solve(lu, B.toarray(), check_finite=False)
-    return ModalBasis(A, B, C, D, mu, np.array(W[row0:]), int(row0), P, Q, float(cond))
+    # order the modes as [upper half-plane, their conjugates in the same order, real] so
+    # that products over conjugate pairs run in real arithmetic on contiguous blocks
+    up = np.flatnonzero(mu.imag > 0)
+    lo = np.flatnonzero(mu.imag < 0)
+    re = np.flatnonzero(mu.imag == 0)
+    up = up[np.lexsort((mu[up].imag, mu[up].real))]
+    lo = lo[np.lexsort((-mu[lo].imag, mu[lo].real))]
+    half, PrT = -1, None
+    if up.size == lo.size and (up.size == 0 or np.abs(mu[up] - np.conj(mu[lo])).max()
+                               <= 1e-12 * np.abs(mu).max()):
+        order = np.concatenate([up, lo, re])
+        mu, W, P, Q = mu[order], W[:, order], P[:, order], Q[order]
+        half = up.size
+        PrT = np.ascontiguousarray(np.vstack([P[:, :half].real.T, P[:, :half].imag.T,
+                                              P[:, 2 * half:].real.T]))
+    return ModalBasis(A, B, C, D, mu, np.array(W[row0:]), int(row0), P, Q, float(cond),
+                      half, PrT)
 
 
-# -- the reference kept per process ------------------------------------------------------------
+# -- the references kept per process -----------------------------------------------------------
 
 _LOCK = threading.Lock()
-_REFERENCES: list = []          # [(key, ModalBasis)], most recent first
+_PINNED: list = []              # [(key, ModalBasis)] set on purpose (e.g. the intact network)
+_RECENT: list = []              # [(key, ModalBasis)] the last dense decompositions (opt-in)
 _KEEP = 2
 
 
@@ -160,8 +185,18 @@ def _same_io(basis: ModalBasis, realization) -> bool:
     return True
 
 
-def remember(basis: ModalBasis) -> None:
-    """Keep ``basis`` as this process's reference for later updates (replaces the oldest).
+def _store(store: list, basis: ModalBasis) -> None:
+    key = _key((basis.A, basis.B, basis.C, basis.D))
+    with _LOCK:
+        store[:] = [(k, b) for k, b in store if k != key][: _KEEP - 1]
+        store.insert(0, (key, basis))
+
+
+def pin(basis: ModalBasis) -> None:
+    """Keep ``basis`` as a reference for later updates (one per state dimension, at most two).
+
+    Updates from a pinned reference depend only on it and on the network updated, so they
+    are the same in every process that pins the same network.
 
     Parameters
     ----------
@@ -180,23 +215,68 @@ def remember(basis: ModalBasis) -> None:
     ...                                       nodal=nc.nodal.swing([1.0, 2.0, 3.0], 1.0))
     >>> real = sys.realization()
     >>> mu, W = la.eig(real.A.toarray())
-    >>> remember(dense_basis(real, mu, W, la.lu_factor(W)))
+    >>> pin(dense_basis(real, mu, W, la.lu_factor(W)))
     >>> lookup(real) is not None
     True
+    >>> clear()
     """
-    key = _key((basis.A, basis.B, basis.C, basis.D))
+    _store(_PINNED, basis)
+
+
+def remember(basis: ModalBasis) -> None:
+    """Keep ``basis`` among the recent decompositions (used by ``lookup(..., recent=True)``).
+
+    Parameters
+    ----------
+    basis : ModalBasis
+        A dense decomposition.
+
+    Returns
+    -------
+    None
+        The decomposition is stored, replacing an older one of the same state dimension.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.linalg as la, netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.complete(3),
+    ...                                       nodal=nc.nodal.swing([1.0, 2.0, 3.0], 1.0))
+    >>> real = sys.realization()
+    >>> mu, W = la.eig(real.A.toarray())
+    >>> remember(dense_basis(real, mu, W, la.lu_factor(W)))
+    >>> lookup(real) is None, lookup(real, recent=True) is not None
+    (True, True)
+    >>> clear()
+    """
+    _store(_RECENT, basis)
+
+
+def clear() -> None:
+    """Forget every reference (pinned and recent).
+
+    Returns
+    -------
+    None
+        Later networks are decomposed densely until a reference is kept again.
+
+    Examples
+    --------
+    >>> clear()
+    """
     with _LOCK:
-        _REFERENCES[:] = [(k, b) for k, b in _REFERENCES if k != key][: _KEEP - 1]
-        _REFERENCES.insert(0, (key, basis))
+        _PINNED.clear()
+        _RECENT.clear()
 
 
-def lookup(realization):
-    """The stored reference with the same inputs and outputs as ``realization``, or None.
+def lookup(realization, recent: bool = False):
+    """The reference with the same inputs and outputs as ``realization``, or None.
 
     Parameters
     ----------
     realization : Realization
         ``(A, B, C, D)`` of the network to decompose.
+    recent : bool, default False
+        Also consider the recent decompositions (:func:`remember`), after the pinned ones.
 
     Returns
     -------
@@ -205,22 +285,25 @@ def lookup(realization):
 
     Examples
     --------
-    >>> import netcoh as nc
-    >>> import scipy.linalg as la
+    >>> import numpy as np, scipy.linalg as la, netcoh as nc
     >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.complete(4),
     ...                                       nodal=nc.nodal.swing([1.0, 2.0, 3.0, 4.0], 1.0))
     >>> real = sys.realization()
     >>> mu, W = la.eig(real.A.toarray())
     >>> basis = dense_basis(real, mu, W, la.lu_factor(W))
-    >>> remember(basis)
+    >>> pin(basis)
     >>> lookup(real) is basis
     True
+    >>> clear()
     """
     key = _key(realization)
     with _LOCK:
-        found = [b for k, b in _REFERENCES if k == key]
-    if found and _same_io(found[0], realization):
-        return found[0]
+        found = [b for k, b in _PINNED if k == key]
+        if recent:
+            found += [b for k, b in _RECENT if k == key]
+    for b in found:
+        if _same_io(b, realization):
+            return b
     return None
 
 
@@ -407,8 +490,7 @@ def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
         cond = np.sqrt(xn2 * yn2) / np.abs(nrm)
     if not (np.all(np.isfinite(cond)) and np.all(cond < _COND_MAX)):
         return _fail("cond")
-    CmT = Cm.T
-    P = sum(_real_times(basis.P * a[None, :, l], CmT, mu) * z[None, :, l] for l in range(r))
+    P = sum(_pair_product(basis, Cm * a[None, :, l]) * z[None, :, l] for l in range(r))
     # residue alpha_j P_j P_j^T: alpha_j from the left eigenvector through random probes
     rng = np.random.default_rng(0)
     probes = rng.standard_normal((basis.Q.shape[1], 3))
@@ -453,22 +535,18 @@ def _quad(absC2, a, z):
     return np.einsum("jl,jlm,jm->j", z, M, np.conj(z)).real
 
 
-def _real_times(Pc, X, mu):
-    """``Pc @ X`` where the columns of ``Pc`` pair up as ``mu`` does (conjugates), with real
-    matrix products: ``p x + conj(p) x' = Re p (x + x') + Im p (i (x - x'))``."""
-    up = np.flatnonzero(mu.imag > 0)
-    lo = np.flatnonzero(mu.imag < 0)
-    re = np.flatnonzero(mu.imag == 0)
-    # partner of each upper pole among the lower ones
-    order_up = np.lexsort((mu[up].imag, mu[up].real))
-    order_lo = np.lexsort((-mu[lo].imag, mu[lo].real))
-    up, lo = up[order_up], lo[order_lo]
-    if up.size != lo.size or (up.size and np.abs(mu[up] - np.conj(mu[lo])).max()
-                              > 1e-12 * np.abs(mu).max()):
-        return Pc @ X
-    Pr = np.hstack([Pc[:, up].real, Pc[:, up].imag, Pc[:, re].real])
-    Xc = np.vstack([X[up] + X[lo], 1j * (X[up] - X[lo]), X[re]])
-    return (Pr @ Xc.real) + 1j * (Pr @ Xc.imag)
+def _pair_product(basis, Y):
+    """``(P Y^T)`` for the reference's mode shapes ``P`` (n, N) and ``Y`` (J, N), over the
+    conjugate pairs in real arithmetic: ``p y + conj(p) y' = Re p (y + y') + Im p i(y - y')``."""
+    h = basis.half
+    if h < 0:
+        return basis.P @ Y.T
+    S = Y[:, :h] + Y[:, h:2 * h]
+    Dd = Y[:, :h] - Y[:, h:2 * h]
+    R = Y[:, 2 * h:]
+    XR = np.concatenate([S.real, -Dd.imag, R.real], axis=1)
+    XI = np.concatenate([S.imag, Dd.real, R.imag], axis=1)
+    return (XR @ basis.PrT).T + 1j * (XI @ basis.PrT).T
 
 
 def _newton(mu, start, tau, real, a, b, BA):

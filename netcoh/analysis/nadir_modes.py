@@ -35,7 +35,7 @@ from ..network.system import check_stable
 from . import modal_update as _modal_update
 
 __all__ = ["ModalModel", "SwingModes", "PoleResidueModes", "proportional_factors",
-           "proportional_modes", "statespace_modes"]
+           "proportional_modes", "statespace_modes", "pin_reference"]
 
 #: largest state dimension whose dense decomposition is kept as a reference for updates
 _REUSE_MAX_STATES = 4000
@@ -480,27 +480,34 @@ def proportional_modes(system, factors) -> ModalModel:
     return PoleResidueModes(P, P.T, None, poles, res, const, scale=s)
 
 
+def _reuse_mode(reuse) -> str:
+    if reuse is None:
+        env = os.environ.get("NETCOH_MODAL_UPDATE", "")
+        return {"0": "off", "auto": "recent"}.get(env, "pinned")
+    return "recent" if reuse else "off"
+
+
 def statespace_modes(system, cond_max: float = 1e10, reuse: bool | None = None) -> PoleResidueModes:
     """Modal model from the grounded realisation (any nodal dynamics and coupling).
 
     ``S(t) = D + C A^{-1}(e^{At} - I) B`` with ``A = W diag(mu) W^{-1}``; complex pairs are
     kept once with a factor 2 so that ``Re(...)`` is exact.
 
-    With ``reuse`` a network whose state matrix differs from the last one decomposed densely
-    in this process by a matrix of rank two or less (a branch outage of it, or of the same
-    intact network) is updated from that decomposition
+    A network whose state matrix differs from a reference's by a matrix of rank two or
+    less (one or two branch outages) is updated from the reference's decomposition
     (:func:`~netcoh.analysis.modal_update.update_basis`, checked mode by mode; the dense
-    eigenproblem when a check fails). ``reuse=None`` means True unless the environment
-    variable ``NETCOH_MODAL_UPDATE`` is ``0`` (which lets a benchmark time the dense path in
-    worker processes).
+    eigenproblem when a check fails). References: the networks given to
+    :func:`pin_reference` (default, ``reuse=None``), with ``reuse=True`` also the last
+    networks decomposed densely in this process (faster for a sequence of outages, but
+    the last digits then depend on what was decomposed before), ``reuse=False`` none.
+    The environment variable ``NETCOH_MODAL_UPDATE`` changes the default: ``0`` as
+    ``False``, ``auto`` as ``True``.
     """
-    if reuse is None:
-        reuse = os.environ.get("NETCOH_MODAL_UPDATE", "1") != "0"
+    mode = _reuse_mode(reuse)
     real = system.realization()
-    A, B, C, D = real
-    S0 = D.toarray() if D.nnz else None
-    if reuse:
-        basis = _modal_update.lookup(real)
+    S0 = real.D.toarray() if real.D.nnz else None
+    if mode != "off":
+        basis = _modal_update.lookup(real, recent=mode == "recent")
         usable = basis is not None and basis.cond <= cond_max
         out = _modal_update.update_basis(basis, system, real) if usable else None
         if out is not None:
@@ -508,7 +515,25 @@ def statespace_modes(system, cond_max: float = 1e10, reuse: bool | None = None) 
             check_stable(system, eigenvalues=s)
             return _ComplexConstModes(P.astype(complex), Q, S0, s[:, None],
                                       (1.0 / s)[:, None].astype(complex), -1.0 / s)
-    mu, W = la.eig(A.toarray(), overwrite_a=True, check_finite=False)
+    basis = _dense_basis(system, cond_max)
+    if mode == "recent" and basis.n_states <= _REUSE_MAX_STATES:
+        _modal_update.remember(basis)
+    mu = basis.mu                           # the basis orders the modes (pairs first)
+    keep = mu.imag >= 0
+    factor = np.where(mu.imag > 0, 2.0, 1.0)
+    mu_k, Q = mu[keep], basis.Q[keep] * factor[keep, None]
+    P = basis.P[:, keep].astype(complex)
+    # phi_k = (e^{mu t} - 1)/mu = -1/mu + e^{mu t}/mu
+    poles = mu_k[:, None]
+    res = (1.0 / mu_k)[:, None]
+    const = -1.0 / mu_k
+    return _ComplexConstModes(P, Q, S0, poles, res.astype(complex), const)
+
+
+def _dense_basis(system, cond_max: float):
+    """The dense eigendecomposition of the grounded realisation, checked."""
+    real = system.realization()
+    mu, W = la.eig(real.A.toarray(), overwrite_a=True, check_finite=False)
     check_stable(system, eigenvalues=mu)
     if np.any(mu.real >= 0):      # certified stable, but the computed modes are not
         raise SolverError("the modal form of the state matrix is inaccurate: an eigenvalue has "
@@ -523,19 +548,53 @@ def statespace_modes(system, cond_max: float = 1e10, reuse: bool | None = None) 
         raise SolverError(f"the state matrix is (nearly) defective (eigenvector condition {cond:.3g}), "
                           "so its modal form is inaccurate; machines with identical parameters "
                           "can cause this: perturb them slightly (e.g. by 1e-6 relative)")
-    basis = _modal_update.dense_basis(real, mu, W, (lu, piv), cond,
-                                      row0=int(np.sum(system.nodal.orders)))
-    if reuse and mu.size <= _REUSE_MAX_STATES:
-        _modal_update.remember(basis)
-    keep = mu.imag >= 0
-    factor = np.where(mu.imag > 0, 2.0, 1.0)
-    mu_k, Q = mu[keep], basis.Q[keep] * factor[keep, None]
-    P = basis.P[:, keep].astype(complex)
-    # phi_k = (e^{mu t} - 1)/mu = -1/mu + e^{mu t}/mu
-    poles = mu_k[:, None]
-    res = (1.0 / mu_k)[:, None]
-    const = -1.0 / mu_k
-    return _ComplexConstModes(P, Q, S0, poles, res.astype(complex), const)
+    return _modal_update.dense_basis(real, mu, W, (lu, piv), cond,
+                                     row0=int(np.sum(system.nodal.orders)))
+
+
+def pin_reference(system, cond_max: float = 1e10) -> bool:
+    """Decompose ``system`` once and keep it as the reference for its branch outages.
+
+    Later calls of :func:`statespace_modes` (so :func:`~netcoh.worst_case_nadir` and
+    contingency screening) on networks one or two branch outages away from ``system``
+    update its modes instead of solving the dense eigenproblem (checked; dense when a check
+    fails). Updates depend only on the reference and the network, so every process that
+    pins the same network gets the same digits. Networks of proportional machines take
+    the closed form and need no reference.
+
+    Parameters
+    ----------
+    system : NetworkSystem
+        The reference network (for screening: the intact one).
+    cond_max : float, default 1e10
+        Largest eigenvector condition number accepted, as in :func:`statespace_modes`.
+
+    Returns
+    -------
+    bool
+        True if a reference was kept, False if ``system`` takes the proportional closed
+        form or is too large (more than 4,000 states) to keep.
+
+    Examples
+    --------
+    >>> import numpy as np, netcoh as nc
+    >>> from netcoh.analysis import modal_update
+    >>> L = 5.0 * nc.laplacian.ring_lattice(6, 2)
+    >>> nodal = nc.nodal.swing_turbine(np.arange(1.0, 7.0), 1.0, 2.0, 5.0)
+    >>> pin_reference(nc.NetworkSystem.from_laplacian(L, nodal=nodal))
+    True
+    >>> L2 = L.copy(); L2[0, 1] = L2[1, 0] = 0.0; L2[0, 0] = L2[1, 1] = 15.0   # a line out
+    >>> model = statespace_modes(nc.NetworkSystem.from_laplacian(L2, nodal=nodal))
+    >>> modal_update.last_failure[0] == ""                 # updated, not recomputed
+    True
+    >>> modal_update.clear()
+    """
+    if proportional_factors(system) is not None:
+        return False
+    if system.realization().A.shape[0] > _REUSE_MAX_STATES:
+        return False
+    _modal_update.pin(_dense_basis(system, cond_max))
+    return True
 
 
 class _ComplexConstModes(PoleResidueModes):

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import netcoh as nc
 from netcoh.analysis import modal_update
 from netcoh.analysis.nadir import worst_case_nadir
-from netcoh.analysis.nadir_modes import statespace_modes
+from netcoh.analysis.nadir_modes import pin_reference, statespace_modes
 from netcoh.network.system import check_stable
 
 
@@ -99,7 +99,8 @@ def test_statespace_modes_reuse_gives_the_dense_nadir():
     W = mesh(n, rng, density=0.25)
     nodal = turbines(n, rng)
     base = nc.NetworkSystem.from_laplacian(30.0 * laplacian(W), nodal=nodal)
-    statespace_modes(base)                                   # dense; kept as the reference
+    modal_update.clear()
+    assert pin_reference(base)                               # dense; kept as the reference
     for _ in range(3):
         sys2 = nc.NetworkSystem.from_laplacian(30.0 * laplacian(outage(W, rng, 1)), nodal=nodal)
         assert modal_update.lookup(sys2.realization()) is not None
@@ -112,6 +113,30 @@ def test_statespace_modes_reuse_gives_the_dense_nadir():
         assert r1.bus == r2.bus and r1.certified and r2.certified
         np.testing.assert_allclose(fast.rows(np.arange(n), np.full(n, 1.3)),
                                    dense.rows(np.arange(n), np.full(n, 1.3)), atol=1e-10)
+    modal_update.clear()
+
+
+def test_references_only_on_request():
+    """Without a pinned reference every network is decomposed densely (the digits do not
+    depend on what was computed before); ``reuse=True`` chains outages from the last one."""
+    rng = np.random.default_rng(11)
+    n = 10
+    W = mesh(n, rng)
+    nodal = turbines(n, rng)
+    modal_update.clear()
+    first = nc.NetworkSystem.from_laplacian(laplacian(outage(W, rng, 1)), nodal=nodal)
+    second = nc.NetworkSystem.from_laplacian(laplacian(outage(W, rng, 1)), nodal=nodal)
+    statespace_modes(first)
+    assert modal_update.lookup(second.realization(), recent=True) is None
+    statespace_modes(first, reuse=True)                     # kept among the recent ones
+    assert modal_update.lookup(second.realization()) is None
+    assert modal_update.lookup(second.realization(), recent=True) is not None
+    chained = statespace_modes(second, reuse=True)          # rank two from `first`
+    assert modal_update.last_failure[0] == ""
+    exact = la.eigvals(second.realization().A.toarray())
+    np.testing.assert_allclose(np.sort_complex(chained.poles[:, 0]),
+                               np.sort_complex(exact[exact.imag >= 0]), rtol=1e-9, atol=1e-12)
+    modal_update.clear()
 
 
 def test_full_rank_change_falls_back_to_the_dense_path():
@@ -122,8 +147,11 @@ def test_full_rank_change_falls_back_to_the_dense_path():
     other = nc.NetworkSystem.from_laplacian(laplacian(mesh(n, rng, density=0.9)), nodal=nodal)
     assert modal_update.update_basis(reference(base), other, other.realization()) is None
     assert modal_update.last_failure[0] == "rank"
-    statespace_modes(base)
+    modal_update.clear()
+    assert pin_reference(base)
     model = statespace_modes(other)                          # refused update: dense
+    assert modal_update.last_failure[0] == "rank"
+    modal_update.clear()
     exact = la.eigvals(other.realization().A.toarray())
     assert np.sort_complex(model.poles[:, 0]) == pytest.approx(
         np.sort_complex(exact[exact.imag >= 0]), rel=1e-10, abs=1e-12)
