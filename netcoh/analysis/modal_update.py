@@ -39,8 +39,11 @@ import scipy.linalg as la
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-__all__ = ["ModalBasis", "dense_basis", "update_basis", "pin", "remember", "clear", "lookup",
-           "low_rank"]
+from ..exceptions import NetcohError
+from ..network.system import NetworkSystem
+
+__all__ = ["ModalBasis", "dense_basis", "update_basis", "update_trip", "pin", "pinned", "remember",
+           "clear", "lookup", "low_rank"]
 
 #: relative size of ``A' - A`` beyond its low-rank part that is still taken as rounding
 _LOWRANK_RTOL = 1e-11
@@ -86,6 +89,8 @@ class ModalBasis:
         (else -1).
     PrT : ndarray (N, n) or None
         ``[Re P_upper, Im P_upper, P_real]^T`` for real products over the pairs.
+    system : NetworkSystem or None
+        The network decomposed (needed to update a unit trip from it).
     """
 
     A: sp.csr_matrix
@@ -100,6 +105,7 @@ class ModalBasis:
     cond: float = np.inf
     half: int = -1
     PrT: np.ndarray | None = None
+    system: object = None
 
     @property
     def n_states(self) -> int:
@@ -107,7 +113,8 @@ class ModalBasis:
         return self.mu.size
 
 
-def dense_basis(realization, mu, W, lu, cond: float = np.inf, row0: int = 0) -> ModalBasis:
+def dense_basis(realization, mu, W, lu, cond: float = np.inf, row0: int = 0,
+                system=None) -> ModalBasis:
     """Bundle a dense decomposition ``A = W diag(mu) W^{-1}`` as a reference for updates.
 
     Parameters
@@ -125,6 +132,8 @@ def dense_basis(realization, mu, W, lu, cond: float = np.inf, row0: int = 0) -> 
     row0 : int, default 0
         Keep only the rows ``row0:`` of ``W`` (the states a change of ``A`` reaches
         through its columns; the nodal states come first, the coupling states after).
+    system : NetworkSystem, optional
+        The network decomposed, kept with the reference for :func:`update_trip`.
 
     Returns
     -------
@@ -161,7 +170,7 @@ def dense_basis(realization, mu, W, lu, cond: float = np.inf, row0: int = 0) -> 
         PrT = np.ascontiguousarray(np.vstack([P[:, :half].real.T, P[:, :half].imag.T,
                                               P[:, 2 * half:].real.T]))
     return ModalBasis(A, B, C, D, mu, np.array(W[row0:]), int(row0), P, Q, float(cond),
-                      half, PrT)
+                      half, PrT, system)
 
 
 # -- the references kept per process -----------------------------------------------------------
@@ -268,6 +277,23 @@ def clear() -> None:
         _RECENT.clear()
 
 
+def pinned() -> list:
+    """The pinned references, most recent first.
+
+    Returns
+    -------
+    list of ModalBasis
+        The references kept by :func:`pin`.
+
+    Examples
+    --------
+    >>> clear(); pinned()
+    []
+    """
+    with _LOCK:
+        return [b for _, b in _PINNED]
+
+
 def lookup(realization, recent: bool = False):
     """The reference with the same inputs and outputs as ``realization``, or None.
 
@@ -369,7 +395,10 @@ def _null_solves(G, rhs):
     """``G^{-1} rhs`` for batches: G (J, r, r), rhs (J, r)."""
     if G.shape[1] == 1:
         return rhs / G[:, :, 0]
-    return np.linalg.solve(G, rhs[..., None])[..., 0]
+    try:
+        return np.linalg.solve(G, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:          # an exactly singular G: not a usable point
+        return np.full(rhs.shape, np.nan, dtype=complex)
 
 
 def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
@@ -412,6 +441,134 @@ def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
     A2 = sp.csr_matrix(realization.A)
     if A2.shape != basis.A.shape:
         return _fail("shape")
+    core = _core(basis, A2, max_rank)
+    if core is None:
+        return None
+    if isinstance(core, str):                     # the reference itself
+        mu = basis.mu
+        keep = mu.imag >= 0
+        factor = np.where(mu.imag > 0, 2.0, 1.0)
+        return mu[keep], basis.P[:, keep], basis.Q[keep] * factor[keep, None]
+    s, P, alpha, real = core
+    weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2         # size of each residue
+    if not _residual_ok(system, s, P, weight):
+        return _fail("residual")
+    factor = np.where(real, 1.0, 2.0)
+    Q = (alpha * factor)[:, None] * P.T
+    return s, P, Q
+
+
+def update_trip(basis: ModalBasis, system, realization):
+    """Modes of the reference network with one machine tripped (its link opened), or None.
+
+    A machine joined to the grid by its own branch leaves, when tripped, the reference
+    network with that branch out (a rank-one change: the machine's node is then isolated)
+    minus the isolated node. So the rank-one update of the reference gives every mode;
+    the isolated node's own modes and the zero mode of its angle have no residue on the
+    other nodes and are dropped. Checked against ``system`` (the number of modes, the
+    traces of its state matrix, the residual of every mode).
+
+    Parameters
+    ----------
+    basis : ModalBasis
+        Decomposition of the network before the trip (with its ``system``).
+    system : NetworkSystem
+        The network after the trip: the reference's nodes but one, same nodal dynamics and
+        coupling, its Laplacian the reference's with the machine's link removed.
+    realization : Realization
+        ``system.realization()``.
+
+    Returns
+    -------
+    (ndarray (K,), ndarray (n, K), ndarray (K, n)) or None
+        As :func:`update_basis`, for ``system``.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.linalg as la, netcoh as nc
+    >>> L = 4.0 * nc.laplacian.ring_lattice(5, 1)
+    >>> L = np.pad(L, (0, 1)); L[0, 5] = L[5, 0] = -3.0; L[0, 0] += 3.0; L[5, 5] = 3.0
+    >>> nodal = nc.nodal.swing_turbine(np.arange(1.0, 7.0), 1.0, 2.0, 5.0)
+    >>> ref = nc.NetworkSystem.from_laplacian(L, nodal=nodal)
+    >>> mu, W = la.eig(ref.realization().A.toarray())
+    >>> basis = dense_basis(ref.realization(), mu, W, la.lu_factor(W), system=ref,
+    ...                     row0=int(ref.nodal.orders.sum()))
+    >>> keep = np.arange(5)                                   # machine 5 trips
+    >>> Lt = L[:5, :5].copy(); Lt[0, 0] -= 3.0
+    >>> trip = nc.NetworkSystem.from_laplacian(Lt, nodal=nodal.subset(keep),
+    ...                                        labels=ref.labels[:5])
+    >>> s, P, Q = update_trip(basis, trip, trip.realization())
+    >>> exact = la.eigvals(trip.realization().A.toarray())
+    >>> bool(np.allclose(np.sort_complex(s), np.sort_complex(exact[exact.imag >= 0])))
+    True
+    """
+    last_failure[0] = ""
+    ref = basis.system
+    if ref is None or ref.n != system.n + 1 or ref.coupling.kind != system.coupling.kind:
+        return _fail("trip")
+    labels = set(system.labels)
+    gone = [i for i, lab in enumerate(ref.labels) if lab not in labels]
+    if len(gone) != 1:
+        return _fail("trip")
+    k = gone[0]
+    keep = np.delete(np.arange(ref.n), k)
+    if tuple(ref.labels[i] for i in keep) != tuple(system.labels):
+        return _fail("trip")
+    for x, y in ((ref.nodal.num, system.nodal.num), (ref.nodal.den, system.nodal.den)):
+        x, y = np.asarray(x)[keep], np.asarray(y)
+        if x.shape != y.shape or not np.array_equal(x, y):
+            return _fail("trip")
+    for key, val in ref.coupling.params.items():
+        if not np.array_equal(np.asarray(val), np.asarray(system.coupling.params.get(key))):
+            return _fail("trip")
+    Lref = _dense(ref.laplacian)
+    Lv = np.zeros_like(Lref)
+    Lv[np.ix_(keep, keep)] = _dense(system.laplacian)
+    # A is affine in L: A(Lv) = A(Lref) + 2 (A(Lref + (Lv - Lref)/2) - A(Lref)); the
+    # half-way network is still connected (the link keeps half its weight)
+    try:
+        half = NetworkSystem.from_laplacian(0.5 * (Lref + Lv), nodal=ref.nodal,
+                                            coupling=ref.coupling, labels=ref.labels)
+    except NetcohError:
+        return _fail("trip")
+    A2 = sp.csr_matrix(basis.A + 2.0 * (sp.csr_matrix(half.realization().A) - basis.A))
+    core = _core(basis, A2, 1)
+    if core is None or isinstance(core, str):
+        return None if core is None else _fail("trip")
+    s, P, alpha, real = core
+    P = P[keep]
+    weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2
+    live = weight > 1e-13 * float(weight.max())
+    s, P, alpha, real, weight = s[live], P[:, live], alpha[live], real[live], weight[live]
+    At = sp.csr_matrix(realization.A)
+    if 2 * int((~real).sum()) + int(real.sum()) != At.shape[0]:
+        return _fail("count")
+    if not _traces_ok(s, real, At):
+        return _fail("trace")
+    if not _residual_ok(system, s, P, weight):
+        return _fail("residual")
+    factor = np.where(real, 1.0, 2.0)
+    return s, P, (alpha * factor)[:, None] * P.T
+
+
+def _dense(L):
+    return L.toarray() if sp.issparse(L) else np.asarray(L, dtype=float)
+
+
+def _traces_ok(s, real, A2) -> bool:
+    """The first two power sums of the eigenvalues against ``trace(A2)``, ``trace(A2^2)``."""
+    tot1 = 2.0 * s[~real].real.sum() + s[real].real.sum()
+    tot2 = 2.0 * (s[~real] ** 2).real.sum() + (s[real].real ** 2).sum()
+    tr1 = float(A2.diagonal().sum())
+    tr2 = float(A2.multiply(A2.T).sum())
+    mag = 2.0 * np.abs(s).sum()
+    smax = float(np.abs(s).max()) if s.size else 0.0
+    return abs(tot1 - tr1) <= _TRACE_RTOL * mag and abs(tot2 - tr2) <= _TRACE_RTOL * mag * smax
+
+
+def _core(basis: ModalBasis, A2, max_rank: int):
+    """``(s, P, alpha, real)`` of the state matrix ``A2`` from ``basis`` (residues
+    ``alpha_j P_j P_j^T``), ``"same"`` when ``A2`` is the reference's, or None."""
     scale = float(np.abs(A2.data).max()) if A2.nnz else 1.0
     fac = low_rank(A2 - basis.A, max_rank, scale)
     if fac is None:
@@ -420,9 +577,7 @@ def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
     mu = basis.mu
     N, r = mu.size, X.shape[1]
     if r == 0:
-        keep = mu.imag >= 0
-        factor = np.where(mu.imag > 0, 2.0, 1.0)
-        return mu[keep], basis.P[:, keep], basis.Q[keep] * factor[keep, None]
+        return "same"
     if np.any(Y[: basis.row0]):
         return _fail("support")
     Z = _input_part(basis.B, X)
@@ -436,8 +591,10 @@ def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
     real = mu[start].imag == 0
     tau, conv = _newton(mu, start, np.zeros(start.size, complex), real, a, b, BA)
     s = mu[start] + tau
-    bad = ~conv | (~real & (s.imag <= 0))
-    bad |= _duplicates(s, bad)
+    # a complex start that ended on (or below) the real axis, or on a root that another
+    # start found, is searched for again
+    bad = ~conv | (~real & (s.imag <= 1e-9 * np.abs(s)))
+    bad |= _duplicates(s, bad, rtol=1e-9)
     if bad.any():
         # Newton from some poles went to a root that another start found (clusters of
         # close poles): find the missing roots with the known ones deflated (Aberth)
@@ -455,23 +612,18 @@ def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
         tau = np.concatenate([tau[~bad], t2])
         real = np.concatenate([real[~bad], freal])
         s = mu[start] + tau
-        if np.any(_duplicates(s, np.zeros(s.size, bool))) or np.any(s[~real].imag <= 0):
+        if np.any(_duplicates(s, np.zeros(s.size, bool))) or \
+                np.any(s[~real].imag <= 1e-9 * np.abs(s[~real])):
             return _fail("duplicate")
     if 2 * int((~real).sum()) + int(real.sum()) != N:
         return _fail("count")
     J = start.size
-    smax = float(np.abs(s).max())
     dmu = mu[start][:, None] - mu[None, :]                                   # (J, N)
     dmu[np.arange(J), start] = np.inf                                       # own pole: out
     ak, bk = a[start], b[start]
     eye = np.eye(r)
     # power sums against the traces of A' and A'^2
-    tot1 = 2.0 * s[~real].real.sum() + s[real].real.sum()
-    tot2 = 2.0 * (s[~real] ** 2).real.sum() + (s[real].real ** 2).sum()
-    tr1 = float(A2.diagonal().sum())
-    tr2 = float(A2.multiply(A2.T).sum())
-    mag = 2.0 * np.abs(s).sum()
-    if abs(tot1 - tr1) > _TRACE_RTOL * mag or abs(tot2 - tr2) > _TRACE_RTOL * mag * smax:
+    if not _traces_ok(s, real, A2):
         return _fail("trace")
 
     # eigenvectors in modal coordinates (Cauchy-like), with the own pole back in:
@@ -502,12 +654,7 @@ def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
     best = np.argmax(np.abs(pw) / pn[:, None], axis=1)
     rows = np.arange(J)
     alpha = qy[rows, best] / pw[rows, best]
-    weight = np.abs(alpha) * pn ** 2                                # size of each residue
-    if not _residual_ok(system, s, P, weight):
-        return _fail("residual")
-    factor = np.where(real, 1.0, 2.0)
-    Q = (alpha * factor)[:, None] * P.T
-    return s, P, Q
+    return s, P, alpha, real
 
 
 
@@ -589,14 +736,14 @@ def _newton(mu, start, tau, real, a, b, BA):
     return tau, conv
 
 
-def _duplicates(s, skip):
-    """Mask of roots that repeat an earlier one (to 1e-11 relative), ignoring ``skip``."""
+def _duplicates(s, skip, rtol: float = 1e-11):
+    """Mask of roots that repeat an earlier one (to ``rtol`` relative), ignoring ``skip``."""
     out = np.zeros(s.size, dtype=bool)
     idx = np.flatnonzero(~skip)
     if idx.size < 2:
         return out
     pts = np.column_stack([s[idx].real, s[idx].imag])
-    tol = 1e-11 * max(float(np.abs(s[idx]).max()), 1e-300)
+    tol = rtol * max(float(np.abs(s[idx]).max()), 1e-300)
     for i, j in cKDTree(pts).query_pairs(tol):
         out[idx[max(i, j)]] = True
     return out
@@ -627,7 +774,13 @@ def _aberth(mu, poles, real, known, a, b, BA, maxit: int = 200):
             Cm = 1.0 / (z[:, None] - mu[None, :])
             G = eye[None] - (Cm @ BA).reshape(-1, r, r)
             Gs = ((Cm * Cm) @ BA).reshape(-1, r, r)
-            lg = np.trace(np.linalg.solve(G, Gs), axis1=1, axis2=2) + Cm.sum(axis=1)
+            if r == 1:
+                lg = Gs[:, 0, 0] / G[:, 0, 0] + Cm.sum(axis=1)
+            else:
+                try:
+                    lg = np.trace(np.linalg.solve(G, Gs), axis1=1, axis2=2) + Cm.sum(axis=1)
+                except np.linalg.LinAlgError:
+                    return None
             rep = (1.0 / (z[:, None] - known[None, :])).sum(axis=1)
             dz = z[:, None] - z[None, :]
             np.fill_diagonal(dz, np.inf)
@@ -636,13 +789,13 @@ def _aberth(mu, poles, real, known, a, b, BA, maxit: int = 200):
             if not np.all(np.isfinite(w)):
                 return None
             z = z - w
-            done = np.abs(w) <= 1e-13 * np.abs(z)
+            done = np.abs(w) <= np.maximum(1e-13 * np.abs(z), 1e-8 * gap)
             if done.all():
                 break
     if not done.all():
         return None
     # one of each conjugate pair; real roots made exactly real
-    isreal = np.abs(z.imag) <= 1e-9 * np.abs(z)
+    isreal = np.abs(z.imag) <= np.maximum(1e-9 * np.abs(z), 1e-6 * gap)
     up = z[~isreal & (z.imag > 0)]
     lo = z[~isreal & (z.imag < 0)]
     if up.size != lo.size or (up.size and np.abs(np.sort_complex(up) - np.sort_complex(np.conj(lo))).max()

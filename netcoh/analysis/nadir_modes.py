@@ -510,6 +510,13 @@ def statespace_modes(system, cond_max: float = 1e10, reuse: bool | None = None) 
         basis = _modal_update.lookup(real, recent=mode == "recent")
         usable = basis is not None and basis.cond <= cond_max
         out = _modal_update.update_basis(basis, system, real) if usable else None
+        if basis is None:         # a unit trip of a reference network (one node fewer)?
+            for ref in _modal_update.pinned():
+                if ref.system is not None and ref.system.n == system.n + 1 \
+                        and ref.cond <= cond_max:
+                    out = _modal_update.update_trip(ref, system, real)
+                    if out is not None:
+                        break
         if out is not None:
             s, P, Q = out
             check_stable(system, eigenvalues=s)
@@ -549,16 +556,17 @@ def _dense_basis(system, cond_max: float):
                           "so its modal form is inaccurate; machines with identical parameters "
                           "can cause this: perturb them slightly (e.g. by 1e-6 relative)")
     return _modal_update.dense_basis(real, mu, W, (lu, piv), cond,
-                                     row0=int(np.sum(system.nodal.orders)))
+                                     row0=int(np.sum(system.nodal.orders)), system=system)
 
 
 def pin_reference(system, cond_max: float = 1e10) -> bool:
     """Decompose ``system`` once and keep it as the reference for its branch outages.
 
     Later calls of :func:`statespace_modes` (so :func:`~netcoh.worst_case_nadir` and
-    contingency screening) on networks one or two branch outages away from ``system``
-    update its modes instead of solving the dense eigenproblem (checked; dense when a check
-    fails). Updates depend only on the reference and the network, so every process that
+    contingency screening) on networks one or two branch outages away from ``system``, or
+    with one machine tripped (a machine joined by its own branch), update its modes
+    instead of solving the dense eigenproblem (checked; dense when a check fails).
+    Updates depend only on the reference and the network, so every process that
     pins the same network gets the same digits. Networks of proportional machines take
     the closed form and need no reference.
 
@@ -583,7 +591,7 @@ def pin_reference(system, cond_max: float = 1e10) -> bool:
     >>> nodal = nc.nodal.swing_turbine(np.arange(1.0, 7.0), 1.0, 2.0, 5.0)
     >>> pin_reference(nc.NetworkSystem.from_laplacian(L, nodal=nodal))
     True
-    >>> L2 = L.copy(); L2[0, 1] = L2[1, 0] = 0.0; L2[0, 0] = L2[1, 1] = 15.0   # a line out
+    >>> L2 = L.copy(); L2[0, 1] = L2[1, 0] = 0.0; L2[0, 0] = L2[1, 1] = 15.0  # a line out
     >>> model = statespace_modes(nc.NetworkSystem.from_laplacian(L2, nodal=nodal))
     >>> modal_update.last_failure[0] == ""                 # updated, not recomputed
     True

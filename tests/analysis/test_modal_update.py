@@ -41,7 +41,7 @@ def reference(system):
     real = system.realization()
     mu, W = la.eig(real.A.toarray())
     return modal_update.dense_basis(real, mu, W, la.lu_factor(W),
-                                    row0=int(np.sum(system.nodal.orders)))
+                                    row0=int(np.sum(system.nodal.orders)), system=system)
 
 
 def transfer_from_modes(s_j, P, Q, s):
@@ -172,3 +172,54 @@ def test_check_stable_uses_given_eigenvalues():
     check_stable(sys, eigenvalues=[-1.0 + 2.0j, -0.5])
     with pytest.raises(nc.UnstableError, match="unstable"):
         check_stable(sys, eigenvalues=[-1.0, 0.2 + 1.0j])
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(3, 12), seed=st.integers(0, 2**31 - 1))
+def test_unit_trip_update_matches_dense(n, seed):
+    """A machine joined by its own link trips: the reference's rank-one update restricted to
+    the other nodes against the tripped network's own eigenvalues and transfer matrix."""
+    rng = np.random.default_rng(seed)
+    W = np.zeros((n + 1, n + 1))
+    W[:n, :n] = mesh(n, rng)
+    j = int(rng.integers(0, n))
+    W[j, n] = W[n, j] = rng.uniform(1.0, 5.0)                  # the machine's link
+    nodal = turbines(n + 1, rng)
+    ref = nc.NetworkSystem.from_laplacian(10.0 * laplacian(W), nodal=nodal)
+    keep = np.arange(n)
+    trip = nc.NetworkSystem.from_laplacian(10.0 * laplacian(W[:n, :n]), nodal=nodal.subset(keep),
+                                           labels=ref.labels[:n])
+    got = modal_update.update_trip(reference(ref), trip, trip.realization())
+    if got is None:
+        assert modal_update.last_failure[0]
+        return
+    s_j, P, Q = got
+    exact = la.eigvals(trip.realization().A.toarray())
+    exact = exact[exact.imag >= 0]
+    assert s_j.size == exact.size
+    d = np.abs(exact[:, None] - s_j[None, :])
+    assert np.all(d.min(axis=1) <= 1e-9 * np.abs(exact).max())
+    for s in (0.3 + 1.7j, 2.0j):
+        H = np.linalg.inv(trip.system_matrix(s))
+        assert np.abs(transfer_from_modes(s_j, P, Q, s) - H).max() <= 1e-9 * np.abs(H).max()
+
+
+def test_pinned_reference_serves_unit_trips():
+    rng = np.random.default_rng(2)
+    n = 9
+    W = np.zeros((n + 1, n + 1))
+    W[:n, :n] = mesh(n, rng)
+    W[3, n] = W[n, 3] = 2.0
+    nodal = turbines(n + 1, rng)
+    ref = nc.NetworkSystem.from_laplacian(laplacian(W), nodal=nodal)
+    trip = nc.NetworkSystem.from_laplacian(laplacian(W[:n, :n]), nodal=nodal.subset(np.arange(n)),
+                                           labels=ref.labels[:n])
+    modal_update.clear()
+    assert pin_reference(ref)
+    fast = statespace_modes(trip)
+    assert modal_update.last_failure[0] == ""
+    dense = statespace_modes(trip, reuse=False)
+    r1 = worst_case_nadir(trip, rho=0.5, model=fast, horizon=8.0)
+    r2 = worst_case_nadir(trip, rho=0.5, model=dense, horizon=8.0)
+    assert r1.value == pytest.approx(r2.value, rel=1e-9) and r1.bus == r2.bus
+    modal_update.clear()
