@@ -6,6 +6,11 @@
 3. Sharpness by Lanczos on Hessian-vector products vs dense Hessian + eigvalsh
    (linear network with p ~ 2,000 parameters).
 
+4. Edge of stability, critical step (too long for the tests): the rescaled loss ``L t`` and
+   distance ``|theta - p*|^2 t`` of GD on the product of ten factors at ``t = 1e4, 1e5, 1e6``
+   against the constants :func:`netcoh.learning.eos_regimes.predict` gives; both overshoot
+   and then close the gap slowly (a few per cent left at ``t = 1e6``).
+
 Prints wall times, ratios and peak traced memory. Run: python benchmarks/learning_checks.py
 """
 
@@ -22,8 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _util import measure  # noqa: E402
 
 import netcoh.learning as nl  # noqa: E402
+from netcoh.learning import eos_regimes as er  # noqa: E402
 from netcoh.learning import relu_alignment as ra  # noqa: E402
 from netcoh.learning import symmetric_mf as smf  # noqa: E402
+from netcoh.learning.edge_of_stability import DeepScalarFactorization  # noqa: E402
 from netcoh.learning.linear_net import LinearNet  # noqa: E402
 
 
@@ -78,6 +85,28 @@ def sharp():
     return res, f"p = {dyn.size}, sharpness {lam:.10g} vs {lam_d:.10g}"
 
 
+def eos_critical_long():
+    d = 10
+    pred = er.predict(DeepScalarFactorization(d=d), 2 / d, np.ones(d))
+    th = np.exp(0.2 * np.random.default_rng(0).standard_normal(d))
+    th = 1.001 * th / np.prod(th) ** (1 / d)
+    checkpoints = {10_000, 100_000, 1_000_000}
+    prev = None
+    print(f"\nEdge of stability, critical step: theory L t -> {pred.loss_prefactor:.4f}, "
+          f"|theta - p*|^2 t -> {pred.distance2_prefactor:.2f}")
+    for t in range(1, 1_000_001):
+        p = np.prod(th)
+        th = th - pred.eta * (p - 1.0) * p / th
+        if t + 1 in checkpoints:
+            prev = (0.5 * (np.prod(th) - 1) ** 2, np.sum((th - 1) ** 2))
+        if t in checkpoints:     # average the two sides of the manifold
+            loss = 0.5 * (prev[0] + 0.5 * (np.prod(th) - 1) ** 2)
+            dist2 = 0.5 * (prev[1] + np.sum((th - 1) ** 2))
+            print(f"  t = {t:>9,d}: L t = {loss * t:.4f} ({loss * t / pred.loss_prefactor - 1:+.1%})"
+                  f", |theta - p*|^2 t = {dist2 * t:.2f} "
+                  f"({dist2 * t / pred.distance2_prefactor - 1:+.1%})")
+
+
 def main():
     for name, fn in [("Riccati closed form", riccati), ("ReLU gradient flow", relu_flow),
                      ("Sharpness", sharp)]:
@@ -87,6 +116,7 @@ def main():
         for lab, r in res.items():
             print(f"  {lab:28s} {r['seconds']:8.3f} s   peak {r['peak_mib']:8.2f} MiB")
         print(f"  ratio ({b} / {a}): {rb['seconds'] / ra_['seconds']:.1f}x")
+    eos_critical_long()
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ worker processes (target: 120 s on 2 cores), then the same sweep with the operat
 (unit trips lose their dispatch, splits their imbalance, the rest faces the reference
 incident) beside it, and the time of the branch sweep (or the first ``--subset``) on a
 fresh Dask LocalCluster with 1 and 2 workers (ratio measured in the same run; each time
-includes the sweep's serial setup and the workers' first import).
+includes the sweep's serial setup and the workers' first import), with the chunk size chosen,
+the scheduler's round trip per task and how busy the workers were.
 
 With ``--model swing_turbine`` the networks take the state-space modal path; a branch outage
 can then be updated from a reference decomposition (a rank-one/two change of the state
@@ -42,6 +43,55 @@ from netcoh.screening import ScreeningContext, contingency_list, screen_continge
 KW = dict(rho=0.5, dt=0.05, horizon=1.0, threshold_hz="gb", model="swing")
 # operator semantics on the same model and window
 OPERATOR = dict(dt=0.05, horizon=1.0, threshold_hz="gb", model="swing")
+
+
+def _noop(i):
+    return i
+
+
+def _cpu_seconds():
+    """CPU time of this (worker) process so far."""
+    return time.process_time()
+
+
+def dask_sweep(grid, sub, workers):
+    """The branch sweep on a fresh LocalCluster with ``workers`` single-threaded workers:
+    wall time (with the sweep's serial setup), the scheduler's round trip per task (no-op
+    tasks on the warm cluster), the tasks the sweep made and the compute time in them."""
+    from dask.distributed import Client, LocalCluster, get_task_stream
+
+    load = os.getloadavg()[0]
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        client.gather(client.map(_noop, range(2 * workers), pure=False))      # workers warm
+        t0 = time.perf_counter()
+        client.gather(client.map(_noop, range(400), pure=False))
+        per_task = (time.perf_counter() - t0) / 400
+        cpu0 = client.run(_cpu_seconds)
+        with get_task_stream(client) as ts:
+            t0, e0 = time.perf_counter(), time.time()
+            r = screen_contingencies(grid, sub, scheduler=client, **KW)
+            wall, e1 = time.perf_counter() - t0, time.time()
+        cpu_each = [v - cpu0[k] for k, v in client.run(_cpu_seconds).items()]
+        cpu = sum(cpu_each)
+    tasks = [t for t in ts.data if "evaluate_batch" in str(t["key"])]
+    spans = [[s for s in t["startstops"] if s["action"] == "compute"] for t in tasks]
+    busy = [sum(s["stop"] - s["start"] for s in sp) for sp in spans]
+    first = min(s["start"] for sp in spans for s in sp) - e0
+    last = e1 - max(s["stop"] for sp in spans for s in sp)
+    n_rep = r.settings["networks_evaluated"]
+    print(f"dask LocalCluster {workers} worker(s), {len(sub)} branches ({n_rep} distinct "
+          f"networks): {wall:.1f} s (worst {r.worst.contingency}, {r.worst.nadir_hz:.4f} Hz); "
+          f"{len(tasks)} tasks of ~{n_rep / max(len(tasks), 1):.0f} contingencies (chunk size "
+          f"chosen), {np.mean(busy):.2f} s compute each; scheduler round trip "
+          f"{per_task * 1e3:.1f} ms per task ({per_task / np.mean(busy) * 100:.2f} % of a "
+          f"task); workers busy {sum(busy) / (workers * wall) * 100:.0f} % of the wall time "
+          f"and given {cpu / (workers * wall) * 100:.0f} % of a core each (CPU time / wall); "
+          f"serial part: {first:.1f} s before the first task, {last:.1f} s after the last; "
+          f"load average {load:.1f} at start")
+    # on free cores a worker's wall time is its CPU time: the serial part plus the busiest
+    # worker's CPU time is what the sweep would take without the other processes
+    return wall, first + last + max(cpu_each)
 
 
 def main():
@@ -115,18 +165,15 @@ def main():
     if args.skip_dask:
         return
     sub = branches if args.subset is None else branches[: args.subset]
-    from dask.distributed import Client, LocalCluster
-
     times = {}
     for workers in (1, 2):
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
-            t0 = time.perf_counter()
-            r = screen_contingencies(grid, sub, scheduler=client, **KW)
-            times[workers] = time.perf_counter() - t0
-            print(f"dask LocalCluster {workers} worker(s), {len(sub)} branches: "
-                  f"{times[workers]:.1f} s (worst {r.worst.contingency}, {r.worst.nadir_hz:.4f} Hz)")
-    print(f"dask speed-up 2 vs 1 workers: {times[1] / times[2]:.2f}x")
+        times[workers] = dask_sweep(grid, sub, workers)
+    (w1, p1), (w2, p2) = times[1], times[2]
+    print(f"dask speed-up 2 vs 1 workers: {w1 / w2:.2f}x measured (target >= 1.8x; load "
+          f"average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: other processes "
+          f"take cores from the two workers); {p1 / p2:.2f}x from the workers' CPU times (serial "
+          f"part + busiest worker's CPU time: {p1:.1f} s and {p2:.1f} s, what free cores "
+          "would give)")
     print(f"peak RSS (this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
 
 

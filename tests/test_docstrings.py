@@ -11,8 +11,9 @@ Rules
 * functions, classes and their public methods (including class- and static methods and
   ``__call__``) need a docstring; properties and inherited methods of other packages are
   not checked;
-* every named parameter except ``self``/``cls`` must appear in ``Parameters`` or ``Other
-  Parameters`` (``a, b : float`` documents both; ``*args``/``**kwargs`` are not required);
+* every named parameter except ``self``/``cls`` and private ones (``_name``) must appear
+  in ``Parameters`` or ``Other Parameters`` (``a, b : float`` documents both;
+  ``*args``/``**kwargs`` are not required);
 * a class's constructor parameters may be documented in the class docstring (``Parameters``
   or, for dataclasses whose fields are the constructor, ``Attributes``) or in ``__init__``;
 * parameters documented but absent from the signature are reported too (stale docs).
@@ -128,7 +129,7 @@ def _signature_params(func, skip_first: bool) -> list[str]:
               if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     if skip_first and params and params[0].name in ("self", "cls"):
         params = params[1:]
-    return [p.name for p in params]
+    return [p.name for p in params if not p.name.startswith("_")]   # private: not API
 
 
 def _problems(name: str, obj, kind: str) -> list[str]:

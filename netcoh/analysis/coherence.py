@@ -98,10 +98,14 @@ def _largest_sv(apply_x, apply_xh, V0: np.ndarray, tol: float = 1e-10,
     """Largest singular value of ``X`` by block Krylov iteration on ``X^H X``.
 
     The Krylov blocks ``V0, (X^H X) V0, ...`` are orthonormalised and the largest Ritz value
-    ``theta`` of ``X^H X`` on their span is taken once its residual is at most
-    ``tol * theta`` (so an eigenvalue lies within that relative distance: the singular value
-    is then accurate to half of it). Blocks of a few vectors cost little more than one solve
-    each (the factors are read once), which makes this several times cheaper than
+    ``theta`` of ``X^H X`` on their span is taken once its residual ``r`` satisfies
+    ``min(||r||, ||r||^2 / gap) <= tol * theta``, with ``gap`` the distance from ``theta`` to
+    the next Ritz value: an eigenvalue lies within ``||r||`` of ``theta``, and within
+    ``||r||^2 / gap`` by the Kato-Temple bound when ``gap`` is the distance to the rest of
+    the spectrum (here estimated by the Ritz values, which is what makes the error of the
+    Ritz value quadratic in the residual); the singular value is then accurate to half of
+    that relative distance. Blocks of a few vectors cost little more than
+    one solve each (the factors are read once), which makes this several times cheaper than
     single-vector Lanczos here. Returns ``sigma`` and the top Ritz vectors (a warm start for
     a neighbouring frequency).
     """
@@ -116,7 +120,9 @@ def _largest_sv(apply_x, apply_xh, V0: np.ndarray, tol: float = 1e-10,
         H = B.conj().T @ AB
         theta_all, Z = la.eigh(0.5 * (H + H.conj().T))
         theta, z = theta_all[-1], Z[:, -1]
-        if np.linalg.norm(AB @ z - theta * (B @ z)) <= tol * theta or B.shape[1] >= n:
+        res = np.linalg.norm(AB @ z - theta * (B @ z))
+        gap = theta - theta_all[-2] if theta_all.size > 1 else theta
+        if min(res, res * res / max(gap, 1e-300)) <= tol * theta or B.shape[1] >= n:
             return float(np.sqrt(max(theta, 0.0))), B @ Z[:, ::-1][:, :b]
         N = W
         for _ in range(2):                     # orthogonalise against the basis, twice
@@ -129,13 +135,42 @@ def _largest_sv(apply_x, apply_xh, V0: np.ndarray, tol: float = 1e-10,
     raise SolverError("the iterative norm of T - g_hat 1 1^T did not converge")
 
 
+#: A dense Laplacian with at most this fraction of non-zero entries is tried as a sparse one.
+_SPARSE_TRY_DENSITY = 0.05
+#: ... and kept sparse when its complex LU factors have at most this fraction of n^2 entries.
+_SPARSE_KEEP_FILL = 0.1
+
+
+def _factorable_laplacian(L, fvals, ginv):
+    """``L`` in the form whose factorisations at the points are cheapest: complex CSC when it
+    is sparse, or stored densely but mostly zero with factors that stay sparse (a network
+    given as a dense array of a sparse graph: a sparse LU is then many times cheaper than a
+    dense one); otherwise the dense array."""
+    n = L.shape[0]
+    if sp.issparse(L):
+        return sp.csc_matrix(L, dtype=complex)
+    if n < 64 or np.count_nonzero(L) > _SPARSE_TRY_DENSITY * n * n:
+        return L
+    good = np.flatnonzero(np.all(np.isfinite(ginv), axis=1))
+    if good.size == 0:
+        return L
+    Ls = sp.csc_matrix(L, dtype=complex)
+    j = good[0]
+    try:
+        lu = sparse_lu(sp.diags(ginv[j]) + fvals[j] * Ls)
+    except RuntimeError:                      # singular at that point: let the dense path say
+        return L
+    return Ls if lu.L.nnz + lu.U.nnz <= _SPARSE_KEEP_FILL * n * n else L
+
+
 def incoherence(system: NetworkSystem, s, *, method: str = "auto") -> np.ndarray:
     """``||T(s) - g_hat(s) 1 1^T||_2`` at complex points ``s`` (shape ``(k,)``).
 
     ``method="dense"`` forms ``T`` and takes a batched SVD; ``"iterative"`` factorises
-    ``diag(1/g) + f L`` once per point and finds the largest singular value by block
-    Krylov iteration on solves (relative accuracy 5e-11), never forming ``T``; ``"auto"``
-    picks dense up to 300 nodes.
+    ``diag(1/g) + f L`` once per point (a sparse LU when ``L`` is sparse, or stored densely
+    but mostly zero with sparse factors; a complex-symmetric LDL^T otherwise) and finds the
+    largest singular value by block Krylov iteration on solves (relative accuracy about
+    5e-11), never forming ``T``; ``"auto"`` picks dense up to 300 nodes.
 
     Parameters
     ----------
@@ -176,16 +211,27 @@ def incoherence(system: NetworkSystem, s, *, method: str = "auto") -> np.ndarray
             T -= gh[sl, None, None]
             out[sl] = np.linalg.norm(T, ord=2, axis=(1, 2))
         return out
-    L = system.laplacian
+    L = _factorable_laplacian(system.laplacian, fvals, ginv)
     ones = np.ones(n)
+    if not sp.issparse(L):
+        sytrf, sytrs, sytrf_lwork = la.get_lapack_funcs(
+            ("sytrf", "sytrs", "sytrf_lwork"), (np.zeros((1, 1), complex),))
+        lwork = max(int(sytrf_lwork(n)[0].real), n)
 
     def factor(j):
         """A solver for ``diag(1/g(s_j)) + f(s_j) L``, or None at a zero of some ``g_i``."""
         if not np.all(np.isfinite(ginv[j])):
             return None
         if sp.issparse(L):
-            return sparse_lu(sp.diags(ginv[j]) + fvals[j] * L.astype(complex)).solve
+            return sparse_lu(sp.diags(ginv[j]) + fvals[j] * L).solve
         M = fvals[j] * L
+        M[np.diag_indices(n)] += ginv[j]
+        # M is complex symmetric (not Hermitian): a blocked Bunch-Kaufman LDL^T factorisation
+        # does half the work of an LU
+        ldl, ipiv, info = sytrf(M.T, lwork=lwork, overwrite_a=True)   # M.T is M, in F order
+        if info == 0:
+            return lambda b: sytrs(ldl, ipiv, b)[0]
+        M = fvals[j] * L                      # singular: an LU, as for any other matrix
         M[np.diag_indices(n)] += ginv[j]
         fac = la.lu_factor(M, overwrite_a=True, check_finite=False)
         return lambda b: la.lu_solve(fac, b, check_finite=False)

@@ -24,7 +24,6 @@ signed so that the worst bus dips (``omega < 0``).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,6 +32,7 @@ from .._validation import as_bool, as_float_array, as_int, as_norm, as_positive,
 from ..exceptions import AccuracyWarning, InputError, NetcohTypeError
 from ..network.system import _check_system
 from .nadir_modes import ModalModel, proportional_factors, proportional_modes, statespace_modes
+from .nadir_result import EmbeddedTables, NadirResult, SearchTables, bus_summary
 from .nadir_search import Search, search, time_grid
 from .nadir_sets import BudgetBox, FixedStep, NormBall, UnitTrips, eliminate_node
 
@@ -43,172 +43,6 @@ __all__ = ["NadirResult", "worst_case_nadir", "THRESHOLDS_HZ", "build_modal_mode
 THRESHOLDS_HZ = {"continental_europe": 0.8, "gb": 0.5}
 
 
-
-
-@dataclass(frozen=True, eq=False)
-class NadirResult:
-    """Worst-case nadir of a network (see :func:`worst_case_nadir`).
-
-    Attributes
-    ----------
-    value : float
-        Worst ``|omega_i(t)|`` in the system's output unit (p.u. frequency for grids).
-    value_hz : float
-        The same in Hz.
-    bus, bus_index : str, int
-        The worst bus (label and position).
-    time : float
-        Time of the nadir in s (``inf`` when the supremum is the steady state).
-    disturbance : ndarray (n,)
-        A worst step injection (feasible; ``||u|| = rho`` for norm balls).
-    times : ndarray (T,)
-        The time grid.
-    table : ndarray (n, T)
-        ``F[i, t]``: worst deviation of bus ``i`` at grid time ``t`` over the set.
-    per_bus : ndarray (n,)
-        Worst deviation of each bus over the grid (and the steady state when searched).
-    per_bus_time : ndarray (n,)
-        Grid time of each bus's worst deviation.
-    trajectory : ndarray (T, n)
-        ``omega(t)`` of every bus under ``disturbance``.
-    upper_bound : float
-        Certified upper bound on the supremum over the searched time range.
-    certified : bool
-        Whether ``upper_bound <= value (1 + rtol)``.
-    horizon : float
-        End of the searched window (s).
-    grid_value : float
-        Maximum of :attr:`table` (the grid-only answer of EPSR24 Algorithm 1).
-    labels : tuple of str
-        Bus labels.
-    disturbance_set : str
-        Description of the disturbance set.
-    method : str
-        ``"modal"`` (proportional closed form) or ``"statespace"``.
-    f_hz : float
-        Nominal frequency.
-    hz_per_unit : float
-        Hz per unit of the system's output.
-    threshold_hz : float or None
-        Flagging threshold.
-    flagged : tuple of str
-        Buses whose worst deviation exceeds ``threshold_hz``.
-
-    Examples
-    --------
-    >>> import netcoh as nc
-    >>> sys = nc.NetworkSystem.from_laplacian(50.0 * nc.laplacian.complete(4),
-    ...                                       nodal=nc.nodal.swing(2.0, 1.0, n=4))
-    >>> res = nc.worst_case_nadir(sys, rho=0.5, f_hz=50.0)
-    >>> res.value, res.value_hz      # p.u. and Hz: every bus settles 0.25 p.u. low
-    (0.25, 12.5)
-    >>> res.to_frame().columns.tolist()
-    ['bus', 'worst', 'worst_hz', 'time_s', 'flagged']
-    """
-
-    value: float
-    value_hz: float
-    bus: str
-    bus_index: int
-    time: float
-    disturbance: np.ndarray
-    times: np.ndarray
-    table: np.ndarray
-    per_bus: np.ndarray
-    per_bus_time: np.ndarray
-    trajectory: np.ndarray
-    upper_bound: float
-    certified: bool
-    horizon: float
-    grid_value: float
-    labels: tuple
-    disturbance_set: str
-    method: str
-    f_hz: float
-    hz_per_unit: float
-    threshold_hz: float | None
-    flagged: tuple
-
-    def __post_init__(self):
-        for name in ("disturbance", "times", "table", "per_bus", "per_bus_time", "trajectory"):
-            getattr(self, name).setflags(write=False)
-
-    @property
-    def per_bus_hz(self) -> np.ndarray:
-        """:attr:`per_bus` in Hz."""
-        return self.per_bus * self.hz_per_unit
-
-    @property
-    def margin_hz(self) -> float:
-        """``threshold_hz - value_hz`` (NaN without a threshold; negative = violation)."""
-        return float("nan") if self.threshold_hz is None else self.threshold_hz - self.value_hz
-
-    def to_frame(self):
-        """One row per bus: worst deviation (unit and Hz), its grid time, and the flag."""
-        import pandas as pd
-
-        thr = np.inf if self.threshold_hz is None else self.threshold_hz
-        return pd.DataFrame({
-            "bus": list(self.labels),
-            "worst": self.per_bus,
-            "worst_hz": self.per_bus_hz,
-            "time_s": self.per_bus_time,
-            "flagged": self.per_bus_hz > thr,
-        })
-
-    def table_frame(self):
-        """``F[bus, t]`` as a DataFrame (buses as rows, times in s as columns)."""
-        import pandas as pd
-
-        return pd.DataFrame(self.table, index=pd.Index(self.labels, name="bus"),
-                            columns=pd.Index(self.times, name="t_s"))
-
-    def plot(self, ax=None, top: int = 5):
-        """``F_i(t)`` in Hz of the ``top`` worst buses, the nadir and the threshold.
-
-        Parameters
-        ----------
-        ax : matplotlib.axes.Axes, optional
-            Axes to draw on (new figure if None).
-        top : int
-            Number of buses drawn.
-        """
-        if ax is None:
-            import matplotlib.pyplot as plt
-
-            _, ax = plt.subplots(figsize=(6.4, 4.0))
-        order = np.argsort(-self.per_bus)[:top]
-        for i in order:
-            ax.plot(self.times, self.table[i] * self.hz_per_unit, lw=1.0, label=f"bus {self.labels[i]}")
-        if np.isfinite(self.time):
-            ax.plot([self.time], [self.value_hz], "k*", ms=9, label="worst nadir")
-        if self.threshold_hz is not None:
-            ax.axhline(self.threshold_hz, color="r", ls="--", lw=0.8, label="threshold")
-        ax.set_xlabel("time (s)")
-        ax.set_ylabel("worst |Δf| (Hz)")
-        ax.set_title(f"worst-case nadir {self.value_hz:.4g} Hz at bus {self.bus}")
-        ax.legend(fontsize="small")
-        return ax
-
-    def plot_trajectory(self, ax=None):
-        """``Δf_i(t)`` of every bus (Hz) under the worst disturbance.
-
-        Parameters
-        ----------
-        ax : matplotlib.axes.Axes, optional
-            Axes to draw on (new figure if None).
-        """
-        if ax is None:
-            import matplotlib.pyplot as plt
-
-            _, ax = plt.subplots(figsize=(6.4, 4.0))
-        ax.plot(self.times, self.trajectory * self.hz_per_unit, lw=0.6, color="0.6")
-        ax.plot(self.times, self.trajectory[:, self.bus_index] * self.hz_per_unit, lw=1.6,
-                color="C3", label=f"bus {self.bus}")
-        ax.set_xlabel("time (s)")
-        ax.set_ylabel("Δf (Hz)")
-        ax.legend(fontsize="small")
-        return ax
 
 
 def build_modal_model(system, method: str = "auto"):
@@ -334,7 +168,7 @@ def _check_arguments(system, dt, horizon, rtol, n_refine, rho, norm, bounds, tri
 def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: float | None = None,
                      bounds=None, trips=None, f_hz: float | None = None, output: str = "pu",
                      threshold_hz=None, method: str = "auto", rtol: float = 1e-6,
-                     n_refine: int = 4, model=None, full_table: bool = True,
+                     n_refine: int = 4, model=None, full_table: bool = False,
                      disturbance_set=None) -> NadirResult:
     """Worst frequency deviation over all buses, times and step disturbances in a set.
 
@@ -394,13 +228,13 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         :class:`~netcoh.analysis.nadir_polytope.LinearSet`), or one step vector ``u``
         (its exact nadir: bus, time, certified).
     full_table : bool
-        True (default) computes ``F[i, t]`` for every bus. False first bounds every bus by
-        a certified cheap bound (a tight one for a 2-norm ball and proportional machines,
-        the triangle inequality over modes otherwise) and computes exact rows only for
-        buses that could still be the worst or exceed ``threshold_hz``: the same value,
-        bus, time, disturbance, certificate and flags, several times faster on large
-        networks (contingency screening uses it). Rows that were ruled out are NaN in
-        ``table``, ``per_bus`` and ``per_bus_time``.
+        False (default): every entry ``F[i, t]`` is first bounded by a certified cheap bound
+        (a tight one for a 2-norm ball and proportional machines, the triangle inequality
+        over modes otherwise) and evaluated exactly only where it could still be the worst
+        or exceed ``threshold_hz``; value, bus, time, disturbance, certificate and flags are
+        those of the whole table. The result computes the whole table (and each bus's
+        worst) from the stored search on first access of ``NadirResult.table`` or
+        ``NadirResult.per_bus``. True evaluates the whole table during the search.
 
     Returns
     -------
@@ -490,24 +324,14 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
     else:
         s = model.rows_at_inf()[best_i]
     u = dset.maximiser(s)
-    Fx = F if E is None else np.where(E, F, -np.inf)
-    jmax = np.argmax(Fx, axis=1)
-    known = Fx[np.arange(system.n), jmax]          # best computed grid value of each bus
-    per_bus = known.copy()
-    per_bus_time = t[jmax].astype(float)
-    if auto and Sinf_val is not None:
-        per_bus_time = np.where(Sinf_val > per_bus, np.inf, per_bus_time)
-        per_bus = np.maximum(per_bus, Sinf_val)
-    if E is not None:
-        # a bus's worst grid value is known when its entries not computed are bounded below it
-        undecided = known < np.where(E, -np.inf, F).max(axis=1)
-        per_bus[undecided] = np.nan
-        per_bus_time[undecided] = np.nan
-        if undecided[best_i]:             # its worst is the certified supremum
-            per_bus[best_i], per_bus_time[best_i] = best_v, best_t
-        F = np.where(E, F, np.nan)                 # ruled out by the bound: not computed
-    per_bus[best_i] = max(per_bus[best_i], best_v)
-    known[best_i] = max(known[best_i], best_v)
+    if E is None:
+        per_bus, per_bus_time = bus_summary(F, t, Sinf_val if auto else None, best_i, best_v)
+        known = per_bus
+        tables = SearchTables(model, dset, t, Sinf_val if auto else None, best_i, best_v,
+                              np.ones(F.shape, dtype=bool), (per_bus, per_bus_time), full_table=F)
+    else:
+        known, tables = _pruned_tables(srch, t, F, E, Sinf_val if auto else None, best_i, best_v,
+                                       best_t)
     traj = model.response(u, t)
     # every entry above the threshold was computed, so the computed ones decide the flags
     # (and a bus ruled out on the grid can still be flagged by its exact steady state)
@@ -517,11 +341,38 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
     return NadirResult(
         value=float(best_v), value_hz=float(best_v * scale_hz), bus=system.labels[best_i],
         bus_index=int(best_i), time=float(best_t), disturbance=_readonly(u), times=_readonly(t),
-        table=_readonly(F), per_bus=_readonly(per_bus), per_bus_time=_readonly(per_bus_time),
         trajectory=_readonly(traj), upper_bound=float(upper), certified=certified, horizon=H,
         grid_value=grid_value, labels=system.labels, disturbance_set=dset.description,
         method=used, f_hz=float("nan") if f_hz is None else float(f_hz), hz_per_unit=scale_hz,
-        threshold_hz=thr, flagged=flagged)
+        threshold_hz=thr, flagged=flagged, _tables=tables)
+
+
+def _pruned_tables(srch, t, F, E, steady, best_i, best_v, best_t):
+    """Per-bus values decided by the evaluated entries, and the lazily completed tables.
+
+    Returns ``(known, tables)``: ``known`` the best evaluated grid value of each bus (the
+    supremum for the worst bus), ``tables`` a :class:`SearchTables` whose partial per-bus
+    arrays are NaN where entries bounded out could still exceed the evaluated ones.
+    """
+    n = F.shape[0]
+    Fx = np.where(E, F, -np.inf)
+    jmax = np.argmax(Fx, axis=1)
+    known = Fx[np.arange(n), jmax]
+    per_bus = known.copy()
+    per_bus_time = t[jmax].astype(float)
+    if steady is not None:
+        per_bus_time = np.where(steady > per_bus, np.inf, per_bus_time)
+        per_bus = np.maximum(per_bus, steady)
+    # a bus's worst grid value is known when its entries not computed are bounded below it
+    undecided = known < np.where(E, -np.inf, F).max(axis=1)
+    per_bus[undecided] = np.nan
+    per_bus_time[undecided] = np.nan
+    if undecided[best_i]:             # its worst is the certified supremum
+        per_bus[best_i], per_bus_time[best_i] = best_v, best_t
+    per_bus[best_i] = max(per_bus[best_i], best_v)
+    known[best_i] = max(known[best_i], best_v)
+    return known, SearchTables(srch.model, srch.dset, t, steady, best_i, best_v, E,
+                               (per_bus, per_bus_time))
 
 
 def trip_system(system, k: int):
@@ -575,28 +426,18 @@ def _worst_trip(system, trips: UnitTrips, kw: dict) -> NadirResult:
             best = (res, k, p)
     res, k, p = best
     n, keep = system.n, np.delete(np.arange(system.n), best[1])
-
-    def embed(a, axis):
-        shape = list(a.shape)
-        shape[axis] = n
-        out = np.full(shape, np.nan)
-        idx = [slice(None)] * len(shape)
-        idx[axis] = keep
-        out[tuple(idx)] = a
-        return out
-
+    traj = np.full((res.trajectory.shape[0], n), np.nan)
+    traj[:, keep] = res.trajectory
     u = np.zeros(n)
     u[k] = -p
     return NadirResult(
         value=res.value, value_hz=res.value_hz, bus=res.bus, bus_index=int(keep[res.bus_index]),
         time=res.time, disturbance=_readonly(u), times=res.times,
-        table=_readonly(embed(np.asarray(res.table), 0)),
-        per_bus=_readonly(embed(np.asarray(res.per_bus), 0)),
-        per_bus_time=_readonly(embed(np.asarray(res.per_bus_time), 0)),
-        trajectory=_readonly(embed(np.asarray(res.trajectory), 1)), upper_bound=res.upper_bound,
+        trajectory=_readonly(traj), upper_bound=res.upper_bound,
         certified=res.certified, horizon=res.horizon, grid_value=res.grid_value,
         labels=system.labels,
         disturbance_set=f"{trips.description}, each on its post-trip network (worst: "
                         f"{system.labels[k]} losing {p:g})",
         method=res.method, f_hz=res.f_hz, hz_per_unit=res.hz_per_unit,
-        threshold_hz=res.threshold_hz, flagged=res.flagged)
+        threshold_hz=res.threshold_hz,
+        flagged=res.flagged, _tables=EmbeddedTables(res._tables, keep, n))

@@ -9,6 +9,9 @@ One module per paper on top of a common abstraction:
 ``linear_net``          convergence and implicit bias of linear networks (Min et al., 2021/23)
 ``linear_net_gd``       local PL / smoothness constants and step sizes (Xu et al., TMLR 2025)
 ``edge_of_stability``   the three GD regimes (MacDonald et al., NeurIPS 2025; reconstructed)
+``eos_manifold``        the same in general dimension: GD split into Riemannian GD on the sharpness
+                        along the minimiser manifold and a bifurcating normal part
+``eos_regimes``         the three regimes' rates, exponents and 2-cycle measured against theory
 ``neural_collapse``     collapse on orthogonally separable data (Min, Zhu & Vidal, NeurIPS 2025)
 ``prelu``               polynomial ReLU robustness (Min & Vidal, ICML 2024)
 ======================  ==========================================================================
@@ -23,6 +26,8 @@ observables), :func:`simulate_gf` / :func:`simulate_gd`, :func:`linearize` (a
 from . import (
     data,
     edge_of_stability,
+    eos_manifold,
+    eos_regimes,
     linear_net,
     linear_net_gd,
     lora,
@@ -54,5 +59,5 @@ __all__ = [
     "eos_threshold", "stability_margin", "periodic_orbit", "PeriodicOrbit", "fit_power_law",
     "fit_exponential_rate", "first_crossing",
     "symmetric_mf", "relu_alignment", "lora", "linear_net", "linear_net_gd",
-    "edge_of_stability", "neural_collapse", "prelu", "data",
+    "edge_of_stability", "eos_manifold", "eos_regimes", "neural_collapse", "prelu", "data",
 ]

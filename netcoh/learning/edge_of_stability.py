@@ -196,6 +196,75 @@ class DeepScalarFactorization(TrainingDynamics):
     def _grad(self, th):
         return (np.prod(th) - self.y) * self._partials(th)
 
+    def output(self, theta):
+        """The product ``f(theta) = prod_i theta_i`` fitted to ``y`` (complex-step safe).
+
+        Parameters
+        ----------
+        theta : array_like, shape (d,)
+            The factors.
+
+        Returns
+        -------
+        float or complex
+            The product of the factors; the loss is ``(f - y)^2 / 2``.
+
+        Examples
+        --------
+        >>> DeepScalarFactorization(d=3).output([1.0, 2.0, 3.0])
+        6.0
+        """
+        th = np.asarray(theta)
+        return np.prod(th).item()
+
+    def output_grad(self, theta) -> np.ndarray:
+        """Gradient of the product: entry ``i`` is the product of all factors but ``i``.
+
+        Parameters
+        ----------
+        theta : array_like, shape (d,)
+            The factors (complex values allowed, for complex-step derivatives).
+
+        Returns
+        -------
+        ndarray, shape (d,)
+            ``df/dtheta_i``, computed without division.
+
+        Examples
+        --------
+        >>> DeepScalarFactorization(d=3).output_grad([1.0, 2.0, 3.0]).tolist()
+        [6.0, 3.0, 2.0]
+        """
+        return self._partials(np.asarray(theta))
+
+    def output_hessian(self, theta) -> np.ndarray:
+        """Hessian of the product: entry ``(i, j)``, ``i != j``, omits factors ``i`` and ``j``.
+
+        Parameters
+        ----------
+        theta : array_like, shape (d,)
+            The factors (complex values allowed).
+
+        Returns
+        -------
+        ndarray, shape (d, d)
+            Symmetric, zero diagonal.
+
+        Examples
+        --------
+        >>> DeepScalarFactorization(d=3).output_hessian([1.0, 2.0, 3.0]).tolist()
+        [[0.0, 3.0, 2.0], [3.0, 0.0, 1.0], [2.0, 1.0, 0.0]]
+        """
+        th = np.asarray(theta)
+        rows = []
+        for i in range(th.size):
+            t1 = th.copy()
+            t1[i] = 1.0
+            row = self._partials(t1)
+            row[i] = 0.0
+            rows.append(row)
+        return np.array(rows)
+
     def flattest(self) -> tuple[float, float]:
         """The optimally flat minimiser's common factor ``y^(1/d)`` and its sharpness.
 

@@ -22,12 +22,12 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from threadpoolctl import threadpool_limits
 
 from .._util import readonly as _readonly
 from .._validation import as_float_array, as_int, as_laplacian, as_positive, as_rng, components_of
 from ..exceptions import DisconnectedError, InputError, NetcohWarning, SolverError
 from ..network.system import NetworkSystem, sparse_lu
+from ._kmeans import _canonical, _kmeans
 
 __all__ = ["ClusteringResult", "spectral_clustering", "laplacian_eigs", "DENSE_LIMIT"]
 
@@ -132,7 +132,7 @@ def laplacian_eigs(L, k: int, *, inertia=None, random_state=0, solver: str = "au
             lu = sparse_lu(Ls + shift * sp.identity(n, format="csc"))
             op = spla.LinearOperator((n, n), matvec=lu.solve, dtype=float)
             _, V = spla.eigsh(Ls, k=kk, sigma=-shift, which="LM", OPinv=op,
-                              v0=rng.standard_normal(n), tol=1e-10)
+                              v0=rng.standard_normal(n), tol=1e-8)
         except (spla.ArpackNoConvergence, spla.ArpackError, RuntimeError) as exc:
             warnings.warn(f"shift-invert Lanczos failed ({exc}); falling back to LOBPCG",
                           NetcohWarning, stacklevel=2)
@@ -152,118 +152,6 @@ def laplacian_eigs(L, k: int, *, inertia=None, random_state=0, solver: str = "au
         solver = "lobpcg"
     w, V = _rayleigh_ritz(Ls, V, null)
     return w[:k], V[:, :k], solver
-
-
-# --------------------------------------------------------------------------------------------
-# k-means
-# --------------------------------------------------------------------------------------------
-
-def _ratio_cut(L, labels, k, weight):
-    """``sum_c cut(c, rest) / w(c)``: with the indicator ``h_c`` of area ``c``,
-    ``cut(c, rest) = h_c^T L h_c`` and ``w(c) = sum_{i in c} weight_i``."""
-    H = np.zeros((labels.size, k))
-    H[np.arange(labels.size), labels] = 1.0
-    cuts = np.einsum("ij,ij->j", H, np.asarray(L @ H))
-    return float(np.sum(cuts / np.bincount(labels, weights=weight, minlength=k)))
-
-
-def _kmeans(X, k, rng, L, weight, n_init=10):
-    """Areas from scikit-learn's k-means (k-means++ seeding) on the rows of ``X``.
-
-    The embedding is the relaxation of the ratio cut ``sum_c cut(c)/w(c)`` (unnormalised
-    spectral clustering; ``w`` counts nodes, or sums inertias when weighted), so of the
-    ``n_init`` k-means runs the one whose partition has the smallest ratio cut of the graph
-    ``L`` is kept (rather than the one with the smallest k-means inertia of the embedding)
-    and refined by single-node moves (:func:`_refine_ratio_cut`).
-    Seeds are drawn from ``rng``; one OpenMP thread is used, since the embedding is small and
-    spinning threads on a busy machine cost far more than they save.
-    """
-    from sklearn.cluster import KMeans
-
-    best, best_key = None, None
-    with threadpool_limits(1, user_api="openmp"):
-        for seed in rng.integers(2**31 - 1, size=n_init):
-            km = KMeans(n_clusters=k, n_init=1, random_state=int(seed)).fit(X)
-            labels = km.labels_.astype(int)
-            if np.unique(labels).size != k:
-                continue
-            key = (_ratio_cut(L, labels, k, weight), float(km.inertia_))
-            if best_key is None or key < best_key:
-                best, best_key = labels, key
-    if best is None:
-        raise SolverError(f"k-means could not form {k} non-empty clusters")
-    best = _refine_ratio_cut(L, best, k, weight)
-    return best, _ratio_cut(L, best, k, weight)
-
-
-def _refine_ratio_cut(L, labels, k, weight, max_moves=None):
-    """Greedy single-node moves that lower the ratio cut ``sum_c cut(c)/w(c)``.
-
-    Each step moves the boundary node whose move to a neighbouring area lowers the ratio
-    cut most (areas are never emptied); it stops when no move helps. With
-    ``E[i, c] = sum_{j in c} A_ij``, moving ``i`` from ``a`` to ``b`` changes
-    ``cut(a)`` by ``2 E[i, a] - deg_i`` and ``cut(b)`` by ``deg_i - 2 E[i, b]``.
-    """
-    n = labels.size
-    A = sp.csr_matrix(-sp.csr_matrix(L))
-    A.setdiag(0)
-    A.eliminate_zeros()
-    deg = np.asarray(A.sum(axis=1)).ravel()
-    w = np.ones(n) if weight is None else np.asarray(weight, dtype=float)
-    lab = labels.copy()
-    H = np.zeros((n, k))
-    H[np.arange(n), lab] = 1.0
-    E = np.asarray(A @ H)
-    size = np.bincount(lab, weights=w, minlength=k)
-    cut = np.bincount(lab, weights=deg - E[np.arange(n), lab], minlength=k)
-    max_moves = n if max_moves is None else max_moves
-    cand, since = None, 0
-    moves = 0
-    while moves < max_moves:
-        fresh = cand is None or since >= 50
-        if fresh:
-            since = 0
-            own = E[np.arange(n), lab]
-            cand = np.flatnonzero(own < deg - 1e-14 * np.abs(deg).max())   # touches another area
-            if cand.size == 0:
-                break
-        a = lab[cand]
-        Ec, dc, wc = E[cand], deg[cand], w[cand]
-        Ea = Ec[np.arange(cand.size), a]
-        wa_new = size[a] - wc
-        with np.errstate(divide="ignore", invalid="ignore"):
-            da = np.where(wa_new > 0, (cut[a] + 2 * Ea - dc) / wa_new, np.inf) - cut[a] / size[a]
-            cb_new = cut[None, :] + dc[:, None] - 2 * Ec
-            D = da[:, None] + cb_new / (size[None, :] + wc[:, None]) - cut[None, :] / size[None, :]
-        D[np.arange(cand.size), a] = np.inf
-        D[Ec <= 0] = np.inf                       # only into areas the node touches
-        j, bb = np.unravel_index(np.argmin(D), D.shape)
-        if not D[j, bb] < -1e-12 * float(np.sum(cut / size)):
-            if fresh:
-                break
-            cand = None                           # refresh the boundary and look again
-            continue
-        moves += 1
-        since += 1
-        i, ai = cand[j], a[j]
-        cut[ai] += 2 * E[i, ai] - deg[i]
-        cut[bb] = cb_new[j, bb]
-        size[ai] -= w[i]
-        size[bb] += w[i]
-        lab[i] = bb
-        lo, hi = A.indptr[i], A.indptr[i + 1]
-        E[A.indices[lo:hi], ai] -= A.data[lo:hi]
-        E[A.indices[lo:hi], bb] += A.data[lo:hi]
-    return lab
-
-
-def _canonical(labels):
-    """Relabel so areas are numbered in order of their first node."""
-    _, first = np.unique(labels, return_index=True)
-    order = np.argsort(first)
-    remap = np.empty(order.size, dtype=int)
-    remap[order] = np.arange(order.size)
-    return remap[np.unique(labels, return_inverse=True)[1]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -482,7 +370,7 @@ def spectral_clustering(system_or_L, n_clusters: int | None = None, *, random_st
             inertia = m if m is not None else system_or_L.inertia_weights
     else:
         L = as_laplacian(system_or_L, "L", connected=False)
-        node_labels = tuple(str(i) for i in range(L.shape[0]))
+        node_labels = tuple(map(str, range(L.shape[0])))
     n = L.shape[0]
     if weighting not in (None, "inertia"):
         raise InputError(f"`weighting` must be None or 'inertia', got {weighting!r}")

@@ -325,11 +325,25 @@ def _dask_client(scheduler, n_jobs):
                           f"dask.distributed.Client, got {type(scheduler).__name__}")
 
 
+def _dask_batches(batches, threads):
+    """``batches`` split so that each of the cluster's ``threads`` worker threads gets at
+    least four (the default size counts this machine's cores, and a cluster can have many
+    more); never merged, so a smaller requested size is kept."""
+    if len(batches) >= 4 * max(threads, 1):
+        return batches
+    items = [c for b in batches for c in b]
+    size = max(1, -(-len(items) // (4 * max(threads, 1))))
+    if size >= max((len(b) for b in batches), default=0):
+        return batches
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
 def _run_dask(ctx, batches, settings, base_hz, n_jobs, scheduler):
     from dask.distributed import as_completed
 
     client, own = _dask_client(scheduler, n_jobs)
     try:
+        batches = _dask_batches(batches, sum(client.nthreads().values()))
         [ctx_f] = client.scatter([ctx], broadcast=True)
         futs = [client.submit(evaluate_batch, ctx_f, b, settings, base_hz, pure=False)
                 for b in batches]

@@ -28,3 +28,34 @@ def test_iterative_norm_matches_svd(rng, n, sparse):
     w = np.logspace(-3, 1.5, 25)
     got = nc.incoherence(sys, 1j * w, method="iterative")
     np.testing.assert_allclose(got, dense_norms(sys, w), rtol=1e-9)
+
+
+def test_dense_array_of_a_sparse_graph_is_factorised_sparse_and_agrees(rng):
+    import scipy.sparse as sp
+
+    from netcoh.analysis.coherence import _factorable_laplacian
+
+    n = 200
+    L = np.asarray(nc.laplacian.ring_lattice(n, 3), dtype=float)   # dense array, 3.5 % non-zero
+    sys = nc.NetworkSystem.from_laplacian(L, nodal=random_turbine_nodes(n, rng))
+    w = np.logspace(-3, 1.5, 6)
+    fvals = sys.coupling(1j * w)[:, 0]
+    assert sp.issparse(_factorable_laplacian(sys.laplacian, fvals, sys.nodal.inverse(1j * w)))
+    np.testing.assert_allclose(nc.incoherence(sys, 1j * w, method="iterative"),
+                               dense_norms(sys, w), rtol=1e-9)
+
+
+def test_fully_dense_network_uses_the_symmetric_factorisation_and_agrees(rng):
+    from netcoh.analysis.coherence import _factorable_laplacian
+
+    n = 120
+    A = rng.uniform(0.1, 2.0, (n, n))
+    A = np.triu(A, 1) + np.triu(A, 1).T                      # a Kron-reduced-like dense network
+    L = np.diag(A.sum(1)) - A
+    sys = nc.NetworkSystem.from_laplacian(L, nodal=random_turbine_nodes(n, rng))
+    w = np.logspace(-3, 1.5, 6)
+    fvals = sys.coupling(1j * w)[:, 0]
+    assert isinstance(_factorable_laplacian(sys.laplacian, fvals, sys.nodal.inverse(1j * w)),
+                      np.ndarray)
+    np.testing.assert_allclose(nc.incoherence(sys, 1j * w, method="iterative"),
+                               dense_norms(sys, w), rtol=1e-9)

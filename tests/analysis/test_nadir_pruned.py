@@ -1,7 +1,8 @@
-"""``full_table=False``: buses ruled out by a certified bound give the same worst case.
+"""The default search rules buses out by a certified bound and gives the same worst case.
 
-The reference is the full table of the same search (every bus exact), and for the bound
-itself the exact row norms of the step-response matrix.
+The reference is the full table of the same search (``full_table=True``, every bus exact),
+and for the bound itself the exact row norms of the step-response matrix. The pruned
+result computes the whole table on first access; it must equal the full search's.
 """
 
 from __future__ import annotations
@@ -84,25 +85,27 @@ def test_pruned_search_equals_full_table(kind, horizon, seed):
     kw = dict(rho=0.5, dt=0.05, horizon=horizon, f_hz=50.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nc.AccuracyWarning)
-        full = worst_case_nadir(sys, **kw)
+        full = worst_case_nadir(sys, full_table=True, **kw)
         # a threshold between the smallest and the largest bus forces the flags to be exact
         mid = float(np.median(full.per_bus_hz))
-        full = worst_case_nadir(sys, threshold_hz=mid, **kw)
-        fast = worst_case_nadir(sys, threshold_hz=mid, full_table=False, **kw)
+        full = worst_case_nadir(sys, threshold_hz=mid, full_table=True, **kw)
+        fast = worst_case_nadir(sys, threshold_hz=mid, **kw)
         lean = worst_case_nadir(sys, full_table=False, **kw)
+    assert full.evaluated.all()
     for res in (fast, lean):
+        assert not res.evaluated.all()            # buses were ruled out by the bound
+        assert "table" not in vars(res._tables)   # the whole table is not computed yet
         assert res.bus == full.bus
         assert res.value == pytest.approx(full.value, rel=1e-12)
         # the nadir is flat in t: its time is fixed to ~sqrt(eps), the value to eps
         assert res.time == pytest.approx(full.time, rel=1e-6)
         assert res.certified == full.certified
         assert np.allclose(res.disturbance, full.disturbance, rtol=1e-6, atol=1e-12)
-        known = ~np.isnan(res.per_bus)
-        assert known[full.bus_index]
-        assert np.allclose(res.per_bus[known], full.per_bus[known], rtol=1e-12)
-        done = ~np.isnan(res.table)               # entries computed: exact
-        assert np.allclose(res.table[done], full.table[done], rtol=1e-12, atol=1e-300)
-        assert not done[~known].all(axis=1).any()  # a row not decided has entries left out
+        # computed on first access, the table and the per-bus worst are the full search's
+        assert np.array_equal(res.table, full.table)
+        assert np.allclose(res.per_bus, full.per_bus, rtol=1e-12)
+        assert np.array_equal(res.per_bus_time, full.per_bus_time)
+        assert not res.table.flags.writeable
     assert fast.flagged == full.flagged and len(full.flagged) > 0
 
 
@@ -112,12 +115,13 @@ def test_gb_case_is_decided_by_a_few_rows():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sys = grids.load("gb").to_system(model="swing")
-    full = worst_case_nadir(sys, rho=0.5, dt=0.05, horizon=1.0)
-    fast = worst_case_nadir(sys, rho=0.5, dt=0.05, horizon=1.0, full_table=False)
+    full = worst_case_nadir(sys, rho=0.5, dt=0.05, horizon=1.0, full_table=True)
+    fast = worst_case_nadir(sys, rho=0.5, dt=0.05, horizon=1.0)
     assert (fast.bus, fast.value, fast.certified) == (full.bus, pytest.approx(full.value, rel=1e-12),
                                                       True)
-    assert np.count_nonzero(~np.isnan(fast.per_bus)) <= 20
-    assert np.count_nonzero(~np.isnan(fast.table)) <= 20 * fast.times.size
+    assert np.count_nonzero(fast.evaluated.any(axis=1)) <= 20
+    assert np.count_nonzero(fast.evaluated) <= 20 * fast.times.size
+    assert np.array_equal(fast.table, full.table)
 
 
 @pytest.mark.parametrize("kw", [dict(norm=np.inf), dict(norm=1), dict(method="statespace"),
@@ -139,16 +143,15 @@ def test_other_sets_and_models_use_the_triangle_bound(kw):
         sys_h = nc.NetworkSystem.from_laplacian(
             np.asarray(sys.laplacian),
             nodal=nc.nodal.swing_turbine(p["m"], p["d"], p["droop"], rng.uniform(2, 9, sys.n)))
-    full = worst_case_nadir(sys_h, **kw)
-    fast = worst_case_nadir(sys_h, full_table=False, **kw)
+    full = worst_case_nadir(sys_h, full_table=True, **kw)
+    fast = worst_case_nadir(sys_h, **kw)
     assert fast.method == full.method
     assert (fast.bus, fast.certified) == (full.bus, full.certified)
     assert fast.value == pytest.approx(full.value, rel=1e-12)
-    known = ~np.isnan(fast.per_bus)
-    assert np.allclose(fast.per_bus[known], full.per_bus[known], rtol=1e-12)
-    done = ~np.isnan(fast.table)
-    assert np.allclose(fast.table[done], full.table[done], rtol=1e-12, atol=1e-300)
-    assert done.sum() < done.size
+    assert not fast.evaluated.all()
+    assert np.allclose(fast.per_bus, full.per_bus, rtol=1e-12, equal_nan=True)
+    assert np.allclose(fast.table, full.table, rtol=1e-12, atol=1e-300, equal_nan=True)
+    assert np.array_equal(np.isnan(fast.per_bus), np.isnan(full.per_bus))
 
 
 def test_statespace_condition_estimate_matches_svd_and_guards():
@@ -181,23 +184,21 @@ def test_pruned_equals_full_property(n, seed, kind, spread, norm, dt, horizon, s
     kw = dict(rho=0.3, norm=norm, dt=dt, horizon=horizon, f_hz=50.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nc.AccuracyWarning)
-        full = worst_case_nadir(sys, **kw)
+        full = worst_case_nadir(sys, full_table=True, **kw)
         # a threshold in a clear gap between two buses' values, near the median
         v = np.concatenate([[0.0], np.sort(full.per_bus_hz)])
         gaps = np.flatnonzero(np.diff(v) > 1e-6 * v[-1])
         k = gaps[np.argmin(np.abs(gaps - n // 2))]
         thr = float(0.5 * (v[k] + v[k + 1]))
-        full = worst_case_nadir(sys, threshold_hz=thr, **kw)
-        fast = worst_case_nadir(sys, threshold_hz=thr, full_table=False, **kw)
+        full = worst_case_nadir(sys, threshold_hz=thr, full_table=True, **kw)
+        fast = worst_case_nadir(sys, threshold_hz=thr, **kw)
     assert fast.value == pytest.approx(full.value, rel=1e-9)
     assert fast.upper_bound >= fast.value and fast.certified == full.certified
     if not np.isclose(full.per_bus[np.argsort(full.per_bus)[-2:]], full.value, rtol=1e-6).all():
         assert fast.bus == full.bus                   # (a tie may pick either bus)
     assert fast.flagged == full.flagged
-    done = ~np.isnan(fast.table)
-    assert np.allclose(fast.table[done], full.table[done], rtol=1e-12, atol=1e-300)
-    known = ~np.isnan(fast.per_bus)
-    assert np.allclose(fast.per_bus[known], full.per_bus[known], rtol=1e-9)
+    assert np.array_equal(fast.table, full.table)
+    assert np.allclose(fast.per_bus, full.per_bus, rtol=1e-9)
 
 
 def test_full_table_must_be_a_bool():
@@ -205,3 +206,62 @@ def test_full_table_must_be_a_bool():
     with pytest.raises(nc.NetcohTypeError, match="`full_table` must be True or False, got 'no'"):
         worst_case_nadir(sys, rho=0.5, full_table="no")
     assert worst_case_nadir(sys, rho=0.5, full_table=np.bool_(False)).certified
+
+
+def test_plain_call_frames_and_trips_are_complete():
+    """The default result gives every bus's worst and the table, as the full search does."""
+    sys = random_system(30, "swing", seed=7)
+    kw = dict(rho=0.4, dt=0.05, horizon=2.0, f_hz=50.0)
+    full = worst_case_nadir(sys, full_table=True, **kw)
+    res = worst_case_nadir(sys, **kw)
+    frame = res.to_frame()
+    assert not frame.isna().any().any()
+    assert np.allclose(frame.worst, full.to_frame().worst, rtol=1e-12)
+    assert res.table_frame().shape == (sys.n, res.times.size)
+    trips = np.linspace(0.05, 0.3, sys.n)
+    t_full = worst_case_nadir(sys, trips=trips, full_table=True, dt=0.05, horizon=2.0)
+    t_res = worst_case_nadir(sys, trips=trips, dt=0.05, horizon=2.0)
+    assert (t_res.bus, t_res.value) == (t_full.bus, pytest.approx(t_full.value, rel=1e-12))
+    gone = np.flatnonzero(t_res.disturbance)[0]              # the tripped unit
+    assert not t_res.evaluated[gone].any()
+    assert np.allclose(t_res.table, t_full.table, rtol=1e-12, equal_nan=True)
+    assert np.isnan(t_res.table[gone]).all() and np.isnan(t_res.per_bus[gone])
+    assert np.allclose(t_res.per_bus, t_full.per_bus, rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_large_network_bounded_light_set_equals_full_table(seed):
+    """Beyond 512 machines the tight bound treats a bounded set of light machines exactly;
+    still an upper bound, so the pruned search returns the full table's answer."""
+    sys = random_system(600, "swing", spread=20.0, seed=seed)
+    model, _ = build_modal_model(sys)
+    t = np.linspace(0.0, 1.0, 6)
+    from netcoh.analysis.nadir_search import Search
+    from netcoh.analysis.nadir_sets import NormBall
+
+    engine = Search(model, NormBall(0.5, 2), 1e-6, full_table=False)
+    assert engine.light < sys.n // 16
+    exact = 0.5 * exact_row_norms(model, t)
+    assert np.all(engine.bound_table(t) >= exact * (1 - 1e-12))
+    kw = dict(rho=0.5, dt=0.05, horizon=1.0, model=model)
+    full = worst_case_nadir(sys, full_table=True, **kw)
+    fast = worst_case_nadir(sys, **kw)
+    assert (fast.bus, fast.certified) == (full.bus, full.certified)
+    assert fast.value == pytest.approx(full.value, rel=1e-12)
+    assert fast.evaluated.sum() < 0.1 * fast.evaluated.size
+    assert np.array_equal(fast.table, full.table)
+
+
+def test_lazy_table_survives_replace_and_pickle():
+    import dataclasses
+    import pickle
+
+    sys = random_system(12, "swing", seed=3)
+    full = worst_case_nadir(sys, rho=0.5, dt=0.05, horizon=2.0, full_table=True)
+    res = worst_case_nadir(sys, rho=0.5, dt=0.05, horizon=2.0)
+    for other in (dataclasses.replace(res, threshold_hz=0.01), pickle.loads(pickle.dumps(res))):
+        assert np.array_equal(other.table, full.table)
+        assert np.allclose(other.per_bus, full.per_bus, rtol=1e-12)
+    bare = dataclasses.replace(res, _tables=None)
+    with pytest.raises(AttributeError, match="without its search"):
+        bare.table

@@ -4,7 +4,8 @@ import numpy as np
 from sklearn.cluster import KMeans
 
 import netcoh as nc
-from netcoh.reduction.clustering import _ratio_cut, _refine_ratio_cut, spectral_clustering
+from netcoh.reduction._kmeans import _canonical, _ratio_cut, _refine_ratio_cut
+from netcoh.reduction.clustering import spectral_clustering
 
 
 def ratio_cut_direct(L, labels, weight=None):
@@ -56,5 +57,36 @@ def test_kway_cut_no_worse_than_plain_kmeans_and_planted_blocks_found():
         emb = res.eigenvectors[:, 1:4]
         plain = KMeans(4, n_init=10, random_state=seed).fit(emb).labels_
         assert ratio_cut_direct(L, res.labels) <= ratio_cut_direct(L, plain) + 1e-12
-        hits += nc.reduction.clustering._canonical(truth).tolist() == res.labels.tolist()
+        hits += _canonical(truth).tolist() == res.labels.tolist()
     assert hits >= 4
+
+
+def sparse_blocks(seed, sizes=(700, 500, 600, 400, 300), p_in=0.03, p_out=0.0004):
+    """A sparse weighted block model larger than the k-means row subset (2,000 rows)."""
+    L, truth = nc.laplacian.weighted_sbm(
+        list(sizes), np.full((5, 5), p_out) + (p_in - p_out) * np.eye(5),
+        np.full((5, 5), 1.0) + 4.0 * np.eye(5), rng=seed, sparse=True)
+    return L, truth
+
+
+def test_large_graph_restarts_on_row_subsets_find_planted_blocks_and_a_good_cut():
+    from netcoh.reduction._kmeans import SCREEN_ROWS_PER_AREA
+
+    for seed in range(2):
+        L, truth = sparse_blocks(seed)
+        n = L.shape[0]
+        assert n > max(2000, SCREEN_ROWS_PER_AREA * 5)     # the subset path is taken
+        res = spectral_clustering(L, 5, random_state=seed)
+        assert res.solver == "shift-invert"
+        assert res.labels.tolist() == _canonical(truth).tolist()
+        # no worse than scikit-learn's k-means on all rows, ranked by its own criterion
+        emb = res.eigenvectors[:, 1:5]
+        plain = KMeans(5, n_init=10, random_state=seed).fit(emb).labels_
+        assert ratio_cut_direct(L, res.labels) <= ratio_cut_direct(L, plain) + 1e-12
+
+
+def test_large_graph_clustering_is_reproducible():
+    L, _ = sparse_blocks(3, p_in=0.02, p_out=0.002)        # noisier: k-means has choices
+    a = spectral_clustering(L, 5, random_state=7)
+    b = spectral_clustering(L, 5, random_state=7)
+    assert a.labels.tolist() == b.labels.tolist()
