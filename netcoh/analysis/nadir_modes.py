@@ -30,7 +30,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 import scipy.linalg as la
 
-from ..exceptions import InputError, SolverError
+from ..exceptions import InputError
 from ..network.system import check_stable
 from . import modal_update as _modal_update
 
@@ -522,7 +522,7 @@ def statespace_modes(system, cond_max: float = 1e10, reuse: bool | None = None) 
             check_stable(system, eigenvalues=s)
             return _ComplexConstModes(P.astype(complex), Q, S0, s[:, None],
                                       (1.0 / s)[:, None].astype(complex), -1.0 / s)
-    basis = _dense_basis(system, cond_max)
+    basis = _modal_update.decompose(system, cond_max)
     if mode == "recent" and basis.n_states <= _REUSE_MAX_STATES:
         _modal_update.remember(basis)
     mu = basis.mu                           # the basis orders the modes (pairs first)
@@ -535,28 +535,6 @@ def statespace_modes(system, cond_max: float = 1e10, reuse: bool | None = None) 
     res = (1.0 / mu_k)[:, None]
     const = -1.0 / mu_k
     return _ComplexConstModes(P, Q, S0, poles, res.astype(complex), const)
-
-
-def _dense_basis(system, cond_max: float):
-    """The dense eigendecomposition of the grounded realisation, checked."""
-    real = system.realization()
-    mu, W = la.eig(real.A.toarray(), overwrite_a=True, check_finite=False)
-    check_stable(system, eigenvalues=mu)
-    if np.any(mu.real >= 0):      # certified stable, but the computed modes are not
-        raise SolverError("the modal form of the state matrix is inaccurate: an eigenvalue has "
-                          f"real part {mu.real.max():.3g} >= 0 in a network that is stable")
-    # one LU of W gives both W^{-1} B and a 1-norm condition estimate (LAPACK gecon),
-    # instead of an SVD for the 2-norm condition number (0.9 s of 2 s on GB swing-turbine)
-    lu, piv = la.lu_factor(W, check_finite=False)
-    gecon = la.get_lapack_funcs("gecon", (lu,))
-    rcond, _ = gecon(lu, np.abs(W).sum(axis=0).max(), norm="1")
-    cond = 1.0 / rcond if rcond > 0 else np.inf
-    if not np.isfinite(cond) or cond > cond_max:
-        raise SolverError(f"the state matrix is (nearly) defective (eigenvector condition {cond:.3g}), "
-                          "so its modal form is inaccurate; machines with identical parameters "
-                          "can cause this: perturb them slightly (e.g. by 1e-6 relative)")
-    return _modal_update.dense_basis(real, mu, W, (lu, piv), cond,
-                                     row0=int(np.sum(system.nodal.orders)), system=system)
 
 
 def pin_reference(system, cond_max: float = 1e10) -> bool:
@@ -601,7 +579,7 @@ def pin_reference(system, cond_max: float = 1e10) -> bool:
         return False
     if system.realization().A.shape[0] > _REUSE_MAX_STATES:
         return False
-    _modal_update.pin(_dense_basis(system, cond_max))
+    _modal_update.pin(_modal_update.decompose(system, cond_max))
     return True
 
 
