@@ -12,9 +12,10 @@ the scheduler's round trip per task and how busy the workers were.
 
 With ``--model swing_turbine`` the networks take the state-space modal path; a branch outage
 can then be updated from a reference decomposition (a rank-one/two change of the state
-matrix) instead of solving the dense eigenproblem again. ``--per-network N`` prints the CPU
-time of that step for the first N branch outages, updated from the intact network and
-dense, in the same run. ``--baseline`` runs the sweep twice more: with the updates chained
+matrix; a unit trip is the outage of the machine's link) instead of solving the dense
+eigenproblem again. ``--per-network N`` prints the CPU time of that step for the first N
+branch outages and N/2 unit trips, updated from the intact network and dense, in the same
+run. ``--baseline`` runs the sweep twice more: with the updates chained
 in each worker from the last network it decomposed (``NETCOH_MODAL_UPDATE=auto``) and with
 the dense path in every network (``NETCOH_MODAL_UPDATE=0``), and prints the ratio and the
 largest nadir change between them.
@@ -121,7 +122,7 @@ def main():
     everything = contingency_list(grid, "n-1")
     print(f"GB: {len(branches)} branches, {grid.n_machines} machines, {os.cpu_count()} cores")
     if args.per_network:
-        per_network(grid, branches, args.model, args.per_network)
+        per_network(grid, everything, args.model, args.per_network)
     if not args.skip_full:
         full = everything if args.full_subset is None else everything[: args.full_subset]
         walls = {}
@@ -177,37 +178,44 @@ def main():
     print(f"peak RSS (this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
 
 
-def per_network(grid, branches, model, count):
+def per_network(grid, everything, model, count):
     """CPU time of the state-space modal step per network: updated from the intact network's
-    decomposition vs the dense eigenproblem, on the first ``count`` branch outages."""
+    decomposition vs the dense eigenproblem, on the first ``count`` branch outages and the
+    first ``count // 2`` unit trips."""
     ctx = ScreeningContext.from_grid(grid, model=model)
     base = ctx.base_system()
     t0 = time.process_time()
     pin_reference(base)                      # dense; kept as the reference
     t_base = time.process_time() - t0
-    upd, dense, used, err = [], [], 0, 0.0
-    for c in branches[:count]:
-        systems, _ = ctx.systems(c)
-        system = systems[0][0]
-        if system.n != base.n:
+    print(f"intact network ({base.realization().A.shape[0]} states) decomposed densely: "
+          f"{t_base * 1e3:.0f} ms CPU")
+    branches = [c for c in everything if c.kind == "branch"][:count]
+    trips = [c for c in everything if c.kind == "machine"][: max(1, count // 2)]
+    for label, conts in (("branch outages", branches), ("unit trips", trips)):
+        upd, dense, used, err = [], [], 0, 0.0
+        for c in conts:
+            systems, _ = ctx.systems(c)
+            system = systems[0][0]
+            if system.n < base.n - 1:
+                continue
+            t0 = time.process_time()
+            fast = statespace_modes(system)
+            upd.append(time.process_time() - t0)
+            used += modal_update.last_failure[0] == ""
+            t0 = time.process_time()
+            slow = statespace_modes(system, reuse=False)
+            dense.append(time.process_time() - t0)
+            t = np.array([0.5, 1.0, 2.0])
+            bus = np.repeat(np.arange(system.n), t.size)
+            tt = np.tile(t, system.n)
+            ref = slow.rows(bus, tt)
+            err = max(err, float(np.abs(fast.rows(bus, tt) - ref).max() / np.abs(ref).max()))
+        if not upd:
             continue
-        t0 = time.process_time()
-        fast = statespace_modes(system)
-        upd.append(time.process_time() - t0)
-        used += modal_update.last_failure[0] == ""
-        t0 = time.process_time()
-        slow = statespace_modes(system, reuse=False)
-        dense.append(time.process_time() - t0)
-        t = np.array([0.5, 1.0, 2.0])
-        bus = np.repeat(np.arange(system.n), t.size)
-        tt = np.tile(t, system.n)
-        ref = slow.rows(bus, tt)
-        err = max(err, float(np.abs(fast.rows(bus, tt) - ref).max() / np.abs(ref).max()))
-    mu_, md = np.median(upd), np.median(dense)
-    print(f"state-space modal step, {len(upd)} branch outages ({base.realization().A.shape[0]} "
-          f"states; intact network dense {t_base * 1e3:.0f} ms CPU): updated {mu_ * 1e3:.0f} ms, "
-          f"dense {md * 1e3:.0f} ms CPU median: {md / mu_:.1f}x; updates accepted "
-          f"{used}/{len(upd)}; largest relative change of S(t) {err:.1e}")
+        mu_, md = np.median(upd), np.median(dense)
+        print(f"state-space modal step, {len(upd)} {label}: updated {mu_ * 1e3:.0f} ms, dense "
+              f"{md * 1e3:.0f} ms CPU median: {md / mu_:.1f}x; updates accepted {used}/{len(upd)}; "
+              f"largest relative change of S(t) {err:.1e}")
     modal_update.clear()
 
 
