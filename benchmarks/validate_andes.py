@@ -6,8 +6,10 @@ windings, exciters, stabilisers, governors) with constant-power loads, ``criteri
 fixed step, 20 s after the event: a 1 % load step at the largest load on ieee14_full,
 kundur_full and ieee39_full, and two unit trips of different size on ieee39_full.
 netcoh predicts every machine's frequency with ``grid.to_system()`` (the ``"case"`` model:
-each machine's governor, damper windings as damping of slips, the lossy AC network) and, for
-comparison, the first-order ``"swing_turbine"`` model. Prints the error tables (nadir per
+each machine's governor, damper windings as damping of slips, the lossy AC network; the
+event's input carries its actual losses from the post-event AC power flow,
+``case_injection(..., losses="secant")``) and, for comparison, the first-order
+``"swing_turbine"`` model. Prints the error tables (nadir per
 machine and of the centre of inertia, RMS trajectory error), the wall time of ANDES's runs
 and of netcoh's predictions in the same run, and writes overlay plots to ``--out``.
 

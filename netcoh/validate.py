@@ -561,7 +561,7 @@ def _prediction(grid: Grid, model: str, load_steps_pu: Mapping, trips, t, at_lim
         q_inj[ev["bus"]] = q_inj.get(ev["bus"], 0.0) - \
             float(grid.tables["machines"]["q_mvar"][k]) / grid.base_mva
     if model == "case":
-        u = _case.case_injection(g, p_inj, bus_q_pu=q_inj)
+        u = _case.case_injection(g, p_inj, bus_q_pu=q_inj, losses="secant")
     else:
         u = g.injection_vector(p_inj, model=model)
     return sysm, step_response(sysm, u, t).outputs

@@ -43,8 +43,11 @@ higher-order nodal model by :meth:`Grid.to_system <netcoh.grids.Grid.to_system>`
 (``model="case"``, the default for these grids; see :mod:`netcoh.grids.case_model`) through
 :func:`netcoh.network.nodal.from_tf`, not silently simplified.
 
-Exciters and stabilisers (ANDES groups ``Exciter``, ``PSS``) act on voltage, which the
-power-angle model does not have: they are listed in ``provenance["andes"]["approximated"]``.
+Exciters and stabilisers (ANDES groups ``Exciter``, ``PSS``) act on each machine's field
+voltage; the ``"case"`` model holds the EMF behind ``x'_d`` constant and leaves their
+dynamics out: they are listed in ``provenance["andes"]["approximated"]``, every model of
+both groups alike (their effect on the frequencies the model predicts is measured in the
+documentation's validation page).
 Measurement and bookkeeping devices (``BusFreq``, ``Area``, ``ACEc``, ``COI``, ...) and timed
 events (``Toggle``, ``Fault``, ``Alter``) have no place in the linear model and are listed in
 ``provenance["andes"]["ignored"]``. Any other device with in-service rows raises

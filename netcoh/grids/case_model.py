@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -41,10 +42,11 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..exceptions import InputError, SolverError
+from ..exceptions import AccuracyWarning, InputError, SolverError
 from ..network import nodal as _nodal
 from ..network.system import NetworkSystem, reduced_system
 from . import assembly as _asm
+from .event_losses import loss_curvature
 
 __all__ = ["ACNetwork", "ac_network", "governor_nodal", "case_system", "case_injection",
            "damper_damping", "damping_time_constant", "has_case_dynamics", "AT_LIMIT"]
@@ -485,7 +487,7 @@ def damper_damping(grid, net: ACNetwork, *, island: int | None = None):
 
 
 def case_injection(grid, bus_p_pu: Mapping, *, bus_q_pu: Mapping | None = None,
-                   island: int | None = None) -> np.ndarray:
+                   island: int | None = None, losses: str = "tangent") -> np.ndarray:
     """Inputs of the ``"case"`` model for power injections ``{bus: p}`` (p.u.) at buses.
 
     Parameters
@@ -498,6 +500,13 @@ def case_injection(grid, bus_p_pu: Mapping, *, bus_q_pu: Mapping | None = None,
         Reactive injections per bus id (p.u.), e.g. the lost output of a tripped machine.
     island : int, optional
         As in :func:`case_system`.
+    losses : {"tangent", "secant"}
+        ``"tangent"`` (default): the marginal losses of the linearisation, right for small
+        injections. ``"secant"``: ``u`` scaled so that its sum also carries the event's
+        losses beyond the tangent, from AC power flows of the post-event steady state
+        (:func:`netcoh.grids.event_losses.loss_curvature`: network and stator copper losses),
+        for large events such as unit trips. When that power flow has no solution, an
+        :class:`~netcoh.exceptions.AccuracyWarning` says so and the tangent is kept.
 
     Returns
     -------
@@ -512,6 +521,11 @@ def case_injection(grid, bus_p_pu: Mapping, *, bus_q_pu: Mapping | None = None,
     >>> bool(u.sum() < -1.0)              # the marginal losses come on top
     True
     """
+    if losses not in ("tangent", "secant"):
+        raise InputError(f"`losses` must be 'tangent' or 'secant', got {losses!r}")
+    if losses == "secant" and island is not None:
+        raise InputError(f"`losses='secant'` solves the power flow of a connected grid; it "
+                         f"needs island=None, got island={island!r}")
     net = ac_network(grid, island=island)
     pos = {b: k for k, b in enumerate(net.buses)}
     out = []
@@ -523,4 +537,12 @@ def case_injection(grid, bus_p_pu: Mapping, *, bus_q_pu: Mapping | None = None,
                                  f"got {b!r}")
             p[pos[str(b)]] += float(v)
         out.append(p)
-    return -(net.injection @ out[0] + net.injection_q @ out[1])
+    u = -(net.injection @ out[0] + net.injection_q @ out[1])
+    if losses == "secant" and abs(u.sum()) > 0:
+        try:
+            u = u * (1.0 - loss_curvature(grid, bus_p_pu) / u.sum())
+        except SolverError:
+            warnings.warn("the post-event AC power flow did not converge (the event may exceed "
+                          "the network's transfer capability); the input carries the marginal "
+                          "(tangent) losses only", AccuracyWarning, stacklevel=2)
+    return u

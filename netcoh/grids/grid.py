@@ -20,143 +20,22 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from ..exceptions import InputError, NetcohTypeError
-from ..network import nodal as _nodal
-from ..network.nodal import NodalDynamics
-from ..network.system import NetworkSystem, reduced_system
+from ..network.system import NetworkSystem
 from . import assembly as _asm
 from . import case_model as _case
-from . import network as _net
+from . import grid_models as _models
+from .grid_models import MODELS, default_model
+from .tables import TABLE_COLUMNS, Island, _freeze_table, _plain
 
 __all__ = ["Grid", "Island", "TABLE_COLUMNS", "MODELS", "default_model"]
-
-#: Machine models :meth:`Grid.to_system` builds.
-MODELS = ("swing", "swing_turbine", "case")
-
-
-def default_model(grid) -> str:
-    """The machine model used when none is asked for (``Grid.to_system``, screening, CLI).
-
-    ``"case"`` for grids that carry machine dynamics of their own (read from a dynamic case
-    such as an ANDES file: each machine's governor, damper windings, the lossy network); else
-    ``"swing_turbine"``: swing machines with their lumped governor-turbine (machines without
-    governor data get none), the model whose dip and recovery operators look for. Every
-    default of the package goes through this one function.
-
-    Parameters
-    ----------
-    grid : Grid
-        The case.
-
-    Returns
-    -------
-    str
-        A ``model`` accepted by :meth:`Grid.to_system`.
-
-    Examples
-    --------
-    >>> import netcoh as nc
-    >>> default_model(nc.grids.load("kundur", warn=False))
-    'swing_turbine'
-    """
-    return "case" if _case.has_case_dynamics(grid) else "swing_turbine"
-
-TABLE_COLUMNS = {
-    "buses": ("id", "base_kv", "vm_pu", "va_deg"),
-    "branches": ("id", "from_bus", "to_bus", "r_pu", "x_pu", "b_pu", "tap_ratio", "shift_deg",
-                 "in_service"),
-    "machines": ("id", "bus", "pandapower_element", "inertia_s", "damping_pu", "droop_gain_pu",
-                 "turbine_tau_s", "transient_reactance_pu", "rating_mva", "p_mw", "q_mvar",
-                 "vm_pu", "slack", "in_service"),
-    "loads": ("id", "bus", "p_mw", "q_mvar"),
-    "shunts": ("id", "bus", "g_mw", "b_mvar"),
-}
-_STR_COLS = {"id", "from_bus", "to_bus", "bus", "pandapower_element"}
-_BOOL_COLS = {"in_service", "slack"}
-
-
-def _freeze_table(name: str, cols: Mapping) -> Mapping[str, np.ndarray]:
-    out = {}
-    n = None
-    for c in TABLE_COLUMNS[name]:
-        v = cols[c]
-        if c in _STR_COLS:
-            arr = np.array([None if x is None else str(x) for x in v], dtype=object)
-        elif c in _BOOL_COLS:
-            arr = np.array(v, dtype=bool)
-        else:
-            arr = np.array([np.nan if x is None else x for x in v], dtype=float)
-        if n is not None and arr.shape[0] != n:
-            raise InputError(f"table `{name}` column `{c}` has {arr.shape[0]} rows, expected {n}")
-        n = arr.shape[0]
-        arr.setflags(write=False)
-        out[c] = arr
-    return MappingProxyType(out)
-
-
-@dataclass(frozen=True)
-class Island:
-    """One connected part of a grid (buses joined by in-service branches).
-
-    Attributes
-    ----------
-    index : int
-        Island number (0 = the island with most machines).
-    buses, machines : tuple of str
-        Bus and in-service machine ids in the island.
-
-    Examples
-    --------
-    >>> import netcoh as nc
-    >>> grid = nc.grids.load("kundur").remove_branch("L7-8a").remove_branch("L7-8b")
-    >>> [isl.machines for isl in grid.islands()]
-    [('G3', 'G4'), ('G1', 'G2')]
-    """
-
-    index: int
-    buses: tuple
-    machines: tuple
-
-    def __str__(self) -> str:
-        show = ", ".join(self.machines[:5]) + (", ..." if len(self.machines) > 5 else "")
-        return (f"island {self.index}: {len(self.buses)} buses, {len(self.machines)} machines"
-                + (f" ({show})" if self.machines else " (no machine: de-energised)"))
-
-
-def _plain(obj):
-    """Deep copy of nested read-only mappings as plain dicts."""
-    if isinstance(obj, Mapping):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_plain(v) for v in obj)
-    return obj
-
-
-def _check_injections(bus_p_pu, bidx) -> dict:
-    """``{bus id: finite p}`` from a mapping; names the bad key or value."""
-    if not isinstance(bus_p_pu, Mapping):
-        raise NetcohTypeError(f"`bus_p_pu` must be a mapping {{bus id: p}}, got "
-                              f"{type(bus_p_pu).__name__}")
-    out = {}
-    for b, p in bus_p_pu.items():
-        if str(b) not in bidx:
-            raise InputError(f"`bus_p_pu` keys must be bus ids, got {b!r}")
-        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) \
-                or not math.isfinite(p):
-            raise InputError(f"`bus_p_pu` values must be finite numbers (p.u.), got {p!r} for "
-                             f"bus {b!r}")
-        out[b] = float(p)
-    return out
-
 
 @dataclass(frozen=True, eq=False)
 class Grid:
@@ -593,38 +472,9 @@ class Grid:
         >>> g.to_system(reduce=None).n            # 4 machines + 11 buses
         15
         """
-        if model is None:
-            model = default_model(self)
-        if model not in MODELS:
-            raise InputError(f"`model` must be one of {MODELS}, got {model!r}")
-        if model == "case":
-            if reduce != "kron" or flow != "ac":
-                raise InputError(f"`model='case'` is Kron-reduced on the AC network: it needs "
-                                 f"reduce='kron' and flow='ac', got reduce={reduce!r}, "
-                                 f"flow={flow!r}")
-            return _case.case_system(self, island=island, at_limit=at_limit)
-        L, mrows, bus_nodes, _, d_bus = self._reduced(reduce, flow, island, load_damping,
-                                                      min_bus_damping_pu)
-        omega0 = 2.0 * math.pi * self.f_hz
-        L = L * omega0
-        M = self.tables["machines"]
-        m, d = M["inertia_s"][mrows], M["damping_pu"][mrows]
-        if model == "swing":
-            nd = _nodal.swing(m, d)
-        else:
-            droop = np.nan_to_num(M["droop_gain_pu"][mrows], nan=0.0)
-            tau = np.where(np.isfinite(M["turbine_tau_s"][mrows]), M["turbine_tau_s"][mrows], 1.0)
-            nd = _nodal.swing_turbine(m, d, droop, tau)
-        labels = list(M["id"][mrows])
-        if reduce is None:
-            k = bus_nodes.size
-            loads = NodalDynamics(num=np.ones((k, 1)), den=np.asarray(d_bus)[:, None],
-                                  kind="rational", params={"d": np.asarray(d_bus)})
-            nd = _nodal.concat([nd, loads])
-            labels += ["bus:" + b for b in self.tables["buses"]["id"][bus_nodes]]
-            L = sp.csr_matrix(L)
-            return NetworkSystem.from_laplacian(L, nodal=nd, labels=labels, f_hz=self.f_hz)
-        return reduced_system(L, nd, labels, f_hz=self.f_hz)  # admits negative couplings while PSD
+        return _models.to_system(self, model, reduce, flow, load_damping=load_damping,
+                                 min_bus_damping_pu=min_bus_damping_pu, island=island,
+                                 at_limit=at_limit)
 
     def injection_vector(self, bus_p_pu: Mapping, *, reduce: str | None = "kron",
                          flow: str = "ac", island: int | None = None,
@@ -673,50 +523,47 @@ class Grid:
         >>> round(float(u.sum()), 9), bool((u < 0).all())
         (-1.0, True)
         """
-        if (default_model(self) if model is None else model) == "case":
-            return _case.case_injection(self, bus_p_pu, island=island)
-        bidx = {b: i for i, b in enumerate(self.tables["buses"]["id"])}
-        bus_p_pu = _check_injections(bus_p_pu, bidx)
-        if reduce not in ("kron", None):
-            raise InputError(f"`reduce` must be 'kron' or None, got {reduce!r}")
-        if reduce == "kron":
-            L, mrows, bus_nodes = self._nodes(flow, island)
-            nm = mrows.size
-            u_full = np.zeros(L.shape[0])
-            mnodes = {b: [] for b in bidx}
-            for p in zip(self.tables["machines"]["bus"][mrows], range(nm)):
-                mnodes[p[0]].append(p[1])
-            posb = {int(b): nm + k for k, b in enumerate(bus_nodes)}
-            for b, p in bus_p_pu.items():
-                if str(b) not in bidx:
-                    raise InputError(f"`bus_p_pu` keys must be bus ids, got {b!r}")
-                i = bidx[str(b)]
-                if i in posb:
-                    u_full[posb[i]] += p
-                else:          # machine directly on the bus (no x'_d)
-                    u_full[mnodes[str(b)][0]] += p
-            _, D = _net.schur(L, np.arange(nm), dense=True)
-            return u_full[:nm] + D @ u_full[nm:]
-        sysm = self.to_system(reduce=None, flow=flow, island=island, load_damping=load_damping,
-                              min_bus_damping_pu=min_bus_damping_pu)
-        u = np.zeros(sysm.n)
-        where = {lab: k for k, lab in enumerate(sysm.labels)}
-        for b, p in bus_p_pu.items():
-            key = "bus:" + str(b)
-            if key not in where:
-                raise InputError(f"`bus_p_pu` keys must be bus nodes of the reduce=None system, "
-                                 f"got {b!r} (eliminated at a negative-reactance branch); use "
-                                 "reduce='kron'")
-            u[where[key]] += p
-        return u
+        return _models.injection_vector(self, bus_p_pu, reduce=reduce, flow=flow,
+                                        island=island, load_damping=load_damping,
+                                        min_bus_damping_pu=min_bus_damping_pu, model=model)
 
     def disturbance(self, **kwargs) -> np.ndarray:
         """Input vector ``u`` (p.u.) of the recorded :attr:`events` for ``to_system(**kwargs)``.
 
         A tripped machine's output ``P`` is lost at its terminal bus: ``u = -P`` there, mapped
-        to the system's nodes by :meth:`injection_vector` (same keyword arguments).
+        to the system's nodes by :meth:`injection_vector` (same keyword arguments). For the
+        ``"case"`` model the machine's reactive output is lost too, and on a connected grid
+        the input carries the event's actual losses (post-event AC power flow,
+        :func:`netcoh.grids.case_model.case_injection` with ``losses="secant"``).
+
+        Parameters
+        ----------
+        **kwargs
+            Keyword arguments of :meth:`injection_vector` (``model``, ``island``, ...).
+
+        Returns
+        -------
+        ndarray
+            One entry per node of ``to_system(**kwargs)``.
+
+        Examples
+        --------
+        >>> import netcoh as nc
+        >>> g = nc.grids.load("kundur", warn=False).trip_machine("G1")
+        >>> round(float(g.disturbance().sum()), 6)
+        -7.0
         """
         inj: dict = {}
+        q_inj: dict = {}
+        M = self.tables["machines"]
         for ev in self.events:
             inj[ev["bus"]] = inj.get(ev["bus"], 0.0) - ev["p_pu"]
+            if ev.get("kind") == "trip":
+                k = self._row("machines", ev["machine"], "machine")
+                q = float(M["q_mvar"][k]) / self.base_mva
+                q_inj[ev["bus"]] = q_inj.get(ev["bus"], 0.0) - (q if math.isfinite(q) else 0.0)
+        if (kwargs.get("model") or default_model(self)) == "case":
+            island = kwargs.get("island")
+            return _case.case_injection(self, inj, bus_q_pu=q_inj, island=island,
+                                        losses="secant" if island is None else "tangent")
         return self.injection_vector(inj, **kwargs)

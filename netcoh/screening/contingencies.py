@@ -19,6 +19,7 @@ processes and Dask workers; each worker factorises ``L_ee`` once and caches it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import uuid
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ import scipy.sparse.linalg as spla
 from scipy.sparse.csgraph import connected_components
 
 from ..exceptions import InputError, NetcohTypeError
-from ..network.nodal import NodalDynamics
+from ..network.nodal import NodalDynamics, from_tf
 from ..network.system import NetworkSystem, reduced_system
 
 __all__ = ["Contingency", "ScreeningContext", "contingency_list"]
@@ -176,6 +177,13 @@ class ScreeningContext:
         at the operating point (empty when the grid has no AC operating point).
     ends : dict
         Contingency name -> ``(from_bus, to_bus)`` bus ids (a machine: its bus twice).
+    lossy : ndarray or None
+        For grids modelled on the lossy AC network (``model="case"``): that network's
+        machine Laplacian minus the lossless one of the intact grid (losses and voltage
+        magnitudes), added to each post-contingency network on the machines it keeps.
+    coupling : tuple or None
+        ``(num, den)`` of the network coupling ``f(s)`` when it is not ``1/s`` (the damper
+        windings' ``(1 + tau s)/s`` of the ``"case"`` model).
     token : str
         Identifies the context in the workers' caches.
 
@@ -201,6 +209,8 @@ class ScreeningContext:
     dispatch: np.ndarray | None = None
     flows: dict = field(default_factory=dict)
     ends: dict = field(default_factory=dict)
+    lossy: np.ndarray | None = None
+    coupling: tuple | None = None
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @classmethod
@@ -265,6 +275,15 @@ class ScreeningContext:
         ctx.ends.update({f"machine:{m}": (str(b), str(b)) for m, b in zip(M["id"], M["bus"])})
         if tuple(mids) != ctx.labels:
             raise InputError("machine order of the grid model changed; cannot screen")
+        # the same network as grid.to_system(model): its lossy part and coupling carry over
+        red = ctx._cached()["red"]
+        Lb = base.laplacian.toarray() if sp.issparse(base.laplacian) else np.asarray(
+            base.laplacian, dtype=float)
+        if Lb.shape == red.shape and not np.allclose(Lb, red, rtol=0, atol=1e-9 * max(
+                np.abs(red).max(), 1e-300)):
+            ctx.lossy = Lb - red
+        if base.coupling.kind != "integrator":
+            ctx.coupling = (np.array(base.coupling.num), np.array(base.coupling.den))
         return ctx
 
     # -- worker-side cached pieces ---------------------------------------------------------
@@ -292,8 +311,10 @@ class ScreeningContext:
     def base_system(self) -> NetworkSystem:
         """The intact network's system (Kron-reduced onto the machines)."""
         c = self._cached()
-        return NetworkSystem.from_laplacian(c["red"], nodal=c["nodal"], labels=self.labels,
-                                            f_hz=self.f_hz)
+        if self.lossy is None and self.coupling is None:
+            return NetworkSystem.from_laplacian(c["red"], nodal=c["nodal"], labels=self.labels,
+                                                f_hz=self.f_hz)
+        return self._system(c["red"], c["nodal"], self.labels)
 
     def _incidence(self, p, q):
         """Columns ``e_p - e_q`` split into machine rows (nm, m) and eliminated rows (N-nm, m)."""
@@ -500,8 +521,20 @@ class ScreeningContext:
         Lr = 0.5 * (Lr + Lr.T)
         off = Lr - np.diag(np.diag(Lr))
         Lr = off - np.diag(off.sum(axis=1))
+        if self.lossy is not None and len(labels) > 1:
+            pos = {m: k for k, m in enumerate(self.labels)}
+            ix = np.array([pos[m] for m in labels], dtype=int)
+            D = self.lossy[np.ix_(ix, ix)]
+            D = D - np.diag(np.diag(D))
+            cand = Lr + D - np.diag(D.sum(axis=1))
+            if np.linalg.eigvalsh(cand)[0] >= -1e-9 * max(np.abs(cand).max(), 1e-300):
+                Lr = cand             # else the lossless network (still a valid model)
         # negative couplings (negative-reactance branches) are admitted while L is PSD
-        return reduced_system(Lr, nodal, labels, f_hz=self.f_hz)
+        sysm = reduced_system(Lr, nodal, labels, f_hz=self.f_hz)
+        if self.coupling is not None:
+            sysm = dataclasses.replace(sysm, coupling=from_tf(num=[self.coupling[0][0]],
+                                                              den=[self.coupling[1][0]]))
+        return sysm
 
     def _islands(self, p, q, w, drop, inj=None):
         """Generic path: edit the bus-level Laplacian, split into islands, reduce each.
