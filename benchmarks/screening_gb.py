@@ -10,7 +10,19 @@ fresh Dask LocalCluster with 1 and 2 workers (ratio measured in the same run; ea
 includes the sweep's serial setup and the workers' first import), with the chunk size chosen,
 the scheduler's round trip per task and how busy the workers were.
 
+With ``--model swing_turbine`` the networks take the state-space modal path; a branch outage
+can then be updated from a reference decomposition (a rank-one/two change of the state
+matrix; a unit trip is the outage of the machine's link) instead of solving the dense
+eigenproblem again. ``--per-network N`` prints the CPU time of that step for the first N
+branch outages and N/2 unit trips, updated from the intact network and dense, in the same
+run. ``--baseline`` runs the sweep twice more: with the updates chained
+in each worker from the last network it decomposed (``NETCOH_MODAL_UPDATE=auto``) and with
+the dense path in every network (``NETCOH_MODAL_UPDATE=0``), and prints the ratio and the
+largest nadir change between them.
+
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
+      OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \
+          --full-subset 300 --skip-full --skip-dask --skip-operator --per-network 30 --baseline
 """
 
 from __future__ import annotations
@@ -24,7 +36,9 @@ import warnings
 import numpy as np
 
 import netcoh.grids as grids
-from netcoh.screening import contingency_list, screen_contingencies
+from netcoh.analysis import modal_update
+from netcoh.analysis.nadir_modes import pin_reference, statespace_modes
+from netcoh.screening import ScreeningContext, contingency_list, screen_contingencies
 
 # the paper's setting: proportional swing machines (the modal closed form), the norm ball
 KW = dict(rho=0.5, dt=0.05, horizon=1.0, threshold_hz="gb", model="swing")
@@ -95,6 +109,10 @@ def main():
                     help="screen only the first N contingencies in the processes run")
     ap.add_argument("--skip-operator", action="store_true",
                     help="skip the sweep with the operator semantics")
+    ap.add_argument("--per-network", type=int, default=0,
+                    help="time the state-space modal step (updated vs dense) on N branch outages")
+    ap.add_argument("--baseline", action="store_true",
+                    help="repeat the sweep with the dense state-space path and print the ratio")
     args = ap.parse_args()
     KW["model"] = OPERATOR["model"] = args.model
     with warnings.catch_warnings():
@@ -103,6 +121,8 @@ def main():
     branches = contingency_list(grid, "branches")
     everything = contingency_list(grid, "n-1")
     print(f"GB: {len(branches)} branches, {grid.n_machines} machines, {os.cpu_count()} cores")
+    if args.per_network:
+        per_network(grid, everything, args.model, args.per_network)
     if not args.skip_full:
         full = everything if args.full_subset is None else everything[: args.full_subset]
         walls = {}
@@ -124,6 +144,25 @@ def main():
             print(df.head(5)[["contingency", "disturbance", "lost_mw", "nadir_hz", "worst_bus",
                               "coi_nadir_hz", "rocof_hz_per_s"]].to_string())
         print("  ".join(f"{k}: {v:.1f} s" for k, v in walls.items()))
+    if args.baseline:
+        full = everything if args.full_subset is None else everything[: args.full_subset]
+        walls2, frames = {}, {}
+        for mode in ("auto", "0"):
+            os.environ["NETCOH_MODAL_UPDATE"] = mode         # inherited by the workers
+            try:
+                t0 = time.perf_counter()
+                out = screen_contingencies(grid, full, executor="processes",
+                                           n_jobs=args.jobs, progress=False, **KW)
+                walls2[mode] = time.perf_counter() - t0
+            finally:
+                del os.environ["NETCOH_MODAL_UPDATE"]
+            frames[mode] = out.to_frame().set_index("contingency").nadir_hz
+        a, b = frames["auto"], frames["0"].reindex(frames["auto"].index)
+        fin = np.isfinite(a.values) & np.isfinite(b.values)
+        diff = float(np.max(np.abs(a.values[fin] - b.values[fin]) / np.abs(b.values[fin])))
+        print(f"sweep of {len(full)}: modes updated in the workers {walls2['auto']:.1f} s, "
+              f"dense path in every network {walls2['0']:.1f} s: "
+              f"{walls2['0'] / walls2['auto']:.2f}x; largest relative nadir change {diff:.2e}")
     if args.skip_dask:
         return
     sub = branches if args.subset is None else branches[: args.subset]
@@ -137,6 +176,47 @@ def main():
           f"part + busiest worker's CPU time: {p1:.1f} s and {p2:.1f} s, what free cores "
           "would give)")
     print(f"peak RSS (this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
+
+
+def per_network(grid, everything, model, count):
+    """CPU time of the state-space modal step per network: updated from the intact network's
+    decomposition vs the dense eigenproblem, on the first ``count`` branch outages and the
+    first ``count // 2`` unit trips."""
+    ctx = ScreeningContext.from_grid(grid, model=model)
+    base = ctx.base_system()
+    t0 = time.process_time()
+    pin_reference(base)                      # dense; kept as the reference
+    t_base = time.process_time() - t0
+    print(f"intact network ({base.realization().A.shape[0]} states) decomposed densely: "
+          f"{t_base * 1e3:.0f} ms CPU")
+    branches = [c for c in everything if c.kind == "branch"][:count]
+    trips = [c for c in everything if c.kind == "machine"][: max(1, count // 2)]
+    for label, conts in (("branch outages", branches), ("unit trips", trips)):
+        upd, dense, used, err = [], [], 0, 0.0
+        for c in conts:
+            systems, _ = ctx.systems(c)
+            system = systems[0][0]
+            if system.n < base.n - 1:
+                continue
+            t0 = time.process_time()
+            fast = statespace_modes(system)
+            upd.append(time.process_time() - t0)
+            used += modal_update.last_failure[0] == ""
+            t0 = time.process_time()
+            slow = statespace_modes(system, reuse=False)
+            dense.append(time.process_time() - t0)
+            t = np.array([0.5, 1.0, 2.0])
+            bus = np.repeat(np.arange(system.n), t.size)
+            tt = np.tile(t, system.n)
+            ref = slow.rows(bus, tt)
+            err = max(err, float(np.abs(fast.rows(bus, tt) - ref).max() / np.abs(ref).max()))
+        if not upd:
+            continue
+        mu_, md = np.median(upd), np.median(dense)
+        print(f"state-space modal step, {len(upd)} {label}: updated {mu_ * 1e3:.0f} ms, dense "
+              f"{md * 1e3:.0f} ms CPU median: {md / mu_:.1f}x; updates accepted {used}/{len(upd)}; "
+              f"largest relative change of S(t) {err:.1e}")
+    modal_update.clear()
 
 
 if __name__ == "__main__":

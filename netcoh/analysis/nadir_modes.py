@@ -24,15 +24,21 @@ what certifies that no point between time-grid samples beats the reported nadir.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 
 import numpy as np
 import scipy.linalg as la
 
-from ..exceptions import InputError, SolverError, UnstableError
+from ..exceptions import InputError
+from ..network.system import check_stable
+from . import modal_update as _modal_update
 
 __all__ = ["ModalModel", "SwingModes", "PoleResidueModes", "proportional_factors",
-           "proportional_modes", "statespace_modes"]
+           "proportional_modes", "statespace_modes", "pin_reference"]
+
+#: largest state dimension whose dense decomposition is kept as a reference for updates
+_REUSE_MAX_STATES = 4000
 
 
 class ModalModel(ABC):
@@ -74,7 +80,7 @@ class ModalModel(ABC):
         """Rows ``S(t_p)[bus_p, :]`` for pairs ``(bus_p, t_p)``, shape (len(bus), n)."""
         bus = np.asarray(bus, dtype=int)
         ph = self.phi(np.asarray(t, dtype=float))
-        out = np.real((self.P[bus] * ph) @ self.Q)
+        out = _real_product(self.P[bus] * ph, self.Q)
         if self.S0 is not None:
             out = out + self.S0[bus]
         return out
@@ -85,7 +91,7 @@ class ModalModel(ABC):
         if out is None:
             pinf = self.phi_inf()
             nz = np.flatnonzero(pinf != 0)          # proportional models: the common mode only
-            out = np.real((self.P[:, nz] * pinf[nz]) @ self.Q[nz])
+            out = _real_product(self.P[:, nz] * pinf[nz], self.Q[nz])
             if self.S0 is not None:
                 out = out + self.S0
             out.setflags(write=False)
@@ -101,7 +107,7 @@ class ModalModel(ABC):
         for s in range(0, t.size, step):
             sl = slice(s, min(t.size, s + step))
             M = self.P[None, :, :] * ph[sl, None, :]
-            Y = np.real(M.reshape(-1, K) @ self.Q).reshape(-1, n, n)
+            Y = _real_product(M.reshape(-1, K), self.Q).reshape(-1, n, n)
             if self.S0 is not None:
                 Y += self.S0[None]
             yield sl, Y
@@ -182,6 +188,15 @@ class ModalModel(ABC):
     def weights(self, dual_row_norm) -> tuple[np.ndarray, np.ndarray]:
         """``(|P|, ||Q_k||_D)`` used by the derivative bounds."""
         return np.abs(self.P), dual_row_norm(np.abs(self.Q))
+
+
+def _real_product(X, Y):
+    """``Re(X @ Y)`` with two real matrix products (half the work of the complex one)."""
+    if not np.iscomplexobj(X):
+        return X @ np.real(Y)
+    if not np.iscomplexobj(Y):
+        return X.real @ Y
+    return X.real @ Y.real - X.imag @ Y.imag
 
 
 # -- proportional machines ----------------------------------------------------------------
@@ -460,44 +475,112 @@ def proportional_modes(system, factors) -> ModalModel:
     const = np.real(np.sum(np.where(zero, res, 0.0), axis=1))
     res = np.where(zero, 0.0, res)
     poles = np.where(zero, -1.0, poles)
-    if np.any(np.real(poles) > 1e-9 * scale[:, None]):
-        raise UnstableError("the network has unstable modes; the worst-case nadir is unbounded")
+    # the one stability test (growing modes only: the consensus pole was taken out above)
+    check_stable(system, strict=False, eigenvalues=poles.ravel())
     return PoleResidueModes(P, P.T, None, poles, res, const, scale=s)
 
 
-def statespace_modes(system, cond_max: float = 1e10) -> PoleResidueModes:
+def _reuse_mode(reuse) -> str:
+    if reuse is None:
+        env = os.environ.get("NETCOH_MODAL_UPDATE", "")
+        return {"0": "off", "auto": "recent"}.get(env, "pinned")
+    return "recent" if reuse else "off"
+
+
+def statespace_modes(system, cond_max: float = 1e10, reuse: bool | None = None) -> PoleResidueModes:
     """Modal model from the grounded realisation (any nodal dynamics and coupling).
 
     ``S(t) = D + C A^{-1}(e^{At} - I) B`` with ``A = W diag(mu) W^{-1}``; complex pairs are
     kept once with a factor 2 so that ``Re(...)`` is exact.
+
+    A network whose state matrix differs from a reference's by a matrix of rank two or
+    less (one or two branch outages) is updated from the reference's decomposition
+    (:func:`~netcoh.analysis.modal_update.update_basis`, checked mode by mode; the dense
+    eigenproblem when a check fails). References: the networks given to
+    :func:`pin_reference` (default, ``reuse=None``), with ``reuse=True`` also the last
+    networks decomposed densely in this process (faster for a sequence of outages, but
+    the last digits then depend on what was decomposed before), ``reuse=False`` none.
+    The environment variable ``NETCOH_MODAL_UPDATE`` changes the default: ``0`` as
+    ``False``, ``auto`` as ``True``.
     """
-    A, B, C, D = system.realization()
-    mu, W = la.eig(A.toarray(), overwrite_a=True, check_finite=False)
-    if np.any(mu.real >= 0):
-        raise UnstableError("the network is not asymptotically stable (an eigenvalue of the grounded "
-                          f"realisation has real part {mu.real.max():.3g} >= 0); the nadir is unbounded")
-    # one LU of W gives both W^{-1} B and a 1-norm condition estimate (LAPACK gecon),
-    # instead of an SVD for the 2-norm condition number (0.9 s of 2 s on GB swing-turbine)
-    lu, piv = la.lu_factor(W, check_finite=False)
-    gecon = la.get_lapack_funcs("gecon", (lu,))
-    rcond, _ = gecon(lu, np.abs(W).sum(axis=0).max(), norm="1")
-    cond = 1.0 / rcond if rcond > 0 else np.inf
-    if not np.isfinite(cond) or cond > cond_max:
-        raise SolverError(f"the state matrix is (nearly) defective (eigenvector condition {cond:.3g}), "
-                          "so its modal form is inaccurate; machines with identical parameters "
-                          "can cause this: perturb them slightly (e.g. by 1e-6 relative)")
-    Qc = la.lu_solve((lu, piv), B.toarray(), check_finite=False)
+    mode = _reuse_mode(reuse)
+    real = system.realization()
+    S0 = real.D.toarray() if real.D.nnz else None
+    if mode != "off":
+        basis = _modal_update.lookup(real, recent=mode == "recent")
+        usable = basis is not None and basis.cond <= cond_max
+        out = _modal_update.update_basis(basis, system, real) if usable else None
+        if basis is None:         # a unit trip of a reference network (one node fewer)?
+            for ref in _modal_update.pinned():
+                if ref.system is not None and ref.system.n == system.n + 1 \
+                        and ref.cond <= cond_max:
+                    out = _modal_update.update_trip(ref, system, real)
+                    if out is not None:
+                        break
+        if out is not None:
+            s, P, Q = out
+            check_stable(system, eigenvalues=s)
+            return _ComplexConstModes(P.astype(complex), Q, S0, s[:, None],
+                                      (1.0 / s)[:, None].astype(complex), -1.0 / s)
+    basis = _modal_update.decompose(system, cond_max)
+    if mode == "recent" and basis.n_states <= _REUSE_MAX_STATES:
+        _modal_update.remember(basis)
+    mu = basis.mu                           # the basis orders the modes (pairs first)
     keep = mu.imag >= 0
     factor = np.where(mu.imag > 0, 2.0, 1.0)
-    # C is sparse (it picks the frequency states): no dense product with W
-    mu_k, Q = mu[keep], Qc[keep] * factor[keep, None]
-    P = np.asarray(C @ W[:, keep]).astype(complex)
+    mu_k, Q = mu[keep], basis.Q[keep] * factor[keep, None]
+    P = basis.P[:, keep].astype(complex)
     # phi_k = (e^{mu t} - 1)/mu = -1/mu + e^{mu t}/mu
     poles = mu_k[:, None]
     res = (1.0 / mu_k)[:, None]
     const = -1.0 / mu_k
-    S0 = D.toarray() if D.nnz else None
     return _ComplexConstModes(P, Q, S0, poles, res.astype(complex), const)
+
+
+def pin_reference(system, cond_max: float = 1e10) -> bool:
+    """Decompose ``system`` once and keep it as the reference for its branch outages.
+
+    Later calls of :func:`statespace_modes` (so :func:`~netcoh.worst_case_nadir` and
+    contingency screening) on networks one or two branch outages away from ``system``, or
+    with one machine tripped (a machine joined by its own branch), update its modes
+    instead of solving the dense eigenproblem (checked; dense when a check fails).
+    Updates depend only on the reference and the network, so every process that
+    pins the same network gets the same digits. Networks of proportional machines take
+    the closed form and need no reference.
+
+    Parameters
+    ----------
+    system : NetworkSystem
+        The reference network (for screening: the intact one).
+    cond_max : float, default 1e10
+        Largest eigenvector condition number accepted, as in :func:`statespace_modes`.
+
+    Returns
+    -------
+    bool
+        True if a reference was kept, False if ``system`` takes the proportional closed
+        form or is too large (more than 4,000 states) to keep.
+
+    Examples
+    --------
+    >>> import numpy as np, netcoh as nc
+    >>> from netcoh.analysis import modal_update
+    >>> L = 5.0 * nc.laplacian.ring_lattice(6, 2)
+    >>> nodal = nc.nodal.swing_turbine(np.arange(1.0, 7.0), 1.0, 2.0, 5.0)
+    >>> pin_reference(nc.NetworkSystem.from_laplacian(L, nodal=nodal))
+    True
+    >>> L2 = L.copy(); L2[0, 1] = L2[1, 0] = 0.0; L2[0, 0] = L2[1, 1] = 15.0  # a line out
+    >>> model = statespace_modes(nc.NetworkSystem.from_laplacian(L2, nodal=nodal))
+    >>> modal_update.last_failure[0] == ""                 # updated, not recomputed
+    True
+    >>> modal_update.clear()
+    """
+    if proportional_factors(system) is not None:
+        return False
+    if system.realization().A.shape[0] > _REUSE_MAX_STATES:
+        return False
+    _modal_update.pin(_modal_update.decompose(system, cond_max))
+    return True
 
 
 class _ComplexConstModes(PoleResidueModes):

@@ -545,7 +545,8 @@ def _strictly_passive_nodes(nodal: NodalDynamics) -> bool:
     return True
 
 
-def check_stable(system: NetworkSystem, *, strict: bool = True, dense_limit: int = 4000) -> None:
+def check_stable(system: NetworkSystem, *, strict: bool = True, dense_limit: int = 4000,
+                 eigenvalues=None) -> None:
     """Raise :class:`~netcoh.exceptions.UnstableError` unless the network is stable.
 
     Two tests, the first that applies decides:
@@ -557,7 +558,7 @@ def check_stable(system: NetworkSystem, *, strict: bool = True, dense_limit: int
        ``diag(1/g_i(s)) + f(s) L`` is non-singular there and the grounded realisation is
        asymptotically stable;
     2. otherwise the eigenvalues of the grounded realisation's state matrix (dense, up to
-       ``dense_limit`` states).
+       ``dense_limit`` states), or ``eigenvalues`` when the caller has them already.
 
     Parameters
     ----------
@@ -572,6 +573,9 @@ def check_stable(system: NetworkSystem, *, strict: bool = True, dense_limit: int
     dense_limit : int, default 4000
         Largest state dimension for the eigenvalue test; a larger network that the
         certificate does not cover raises :class:`~netcoh.exceptions.InputError`.
+    eigenvalues : array_like of complex, optional
+        The state matrix's eigenvalues, if already computed (one of each conjugate pair
+        is enough); then no eigenvalue problem is solved and ``dense_limit`` is not used.
 
     Returns
     -------
@@ -600,6 +604,11 @@ def check_stable(system: NetworkSystem, *, strict: bool = True, dense_limit: int
     if (system.coupling.kind in ("integrator", "static")
             and _strictly_passive_nodes(system.nodal)):
         return
+    if eigenvalues is not None:
+        mu = np.asarray(eigenvalues, dtype=complex).ravel()
+        if mu.size:
+            _raise_unstable(mu, strict)
+        return
     A = system.realization().A
     if A.shape[0] == 0:
         return
@@ -608,6 +617,10 @@ def check_stable(system: NetworkSystem, *, strict: bool = True, dense_limit: int
             f"the stability of this network ({A.shape[0]} states, nodes that are not strictly "
             f"passive) needs a dense eigenvalue computation above `dense_limit` = {dense_limit}")
     mu = la.eigvals(A.toarray(), overwrite_a=True, check_finite=False)
+    _raise_unstable(mu, strict)
+
+
+def _raise_unstable(mu: np.ndarray, strict: bool) -> None:
     top = float(mu.real.max())
     tol = 0.0 if strict else 1e-9 * float(np.abs(mu).max())
     if top > tol or (strict and top >= 0):

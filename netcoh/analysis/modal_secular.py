@@ -1,0 +1,278 @@
+"""Root finding and products behind :mod:`netcoh.analysis.modal_update`.
+
+The eigenvalues of ``diag(mu) + a b^T`` (``a, b`` with ``r`` columns) are the roots of
+``det(I - sum_i b_i a_i^T / (s - mu_i))``: Newton's method from every pole with the pole
+divided out (``_newton``), Aberth-Ehrlich iteration with the roots already found
+deflated for those it missed (``_aberth``). The eigenvectors are Cauchy-like, so the
+products with them are matrix products with ``1 / (s_j - mu_i)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+__all__ = ["low_rank"]
+
+#: relative size of ``A' - A`` beyond its low-rank part that is still taken as rounding
+_LOWRANK_RTOL = 1e-11
+_MAX_NEWTON = 40
+#: backward error accepted for a mode of the updated network
+_RESIDUAL_RTOL = 1e-10
+#: relative mismatch accepted in the power sums of the eigenvalues
+_TRACE_RTOL = 1e-9
+
+
+def low_rank(delta: sp.spmatrix, max_rank: int, scale: float):
+    """``delta = X Y^T`` with at most ``max_rank`` columns, or None (cross approximation).
+
+    Parameters
+    ----------
+    delta : scipy.sparse matrix (N, N)
+        The change of the state matrix.
+    max_rank : int
+        Largest rank accepted.
+    scale : float
+        Size of the state matrix: entries below ``1e-11 * scale`` left over are rounding.
+
+    Returns
+    -------
+    (ndarray (N, r), ndarray (N, r)) or None
+        The factors, or None when ``delta`` is not of rank ``max_rank`` or less.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> d = sp.csr_matrix(np.outer([1.0, 0.0, -1.0], [0.0, 2.0, 2.0]))
+    >>> X, Y = low_rank(d, 2, 1.0)
+    >>> X.shape, bool(np.allclose(X @ Y.T, d.toarray()))
+    ((3, 1), True)
+    """
+    delta = sp.csr_matrix(delta)
+    delta.eliminate_zeros()
+    N = delta.shape[0]
+    rows = np.unique(delta.nonzero()[0])
+    cols = np.unique(delta.nonzero()[1])
+    if rows.size == 0:
+        return np.zeros((N, 0)), np.zeros((N, 0))
+    E = delta[rows][:, cols].toarray()
+    tol = _LOWRANK_RTOL * scale
+    xs, ys = [], []
+    for _ in range(max_rank + 1):
+        flat = int(np.argmax(np.abs(E)))
+        i, j = divmod(flat, E.shape[1])
+        piv = E[i, j]
+        if abs(piv) <= tol:
+            break
+        if len(xs) == max_rank:
+            return None
+        u = E[:, j].copy()
+        v = E[i, :] / piv
+        E -= np.outer(u, v)
+        xs.append(u)
+        ys.append(v)
+    X = np.zeros((N, len(xs)))
+    Y = np.zeros((N, len(ys)))
+    if xs:
+        X[rows] = np.array(xs).T
+        Y[cols] = np.array(ys).T
+    return X, Y
+
+
+def _null_solves(G, rhs):
+    """``G^{-1} rhs`` for batches: G (J, r, r), rhs (J, r)."""
+    if G.shape[1] == 1:
+        return rhs / G[:, :, 0]
+    try:
+        return np.linalg.solve(G, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:          # an exactly singular G: not a usable point
+        return np.full(rhs.shape, np.nan, dtype=complex)
+
+
+def _input_part(B, X):
+    """``Z`` with ``B Z = X`` when the columns of ``B`` have disjoint supports (each nodal
+    input drives its own node's states) and ``X`` is in their span, else None."""
+    B = sp.csc_matrix(B)
+    BtB = (B.T @ B).tocsr()
+    diag = BtB.diagonal()
+    if BtB.nnz != np.count_nonzero(diag) or np.any(diag == 0):
+        return None
+    Z = np.asarray(B.T @ X) / diag[:, None]
+    if np.abs(B @ Z - X).max() > 1e-12 * max(np.abs(X).max(), 1e-300):
+        return None
+    return Z
+
+
+def _quad(absC2, a, z):
+    """``sum_i |C_ji|^2 |a_i . z_j|^2`` for every j, with real products."""
+    N, r = a.shape
+    AA = (a[:, :, None] * np.conj(a)[:, None, :]).reshape(N, r * r)
+    if r == 1:                                           # |a_i|^2: real
+        return (absC2 @ AA.real)[:, 0] * (np.abs(z[:, 0]) ** 2)
+    M = (absC2 @ AA.real + 1j * (absC2 @ AA.imag)).reshape(-1, r, r)
+    return np.einsum("jl,jlm,jm->j", z, M, np.conj(z)).real
+
+
+def _pair_product(basis, Y):
+    """``(P Y^T)`` for the reference's mode shapes ``P`` (n, N) and ``Y`` (J, N), over the
+    conjugate pairs in real arithmetic: ``p y + conj(p) y' = Re p (y + y') + Im p i(y - y')``."""
+    h = basis.half
+    if h < 0:
+        return basis.P @ Y.T
+    S = Y[:, :h] + Y[:, h:2 * h]
+    Dd = Y[:, :h] - Y[:, h:2 * h]
+    R = Y[:, 2 * h:]
+    XR = np.concatenate([S.real, -Dd.imag, R.real], axis=1)
+    XI = np.concatenate([S.imag, Dd.real, R.imag], axis=1)
+    return (XR @ basis.PrT).T + 1j * (XI @ basis.PrT).T
+
+
+def _newton(mu, start, tau, real, a, b, BA):
+    """Newton on the secular function with the pole ``mu[start]`` divided out, in the offset
+    ``tau = s - mu[start]``; returns ``(tau, converged)``."""
+    J, r = start.size, a.shape[1]
+    dmu = mu[start][:, None] - mu[None, :]
+    dmu[np.arange(J), start] = np.inf                                       # own pole: out
+    ak, bk = a[start], b[start]
+    eye = np.eye(r)
+    tau = tau.astype(complex)
+    tau[real] = tau[real].real
+    conv = np.zeros(J, dtype=bool)
+    active = np.arange(J)
+    with np.errstate(all="ignore"):
+        for _ in range(_MAX_NEWTON):
+            if active.size == 0:
+                break
+            Cm = dmu if active.size == J else dmu[active]
+            Cm = np.add(Cm, tau[active, None])
+            np.reciprocal(Cm, out=Cm)
+            G = eye[None] - (Cm @ BA).reshape(-1, r, r)                       # G_{-k}
+            np.multiply(Cm, Cm, out=Cm)
+            Gp = (Cm @ BA).reshape(-1, r, r)                                  # dG/dtau
+            del Cm
+            zb = _null_solves(G, bk[active])                                  # G^{-1} b_k
+            wa = _null_solves(np.swapaxes(G, 1, 2), ak[active])               # G^{-T} a_k
+            phi = tau[active] - np.einsum("jr,jr->j", ak[active], zb)
+            dphi = 1.0 + np.einsum("jr,jrs,js->j", wa, Gp, zb)
+            step = phi / dphi
+            step[real[active]] = step[real[active]].real
+            new = tau[active] - step
+            fin = np.isfinite(new)
+            new[~fin] = tau[active][~fin]
+            tau[active] = new
+            s_abs = np.abs(mu[start[active]] + new)
+            ok = fin & ((np.abs(step) <= 1e-10 * np.abs(new)) | (np.abs(step) <= 8e-16 * s_abs))
+            conv[active[ok]] = True
+            active = active[~ok & fin]
+    return tau, conv
+
+
+def _duplicates(s, skip, rtol: float = 1e-11):
+    """Mask of roots that repeat an earlier one (to ``rtol`` relative), ignoring ``skip``."""
+    out = np.zeros(s.size, dtype=bool)
+    idx = np.flatnonzero(~skip)
+    if idx.size < 2:
+        return out
+    pts = np.column_stack([s[idx].real, s[idx].imag])
+    tol = rtol * max(float(np.abs(s[idx]).max()), 1e-300)
+    for i, j in cKDTree(pts).query_pairs(tol):
+        out[idx[max(i, j)]] = True
+    return out
+
+
+def _aberth(mu, poles, real, known, a, b, BA, maxit: int = 200):
+    """The roots of ``det(I - F(s))`` missing from ``known`` (Aberth-Ehrlich iteration)."""
+    N, r = a.shape
+    eye = np.eye(r)
+    m = N - known.size
+    if m <= 0:
+        return None
+    seeds = []
+    gap = 1e-6 * max(float(np.abs(mu).max()), 1e-300)
+    for k, isreal in zip(poles, real):
+        z = mu[k]
+        h = gap + 1e-3 * abs(z - mu[np.argsort(np.abs(mu - z))[1]]) if N > 1 else gap
+        seeds += [z + 1j * h, z - 1j * h] if isreal else [z + h * (1 + 1j), np.conj(z) + h * (1 - 1j)]
+    z = np.array(seeds[:m] if len(seeds) >= m else seeds + [seeds[-1]] * (m - len(seeds)))
+    if z.size != m:
+        return None
+    z = z.astype(complex)
+    if sum(2 - int(x) for x in real) != m:
+        return None
+    done = np.zeros(m, dtype=bool)
+    with np.errstate(all="ignore"):
+        for _ in range(maxit):
+            Cm = 1.0 / (z[:, None] - mu[None, :])
+            G = eye[None] - (Cm @ BA).reshape(-1, r, r)
+            Gs = ((Cm * Cm) @ BA).reshape(-1, r, r)
+            if r == 1:
+                lg = Gs[:, 0, 0] / G[:, 0, 0] + Cm.sum(axis=1)
+            else:
+                try:
+                    lg = np.trace(np.linalg.solve(G, Gs), axis1=1, axis2=2) + Cm.sum(axis=1)
+                except np.linalg.LinAlgError:
+                    return None
+            rep = (1.0 / (z[:, None] - known[None, :])).sum(axis=1)
+            dz = z[:, None] - z[None, :]
+            np.fill_diagonal(dz, np.inf)
+            rep = rep + (1.0 / dz).sum(axis=1)
+            w = 1.0 / (lg - rep)
+            if not np.all(np.isfinite(w)):
+                return None
+            z = z - w
+            done = np.abs(w) <= np.maximum(1e-13 * np.abs(z), 1e-8 * gap)
+            if done.all():
+                break
+    if not done.all():
+        return None
+    # one of each conjugate pair; real roots made exactly real
+    isreal = np.abs(z.imag) <= np.maximum(1e-9 * np.abs(z), 1e-6 * gap)
+    up = z[~isreal & (z.imag > 0)]
+    lo = z[~isreal & (z.imag < 0)]
+    if up.size != lo.size or (up.size and np.abs(np.sort_complex(up) - np.sort_complex(np.conj(lo))).max()
+                              > 1e-8 * float(np.abs(z).max())):
+        return None
+    return np.concatenate([up, z[isreal].real.astype(complex)])
+
+
+def _dense(L):
+    return L.toarray() if sp.issparse(L) else np.asarray(L, dtype=float)
+
+
+def _traces_ok(s, real, A2) -> bool:
+    """The first two power sums of the eigenvalues against ``trace(A2)``, ``trace(A2^2)``."""
+    tot1 = 2.0 * s[~real].real.sum() + s[real].real.sum()
+    tot2 = 2.0 * (s[~real] ** 2).real.sum() + (s[real].real ** 2).sum()
+    tr1 = float(A2.diagonal().sum())
+    tr2 = float(A2.multiply(A2.T).sum())
+    mag = 2.0 * np.abs(s).sum()
+    smax = float(np.abs(s).max()) if s.size else 0.0
+    return abs(tot1 - tr1) <= _TRACE_RTOL * mag and abs(tot2 - tr2) <= _TRACE_RTOL * mag * smax
+
+
+def _residual_ok(system, s, P, weight, probes: int = 8) -> bool:
+    """Backward error of ``(diag(1/g(s_j)) + f(s_j) L) P_j = 0`` for every mode, weighted by
+    the size of the mode's residue relative to the largest (a mode that hardly enters the
+    response may be less accurate, as in the dense eigenproblem).
+
+    The residual norms are estimated with ``probes`` Gaussian test vectors
+    (``||G v|| / sqrt(k)``), which costs ``O(k n J)`` instead of the ``O(n^2 J)`` of the
+    products with ``L``; the estimate is compared with a tenth of the tolerance, so that
+    a residual above the tolerance passes with probability below about ``1e-7``.
+    """
+    ginv = system.nodal.inverse(s)                         # (J, n)
+    f = np.asarray(system.coupling(s))[:, 0]
+    L = system.laplacian
+    n = P.shape[0]
+    G = np.random.default_rng(1).standard_normal((probes, n))
+    GL = np.asarray(L.T @ G.T).T if sp.issparse(L) else G @ np.asarray(L)
+    D = ginv.T * P                                         # (n, J)
+    GS = (G @ D.real + 1j * (G @ D.imag)) + f[None, :] * (GL @ P.real + 1j * (GL @ P.imag))
+    est = np.linalg.norm(GS, axis=0) / np.sqrt(probes)
+    Lnorm = float(abs(L).sum(axis=1).max()) if sp.issparse(L) else float(np.abs(L).sum(axis=1).max())
+    scale = np.linalg.norm(D, axis=0) + np.abs(f) * Lnorm * np.linalg.norm(P, axis=0)
+    with np.errstate(all="ignore"):
+        err = 10.0 * est / scale
+    rel = weight / max(float(weight.max()), 1e-300)
+    return bool(np.all(err <= 1e-6) and np.all(err * rel <= _RESIDUAL_RTOL))
