@@ -29,7 +29,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.sparse.csgraph import connected_components
 
-from ..exceptions import InputError, NetcohTypeError
+from ..analysis.nadir_modes import pin_reference
+from ..exceptions import InputError, NetcohError, NetcohTypeError
 from ..network.nodal import NodalDynamics, from_tf
 from ..network.system import NetworkSystem, reduced_system
 
@@ -306,6 +307,13 @@ class ScreeningContext:
             c = {"lu": lu, "Lke": Lke, "red": red * self.omega0, "nodal": nodal}
             _CACHE.clear()            # one context per worker at a time
             _CACHE[self.token] = c
+            # outages of this network update its state-space modes instead of a dense
+            # eigenproblem each (the same digits in every worker; no cost for
+            # proportional machines, which take the closed form)
+            try:
+                pin_reference(self.base_system())
+            except NetcohError:       # an intact network that cannot be a reference
+                pass                  # (unstable, ill-conditioned): every outage solves densely
         return c
 
     def base_system(self) -> NetworkSystem:
