@@ -13,7 +13,8 @@ the scheduler's round trip per task and how busy the workers were.
 With ``--model swing_turbine`` the networks take the state-space modal path; a branch outage
 can then be updated from a reference decomposition (a rank-one/two change of the state
 matrix; a unit trip is the outage of the machine's link) instead of solving the dense
-eigenproblem again. ``--per-network N`` prints the CPU time of that step for the first N
+eigenproblem again; screening pins the intact network as that reference, so the sweeps
+above already use the updates. ``--per-network N`` prints the CPU time of that step for the first N
 branch outages and N/2 unit trips, updated from the intact network and dense, in the same
 run. ``--baseline`` runs the sweep twice more: with the updates chained
 in each worker from the last network it decomposed (``NETCOH_MODAL_UPDATE=auto``) and with
