@@ -30,7 +30,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..exceptions import InputError, SolverError
-from .powerflow import make_ybus, newton_raphson
+from .powerflow import newton_raphson, tables_ybus
 
 __all__ = ["event_generation", "loss_curvature"]
 
@@ -100,8 +100,7 @@ def event_generation(grid, bus_p_pu: Mapping, *, scale: float = 1.0, tol: float 
     1.138
     """
     T, base = grid.tables, grid.base_mva
-    B, R, M = T["buses"], T["branches"], T["machines"]
-    Ld, Sh = T["loads"], T["shunts"]
+    B, M, Ld = T["buses"], T["machines"], T["loads"]
     if not (np.all(np.isfinite(B["vm_pu"])) and np.all(np.isfinite(B["va_deg"]))):
         raise InputError("grid has no AC operating point; call grid.solve_power_flow()")
     bidx = {b: i for i, b in enumerate(B["id"])}
@@ -114,16 +113,7 @@ def event_generation(grid, bus_p_pu: Mapping, *, scale: float = 1.0, tol: float 
     for ev in grid.events:                 # a tripped machine's output is already absent
         if ev.get("kind") == "trip":
             extra[bidx[str(ev["bus"])]] += float(ev["p_pu"])
-    on = np.asarray(R["in_service"], dtype=bool)
-    f = np.array([bidx[b] for b in R["from_bus"][on]], dtype=int)
-    t = np.array([bidx[b] for b in R["to_bus"][on]], dtype=int)
-    gs, bs = np.zeros(nb), np.zeros(nb)
-    if len(Sh["id"]):
-        ix = [bidx[b] for b in Sh["bus"]]
-        np.add.at(gs, ix, Sh["g_mw"] / base)
-        np.add.at(bs, ix, Sh["b_mvar"] / base)
-    Y = make_ybus(nb, f, t, R["r_pu"][on], R["x_pu"][on], R["b_pu"][on], R["tap_ratio"][on],
-                  R["shift_deg"][on], gs, bs)
+    Y = tables_ybus(T, base)[0]
     mon = np.flatnonzero(M["in_service"])
     mb = np.array([bidx[b] for b in M["bus"][mon]], dtype=int)
     s0 = np.zeros(nb, dtype=complex)

@@ -31,7 +31,7 @@ import scipy.sparse.linalg as spla
 
 from ..exceptions import SolverError
 
-__all__ = ["make_ybus", "newton_raphson"]
+__all__ = ["make_ybus", "tables_ybus", "newton_raphson"]
 
 
 def make_ybus(nb, f, t, r, x, b, tap, shift_deg, gs=None, bs=None):
@@ -49,6 +49,28 @@ def make_ybus(nb, f, t, r, x, b, tap, shift_deg, gs=None, bs=None):
     if gs is not None:
         Y = Y + sp.diags(gs + 1j * bs)
     return Y.tocsr()
+
+
+def tables_ybus(tables, base_mva: float):
+    """Bus admittance matrix of a grid's tables (in-service branches and bus shunts).
+
+    Returns ``(Y, bidx, f, t)``: the sparse ``Y`` (per unit on ``base_mva``), the position of
+    each bus id, and the from/to bus positions of the in-service branches.
+    """
+    B, R, Sh = tables["buses"], tables["branches"], tables["shunts"]
+    nb = len(B["id"])
+    bidx = {b: i for i, b in enumerate(B["id"])}
+    on = np.asarray(R["in_service"], dtype=bool)
+    f = np.array([bidx[b] for b in R["from_bus"][on]], dtype=int)
+    t = np.array([bidx[b] for b in R["to_bus"][on]], dtype=int)
+    gs, bs = np.zeros(nb), np.zeros(nb)
+    if len(Sh["id"]):
+        ix = [bidx[b] for b in Sh["bus"]]
+        np.add.at(gs, ix, Sh["g_mw"] / base_mva)
+        np.add.at(bs, ix, Sh["b_mvar"] / base_mva)
+    Y = make_ybus(nb, f, t, R["r_pu"][on], R["x_pu"][on], R["b_pu"][on], R["tap_ratio"][on],
+                  R["shift_deg"][on], gs, bs)
+    return Y, bidx, f, t
 
 
 def newton_raphson(Y, s_bus, v0, *, slack, pv, tol=1e-9, max_iter=30):

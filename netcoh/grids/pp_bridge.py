@@ -22,7 +22,7 @@ import numpy as np
 
 from ..exceptions import CaseFileError, SolverError
 from .network import components
-from .powerflow import make_ybus, newton_raphson
+from .powerflow import newton_raphson, tables_ybus
 
 __all__ = ["tables_from_pandapower", "pandapower_network", "shipped_tables", "solve_inline"]
 
@@ -152,21 +152,10 @@ def solve_inline(grid):
     (equal shares when unknown). Each island is solved around its own slack: the marked one,
     else its largest machine by ``p_mw``.
     """
-    B, R, M = grid.tables["buses"], grid.tables["branches"], grid.tables["machines"]
-    Ld, Sh = grid.tables["loads"], grid.tables["shunts"]
+    B, M, Ld = grid.tables["buses"], grid.tables["machines"], grid.tables["loads"]
     base = grid.base_mva
     nb = len(B["id"])
-    bidx = {b: i for i, b in enumerate(B["id"])}
-    on = R["in_service"]
-    f = np.array([bidx[b] for b in R["from_bus"][on]], dtype=int)
-    t = np.array([bidx[b] for b in R["to_bus"][on]], dtype=int)
-    gs, bs = np.zeros(nb), np.zeros(nb)
-    if len(Sh["id"]):
-        ix = [bidx[b] for b in Sh["bus"]]
-        np.add.at(gs, ix, Sh["g_mw"] / base)
-        np.add.at(bs, ix, Sh["b_mvar"] / base)
-    Y = make_ybus(nb, f, t, R["r_pu"][on], R["x_pu"][on], R["b_pu"][on], R["tap_ratio"][on],
-                  R["shift_deg"][on], gs, bs)
+    Y, bidx, f, t = tables_ybus(grid.tables, base)
     sbus = np.zeros(nb, dtype=complex)
     if len(Ld["id"]):
         np.add.at(sbus, [bidx[b] for b in Ld["bus"]], -(Ld["p_mw"] + 1j * Ld["q_mvar"]) / base)
