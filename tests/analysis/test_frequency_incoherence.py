@@ -17,6 +17,23 @@ def dense_norms(system, w):
     return np.array(out)
 
 
+def assert_matches_dense(system, w, got, rtol=1e-9):
+    """``got`` equals the dense SVD to ``rtol``, up to the reference's own rounding.
+
+    At low frequency the incoherence is a small difference of large matrices: the dense
+    inverse carries an error of about ``eps cond(M) ||T||`` (BLAS-dependent), which can exceed
+    ``rtol`` times the incoherence itself.
+    """
+    ref = dense_norms(system, w)
+    slack = []
+    for wj in w:
+        M = system.system_matrix(1j * wj)
+        M = M.toarray() if hasattr(M, "toarray") else M
+        sv = np.linalg.svd(M, compute_uv=False)
+        slack.append(np.finfo(float).eps * sv[0] / sv[-1] ** 2)     # eps cond(M) ||M^-1||
+    np.testing.assert_array_less(np.abs(np.asarray(got) - ref), rtol * ref + np.array(slack))
+
+
 @pytest.mark.parametrize("n, sparse", [(3, False), (40, False), (60, True)])
 def test_iterative_norm_matches_svd(rng, n, sparse):
     L = random_connected_laplacian(n, rng, p=0.1)
@@ -27,7 +44,7 @@ def test_iterative_norm_matches_svd(rng, n, sparse):
     sys = nc.NetworkSystem.from_laplacian(L, nodal=random_turbine_nodes(n, rng))
     w = np.logspace(-3, 1.5, 25)
     got = nc.incoherence(sys, 1j * w, method="iterative")
-    np.testing.assert_allclose(got, dense_norms(sys, w), rtol=1e-9)
+    assert_matches_dense(sys, w, got)
 
 
 def test_dense_array_of_a_sparse_graph_is_factorised_sparse_and_agrees(rng):
@@ -41,8 +58,7 @@ def test_dense_array_of_a_sparse_graph_is_factorised_sparse_and_agrees(rng):
     w = np.logspace(-3, 1.5, 6)
     fvals = sys.coupling(1j * w)[:, 0]
     assert sp.issparse(_factorable_laplacian(sys.laplacian, fvals, sys.nodal.inverse(1j * w)))
-    np.testing.assert_allclose(nc.incoherence(sys, 1j * w, method="iterative"),
-                               dense_norms(sys, w), rtol=1e-9)
+    assert_matches_dense(sys, w, nc.incoherence(sys, 1j * w, method="iterative"))
 
 
 def test_fully_dense_network_uses_the_symmetric_factorisation_and_agrees(rng):
@@ -57,5 +73,4 @@ def test_fully_dense_network_uses_the_symmetric_factorisation_and_agrees(rng):
     fvals = sys.coupling(1j * w)[:, 0]
     assert isinstance(_factorable_laplacian(sys.laplacian, fvals, sys.nodal.inverse(1j * w)),
                       np.ndarray)
-    np.testing.assert_allclose(nc.incoherence(sys, 1j * w, method="iterative"),
-                               dense_norms(sys, w), rtol=1e-9)
+    assert_matches_dense(sys, w, nc.incoherence(sys, 1j * w, method="iterative"))
