@@ -33,7 +33,9 @@ frequency values are magnitudes of the deviation from nominal):
 ``islands``, ``island_info``  islands with machines after the outage; note on islands, lost
                             load, de-energised buses and shared networks
 ``delta_hz``                ``nadir_hz`` minus the intact network's
-``warning``, ``error``      warnings raised; the error of a failed contingency
+``warning``, ``error``      warnings raised, and ``local swing: ...`` where the worst bus
+                            dips at least ``LOCAL_SWING_RATIO`` (10) times the centre of
+                            inertia; the error of a failed contingency
 ``elapsed_s``               evaluation time
 ``_disturbance_mw``         private: ``{machine id: MW lost}`` of the worst disturbance (a
                             unit trip: ``{unit: dispatch}``); positive = generation lost
@@ -57,7 +59,13 @@ from .events import Event, operator_events
 from .limits import FrequencyLimits
 from .metrics import frequency_metrics
 
-__all__ = ["ROW_KEYS"]
+__all__ = ["ROW_KEYS", "LOCAL_SWING_RATIO"]
+
+#: A row whose worst local nadir is at least this many times its COI nadir is flagged
+#: ``local swing`` in ``warning``: a few machines swing against the rest of the grid, which
+#: small-signal models and synthesised machine data describe least well, and which a
+#: disturbance spread over many units can produce without being a credible incident.
+LOCAL_SWING_RATIO = 10.0
 
 #: Keys of every row dict (see the module docstring), private ones last.
 ROW_KEYS = ("contingency", "kind", "element", "from_bus", "to_bus", "lost_mw", "disturbance",
@@ -110,6 +118,17 @@ def _select(events: list, note: str, islands: str):
     cut = [m for ev in events[1:] for m in ev.labels]
     shown = ", ".join(cut[:6]) + (", ..." if len(cut) > 6 else "")
     return events[:1], f"{note}; screened the main island; separated: {shown}"
+
+
+def _local_swing(row: dict) -> str:
+    """The ``local swing`` flag of a row ("" when the worst bus moves with the grid)."""
+    local, coi = row["nadir_hz"], row["coi_nadir_hz"]
+    if not (np.isfinite(local) and np.isfinite(coi) and coi > 0) \
+            or local < LOCAL_SWING_RATIO * coi:
+        return ""
+    return (f"local swing: {row['worst_bus']} dips {local / coi:.0f}x the centre of inertia (a "
+            "few machines swinging against the grid: check their data and whether the "
+            "disturbance is credible)")
 
 
 def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz: float) -> dict:
@@ -168,6 +187,9 @@ def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz:
                    status="violation" if np.nanmin([*margins, np.inf]) < 0 else "ok",
                    _disturbance_mw=dist, _trajectory=met["trajectory"])
         row["warning"] = " | ".join(sorted({str(w.message).split(";")[0] for w in caught}))
+        swing = _local_swing(row)
+        if swing:
+            row["warning"] = " | ".join(w for w in (row["warning"], swing) if w)
     except UnstableError as exc:      # a result, not a failure: the dip has no bound
         signed = "negative" in str(exc) or (system is not None and system.signed)
         if signed:    # Kron reduction through negative reactances: the model, not the grid

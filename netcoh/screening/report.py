@@ -105,8 +105,10 @@ def figures(res, grid=None) -> dict:
 
 
 def _note(row) -> str:
+    swing = [w for w in str(row["warning"] or "").split(" | ") if w.startswith("local swing")]
     text = row["error"] or (row["warning"] if row["status"] in ("unstable", "model-invalid")
-                            else "") or (row["island_info"] if row["islands"] > 1 else "")
+                            else "") or " | ".join(swing) \
+        or (row["island_info"] if row["islands"] > 1 else "")
     return str(text)
 
 

@@ -267,3 +267,25 @@ def test_pandapower_net_gets_sized_machines_and_losses_within_dispatch():
     ok = df[df.error == ""]
     assert ok.coi_nadir_hz.notna().all() and ok.nadir_hz.notna().all()
     assert (ok.coi_nadir_hz <= ok.nadir_hz * (1 + 1e-9)).all()
+
+
+def test_local_swing_flag_marks_rows_whose_worst_bus_leaves_the_centre_of_inertia(monkeypatch):
+    from netcoh.screening import evaluate, report
+
+    grid = grids.load("ieee39", warn=False)
+    conts = [Contingency("machine", "G39"), Contingency("branch", "line:32")]
+    kw = dict(executor="serial", progress=False, dt=0.05)
+    plain = screen_contingencies(grid, conts, **kw).to_frame().set_index("contingency")
+    ratio = plain.nadir_hz / plain.coi_nadir_hz
+    # a unit trip moves the grid as one; the reference incident after line 32 does not
+    assert ratio["machine:G39"] < 1.5 < ratio["branch:line:32"] < evaluate.LOCAL_SWING_RATIO
+    assert not plain.warning.str.contains("local swing").any()
+
+    monkeypatch.setattr(evaluate, "LOCAL_SWING_RATIO", 1.5)
+    flagged = screen_contingencies(grid, conts, **kw).to_frame().set_index("contingency")
+    assert "local swing" not in flagged.warning["machine:G39"]
+    note = flagged.warning["branch:line:32"]
+    assert note.startswith(f"local swing: {flagged.worst_bus['branch:line:32']} dips "
+                           f"{ratio['branch:line:32']:.0f}x the centre of inertia")
+    row = flagged.loc["branch:line:32"].to_dict() | {"error": ""}
+    assert report._note(row).startswith("local swing")         # shown in the report's table
