@@ -30,8 +30,9 @@ from abc import ABC, abstractmethod
 import numpy as np
 import scipy.linalg as la
 
+from .._validation import as_real
 from ..exceptions import InputError
-from ..network.system import check_stable
+from ..network.system import _check_system, check_stable
 from . import modal_update as _modal_update
 
 __all__ = ["ModalModel", "SwingModes", "PoleResidueModes", "proportional_factors",
@@ -575,6 +576,8 @@ def pin_reference(system, cond_max: float = 1e10) -> bool:
     True
     >>> modal_update.clear()
     """
+    _check_system(system)
+    as_real(cond_max, "cond_max", low=1.0)
     if proportional_factors(system) is not None:
         return False
     if system.realization().A.shape[0] > _REUSE_MAX_STATES:

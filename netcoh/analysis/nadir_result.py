@@ -8,6 +8,7 @@ during the search with ``full_table=True``), so the answer itself costs only wha
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -59,7 +60,7 @@ def bus_summary(F, t, steady, best_i: int, best_v: float):
     return per_bus, per_bus_time
 
 
-class _Tables:
+class _Tables(ABC):
     """``table``, ``per_bus`` and ``per_bus_time`` of a result, each made on first use.
 
     ``evaluated`` marks the table entries the search evaluated exactly; ``partial`` holds
@@ -72,11 +73,13 @@ class _Tables:
         if full_table is not None:
             self.__dict__["table"] = _readonly(full_table)
 
-    def compute_table(self):                       # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def compute_table(self):
+        """The whole table ``F[bus, t]``."""
 
-    def summary(self):                             # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def summary(self):
+        """``(per_bus, per_bus_time)`` from the whole table."""
 
     @cached_property
     def table(self):

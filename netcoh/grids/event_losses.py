@@ -29,7 +29,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..exceptions import InputError, SolverError
+from .._validation import as_int, as_real
+from ..exceptions import InputError, NetcohTypeError, SolverError
 from .powerflow import newton_raphson, tables_ybus
 
 __all__ = ["event_generation", "loss_curvature"]
@@ -53,6 +54,18 @@ def _participation(grid, rows) -> np.ndarray:
     if not np.any(w > 0):
         w = np.ones(rows.size)
     return w
+
+
+def _check_event(grid, bus_p_pu) -> None:
+    from .grid import Grid
+
+    if not isinstance(grid, Grid):
+        raise NetcohTypeError(f"`grid` must be a Grid, got {type(grid).__name__}")
+    if not isinstance(bus_p_pu, Mapping):
+        raise NetcohTypeError("`bus_p_pu` must be a mapping of bus id to p.u. injection, got "
+                              f"{type(bus_p_pu).__name__}")
+    for b, p in bus_p_pu.items():
+        as_real(p, f"bus_p_pu[{b!r}]")
 
 
 def event_generation(grid, bus_p_pu: Mapping, *, scale: float = 1.0, tol: float = 1e-8,
@@ -99,6 +112,10 @@ def event_generation(grid, bus_p_pu: Mapping, *, scale: float = 1.0, tol: float 
     >>> round(event_generation(g, {"9": -1.0}), 3)          # 100 MW more load at bus 9
     1.138
     """
+    _check_event(grid, bus_p_pu)
+    scale = as_real(scale, "scale")
+    tol = as_real(tol, "tol", low=0.0, low_open=True)
+    max_iter = as_int(max_iter, "max_iter", minimum=1)
     T, base = grid.tables, grid.base_mva
     B, M, Ld = T["buses"], T["machines"], T["loads"]
     if not (np.all(np.isfinite(B["vm_pu"])) and np.all(np.isfinite(B["va_deg"]))):
@@ -191,7 +208,8 @@ def loss_curvature(grid, bus_p_pu: Mapping, *, rel_step: float = 1e-3) -> float:
     >>> bool(c1 > 0 and c2 > 3.5 * c1)               # about quadratic in the event's size
     True
     """
-    h = float(rel_step)
+    _check_event(grid, bus_p_pu)
+    h = as_real(rel_step, "rel_step", low=0.0, high=1.0, low_open=True)
     g0 = event_generation(grid, bus_p_pu, scale=0.0)
     return (event_generation(grid, bus_p_pu) - g0
             - (event_generation(grid, bus_p_pu, scale=h) - g0) / h)

@@ -223,3 +223,15 @@ def test_pinned_reference_serves_unit_trips():
     r2 = worst_case_nadir(trip, rho=0.5, model=dense, horizon=8.0)
     assert r1.value == pytest.approx(r2.value, rel=1e-9) and r1.bus == r2.bus
     modal_update.clear()
+
+
+def test_pin_reference_names_bad_inputs():
+    from netcoh.exceptions import InputError, NetcohTypeError
+
+    with pytest.raises(NetcohTypeError, match="`system` must be a NetworkSystem, got str"):
+        pin_reference("ieee39")
+    L = 5.0 * nc.laplacian.ring_lattice(6, 2)
+    system = nc.NetworkSystem.from_laplacian(
+        L, nodal=nc.nodal.swing_turbine(np.arange(1.0, 7.0), 1.0, 2.0, 5.0))
+    with pytest.raises(InputError, match="`cond_max` must be >= 1, got 0.5"):
+        pin_reference(system, cond_max=0.5)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 from scipy.optimize import fsolve
 
 import netcoh as nc
+from netcoh.exceptions import InputError, NetcohTypeError
 from netcoh.grids.case_model import case_injection
-from netcoh.grids.event_losses import event_generation
+from netcoh.grids.event_losses import event_generation, loss_curvature
 
 R_PU, X_PU, LOAD_MW = 0.05, 0.2, 60.0
 
@@ -68,3 +70,20 @@ def test_secant_tends_to_tangent_for_small_events_and_exceeds_it_for_large_ones(
         case_injection(grid, {"2": -0.1}, losses="exact")
     with pytest.raises(nc.InputError, match="bus ids"):
         event_generation(grid, {"9": -0.1})
+
+
+@pytest.mark.parametrize("call, exc, text", [
+    (lambda g: event_generation("kundur", {"9": -1.0}), NetcohTypeError, "`grid` must be a Grid"),
+    (lambda g: event_generation(g, [("9", -1.0)]), NetcohTypeError, "`bus_p_pu` must be a mapping"),
+    (lambda g: event_generation(g, {"9": "x"}), NetcohTypeError, "`bus_p_pu['9']` must be a real"),
+    (lambda g: event_generation(g, {"9": -1.0}, scale=float("nan")), InputError,
+     "`scale` must be finite, got nan"),
+    (lambda g: event_generation(g, {"9": -1.0}, tol=0.0), InputError, "`tol` must be positive"),
+    (lambda g: event_generation(g, {"9": -1.0}, max_iter=0), InputError, "`max_iter` must be >= 1"),
+    (lambda g: loss_curvature(g, {"9": -1.0}, rel_step=-1.0), InputError,
+     "`rel_step` must be in (0, 1], got -1"),
+])
+def test_bad_event_inputs_are_named(call, exc, text):
+    g = nc.grids.load("kundur", warn=False)
+    with pytest.raises(exc, match=re.escape(text)):
+        call(g)
