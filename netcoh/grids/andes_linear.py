@@ -1,0 +1,253 @@
+"""The exact linearisation of an ANDES case at its operating point, as a ``control.StateSpace``.
+
+:meth:`Grid.to_system <netcoh.grids.Grid.to_system>` (``model="case"``) keeps each machine's
+internal EMF constant: exciters and stabilisers act on field voltages, couple machines through
+bus voltages, and so cannot be written as a scalar nodal model times a Laplacian. This module
+takes the whole model instead, from ANDES's own differential-algebraic equations
+``T x' = f(x, y)``, ``0 = g(x, y)``: machines with their damper windings and flux dynamics,
+exciters, stabilisers, governors, the AC network and constant-power loads. It runs ANDES's
+power flow and time-domain initialisation (ANDES is used at run time only, nothing of it is
+copied), reads the Jacobians ``f_x, f_y, g_x, g_y`` and the time constants ``T`` at the
+operating point and eliminates the algebraic variables:
+
+``A = T^-1 (f_x - f_y g_y^-1 g_x)``,  ``B = T^-1 f_y g_y^-1 E``,  ``C`` = machine speeds,
+
+where ``E`` places a power injection (p.u. on the system base; a load increase is a negative
+input) in each bus's active-power balance. ``g_y`` is factorised once by a sparse LU.
+
+Three kinds of equations need care before that Schur complement:
+
+* states with a zero time constant (``T_i = 0``, e.g. an exciter's transducer lag with
+  ``TR = 0``) satisfy ``0 = f_i(x, y)``: they join the algebraic variables, not divided by 0;
+* a zero-``T`` state that appears in no algebraic equation and only in the derivative of one
+  other state (a second-order filter with both time constants zero, as in ANDES's ``IEEEST``
+  stabiliser of ieee39_full: ``y' = x``, ``0 = u - y``) leaves ``g_y`` singular; its
+  equation constrains that other state, which is made algebraic in its place (the filter is
+  then the identity it is meant to be). ANDES's eigenvalue routine regularises such variables
+  instead, and reports eigenvalues near ``+1`` on that case which its own time-domain
+  simulation does not show;
+* the rotor angles have no reference: a uniform shift of every angle is an equilibrium, a zero
+  eigenvalue that the speeds do not see. It is removed exactly (one state fewer; the model
+  is asymptotically stable when the case is).
+
+Examples
+--------
+>>> import netcoh.grids.andes_linear as al
+>>> sys = al.linearize("kundur/kundur_full.xlsx")             # doctest: +SKIP
+>>> sys.noutputs, sys.ninputs, sys.f_hz                        # doctest: +SKIP
+(4, 10, 60.0)
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import scipy.linalg as la
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from ..exceptions import InputError, SolverError
+from ..validate import andes_variant
+from . import andes as _an
+
+__all__ = ["linearize", "OUTPUTS"]
+
+#: Units of :func:`linearize`'s outputs: speed deviation in Hz, p.u. of nominal, or rad/s.
+OUTPUTS = ("hz", "pu", "rad/s")
+_TOL = 1e-9          # |entry| below which a Jacobian column counts as empty
+_BLOCK = 512         # right-hand sides per sparse triangular solve
+
+
+def _csc(M) -> sp.csc_matrix:
+    """A kvxopt sparse matrix (ANDES's Jacobians) as scipy CSC."""
+    rows, cols = M.size
+    return sp.csc_matrix((np.array(M.V, dtype=float).ravel(),
+                          (np.array(M.I, dtype=int).ravel(), np.array(M.J, dtype=int).ravel())),
+                         shape=(rows, cols))
+
+
+def _partition(J: sp.csc_matrix, Tf: np.ndarray, names: list):
+    """Differential and algebraic unknowns of ``J = [[f_x, f_y], [g_x, g_y]]``.
+
+    Returns ``(diff, alg, eqs)``: indices into the stacked ``(x, y)`` of the unknowns kept as
+    states (their own equations), of the algebraic unknowns, and of the algebraic equations
+    (same length as ``alg``).
+    """
+    n = Tf.size
+    m = J.shape[0] - n
+    diff = np.flatnonzero(Tf != 0)
+    alg = np.concatenate([np.flatnonzero(Tf == 0), n + np.arange(m)])
+    eqs = alg.copy()
+    Jr = J.tocsr()
+    while True:
+        Jaa = Jr[eqs][:, alg]
+        empty = np.flatnonzero(abs(Jaa).max(axis=0).toarray().ravel() < _TOL)
+        if empty.size == 0:
+            return diff, alg, eqs
+        j = alg[empty[0]]
+        col = np.abs(Jr[diff][:, [j]].toarray().ravel())
+        feeds = diff[col >= _TOL]
+        if feeds.size != 1:
+            raise SolverError(
+                f"the ANDES model's algebraic Jacobian is singular: {names[j]!r} appears in no "
+                f"algebraic equation and in the derivatives of "
+                f"{[names[i] for i in feeds] or 'no state'}; netcoh cannot eliminate it")
+        i = feeds[0]
+        alg = np.where(alg == j, i, alg)     # x_i becomes algebraic, j's unknown drops out
+        diff = diff[diff != i]
+
+
+def _schur(J: sp.csc_matrix, diff, alg, eqs, E: sp.csc_matrix):
+    """``(f_x - f_y g_y^-1 g_x, f_y g_y^-1 E)`` of the partitioned Jacobian (dense results)."""
+    Jr = J.tocsr()
+    Fx = Jr[diff][:, diff]
+    Fy = Jr[diff][:, alg]
+    Gx = Jr[eqs][:, diff].tocsc()
+    Gy = Jr[eqs][:, alg].tocsc()
+    try:
+        lu = spla.splu(Gy)
+    except RuntimeError as exc:
+        raise SolverError(f"the ANDES model's algebraic Jacobian g_y is singular ({exc}); "
+                          "the operating point has no unique linearisation") from exc
+
+    def fy_solve(R):
+        out = np.empty((Fy.shape[0], R.shape[1]))
+        for a in range(0, R.shape[1], _BLOCK):
+            out[:, a:a + _BLOCK] = Fy @ lu.solve(R[:, a:a + _BLOCK].toarray())
+        return out
+
+    return Fx.toarray() - fy_solve(Gx), fy_solve(E.tocsc())
+
+
+def _drop_zero_mode(A, B, C, names):
+    """Remove the angle-reference eigenvalue 0 (a mode the outputs do not see), if present.
+
+    With ``A v = 0`` and ``C v = 0``, ``x = V z + v x_r`` (``V`` the identity without column
+    ``r``, ``v_r = 1``) gives ``z' = P (I - v e_r^T)(A V z + B u)``, ``y = C V z``, ``P``
+    deleting row ``r``: the other eigenvalues are unchanged and the zero one is gone.
+    """
+    N = A.shape[0]
+    if N < 2:
+        return A, B, C, names
+    # one step of inverse iteration from a fixed random vector: when A is singular (to
+    # rounding) the solution is dominated by its kernel direction
+    a = np.random.default_rng(0).standard_normal(N)
+    scale = max(float(np.abs(A).max()), 1e-300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", la.LinAlgWarning)
+        try:
+            x = la.solve(A, a)
+        except la.LinAlgError:
+            x = la.null_space(A)[:, 0]
+    if not np.all(np.isfinite(x)):
+        return A, B, C, names
+    k = int(np.argmax(np.abs(x)))
+    v = x / x[k]
+    if np.abs(A @ v).max() > 1e-9 * scale:
+        return A, B, C, names                       # no zero eigenvalue
+    if np.abs(C @ v).max() > 1e-8 * max(float(np.abs(C).max()), 1e-300):
+        return A, B, C, names                       # the outputs see it: keep it
+    keep = np.delete(np.arange(N), k)
+    Pr = np.eye(N)[keep] - np.outer(v[keep], np.eye(N)[k])      # P (I - v e_k^T)
+    return Pr @ A[:, keep], Pr @ B, C[:, keep], [names[i] for i in keep]
+
+
+def _machines(ss):
+    """In-service synchronous machines: ``[(model, idx, omega address, M sys-base)]``."""
+    out = []
+    base = float(ss.config.mva)
+    for name in _an.MACHINE_MODELS:
+        mdl = getattr(ss, name)
+        if not mdl.n:
+            continue
+        on = np.asarray(mdl.u.v, dtype=float) * np.asarray(mdl.ue.v, dtype=float) > 0
+        for k in np.flatnonzero(on):
+            out.append((name, str(mdl.idx.v[k]), int(mdl.omega.a[k]),
+                        float(mdl.M.v[k]) * float(mdl.Sn.v[k]) / base))
+    return out
+
+
+def linearize(case, *, output: str = "hz"):
+    """The linearised ANDES case (machines, exciters, stabilisers, governors, network).
+
+    Parameters
+    ----------
+    case : str or path-like
+        ANDES case file or shipped case name (e.g. ``"ieee39/ieee39_full.xlsx"``), loaded as
+        :func:`netcoh.validate.andes_variant` does for the comparisons: timed events dropped,
+        loads at constant power in the dynamics.
+    output : {"hz", "pu", "rad/s"}
+        Unit of the outputs, the machines' speed deviations.
+
+    Returns
+    -------
+    control.StateSpace
+        ``x' = A x + B u``, ``y = C x`` (``D = 0``): inputs are active-power injections at
+        every bus (p.u. on the case base, a load increase is negative; labelled with the
+        ANDES bus ids), outputs every in-service ``GENCLS``/``GENROU`` machine's speed
+        deviation (labelled with its id), states named after ANDES's variables. Extra
+        attributes: ``f_hz`` (nominal frequency), ``output_unit`` (``output``) and
+        ``coi_weights`` (each machine's ``M = 2H`` on the case base, for a centre of
+        inertia). :func:`netcoh.step_response` and :func:`netcoh.worst_case_nadir` accept it.
+
+    Raises
+    ------
+    InputError
+        ``output`` is not one of :data:`OUTPUTS`.
+    SolverError
+        ANDES's power flow does not converge, or its algebraic Jacobian is singular in a way
+        netcoh cannot resolve.
+
+    Examples
+    --------
+    >>> linearize("kundur/kundur_full.xlsx", output="mHz")
+    Traceback (most recent call last):
+    ...
+    netcoh.exceptions.InputError: `output` must be one of ('hz', 'pu', 'rad/s'), got 'mHz'
+    >>> sys = linearize("kundur/kundur_full.xlsx")                # doctest: +SKIP
+    >>> sys.output_labels, sys.f_hz                                # doctest: +SKIP
+    (['GENROU_1', 'GENROU_2', 'GENROU_3', 'GENROU_4'], 60.0)
+    """
+    if output not in OUTPUTS:
+        raise InputError(f"`output` must be one of {OUTPUTS}, got {output!r}")
+    import control
+
+    ss = andes_variant(case, classical=False)
+    ss.PFlow.run()
+    if not ss.PFlow.converged:
+        raise SolverError(f"{case}: ANDES power flow did not converge")
+    ss.TDS.init()
+    ss.TDS.itm_step()           # assembles the Jacobians at the initial point
+    dae = ss.dae
+    fx, fy, gx, gy = (_csc(getattr(dae, k)) for k in ("fx", "fy", "gx", "gy"))
+    J = sp.bmat([[fx, fy], [gx, gy]]).tocsc()
+    n = dae.n
+    Tf = np.asarray(dae.Tf, dtype=float).copy()
+    names = list(dae.x_name) + list(dae.y_name)
+    diff, alg, eqs = _partition(J, Tf, names)
+    bus_rows = n + np.asarray(ss.Bus.a.a, dtype=int)
+    pos = {int(e): r for r, e in enumerate(eqs)}
+    nb = bus_rows.size
+    E = sp.csc_matrix((np.ones(nb), ([pos[int(b)] for b in bus_rows], np.arange(nb))),
+                      shape=(eqs.size, nb))
+    As, Bs = _schur(J, diff, alg, eqs, E)
+    T = Tf[diff]
+    A = As / T[:, None]
+    B = Bs / T[:, None]
+    f_hz = float(ss.config.freq)
+    unit = {"hz": f_hz, "pu": 1.0, "rad/s": 2.0 * np.pi * f_hz}[output]
+    mach = _machines(ss)
+    col = {int(x): k for k, x in enumerate(diff)}
+    C = np.zeros((len(mach), diff.size))
+    for k, (_, _, addr, _) in enumerate(mach):
+        C[k, col[addr]] = unit
+    A, B, C, states = _drop_zero_mode(A, B, C, [names[i] for i in diff])
+    model = control.ss(A, B, C, np.zeros((C.shape[0], B.shape[1])),
+                       inputs=[str(b) for b in ss.Bus.idx.v],
+                       outputs=[m[1] for m in mach], states=states,
+                       name=f"{_an._split_case(case)[0].stem}_linear")
+    model.f_hz = f_hz
+    model.output_unit = output
+    model.coi_weights = np.array([m[3] for m in mach])
+    return model
