@@ -32,7 +32,14 @@ from .._validation import as_bool, as_float_array, as_int, as_norm, as_positive,
 from ..exceptions import AccuracyWarning, InputError, NetcohTypeError
 from ..network.system import _check_system
 from .nadir_inputs import restrict
-from .nadir_modes import ModalModel, proportional_factors, proportional_modes, statespace_modes
+from .lti import as_lti, is_lti
+from .nadir_modes import (
+    ModalModel,
+    lti_modes,
+    proportional_factors,
+    proportional_modes,
+    statespace_modes,
+)
 from .nadir_result import EmbeddedTables, NadirResult, SearchTables, bus_summary
 from .nadir_search import Search, search, time_grid
 from .nadir_sets import BudgetBox, FixedStep, NormBall, UnitTrips, eliminate_node
@@ -51,8 +58,8 @@ def build_modal_model(system, method: str = "auto"):
 
     Parameters
     ----------
-    system : NetworkSystem
-        The network.
+    system : NetworkSystem or control.StateSpace
+        The network, or a stable linear model (``"statespace"`` only).
     method : {"auto", "modal", "statespace"}
         ``"auto"`` (closed form for proportional machines, else state space),
         ``"modal"`` (proportional only) or ``"statespace"``.
@@ -71,9 +78,14 @@ def build_modal_model(system, method: str = "auto"):
     >>> build_modal_model(sys)[1]       # proportional machines: the closed form
     'modal'
     """
-    system = _check_system(system)
     if method not in ("auto", "modal", "statespace"):
         raise InputError(f"`method` must be 'auto', 'modal' or 'statespace', got {method!r}")
+    if is_lti(system):
+        if method == "modal":
+            raise InputError("`method='modal'` needs a NetworkSystem of proportional machines; "
+                             "a state-space model takes method='statespace'")
+        return lti_modes(as_lti(system)), "statespace"
+    system = _check_system(system)
     factors = proportional_factors(system) if method in ("auto", "modal") else None
     if method == "modal" and factors is None:
         raise InputError("`method='modal'` needs proportional machines (g_i = g_o / r_i) and "
@@ -88,7 +100,7 @@ def build_modal_model(system, method: str = "auto"):
 
 
 def _disturbance_set(system, rho, norm, bounds, trips, given=None):
-    n = system.n
+    n = getattr(system, "n_inputs", system.n)       # a linear model's inputs are not its outputs
     if given is not None:
         if bounds is not None or trips is not None:
             raise InputError("give one of `disturbance_set`, `bounds` or `trips`, not several")
@@ -98,7 +110,8 @@ def _disturbance_set(system, rho, norm, bounds, trips, given=None):
             raise InputError(f"`disturbance_set` must be a set from netcoh.analysis.nadir_sets "
                              f"or a step vector, got {type(given).__name__}")
         if isinstance(given, FixedStep) and given.u.size != n:
-            raise InputError(f"`disturbance_set` step must have {n} entries (one per node), "
+            raise InputError(f"`disturbance_set` step must have {n} entries (one per "
+                             f"{'input' if hasattr(system, 'n_inputs') else 'node'}), "
                              f"got {given.u.size}")
         return given
     if trips is not None:
@@ -167,7 +180,7 @@ def _check_arguments(system, dt, horizon, rtol, n_refine, rho, norm, bounds, tri
 
 
 def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: float | None = None,
-                     bounds=None, trips=None, f_hz: float | None = None, output: str = "pu",
+                     bounds=None, trips=None, f_hz: float | None = None, output: str | None = None,
                      threshold_hz=None, method: str = "auto", rtol: float = 1e-6,
                      n_refine: int = 4, model=None, full_table: bool = False,
                      disturbance_set=None) -> NadirResult:
@@ -179,8 +192,12 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
 
     Parameters
     ----------
-    system : NetworkSystem
-        A stable network (for grids: ``netcoh.grids.load(...).to_system()``).
+    system : NetworkSystem or control.StateSpace
+        A stable network (for grids: ``netcoh.grids.load(...).to_system()``), or a stable
+        linear model whose inputs are bus injections and outputs machine frequencies (e.g.
+        :func:`netcoh.grids.andes_linear.linearize`): the disturbance set is over its inputs,
+        the search over its outputs (``bus`` and ``labels`` of the result name outputs);
+        ``trips`` and ``method="modal"`` need a NetworkSystem.
     rho : float
         Size of the set: the norm-ball radius, or the total budget with ``bounds``
         (p.u. power on the system base).
@@ -208,8 +225,11 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
     f_hz : float, optional
         Nominal frequency, to report the nadir in Hz; default the system's own ``f_hz``
         (systems built from grids carry it). Without either, Hz values are NaN.
-    output : {"pu", "rad/s", "hz"}
+    output : {"pu", "rad/s", "hz"}, optional
         Unit of the system's output (``"pu"``: frequency deviation per unit of ``f_hz``).
+        Default ``"pu"``, or a state-space model's own ``output_unit`` attribute (which
+        :func:`~netcoh.grids.andes_linear.linearize` sets); a different value for such a
+        model raises :class:`~netcoh.InputError`.
     threshold_hz : float or {"continental_europe", "gb"}, optional
         Flag buses whose worst deviation exceeds it (0.8 Hz and 0.5 Hz presets).
     method : {"auto", "modal", "statespace"}
@@ -258,8 +278,28 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
     0.25
     >>> res.disturbance.round(3).tolist()
     [-0.25, -0.25, -0.25, -0.25]
+
+    The same network as a ``control.StateSpace`` (its realisation) gives the same nadir:
+
+    >>> import control
+    >>> A, B, C, D = (M.toarray() for M in sys.realization())
+    >>> round(worst_case_nadir(control.ss(A, B, C, D), rho=0.5).value, 6)
+    0.25
     """
-    system = _check_system(system)
+    if is_lti(system):
+        if trips is not None:
+            raise InputError("`trips` needs a NetworkSystem (a trip changes the network); for a "
+                             "state-space model linearise the post-trip case and pass the lost "
+                             "infeed as `disturbance_set`")
+        unit = getattr(system, "output_unit", None)
+        if output is not None and unit is not None and output != unit:
+            raise InputError(f"`output` must be the model's own output unit {unit!r}, got "
+                             f"{output!r}")
+        output = output or unit
+        system = as_lti(system, f_hz=f_hz)
+    else:
+        system = _check_system(system)
+    output = output or "pu"
     dt, horizon, rtol, n_refine, rho, norm = _check_arguments(
         system, dt, horizon, rtol, n_refine, rho, norm, bounds, trips, model, disturbance_set)
     dset = _disturbance_set(system, rho, norm, bounds, trips, disturbance_set)

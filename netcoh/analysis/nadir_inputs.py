@@ -177,7 +177,7 @@ def restrict(model: ModalModel, dset):
     (2, [0.0, -0.1, -0.3])
     """
     inputs = getattr(dset, "inputs", None)
-    n = model.P.shape[0]
+    n = model.Q.shape[1]                # inputs (the nodes of a network)
     spec = inputs() if callable(inputs) else None
     if spec is None:
         return model, dset, lambda z: z

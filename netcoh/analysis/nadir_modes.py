@@ -31,12 +31,12 @@ import numpy as np
 import scipy.linalg as la
 
 from .._validation import as_real
-from ..exceptions import InputError
+from ..exceptions import InputError, SolverError
 from ..network.system import _check_system, check_stable
 from . import modal_update as _modal_update
 
 __all__ = ["ModalModel", "SwingModes", "PoleResidueModes", "proportional_factors",
-           "proportional_modes", "statespace_modes", "pin_reference"]
+           "proportional_modes", "statespace_modes", "lti_modes", "pin_reference"]
 
 #: largest state dimension whose dense decomposition is kept as a reference for updates
 _REUSE_MAX_STATES = 4000
@@ -87,7 +87,7 @@ class ModalModel(ABC):
         return out
 
     def rows_at_inf(self) -> np.ndarray:
-        """``S(inf)`` (n, n, read-only): the steady state (``phi`` at infinity), computed once."""
+        """``S(inf)`` (n, r, read-only): the steady state (``phi`` at infinity), computed once."""
         out = self.__dict__.get("_rows_at_inf")
         if out is None:
             pinf = self.phi_inf()
@@ -100,15 +100,17 @@ class ModalModel(ABC):
         return out
 
     def table_chunks(self, t: np.ndarray, max_bytes: float = 1.5e8):
-        """Yield ``(slice, S)`` with ``S`` of shape (len(slice), n, n) = ``S(t[slice])``."""
+        """Yield ``(slice, S)`` with ``S`` of shape (len(slice), n, r) = ``S(t[slice])``
+        (``r`` inputs; ``r = n`` for a network, whose inputs are its nodes)."""
         n, K = self.P.shape
+        r = self.Q.shape[1]
         item = 16 if np.iscomplexobj(self.P) else 8
-        step = max(1, int(max_bytes // (item * n * max(n, K) * 2)))
+        step = max(1, int(max_bytes // (item * n * max(r, K) * 2)))
         ph = self.phi(t)
         for s in range(0, t.size, step):
             sl = slice(s, min(t.size, s + step))
             M = self.P[None, :, :] * ph[sl, None, :]
-            Y = _real_product(M.reshape(-1, K), self.Q).reshape(-1, n, n)
+            Y = _real_product(M.reshape(-1, K), self.Q).reshape(-1, n, r)
             if self.S0 is not None:
                 Y += self.S0[None]
             yield sl, Y
@@ -526,6 +528,49 @@ def statespace_modes(system, cond_max: float = 1e10, reuse: bool | None = None) 
     basis = _modal_update.decompose(system, cond_max)
     if mode == "recent" and basis.n_states <= _REUSE_MAX_STATES:
         _modal_update.remember(basis)
+    return _basis_modes(basis, S0)
+
+
+def lti_modes(model, cond_max: float = 1e10) -> PoleResidueModes:
+    """Modal model of a general stable linear model (the dense branch of :func:`statespace_modes`).
+
+    Parameters
+    ----------
+    model : LTIModel
+        From :func:`netcoh.analysis.lti.as_lti` (a ``control.StateSpace`` whose inputs
+        are bus injections and outputs machine frequencies; inputs and outputs may differ
+        in number).
+    cond_max : float, default 1e10
+        Largest eigenvector condition number accepted.
+
+    Returns
+    -------
+    PoleResidueModes
+        ``S(t) = D + C A^{-1}(e^{At} - I) B`` in modal form, shape (outputs, inputs).
+
+    Examples
+    --------
+    >>> import control
+    >>> from netcoh.analysis.lti import as_lti
+    >>> m = lti_modes(as_lti(control.ss([[-2.0]], [[1.0, 3.0]], [[1.0]], [[0.0, 0.0]])))
+    >>> m.rows_at_inf().round(6).tolist()        # the DC gain C (-A)^-1 B
+    [[0.5, 1.5]]
+    """
+    real = model.realization()
+    mu, W = la.eig(model.A, check_finite=False)
+    lu, piv = la.lu_factor(W, check_finite=False)
+    gecon = la.get_lapack_funcs("gecon", (lu,))
+    rcond, _ = gecon(lu, np.abs(W).sum(axis=0).max(), norm="1")
+    cond = 1.0 / rcond if rcond > 0 else np.inf
+    if not np.isfinite(cond) or cond > cond_max:
+        raise SolverError(f"the state matrix is (nearly) defective (eigenvector condition "
+                          f"{cond:.3g}), so its modal form is inaccurate")
+    basis = _modal_update.dense_basis(real, mu, W, (lu, piv), cond)
+    return _basis_modes(basis, real.D.toarray() if real.D.nnz else None)
+
+
+def _basis_modes(basis, S0) -> PoleResidueModes:
+    """``S(t)`` from a dense eigendecomposition ``A = W diag(mu) W^{-1}``."""
     mu = basis.mu                           # the basis orders the modes (pairs first)
     keep = mu.imag >= 0
     factor = np.where(mu.imag > 0, 2.0, 1.0)

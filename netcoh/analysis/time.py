@@ -16,8 +16,9 @@ import scipy.sparse.linalg as spla
 
 from .._validation import as_float_array, as_real
 from ..exceptions import InputError
-from ..network.system import NetworkSystem, _check_system, check_stable
+from ..network.system import _check_system, check_stable
 from .aggregate import aggregate_dynamics
+from .lti import as_lti, is_lti
 
 __all__ = ["TimeResponse", "step_response", "impulse_response", "sine_response", "simulate_lti"]
 
@@ -35,11 +36,12 @@ def _as_times(t) -> np.ndarray:
     return t
 
 
-def _as_disturbance(system: NetworkSystem, disturbance) -> np.ndarray:
-    n = system.n
+def _as_disturbance(system, disturbance) -> np.ndarray:
+    # a general linear model's inputs (buses) differ from its outputs (machines)
+    n = getattr(system, "n_inputs", system.n)
     if isinstance(disturbance, dict):
         u = np.zeros(n)
-        pos = {lab: i for i, lab in enumerate(system.labels)}
+        pos = {lab: i for i, lab in enumerate(getattr(system, "input_labels", system.labels))}
         for k, v in disturbance.items():
             if str(k) not in pos:
                 raise InputError(f"`disturbance` names an unknown node {k!r}")
@@ -47,7 +49,8 @@ def _as_disturbance(system: NetworkSystem, disturbance) -> np.ndarray:
         return u
     u = as_float_array(disturbance, "disturbance")
     if u.shape != (n,):
-        raise InputError(f"`disturbance` must have shape ({n},) (one value per node), got {u.shape}")
+        what = "input" if hasattr(system, "n_inputs") else "node"
+        raise InputError(f"`disturbance` must have shape ({n},) (one value per {what}), got {u.shape}")
     return u
 
 
@@ -304,11 +307,13 @@ class TimeResponse:
     outputs : ndarray (k, n)
         Node outputs ``y_i(t)`` (frequency deviations).
     coi : ndarray (k,)
-        Centre-of-inertia output ``sum_i w_i y_i`` with ``w = m / sum(m)``.
+        Centre-of-inertia output ``sum_i w_i y_i`` with ``w = m / sum(m)`` (for a
+        ``control.StateSpace``: its ``coi_weights``, equal weights without them).
     aggregate : ndarray (k,)
-        Response of ``g_hat`` to the total input ``sum_i u_i``.
+        Response of ``g_hat`` to the total input ``sum_i u_i`` (NaN for a
+        ``control.StateSpace``, which has no aggregate model).
     disturbance : ndarray (n,)
-        The input amplitudes ``u0``.
+        The input amplitudes ``u0`` (one per input of a ``control.StateSpace``).
     kind : str
         ``"step"``, ``"impulse"`` or ``"sine"``.
     labels : tuple of str
@@ -379,7 +384,20 @@ class TimeResponse:
         return plot_time_response(self, ax=ax)
 
 
+def _respond_lti(model, disturbance, t, kind, omega_rad_s) -> TimeResponse:
+    """A general linear model: its outputs, their weighted mean as the COI, no aggregate."""
+    u0 = _as_disturbance(model, disturbance)
+    t = _as_times(t)
+    y = simulate_lti(model.A, model.B, model.C, model.D, u0, t, kind=kind,
+                     omega_rad_s=omega_rad_s)
+    return TimeResponse(t=t.copy(), outputs=y, coi=y @ model.inertia_weights,
+                        aggregate=np.full(t.size, np.nan), disturbance=u0.copy(), kind=kind,
+                        labels=model.labels)
+
+
 def _respond(system, disturbance, t, kind, omega_rad_s=None) -> TimeResponse:
+    if is_lti(system):
+        return _respond_lti(as_lti(system), disturbance, t, kind, omega_rad_s)
     system = _check_system(system)
     u0 = _as_disturbance(system, disturbance)
     t = _as_times(t)
@@ -398,12 +416,16 @@ def _respond(system, disturbance, t, kind, omega_rad_s=None) -> TimeResponse:
                         kind=kind, labels=system.labels)
 
 
-def step_response(system: NetworkSystem, disturbance, t) -> TimeResponse:
+def step_response(system, disturbance, t) -> TimeResponse:
     """Exact response to a step ``u(t) = u0`` applied at ``t = 0`` from rest.
 
     Parameters
     ----------
-    system : NetworkSystem
+    system : NetworkSystem or control.StateSpace
+        The network, or a stable linear model whose inputs are bus injections and outputs
+        machine frequencies (e.g. :func:`netcoh.grids.andes_linear.linearize`); for the
+        latter the disturbance has one entry per input (``{input label: value}`` as a
+        dict), the outputs are in the model's own unit and ``aggregate`` is NaN.
     disturbance : array_like (n,) or dict
         Step amplitude per node (a power injection; a load increase is negative), or
         ``{label: amplitude}``.
@@ -424,16 +446,27 @@ def step_response(system: NetworkSystem, disturbance, t) -> TimeResponse:
     >>> r = nc.step_response(sys, [0.0, -0.3, 0.0], np.linspace(0, 100, 501))
     >>> bool(np.allclose(r.outputs[-1], -0.3 / 3.0, atol=1e-8))   # g_hat(0) * sum(u)
     True
+
+    A ``control.StateSpace`` with two inputs and one output:
+
+    >>> import control
+    >>> lin = control.ss([[-2.0]], [[1.0, 1.0]], [[1.0]], [[0.0, 0.0]], inputs=["a", "b"])
+    >>> float(nc.step_response(lin, {"b": -1.0}, [0.0, 50.0]).outputs[-1, 0])   # -1 / 2
+    -0.5
     """
     return _respond(system, disturbance, t, "step")
 
 
-def impulse_response(system: NetworkSystem, disturbance, t) -> TimeResponse:
+def impulse_response(system, disturbance, t) -> TimeResponse:
     """Exact response to an impulse ``u(t) = u0 delta(t)``.
 
     Parameters
     ----------
-    system : NetworkSystem
+    system : NetworkSystem or control.StateSpace
+        The network, or a stable linear model whose inputs are bus injections and outputs
+        machine frequencies (e.g. :func:`netcoh.grids.andes_linear.linearize`); for the
+        latter the disturbance has one entry per input (``{input label: value}`` as a
+        dict), the outputs are in the model's own unit and ``aggregate`` is NaN.
     disturbance : array_like (n,) or dict
         Impulse weight per node (an injected energy, power times seconds; a load
         increase is negative), or ``{label: weight}``.
@@ -459,12 +492,16 @@ def impulse_response(system: NetworkSystem, disturbance, t) -> TimeResponse:
     return _respond(system, disturbance, t, "impulse")
 
 
-def sine_response(system: NetworkSystem, disturbance, t, omega_rad_s: float) -> TimeResponse:
+def sine_response(system, disturbance, t, omega_rad_s: float) -> TimeResponse:
     """Exact response to ``u(t) = u0 sin(omega_rad_s t)`` from rest.
 
     Parameters
     ----------
-    system : NetworkSystem
+    system : NetworkSystem or control.StateSpace
+        The network, or a stable linear model whose inputs are bus injections and outputs
+        machine frequencies (e.g. :func:`netcoh.grids.andes_linear.linearize`); for the
+        latter the disturbance has one entry per input (``{input label: value}`` as a
+        dict), the outputs are in the model's own unit and ``aggregate`` is NaN.
     disturbance : array_like (n,) or dict
         Sine amplitude ``u0`` per node (a power injection), or ``{label: amplitude}``.
     t : array_like
