@@ -9,7 +9,10 @@ netcoh predicts every machine's frequency with ``grid.to_system()`` (the ``"case
 each machine's governor, damper windings as damping of slips, the lossy AC network; the
 event's input carries its actual losses from the post-event AC power flow,
 ``case_injection(..., losses="secant")``) and, for comparison, the first-order
-``"swing_turbine"`` model. Prints the error tables (nadir per
+``"swing_turbine"`` model, and the full linear model of the case
+(:func:`netcoh.grids.andes_linear.linearize`: ANDES's own Jacobians at the operating point,
+exciters, stabilisers and flux dynamics included; load steps only, row ``"full"``), whose
+eigenvalues are also compared with ANDES's eigenvalue routine. Prints the error tables (nadir per
 machine and of the centre of inertia, RMS trajectory error), the wall time of ANDES's runs
 and of netcoh's predictions in the same run, and writes overlay plots to ``--out``.
 
@@ -85,6 +88,47 @@ def _gb_build():
           f"{t_model:.1f} s (lossy AC linearisation, signed={system.signed})")
 
 
+def _full_prediction(case, res):
+    """The full linear model's step response to ``res``'s load step, as ``res.predictions["full"]``."""
+    import dataclasses
+
+    from netcoh import step_response
+    from netcoh.grids.andes_linear import linearize
+
+    tic = time.perf_counter()
+    lin = linearize(case, output="pu")
+    u = {str(b): -p / lin.base_mva for b, p in res.load_steps_mw.items()}
+    y = step_response(lin, u, res.t).outputs
+    order = [list(lin.output_labels).index(str(m)) for m in res.labels]
+    preds = dict(res.predictions)
+    preds["full"] = y[:, order]
+    settings = dict(res.settings)
+    settings["full_s"] = time.perf_counter() - tic
+    settings["full_states"] = lin.nstates
+    return dataclasses.replace(res, predictions=preds, settings=settings)
+
+
+def _eigen_check(case):
+    """netcoh's full linear model's eigenvalues against ANDES's eigenvalue routine ``EIG``:
+    how many of netcoh's have an ANDES eigenvalue within 1e-6, the largest such distance,
+    and the largest real parts (ANDES keeps the angle-reference zero, netcoh removes it)."""
+    import scipy.linalg as la
+
+    from netcoh.grids.andes_linear import linearize
+    from netcoh.validate import andes_variant
+
+    mu = la.eigvals(linearize(case).A)
+    ss = andes_variant(case, classical=False)
+    ss.PFlow.run()
+    ss.EIG.run()
+    ref = np.asarray(ss.EIG.mu, dtype=complex).ravel()
+    dist = np.abs(mu[:, None] - ref[None, :]).min(axis=1)
+    return {"case": case.split("/")[0], "netcoh_states": mu.size, "andes_states": ref.size,
+            "netcoh_in_andes_1e-6": int((dist < 1e-6).sum()), "max_distance": dist.max(),
+            "netcoh_max_real": mu.real.max(), "andes_max_real": ref.real.max(),
+            "andes_positive": int((ref.real > 1e-6).sum())}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="netcoh-out/validate_andes")
@@ -119,6 +163,8 @@ def main() -> None:
         res = validate(case, fraction=args.fraction, classical=classical, t_end_s=20.0,
                        t_step_s=CASES.get(case, 1 / 100), models=("case", "swing_turbine"),
                        **kw)
+        if not kw and not classical:
+            res = _full_prediction(case, res)
         short = case.split("/")[0]
         tag = f"{short}_{'gencls' if classical else 'detailed'}" + \
             "".join(f"_trip_{u}" for u in kw.get("trips", []))
@@ -131,6 +177,7 @@ def main() -> None:
         timing.append({"case": short, "event": res.event, "andes_tds_s": res.settings["wall_s"],
                        "andes_h_s": res.settings["t_step_s"],
                        "netcoh_2_models_s": res.settings["netcoh_s"],
+                       "full_linearise_and_step_s": res.settings.get("full_s", np.nan),
                        "ratio": res.settings["wall_s"] / res.settings["netcoh_s"]})
     summ = pd.concat(summaries, ignore_index=True)
     summ["case"] = summ["case"].str.split("/").str[0]
@@ -142,6 +189,14 @@ def main() -> None:
     cols = ["case", "event", "node", "nadir_hz_andes", "nadir_hz_netcoh", "nadir_err",
             "t_nadir_s_andes", "t_nadir_s_netcoh", "traj_rms_err"]
     print(pd.concat(machines)[cols].round(4).to_string(index=False))
+    full = summ[summ.model.isin(["case", "full"]) & (summ.machines == "detailed")
+                & ~summ.event.str.startswith("trip")]
+    print("\n== Load steps: the 'case' NetworkSystem vs the full linear model (exciters, PSS) ==")
+    cols = ["case", "event", "model", "max_nadir_err", "coi_nadir_err", "max_traj_rms_err",
+            "coi_traj_rms_err", "max_t_nadir_diff_s"]
+    print(full[cols].round(4).to_string(index=False))
+    print("\n== Eigenvalues of the full linear model vs ANDES's EIG routine ==")
+    print(pd.DataFrame([_eigen_check(c) for c in args.cases]).to_string(index=False))
     print("\n== Timing (same run, shared machine): ANDES time-domain runs vs netcoh ==")
     print(pd.DataFrame(timing).round(3).to_string(index=False))
     case_rows = summ[(summ.model == "case") & (summ.machines == "detailed")]

@@ -31,8 +31,8 @@ from .._util import readonly as _readonly
 from .._validation import as_bool, as_float_array, as_int, as_norm, as_positive, as_real
 from ..exceptions import AccuracyWarning, InputError, NetcohTypeError
 from ..network.system import _check_system
-from .nadir_inputs import restrict
 from .lti import as_lti, is_lti
+from .nadir_inputs import restrict
 from .nadir_modes import (
     ModalModel,
     lti_modes,
@@ -109,10 +109,13 @@ def _disturbance_set(system, rho, norm, bounds, trips, given=None):
         if not (hasattr(given, "value") and hasattr(given, "maximiser")):
             raise InputError(f"`disturbance_set` must be a set from netcoh.analysis.nadir_sets "
                              f"or a step vector, got {type(given).__name__}")
-        if isinstance(given, FixedStep) and given.u.size != n:
-            raise InputError(f"`disturbance_set` step must have {n} entries (one per "
+        # a given step (u) or per-input caps (budget boxes, polytopes) must match the inputs
+        size = np.size(given.u) if isinstance(given, FixedStep) else (
+            np.size(given.cap) if isinstance(getattr(given, "cap", None), np.ndarray) else n)
+        if size != n:
+            raise InputError(f"`disturbance_set` must have {n} entries (one per "
                              f"{'input' if hasattr(system, 'n_inputs') else 'node'}), "
-                             f"got {given.u.size}")
+                             f"got {size}")
         return given
     if trips is not None:
         if bounds is not None:

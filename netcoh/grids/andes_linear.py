@@ -187,7 +187,8 @@ def linearize(case, *, output: str = "hz"):
         every bus (p.u. on the case base, a load increase is negative; labelled with the
         ANDES bus ids), outputs every in-service ``GENCLS``/``GENROU`` machine's speed
         deviation (labelled with its id), states named after ANDES's variables. Extra
-        attributes: ``f_hz`` (nominal frequency), ``output_unit`` (``output``) and
+        attributes: ``f_hz`` (nominal frequency), ``base_mva`` (the power base of the
+        inputs), ``output_unit`` (``output``) and
         ``coi_weights`` (each machine's ``M = 2H`` on the case base, for a centre of
         inertia). :func:`netcoh.step_response` and :func:`netcoh.worst_case_nadir` accept it.
 
@@ -248,6 +249,7 @@ def linearize(case, *, output: str = "hz"):
                        outputs=[m[1] for m in mach], states=states,
                        name=f"{_an._split_case(case)[0].stem}_linear")
     model.f_hz = f_hz
+    model.base_mva = float(ss.config.mva)
     model.output_unit = output
     model.coi_weights = np.array([m[3] for m in mach])
     return model

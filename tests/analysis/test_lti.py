@@ -1,0 +1,179 @@
+"""step_response and worst_case_nadir on a general linear model (a control.StateSpace).
+
+References: python-control's forced_response for trajectories; the NetworkSystem route on the
+same realisation for the nadir; a brute-force table of step responses (unit inputs simulated
+with python-control, maximised over a fine time grid) for a model with more inputs than
+outputs.
+"""
+
+from __future__ import annotations
+
+import control
+import numpy as np
+import pytest
+
+import netcoh as nc
+from netcoh.analysis.lti import as_lti, is_lti
+from netcoh.analysis.nadir_sets import BudgetBox
+
+
+def _network():
+    m = np.array([2.0, 3.0, 4.0, 5.0, 6.0])
+    nodal = nc.nodal.swing_turbine(m, 1.0, 20.0, np.array([4.0, 5.0, 6.0, 7.0, 8.0]))
+    return nc.NetworkSystem.from_laplacian(5.0 * nc.laplacian.ring_lattice(5, 1), nodal=nodal,
+                                           f_hz=50.0)
+
+
+def _as_statespace(system):
+    A, B, C, D = (M.toarray() for M in system.realization())
+    lin = control.ss(A, B, C, D, inputs=list(system.labels), outputs=list(system.labels))
+    lin.f_hz = system.f_hz
+    return lin
+
+
+def _rectangular(seed=3):
+    """A stable random model with 6 inputs (buses) and 3 outputs (machines)."""
+    rng = np.random.default_rng(seed)
+    N = 8
+    Q = np.linalg.qr(rng.standard_normal((N, N)))[0]
+    A = Q @ np.diag(-rng.uniform(0.3, 3.0, N)) @ Q.T + 0.8 * (rng.standard_normal((N, N))
+                                                              - rng.standard_normal((N, N))).T
+    A -= (np.linalg.eigvals(A).real.max() + 0.2) * np.eye(N)     # shift: stable, oscillatory
+    lin = control.ss(A, rng.standard_normal((N, 6)), rng.standard_normal((3, N)),
+                     np.zeros((3, 6)), inputs=[f"b{i}" for i in range(6)],
+                     outputs=["g0", "g1", "g2"])
+    lin.f_hz = 60.0
+    return lin
+
+
+def test_is_lti_and_adapter():
+    lin = _rectangular()
+    m = as_lti(lin)
+    assert is_lti(lin) and is_lti(m) and not is_lti(_network())
+    assert (m.n, m.n_inputs, m.f_hz) == (3, 6, 60.0)
+    assert m.labels == ("g0", "g1", "g2") and m.input_labels[0] == "b0"
+    assert np.all(m.eigenvalues.real < 0)
+    assert np.allclose(m.inertia_weights, 1 / 3)
+    assert as_lti(m, f_hz=50.0).f_hz == 50.0
+
+
+def test_step_response_equals_forced_response():
+    lin = _rectangular()
+    t = np.linspace(0.0, 12.0, 601)
+    u = np.array([0.0, -0.3, 0.1, 0.0, 0.2, -0.05])
+    r = nc.step_response(lin, u, t)
+    ref = control.forced_response(lin, t, np.tile(u[:, None], (1, t.size))).outputs.T
+    assert r.outputs.shape == (t.size, 3) and r.disturbance.shape == (6,)
+    assert np.abs(r.outputs - ref).max() <= 1e-6 * np.abs(ref).max()
+    assert np.allclose(r.coi, ref.mean(axis=1), atol=1e-6 * np.abs(ref).max())
+    assert np.all(np.isnan(r.aggregate)) and r.labels == ("g0", "g1", "g2")
+    # a dict names inputs
+    r2 = nc.step_response(lin, {"b1": -0.3, "b2": 0.1, "b4": 0.2, "b5": -0.05}, t)
+    assert np.array_equal(r2.outputs, r.outputs)
+
+
+def test_step_response_coi_weights():
+    lin = _rectangular()
+    lin.coi_weights = np.array([1.0, 0.0, 3.0])
+    r = nc.step_response(lin, np.ones(6), [0.0, 1.0, 2.0])
+    assert np.allclose(r.coi, (r.outputs[:, 0] + 3 * r.outputs[:, 2]) / 4)
+
+
+@pytest.mark.parametrize("kw", [dict(rho=0.5), dict(rho=0.5, norm=np.inf), dict(rho=0.3, norm=1),
+                                dict(bounds=[0.1, 0.2, 0.0, 0.3, 0.1], rho=0.4),
+                                dict(disturbance_set=[0.0, -0.2, 0.0, 0.0, 0.1])])
+def test_nadir_statespace_equals_network(kw):
+    sys = _network()
+    a = nc.worst_case_nadir(sys, method="statespace", **kw)
+    b = nc.worst_case_nadir(_as_statespace(sys), **kw)
+    assert b.certified and a.certified
+    assert b.value == pytest.approx(a.value, rel=1e-9)
+    assert b.value_hz == pytest.approx(a.value_hz, rel=1e-9)     # f_hz carried by the model
+    assert (b.bus, b.labels) == (a.bus, a.labels)
+    assert b.time == pytest.approx(a.time, rel=1e-6)
+    assert np.allclose(b.disturbance, a.disturbance, atol=1e-9)
+
+
+def _brute_table(lin, t):
+    """S(t) (T, outputs, inputs) from python-control step responses of each input."""
+    return np.stack([control.forced_response(lin, t, np.tile(np.eye(lin.ninputs)[j][:, None],
+                                                             (1, t.size))).outputs.T
+                     for j in range(lin.ninputs)], axis=2)
+
+
+@pytest.mark.parametrize(("norm", "dual"), [(2, 2), (np.inf, 1), (1, np.inf)])
+def test_nadir_rectangular_against_brute_force(norm, dual):
+    lin = _rectangular()
+    t = np.linspace(0.0, 30.0, 6001)
+    S = _brute_table(lin, t)
+    brute = 0.2 * np.linalg.norm(S, ord=dual, axis=2)             # (T, outputs)
+    res = nc.worst_case_nadir(lin, rho=0.2, norm=norm, output="pu")
+    assert res.certified and res.disturbance.shape == (6,) and res.labels == ("g0", "g1", "g2")
+    assert res.value >= brute.max() * (1 - 1e-6)
+    assert res.value == pytest.approx(brute.max(), rel=1e-3)
+    assert res.bus == lin.output_labels[int(np.argmax(brute.max(axis=0)))]
+    assert res.value_hz == pytest.approx(60.0 * res.value)
+    # the worst disturbance reproduces the value
+    y = nc.step_response(lin, res.disturbance, t).outputs
+    assert np.abs(y).max() == pytest.approx(res.value, rel=1e-3)
+
+
+def test_nadir_rectangular_budget_and_fixed_step():
+    lin = _rectangular()
+    t = np.linspace(0.0, 30.0, 6001)
+    u = np.array([0.0, -0.2, 0.0, 0.1, 0.0, 0.0])
+    y = nc.step_response(lin, u, t).outputs
+    res = nc.worst_case_nadir(lin, disturbance_set=u)
+    assert res.value == pytest.approx(np.abs(y).max(), rel=1e-6)
+    box = nc.worst_case_nadir(lin, bounds=[0.0, 0.2, 0.0, 0.1, 0.0, 0.0], rho=0.3)
+    assert box.certified and box.disturbance.shape == (6,)
+    assert np.all(box.disturbance <= 1e-12) and -box.disturbance.sum() <= 0.3 + 1e-12
+    # every vertex of the box-with-budget set is a candidate: the worst is one of them
+    S = _brute_table(lin, t)
+    verts = [np.array(v) for v in ([0, -0.2, 0, 0, 0, 0], [0, 0, 0, -0.1, 0, 0],
+                                   [0, -0.2, 0, -0.1, 0, 0])]
+    brute = max(np.abs(S @ v).max() for v in verts)
+    assert box.value == pytest.approx(brute, rel=1e-3)
+    with pytest.raises(nc.InputError, match="one per input"):
+        nc.worst_case_nadir(lin, disturbance_set=np.ones(3))
+    with pytest.raises(nc.InputError):
+        nc.worst_case_nadir(lin, disturbance_set=BudgetBox([0.1] * 3, 0.3, 3))
+
+
+def test_unstable_statespace_raises():
+    bad = control.ss([[0.1, 1.0], [0.0, -1.0]], [[1.0], [1.0]], [[1.0, 0.0]], [[0.0]])
+    with pytest.raises(nc.UnstableError, match="not asymptotically stable"):
+        nc.step_response(bad, [1.0], [0.0, 1.0])
+    with pytest.raises(nc.UnstableError, match="not asymptotically stable"):
+        nc.worst_case_nadir(bad, rho=1.0)
+    marginal = control.ss([[0.0]], [[1.0]], [[1.0]], [[0.0]])      # an integrator
+    with pytest.raises(nc.UnstableError):
+        nc.worst_case_nadir(marginal, rho=1.0)
+
+
+def test_bad_inputs_raise():
+    lin = _rectangular()
+    with pytest.raises(nc.InputError, match=r"shape \(6,\) \(one value per input\), got \(3,\)"):
+        nc.step_response(lin, np.ones(3), [0.0, 1.0])
+    with pytest.raises(nc.InputError, match="unknown node 'g0'"):
+        nc.step_response(lin, {"g0": 1.0}, [0.0, 1.0])
+    with pytest.raises(nc.InputError, match="`trips` needs a NetworkSystem"):
+        nc.worst_case_nadir(lin, trips={"b0": 0.1})
+    with pytest.raises(nc.InputError, match="method='modal'"):
+        nc.worst_case_nadir(lin, rho=0.1, method="modal")
+    lin.output_unit = "hz"
+    with pytest.raises(nc.InputError, match="output unit 'hz', got 'pu'"):
+        nc.worst_case_nadir(lin, rho=0.1, output="pu")
+    assert nc.worst_case_nadir(lin, rho=0.1).hz_per_unit == 1.0     # its own unit by default
+    with pytest.raises(nc.InputError, match="continuous-time"):
+        nc.step_response(control.ss([[0.5]], [[1.0]], [[1.0]], [[0.0]], dt=0.1), [1.0], [0.0])
+    with pytest.raises(nc.NetcohTypeError, match="got str"):
+        as_lti("not a model")
+
+
+def test_nadir_without_f_hz_reports_nan_hz():
+    lin = _rectangular()
+    del lin.f_hz
+    res = nc.worst_case_nadir(lin, rho=0.1)
+    assert np.isnan(res.value_hz) and res.value > 0         # never a silent 50 Hz
+    assert nc.worst_case_nadir(lin, rho=0.1, f_hz=50.0).value_hz == pytest.approx(50 * res.value)
