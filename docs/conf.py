@@ -165,7 +165,7 @@ sphinx_gallery_conf = {
 API_PACKAGES = ["netcoh.grids", "netcoh.reduction", "netcoh.analysis.nadir",
                 "netcoh.analysis.nadir_sets", "netcoh.analysis.nadir_polytope", "netcoh.screening",
                 "netcoh.validate", "netcoh.grids.andes", "netcoh.grids.case_model",
-                "netcoh.grids.event_losses",
+                "netcoh.grids.event_losses", "netcoh.grids.andes_linear", "netcoh.analysis.lti",
                 "netcoh.exceptions", "netcoh.learning"]
 # Public submodules of these packages get pages too when they hold names the package does
 # not re-export (the per-paper modules of netcoh.learning).

@@ -37,7 +37,7 @@ import netcoh
 numpydoc = numpydoc_docscrape
 
 PACKAGES = ["netcoh.grids", "netcoh.reduction", "netcoh.analysis.nadir", "netcoh.screening",
-            "netcoh.learning"]
+            "netcoh.learning", "netcoh.grids.andes_linear", "netcoh.analysis.lti"]
 EXPAND_SUBMODULES = {"netcoh.learning"}
 
 def _public_names(mod):

@@ -45,6 +45,7 @@ def is_lti(obj) -> bool:
     Returns
     -------
     bool
+        True for a state-space model the analyses accept as a general linear model.
 
     Examples
     --------
@@ -77,6 +78,14 @@ class LTIModel:
         Weights of the outputs in a centre of inertia (e.g. machine inertias); None: equal.
     eigenvalues : ndarray
         Eigenvalues of ``A`` (all with negative real part).
+
+    Examples
+    --------
+    >>> import control
+    >>> m = as_lti(control.ss([[-1.0]], [[1.0, 1.0]], [[1.0], [2.0]], [[0.0, 0.0], [0.0, 0.0]],
+    ...                       inputs=["bus1", "bus2"], outputs=["g1", "g2"]))
+    >>> m.labels, m.input_labels, m.inertia_weights.tolist()   # equal COI weights by default
+    (('g1', 'g2'), ('bus1', 'bus2'), [0.5, 0.5])
     """
 
     A: np.ndarray
@@ -138,6 +147,7 @@ def as_lti(model, *, f_hz: float | None = None) -> LTIModel:
     Returns
     -------
     LTIModel
+        The checked model with its labels, nominal frequency and eigenvalues.
 
     Raises
     ------
