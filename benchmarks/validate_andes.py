@@ -11,7 +11,8 @@ event's input carries its actual losses from the post-event AC power flow,
 ``case_injection(..., losses="secant")``) and, for comparison, the first-order
 ``"swing_turbine"`` model, and the full linear model of the case
 (:func:`netcoh.grids.andes_linear.linearize`: ANDES's own Jacobians at the operating point,
-exciters, stabilisers and flux dynamics included; load steps only, row ``"full"``), whose
+exciters, stabilisers and flux dynamics included, row ``"full"``; a trip is linearised at the
+pre-trip state with the machine out of service), whose
 eigenvalues are also compared with ANDES's eigenvalue routine. Prints the error tables (nadir per
 machine and of the centre of inertia, RMS trajectory error), the wall time of ANDES's runs
 and of netcoh's predictions in the same run, and writes overlay plots to ``--out``.
@@ -89,15 +90,18 @@ def _gb_build():
 
 
 def _full_prediction(case, res):
-    """The full linear model's step response to ``res``'s load step, as ``res.predictions["full"]``."""
+    """The full linear model's response to ``res``'s event, as ``res.predictions["full"]``: a
+    load step at the bus, or a trip linearised at the pre-trip state (its ``"trip"`` input)."""
     import dataclasses
 
     from netcoh import step_response
     from netcoh.grids.andes_linear import linearize
 
     tic = time.perf_counter()
-    lin = linearize(case, output="pu")
+    lin = linearize(case, output="pu", trips=res.trips)
     u = {str(b): -p / lin.base_mva for b, p in res.load_steps_mw.items()}
+    if res.trips:
+        u["trip"] = 1.0
     y = step_response(lin, u, res.t).outputs
     order = [list(lin.output_labels).index(str(m)) for m in res.labels]
     preds = dict(res.predictions)
@@ -163,7 +167,7 @@ def main() -> None:
         res = validate(case, fraction=args.fraction, classical=classical, t_end_s=20.0,
                        t_step_s=CASES.get(case, 1 / 100), models=("case", "swing_turbine"),
                        **kw)
-        if not kw and not classical:
+        if not classical:
             res = _full_prediction(case, res)
         short = case.split("/")[0]
         tag = f"{short}_{'gencls' if classical else 'detailed'}" + \
@@ -189,9 +193,8 @@ def main() -> None:
     cols = ["case", "event", "node", "nadir_hz_andes", "nadir_hz_netcoh", "nadir_err",
             "t_nadir_s_andes", "t_nadir_s_netcoh", "traj_rms_err"]
     print(pd.concat(machines)[cols].round(4).to_string(index=False))
-    full = summ[summ.model.isin(["case", "full"]) & (summ.machines == "detailed")
-                & ~summ.event.str.startswith("trip")]
-    print("\n== Load steps: the 'case' NetworkSystem vs the full linear model (exciters, PSS) ==")
+    full = summ[summ.model.isin(["case", "full"]) & (summ.machines == "detailed")]
+    print("\n== The 'case' NetworkSystem vs the full linear model (exciters, PSS) ==")
     cols = ["case", "event", "model", "max_nadir_err", "coi_nadir_err", "max_traj_rms_err",
             "coi_traj_rms_err", "max_t_nadir_diff_s"]
     print(full[cols].round(4).to_string(index=False))

@@ -30,6 +30,11 @@ Three kinds of equations need care before that Schur complement:
   eigenvalue that the speeds do not see. It is removed exactly (one state fewer; the model
   is asymptotically stable when the case is).
 
+A unit trip (``trips=``) is linearised where it starts: the case initialised intact, the
+machine (and ANDES's devices that depend on it) taken out of service, and the equations
+evaluated again at that pre-trip state; their residuals there (the lost active and reactive
+power) form one more input, ``"trip"``.
+
 Examples
 --------
 >>> import netcoh.grids.andes_linear as al
@@ -67,17 +72,41 @@ def _csc(M) -> sp.csc_matrix:
                          shape=(rows, cols))
 
 
-def _partition(J: sp.csc_matrix, Tf: np.ndarray, names: list):
+def _offline(ss) -> np.ndarray:
+    """Indices into the stacked ``(x, y)`` of the variables of devices that are out of service.
+
+    ANDES keeps an offline device's variables in the equations, multiplied by its effective
+    status ``ue = 0``: they are decoupled from the rest and are left out of the model. Static
+    generators replaced by machines in the dynamics are also marked offline, but their
+    variable addresses are the machines' own: an address any in-service device uses stays.
+    """
+    n = ss.dae.n
+    off, alive = [], []
+    for mdl in ss.models.values():
+        if not mdl.n or not hasattr(mdl, "ue"):
+            continue
+        down = np.asarray(mdl.ue.v, dtype=float) == 0
+        for k, shift in ((mdl.states, 0), (mdl.algebs, n)):
+            for var in k.values():
+                a = np.asarray(var.a, dtype=int) + shift
+                off.extend(a[down])
+                alive.extend(a[~down])
+    return np.setdiff1d(np.asarray(off, dtype=int), np.asarray(alive, dtype=int))
+
+
+def _partition(J: sp.csc_matrix, Tf: np.ndarray, names: list, drop=()):
     """Differential and algebraic unknowns of ``J = [[f_x, f_y], [g_x, g_y]]``.
 
     Returns ``(diff, alg, eqs)``: indices into the stacked ``(x, y)`` of the unknowns kept as
     states (their own equations), of the algebraic unknowns, and of the algebraic equations
-    (same length as ``alg``).
+    (same length as ``alg``); the variables ``drop`` (and their equations) are left out.
     """
     n = Tf.size
     m = J.shape[0] - n
-    diff = np.flatnonzero(Tf != 0)
-    alg = np.concatenate([np.flatnonzero(Tf == 0), n + np.arange(m)])
+    keep = np.ones(n + m, dtype=bool)
+    keep[np.asarray(drop, dtype=int)] = False
+    diff = np.flatnonzero((Tf != 0) & keep[:n])
+    alg = np.concatenate([np.flatnonzero((Tf == 0) & keep[:n]), n + np.flatnonzero(keep[n:])])
     eqs = alg.copy()
     Jr = J.tocsr()
     while True:
@@ -98,8 +127,9 @@ def _partition(J: sp.csc_matrix, Tf: np.ndarray, names: list):
         diff = diff[diff != i]
 
 
-def _schur(J: sp.csc_matrix, diff, alg, eqs, E: sp.csc_matrix):
-    """``(f_x - f_y g_y^-1 g_x, f_y g_y^-1 E)`` of the partitioned Jacobian (dense results)."""
+def _schur(J: sp.csc_matrix, diff, alg, eqs, P: np.ndarray, Q: sp.csc_matrix):
+    """Eliminate the algebraic unknowns of ``T x' = F_x x + F_y y + P w``, ``0 = G_x x + G_y y
+    + Q w``: returns ``(F_x - F_y G_y^-1 G_x, P - F_y G_y^-1 Q)`` (dense)."""
     Jr = J.tocsr()
     Fx = Jr[diff][:, diff]
     Fy = Jr[diff][:, alg]
@@ -117,15 +147,15 @@ def _schur(J: sp.csc_matrix, diff, alg, eqs, E: sp.csc_matrix):
             out[:, a:a + _BLOCK] = Fy @ lu.solve(R[:, a:a + _BLOCK].toarray())
         return out
 
-    return Fx.toarray() - fy_solve(Gx), fy_solve(E.tocsc())
+    return Fx.toarray() - fy_solve(Gx), P - fy_solve(Q.tocsc())
 
 
 def _drop_zero_mode(A, B, C, names):
     """Remove the angle-reference eigenvalue 0 (a mode the outputs do not see), if present.
 
-    With ``A v = 0`` and ``C v = 0``, ``x = V z + v x_r`` (``V`` the identity without column
-    ``r``, ``v_r = 1``) gives ``z' = P (I - v e_r^T)(A V z + B u)``, ``y = C V z``, ``P``
-    deleting row ``r``: the other eigenvalues are unchanged and the zero one is gone.
+    With ``A v = 0`` and ``C v = 0``, ``x = V z + v x_k`` (``V`` the identity without column
+    ``k``, ``v_k = 1``) gives ``z' = P (I - v e_k^T)(A V z + B u)``, ``y = C V z``, ``P``
+    deleting row ``k``: the other eigenvalues are unchanged and the zero one is gone.
     """
     N = A.shape[0]
     if N < 2:
@@ -168,7 +198,25 @@ def _machines(ss):
     return out
 
 
-def linearize(case, *, output: str = "hz"):
+def _trip(ss, trips) -> None:
+    """Take the machines ``trips`` out of service in the initialised system (ANDES takes their
+    exciters, governors and stabilisers with them) and evaluate the equations and Jacobians
+    again at the same, pre-trip, state."""
+    models = {}
+    for name in _an.MACHINE_MODELS:
+        mdl = getattr(ss, name)
+        for idx in (mdl.idx.v if mdl.n else ()):
+            models[str(idx)] = (name, idx)
+    for mid in trips:
+        if str(mid) not in models:
+            raise InputError(f"`trips` must name machines of the case ({sorted(models)}), got "
+                             f"{mid!r}")
+        ss.set_status(*models[str(mid)], 0)
+    ss.TDS.fg_update(ss.exist.pflow_tds)
+    ss.j_update(models=ss.exist.pflow_tds)
+
+
+def linearize(case, *, output: str = "hz", trips=()):
     """The linearised ANDES case (machines, exciters, stabilisers, governors, network).
 
     Parameters
@@ -179,6 +227,13 @@ def linearize(case, *, output: str = "hz"):
         loads at constant power in the dynamics.
     output : {"hz", "pu", "rad/s"}
         Unit of the outputs, the machines' speed deviations.
+    trips : sequence of str
+        Machine ids (``GENROU``/``GENCLS``) disconnected: the case is initialised intact,
+        the machines (with their exciters, governors and stabilisers) are taken out of
+        service, and the equations are linearised at that pre-trip state, where the trip
+        starts. The model then has one more input, ``"trip"``: the residuals of the pre-trip
+        state in the post-trip equations (the lost active and reactive power), so a unit step
+        of it is the trip.
 
     Returns
     -------
@@ -214,25 +269,38 @@ def linearize(case, *, output: str = "hz"):
         raise InputError(f"`output` must be one of {OUTPUTS}, got {output!r}")
     import control
 
+    trips = tuple(trips)
     ss = andes_variant(case, classical=False)
     ss.PFlow.run()
     if not ss.PFlow.converged:
         raise SolverError(f"{case}: ANDES power flow did not converge")
     ss.TDS.init()
     ss.TDS.itm_step()           # assembles the Jacobians at the initial point
+    if trips:
+        _trip(ss, trips)
     dae = ss.dae
     fx, fy, gx, gy = (_csc(getattr(dae, k)) for k in ("fx", "fy", "gx", "gy"))
     J = sp.bmat([[fx, fy], [gx, gy]]).tocsc()
     n = dae.n
     Tf = np.asarray(dae.Tf, dtype=float).copy()
     names = list(dae.x_name) + list(dae.y_name)
-    diff, alg, eqs = _partition(J, Tf, names)
+    diff, alg, eqs = _partition(J, Tf, names, _offline(ss))
     bus_rows = n + np.asarray(ss.Bus.a.a, dtype=int)
     pos = {int(e): r for r, e in enumerate(eqs)}
     nb = bus_rows.size
-    E = sp.csc_matrix((np.ones(nb), ([pos[int(b)] for b in bus_rows], np.arange(nb))),
+    # an injection u at bus b enters its active-power balance (ANDES: power drawn) as -u
+    Q = sp.csc_matrix((-np.ones(nb), ([pos[int(b)] for b in bus_rows], np.arange(nb))),
                       shape=(eqs.size, nb))
-    As, Bs = _schur(J, diff, alg, eqs, E)
+    P = np.zeros((diff.size, nb))
+    inputs = [str(b) for b in ss.Bus.idx.v]
+    if trips:
+        # the trip itself: the residuals of the pre-trip state in the post-trip equations
+        # (the lost active and reactive power at the machines' buses), one more input
+        res = np.concatenate([np.asarray(dae.f, dtype=float), np.asarray(dae.g, dtype=float)])
+        P = np.column_stack([P, res[diff]])
+        Q = sp.hstack([Q, sp.csc_matrix(res[eqs][:, None])]).tocsc()
+        inputs.append("trip")
+    As, Bs = _schur(J, diff, alg, eqs, P, Q)
     T = Tf[diff]
     A = As / T[:, None]
     B = Bs / T[:, None]
@@ -245,8 +313,7 @@ def linearize(case, *, output: str = "hz"):
         C[k, col[addr]] = unit
     A, B, C, states = _drop_zero_mode(A, B, C, [names[i] for i in diff])
     model = control.ss(A, B, C, np.zeros((C.shape[0], B.shape[1])),
-                       inputs=[str(b) for b in ss.Bus.idx.v],
-                       outputs=[m[1] for m in mach], states=states,
+                       inputs=inputs, outputs=[m[1] for m in mach], states=states,
                        name=f"{_an._split_case(case)[0].stem}_linear")
     model.f_hz = f_hz
     model.base_mva = float(ss.config.mva)

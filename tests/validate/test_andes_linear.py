@@ -115,3 +115,27 @@ def test_worst_case_nadir_of_a_load_step(kundur):
     assert res.value_hz == pytest.approx(60.0 * res.value)          # f_hz from the model
     ball = nc.worst_case_nadir(kundur, rho=0.2734)
     assert ball.value >= res.value and ball.disturbance.shape == (10,)
+
+
+def test_trip_input_is_the_lost_output():
+    """A trip linearised at the pre-trip state: the machine, its exciter, governor and
+    stabiliser leave the model, and the ``"trip"`` input's residual is its lost output."""
+    from netcoh.grids import andes_linear as al
+
+    lin = linearize("ieee39/ieee39_full.xlsx", output="pu", trips=["GENROU_8"])
+    assert "GENROU_8" not in lin.output_labels and lin.noutputs == 9
+    assert lin.input_labels[-1] == "trip" and lin.ninputs == 40
+    assert not any(s.endswith(("GENROU 8", "IEEEX1 8", "IEEEST 8", "TGOV1 8"))
+                   for s in lin.state_labels)
+    assert la.eigvals(lin.A).real.max() < -0.1
+    grid = from_andes("ieee39/ieee39_full.xlsx")
+    M = grid.tables["machines"]
+    k = list(M["id"]).index("GENROU_8")
+    bus = str(M["bus"][k])
+    # the trip's steady state: the lost output as a step at the machine's bus, up to the
+    # reactive part of the trip and the network's marginal losses
+    y_trip = control.dcgain(lin)[:, -1]
+    y_bus = control.dcgain(lin)[:, lin.input_labels.index(bus)] * (-M["p_mw"][k] / 100.0)
+    assert np.allclose(y_trip, y_bus, rtol=0.005)          # measured 0.09 % apart
+    with pytest.raises(nc.InputError, match="`trips` must name machines"):
+        al.linearize(KUNDUR, trips=["GENROU_99"])
