@@ -37,10 +37,10 @@ power) form one more input, ``"trip"``.
 
 Examples
 --------
->>> import netcoh.grids.andes_linear as al
->>> sys = al.linearize("kundur/kundur_full.xlsx")             # doctest: +SKIP
->>> sys.noutputs, sys.ninputs, sys.f_hz                        # doctest: +SKIP
-(4, 10, 60.0)
+>>> import netcoh as nc
+>>> from netcoh.grids.andes_linear import linearize
+>>> lin = linearize("ieee39/ieee39_full.xlsx")                # doctest: +SKIP
+>>> nc.step_response(lin, {"20": -0.5856}, [0.0, 3.0]).outputs.min()  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -261,9 +261,9 @@ def linearize(case, *, output: str = "hz", trips=()):
     Traceback (most recent call last):
     ...
     netcoh.exceptions.InputError: `output` must be one of ('hz', 'pu', 'rad/s'), got 'mHz'
-    >>> sys = linearize("kundur/kundur_full.xlsx")                # doctest: +SKIP
-    >>> sys.output_labels, sys.f_hz                                # doctest: +SKIP
-    (['GENROU_1', 'GENROU_2', 'GENROU_3', 'GENROU_4'], 60.0)
+    >>> lin = linearize("kundur/kundur_full.xlsx")
+    >>> lin.nstates, lin.input_labels[:3], lin.output_labels, lin.f_hz
+    (51, ['1', '2', '3'], ['1', '2', '3', '4'], 60.0)
     """
     if output not in OUTPUTS:
         raise InputError(f"`output` must be one of {OUTPUTS}, got {output!r}")
