@@ -115,7 +115,7 @@ class LTIModel:
         return w / w.sum()
 
     def realization(self) -> Realization:
-        """The matrices as a sparse :class:`~netcoh.network.system.Realization`.
+        """The matrices in the sparse form of ``NetworkSystem.realization()``.
 
         Returns
         -------

@@ -232,7 +232,7 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         Unit of the system's output (``"pu"``: frequency deviation per unit of ``f_hz``).
         Default ``"pu"``, or a state-space model's own ``output_unit`` attribute (which
         :func:`~netcoh.grids.andes_linear.linearize` sets); a different value for such a
-        model raises :class:`~netcoh.InputError`.
+        model raises :class:`~netcoh.exceptions.InputError`.
     threshold_hz : float or {"continental_europe", "gb"}, optional
         Flag buses whose worst deviation exceeds it (0.8 Hz and 0.5 Hz presets).
     method : {"auto", "modal", "statespace"}

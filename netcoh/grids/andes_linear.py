@@ -250,7 +250,7 @@ def linearize(case, *, output: str = "hz", trips=()):
     Raises
     ------
     InputError
-        ``output`` is not one of :data:`OUTPUTS`.
+        ``output`` is not one of ``OUTPUTS``.
     SolverError
         ANDES's power flow does not converge, or its algebraic Jacobian is singular in a way
         netcoh cannot resolve.
