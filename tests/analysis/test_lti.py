@@ -177,3 +177,17 @@ def test_nadir_without_f_hz_reports_nan_hz():
     res = nc.worst_case_nadir(lin, rho=0.1)
     assert np.isnan(res.value_hz) and res.value > 0         # never a silent 50 Hz
     assert nc.worst_case_nadir(lin, rho=0.1, f_hz=50.0).value_hz == pytest.approx(50 * res.value)
+
+
+def test_impulse_and_sine_responses_of_a_statespace():
+    lin = _rectangular()
+    t = np.linspace(0.0, 10.0, 501)
+    u = np.array([0.3, 0.0, -0.1, 0.0, 0.0, 0.2])
+    imp = nc.impulse_response(lin, u, t)
+    ref = control.impulse_response(control.ss(lin.A, lin.B @ u[:, None], lin.C,
+                                              np.zeros((3, 1))), t).outputs
+    assert np.abs(imp.outputs - np.asarray(ref).reshape(3, -1).T).max() <= 1e-6 * np.abs(ref).max()
+    sine = nc.sine_response(lin, u, t, 2.0)
+    ref = control.forced_response(lin, t, u[:, None] * np.sin(2.0 * t)[None, :]).outputs.T
+    # forced_response holds the input linear between samples: (omega dt)^2 / 8 = 2e-4 here
+    assert np.abs(sine.outputs - ref).max() <= 1e-3 * np.abs(ref).max()
