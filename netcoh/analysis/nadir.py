@@ -135,7 +135,7 @@ def _hz_per_unit(output: str, f_hz: float | None) -> float:
         return 1.0 / (2 * np.pi)
     if output == "hz":
         return 1.0
-    raise InputError(f"`output` must be 'pu', 'rad/s' or 'hz', got {output!r}")
+    raise InputError(f"`output` must be 'auto', 'pu', 'rad/s' or 'hz', got {output!r}")
 
 
 def _threshold(threshold_hz):
@@ -183,7 +183,7 @@ def _check_arguments(system, dt, horizon, rtol, n_refine, rho, norm, bounds, tri
 
 
 def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: float | None = None,
-                     bounds=None, trips=None, f_hz: float | None = None, output: str | None = None,
+                     bounds=None, trips=None, f_hz: float | None = None, output: str = "auto",
                      threshold_hz=None, method: str = "auto", rtol: float = 1e-6,
                      n_refine: int = 4, model=None, full_table: bool = False,
                      disturbance_set=None) -> NadirResult:
@@ -228,11 +228,12 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
     f_hz : float, optional
         Nominal frequency, to report the nadir in Hz; default the system's own ``f_hz``
         (systems built from grids carry it). Without either, Hz values are NaN.
-    output : {"pu", "rad/s", "hz"}, optional
+    output : {"auto", "pu", "rad/s", "hz"}
         Unit of the system's output (``"pu"``: frequency deviation per unit of ``f_hz``).
-        Default ``"pu"``, or a state-space model's own ``output_unit`` attribute (which
-        :func:`~netcoh.grids.andes_linear.linearize` sets); a different value for such a
-        model raises :class:`~netcoh.exceptions.InputError`.
+        ``"auto"`` (default): ``"pu"`` for a network, a state-space model's own
+        ``output_unit`` attribute (which :func:`~netcoh.grids.andes_linear.linearize` sets,
+        ``"pu"`` without it); another unit than a model's own raises
+        :class:`~netcoh.exceptions.InputError`.
     threshold_hz : float or {"continental_europe", "gb"}, optional
         Flag buses whose worst deviation exceeds it (0.8 Hz and 0.5 Hz presets).
     method : {"auto", "modal", "statespace"}
@@ -295,14 +296,16 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
                              "state-space model linearise the post-trip case and pass the lost "
                              "infeed as `disturbance_set`")
         unit = getattr(system, "output_unit", None)
-        if output is not None and unit is not None and output != unit:
-            raise InputError(f"`output` must be the model's own output unit {unit!r}, got "
-                             f"{output!r}")
-        output = output or unit
+        if unit is not None and output not in ("auto", unit):
+            raise InputError(f"`output` must be the model's own output unit {unit!r} (or "
+                             f"'auto'), got {output!r}")
+        if output == "auto":
+            output = unit or "pu"
         system = as_lti(system, f_hz=f_hz)
     else:
         system = _check_system(system)
-    output = output or "pu"
+    if isinstance(output, str) and output == "auto":
+        output = "pu"
     dt, horizon, rtol, n_refine, rho, norm = _check_arguments(
         system, dt, horizon, rtol, n_refine, rho, norm, bounds, trips, model, disturbance_set)
     dset = _disturbance_set(system, rho, norm, bounds, trips, disturbance_set)

@@ -162,7 +162,7 @@ def test_bad_inputs_raise():
     with pytest.raises(nc.InputError, match="method='modal'"):
         nc.worst_case_nadir(lin, rho=0.1, method="modal")
     lin.output_unit = "hz"
-    with pytest.raises(nc.InputError, match="output unit 'hz', got 'pu'"):
+    with pytest.raises(nc.InputError, match=r"output unit 'hz' \(or 'auto'\), got 'pu'"):
         nc.worst_case_nadir(lin, rho=0.1, output="pu")
     assert nc.worst_case_nadir(lin, rho=0.1).hz_per_unit == 1.0     # its own unit by default
     with pytest.raises(nc.InputError, match="continuous-time"):
