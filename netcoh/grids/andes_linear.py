@@ -58,7 +58,8 @@ from . import andes as _an
 
 __all__ = ["linearize", "OUTPUTS"]
 
-#: Units of :func:`linearize`'s outputs: speed deviation in Hz, p.u. of nominal, or rad/s.
+#: Units of the outputs of :func:`~netcoh.grids.andes_linear.linearize`: speed deviation in Hz,
+#: p.u. of nominal, or rad/s.
 OUTPUTS = ("hz", "pu", "rad/s")
 _TOL = 1e-9          # |entry| below which a Jacobian column counts as empty
 _BLOCK = 512         # right-hand sides per sparse triangular solve
