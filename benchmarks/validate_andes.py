@@ -20,7 +20,8 @@ and of netcoh's predictions in the same run, and writes overlay plots to ``--out
 ``--classical`` adds ANDES's classical variants (GENROU -> GENCLS, no exciters/stabilisers).
 ``--settle`` surveys every shipped ANDES case netcoh reads: does ANDES's 20 s load-step run
 settle, and is netcoh's model stable (slow: minutes per large case). ``--gb`` times the
-model build of the 2,224-bus GBnetwork case.
+model build of the 2,224-bus GBnetwork case. ``--full-scale`` times the full linear model
+on npcc, wecc_full and GBnetwork (and a worst-case nadir on it where it is stable).
 
 Targets: load steps: COI nadir within 3 %, every machine's nadir within 8 %, trajectories
 within 10 % RMS; trips: COI nadir within 5 %, worst remaining machine within 8 %.
@@ -133,6 +134,39 @@ def _eigen_check(case):
             "andes_positive": int((ref.real > 1e-6).sum())}
 
 
+def _full_scale():
+    """Size and time of the full linear model on larger shipped cases, and of a worst-case
+    nadir (2-norm ball of 1 p.u. over every bus) on it when it is stable."""
+    import scipy.linalg as la
+
+    from netcoh import worst_case_nadir
+    from netcoh.exceptions import SolverError
+    from netcoh.grids.andes_linear import linearize
+
+    rows = []
+    for case in ("npcc/npcc.xlsx", "wecc/wecc_full.xlsx", "GBnetwork/GBnetwork.xlsx"):
+        tic = time.perf_counter()
+        lin = linearize(case)
+        row = {"case": case.split("/")[0], "states": lin.nstates, "buses": lin.ninputs,
+               "machines": lin.noutputs, "linearize_s": time.perf_counter() - tic,
+               "max_real": la.eigvals(lin.A).real.max()}
+        if row["max_real"] < 0:
+            tic = time.perf_counter()
+            try:
+                res = worst_case_nadir(lin, rho=1.0)
+            except SolverError as exc:          # e.g. a (nearly) defective state matrix
+                row["nadir_note"] = str(exc)[:60]
+            else:
+                row.update(nadir_s=time.perf_counter() - tic, worst_hz=res.value_hz,
+                           machine=res.bus, certified=res.certified)
+        rows.append(row)
+        print(row, flush=True)
+    print("\n== The full linear model of larger cases (linearize includes ANDES's load, power "
+          "flow and initialisation) ==")
+    print(pd.DataFrame(rows).round(4).to_string(index=False))
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="netcoh-out/validate_andes")
@@ -141,6 +175,8 @@ def main() -> None:
     ap.add_argument("--no-trips", action="store_true", help="skip the ieee39 unit trips")
     ap.add_argument("--settle", action="store_true", help="survey every shipped case")
     ap.add_argument("--gb", action="store_true", help="time the GBnetwork model build only")
+    ap.add_argument("--full-scale", action="store_true",
+                    help="size and time of the full linear model on larger cases only")
     ap.add_argument("--fraction", type=float, default=0.01)
     args = ap.parse_args()
     warnings.simplefilter("ignore")
@@ -151,6 +187,9 @@ def main() -> None:
         return
     if args.gb:
         _gb_build()
+        return
+    if args.full_scale:
+        _full_scale()
         return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
