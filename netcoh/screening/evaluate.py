@@ -90,7 +90,7 @@ def _limits(settings: dict) -> FrequencyLimits:
 
 def _set_for(settings: dict, kind: str, u=None, n: int | None = None):
     """The set a screened island is evaluated on (see :func:`screen_contingencies`)."""
-    from ..analysis.nadir_sets import BudgetBox, FixedStep, NormBall
+    from ..analysis.nadir_sets import BudgetBox, FixedStep, NormBall, SingleInfeedLoss
 
     if kind == "ball":
         return NormBall(settings["rho"], np.inf if settings["norm"] == "inf" else settings["norm"])
@@ -98,6 +98,8 @@ def _set_for(settings: dict, kind: str, u=None, n: int | None = None):
         given = settings.get("incident_set")
         if given is not None:
             return given
+        if settings.get("incident") == "single":
+            return SingleInfeedLoss(settings["incident_caps"], settings["incident_pu"], n)
         return BudgetBox(settings["incident_caps"], settings["incident_pu"], n)
     return FixedStep(u)
 

@@ -11,8 +11,10 @@
   is lost load, named in the note. An outage that cuts off only machine-free buses is the
   same: the rest of the grid loses that load.
 * **Branch outage that keeps the grid whole** (``"reference-incident"``): the post-outage
-  network is screened against the reference incident, a set of losses (by default "any
-  loss of generation up to ``B`` MW in total, each unit at most its dispatch").
+  network is screened against the reference incident, a set of losses of size ``B`` MW
+  (:func:`incident_size`): ``"budget"`` (the default) is "any loss of generation up to
+  ``B`` MW in total, each unit at most its dispatch", ``"single"`` is "the loss of any one
+  unit's dispatch, capped at ``B``" (:data:`INCIDENTS`).
 
 Examples
 --------
@@ -33,7 +35,12 @@ from scipy.sparse.csgraph import connected_components
 
 from ..exceptions import InputError
 
-__all__ = ["Event", "operator_events"]
+__all__ = ["Event", "operator_events", "incident_size", "INCIDENTS"]
+
+#: Reference incidents: ``"budget"`` (any generation loss up to ``B`` in total, each unit at
+#: most its dispatch; the conservative set of the requirements) and ``"single"`` (the loss
+#: of any one unit's dispatch, capped at ``B``; the credible single-infeed loss).
+INCIDENTS = ("budget", "single")
 
 
 class Event(NamedTuple):
@@ -55,6 +62,69 @@ class Event(NamedTuple):
     labels: tuple
     u: np.ndarray | None
     kind: str
+
+
+def incident_size(grid, ctx, incident_mw=None):
+    """The size ``B`` of the reference incident, the unit that sets it, and why.
+
+    By default ``B`` is the largest dispatch of a generating unit. A pandapower
+    ``ext_grid`` (its ``pandapower_element`` is ``"ext_grid:<i>"``) is the case's modelled
+    external infeed, the power flow's slack, whose output is solved rather than dispatched:
+    it sets ``B`` only when no other unit has a positive dispatch. A slack generator of a
+    shipped or ANDES case is a unit like any other.
+
+    Parameters
+    ----------
+    grid : netcoh.grids.Grid
+        The intact grid.
+    ctx : ScreeningContext
+        Its screening context (machine order and dispatch).
+    incident_mw : float, optional
+        ``B`` given by the user (MW); then no unit sets it.
+
+    Returns
+    -------
+    (float, str or None, str)
+        ``B`` in MW, the id of the unit whose dispatch it is (None when given), and a
+        sentence saying why.
+
+    Examples
+    --------
+    >>> import netcoh.grids as grids
+    >>> from netcoh.screening import ScreeningContext
+    >>> g = grids.load("kundur", warn=False)
+    >>> B, unit, why = incident_size(g, ScreeningContext.from_grid(g))
+    >>> round(B, 1), unit
+    (719.1, 'G3')
+    >>> incident_size(g, ScreeningContext.from_grid(g), 500.0)[1:]
+    (None, 'given (500 MW)')
+    """
+    if incident_mw is not None:
+        B = float(incident_mw)
+        if not (np.isfinite(B) and B > 0):
+            raise InputError(f"`incident_mw` must be positive, got {incident_mw!r}")
+        return B, None, f"given ({B:g} MW)"
+    M = grid.tables["machines"]
+    element = {str(m): str(e or "") for m, e in zip(M["id"], M["pandapower_element"])}
+    mw = np.asarray(ctx.dispatch, dtype=float) * ctx.base_mva
+    external = np.array([element.get(m, "").startswith("ext_grid:") for m in ctx.labels])
+    units = (mw > 0) & ~external
+    if not units.any():
+        if not np.any(mw > 0):
+            raise InputError("`incident_mw` must be given: no machine of the case has a "
+                             "positive dispatch, got none")
+        k = int(np.argmax(mw))
+        return float(mw[k]), ctx.labels[k], (
+            f"largest dispatch, {ctx.labels[k]} ({mw[k]:.4g} MW); the case's only infeeds "
+            "are external grids")
+    k = int(np.flatnonzero(units)[np.argmax(mw[units])])
+    why = f"largest dispatch of a generating unit, {ctx.labels[k]} ({mw[k]:.4g} MW)"
+    big = np.flatnonzero(external & (mw > mw[k]))
+    if big.size:
+        names = ", ".join(f"{ctx.labels[j]} ({mw[j]:.4g} MW)" for j in big[:3])
+        why += (f"; the external grid {names} is the case's modelled external infeed (the "
+                "power flow's slack, output solved, not dispatched) and does not set it")
+    return float(mw[k]), ctx.labels[k], why
 
 
 def _branch_injection(ctx, bid):
