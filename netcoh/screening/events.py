@@ -3,7 +3,12 @@
 * **Unit trip** (``"infeed-loss"``): the unit leaves the model (inertia, damping, governor)
   and its dispatched output ``P_g`` is lost at its terminal bus: the step ``-P_g`` there,
   carried to the remaining machines by the Kron factors of the post-trip network
-  (:func:`netcoh.analysis.nadir_sets.eliminate_node`).
+  (:func:`netcoh.analysis.nadir_sets.eliminate_node`). On the ``"case"`` model (lossy AC
+  network) the step is the tripped grid's :meth:`netcoh.grids.Grid.disturbance`, as in
+  :mod:`netcoh.validate`: the lossy network's injection map, the unit's lost reactive output
+  and the event's actual losses from the post-trip AC power flow
+  (:func:`netcoh.grids.case_model.case_injection` with ``losses="secant"``); the machines
+  then make up more than ``P_g``.
 * **Branch outage that splits the grid** (``"island-imbalance"``): at the instant of the
   outage the branch stops carrying its pre-outage flow, so the bus at each end keeps the
   power it sent into the branch: the bus-level step ``u = P_from e_from + P_to e_to`` (from
@@ -150,6 +155,24 @@ def _dead_end(ctx, p, q):
     return q if has_machine[lab[p]] else p
 
 
+def _trip_input(grid, machine_id, labels) -> np.ndarray:
+    """The input of a unit trip on the ``"case"`` model, on the machines ``labels``.
+
+    :meth:`netcoh.grids.Grid.disturbance` of the tripped grid (lossy injection map, lost
+    reactive output, the event's losses from the post-trip AC power flow), in the order of
+    ``labels``.
+    """
+    after = grid.trip_machine(machine_id)
+    u = after.disturbance(model="case")
+    M = after.tables["machines"]
+    ids = [str(m) for m, on in zip(M["id"], M["in_service"]) if on]
+    if sorted(ids) != sorted(labels):
+        raise InputError(f"the machines after tripping {machine_id!r} differ from the "
+                         "screening model's; cannot map the trip's input")
+    pos = {m: i for i, m in enumerate(ids)}
+    return np.asarray(u, dtype=float)[[pos[m] for m in labels]]
+
+
 def operator_events(ctx, cont):
     """The post-contingency islands and their disturbances (see the module docstring).
 
@@ -176,6 +199,9 @@ def operator_events(ctx, cont):
         systems, note = ctx.systems(cont)
         if len(systems) == 1:
             system, labels = systems[0]
+            if ctx.event_grid is not None:
+                return [Event(system, labels, _trip_input(ctx.event_grid, cont.id, labels),
+                              "infeed-loss")], note
             keep = np.delete(np.arange(ctx.nm), k)
             factors = -red[keep, k] / red[k, k]
             return [Event(system, labels, -lost * factors, "infeed-loss")], note
