@@ -86,11 +86,11 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
         The reference incident (``disturbance="operator"`` only).
         ``"budget"`` (default; the conservative set of the product requirements): any loss
         of generation up to ``B`` MW in total, each unit at most its dispatch
-        (:class:`~netcoh.analysis.nadir_sets.BudgetBox`); its worst case may spread ``B``
+        (``netcoh.analysis.nadir_sets.BudgetBox``); its worst case may spread ``B``
         over several small units that then swing against the grid. ``"single"``: the
         credible single-infeed loss of grid codes (GB SQSS style), the loss of any one
         unit's dispatch, capped at ``B``
-        (:class:`~netcoh.analysis.nadir_sets.SingleInfeedLoss`); never worse than
+        (``netcoh.analysis.nadir_sets.SingleInfeedLoss``); never worse than
         ``"budget"``.
     incident_mw : float, optional
         Size ``B`` of the reference incident in MW. Default: the largest dispatch of a
