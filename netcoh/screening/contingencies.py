@@ -13,8 +13,9 @@ rank-one Schur step) and drops the machine. Bridges are found once: an outage th
 cuts off machine-free buses leaves the reduced model unchanged (those buses are
 de-energised); one that splits machines into several islands is reduced island by island.
 
-The :class:`ScreeningContext` holds plain arrays only, so it pickles cheaply to worker
-processes and Dask workers; each worker factorises ``L_ee`` once and caches it.
+The :class:`ScreeningContext` holds plain arrays (and, for the ``"case"`` model, the intact
+grid, whose unit trips take their losses from a post-trip power flow), so it pickles cheaply
+to worker processes and Dask workers; each worker factorises ``L_ee`` once and caches it.
 """
 
 from __future__ import annotations

@@ -176,7 +176,7 @@ def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz:
         base_mva = ctx.base_mva
         lost = float(-u.sum() * base_mva)
         if ev.kind == "infeed-loss" and len(events) == 1 and cont.kind == "machine":
-            # the unit loses its dispatch; on a lossy network the machines make up more
+            # the unit loses its dispatch; on a lossy network the machines also make up the losses
             lost_unit = float(ctx.dispatch[ctx.machines[cont.id][0]] * base_mva)
             if abs(lost - lost_unit) > 1e-9 * max(abs(lost_unit), 1.0):
                 extra = (f"input with the event's network losses: the machines make up "

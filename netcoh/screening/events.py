@@ -8,7 +8,7 @@
   :mod:`netcoh.validate`: the lossy network's injection map, the unit's lost reactive output
   and the event's actual losses from the post-trip AC power flow
   (:func:`netcoh.grids.case_model.case_injection` with ``losses="secant"``); the machines
-  then make up more than ``P_g``.
+  then make up ``P_g`` plus the change of the network's losses.
 * **Branch outage that splits the grid** (``"island-imbalance"``): at the instant of the
   outage the branch stops carrying its pre-outage flow, so the bus at each end keeps the
   power it sent into the branch: the bus-level step ``u = P_from e_from + P_to e_to`` (from
