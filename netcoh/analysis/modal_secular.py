@@ -114,9 +114,14 @@ def _quad(absC2, a, z):
     return np.einsum("jl,jlm,jm->j", z, M, np.conj(z)).real
 
 
-def _pair_product(basis, Y):
+def _pair_product(basis, Y, real=None):
     """``(P Y^T)`` for the reference's mode shapes ``P`` (n, N) and ``Y`` (J, N), over the
-    conjugate pairs in real arithmetic: ``p y + conj(p) y' = Re p (y + y') + Im p i(y - y')``."""
+    conjugate pairs in real arithmetic: ``p y + conj(p) y' = Re p (y + y') + Im p i(y - y')``.
+
+    Rows ``real`` of ``Y`` (a real eigenvalue of a real matrix: ``y' = conj(y)`` and ``y``
+    real on the real modes, to rounding) give a real product: their imaginary part is
+    computed only if the part that would be dropped exceeds ``1e-13`` of the real one.
+    """
     h = basis.half
     if h < 0:
         return basis.P @ Y.T
@@ -125,15 +130,42 @@ def _pair_product(basis, Y):
     R = Y[:, 2 * h:]
     XR = np.concatenate([S.real, -Dd.imag, R.real], axis=1)
     XI = np.concatenate([S.imag, Dd.real, R.imag], axis=1)
-    return (XR @ basis.PrT).T + 1j * (XI @ basis.PrT).T
+    out = (XR @ basis.PrT).T.astype(complex)
+    cplx = np.ones(Y.shape[0], dtype=bool)
+    if real is not None and real.any():
+        # ||PrT^T xi|| <= ||PrT||_F ||xi||: rounding below 1e-13 of the real part is dropped
+        xi = np.linalg.norm(XI[real], axis=1) * float(np.linalg.norm(basis.PrT))
+        xr = np.linalg.norm(out[:, real], axis=0)
+        cplx[np.flatnonzero(real)[xi <= 1e-13 * xr]] = False
+    if cplx.any():
+        out[:, cplx] += 1j * (XI[cplx] @ basis.PrT).T
+    return out
 
 
-def _newton(mu, start, tau, real, a, b, BA):
-    """Newton on the secular function with the pole ``mu[start]`` divided out, in the offset
-    ``tau = s - mu[start]``; returns ``(tau, converged)``."""
-    J, r = start.size, a.shape[1]
+def _pole_gaps(mu, start):
+    """``(dmu, 1/dmu, 1/dmu^2)`` with ``dmu[j, i] = mu[start[j]] - mu[i]`` and the own pole
+    out (``inf``): the first Newton step from ``tau = 0`` needs only these, which depend on
+    the reference alone (kept with it by the caller)."""
+    J = start.size
     dmu = mu[start][:, None] - mu[None, :]
-    dmu[np.arange(J), start] = np.inf                                       # own pole: out
+    dmu[np.arange(J), start] = np.inf
+    with np.errstate(all="ignore"):
+        inv = np.reciprocal(dmu)
+    return dmu, inv, inv * inv
+
+
+def _newton(mu, start, tau, real, a, b, BA, gaps=None):
+    """Newton on the secular function with the pole ``mu[start]`` divided out, in the offset
+    ``tau = s - mu[start]``; returns ``(tau, converged)``. ``gaps``: ``_pole_gaps(mu, start)``
+    when already known (used while ``tau`` is zero)."""
+    J, r = start.size, a.shape[1]
+    if gaps is None:
+        dmu = mu[start][:, None] - mu[None, :]
+        dmu[np.arange(J), start] = np.inf                                   # own pole: out
+        zero = False
+    else:
+        dmu = gaps[0]
+        zero = not np.any(tau)
     ak, bk = a[start], b[start]
     eye = np.eye(r)
     tau = tau.astype(complex)
@@ -144,13 +176,18 @@ def _newton(mu, start, tau, real, a, b, BA):
         for _ in range(_MAX_NEWTON):
             if active.size == 0:
                 break
-            Cm = dmu if active.size == J else dmu[active]
-            Cm = np.add(Cm, tau[active, None])
-            np.reciprocal(Cm, out=Cm)
-            G = eye[None] - (Cm @ BA).reshape(-1, r, r)                       # G_{-k}
-            np.multiply(Cm, Cm, out=Cm)
-            Gp = (Cm @ BA).reshape(-1, r, r)                                  # dG/dtau
-            del Cm
+            if zero:                  # tau = 0 everywhere: the reference's own gaps
+                G = eye[None] - (gaps[1] @ BA).reshape(-1, r, r)
+                Gp = (gaps[2] @ BA).reshape(-1, r, r)
+                zero = False
+            else:
+                Cm = dmu if active.size == J else dmu[active]
+                Cm = np.add(Cm, tau[active, None])
+                np.reciprocal(Cm, out=Cm)
+                G = eye[None] - (Cm @ BA).reshape(-1, r, r)                   # G_{-k}
+                np.multiply(Cm, Cm, out=Cm)
+                Gp = (Cm @ BA).reshape(-1, r, r)                              # dG/dtau
+                del Cm
             zb = _null_solves(G, bk[active])                                  # G^{-1} b_k
             wa = _null_solves(np.swapaxes(G, 1, 2), ak[active])               # G^{-T} a_k
             phi = tau[active] - np.einsum("jr,jr->j", ak[active], zb)
@@ -240,14 +277,28 @@ def _dense(L):
     return L.toarray() if sp.issparse(L) else np.asarray(L, dtype=float)
 
 
-def _traces_ok(s, real, A2) -> bool:
-    """The first two power sums of the eigenvalues against ``trace(A2)``, ``trace(A2^2)``."""
-    tot1 = 2.0 * s[~real].real.sum() + s[real].real.sum()
-    tot2 = 2.0 * (s[~real] ** 2).real.sum() + (s[real].real ** 2).sum()
-    tr1 = float(A2.diagonal().sum())
-    tr2 = float(A2.multiply(A2.T).sum())
-    mag = 2.0 * np.abs(s).sum()
-    smax = float(np.abs(s).max()) if s.size else 0.0
+def _traces(A2) -> tuple:
+    """``(trace(A2), trace(A2^2))`` of a sparse matrix."""
+    return float(A2.diagonal().sum()), float(A2.multiply(A2.T).sum())
+
+
+def _power_sums(s, real) -> tuple:
+    """First two power sums of the eigenvalues (``s`` one of each conjugate pair)."""
+    return (2.0 * s[~real].real.sum() + s[real].real.sum(),
+            2.0 * (s[~real] ** 2).real.sum() + (s[real].real ** 2).sum())
+
+
+def _traces_ok(s, real, traces, scale=None) -> bool:
+    """The first two power sums of the eigenvalues against ``traces`` (``trace(A2)``,
+    ``trace(A2^2)``; a sparse ``A2`` is accepted), to ``_TRACE_RTOL`` of ``scale`` (the
+    eigenvalues' own sizes ``(sum |s|, max |s|)`` by default)."""
+    if sp.issparse(traces):
+        traces = _traces(traces)
+    tot1, tot2 = _power_sums(s, real)
+    tr1, tr2 = traces
+    if scale is None:
+        scale = (float(np.abs(s).sum()), float(np.abs(s).max()) if s.size else 0.0)
+    mag, smax = 2.0 * scale[0], scale[1]
     return abs(tot1 - tr1) <= _TRACE_RTOL * mag and abs(tot2 - tr2) <= _TRACE_RTOL * mag * smax
 
 

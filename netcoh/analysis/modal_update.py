@@ -45,13 +45,16 @@ from .modal_secular import (
     _newton,
     _null_solves,
     _pair_product,
+    _pole_gaps,
     _quad,
     _residual_ok,
+    _traces,
     _traces_ok,
     low_rank,
 )
 
-__all__ = ["ModalBasis", "decompose", "dense_basis", "update_basis", "update_trip", "pin",
+__all__ = ["ModalBasis", "decompose", "dense_basis", "update_basis", "update_trip",
+           "update_structured", "pin",
            "pinned", "remember", "clear", "lookup", "low_rank"]
 
 #: largest eigenvalue condition number (``||x|| ||y|| / |y^T x|``) accepted
@@ -217,6 +220,201 @@ def update_trip(basis: ModalBasis, system, realization):
     return s, P, (alpha * factor)[:, None] * P.T
 
 
+# -- updates from the Laplacian, without the realisation -----------------------------------
+
+#: per reference: (basis, layout) with layout as returned by _layout
+_LAYOUTS: dict = {}
+
+
+def _layout(basis: ModalBasis):
+    """``(q, C_f, trace(A), trace(A^2))`` when the reference's state matrix depends on the
+    Laplacian only through its block ``-B_g L[:, :n-1] kron(C_f, I)`` (the nodes and the
+    coupling strictly proper: no feedthrough), else None."""
+    hit = _LAYOUTS.get(id(basis))
+    if hit is not None and hit[0] is basis:
+        return hit[1]
+    ref, out = basis.system, None
+    if ref is not None and ref.n > 1 and np.all(ref.nodal.relative_degrees >= 1) \
+            and np.all(ref.coupling.relative_degrees >= 1):
+        A_f, _, C_f, _ = ref.coupling.realization()
+        q = A_f.shape[0]
+        Cf = np.asarray(C_f.toarray() if sp.issparse(C_f) else C_f, dtype=float).ravel()
+        order = int(np.sum(ref.nodal.orders))
+        if q >= 1 and Cf.size == q and basis.row0 == order \
+                and basis.n_states == order + q * (ref.n - 1):
+            out = (q, Cf) + _traces(basis.A)
+    _LAYOUTS.clear()                  # one or two references at a time
+    _LAYOUTS[id(basis)] = (basis, out)
+    return out
+
+
+def _same_dynamics(ref, system, keep) -> bool:
+    """Whether ``system``'s nodes are the reference's nodes ``keep`` and its coupling the
+    reference's."""
+    if ref.coupling.kind != system.coupling.kind:
+        return False
+    pairs = ((np.asarray(ref.nodal.num)[keep], system.nodal.num),
+             (np.asarray(ref.nodal.den)[keep], system.nodal.den),
+             (ref.coupling.num, system.coupling.num), (ref.coupling.den, system.coupling.den))
+    for x, y in pairs:
+        x, y = np.asarray(x), np.asarray(y)
+        if x.shape != y.shape or not np.array_equal(x, y):
+            return False
+    return True
+
+
+def _laplacian_change(basis: ModalBasis, layout, dL, max_rank: int):
+    """``(Z, Yc, traces)`` of ``A' = A + (B Z) Y^T`` for a change ``dL`` of the reference's
+    Laplacian: ``A' - A = -B_g dL[:, :n-1] kron(C_f, I)`` with ``dL = U V^T``, so
+    ``Z = -U`` and ``Y = kron(C_f, I)^T V[:n-1]`` on the coupling states; None when ``dL``
+    is not of rank ``max_rank`` or less (to rounding); ``"same"`` when it is zero."""
+    q, Cf, tr1, tr2 = layout
+    fac = low_rank(sp.csr_matrix(dL), max_rank, float(np.abs(dL).max()) or 1.0)
+    if fac is None:
+        return _fail("rank")
+    U, V = fac
+    if U.shape[1] == 0:
+        return "same"
+    n = dL.shape[0]
+    Z = -U
+    Yc = np.kron(Cf[:, None], V[: n - 1])
+    X = np.asarray(basis.B @ Z)
+    Y = np.zeros((basis.n_states, Z.shape[1]))
+    Y[basis.row0:] = Yc
+    YX = Y.T @ X
+    traces = (tr1 + float(np.sum(X * Y)),
+              tr2 + 2.0 * float(np.sum(Y * np.asarray(basis.A @ X))) + float(np.sum(YX * YX.T)))
+    return Z, Yc, traces
+
+
+def update_structured(system, cond_max: float = 1e10):
+    """Modes of ``system`` from a pinned reference, without its realisation.
+
+    Applies when the nodes and the coupling have no feedthrough (the state matrix then
+    depends on the Laplacian through one block, so ``A' - A`` follows from ``L' - L``)
+    and ``system`` is a pinned reference with its Laplacian changed by rank two or less
+    (branch outages) or with one machine tripped (its link opened and its node removed).
+    The checks are those of :func:`update_basis` and :func:`update_trip`: the rank, the
+    roots, the traces of ``A'`` (from those of ``A`` and the change), the eigenvalue
+    condition numbers and the residual of every mode on ``system``'s own network equation;
+    for a trip, the modes dropped must be the tripped node's own and the coupling's poles.
+
+    Parameters
+    ----------
+    system : NetworkSystem
+        The network to decompose.
+    cond_max : float, default 1e10
+        Largest eigenvector condition number of a usable reference.
+
+    Returns
+    -------
+    (ndarray (K,), ndarray (n, K), ndarray (K, n)), None or str
+        As :func:`update_basis`; None when a check failed (decompose densely); ``"n/a"``
+        when no pinned reference has that relation to ``system``.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.linalg as la, netcoh as nc
+    >>> L = 5.0 * nc.laplacian.ring_lattice(6, 2)
+    >>> nodal = nc.nodal.swing_turbine(np.arange(1.0, 7.0), 1.0, 2.0, 5.0)
+    >>> pin(decompose(nc.NetworkSystem.from_laplacian(L, nodal=nodal)))
+    >>> L2 = L.copy(); L2[0, 1] = L2[1, 0] = 0.0; L2[0, 0] = L2[1, 1] = 15.0  # a line out
+    >>> out = nc.NetworkSystem.from_laplacian(L2, nodal=nodal)
+    >>> s, P, Q = update_structured(out)
+    >>> exact = la.eigvals(out.realization().A.toarray())
+    >>> bool(np.allclose(np.sort_complex(s), np.sort_complex(exact[exact.imag >= 0])))
+    True
+    >>> clear()
+    """
+    for basis in pinned():
+        ref = basis.system
+        if ref is None or basis.cond > cond_max or ref.n not in (system.n, system.n + 1):
+            continue
+        layout = _layout(basis)
+        if layout is None:
+            continue
+        if ref.n == system.n:
+            if tuple(ref.labels) == tuple(system.labels) and _same_dynamics(ref, system, slice(None)):
+                return _branch_update(basis, layout, system)
+            continue
+        labels = set(system.labels)
+        gone = [i for i, lab in enumerate(ref.labels) if lab not in labels]
+        if len(gone) != 1:
+            continue
+        keep = np.delete(np.arange(ref.n), gone[0])
+        if tuple(ref.labels[i] for i in keep) == tuple(system.labels) \
+                and _same_dynamics(ref, system, keep):
+            return _trip_update(basis, layout, system, gone[0], keep)
+    return "n/a"
+
+
+#: per reference: (basis, _pole_gaps of its starts, the starts)
+_GAPS: list = []
+
+
+def _gaps(basis: ModalBasis, start):
+    """The reference's pole gaps (:func:`_pole_gaps`), computed once per reference."""
+    for b, gaps in _GAPS:
+        if b is basis:
+            return gaps
+    gaps = _pole_gaps(basis.mu, start) + (start,)
+    _GAPS[:] = _GAPS[-1:] + [(basis, gaps)]             # the last two references
+    return gaps
+
+
+def _finish(system, s, P, alpha, real):
+    weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2         # size of each residue
+    if not _residual_ok(system, s, P, weight):
+        return _fail("residual")
+    factor = np.where(real, 1.0, 2.0)
+    return s, P, (alpha * factor)[:, None] * P.T
+
+
+def _branch_update(basis, layout, system):
+    last_failure[0] = ""
+    dL = _dense(system.laplacian) - _dense(basis.system.laplacian)
+    change = _laplacian_change(basis, layout, dL, 2)
+    if change is None:
+        return None
+    if isinstance(change, str):                   # the reference itself
+        mu = basis.mu
+        keep = mu.imag >= 0
+        factor = np.where(mu.imag > 0, 2.0, 1.0)
+        return mu[keep], basis.P[:, keep], basis.Q[keep] * factor[keep, None]
+    core = _solve(basis, *change)
+    return None if core is None else _finish(system, *core)
+
+
+def _trip_update(basis, layout, system, k, keep):
+    last_failure[0] = ""
+    ref = basis.system
+    Lref = _dense(ref.laplacian)
+    Lv = np.zeros_like(Lref)
+    Lv[np.ix_(keep, keep)] = _dense(system.laplacian)
+    change = _laplacian_change(basis, layout, Lv - Lref, 1)
+    if change is None or isinstance(change, str):
+        return None if change is None else _fail("trip")
+    core = _solve(basis, *change)
+    if core is None:
+        return None
+    s, P, alpha, real = core
+    P = P[keep]
+    weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2
+    live = weight > 1e-13 * float(weight.max())
+    # the modes without residue on the other nodes are the tripped node's own (the poles
+    # of g_k, its states evolving alone) and its coupling state's (the poles of f)
+    own = np.concatenate([np.roots(np.trim_zeros(np.asarray(ref.nodal.den[k], float), "f")),
+                          np.roots(np.trim_zeros(np.asarray(ref.coupling.den[0], float), "f"))])
+    gone = ~live
+    if 2 * int((~real[gone]).sum()) + int(real[gone].sum()) != own.size:
+        return _fail("count")
+    sums = (float(own.sum().real), float((own ** 2).sum().real))
+    scale = (float(np.abs(s).sum()), float(np.abs(s).max()))
+    if not _traces_ok(s[gone], real[gone], sums, scale):
+        return _fail("trace")
+    return _finish(system, s[live], P[:, live], alpha[live], real[live])
+
+
 def _core(basis: ModalBasis, A2, max_rank: int):
     """``(s, P, alpha, real)`` of the state matrix ``A2`` from ``basis`` (residues
     ``alpha_j P_j P_j^T``), ``"same"`` when ``A2`` is the reference's, or None."""
@@ -225,22 +423,30 @@ def _core(basis: ModalBasis, A2, max_rank: int):
     if fac is None:
         return _fail("rank")
     X, Y = fac
-    mu = basis.mu
-    N, r = mu.size, X.shape[1]
-    if r == 0:
+    if X.shape[1] == 0:
         return "same"
     if np.any(Y[: basis.row0]):
         return _fail("support")
     Z = _input_part(basis.B, X)
     if Z is None:
         return _fail("support")
+    return _solve(basis, Z, Y[basis.row0:], _traces(A2))
+
+
+def _solve(basis: ModalBasis, Z, Yc, traces):
+    """``(s, P, alpha, real)`` of ``A + (B Z) Y^T`` (``Y`` zero on the nodal states, ``Yc``
+    its rows on the coupling states) checked against ``traces`` (its trace and the
+    trace of its square), or None."""
+    mu = basis.mu
+    N, r = mu.size, Z.shape[1]
     a = basis.Q @ Z                                                         # W^{-1} X, (N, r)
-    b = basis.W.T @ Y[basis.row0:]                                          # W^T Y, (N, r)
+    b = basis.W.T @ Yc                                                      # W^T Y, (N, r)
     BA = (b[:, :, None] * a[:, None, :]).reshape(N, r * r)                 # b_i a_i^T
 
     start = np.flatnonzero(mu.imag >= 0)
     real = mu[start].imag == 0
-    tau, conv = _newton(mu, start, np.zeros(start.size, complex), real, a, b, BA)
+    gaps = _gaps(basis, start)
+    tau, conv = _newton(mu, start, np.zeros(start.size, complex), real, a, b, BA, gaps)
     s = mu[start] + tau
     # a complex start that ended on (or below) the real axis, or on a root that another
     # start found, is searched for again
@@ -269,12 +475,15 @@ def _core(basis: ModalBasis, A2, max_rank: int):
     if 2 * int((~real).sum()) + int(real.sum()) != N:
         return _fail("count")
     J = start.size
-    dmu = mu[start][:, None] - mu[None, :]                                   # (J, N)
-    dmu[np.arange(J), start] = np.inf                                       # own pole: out
+    if J == gaps[0].shape[0] and np.array_equal(start, gaps[3]):
+        dmu = gaps[0].copy()                                                # (J, N)
+    else:
+        dmu = mu[start][:, None] - mu[None, :]
+        dmu[np.arange(J), start] = np.inf                                   # own pole: out
     ak, bk = a[start], b[start]
     eye = np.eye(r)
     # power sums against the traces of A' and A'^2
-    if not _traces_ok(s, real, A2):
+    if not _traces_ok(s, real, traces):
         return _fail("trace")
 
     # eigenvectors in modal coordinates (Cauchy-like), with the own pole back in:
@@ -293,7 +502,7 @@ def _core(basis: ModalBasis, A2, max_rank: int):
         cond = np.sqrt(xn2 * yn2) / np.abs(nrm)
     if not (np.all(np.isfinite(cond)) and np.all(cond < _COND_MAX)):
         return _fail("cond")
-    P = sum(_pair_product(basis, Cm * a[None, :, l]) * z[None, :, l] for l in range(r))
+    P = sum(_pair_product(basis, Cm * a[None, :, l], real) * z[None, :, l] for l in range(r))
     # residue alpha_j P_j P_j^T: alpha_j from the left eigenvector through random probes
     rng = np.random.default_rng(0)
     probes = rng.standard_normal((basis.Q.shape[1], 3))

@@ -69,12 +69,14 @@ class InputMap(ModalModel):
     def __init__(self, base: ModalModel, M=None, cols=None):
         self.base = base
         self.P = base.P
+        self._cols, self._M = None, None
         if cols is not None:
+            self._cols = np.asarray(cols, dtype=int)
             cols = np.asarray(cols, dtype=int)
             self.Q = base.Q[:, cols]
             self.S0 = None if base.S0 is None else base.S0[:, cols]
         else:
-            M = np.asarray(M, dtype=float)
+            M = self._M = np.asarray(M, dtype=float)
             self.Q = base.Q @ M
             self.S0 = None if base.S0 is None else base.S0 @ M
         self.scale = None
@@ -100,6 +102,16 @@ class InputMap(ModalModel):
     @property
     def decay(self):
         return self.base.decay
+
+    def rows_at_inf(self):
+        """``S(inf) M``; from the base model's steady state when it carries one."""
+        known = self.base.__dict__.get("_rows_at_inf")
+        if known is None or "_rows_at_inf" in self.__dict__:
+            return super().rows_at_inf()
+        out = known[:, self._cols] if self._cols is not None else known @ self._M
+        out.setflags(write=False)
+        self._rows_at_inf = out
+        return out
 
     def rows(self, bus, t):
         """Rows ``S(t_p)[bus_p, :] M`` for pairs ``(bus_p, t_p)``, shape (len(bus), r)."""
