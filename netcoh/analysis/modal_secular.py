@@ -29,8 +29,8 @@ def low_rank(delta: sp.spmatrix, max_rank: int, scale: float):
 
     Parameters
     ----------
-    delta : scipy.sparse matrix (N, N)
-        The change of the state matrix.
+    delta : scipy.sparse matrix or ndarray (N, N)
+        The change of the state matrix (or of the Laplacian).
     max_rank : int
         Largest rank accepted.
     scale : float
@@ -49,14 +49,21 @@ def low_rank(delta: sp.spmatrix, max_rank: int, scale: float):
     >>> X.shape, bool(np.allclose(X @ Y.T, d.toarray()))
     ((3, 1), True)
     """
-    delta = sp.csr_matrix(delta)
-    delta.eliminate_zeros()
+    if sp.issparse(delta):
+        delta = sp.csr_matrix(delta)
+        delta.eliminate_zeros()
+        rows = np.unique(delta.nonzero()[0])
+        cols = np.unique(delta.nonzero()[1])
+        E = delta[rows][:, cols].toarray()
+    else:                              # dense: the rows and columns that are not zero
+        delta = np.asarray(delta, dtype=float)
+        nz = delta != 0
+        rows = np.flatnonzero(nz.any(axis=1))
+        cols = np.flatnonzero(nz.any(axis=0))
+        E = delta[np.ix_(rows, cols)]
     N = delta.shape[0]
-    rows = np.unique(delta.nonzero()[0])
-    cols = np.unique(delta.nonzero()[1])
     if rows.size == 0:
         return np.zeros((N, 0)), np.zeros((N, 0))
-    E = delta[rows][:, cols].toarray()
     tol = _LOWRANK_RTOL * scale
     xs, ys = [], []
     for _ in range(max_rank + 1):

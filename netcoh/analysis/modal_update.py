@@ -263,13 +263,14 @@ def _same_dynamics(ref, system, keep) -> bool:
     return True
 
 
-def _laplacian_change(basis: ModalBasis, layout, dL, max_rank: int):
+def _laplacian_change(basis: ModalBasis, layout, dL, max_rank: int, scale: float):
     """``(Z, Yc, traces)`` of ``A' = A + (B Z) Y^T`` for a change ``dL`` of the reference's
     Laplacian: ``A' - A = -B_g dL[:, :n-1] kron(C_f, I)`` with ``dL = U V^T``, so
     ``Z = -U`` and ``Y = kron(C_f, I)^T V[:n-1]`` on the coupling states; None when ``dL``
-    is not of rank ``max_rank`` or less (to rounding); ``"same"`` when it is zero."""
+    is not of rank ``max_rank`` or less (to rounding: ``1e-11 scale``, ``scale`` the size of
+    the Laplacians); ``"same"`` when it is zero."""
     q, Cf, tr1, tr2 = layout
-    fac = low_rank(sp.csr_matrix(dL), max_rank, float(np.abs(dL).max()) or 1.0)
+    fac = low_rank(dL, max_rank, scale)
     if fac is None:
         return _fail("rank")
     U, V = fac
@@ -372,8 +373,9 @@ def _finish(system, s, P, alpha, real):
 
 def _branch_update(basis, layout, system):
     last_failure[0] = ""
-    dL = _dense(system.laplacian) - _dense(basis.system.laplacian)
-    change = _laplacian_change(basis, layout, dL, 2)
+    L2 = _dense(system.laplacian)
+    change = _laplacian_change(basis, layout, L2 - _dense(basis.system.laplacian), 2,
+                               float(np.abs(L2).max()))
     if change is None:
         return None
     if isinstance(change, str):                   # the reference itself
@@ -391,7 +393,7 @@ def _trip_update(basis, layout, system, k, keep):
     Lref = _dense(ref.laplacian)
     Lv = np.zeros_like(Lref)
     Lv[np.ix_(keep, keep)] = _dense(system.laplacian)
-    change = _laplacian_change(basis, layout, Lv - Lref, 1)
+    change = _laplacian_change(basis, layout, Lv - Lref, 1, float(np.abs(Lref).max()))
     if change is None or isinstance(change, str):
         return None if change is None else _fail("trip")
     core = _solve(basis, *change)
