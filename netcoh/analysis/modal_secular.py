@@ -161,11 +161,26 @@ def _pole_gaps(mu, start):
     return dmu, inv, inv * inv
 
 
-def _newton(mu, start, tau, real, a, b, BA, gaps=None):
+def _newton(mu, start, tau, real, a, b, BA, gaps=None, half: int = -1):
     """Newton on the secular function with the pole ``mu[start]`` divided out, in the offset
     ``tau = s - mu[start]``; returns ``(tau, converged)``. ``gaps``: ``_pole_gaps(mu, start)``
-    when already known (used while ``tau`` is zero)."""
+    when already known (used while ``tau`` is zero). ``half``: the number of conjugate
+    pairs when ``mu`` is ordered ``[upper, conjugates, real]``; then a rank-one change's
+    real roots from real poles are found in real arithmetic (:func:`_newton_real`)."""
     J, r = start.size, a.shape[1]
+    if half >= 0 and r == 1:
+        rows = np.flatnonzero(real & (start >= 2 * half))
+        if rows.size:
+            tau = tau.astype(complex)
+            conv = np.zeros(J, dtype=bool)
+            tau[rows], conv[rows] = _newton_real(mu, start[rows], tau[rows].real, a[:, 0],
+                                                 b[:, 0], half)
+            rest = np.setdiff1d(np.arange(J), rows)
+            if rest.size:
+                sub = None if gaps is None else tuple(g[rest] for g in gaps[:3])
+                tau[rest], conv[rest] = _newton(mu, start[rest], tau[rest], real[rest], a, b,
+                                                BA, sub)
+            return tau, conv
     if gaps is None:
         dmu = mu[start][:, None] - mu[None, :]
         dmu[np.arange(J), start] = np.inf                                   # own pole: out
@@ -210,6 +225,78 @@ def _newton(mu, start, tau, real, a, b, BA, gaps=None):
             conv[active[ok]] = True
             active = active[~ok & fin]
     return tau, conv
+
+
+def _newton_real(mu, ks, tau, a, b, h: int):
+    """:func:`_newton` for real poles ``mu[ks]`` (in the real block, ``ks >= 2 h``) and a
+    rank-one change, in real arithmetic: on the real axis a conjugate pair of poles adds
+    ``2 Re(a_i b_i / (s - mu_i))`` and a real pole a real term (``a_i b_i`` real to
+    rounding), so the secular function and its derivative need no complex division."""
+    J = ks.size
+    mk = mu[ks].real
+    xr0, yi, yi2, d_re, first = _real_gaps(mu, ks, h)
+    ba = a[:h] * b[:h]
+    BAr, BAi = 2.0 * ba.real, 2.0 * ba.imag
+    BAre = (a[2 * h:] * b[2 * h:]).real
+    ab = (a[ks] * b[ks]).real
+    tau = np.asarray(tau, dtype=float).copy()
+    conv = np.zeros(J, dtype=bool)
+    active = np.arange(J)
+    with np.errstate(all="ignore"):
+        for it in range(_MAX_NEWTON):
+            if active.size == 0:
+                break
+            if it == 0 and not np.any(tau):       # tau = 0: the reference's own gaps
+                cr, ci, cre, sr, si, sre = first
+                G = 1.0 - (cr @ BAr - ci @ BAi + cre @ BAre)
+                Gp = sr @ BAr - si @ BAi + sre @ BAre
+            else:
+                t = tau[active, None]
+                x = xr0[active] + t
+                den = x * x + yi2[active]
+                cr, ci = x / den, -yi[active] / den                         # 1/(s - mu_up)
+                cre = 1.0 / (d_re[active] + t)                             # 1/(s - mu_re)
+                G = 1.0 - (cr @ BAr - ci @ BAi + cre @ BAre)
+                Gp = (cr * cr - ci * ci) @ BAr - (2.0 * cr * ci) @ BAi + (cre * cre) @ BAre
+            phi = tau[active] - ab[active] / G
+            dphi = 1.0 + ab[active] * Gp / (G * G)
+            step = phi / dphi
+            new = tau[active] - step
+            fin = np.isfinite(new)
+            new[~fin] = tau[active][~fin]
+            tau[active] = new
+            s_abs = np.abs(mk[active] + new)
+            ok = fin & ((np.abs(step) <= 1e-10 * np.abs(new)) | (np.abs(step) <= 8e-16 * s_abs))
+            conv[active[ok]] = True
+            active = active[~ok & fin]
+    return tau, conv
+
+
+#: the last reference's gaps for _newton_real: [(mu, ks, arrays)]
+_REAL_GAPS: list = []
+
+
+def _real_gaps(mu, ks, h: int):
+    """Gaps of the real poles ``mu[ks]`` to the upper poles (real and imaginary parts and
+    its square) and to the real poles (own pole ``inf``), and the first step's
+    ``1/(mu_k - mu_i)`` and its square split the same way; kept for the last ``(mu, ks)``."""
+    for m0, k0, out in _REAL_GAPS:
+        if m0 is mu and k0.shape == ks.shape and np.array_equal(k0, ks):
+            return out
+    J = ks.size
+    mk = mu[ks].real
+    d_up = mk[:, None] - mu[None, :h]
+    xr0, yi = np.ascontiguousarray(d_up.real), np.ascontiguousarray(d_up.imag)
+    yi2 = yi * yi
+    d_re = mk[:, None] - mu[None, 2 * h:].real
+    d_re[np.arange(J), ks - 2 * h] = np.inf                                 # own pole: out
+    with np.errstate(all="ignore"):
+        den = xr0 * xr0 + yi2
+        cr, ci, cre = xr0 / den, -yi / den, 1.0 / d_re
+    first = (cr, ci, cre, cr * cr - ci * ci, 2.0 * cr * ci, cre * cre)
+    out = (xr0, yi, yi2, d_re, first)
+    _REAL_GAPS[:] = [(mu, ks.copy(), out)]
+    return out
 
 
 def _duplicates(s, skip, rtol: float = 1e-11):

@@ -448,7 +448,8 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
     start = np.flatnonzero(mu.imag >= 0)
     real = mu[start].imag == 0
     gaps = _gaps(basis, start)
-    tau, conv = _newton(mu, start, np.zeros(start.size, complex), real, a, b, BA, gaps)
+    tau, conv = _newton(mu, start, np.zeros(start.size, complex), real, a, b, BA, gaps,
+                        basis.half)
     s = mu[start] + tau
     # a complex start that ended on (or below) the real axis, or on a root that another
     # start found, is searched for again

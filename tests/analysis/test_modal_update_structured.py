@@ -193,8 +193,18 @@ def test_first_newton_step_from_the_reference_gaps():
     t1, c1 = modal_secular._newton(mu, start, tau0, real, a, b, BA)
     t2, c2 = modal_secular._newton(mu, start, tau0, real, a, b, BA,
                                    modal_secular._pole_gaps(mu, start))
-    assert c1.all() and c2.all()
+    # real roots from real poles in real arithmetic (conjugate pairs folded)
+    assert basis.half > 0 and real.sum() > 2
+    t3, c3 = modal_secular._newton(mu, start, tau0, real, a, b, BA,
+                                   modal_secular._pole_gaps(mu, start), basis.half)
+    assert c1.all() and c2.all() and c3.all()
     np.testing.assert_allclose(t2, t1, rtol=1e-12, atol=1e-14 * np.abs(mu).max())
+    np.testing.assert_allclose(t3, t1, rtol=1e-10, atol=1e-14 * np.abs(mu).max())
+    assert np.all(t3[real].imag == 0)
+    # each root of the updated state matrix
+    exact = la.eigvals(out.realization().A.toarray())
+    s3 = mu[start] + t3
+    assert np.abs(exact[:, None] - s3[None, :]).min(axis=0).max() <= 1e-9 * np.abs(mu).max()
 
 
 @pytest.mark.slow
