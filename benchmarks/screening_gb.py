@@ -235,7 +235,48 @@ def per_network(grid, everything, model, count):
         print(f"state-space modal step, {len(upd)} {label}: updated {mu_ * 1e3:.0f} ms, dense "
               f"{md * 1e3:.0f} ms CPU median: {md / mu_:.1f}x; updates accepted {used}/{len(upd)}; "
               f"largest relative change of S(t) {err:.1e}")
+    rows_per_network(grid, ctx, branches + trips)
     modal_update.clear()
+
+
+def rows_per_network(grid, ctx, conts):
+    """CPU time of one screening row (operator semantics: the post-contingency network, its
+    modes, the certified nadir search and the frequency metrics) with the modes updated
+    from the pinned intact network and with the dense path, in this process, and the
+    largest relative change of the row's figures."""
+    from netcoh.screening.evaluate import _evaluate
+    from netcoh.screening.limits import frequency_limits
+
+    lim = frequency_limits("gb", None)
+    caps = np.maximum(ctx.dispatch, 0.0)
+    settings = {"disturbance": "operator", "dt": OPERATOR["dt"], "horizon": OPERATOR["horizon"],
+                "f_hz": float(grid.f_hz), "threshold_hz": lim.nadir_hz,
+                "limits": {"nadir_hz": lim.nadir_hz, "rocof_hz_per_s": lim.rocof_hz_per_s,
+                           "qss_hz": lim.qss_hz},
+                "rocof_window_s": 0.5, "islands": "main", "rtol": 1e-6, "incident_caps": caps,
+                "incident_pu": float(caps.max()), "incident_set": None}
+    cols = ("nadir_hz", "coi_nadir_hz", "rocof_hz_per_s", "local_rocof_hz_per_s", "qss_hz")
+    cpu = {"": [], "0": []}
+    rows = {"": [], "0": []}
+    for c in conts:
+        for mode in ("", "0"):
+            os.environ["NETCOH_MODAL_UPDATE"] = mode
+            try:
+                t0 = time.process_time()
+                rows[mode].append(_evaluate(ctx, c, settings, 0.0))
+                cpu[mode].append(time.process_time() - t0)
+            finally:
+                del os.environ["NETCOH_MODAL_UPDATE"]
+    diff = {k: max(abs(a[k] - b[k]) / abs(b[k]) for a, b in zip(rows[""], rows["0"])
+                   if np.isfinite(b[k]) and b[k] != 0) for k in cols}
+    cert = sum(r["certified"] for r in rows[""])
+    same = sum(a["worst_bus"] == b["worst_bus"] for a, b in zip(rows[""], rows["0"]))
+    mu_, md = np.median(cpu[""]), np.median(cpu["0"])
+    print(f"screening row (operator semantics), {len(conts)} contingencies: modes updated "
+          f"{mu_ * 1e3:.0f} ms, dense {md * 1e3:.0f} ms CPU median ({np.mean(cpu['']) * 1e3:.0f} "
+          f"vs {np.mean(cpu['0']) * 1e3:.0f} mean): {md / mu_:.1f}x; certified {cert}/{len(conts)}; "
+          f"same worst bus {same}/{len(conts)}; largest relative change: "
+          + ", ".join(f"{k} {v:.1e}" for k, v in diff.items()))
 
 
 if __name__ == "__main__":

@@ -246,7 +246,7 @@ def _newton_real(mu, ks, tau, a, b, h: int):
         for it in range(_MAX_NEWTON):
             if active.size == 0:
                 break
-            if it == 0 and not np.any(tau):       # tau = 0: the reference's own gaps
+            if it == 0 and first is not None and not np.any(tau):   # the reference's gaps
                 cr, ci, cre, sr, si, sre = first
                 G = 1.0 - (cr @ BAr - ci @ BAi + cre @ BAre)
                 Gp = sr @ BAr - si @ BAi + sre @ BAre
@@ -272,31 +272,38 @@ def _newton_real(mu, ks, tau, a, b, h: int):
     return tau, conv
 
 
-#: the last reference's gaps for _newton_real: [(mu, ks, arrays)]
+#: the last reference's gaps for _newton_real: [(mu, arrays)]
 _REAL_GAPS: list = []
 
 
 def _real_gaps(mu, ks, h: int):
-    """Gaps of the real poles ``mu[ks]`` to the upper poles (real and imaginary parts and
-    its square) and to the real poles (own pole ``inf``), and the first step's
-    ``1/(mu_k - mu_i)`` and its square split the same way; kept for the last ``(mu, ks)``."""
-    for m0, k0, out in _REAL_GAPS:
-        if m0 is mu and k0.shape == ks.shape and np.array_equal(k0, ks):
-            return out
-    J = ks.size
-    mk = mu[ks].real
-    d_up = mk[:, None] - mu[None, :h]
-    xr0, yi = np.ascontiguousarray(d_up.real), np.ascontiguousarray(d_up.imag)
-    yi2 = yi * yi
-    d_re = mk[:, None] - mu[None, 2 * h:].real
-    d_re[np.arange(J), ks - 2 * h] = np.inf                                 # own pole: out
-    with np.errstate(all="ignore"):
-        den = xr0 * xr0 + yi2
-        cr, ci, cre = xr0 / den, -yi / den, 1.0 / d_re
-    first = (cr, ci, cre, cr * cr - ci * ci, 2.0 * cr * ci, cre * cre)
-    out = (xr0, yi, yi2, d_re, first)
-    _REAL_GAPS[:] = [(mu, ks.copy(), out)]
-    return out
+    """Gaps of the real poles ``mu[ks]`` (``ks >= 2 h``) to the upper poles (real and
+    imaginary parts and its square) and to the real poles (own pole ``inf``), and, when
+    ``ks`` are all the real poles in order, the first step's ``1/(mu_k - mu_i)`` and its
+    square split the same way (else None). Computed once per ``mu`` for all real poles."""
+    full = None
+    for m0, out in _REAL_GAPS:
+        if m0 is mu:
+            full = out
+    if full is None:
+        N = mu.size
+        mk = mu[2 * h:].real
+        d_up = mk[:, None] - mu[None, :h]
+        xr0, yi = np.ascontiguousarray(d_up.real), np.ascontiguousarray(d_up.imag)
+        yi2 = yi * yi
+        d_re = mk[:, None] - mk[None, :]
+        np.fill_diagonal(d_re, np.inf)                                      # own pole: out
+        with np.errstate(all="ignore"):
+            den = xr0 * xr0 + yi2
+            cr, ci, cre = xr0 / den, -yi / den, 1.0 / d_re
+        first = (cr, ci, cre, cr * cr - ci * ci, 2.0 * cr * ci, cre * cre)
+        full = (xr0, yi, yi2, d_re, first, N)
+        _REAL_GAPS[:] = [(mu, full)]
+    xr0, yi, yi2, d_re, first, N = full
+    idx = ks - 2 * h
+    if idx.size == N - 2 * h and np.array_equal(idx, np.arange(idx.size)):
+        return xr0, yi, yi2, d_re, first
+    return xr0[idx], yi[idx], yi2[idx], d_re[idx], None
 
 
 def _duplicates(s, skip, rtol: float = 1e-11):

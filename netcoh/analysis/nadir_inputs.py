@@ -81,9 +81,11 @@ class InputMap(ModalModel):
             self.S0 = None if base.S0 is None else base.S0 @ M
         self.scale = None
         if np.iscomplexobj(self.P) or np.iscomplexobj(self.Q):
-            # Re((P diag(phi)) Q) = [Re A, Im A] @ [Re Q; -Im Q] with A = P diag(phi)
+            # Re((P diag(phi)) Q) = [Re A, Im A] @ [Re Q; -Im Q] with A = P diag(phi); the
+            # modes whose row of Q is real (real modes) need no imaginary part
             Q = self.Q.astype(complex)
-            self._Qri = np.vstack([Q.real, -Q.imag])
+            self._cplx = np.flatnonzero(np.any(Q.imag != 0, axis=1))
+            self._Qri = np.vstack([Q.real, -Q.imag[self._cplx]])
         else:
             self._Qri = None
 
@@ -133,7 +135,7 @@ class InputMap(ModalModel):
             out = np.real(A @ self.Q)
         else:
             A = A.astype(complex, copy=False)
-            out = np.concatenate([A.real, A.imag], axis=1) @ self._Qri
+            out = np.concatenate([A.real, A.imag[:, self._cplx]], axis=1) @ self._Qri
         if self.S0 is not None:
             out = out + self.S0[bus]
         return out
