@@ -24,12 +24,11 @@ network (``NETCOH_MODAL_UPDATE=0``), and prints the ratio and the largest relati
 of every figure of the rows; ``--operator-only`` runs the sweep (and the baseline) with
 the operator semantics only, which is what the GB N-1 target means.
 
-Figures (2 cores shared with other work, load average 5-13; CPU times are less
-sensitive to it than wall times): per GB swing-turbine network the updated modes cost
-about 135 ms CPU against 1,400 ms dense (10x); a whole operator-semantics row about
-0.2-0.3 s CPU against 0.4-0.45 s with the previous update code; on the first 100
-contingencies the rows equal the dense path's to 2.3e-13 (nadir) and 6e-12 (COI, RoCoF,
-quasi-steady state), same worst bus in every row.
+Figures (2 cores shared with other work, load average 5-8; CPU times, which the load
+distorts less than wall times): ``--per-network 16`` gave the updated modes 184 ms CPU per
+branch outage against 1,924 ms dense (10.5x; 194 vs 1,936 ms per unit trip), and whole
+operator-semantics rows 283 ms against 2,013 ms (7.1x), all 24 certified, same worst bus,
+largest relative change of any figure 3.2e-12.
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
       OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \
