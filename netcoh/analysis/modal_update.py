@@ -528,6 +528,11 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
             return _fail("deflation")
         near = np.argmin(np.abs(found[:, None] - mu[None, :]), axis=1)
         freal = found.imag == 0
+        # a real root (e.g. of a complex pair that met on the real axis) is polished from
+        # the nearest real pole: the offset from a complex one could not stay real
+        rpoles = np.flatnonzero(mu.imag == 0)
+        if freal.any() and rpoles.size:
+            near[freal] = rpoles[np.argmin(np.abs(found[freal, None] - mu[None, rpoles]), axis=1)]
         t2, c2 = _newton(mu, near, found - mu[near], freal, a, b, BA)
         if not c2.all():
             return _fail("polish")
