@@ -29,9 +29,10 @@ distorts less than wall times): ``--per-network 16`` gave the updated modes 184 
 branch outage against 1,924 ms dense (10.5x; 194 vs 1,936 ms per unit trip), and whole
 operator-semantics rows 283 ms against 2,013 ms (7.1x), all 24 certified, same worst bus,
 largest relative change of any figure 3.2e-12. The full sweep (``--operator-only``, 3,601
-contingencies, 2,735 distinct networks, all certified) took 2,061 s on 2 processes at load
-average 5-8, before the fix that stopped about one branch outage in five (39 of the first
-200, now 3) from falling back to the dense eigenproblem.
+contingencies, 2,735 distinct networks, all certified) took 342 s on 2 processes at load
+average about 2 (244 ms per network in a worker, wall); before the fix that stopped about
+one branch outage in five (39 of the first 200, now 3) from falling back to the dense
+eigenproblem it took 2,061 s at load average 5-8.
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
       OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \
