@@ -29,8 +29,8 @@ def low_rank(delta: sp.spmatrix, max_rank: int, scale: float):
 
     Parameters
     ----------
-    delta : scipy.sparse matrix (N, N)
-        The change of the state matrix.
+    delta : scipy.sparse matrix or ndarray (N, N)
+        The change of the state matrix (or of the Laplacian).
     max_rank : int
         Largest rank accepted.
     scale : float
@@ -49,14 +49,21 @@ def low_rank(delta: sp.spmatrix, max_rank: int, scale: float):
     >>> X.shape, bool(np.allclose(X @ Y.T, d.toarray()))
     ((3, 1), True)
     """
-    delta = sp.csr_matrix(delta)
-    delta.eliminate_zeros()
+    if sp.issparse(delta):
+        delta = sp.csr_matrix(delta)
+        delta.eliminate_zeros()
+        rows = np.unique(delta.nonzero()[0])
+        cols = np.unique(delta.nonzero()[1])
+        E = delta[rows][:, cols].toarray()
+    else:                              # dense: the rows and columns that are not zero
+        delta = np.asarray(delta, dtype=float)
+        nz = delta != 0
+        rows = np.flatnonzero(nz.any(axis=1))
+        cols = np.flatnonzero(nz.any(axis=0))
+        E = delta[np.ix_(rows, cols)]
     N = delta.shape[0]
-    rows = np.unique(delta.nonzero()[0])
-    cols = np.unique(delta.nonzero()[1])
     if rows.size == 0:
         return np.zeros((N, 0)), np.zeros((N, 0))
-    E = delta[rows][:, cols].toarray()
     tol = _LOWRANK_RTOL * scale
     xs, ys = [], []
     for _ in range(max_rank + 1):
@@ -114,9 +121,14 @@ def _quad(absC2, a, z):
     return np.einsum("jl,jlm,jm->j", z, M, np.conj(z)).real
 
 
-def _pair_product(basis, Y):
+def _pair_product(basis, Y, real=None):
     """``(P Y^T)`` for the reference's mode shapes ``P`` (n, N) and ``Y`` (J, N), over the
-    conjugate pairs in real arithmetic: ``p y + conj(p) y' = Re p (y + y') + Im p i(y - y')``."""
+    conjugate pairs in real arithmetic: ``p y + conj(p) y' = Re p (y + y') + Im p i(y - y')``.
+
+    Rows ``real`` of ``Y`` (a real eigenvalue of a real matrix: ``y' = conj(y)`` and ``y``
+    real on the real modes, to rounding) give a real product: their imaginary part is
+    computed only if the part that would be dropped exceeds ``1e-13`` of the real one.
+    """
     h = basis.half
     if h < 0:
         return basis.P @ Y.T
@@ -125,15 +137,57 @@ def _pair_product(basis, Y):
     R = Y[:, 2 * h:]
     XR = np.concatenate([S.real, -Dd.imag, R.real], axis=1)
     XI = np.concatenate([S.imag, Dd.real, R.imag], axis=1)
-    return (XR @ basis.PrT).T + 1j * (XI @ basis.PrT).T
+    out = (XR @ basis.PrT).T.astype(complex)
+    cplx = np.ones(Y.shape[0], dtype=bool)
+    if real is not None and real.any():
+        # ||PrT^T xi|| <= ||PrT||_F ||xi||: rounding below 1e-13 of the real part is dropped
+        xi = np.linalg.norm(XI[real], axis=1) * float(np.linalg.norm(basis.PrT))
+        xr = np.linalg.norm(out[:, real], axis=0)
+        cplx[np.flatnonzero(real)[xi <= 1e-13 * xr]] = False
+    if cplx.any():
+        out[:, cplx] += 1j * (XI[cplx] @ basis.PrT).T
+    return out
 
 
-def _newton(mu, start, tau, real, a, b, BA):
-    """Newton on the secular function with the pole ``mu[start]`` divided out, in the offset
-    ``tau = s - mu[start]``; returns ``(tau, converged)``."""
-    J, r = start.size, a.shape[1]
+def _pole_gaps(mu, start):
+    """``(dmu, 1/dmu, 1/dmu^2)`` with ``dmu[j, i] = mu[start[j]] - mu[i]`` and the own pole
+    out (``inf``): the first Newton step from ``tau = 0`` needs only these, which depend on
+    the reference alone (kept with it by the caller)."""
+    J = start.size
     dmu = mu[start][:, None] - mu[None, :]
-    dmu[np.arange(J), start] = np.inf                                       # own pole: out
+    dmu[np.arange(J), start] = np.inf
+    with np.errstate(all="ignore"):
+        inv = np.reciprocal(dmu)
+    return dmu, inv, inv * inv
+
+
+def _newton(mu, start, tau, real, a, b, BA, gaps=None, half: int = -1):
+    """Newton on the secular function with the pole ``mu[start]`` divided out, in the offset
+    ``tau = s - mu[start]``; returns ``(tau, converged)``. ``gaps``: ``_pole_gaps(mu, start)``
+    when already known (used while ``tau`` is zero). ``half``: the number of conjugate
+    pairs when ``mu`` is ordered ``[upper, conjugates, real]``; then a rank-one change's
+    real roots from real poles are found in real arithmetic (:func:`_newton_real`)."""
+    J, r = start.size, a.shape[1]
+    if half >= 0 and r == 1:
+        rows = np.flatnonzero(real & (start >= 2 * half))
+        if rows.size:
+            tau = tau.astype(complex)
+            conv = np.zeros(J, dtype=bool)
+            tau[rows], conv[rows] = _newton_real(mu, start[rows], tau[rows].real, a[:, 0],
+                                                 b[:, 0], half)
+            rest = np.setdiff1d(np.arange(J), rows)
+            if rest.size:
+                sub = None if gaps is None else tuple(g[rest] for g in gaps[:3])
+                tau[rest], conv[rest] = _newton(mu, start[rest], tau[rest], real[rest], a, b,
+                                                BA, sub)
+            return tau, conv
+    if gaps is None:
+        dmu = mu[start][:, None] - mu[None, :]
+        dmu[np.arange(J), start] = np.inf                                   # own pole: out
+        zero = False
+    else:
+        dmu = gaps[0]
+        zero = not np.any(tau)
     ak, bk = a[start], b[start]
     eye = np.eye(r)
     tau = tau.astype(complex)
@@ -144,13 +198,18 @@ def _newton(mu, start, tau, real, a, b, BA):
         for _ in range(_MAX_NEWTON):
             if active.size == 0:
                 break
-            Cm = dmu if active.size == J else dmu[active]
-            Cm = np.add(Cm, tau[active, None])
-            np.reciprocal(Cm, out=Cm)
-            G = eye[None] - (Cm @ BA).reshape(-1, r, r)                       # G_{-k}
-            np.multiply(Cm, Cm, out=Cm)
-            Gp = (Cm @ BA).reshape(-1, r, r)                                  # dG/dtau
-            del Cm
+            if zero:                  # tau = 0 everywhere: the reference's own gaps
+                G = eye[None] - (gaps[1] @ BA).reshape(-1, r, r)
+                Gp = (gaps[2] @ BA).reshape(-1, r, r)
+                zero = False
+            else:
+                Cm = dmu if active.size == J else dmu[active]
+                Cm = np.add(Cm, tau[active, None])
+                np.reciprocal(Cm, out=Cm)
+                G = eye[None] - (Cm @ BA).reshape(-1, r, r)                   # G_{-k}
+                np.multiply(Cm, Cm, out=Cm)
+                Gp = (Cm @ BA).reshape(-1, r, r)                              # dG/dtau
+                del Cm
             zb = _null_solves(G, bk[active])                                  # G^{-1} b_k
             wa = _null_solves(np.swapaxes(G, 1, 2), ak[active])               # G^{-T} a_k
             phi = tau[active] - np.einsum("jr,jr->j", ak[active], zb)
@@ -166,6 +225,85 @@ def _newton(mu, start, tau, real, a, b, BA):
             conv[active[ok]] = True
             active = active[~ok & fin]
     return tau, conv
+
+
+def _newton_real(mu, ks, tau, a, b, h: int):
+    """:func:`_newton` for real poles ``mu[ks]`` (in the real block, ``ks >= 2 h``) and a
+    rank-one change, in real arithmetic: on the real axis a conjugate pair of poles adds
+    ``2 Re(a_i b_i / (s - mu_i))`` and a real pole a real term (``a_i b_i`` real to
+    rounding), so the secular function and its derivative need no complex division."""
+    J = ks.size
+    mk = mu[ks].real
+    xr0, yi, yi2, d_re, first = _real_gaps(mu, ks, h)
+    ba = a[:h] * b[:h]
+    BAr, BAi = 2.0 * ba.real, 2.0 * ba.imag
+    BAre = (a[2 * h:] * b[2 * h:]).real
+    ab = (a[ks] * b[ks]).real
+    tau = np.asarray(tau, dtype=float).copy()
+    conv = np.zeros(J, dtype=bool)
+    active = np.arange(J)
+    with np.errstate(all="ignore"):
+        for it in range(_MAX_NEWTON):
+            if active.size == 0:
+                break
+            if it == 0 and first is not None and not np.any(tau):   # the reference's gaps
+                cr, ci, cre, sr, si, sre = first
+                G = 1.0 - (cr @ BAr - ci @ BAi + cre @ BAre)
+                Gp = sr @ BAr - si @ BAi + sre @ BAre
+            else:
+                t = tau[active, None]
+                x = xr0[active] + t
+                den = x * x + yi2[active]
+                cr, ci = x / den, -yi[active] / den                         # 1/(s - mu_up)
+                cre = 1.0 / (d_re[active] + t)                             # 1/(s - mu_re)
+                G = 1.0 - (cr @ BAr - ci @ BAi + cre @ BAre)
+                Gp = (cr * cr - ci * ci) @ BAr - (2.0 * cr * ci) @ BAi + (cre * cre) @ BAre
+            phi = tau[active] - ab[active] / G
+            dphi = 1.0 + ab[active] * Gp / (G * G)
+            step = phi / dphi
+            new = tau[active] - step
+            fin = np.isfinite(new)
+            new[~fin] = tau[active][~fin]
+            tau[active] = new
+            s_abs = np.abs(mk[active] + new)
+            ok = fin & ((np.abs(step) <= 1e-10 * np.abs(new)) | (np.abs(step) <= 8e-16 * s_abs))
+            conv[active[ok]] = True
+            active = active[~ok & fin]
+    return tau, conv
+
+
+#: the last reference's gaps for _newton_real: [(mu, arrays)]
+_REAL_GAPS: list = []
+
+
+def _real_gaps(mu, ks, h: int):
+    """Gaps of the real poles ``mu[ks]`` (``ks >= 2 h``) to the upper poles (real and
+    imaginary parts and its square) and to the real poles (own pole ``inf``), and, when
+    ``ks`` are all the real poles in order, the first step's ``1/(mu_k - mu_i)`` and its
+    square split the same way (else None). Computed once per ``mu`` for all real poles."""
+    full = None
+    for m0, out in _REAL_GAPS:
+        if m0 is mu:
+            full = out
+    if full is None:
+        N = mu.size
+        mk = mu[2 * h:].real
+        d_up = mk[:, None] - mu[None, :h]
+        xr0, yi = np.ascontiguousarray(d_up.real), np.ascontiguousarray(d_up.imag)
+        yi2 = yi * yi
+        d_re = mk[:, None] - mk[None, :]
+        np.fill_diagonal(d_re, np.inf)                                      # own pole: out
+        with np.errstate(all="ignore"):
+            den = xr0 * xr0 + yi2
+            cr, ci, cre = xr0 / den, -yi / den, 1.0 / d_re
+        first = (cr, ci, cre, cr * cr - ci * ci, 2.0 * cr * ci, cre * cre)
+        full = (xr0, yi, yi2, d_re, first, N)
+        _REAL_GAPS[:] = [(mu, full)]
+    xr0, yi, yi2, d_re, first, N = full
+    idx = ks - 2 * h
+    if idx.size == N - 2 * h and np.array_equal(idx, np.arange(idx.size)):
+        return xr0, yi, yi2, d_re, first
+    return xr0[idx], yi[idx], yi2[idx], d_re[idx], None
 
 
 def _duplicates(s, skip, rtol: float = 1e-11):
@@ -240,14 +378,28 @@ def _dense(L):
     return L.toarray() if sp.issparse(L) else np.asarray(L, dtype=float)
 
 
-def _traces_ok(s, real, A2) -> bool:
-    """The first two power sums of the eigenvalues against ``trace(A2)``, ``trace(A2^2)``."""
-    tot1 = 2.0 * s[~real].real.sum() + s[real].real.sum()
-    tot2 = 2.0 * (s[~real] ** 2).real.sum() + (s[real].real ** 2).sum()
-    tr1 = float(A2.diagonal().sum())
-    tr2 = float(A2.multiply(A2.T).sum())
-    mag = 2.0 * np.abs(s).sum()
-    smax = float(np.abs(s).max()) if s.size else 0.0
+def _traces(A2) -> tuple:
+    """``(trace(A2), trace(A2^2))`` of a sparse matrix."""
+    return float(A2.diagonal().sum()), float(A2.multiply(A2.T).sum())
+
+
+def _power_sums(s, real) -> tuple:
+    """First two power sums of the eigenvalues (``s`` one of each conjugate pair)."""
+    return (2.0 * s[~real].real.sum() + s[real].real.sum(),
+            2.0 * (s[~real] ** 2).real.sum() + (s[real].real ** 2).sum())
+
+
+def _traces_ok(s, real, traces, scale=None) -> bool:
+    """The first two power sums of the eigenvalues against ``traces`` (``trace(A2)``,
+    ``trace(A2^2)``; a sparse ``A2`` is accepted), to ``_TRACE_RTOL`` of ``scale`` (the
+    eigenvalues' own sizes ``(sum |s|, max |s|)`` by default)."""
+    if sp.issparse(traces):
+        traces = _traces(traces)
+    tot1, tot2 = _power_sums(s, real)
+    tr1, tr2 = traces
+    if scale is None:
+        scale = (float(np.abs(s).sum()), float(np.abs(s).max()) if s.size else 0.0)
+    mag, smax = 2.0 * scale[0], scale[1]
     return abs(tot1 - tr1) <= _TRACE_RTOL * mag and abs(tot2 - tr2) <= _TRACE_RTOL * mag * smax
 
 

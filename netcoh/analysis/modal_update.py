@@ -45,13 +45,17 @@ from .modal_secular import (
     _newton,
     _null_solves,
     _pair_product,
+    _pole_gaps,
     _quad,
+    _real_gaps,
     _residual_ok,
+    _traces,
     _traces_ok,
     low_rank,
 )
 
-__all__ = ["ModalBasis", "decompose", "dense_basis", "update_basis", "update_trip", "pin",
+__all__ = ["ModalBasis", "decompose", "dense_basis", "update_basis", "update_trip",
+           "update_structured", "pin",
            "pinned", "remember", "clear", "lookup", "low_rank"]
 
 #: largest eigenvalue condition number (``||x|| ||y|| / |y^T x|``) accepted
@@ -217,6 +221,265 @@ def update_trip(basis: ModalBasis, system, realization):
     return s, P, (alpha * factor)[:, None] * P.T
 
 
+def _vectors(basis, start, tau, real, a, b, BA, qp, dmu):
+    """Eigenvector products of the roots ``mu[start] + tau``: ``(z, w, y^T x, ||x||^2,
+    ||y||^2, P, y^T Q probes / y^T x)`` with ``x_j = Cm_j o (a z_j)``, ``y_j = Cm_j o (b w_j)``
+    (Cauchy-like, with the own pole back in; never formed, only their products).
+    ``dmu``: the gaps ``mu[start] - mu`` with the own pole ``inf`` (overwritten)."""
+    J, r, N = start.size, a.shape[1], a.shape[0]
+    eye = np.eye(r)
+    with np.errstate(all="ignore"):
+        Cm = np.add(dmu, tau[:, None], out=dmu)
+        np.reciprocal(Cm, out=Cm)
+        G = eye[None] - (Cm @ BA).reshape(-1, r, r)
+        z = _null_solves(G, b[start])                                       # (J, r)
+        w = _null_solves(np.swapaxes(G, 1, 2), a[start])
+        Cm[np.arange(J), start] = 1.0 / tau
+        nrm = np.einsum("jl,jlm,jm->j", w, ((Cm * Cm) @ BA).reshape(-1, r, r), z)   # y^T x
+        absC2 = Cm.real ** 2 + Cm.imag ** 2
+        xn2 = _quad(absC2, a, z)                                             # ||x_j||^2
+        yn2 = _quad(absC2, b, w)
+    P = sum(_pair_product(basis, Cm * a[None, :, l], real) * z[None, :, l] for l in range(r))
+    qy = np.einsum("jl,jlk->jk", w, (Cm @ (b[:, :, None] * qp[:, None, :]).reshape(N, -1))
+                   .reshape(J, r, 3)) / nrm[:, None]                         # (J, 3)
+    return z, w, nrm, xn2, yn2, P, qy
+
+
+def _vectors_real(basis, ks, tau, a, b, qp):
+    """:func:`_vectors` for real roots from real poles ``mu[ks]`` of a rank-one change, in
+    real arithmetic: on the real axis the conjugate of an upper pole contributes the
+    conjugate term, so each pair adds twice the real part of its upper pole's term."""
+    h, mu = basis.half, basis.mu
+    J = ks.size
+    xr0, yi, yi2, d_re, _ = _real_gaps(mu, ks, h)
+    a1, b1 = a[:, 0], b[:, 0]
+    aup, bup = a1[:h], b1[:h]
+    ba = aup * bup
+    BAr, BAi, BAre = 2.0 * ba.real, 2.0 * ba.imag, (a1[2 * h:] * b1[2 * h:]).real
+    t = tau[:, None]
+    with np.errstate(all="ignore"):
+        x = xr0 + t
+        den = x * x + yi2
+        cr, ci = x / den, -yi / den                                         # 1/(s - mu_up)
+        cre = 1.0 / (d_re + t)                                             # own pole: 0
+        G = 1.0 - (cr @ BAr - ci @ BAi + cre @ BAre)
+        z = b1[ks].real / G
+        w = a1[ks].real / G
+        cre[np.arange(J), ks - 2 * h] = 1.0 / tau                           # own pole back
+        c2 = cre * cre
+        nrm = w * z * ((cr * cr - ci * ci) @ BAr - (2.0 * cr * ci) @ BAi + c2 @ BAre)
+        ab2 = cr * cr + ci * ci
+        are, bre = a1[2 * h:].real, b1[2 * h:].real
+        xn2 = z * z * (ab2 @ (2.0 * np.abs(aup) ** 2) + c2 @ (are * are))
+        yn2 = w * w * (ab2 @ (2.0 * np.abs(bup) ** 2) + c2 @ (bre * bre))
+    # mode shapes: Y = C o a, [2 Re Y_up, -2 Im Y_up, Y_re] against [Re P_up, Im P_up, P_re]
+    yr = cr * aup.real - ci * aup.imag
+    yim = cr * aup.imag + ci * aup.real
+    XR = np.concatenate([2.0 * yr, -2.0 * yim, cre * are], axis=1)
+    P = (XR @ basis.PrT).T * z[None, :]
+    M = b1[:, None] * qp                                                     # (N, 3)
+    Mu = M[:h]
+    qy = (2.0 * (cr @ Mu.real - ci @ Mu.imag) + cre @ M[2 * h:].real) * (w / nrm)[:, None]
+    return z[:, None], w[:, None], nrm, xn2, yn2, P, qy
+
+
+# -- updates from the Laplacian, without the realisation -----------------------------------
+
+#: per reference: (basis, layout) with layout as returned by _layout
+_LAYOUTS: dict = {}
+
+
+def _layout(basis: ModalBasis):
+    """``(q, C_f, trace(A), trace(A^2))`` when the reference's state matrix depends on the
+    Laplacian only through its block ``-B_g L[:, :n-1] kron(C_f, I)`` (the nodes and the
+    coupling strictly proper: no feedthrough), else None."""
+    hit = _LAYOUTS.get(id(basis))
+    if hit is not None and hit[0] is basis:
+        return hit[1]
+    ref, out = basis.system, None
+    if ref is not None and ref.n > 1 and np.all(ref.nodal.relative_degrees >= 1) \
+            and np.all(ref.coupling.relative_degrees >= 1):
+        A_f, _, C_f, _ = ref.coupling.realization()
+        q = A_f.shape[0]
+        Cf = np.asarray(C_f.toarray() if sp.issparse(C_f) else C_f, dtype=float).ravel()
+        order = int(np.sum(ref.nodal.orders))
+        if q >= 1 and Cf.size == q and basis.row0 == order \
+                and basis.n_states == order + q * (ref.n - 1):
+            out = (q, Cf) + _traces(basis.A)
+    _LAYOUTS.clear()                  # one or two references at a time
+    _LAYOUTS[id(basis)] = (basis, out)
+    return out
+
+
+def _same_dynamics(ref, system, keep) -> bool:
+    """Whether ``system``'s nodes are the reference's nodes ``keep`` and its coupling the
+    reference's."""
+    if ref.coupling.kind != system.coupling.kind:
+        return False
+    pairs = ((np.asarray(ref.nodal.num)[keep], system.nodal.num),
+             (np.asarray(ref.nodal.den)[keep], system.nodal.den),
+             (ref.coupling.num, system.coupling.num), (ref.coupling.den, system.coupling.den))
+    for x, y in pairs:
+        x, y = np.asarray(x), np.asarray(y)
+        if x.shape != y.shape or not np.array_equal(x, y):
+            return False
+    return True
+
+
+def _laplacian_change(basis: ModalBasis, layout, dL, max_rank: int, scale: float):
+    """``(Z, Yc, traces)`` of ``A' = A + (B Z) Y^T`` for a change ``dL`` of the reference's
+    Laplacian: ``A' - A = -B_g dL[:, :n-1] kron(C_f, I)`` with ``dL = U V^T``, so
+    ``Z = -U`` and ``Y = kron(C_f, I)^T V[:n-1]`` on the coupling states; None when ``dL``
+    is not of rank ``max_rank`` or less (to rounding: ``1e-11 scale``, ``scale`` the size of
+    the Laplacians); ``"same"`` when it is zero."""
+    q, Cf, tr1, tr2 = layout
+    fac = low_rank(dL, max_rank, scale)
+    if fac is None:
+        return _fail("rank")
+    U, V = fac
+    if U.shape[1] == 0:
+        return "same"
+    n = dL.shape[0]
+    Z = -U
+    Yc = np.kron(Cf[:, None], V[: n - 1])
+    X = np.asarray(basis.B @ Z)
+    Y = np.zeros((basis.n_states, Z.shape[1]))
+    Y[basis.row0:] = Yc
+    YX = Y.T @ X
+    traces = (tr1 + float(np.sum(X * Y)),
+              tr2 + 2.0 * float(np.sum(Y * np.asarray(basis.A @ X))) + float(np.sum(YX * YX.T)))
+    return Z, Yc, traces
+
+
+def update_structured(system, cond_max: float = 1e10):
+    """Modes of ``system`` from a pinned reference, without its realisation.
+
+    Applies when the nodes and the coupling have no feedthrough (the state matrix then
+    depends on the Laplacian through one block, so ``A' - A`` follows from ``L' - L``)
+    and ``system`` is a pinned reference with its Laplacian changed by rank two or less
+    (branch outages) or with one machine tripped (its link opened and its node removed).
+    The checks are those of :func:`update_basis` and :func:`update_trip`: the rank, the
+    roots, the traces of ``A'`` (from those of ``A`` and the change), the eigenvalue
+    condition numbers and the residual of every mode on ``system``'s own network equation;
+    for a trip, the modes dropped must be the tripped node's own and the coupling's poles.
+
+    Parameters
+    ----------
+    system : NetworkSystem
+        The network to decompose.
+    cond_max : float, default 1e10
+        Largest eigenvector condition number of a usable reference.
+
+    Returns
+    -------
+    (ndarray (K,), ndarray (n, K), ndarray (K, n)), None or str
+        As :func:`update_basis`; None when a check failed (decompose densely); ``"n/a"``
+        when no pinned reference has that relation to ``system``.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.linalg as la, netcoh as nc
+    >>> L = 5.0 * nc.laplacian.ring_lattice(6, 2)
+    >>> nodal = nc.nodal.swing_turbine(np.arange(1.0, 7.0), 1.0, 2.0, 5.0)
+    >>> pin(decompose(nc.NetworkSystem.from_laplacian(L, nodal=nodal)))
+    >>> L2 = L.copy(); L2[0, 1] = L2[1, 0] = 0.0; L2[0, 0] = L2[1, 1] = 15.0  # a line out
+    >>> out = nc.NetworkSystem.from_laplacian(L2, nodal=nodal)
+    >>> s, P, Q = update_structured(out)
+    >>> exact = la.eigvals(out.realization().A.toarray())
+    >>> bool(np.allclose(np.sort_complex(s), np.sort_complex(exact[exact.imag >= 0])))
+    True
+    >>> clear()
+    """
+    for basis in pinned():
+        ref = basis.system
+        if ref is None or basis.cond > cond_max or ref.n not in (system.n, system.n + 1):
+            continue
+        layout = _layout(basis)
+        if layout is None:
+            continue
+        if ref.n == system.n:
+            if tuple(ref.labels) == tuple(system.labels) and _same_dynamics(ref, system, slice(None)):
+                return _branch_update(basis, layout, system)
+            continue
+        labels = set(system.labels)
+        gone = [i for i, lab in enumerate(ref.labels) if lab not in labels]
+        if len(gone) != 1:
+            continue
+        keep = np.delete(np.arange(ref.n), gone[0])
+        if tuple(ref.labels[i] for i in keep) == tuple(system.labels) \
+                and _same_dynamics(ref, system, keep):
+            return _trip_update(basis, layout, system, gone[0], keep)
+    return "n/a"
+
+
+#: per reference: (basis, _pole_gaps of its starts, the starts)
+_GAPS: list = []
+
+
+def _gaps(basis: ModalBasis, start):
+    """The reference's pole gaps (:func:`_pole_gaps`), computed once per reference."""
+    for b, gaps in _GAPS:
+        if b is basis:
+            return gaps
+    gaps = _pole_gaps(basis.mu, start) + (start,)
+    _GAPS[:] = _GAPS[-1:] + [(basis, gaps)]             # the last two references
+    return gaps
+
+
+def _finish(system, s, P, alpha, real):
+    weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2         # size of each residue
+    if not _residual_ok(system, s, P, weight):
+        return _fail("residual")
+    factor = np.where(real, 1.0, 2.0)
+    return s, P, (alpha * factor)[:, None] * P.T
+
+
+def _branch_update(basis, layout, system):
+    last_failure[0] = ""
+    L2 = _dense(system.laplacian)
+    change = _laplacian_change(basis, layout, L2 - _dense(basis.system.laplacian), 2,
+                               float(np.abs(L2).max()))
+    if change is None:
+        return None
+    if isinstance(change, str):                   # the reference itself
+        mu = basis.mu
+        keep = mu.imag >= 0
+        factor = np.where(mu.imag > 0, 2.0, 1.0)
+        return mu[keep], basis.P[:, keep], basis.Q[keep] * factor[keep, None]
+    core = _solve(basis, *change)
+    return None if core is None else _finish(system, *core)
+
+
+def _trip_update(basis, layout, system, k, keep):
+    last_failure[0] = ""
+    ref = basis.system
+    Lref = _dense(ref.laplacian)
+    Lv = np.zeros_like(Lref)
+    Lv[np.ix_(keep, keep)] = _dense(system.laplacian)
+    change = _laplacian_change(basis, layout, Lv - Lref, 1, float(np.abs(Lref).max()))
+    if change is None or isinstance(change, str):
+        return None if change is None else _fail("trip")
+    core = _solve(basis, *change)
+    if core is None:
+        return None
+    s, P, alpha, real = core
+    P = P[keep]
+    weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2
+    live = weight > 1e-13 * float(weight.max())
+    # the modes without residue on the other nodes are the tripped node's own (the poles
+    # of g_k, its states evolving alone) and its coupling state's (the poles of f)
+    own = np.concatenate([np.roots(np.trim_zeros(np.asarray(ref.nodal.den[k], float), "f")),
+                          np.roots(np.trim_zeros(np.asarray(ref.coupling.den[0], float), "f"))])
+    gone = ~live
+    if 2 * int((~real[gone]).sum()) + int(real[gone].sum()) != own.size:
+        return _fail("count")
+    sums = (float(own.sum().real), float((own ** 2).sum().real))
+    scale = (float(np.abs(s).sum()), float(np.abs(s).max()))
+    if not _traces_ok(s[gone], real[gone], sums, scale):
+        return _fail("trace")
+    return _finish(system, s[live], P[:, live], alpha[live], real[live])
+
+
 def _core(basis: ModalBasis, A2, max_rank: int):
     """``(s, P, alpha, real)`` of the state matrix ``A2`` from ``basis`` (residues
     ``alpha_j P_j P_j^T``), ``"same"`` when ``A2`` is the reference's, or None."""
@@ -225,22 +488,31 @@ def _core(basis: ModalBasis, A2, max_rank: int):
     if fac is None:
         return _fail("rank")
     X, Y = fac
-    mu = basis.mu
-    N, r = mu.size, X.shape[1]
-    if r == 0:
+    if X.shape[1] == 0:
         return "same"
     if np.any(Y[: basis.row0]):
         return _fail("support")
     Z = _input_part(basis.B, X)
     if Z is None:
         return _fail("support")
+    return _solve(basis, Z, Y[basis.row0:], _traces(A2))
+
+
+def _solve(basis: ModalBasis, Z, Yc, traces):
+    """``(s, P, alpha, real)`` of ``A + (B Z) Y^T`` (``Y`` zero on the nodal states, ``Yc``
+    its rows on the coupling states) checked against ``traces`` (its trace and the
+    trace of its square), or None."""
+    mu = basis.mu
+    N, r = mu.size, Z.shape[1]
     a = basis.Q @ Z                                                         # W^{-1} X, (N, r)
-    b = basis.W.T @ Y[basis.row0:]                                          # W^T Y, (N, r)
+    b = basis.W.T @ Yc                                                      # W^T Y, (N, r)
     BA = (b[:, :, None] * a[:, None, :]).reshape(N, r * r)                 # b_i a_i^T
 
     start = np.flatnonzero(mu.imag >= 0)
     real = mu[start].imag == 0
-    tau, conv = _newton(mu, start, np.zeros(start.size, complex), real, a, b, BA)
+    gaps = _gaps(basis, start)
+    tau, conv = _newton(mu, start, np.zeros(start.size, complex), real, a, b, BA, gaps,
+                        basis.half)
     s = mu[start] + tau
     # a complex start that ended on (or below) the real axis, or on a root that another
     # start found, is searched for again
@@ -256,6 +528,11 @@ def _core(basis: ModalBasis, A2, max_rank: int):
             return _fail("deflation")
         near = np.argmin(np.abs(found[:, None] - mu[None, :]), axis=1)
         freal = found.imag == 0
+        # a real root (e.g. of a complex pair that met on the real axis) is polished from
+        # the nearest real pole: the offset from a complex one could not stay real
+        rpoles = np.flatnonzero(mu.imag == 0)
+        if freal.any() and rpoles.size:
+            near[freal] = rpoles[np.argmin(np.abs(found[freal, None] - mu[None, rpoles]), axis=1)]
         t2, c2 = _newton(mu, near, found - mu[near], freal, a, b, BA)
         if not c2.all():
             return _fail("polish")
@@ -269,37 +546,35 @@ def _core(basis: ModalBasis, A2, max_rank: int):
     if 2 * int((~real).sum()) + int(real.sum()) != N:
         return _fail("count")
     J = start.size
-    dmu = mu[start][:, None] - mu[None, :]                                   # (J, N)
-    dmu[np.arange(J), start] = np.inf                                       # own pole: out
-    ak, bk = a[start], b[start]
-    eye = np.eye(r)
     # power sums against the traces of A' and A'^2
-    if not _traces_ok(s, real, A2):
+    if not _traces_ok(s, real, traces):
         return _fail("trace")
-
-    # eigenvectors in modal coordinates (Cauchy-like), with the own pole back in:
-    # x_j = Cm_j o (a z_j), y_j = Cm_j o (b w_j); never formed, only their products
+    # the left eigenvectors meet three random probes (for the residue scalars below)
+    probes = np.random.default_rng(0).standard_normal((basis.Q.shape[1], 3))
+    qp = basis.Q @ probes                                                    # (N, 3)
+    n = basis.P.shape[0]
+    z, w = np.empty((J, r), complex), np.empty((J, r), complex)
+    nrm, qy = np.empty(J, complex), np.empty((J, 3), complex)
+    xn2, yn2, P = np.empty(J), np.empty(J), np.empty((n, J), complex)
+    h = basis.half
+    fold = real & (start >= 2 * h) if h >= 0 and r == 1 else np.zeros(J, dtype=bool)
+    for rows, fn in ((np.flatnonzero(fold), _vectors_real), (np.flatnonzero(~fold), _vectors)):
+        if rows.size == 0:
+            continue
+        if fn is _vectors:
+            if J == gaps[0].shape[0] and np.array_equal(start, gaps[3]):
+                dmu = gaps[0][rows]                                          # (J, N)
+            else:
+                dmu = mu[start[rows]][:, None] - mu[None, :]
+                dmu[np.arange(rows.size), start[rows]] = np.inf             # own pole: out
+            out = _vectors(basis, start[rows], tau[rows], real[rows], a, b, BA, qp, dmu)
+        else:
+            out = _vectors_real(basis, start[rows], tau[rows].real, a, b, qp)
+        z[rows], w[rows], nrm[rows], xn2[rows], yn2[rows], P[:, rows], qy[rows] = out
     with np.errstate(all="ignore"):
-        Cm = np.add(dmu, tau[:, None], out=dmu)
-        np.reciprocal(Cm, out=Cm)
-        G = eye[None] - (Cm @ BA).reshape(-1, r, r)
-        z = _null_solves(G, bk)                                              # (J, r)
-        w = _null_solves(np.swapaxes(G, 1, 2), ak)
-        Cm[np.arange(J), start] = 1.0 / tau
-        nrm = np.einsum("jl,jlm,jm->j", w, ((Cm * Cm) @ BA).reshape(-1, r, r), z)   # y^T x
-        absC2 = Cm.real ** 2 + Cm.imag ** 2
-        xn2 = _quad(absC2, a, z)                                             # ||x_j||^2
-        yn2 = _quad(absC2, b, w)
         cond = np.sqrt(xn2 * yn2) / np.abs(nrm)
     if not (np.all(np.isfinite(cond)) and np.all(cond < _COND_MAX)):
         return _fail("cond")
-    P = sum(_pair_product(basis, Cm * a[None, :, l]) * z[None, :, l] for l in range(r))
-    # residue alpha_j P_j P_j^T: alpha_j from the left eigenvector through random probes
-    rng = np.random.default_rng(0)
-    probes = rng.standard_normal((basis.Q.shape[1], 3))
-    qp = basis.Q @ probes                                                    # (N, 3)
-    qy = np.einsum("jl,jlk->jk", w, (Cm @ (b[:, :, None] * qp[:, None, :]).reshape(N, -1))
-                   .reshape(J, r, 3)) / nrm[:, None]                         # (J, 3)
     pw = P.T @ probes                                                        # (J, 3)
     pn = np.linalg.norm(P, axis=0)
     best = np.argmax(np.abs(pw) / pn[:, None], axis=1)

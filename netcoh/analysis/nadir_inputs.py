@@ -69,19 +69,23 @@ class InputMap(ModalModel):
     def __init__(self, base: ModalModel, M=None, cols=None):
         self.base = base
         self.P = base.P
+        self._cols, self._M = None, None
         if cols is not None:
+            self._cols = np.asarray(cols, dtype=int)
             cols = np.asarray(cols, dtype=int)
             self.Q = base.Q[:, cols]
             self.S0 = None if base.S0 is None else base.S0[:, cols]
         else:
-            M = np.asarray(M, dtype=float)
+            M = self._M = np.asarray(M, dtype=float)
             self.Q = base.Q @ M
             self.S0 = None if base.S0 is None else base.S0 @ M
         self.scale = None
         if np.iscomplexobj(self.P) or np.iscomplexobj(self.Q):
-            # Re((P diag(phi)) Q) = [Re A, Im A] @ [Re Q; -Im Q] with A = P diag(phi)
+            # Re((P diag(phi)) Q) = [Re A, Im A] @ [Re Q; -Im Q] with A = P diag(phi); the
+            # modes whose row of Q is real (real modes) need no imaginary part
             Q = self.Q.astype(complex)
-            self._Qri = np.vstack([Q.real, -Q.imag])
+            self._cplx = np.flatnonzero(np.any(Q.imag != 0, axis=1))
+            self._Qri = np.vstack([Q.real, -Q.imag[self._cplx]])
         else:
             self._Qri = None
 
@@ -100,6 +104,16 @@ class InputMap(ModalModel):
     @property
     def decay(self):
         return self.base.decay
+
+    def rows_at_inf(self):
+        """``S(inf) M``; from the base model's steady state when it carries one."""
+        known = self.base.__dict__.get("_rows_at_inf")
+        if known is None or "_rows_at_inf" in self.__dict__:
+            return super().rows_at_inf()
+        out = known[:, self._cols] if self._cols is not None else known @ self._M
+        out.setflags(write=False)
+        self._rows_at_inf = out
+        return out
 
     def rows(self, bus, t):
         """Rows ``S(t_p)[bus_p, :] M`` for pairs ``(bus_p, t_p)``, shape (len(bus), r)."""
@@ -121,7 +135,7 @@ class InputMap(ModalModel):
             out = np.real(A @ self.Q)
         else:
             A = A.astype(complex, copy=False)
-            out = np.concatenate([A.real, A.imag], axis=1) @ self._Qri
+            out = np.concatenate([A.real, A.imag[:, self._cplx]], axis=1) @ self._Qri
         if self.S0 is not None:
             out = out + self.S0[bus]
         return out

@@ -507,6 +507,13 @@ def statespace_modes(system, cond_max: float = 1e10, reuse: bool | None = None) 
     ``False``, ``auto`` as ``True``.
     """
     mode = _reuse_mode(reuse)
+    if mode == "pinned":
+        # from the Laplacian change alone, when the structure allows (no realisation built)
+        out = _modal_update.update_structured(system, cond_max)
+        if out is not None and not isinstance(out, str):
+            return _updated_modes(system, out, None)
+        if out is None:           # a check failed: dense
+            mode = "off"
     real = system.realization()
     S0 = real.D.toarray() if real.D.nnz else None
     if mode != "off":
@@ -521,10 +528,7 @@ def statespace_modes(system, cond_max: float = 1e10, reuse: bool | None = None) 
                     if out is not None:
                         break
         if out is not None:
-            s, P, Q = out
-            check_stable(system, eigenvalues=s)
-            return _ComplexConstModes(P.astype(complex), Q, S0, s[:, None],
-                                      (1.0 / s)[:, None].astype(complex), -1.0 / s)
+            return _updated_modes(system, out, S0)
     basis = _modal_update.decompose(system, cond_max)
     if mode == "recent" and basis.n_states <= _REUSE_MAX_STATES:
         _modal_update.remember(basis)
@@ -580,7 +584,32 @@ def _basis_modes(basis, S0) -> PoleResidueModes:
     poles = mu_k[:, None]
     res = (1.0 / mu_k)[:, None]
     const = -1.0 / mu_k
-    return _ComplexConstModes(P, Q, S0, poles, res.astype(complex), const)
+    return _with_steady_state(system, _ComplexConstModes(P, Q, S0, poles, res.astype(complex),
+                                                         const))
+
+
+def _updated_modes(system, out, S0):
+    s, P, Q = out
+    check_stable(system, eigenvalues=s)
+    return _with_steady_state(system, _ComplexConstModes(
+        P.astype(complex), Q, S0, s[:, None], (1.0 / s)[:, None].astype(complex), -1.0 / s))
+
+
+def _with_steady_state(system, model):
+    """``model`` with its steady state ``S(inf)`` in closed form, when the coupling is
+    ``f = gain/s``, the nodes have no feedthrough and finite non-zero DC gains: every bus
+    settles at ``sum(u) / sum_i (1/g_i(0))`` (the input shared by the droops and
+    dampings), so ``S(inf) = 1 1^T / sum_i (1/g_i(0))`` (no product over the modes)."""
+    if system.coupling.kind != "integrator" or model.S0 is not None:
+        return model
+    inv0 = np.real(system.nodal.inverse(np.zeros(1)))[0]
+    total = float(np.sum(inv0))
+    if not (np.all(np.isfinite(inv0)) and total > 0):
+        return model
+    Sinf = np.full((system.n, system.n), 1.0 / total)
+    Sinf.setflags(write=False)
+    model._rows_at_inf = Sinf
+    return model
 
 
 def pin_reference(system, cond_max: float = 1e10) -> bool:

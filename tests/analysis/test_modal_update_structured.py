@@ -1,0 +1,238 @@
+"""Updates of the state-space modes from the Laplacian change alone (no realisation built).
+
+References: the outaged network's own realisation (the state-matrix change the update
+assumes), LAPACK's eigenvalues of it, its transfer matrix ``(diag(1/g(s)) + f(s) L)^{-1}``
+solved directly, the dense modal path, and the steady state of the dense modal form.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.linalg as la
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import netcoh as nc
+from netcoh.analysis import modal_secular, modal_update
+from netcoh.analysis.nadir import worst_case_nadir
+from netcoh.analysis.nadir_inputs import restrict
+from netcoh.analysis.nadir_modes import pin_reference, statespace_modes
+from netcoh.analysis.nadir_sets import BudgetBox
+
+from .test_modal_update import laplacian, mesh, outage, transfer_from_modes, turbines
+
+
+def _eigs_match(s_j, system):
+    exact = la.eigvals(system.realization().A.toarray())
+    exact = exact[exact.imag >= 0]
+    assert s_j.size == exact.size
+    d = np.abs(exact[:, None] - s_j[None, :])
+    assert np.all(d.min(axis=1) <= 1e-9 * np.abs(exact).max())
+    assert np.unique(d.argmin(axis=1)).size == exact.size
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(3, 14), seed=st.integers(0, 2**31 - 1), rank=st.integers(1, 2))
+def test_laplacian_change_is_the_realisations_change(n, seed, rank):
+    """``A + (B Z) Y^T`` built from ``L' - L`` equals the outaged network's own state matrix,
+    and the traces used by the check are its traces."""
+    rng = np.random.default_rng(seed)
+    W = mesh(n, rng)
+    nodal = turbines(n, rng)
+    base = nc.NetworkSystem.from_laplacian(10.0 * laplacian(W), nodal=nodal)
+    out = nc.NetworkSystem.from_laplacian(10.0 * laplacian(outage(W, rng, rank)), nodal=nodal)
+    modal_update.clear()
+    assert pin_reference(base)
+    basis = modal_update.pinned()[0]
+    layout = modal_update._layout(basis)
+    assert layout is not None
+    dL = out.laplacian - base.laplacian
+    change = modal_update._laplacian_change(basis, layout, np.asarray(dL), 2,
+                                            float(np.abs(out.laplacian).max()))
+    A2 = out.realization().A.toarray()
+    if isinstance(change, str):                  # outage() may halve nothing: no change
+        assert change == "same" and np.array_equal(A2, basis.A.toarray())
+        return
+    Z, Yc, traces = change
+    Y = np.zeros((basis.n_states, Z.shape[1]))
+    Y[basis.row0:] = Yc
+    built = basis.A.toarray() + np.asarray(basis.B @ Z) @ Y.T
+    np.testing.assert_allclose(built, A2, rtol=0, atol=1e-12 * np.abs(A2).max())
+    assert traces[0] == pytest.approx(np.trace(A2), rel=1e-12, abs=1e-12 * np.abs(A2).max())
+    assert traces[1] == pytest.approx(np.trace(A2 @ A2), rel=1e-11)
+    got = modal_update.update_structured(out)
+    modal_update.clear()
+    if got is None:
+        assert modal_update.last_failure[0]
+        return
+    s_j, P, Q = got
+    _eigs_match(s_j, out)
+    for s in (0.3 + 1.7j, 2.0j, -0.05 + 0.4j):
+        H = np.linalg.inv(out.system_matrix(s))
+        assert np.abs(transfer_from_modes(s_j, P, Q, s) - H).max() <= 1e-9 * np.abs(H).max()
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(3, 12), seed=st.integers(0, 2**31 - 1), last=st.booleans())
+def test_trip_from_the_laplacian_matches_dense(n, seed, last):
+    """A machine on its own link trips (anywhere, also the node the realisation is grounded
+    on): the modes kept are the tripped network's eigenvalues and transfer matrix."""
+    rng = np.random.default_rng(seed)
+    W = np.zeros((n + 1, n + 1))
+    W[:n, :n] = mesh(n, rng)
+    j = int(rng.integers(0, n))
+    W[j, n] = W[n, j] = rng.uniform(1.0, 5.0)                  # the machine's link
+    order = np.arange(n + 1) if last else np.roll(np.arange(n + 1), -int(rng.integers(0, n)))
+    W = W[np.ix_(order, order)]                                # the machine at any position
+    k = int(np.flatnonzero(order == n)[0])
+    nodal = turbines(n + 1, rng)
+    ref = nc.NetworkSystem.from_laplacian(10.0 * laplacian(W), nodal=nodal)
+    keep = np.delete(np.arange(n + 1), k)
+    trip = nc.NetworkSystem.from_laplacian(10.0 * laplacian(W[np.ix_(keep, keep)]),
+                                           nodal=nodal.subset(keep),
+                                           labels=tuple(ref.labels[i] for i in keep))
+    modal_update.clear()
+    assert pin_reference(ref)
+    got = modal_update.update_structured(trip)
+    modal_update.clear()
+    assert not isinstance(got, str)              # the structure applies
+    if got is None:
+        assert modal_update.last_failure[0]
+        return
+    s_j, P, Q = got
+    _eigs_match(s_j, trip)
+    for s in (0.3 + 1.7j, 2.0j):
+        H = np.linalg.inv(trip.system_matrix(s))
+        assert np.abs(transfer_from_modes(s_j, P, Q, s) - H).max() <= 1e-9 * np.abs(H).max()
+
+
+def test_structured_path_gives_the_dense_nadir_and_steady_state():
+    rng = np.random.default_rng(5)
+    n = 20
+    W = mesh(n, rng, density=0.3)
+    nodal = turbines(n, rng)
+    base = nc.NetworkSystem.from_laplacian(30.0 * laplacian(W), nodal=nodal)
+    modal_update.clear()
+    assert pin_reference(base)
+    caps = rng.uniform(0.0, 0.3, n) * (rng.random(n) < 0.7)
+    for _ in range(3):
+        out = nc.NetworkSystem.from_laplacian(30.0 * laplacian(outage(W, rng, 1)), nodal=nodal)
+        fast = statespace_modes(out)
+        assert modal_update.last_failure[0] == ""
+        dense = statespace_modes(out, reuse=False)
+        # the steady state in closed form equals the dense modal form's
+        Sinf = np.real((dense.P * dense.phi_inf()) @ dense.Q)
+        np.testing.assert_allclose(fast.rows_at_inf(), Sinf, rtol=1e-8)
+        small, _, _ = restrict(fast, BudgetBox(caps, 0.4, n))
+        np.testing.assert_allclose(small.rows_at_inf(), Sinf[:, caps > 0], rtol=1e-8)
+        for kw in (dict(rho=0.5), dict(bounds=caps, rho=0.4)):
+            r1 = worst_case_nadir(out, model=fast, horizon=6.0, **kw)
+            r2 = worst_case_nadir(out, model=dense, horizon=6.0, **kw)
+            assert r1.value == pytest.approx(r2.value, rel=1e-9)
+            assert r1.bus == r2.bus and r1.certified and r2.certified
+    modal_update.clear()
+
+
+def test_structure_with_feedthrough_is_not_used():
+    """Nodes with feedthrough put the Laplacian into more blocks: the realisation path."""
+    rng = np.random.default_rng(1)
+    n = 6
+    W = mesh(n, rng)
+    nodal = nc.nodal.from_tf(num=[[1.0, 2.0]] * n,
+                             den=[[1.0 + 0.1 * i, 3.0 + 0.2 * i] for i in range(n)])
+    base = nc.NetworkSystem.from_laplacian(laplacian(W), nodal=nodal)
+    modal_update.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pinned = pin_reference(base)
+    out = nc.NetworkSystem.from_laplacian(laplacian(outage(W, rng, 1)), nodal=nodal)
+    if pinned:
+        assert modal_update.update_structured(out) == "n/a"
+    modal_update.clear()
+
+
+def test_real_rows_of_the_pair_product():
+    """Rows flagged real drop their imaginary part only when it is rounding."""
+    rng = np.random.default_rng(4)
+    n = 8
+    base = nc.NetworkSystem.from_laplacian(10.0 * laplacian(mesh(n, rng)), nodal=turbines(n, rng))
+    basis = modal_update.decompose(base)
+    h, N = basis.half, basis.n_states
+    assert h > 0
+    Y = rng.standard_normal((6, N)) + 1j * rng.standard_normal((6, N))
+    Y[:4, h:2 * h] = np.conj(Y[:4, :h])                       # real rows: conjugate pairs ...
+    Y[:4, 2 * h:] = Y[:4, 2 * h:].real                        # ... and real on the real modes
+    real = np.array([True, True, True, True, True, False])    # row 4 flagged, but not real
+    exact = modal_secular._pair_product(basis, Y)
+    got = modal_secular._pair_product(basis, Y, real)
+    np.testing.assert_allclose(got, exact, rtol=0, atol=1e-13 * np.abs(exact).max())
+    assert np.all(got[:, :4].imag == 0)
+    assert np.abs(got[:, 4].imag).max() > 1e-3 * np.abs(got[:, 4]).max()
+
+
+def test_first_newton_step_from_the_reference_gaps():
+    rng = np.random.default_rng(9)
+    n = 10
+    W = mesh(n, rng)
+    nodal = turbines(n, rng)
+    base = nc.NetworkSystem.from_laplacian(laplacian(W), nodal=nodal)
+    out = nc.NetworkSystem.from_laplacian(laplacian(outage(W, rng, 1)), nodal=nodal)
+    basis = modal_update.decompose(base)
+    fac = modal_secular.low_rank(sp.csr_matrix(out.realization().A - basis.A), 2, 1.0)
+    Z = modal_secular._input_part(basis.B, fac[0])
+    a, b = basis.Q @ Z, basis.W.T @ fac[1][basis.row0:]
+    BA = (b[:, :, None] * a[:, None, :]).reshape(basis.n_states, -1)
+    mu = basis.mu
+    start = np.flatnonzero(mu.imag >= 0)
+    real = mu[start].imag == 0
+    tau0 = np.zeros(start.size, complex)
+    t1, c1 = modal_secular._newton(mu, start, tau0, real, a, b, BA)
+    t2, c2 = modal_secular._newton(mu, start, tau0, real, a, b, BA,
+                                   modal_secular._pole_gaps(mu, start))
+    # real roots from real poles in real arithmetic (conjugate pairs folded)
+    assert basis.half > 0 and real.sum() > 2
+    t3, c3 = modal_secular._newton(mu, start, tau0, real, a, b, BA,
+                                   modal_secular._pole_gaps(mu, start), basis.half)
+    assert c1.all() and c2.all() and c3.all()
+    np.testing.assert_allclose(t2, t1, rtol=1e-12, atol=1e-14 * np.abs(mu).max())
+    np.testing.assert_allclose(t3, t1, rtol=1e-10, atol=1e-14 * np.abs(mu).max())
+    assert np.all(t3[real].imag == 0)
+    # each root of the updated state matrix
+    exact = la.eigvals(out.realization().A.toarray())
+    s3 = mu[start] + t3
+    assert np.abs(exact[:, None] - s3[None, :]).min(axis=0).max() <= 1e-9 * np.abs(mu).max()
+
+
+@pytest.mark.slow
+def test_gb_outages_and_trip_match_the_dense_path():
+    """GB (394 swing-turbine machines, 1,181 states): branch outages and a unit trip updated
+    from the intact network against the dense eigenproblem; on ``line:29`` a complex pair of
+    modes meets on the real axis (two real roots near a complex pole), on ``line:23`` a
+    cluster of close poles needs the deflated search."""
+    from netcoh.screening import ScreeningContext, contingency_list
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        grid = nc.grids.load("gb")
+    ctx = ScreeningContext.from_grid(grid, model="swing_turbine")
+    modal_update.clear()
+    ctx._cached()                                            # pins the intact network
+    conts = contingency_list(grid, "n-1")
+    picks = [c for c in conts if c.kind == "branch" and c.id in ("line:4", "line:23",
+                                                                  "line:29")] + \
+        [c for c in conts if c.kind == "machine"][:1]
+    assert len(picks) == 4
+    t = np.array([0.05, 0.5, 1.0, 3.0])
+    for c in picks:
+        system = ctx.systems(c)[0][0][0]
+        fast = statespace_modes(system)
+        assert modal_update.last_failure[0] == ""
+        dense = statespace_modes(system, reuse=False)
+        bus, tt = np.repeat(np.arange(system.n), t.size), np.tile(t, system.n)
+        ref = dense.rows(bus, tt)
+        assert np.abs(fast.rows(bus, tt) - ref).max() <= 1e-9 * np.abs(ref).max()
+    modal_update.clear()
