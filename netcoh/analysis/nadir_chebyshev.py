@@ -18,7 +18,7 @@ Buses are ruled out before any of this by a certified bound on ``sup_{t <= H} F[
 (:meth:`ChebyshevSwing.window_bound`): the non-common part of ``S(t) e_i`` has squared norm
 at most ``s_max^2 s_i^2 int f dmu_i`` where ``f(lam) = sup_{t <= H} h_t(lam)^2`` (a
 decreasing function, shown below) and ``mu_i`` is the spectral measure of ``L_s`` at bus
-``i``. Its first four moments are diagonals of ``L_s`` and ``L_s^2`` (sparse), and any
+``i``. Its first six moments are diagonals of products of ``L_s``, ``L_s^2`` and ``L_s^3`` (sparse), and any
 polynomial ``g >= f`` on ``[0, lam_max]`` gives ``int f dmu_i <= sum_j g_j mu_ij``; a few
 such polynomials, fitted by small linear programs, are tried for every bus. Buses are then
 evaluated exactly, largest bound first, until no bound left can beat the best value found.
@@ -123,28 +123,25 @@ class ChebyshevSwing:
         """
         H, m, s2 = self.H, self.m, self.sigma ** 2
         theta = np.linspace(0.0, np.pi, 4097)
-        best = (None, np.inf)
-        for K in (8, 12, 16, 24, 32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 512, 768, 1024,
-                  1536, 2048):
-            errs = []
-            for rho in 1.0 + np.geomspace(1e-3, 4.0, 60):
-                a = 0.5 * (rho + 1.0 / rho)
-                b = 0.5 * (rho - 1.0 / rho)
-                z = 0.5 * self.lam_max * (1.0 + a * np.cos(theta) + 1j * b * np.sin(theta))
-                w = z / m - s2
-                im = np.sqrt(np.maximum((np.abs(w) - w.real) / 2.0, 0.0))
-                # |d/dtheta (|w| - Re w)| <= 2 |dw/dtheta|: slack for the sampling in theta
-                dw = 0.5 * self.lam_max * a / m
-                slack = 2.0 * dw * (theta[1] - theta[0])
-                ymax = float(np.sqrt(im.max() ** 2 + slack))
-                with np.errstate(over="ignore"):
-                    M = (H / m) * np.cosh(H * ymax)
-                    errs.append(4.0 * M * rho ** (-K) / (rho - 1.0))
-            e = float(np.min(errs))
-            if e <= tol:
+        logs = []
+        for rho in 1.0 + np.geomspace(1e-4, 4.0, 80):
+            a = 0.5 * (rho + 1.0 / rho)
+            b = 0.5 * (rho - 1.0 / rho)
+            z = 0.5 * self.lam_max * (1.0 + a * np.cos(theta) + 1j * b * np.sin(theta))
+            w = z / m - s2
+            im = np.sqrt(np.maximum((np.abs(w) - w.real) / 2.0, 0.0))
+            # |d/dtheta (|w| - Re w)| <= 2 |dw/dtheta|: slack for the sampling in theta
+            slack = 2.0 * (0.5 * self.lam_max * a / m) * (theta[1] - theta[0])
+            ymax = float(np.sqrt(im.max() ** 2 + slack))
+            # log of 4 M / (rho - 1) with M = (H/m) cosh(H ymax) <= (H/m) e^{H ymax}
+            logs.append((np.log(4.0 * H / m) + H * ymax - np.log(rho - 1.0), np.log(rho)))
+        logs = np.array(logs)
+        K = 8
+        while True:
+            e = float(np.exp(np.min(logs[:, 0] - K * logs[:, 1])))
+            if e <= tol or K >= 8192:
                 return K, e
-            best = (K, e)
-        return best
+            K = int(np.ceil(K * 1.25))
 
     def coefficients(self, t, deriv: int = 0) -> np.ndarray:
         """Chebyshev coefficients of ``h_t^{(deriv)}`` on ``[0, lam_max]``, shape (T, K)."""
@@ -258,46 +255,65 @@ class ChebyshevSwing:
 
         ``S(t) e_i = h_t(0)/n 1 + R^{-1/2} h_t(L_s) y_i`` with ``y_i = s_i (e_i - v1 v1_i)``;
         the second term is at most ``s_max s_i sqrt(int f dmu_i)`` and the integral at most
-        ``sum_j g_j mu_ij`` for polynomials ``g >= f`` (degree 4 in ``x = lam/lam_max``)
-        fitted by linear programs at buses of graded local stiffness.
+        ``sum_j g_j mu_ij`` for polynomials ``g >= f`` (degree 6 in ``x = lam/lam_max``; the
+        moments ``mu_ij`` are diagonals of products of ``L_s``, ``L_s^2``, ``L_s^3``) fitted by
+        linear programs at buses of graded local stiffness.
         """
         n, lm = self.n, self.lam_max
         Ls = self.Ls
         L2 = (Ls @ Ls).tocsr()
-        dg = Ls.diagonal()
-        mu = np.empty((n, 5))
+        L3 = (L2 @ Ls).tocsr()
+        mu = np.empty((n, 7))                     # moments of mu_i without its atom at 0
         mu[:, 0] = 1.0 - self.r / self.r.sum()
-        mu[:, 1] = dg / lm
-        mu[:, 2] = np.asarray(Ls.multiply(Ls).sum(axis=1)).ravel() / lm ** 2
-        mu[:, 3] = np.asarray(Ls.multiply(L2).sum(axis=1)).ravel() / lm ** 3
-        mu[:, 4] = np.asarray(L2.multiply(L2).sum(axis=1)).ravel() / lm ** 4
+        mu[:, 1] = Ls.diagonal() / lm
+        for j, (P1, P2) in enumerate(((Ls, Ls), (Ls, L2), (L2, L2), (L2, L3), (L3, L3)), 2):
+            mu[:, j] = np.asarray(P1.multiply(P2).sum(axis=1)).ravel() / lm ** j
+        deg = 6
         # cells of [0, 1] (x = lam / lam_max): f decreases, so f(left end) bounds each cell
         x = np.unique(np.concatenate([[0.0], np.geomspace(1e-9, 1.0, 6000),
-                                      np.linspace(0.0, 1.0, 6001)]))
+                                      np.linspace(0.0, 1.0, 20001)]))
         f = self.envelope(x * lm)
         scale = f[0]
         fa = f[:-1] / scale
         xa, xb = x[:-1], x[1:]
         xm = 0.5 * (xa + xb)
-        Vm = np.vander(xm, 5, increasing=True)
-        Va = np.vander(xa, 5, increasing=True)
-        polys = [np.array([fa[0], 0.0, 0.0, 0.0, 0.0])]        # the constant sup
+        # polynomials in the Chebyshev basis of [0, 1] (small coefficients); their moments
+        # sum_k B_jk mu_k with B the monomial coefficients of T_j(2x - 1)
+        B = np.zeros((deg + 1, deg + 1))
+        for j in range(deg + 1):
+            c = np.polynomial.Chebyshev.basis(j, domain=[0.0, 1.0]).convert(
+                kind=np.polynomial.Polynomial).coef
+            B[j, :c.size] = c
+        nu = mu @ B.T                                              # (n, deg+1)
+        Tm = np.polynomial.chebyshev.chebvander(2.0 * xm - 1.0, deg)
+        Ta = np.polynomial.chebyshev.chebvander(2.0 * xa - 1.0, deg)
+        polys = [np.eye(deg + 1)[0] * fa[0]]                     # the constant sup
         stiff = mu[:, 1] / mu[:, 0]
         picks = np.argsort(stiff)[np.unique(np.linspace(0, n - 1, n_poly).astype(int))]
         sub = np.unique(np.concatenate([np.searchsorted(xa, np.geomspace(1e-9, 1.0, 500)),
                                         np.searchsorted(xa, np.linspace(0.0, 1.0, 300))]))
         sub = sub[sub < xa.size]
         for i in picks:
-            res = linprog(mu[i], A_ub=-Va[sub], b_ub=-fa[sub], bounds=[(None, None)] * 5,
+            res = linprog(nu[i], A_ub=-Ta[sub], b_ub=-fa[sub], bounds=[(None, None)] * (deg + 1),
                           method="highs")
             if res.status == 0:
                 polys.append(res.x)
-        G = np.array(polys)                                        # (P, 5)
-        # certify g >= f on every cell: g(x) >= g(xm) - |g'|max (width/2); lift the constant
-        lip = np.abs(G[:, 1:]) @ np.arange(1, 5)
-        viol = fa[None, :] - (Vm @ G.T).T + lip[:, None] * (0.5 * (xb - xa))[None, :]
-        G[:, 0] += np.maximum(viol.max(axis=1), 0.0)
-        Q = np.maximum((mu @ G.T).min(axis=1), 0.0) * scale      # int f dmu_i bound
+        G = np.array(polys)                                        # (P, deg+1)
+        # certify g >= f on every cell (half-width w): Taylor at the midpoint,
+        # g(x) >= g(xm) - |g'(xm)| w - |g''(xm)| w^2/2 - M3 w^3/6, with the Markov bound
+        # M3 = max_[0,1] |g^(3)| <= 8 sum_j |g_j| j^2 (j^2-1)(j^2-4)/15; lift the constant
+        w = 0.5 * (xb - xa)
+        ym = 2.0 * xm - 1.0
+        cheb = np.polynomial.chebyshev
+        gm = Tm @ G.T
+        d1 = np.stack([2.0 * cheb.chebval(ym, cheb.chebder(g)) for g in G], axis=1)
+        d2 = np.stack([4.0 * cheb.chebval(ym, cheb.chebder(g, 2)) for g in G], axis=1)
+        j = np.arange(deg + 1, dtype=float)
+        m3 = 8.0 * np.abs(G) @ (j ** 2 * (j ** 2 - 1) * (j ** 2 - 4) / 15.0)
+        viol = (fa[:, None] - gm + np.abs(d1) * w[:, None] + np.abs(d2) * (w ** 2 / 2)[:, None]
+                + np.outer(w ** 3 / 6, m3))
+        G[:, 0] += np.maximum(viol.max(axis=0), 0.0)
+        Q = np.maximum((nu @ G.T).min(axis=1), 0.0) * scale      # int f dmu_i bound
         h0 = float(self.h([self.H], [0.0])[0, 0])
         return (h0 / np.sqrt(n) + self.s.max() * self.s * np.sqrt(Q)) * (1.0 + 1e-9)
 
