@@ -56,7 +56,8 @@ def main():
     args = ap.parse_args()
     for n in args.n:
         system = build(n, sparse=True)
-        res, wall, peak = timed(lambda: worst_case_nadir(system, rho=0.5, dt=0.1, horizon=1.0))
+        res, wall, peak = timed(lambda system=system: worst_case_nadir(system, rho=0.5, dt=0.1,
+                                                                  horizon=1.0))
         ev = int(res.evaluated.any(axis=1).sum())
         print(f"== n = {n}: method {res.method}, worst bus {res.bus}, t* = {res.time:.4f} s, "
               f"nadir {res.value:.8g} p.u., certified={res.certified}, {ev} of {n} buses "
@@ -64,7 +65,7 @@ def main():
         print(f"   chebyshev {wall:.2f} s, peak traced {peak / 2**30:.3f} GiB")
         if n <= args.dense_max:
             dense = build(n, sparse=False)
-            ref, wd, pd = timed(lambda: worst_case_nadir(dense, rho=0.5, dt=0.1, horizon=1.0,
+            ref, wd, pd = timed(lambda dense=dense: worst_case_nadir(dense, rho=0.5, dt=0.1, horizon=1.0,
                                                          method="modal"))
             A = scaled_laplacian(dense)
             t0 = time.perf_counter()

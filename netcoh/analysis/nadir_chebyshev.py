@@ -79,7 +79,7 @@ class ChebyshevSwing:
     >>> S = op.columns(np.arange(6), [0.5, 1.0])            # S(t) e_i for every bus, (T, n, n)
     >>> bool(np.allclose(S[1], S[1].T, atol=1e-12))      # S(t) is symmetric
     True
-    >>> op.degree > 0 and op.error < 1e-9
+    >>> bool(op.degree > 0 and op.error < 1e-9)
     True
     """
 
@@ -230,9 +230,9 @@ class ChebyshevSwing:
         a = self.v1 @ X
         X = X - np.outer(self.v1, a)
         W = np.empty((b, K + 1, n))
-        W[:, 0, :] = (self.s * self.v1)[None, :] * a[:, None]
+        W[:, 0, :] = a[:, None] * (self.s * self.v1)[None, :]
         for k, Tk in enumerate(self._basis(X)):
-            W[:, k + 1, :] = (Tk * self.s[:, None]).T
+            W[:, k + 1, :] = (Tk * self.s[:, None]).T        # piecewise: cache friendly
         return np.matmul(W, W.transpose(0, 2, 1))
 
     # -- certified bounds ----------------------------------------------------------------------
@@ -290,8 +290,8 @@ class ChebyshevSwing:
         polys = [np.eye(deg + 1)[0] * fa[0]]                     # the constant sup
         stiff = mu[:, 1] / mu[:, 0]
         picks = np.argsort(stiff)[np.unique(np.linspace(0, n - 1, n_poly).astype(int))]
-        sub = np.unique(np.concatenate([np.searchsorted(xa, np.geomspace(1e-9, 1.0, 500)),
-                                        np.searchsorted(xa, np.linspace(0.0, 1.0, 300))]))
+        sub = np.unique(np.concatenate([np.searchsorted(xa, np.geomspace(1e-9, 1.0, 300)),
+                                        np.searchsorted(xa, np.linspace(0.0, 1.0, 200))]))
         sub = sub[sub < xa.size]
         for i in picks:
             res = linprog(nu[i], A_ub=-Ta[sub], b_ub=-fa[sub], bounds=[(None, None)] * (deg + 1),
