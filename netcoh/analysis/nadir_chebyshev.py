@@ -250,7 +250,7 @@ class ChebyshevSwing:
         sm = SwingModes(np.zeros((1, lam.size)), lam, self.m, self.d)
         return sm._h(tau[None, :])[0] ** 2
 
-    def window_bound(self, n_poly: int = 24) -> np.ndarray:
+    def window_bound(self, n_poly: int = 48) -> np.ndarray:
         """Certified bound of ``sup_{t <= H} ||S(t) e_i||_2`` for every bus, shape (n,).
 
         ``S(t) e_i = h_t(0)/n 1 + R^{-1/2} h_t(L_s) y_i`` with ``y_i = s_i (e_i - v1 v1_i)``;
