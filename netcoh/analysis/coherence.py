@@ -49,6 +49,17 @@ def _as_points(system: NetworkSystem, s) -> np.ndarray:
     return s
 
 
+def _aggregate_at(ginv: np.ndarray) -> np.ndarray:
+    """``g_hat = 1 / sum_i 1/g_i`` at each point (rows of ``ginv``).
+
+    Where some ``g_i`` has a zero its inverse is infinite (complex infinities may sum to NaN),
+    and the harmonic mean is exactly 0 there.
+    """
+    zero = ~np.all(np.isfinite(ginv), axis=1)
+    total = np.where(zero[:, None], 1.0, ginv).sum(axis=1)
+    return np.where(zero, 0.0, 1.0 / total)
+
+
 def lemma_bound(system: NetworkSystem, s) -> tuple[np.ndarray, np.ndarray]:
     """Lemma bound on ``||T(s) - g_hat(s) 1 1^T||`` at points ``s``.
 
@@ -82,11 +93,12 @@ def lemma_bound(system: NetworkSystem, s) -> tuple[np.ndarray, np.ndarray]:
     s = _as_points(system, s)
     fvals, ginv = _check_points(system, s)
     n = system.n
-    gh = 1.0 / ginv.sum(axis=1)
+    gh = _aggregate_at(ginv)
     M1 = n * np.abs(gh)
     M2 = np.abs(ginv).max(axis=1)
     ec = np.abs(fvals) * system.lambda2
-    holds = ec >= M2 + M1 * M2**2
+    with np.errstate(invalid="ignore"):            # M2 = inf at a zero of some g_i
+        holds = np.isfinite(M2) & (ec >= M2 + M1 * M2**2)
     with np.errstate(divide="ignore", invalid="ignore"):
         bound = np.where(holds, (M1 * M2 + 1) ** 2 / (ec - M2 - M1 * M2**2), np.nan)
     bound = np.where(holds & ~np.isfinite(bound), np.inf, bound)
@@ -201,7 +213,7 @@ def incoherence(system: NetworkSystem, s, *, method: str = "auto") -> np.ndarray
     if method == "auto":
         method = "dense" if n <= 300 else "iterative"
     fvals, ginv = _check_points(system, s)
-    gh = 1.0 / ginv.sum(axis=1)
+    gh = _aggregate_at(ginv)
     out = np.empty(s.size)
     if method == "dense":
         chunk = max(1, 2**26 // (16 * n * n))
@@ -277,6 +289,8 @@ class CoherenceResult:
         ``||T(j omega) - g_hat(j omega) 1 1^T||_2``.
     relative_incoherence : ndarray (k,)
         ``incoherence / ||g_hat 1 1^T||_2 = incoherence / (n |g_hat|)``.
+        Infinite where some ``g_i`` has a zero but not all (``g_hat = 0`` there while
+        ``T`` is not), NaN at a zero common to every ``g_i`` (both vanish).
     effective_connectivity : ndarray (k,)
         ``|f(j omega)| lambda_2(L)``.
     bound : ndarray (k,)
@@ -404,8 +418,9 @@ def coherence(system: NetworkSystem, omega, *, tol: float = 0.1,
     s = 1j * w
     inc = incoherence(system, s, method=method)
     fvals, ginv = _check_points(system, s)
-    gh = 1.0 / ginv.sum(axis=1)
-    rel = inc / (system.n * np.abs(gh))
+    gh = _aggregate_at(ginv)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = inc / (system.n * np.abs(gh))
     ec = np.abs(fvals) * system.lambda2
     bound, holds = lemma_bound(system, s)
     above = np.flatnonzero(rel > tol_f)

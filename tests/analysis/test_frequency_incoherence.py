@@ -74,3 +74,27 @@ def test_fully_dense_network_uses_the_symmetric_factorisation_and_agrees(rng):
     assert isinstance(_factorable_laplacian(sys.laplacian, fvals, sys.nodal.inverse(1j * w)),
                       np.ndarray)
     assert_matches_dense(sys, w, nc.incoherence(sys, 1j * w, method="iterative"))
+
+
+@pytest.mark.parametrize("method", ["dense", "iterative"])
+def test_incoherence_is_continuous_through_zeros_of_the_nodes(method):
+    """At a zero common to every ``g_i``, ``T = 0`` and ``g_hat = 0``: the incoherence is 0 and
+    its neighbours tend to it; at a zero of one node only it is the limit from either side."""
+    import control as ct
+
+    from netcoh.analysis.coherence import incoherence
+
+    L = nc.laplacian.complete(4)
+    common = nc.nodal.from_tf([ct.tf([1, 0, 1], [m, 1, 2]) for m in (1, 2, 3, 4)])
+    system = nc.NetworkSystem.from_laplacian(L, nodal=common)
+    eps = 1e-7
+    got = incoherence(system, [1j, 1j * (1 + eps), 1j * (1 - eps)], method=method)
+    assert got[0] == 0.0
+    assert np.all(np.isfinite(got)) and 0 < got[1] < 1e-5 and 0 < got[2] < 1e-5
+    one = nc.nodal.from_tf([ct.tf([1, 0, 1], [1, 1, 2])] + [ct.tf([1], [m, 1]) for m in (2, 3, 4)])
+    system = nc.NetworkSystem.from_laplacian(L, nodal=one)
+    got = incoherence(system, [1j, 1j * (1 + eps), 1j * (1 - eps)], method=method)
+    assert np.all(np.isfinite(got)) and got[0] > 0.1
+    np.testing.assert_allclose(got[1:], got[0], rtol=1e-5)
+    res = nc.coherence(system, [0.5, 1.0, 2.0])
+    assert np.isinf(res.relative_incoherence[1]) and res.aggregate[1] == 0
