@@ -313,7 +313,9 @@ class ChebyshevSwing:
         viol = (fa[:, None] - gm + np.abs(d1) * w[:, None] + np.abs(d2) * (w ** 2 / 2)[:, None]
                 + np.outer(w ** 3 / 6, m3))
         G[:, 0] += np.maximum(viol.max(axis=0), 0.0)
-        Q = np.maximum((nu @ G.T).min(axis=1), 0.0) * scale      # int f dmu_i bound
+        # rounding of the moments and of their change of basis (large coefficients cancel)
+        nu_err = 1e-13 * (np.abs(mu) @ np.abs(B).T + np.abs(nu))
+        Q = np.maximum((nu @ G.T + nu_err @ np.abs(G).T).min(axis=1), 0.0) * scale
         h0 = float(self.h([self.H], [0.0])[0, 0])
         return (h0 / np.sqrt(n) + self.s.max() * self.s * np.sqrt(Q)) * (1.0 + 1e-9)
 
