@@ -84,7 +84,7 @@ class ChebyshevSwing:
     """
 
     def __init__(self, L, r, m: float, d: float, gain: float, horizon: float,
-                 tol: float = 1e-11):
+                 tol: float = 1e-10):
         r = np.asarray(r, dtype=float)
         self.n = r.size
         self.r = r
@@ -136,12 +136,11 @@ class ChebyshevSwing:
             # log of 4 M / (rho - 1) with M = (H/m) cosh(H ymax) <= (H/m) e^{H ymax}
             logs.append((np.log(4.0 * H / m) + H * ymax - np.log(rho - 1.0), np.log(rho)))
         logs = np.array(logs)
-        K = 8
-        while True:
-            e = float(np.exp(np.min(logs[:, 0] - K * logs[:, 1])))
-            if e <= tol or K >= 8192:
-                return K, e
-            K = int(np.ceil(K * 1.25))
+        Ks = np.arange(4, 8193)
+        e = np.exp(np.min(logs[:, 0][None, :] - Ks[:, None] * logs[:, 1][None, :], axis=1))
+        ok = np.flatnonzero(e <= tol)
+        k = int(ok[0]) if ok.size else Ks.size - 1
+        return int(Ks[k]), float(e[k])
 
     def coefficients(self, t, deriv: int = 0) -> np.ndarray:
         """Chebyshev coefficients of ``h_t^{(deriv)}`` on ``[0, lam_max]``, shape (T, K)."""
