@@ -96,11 +96,10 @@ class ChebyshevSwing:
         # Gershgorin: every eigenvalue of L_s is at most the largest absolute row sum
         self.lam_max = float(np.abs(self.Ls).sum(axis=1).max()) * (1.0 + 1e-12)
         if not self.lam_max > 0:
-            raise InputError("the network has no coupling (Laplacian is zero)")
+            raise InputError(f"`L` must couple the machines, got a zero Laplacian ({self.n} nodes)")
         self.m, self.d, self.H = float(m), float(d), float(horizon)
         self.sigma = self.d / (2.0 * self.m)
         self.v1 = np.sqrt(r / r.sum())
-        self._modes = None
         self.degree, trunc = self._degree(tol * self.H / self.m)
         #: bound of ``|h_t - p_t|`` on ``[0, lam_max]``: truncation plus rounding of the recurrence
         self.error = trunc + 64 * np.finfo(float).eps * self.degree * self.H / self.m
@@ -153,9 +152,8 @@ class ChebyshevSwing:
         return c
 
     # -- S(t) times blocks -----------------------------------------------------------------
-    def apply(self, X, t, per_column: bool = False) -> np.ndarray:
-        """``h_t(L_s) X`` for every ``t`` (shape (T, n, b)), or with ``per_column`` one time per
-        column (``len(t) == b``, shape (n, b)). The common mode is exact."""
+    def apply(self, X, t) -> np.ndarray:
+        """``h_t(L_s) X`` for every ``t``, shape (T, n, b); the common mode is exact."""
         X = np.asarray(X, dtype=float)
         if X.ndim == 1:
             X = X[:, None]
@@ -165,11 +163,6 @@ class ChebyshevSwing:
         X = X - np.outer(self.v1, a)
         h0 = self.h(t, [0.0])[:, 0]                                # h_t(0)
         n, b = X.shape
-        if per_column:
-            acc = np.zeros((n, b))
-            for k, Tk in enumerate(self._basis(X)):
-                acc += Tk * C[:, k][None, :]
-            return acc + np.outer(self.v1, a) * h0[None, :]
         acc = np.zeros((t.size, n * b))
         chunk = max(1, min(32, int(2.5e7 // max(n * b, 1))))
         buf = []
@@ -548,7 +541,6 @@ def chebyshev_nadir(system, factors, rho: float, t: np.ndarray, rtol: float, n_r
     if best_v >= per_bus[best_i]:
         per_bus_time[best_i] = best_t
     tables = ChebyshevTables(op, rho, t, best_i, best_v, E, (per_bus, per_bus_time))
-    known = np.where(evaluated, np.nan_to_num(per_bus, nan=-np.inf), -np.inf)
     # the worst value each evaluated bus reaches anywhere on the fine grid (threshold flags)
     fine_max = np.full(n, -np.inf)
     fine_max[ev] = Fe.max(axis=1)
@@ -556,7 +548,7 @@ def chebyshev_nadir(system, factors, rho: float, t: np.ndarray, rtol: float, n_r
     grid_value = float(Fcoarse.max()) if ev.size else -np.inf
     return dict(value=float(best_v), bus=int(best_i), time=float(best_t), upper=float(upper),
                 grid_value=grid_value, disturbance=_readonly(u), trajectory=_readonly(traj),
-                tables=tables, known=known, fine_max=fine_max, evaluated=int(ev.size),
+                tables=tables, fine_max=fine_max, evaluated=int(ev.size),
                 operator=op)
 
 

@@ -139,3 +139,8 @@ def test_not_swing_machines_rejected():
         np.arange(1.0, 11.0), 1.0, 2.0, 5.0))
     with pytest.raises(InputError, match="proportional swing machines"):
         nc.worst_case_nadir(sys, rho=0.5, dt=0.1, horizon=1.0, method="chebyshev")
+
+
+def test_uncoupled_network_rejected():
+    with pytest.raises(InputError, match="`L` must couple the machines"):
+        ChebyshevSwing(np.zeros((3, 3)), np.ones(3), 1.0, 1.0, 1.0, 1.0)
