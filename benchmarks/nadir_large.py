@@ -34,7 +34,7 @@ import netcoh as nc
 from netcoh.analysis.nadir import worst_case_nadir
 
 
-def build(n, seed=0, model="swing"):
+def build(n, seed=0, model="swing", sparse=False):
     rng = np.random.default_rng(seed)
     G = nx.connected_watts_strogatz_graph(n, 6, 0.1, seed=seed)
     for u, v in G.edges:
@@ -45,7 +45,7 @@ def build(n, seed=0, model="swing"):
                                        rng.uniform(4.0, 9.0, n))
     else:
         nodal = nc.nodal.swing(m, m * 16 / 4.38)
-    return nc.NetworkSystem.from_graph(G, nodal=nodal, sparse=False)
+    return nc.NetworkSystem.from_graph(G, nodal=nodal, sparse=sparse)
 
 
 def main():

@@ -31,6 +31,7 @@ from .._util import readonly as _readonly
 from .._validation import as_bool, as_float_array, as_int, as_norm, as_positive, as_real
 from ..exceptions import AccuracyWarning, InputError, NetcohTypeError
 from ..network.system import _check_system
+from . import nadir_chebyshev as _cheb
 from .lti import as_lti, is_lti
 from .nadir_inputs import restrict
 from .nadir_modes import (
@@ -97,6 +98,41 @@ def build_modal_model(system, method: str = "auto"):
                              "the frequency deviation grows without bound")
         return proportional_modes(system, factors), "modal"
     return statespace_modes(system), "statespace"
+
+
+def _chebyshev_applies(system, method, dset, horizon, full_table) -> bool:
+    """Whether the eigen-free Chebyshev path (:mod:`.nadir_chebyshev`) serves this call.
+
+    ``method="auto"`` takes it for proportional swing machines on a sparse Laplacian of at
+    least :data:`~netcoh.analysis.nadir_chebyshev.MIN_NODES` nodes, a 2-norm ball, an
+    explicit horizon and no full table; ``method="chebyshev"`` asks for it (and says why
+    when it cannot serve).
+    """
+    if method not in ("auto", "chebyshev"):
+        return False
+    if not hasattr(system, "nodal"):            # a general state-space model
+        if method == "chebyshev":
+            raise InputError("`method='chebyshev'` needs a NetworkSystem of proportional swing "
+                             "machines, got a state-space model")
+        return False
+    reasons = []
+    factors = proportional_factors(system)
+    if factors is None or np.trim_zeros(factors[1], "f").size != 1 or \
+            np.trim_zeros(factors[2], "f").size != 2:
+        reasons.append("proportional swing machines (g_i = 1/(m_i s + d_i), d_i = r_i d)")
+    if not (isinstance(dset, NormBall) and dset.p == 2):
+        reasons.append("a 2-norm ball (`rho`, norm=2)")
+    if horizon is None:
+        reasons.append("an explicit `horizon`")
+    if full_table:
+        reasons.append("full_table=False")
+    if method == "chebyshev":
+        if reasons:
+            raise InputError("`method='chebyshev'` needs " + ", ".join(reasons))
+        return True
+    import scipy.sparse as _sp
+
+    return not reasons and _sp.issparse(system.laplacian) and system.n >= _cheb.MIN_NODES
 
 
 def _disturbance_set(system, rho, norm, bounds, trips, given=None):
@@ -236,10 +272,16 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         :class:`~netcoh.exceptions.InputError`.
     threshold_hz : float or {"continental_europe", "gb"}, optional
         Flag buses whose worst deviation exceeds it (0.8 Hz and 0.5 Hz presets).
-    method : {"auto", "modal", "statespace"}
+    method : {"auto", "modal", "chebyshev", "statespace"}
         ``"modal"``: EPSR24 closed form (proportional machines ``g_i = g_o/r_i`` and
-        ``f = gain/s``); ``"statespace"``: one eigendecomposition of the grounded
-        realisation (any machines); ``"auto"`` picks the first that applies.
+        ``f = gain/s``); ``"chebyshev"``: the same closed form without the modes, by
+        Chebyshev expansion of the matrix function (proportional swing machines, a 2-norm
+        ball and an explicit horizon; :mod:`~netcoh.analysis.nadir_chebyshev`);
+        ``"statespace"``: one eigendecomposition of the grounded realisation (any
+        machines); ``"auto"`` picks the first that applies, ``"chebyshev"`` before
+        ``"modal"`` for sparse Laplacians of at least 1,500 nodes. On the Chebyshev path
+        the whole table is computed on request from its columns, ``n`` sparse matrix
+        function evaluations.
     rtol : float
         Relative tolerance of the certificate and of the continuous-time refinement,
         ``0 < rtol < 1``.
@@ -321,6 +363,19 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         return _worst_trip(system, dset, dict(
             dt=dt, horizon=horizon, f_hz=f_hz, output=output, threshold_hz=threshold_hz,
             method=method, rtol=rtol, n_refine=n_refine, full_table=full_table))
+    if model is None and _chebyshev_applies(system, method, dset, horizon, full_table):
+        t = time_grid(dt, horizon, False)
+        out = _cheb.chebyshev_nadir(system, proportional_factors(system), dset.rho, t, rtol,
+                                    n_refine, floor=np.inf if thr is None else thr / scale_hz)
+        res = _cheb.result(system, out, t, rtol, dset.description, f_hz, scale_hz, thr)
+        if not res.certified:
+            warnings.warn(f"the worst-case nadir could not be certified: value {res.value:.6g}, "
+                          f"upper bound {res.upper_bound:.6g}", AccuracyWarning, stacklevel=2)
+        if res.time >= horizon - 0.5 * dt:
+            warnings.warn(
+                f"the worst nadir is at the end of the window (t = {res.time:g} s = horizon): the "
+                "true nadir may be later; increase `horizon`", AccuracyWarning, stacklevel=2)
+        return res
     if model is None:
         model, used = build_modal_model(system, method)
     else:
