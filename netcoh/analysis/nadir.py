@@ -36,6 +36,7 @@ from .nadir_modes import ModalModel, proportional_factors, proportional_modes, s
 from .nadir_result import EmbeddedTables, NadirResult, SearchTables, bus_summary
 from .nadir_search import Search, search, time_grid
 from .nadir_sets import BudgetBox, FixedStep, NormBall, UnitTrips, eliminate_node
+from .nadir_timedomain import prefer_timedomain, timedomain_nadir
 
 __all__ = ["NadirResult", "worst_case_nadir", "THRESHOLDS_HZ", "build_modal_model",
            "trip_system"]
@@ -212,10 +213,14 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         Unit of the system's output (``"pu"``: frequency deviation per unit of ``f_hz``).
     threshold_hz : float or {"continental_europe", "gb"}, optional
         Flag buses whose worst deviation exceeds it (0.8 Hz and 0.5 Hz presets).
-    method : {"auto", "modal", "statespace"}
+    method : {"auto", "modal", "statespace", "timedomain"}
         ``"modal"``: EPSR24 closed form (proportional machines ``g_i = g_o/r_i`` and
         ``f = gain/s``); ``"statespace"``: one eigendecomposition of the grounded
-        realisation (any machines); ``"auto"`` picks the first that applies.
+        realisation (any machines); ``"timedomain"``: sparse propagation of every bus's
+        row of ``S(t)`` over a finite ``horizon``, no eigenproblem
+        (:mod:`~netcoh.analysis.nadir_timedomain`); ``"auto"`` picks the closed form when
+        it applies, else the time-domain search for a finite ``horizon`` and at least
+        :data:`~netcoh.analysis.nadir_timedomain.AUTO_MIN_STATES` states, else the state space.
     rtol : float
         Relative tolerance of the certificate and of the continuous-time refinement,
         ``0 < rtol < 1``.
@@ -275,6 +280,9 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         return _worst_trip(system, dset, dict(
             dt=dt, horizon=horizon, f_hz=f_hz, output=output, threshold_hz=threshold_hz,
             method=method, rtol=rtol, n_refine=n_refine, full_table=full_table))
+    if model is None and prefer_timedomain(system, method, horizon):
+        return timedomain_nadir(system, dset, dt=dt, horizon=horizon, rtol=rtol,
+                                n_refine=n_refine, f_hz=f_hz, scale_hz=scale_hz, threshold_hz=thr)
     if model is None:
         model, used = build_modal_model(system, method)
     else:
