@@ -383,20 +383,25 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
 #: ``method="auto"`` takes the time-domain search from this many states (with a horizon)
 AUTO_MIN_STATES = 1500
 
+_METHODS = ("auto", "modal", "statespace", "timedomain")
+
 
 def prefer_timedomain(system, method: str, horizon) -> bool:
     """Whether :func:`~netcoh.analysis.nadir.worst_case_nadir` takes the time-domain search.
 
-    ``method="timedomain"`` forces it (a finite ``horizon`` is required); ``"auto"`` takes
-    it for networks that are not proportional (no closed form) with a finite ``horizon``
-    and at least :data:`AUTO_MIN_STATES` states, where one dense eigenproblem of the
-    realisation costs more than propagating every bus's row over the window.
+    ``method="timedomain"`` forces it (a finite ``horizon`` is required). ``"auto"`` takes
+    it for networks that are not proportional (no closed form) with a finite ``horizon``,
+    at least :data:`AUTO_MIN_STATES` states and ``n >= 2 ||A||_1 horizon`` (``A`` the
+    balanced sparse realisation): propagating ``n`` rows costs about ``n^2 ||A|| H``
+    sparse operations against ``(3n)^3`` for the eigenproblem, and measured on
+    swing-turbine networks the propagation is the faster from ``n ~ 2 ||A||_1 H``
+    (about 150 machines for a 1 s window).
 
     Parameters
     ----------
     system : NetworkSystem
         The network.
-    method : str
+    method : {"auto", "modal", "statespace", "timedomain"}
         The ``method`` argument of ``worst_case_nadir``.
     horizon : float or None
         The window (s).
@@ -413,6 +418,9 @@ def prefer_timedomain(system, method: str, horizon) -> bool:
     >>> prefer_timedomain(sys, "auto", 1.0), prefer_timedomain(sys, "timedomain", 1.0)
     (False, True)
     """
+    if not isinstance(method, str) or method not in _METHODS:
+        raise InputError(f"`method` must be one of {', '.join(map(repr, _METHODS))}, "
+                         f"got {method!r}")
     if method == "timedomain":
         if horizon is None:
             raise InputError("`method='timedomain'` searches a finite window: give `horizon` "
@@ -420,9 +428,14 @@ def prefer_timedomain(system, method: str, horizon) -> bool:
         return True
     if method != "auto" or horizon is None:
         return False
+    if system.realization().A.shape[0] < AUTO_MIN_STATES:
+        return False
     if proportional_factors(system) is not None:
         return False
-    return system.realization().A.shape[0] >= AUTO_MIN_STATES
+    A = sp.csr_matrix(system._build_realization(grounded=False).A, dtype=float)
+    sc = _balance(A)
+    norm1 = float(spla.norm(sp.diags(1.0 / sc) @ A @ sp.diags(sc), 1))
+    return system.n >= 2.0 * norm1 * float(horizon)
 
 
 def _unit_sup(value, r: int) -> float:
