@@ -29,7 +29,10 @@ interval that could still beat the best) is certified in continuous time as the 
 
 from __future__ import annotations
 
+import os
 import warnings
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
@@ -232,7 +235,7 @@ def _interval_bound(Fs, K1, K2, delta):
 
 def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_refine: int,
                       block: int | None = None, max_rounds: int = 60,
-                      max_open: int = 200_000):
+                      max_open: int = 200_000, workers: int | None = None):
     """Supremum of ``F`` over buses and ``[t[0], t[-1]]``, certified, by propagation.
 
     Parameters
@@ -252,6 +255,10 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
         would pass about 320 MB): sparse products with a few dozen columns run fastest.
     max_rounds, max_open : int
         Limits of the interval bisection.
+    workers : int, optional
+        Threads propagating blocks concurrently (the sparse products release the GIL);
+        default the number of CPUs, at most 8. The refinement and the certificate run
+        block after block in a fixed order, so the result does not depend on it.
 
     Returns
     -------
@@ -311,66 +318,93 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
         if v > best[0]:
             best[:] = [v, int(i), float(tt)]
 
-    for a0 in range(0, n, block):
-        bus = order[a0:a0 + block]
+    def grid_pass(bus):
+        """Grid values, interval bounds and grid states of one block (independent of the
+        best value, so blocks run concurrently and the answer does not depend on it)."""
         Z, R = rows.start(bus)
         Zs, Rs = [Z], [R]
-        F[bus, 0] = rows.F(R)
+        Fb = np.empty((bus.size, T))
+        Fb[:, 0] = rows.F(R)
         ub = np.empty((bus.size, T - 1))
         for k in range(T - 1):
             Z, R, Fs, K1, K2, d = rows.advance(Z, R, h, bounds=True)
-            F[bus, k + 1] = Fs[-1]
+            Fb[:, k + 1] = Fs[-1]
             ub[:, k] = _interval_bound(Fs, K1, K2, d)
             Zs.append(Z)
             Rs.append(R)
-        Fb = F[bus]
-        jmax = np.argmax(Fb, axis=1)
-        gmax = Fb[np.arange(bus.size), jmax]
-        top = np.argsort(-gmax, kind="stable")[:n_refine]
-        if gmax[top[0]] > best[0]:
-            offer(gmax[top[0]], bus[top[0]], t[jmax[top[0]]])
-        for p in top:
-            if ub[p].max() <= best[0] * (1 + rtol):
+        return bus, Fb, ub, Zs, Rs
+
+    blocks = [order[a0:a0 + block] for a0 in range(0, n, block)]
+    workers = int(min(len(blocks), workers if workers else min(8, os.cpu_count() or 1)))
+    pool = ThreadPoolExecutor(workers) if workers > 1 else None
+    pending = deque()
+
+    def submit(j):
+        if j < len(blocks):
+            pending.append(pool.submit(grid_pass, blocks[j]) if pool else blocks[j])
+
+    try:
+        for j in range(max(workers, 1)):
+            submit(j)
+        nxt = max(workers, 1)
+        # the refinement runs block after block in a fixed order, so the answer is the same
+        # for any number of workers
+        while pending:
+            item = pending.popleft()
+            bus, Fb, ub, Zs, Rs = item.result() if pool else grid_pass(item)
+            submit(nxt)
+            nxt += 1
+            F[bus] = Fb
+            jmax = np.argmax(Fb, axis=1)
+            gmax = Fb[np.arange(bus.size), jmax]
+            top = np.argsort(-gmax, kind="stable")[:n_refine]
+            if gmax[top[0]] > best[0]:
+                offer(gmax[top[0]], bus[top[0]], t[jmax[top[0]]])
+            for p in top:
+                if ub[p].max() <= best[0] * (1 + rtol):
+                    continue
+                j = jmax[p]
+                lo, hi = max(j - 1, 0), min(j + 1, T - 1)
+                tt, v = brent(bus[p], Zs[lo][:, p], Rs[lo][:, p], t[lo], t[hi])
+                offer(v, bus[p], tt)
+            # certification: bisect every interval that could still beat the best
+            pi, pk = np.nonzero(ub > best[0] + rtol * abs(best[0]))
+            if pi.size == 0:
                 continue
-            j = jmax[p]
-            lo, hi = max(j - 1, 0), min(j + 1, T - 1)
-            tt, v = brent(bus[p], Zs[lo][:, p], Rs[lo][:, p], t[lo], t[hi])
-            offer(v, bus[p], tt)
-        # certification: bisect every interval that could still beat the best
-        pi, pk = np.nonzero(ub > best[0] + rtol * abs(best[0]))
-        if pi.size == 0:
-            continue
-        Zo = np.stack([Zs[k][:, p] for p, k in zip(pi, pk)], axis=1)
-        Ro = np.stack([Rs[k][:, p] for p, k in zip(pi, pk)], axis=1)
-        del Zs, Rs
-        ob, oa = bus[pi], t[pk]
-        ouo = ub[pi, pk]
-        width = h
-        rounds = 0
-        while ob.size and rounds < max_rounds and ob.size <= max_open:
-            rounds += 1
-            half = 0.5 * width
-            Zm, Rm, FsL, K1L, K2L, dL = rows.advance(Zo, Ro, half, bounds=True)
-            Fm = FsL[-1]
-            _, _, FsR, K1R, K2R, dR = rows.advance(Zm, Rm, half, bounds=True)
-            uL = _interval_bound(FsL, K1L, K2L, dL)
-            uR = _interval_bound(FsR, K1R, K2R, dR)
-            k = int(np.argmax(Fm))
-            if Fm[k] > best[0]:
-                tt, v = brent(ob[k], Zo[:, k], Ro[:, k], oa[k], oa[k] + width)
-                if Fm[k] > v:
-                    tt, v = oa[k] + half, float(Fm[k])
-                offer(v, ob[k], tt)
-            lim = best[0] + rtol * abs(best[0])
-            kL, kR = uL > lim, uR > lim
-            ob = np.concatenate([ob[kL], ob[kR]])
-            ouo = np.concatenate([uL[kL], uR[kR]])
-            Zo = np.concatenate([Zo[:, kL], Zm[:, kR]], axis=1)
-            Ro = np.concatenate([Ro[:, kL], Rm[:, kR]], axis=1)
-            oa = np.concatenate([oa[kL], oa[kR] + half])
-            width = half
-        if ob.size:
-            open_ub.append(float(ouo.max()))
+            Zo = np.stack([Zs[k][:, p] for p, k in zip(pi, pk)], axis=1)
+            Ro = np.stack([Rs[k][:, p] for p, k in zip(pi, pk)], axis=1)
+            del Zs, Rs
+            ob, oa = bus[pi], t[pk]
+            ouo = ub[pi, pk]
+            width = h
+            rounds = 0
+            while ob.size and rounds < max_rounds and ob.size <= max_open:
+                rounds += 1
+                half = 0.5 * width
+                Zm, Rm, FsL, K1L, K2L, dL = rows.advance(Zo, Ro, half, bounds=True)
+                Fm = FsL[-1]
+                _, _, FsR, K1R, K2R, dR = rows.advance(Zm, Rm, half, bounds=True)
+                uL = _interval_bound(FsL, K1L, K2L, dL)
+                uR = _interval_bound(FsR, K1R, K2R, dR)
+                k = int(np.argmax(Fm))
+                if Fm[k] > best[0]:
+                    tt, v = brent(ob[k], Zo[:, k], Ro[:, k], oa[k], oa[k] + width)
+                    if Fm[k] > v:
+                        tt, v = oa[k] + half, float(Fm[k])
+                    offer(v, ob[k], tt)
+                lim = best[0] + rtol * abs(best[0])
+                kL, kR = uL > lim, uR > lim
+                ob = np.concatenate([ob[kL], ob[kR]])
+                ouo = np.concatenate([uL[kL], uR[kR]])
+                Zo = np.concatenate([Zo[:, kL], Zm[:, kR]], axis=1)
+                Ro = np.concatenate([Ro[:, kL], Rm[:, kR]], axis=1)
+                oa = np.concatenate([oa[kL], oa[kR] + half])
+                width = half
+            if ob.size:
+                open_ub.append(float(ouo.max()))
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
     grid_value = float(F.max())
     value, bus_i, time = best
     if grid_value > value:              # cannot happen (the grid is searched), kept honest

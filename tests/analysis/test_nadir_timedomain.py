@@ -160,6 +160,15 @@ def test_certificate_fails_on_a_coarse_grid_without_bisection():
     assert upper2 <= value2 * (1 + 1e-6) and value2 >= brute * (1 - 1e-6)
 
 
+def test_threads_give_the_same_digits():
+    sys = random_system(40, seed=10, stiff=500.0)
+    rows = AdjointRows(sys, value=NormBall(0.5, 2).value, unit_sup=0.5)
+    t = np.linspace(0.0, 1.0, 11)
+    one = timedomain_search(rows, sys.n, t, 1e-6, 2, block=8, workers=1)
+    three = timedomain_search(rows, sys.n, t, 1e-6, 2, block=8, workers=3)
+    assert np.array_equal(one[0], three[0]) and one[1:] == three[1:]
+
+
 def test_block_size_does_not_change_the_answer():
     sys = random_system(30, seed=8)
     rows = AdjointRows(sys, value=NormBall(0.5, 2).value, unit_sup=0.5)
