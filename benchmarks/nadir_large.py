@@ -66,6 +66,35 @@ def run(system, args, method):
     return res, wall
 
 
+def estimate(system, k):
+    """Setup and ``k`` blocks of the time-domain grid pass, timed; extrapolated to n buses."""
+    from netcoh.analysis.nadir_sets import NormBall
+    from netcoh.analysis.nadir_timedomain import AdjointRows
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    rows = AdjointRows(system, value=NormBall(0.5, 2).value, unit_sup=0.5)
+    setup = time.perf_counter() - t0
+    m, s = rows._plan(0.1)
+    b = 32
+    t0 = time.perf_counter()
+    for j in range(k):
+        Z, R = rows.start(np.arange(j * b, (j + 1) * b) % system.n)
+        for _ in range(10):
+            Z, R, *_ = rows.advance(Z, R, 0.1, bounds=True)
+    per_block = (time.perf_counter() - t0) / k
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    nblocks = -(-system.n // b)
+    print(f"setup (balancing, ||A^p|| for the Taylor plan) {setup:.1f} s; {rows.N} states, "
+          f"||A||_1 = {rows.norm1:.1f}, alpha_4 = {rows.alpha:.1f}, {m * s} products per 0.1 s")
+    print(f"{k} blocks of {b} buses over the 1 s grid: {per_block:.2f} s per block (one thread); "
+          f"ESTIMATE for all {nblocks} blocks: {per_block * nblocks:.0f} s on one thread "
+          "(refinement and certificate not included)")
+    print(f"peak traced numpy memory {peak / 2**30:.2f} GiB; peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=5000)
@@ -75,6 +104,10 @@ def main():
     ap.add_argument("--model", default="swing", choices=("swing", "swing_turbine"))
     ap.add_argument("--method", default="auto",
                     choices=("auto", "modal", "statespace", "timedomain"))
+    ap.add_argument("--estimate", type=int, default=0, metavar="K",
+                    help="swing_turbine: instead of the whole search, time the setup and K "
+                         "blocks of the time-domain grid pass (one thread) and print the "
+                         "grid-pass time this extrapolates to for all n buses (an estimate)")
     ap.add_argument("--baseline", action="store_true",
                     help="swing_turbine: also run the dense state-space search (and its "
                          "eigenproblem alone) in the same process")
@@ -82,6 +115,9 @@ def main():
     system = build(args.n, model=args.model)
     print(f"n = {system.n} machines, model {args.model}, "
           f"{system.realization().A.shape[0]} states")
+    if args.estimate:
+        estimate(system, args.estimate)
+        return
     res, wall = run(system, args, args.method)
     if args.baseline and args.model == "swing_turbine":
         import scipy.linalg as la
