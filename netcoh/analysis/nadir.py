@@ -280,7 +280,7 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         return _worst_trip(system, dset, dict(
             dt=dt, horizon=horizon, f_hz=f_hz, output=output, threshold_hz=threshold_hz,
             method=method, rtol=rtol, n_refine=n_refine, full_table=full_table))
-    if model is None and prefer_timedomain(system, method, horizon):
+    if model is None and prefer_timedomain(system, method, horizon, dset):
         return timedomain_nadir(system, dset, dt=dt, horizon=horizon, rtol=rtol,
                                 n_refine=n_refine, f_hz=f_hz, scale_hz=scale_hz, threshold_hz=thr)
     if model is None:

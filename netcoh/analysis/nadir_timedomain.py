@@ -420,7 +420,7 @@ AUTO_MIN_STATES = 1500
 _METHODS = ("auto", "modal", "statespace", "timedomain")
 
 
-def prefer_timedomain(system, method: str, horizon) -> bool:
+def prefer_timedomain(system, method: str, horizon, dset=None) -> bool:
     """Whether :func:`~netcoh.analysis.nadir.worst_case_nadir` takes the time-domain search.
 
     ``method="timedomain"`` forces it (a finite ``horizon`` is required). ``"auto"`` takes
@@ -429,7 +429,8 @@ def prefer_timedomain(system, method: str, horizon) -> bool:
     balanced sparse realisation): propagating ``n`` rows costs about ``n^2 ||A|| H``
     sparse operations against ``(3n)^3`` for the eigenproblem, and measured on
     swing-turbine networks the propagation is the faster from ``n ~ 2 ||A||_1 H``
-    (about 150 machines for a 1 s window).
+    (about 150 machines for a 1 s window). A given step (one input direction) stays on
+    the modal search, whose single column of ``S(t)`` costs no more than its bounds.
 
     Parameters
     ----------
@@ -439,6 +440,9 @@ def prefer_timedomain(system, method: str, horizon) -> bool:
         The ``method`` argument of ``worst_case_nadir``.
     horizon : float or None
         The window (s).
+    dset : optional
+        The disturbance set (a set with an ``inputs()`` map to one direction is not
+        taken by ``"auto"``).
 
     Returns
     -------
@@ -461,6 +465,9 @@ def prefer_timedomain(system, method: str, horizon) -> bool:
                              "(s), got horizon=None")
         return True
     if method != "auto" or horizon is None:
+        return False
+    spec = dset.inputs() if callable(getattr(dset, "inputs", None)) else None
+    if spec is not None and spec[0] == "matrix":
         return False
     if system.realization().A.shape[0] < AUTO_MIN_STATES:
         return False

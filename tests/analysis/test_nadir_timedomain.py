@@ -18,7 +18,7 @@ from scipy.integrate import solve_ivp
 
 import netcoh as nc
 from netcoh.analysis.nadir import build_modal_model, worst_case_nadir
-from netcoh.analysis.nadir_sets import NormBall
+from netcoh.analysis.nadir_sets import FixedStep, NormBall
 from netcoh.analysis.nadir_timedomain import (
     AUTO_MIN_STATES,
     AdjointRows,
@@ -191,6 +191,9 @@ def test_method_choice():
     assert not prefer_timedomain(big, "auto", None)          # all t >= 0: modal tail bound
     assert not prefer_timedomain(big, "auto", 1e4)            # long windows: eigenproblem
     assert not prefer_timedomain(big, "statespace", 1.0)
+    step = FixedStep(np.linspace(-0.1, 0.0, n))               # one column: modal search
+    assert not prefer_timedomain(big, "auto", 1.0, step)
+    assert prefer_timedomain(big, "auto", 1.0, NormBall(0.5, 2))
     prop = nc.NetworkSystem.from_laplacian(big.laplacian, nodal=nc.nodal.swing(np.ones(n), 2.0))
     assert not prefer_timedomain(prop, "auto", 1.0)           # closed form
 
