@@ -46,7 +46,7 @@ from ..exceptions import AccuracyWarning, InputError
 from .nadir_modes import proportional_factors
 from .nadir_result import NadirResult, SearchTables, bus_summary
 from .nadir_search import time_grid
-from .nadir_sets import NormBall
+from .nadir_sets import BudgetBox, FixedStep, NormBall
 from .time import _balance, _taylor_plan, simulate_lti
 
 __all__ = ["AdjointRows", "timedomain_search", "timedomain_nadir", "prefer_timedomain",
@@ -71,6 +71,9 @@ class AdjointRows:
     colvalue : callable, optional
         ``colvalue(X)`` = ``value(X.T)`` for rows stored as columns (r, b), when a faster
         form exists (a 2-norm ball: ``rho`` times the column norms).
+    cheap : bool
+        Whether ``value`` is cheap enough for every Taylor term's derivative bound (False
+        for sets solved by linear programs: the bounds then use ``unit_sup ||x||_1``).
 
     Examples
     --------
@@ -86,7 +89,8 @@ class AdjointRows:
     True
     """
 
-    def __init__(self, system, M=None, *, value, unit_sup: float, colvalue=None):
+    def __init__(self, system, M=None, *, value, unit_sup: float, colvalue=None,
+                 cheap: bool = True):
         A, B, C, D = system._build_realization(grounded=False)
         At = sp.csr_matrix(A.T, dtype=float)
         sc = _balance(At) if At.shape[0] else np.ones(0)
@@ -114,6 +118,10 @@ class AdjointRows:
         self.D = Dm                                           # (n, r): rows of S(0)
         self.value = value
         self.colvalue = colvalue if colvalue is not None else (lambda X: value(X.T))
+        usup = float(unit_sup)
+        # the derivative bounds only need upper bounds of the functional: a set whose
+        # functional is costly (linear programs) uses value(x) <= sup ||u||_inf ||x||_1
+        self.termvalue = self.colvalue if cheap else (lambda X: usup * np.abs(X).sum(axis=0))
         self.N, self.r = N, r
         self.norm1 = float(spla.norm(self.A, 1)) if N else 0.0
         self.alpha = self.norm1
@@ -192,7 +200,7 @@ class AdjointRows:
             o = self._lead(u)
             W = o * delta                        # int_0^delta B^T e^{tau A} z dtau, lead rows
             if bounds:
-                k1 = self.colvalue(self._true(o))
+                k1 = self.termvalue(self._true(o))
                 k2 = np.zeros_like(k1)
             fact = 1.0
             for k in range(1, m + 1):
@@ -206,7 +214,7 @@ class AdjointRows:
                 else:
                     W += c * o
                 if bounds:
-                    vk = self.colvalue(self._true(o)) * fact
+                    vk = self.termvalue(self._true(o)) * fact
                     k1 += vk
                     k2 += vk * (k / delta)
             Z = acc
@@ -441,8 +449,9 @@ def prefer_timedomain(system, method: str, horizon, dset=None) -> bool:
     horizon : float or None
         The window (s).
     dset : optional
-        The disturbance set (a set with an ``inputs()`` map to one direction is not
-        taken by ``"auto"``).
+        The disturbance set: ``"auto"`` takes norm balls and loss budgets only (a given
+        step is one column of the modal model; general polytopes solve a linear program
+        per table entry, which the modal search's pruning keeps few).
 
     Returns
     -------
@@ -466,6 +475,8 @@ def prefer_timedomain(system, method: str, horizon, dset=None) -> bool:
         return True
     if method != "auto" or horizon is None:
         return False
+    if dset is not None and not isinstance(dset, (NormBall, BudgetBox)):
+        return False                # given steps: one column; linear programs: per entry
     spec = dset.inputs() if callable(getattr(dset, "inputs", None)) else None
     if spec is not None and spec[0] == "matrix":
         return False
@@ -548,7 +559,7 @@ def timedomain_nadir(system, dset, *, dt: float, horizon: float, rtol: float, n_
         def colvalue(X):
             return rho * np.sqrt(np.einsum("ij,ij->j", X, X))
     rows = AdjointRows(system, M, value=sset.value, unit_sup=_unit_sup(sset.value, r),
-                       colvalue=colvalue)
+                       colvalue=colvalue, cheap=isinstance(sset, (NormBall, BudgetBox, FixedStep)))
     t = time_grid(dt, horizon, False)
     H = float(t[-1])
     F, grid_value, best_v, best_i, best_t, upper = timedomain_search(rows, n, t, rtol, n_refine)

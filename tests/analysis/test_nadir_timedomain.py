@@ -18,6 +18,7 @@ from scipy.integrate import solve_ivp
 
 import netcoh as nc
 from netcoh.analysis.nadir import build_modal_model, worst_case_nadir
+from netcoh.analysis.nadir_polytope import LinearSet
 from netcoh.analysis.nadir_sets import FixedStep, NormBall
 from netcoh.analysis.nadir_timedomain import (
     AUTO_MIN_STATES,
@@ -104,6 +105,17 @@ def test_other_disturbance_sets(kw):
     assert new.bus == ref.bus
     assert abs(new.time - ref.time) <= 1e-4
     np.testing.assert_allclose(new.disturbance, ref.disturbance, atol=1e-6)
+
+
+def test_linear_set_with_area_budgets():
+    # a general polytope: linear programs for the values, cheap bounds for the derivatives
+    sys = random_system(8, seed=11)
+    cap = np.linspace(0.05, 0.4, 8)
+    lin = LinearSet(cap, budget=0.6, groups=[([0, 1, 2], 0.2)])
+    ref, new = both(sys, rho=None, disturbance_set=lin)
+    assert new.certified and ref.certified
+    assert abs(new.value - ref.value) <= 2e-6 * ref.value and new.bus == ref.bus
+    assert -new.disturbance[:3].sum() <= 0.2 + 1e-9 and -new.disturbance.sum() <= 0.6 + 1e-9
 
 
 def test_against_an_ode_simulation_and_a_brute_force_grid():
@@ -194,6 +206,7 @@ def test_method_choice():
     step = FixedStep(np.linspace(-0.1, 0.0, n))               # one column: modal search
     assert not prefer_timedomain(big, "auto", 1.0, step)
     assert prefer_timedomain(big, "auto", 1.0, NormBall(0.5, 2))
+    assert not prefer_timedomain(big, "auto", 1.0, LinearSet(np.ones(n), budget=1.0))
     prop = nc.NetworkSystem.from_laplacian(big.laplacian, nodal=nc.nodal.swing(np.ones(n), 2.0))
     assert not prefer_timedomain(prop, "auto", 1.0)           # closed form
 
