@@ -243,7 +243,7 @@ def _interval_bound(Fs, K1, K2, delta):
 
 def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_refine: int,
                       block: int | None = None, max_rounds: int = 60,
-                      max_open: int = 200_000, workers: int | None = None):
+                      max_open: int | None = None, workers: int | None = None):
     """Supremum of ``F`` over buses and ``[t[0], t[-1]]``, certified, by propagation.
 
     Parameters
@@ -262,7 +262,9 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
         Buses propagated together (default 32, fewer when the grid states of a block
         would pass about 320 MB): sparse products with a few dozen columns run fastest.
     max_rounds, max_open : int
-        Limits of the interval bisection.
+        Limits of the interval bisection (rounds, and intervals open at once: default
+        what keeps their states within about 1.6 GB); beyond them the result is reported
+        uncertified with the bound reached.
     workers : int, optional
         Threads propagating blocks concurrently (the sparse products release the GIL);
         default the number of CPUs, at most 8. The refinement and the certificate run
@@ -294,12 +296,14 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
     N = max(rows.N, 1)
     if block is None:
         block = int(np.clip(4e7 // (N * (T + 4)), 8, 32))
+    if max_open is None:
+        max_open = int(max(1000, 2e8 // N))
     # likely worst buses first (largest initial slope ||r_i'(0)||: the lightest machines),
     # so that the best value is known early and later blocks close their intervals fast
     slope = np.empty(n)
     for a in range(0, n, 512):
         cols = np.arange(a, min(n, a + 512))
-        slope[cols] = rows.value(sp.csr_matrix(rows.Bt @ rows.Z0[:, cols]).toarray().T)
+        slope[cols] = rows.termvalue(sp.csr_matrix(rows.Bt @ rows.Z0[:, cols]).toarray())
     order = np.argsort(-slope, kind="stable")
     F = np.empty((n, T))
     best = [-np.inf, 0, 0.0]            # value, bus, time

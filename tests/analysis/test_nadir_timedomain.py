@@ -76,6 +76,16 @@ def test_matches_statespace_modal_search(n, seed):
     assert np.isclose(np.linalg.norm(new.disturbance), 0.5)
 
 
+def test_flags_and_hz_as_the_modal_search():
+    sys = random_system(20, seed=12)
+    ref0 = worst_case_nadir(sys, rho=0.5, horizon=1.0, dt=0.1, method="statespace")
+    thr = 0.5 * ref0.value * 50.0                    # about half the buses exceed it
+    ref, new = both(sys, f_hz=50.0, threshold_hz=thr)
+    assert new.flagged == ref.flagged and 0 < len(new.flagged) < sys.n
+    assert np.isclose(new.value_hz, ref.value_hz, rtol=2e-6) and new.f_hz == 50.0
+    assert list(new.to_frame().columns) == list(ref.to_frame().columns)
+
+
 def test_matches_on_a_stiff_network_with_an_early_nadir():
     # strong lines and heavy, well-damped machines (the large-network benchmark's kind):
     # the worst bus dips in its first local swing, well inside the first grid interval
