@@ -128,6 +128,21 @@ def test_linear_set_with_area_budgets():
     assert -new.disturbance[:3].sum() <= 0.2 + 1e-9 and -new.disturbance.sum() <= 0.6 + 1e-9
 
 
+def test_nodes_with_feedthrough():
+    # g_i = (0.2 s + a_i)/(s + b_i): S(0) = D is not zero, the rows start from it
+    rng = np.random.default_rng(13)
+    n = 12
+    a, b = rng.uniform(0.5, 2.0, n), rng.uniform(2.0, 5.0, n)
+    g = nc.nodal.from_tf(num=np.column_stack([np.full(n, 0.2), a]),
+                         den=np.column_stack([np.ones(n), b]))
+    sys = nc.NetworkSystem.from_laplacian(np.asarray(random_system(n, 13).laplacian) / 10, nodal=g)
+    assert sys.realization().D.nnz
+    ref, new = both(sys)
+    assert new.certified and abs(new.value - ref.value) <= 2e-6 * ref.value
+    assert new.bus == ref.bus and abs(new.time - ref.time) <= 1e-4
+    np.testing.assert_allclose(new.table, ref.table, rtol=1e-9)
+
+
 def test_against_an_ode_simulation_and_a_brute_force_grid():
     sys = random_system(30, seed=5, stiff=300.0)
     res = worst_case_nadir(sys, rho=0.5, dt=0.1, horizon=1.0, method="timedomain")
