@@ -218,9 +218,10 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         ``f = gain/s``); ``"statespace"``: one eigendecomposition of the grounded
         realisation (any machines); ``"timedomain"``: sparse propagation of every bus's
         row of ``S(t)`` over a finite ``horizon``, no eigenproblem
-        (:mod:`~netcoh.analysis.nadir_timedomain`); ``"auto"`` picks the closed form when
-        it applies, else the time-domain search for a finite ``horizon`` and at least
-        :data:`~netcoh.analysis.nadir_timedomain.AUTO_MIN_STATES` states, else the state space.
+        (``netcoh.analysis.nadir_timedomain``); ``"auto"`` picks the closed form when
+        it applies, else the time-domain search for a norm ball or loss budget over a
+        finite ``horizon`` on a large network (``prefer_timedomain`` of that module),
+        else the state space.
     rtol : float
         Relative tolerance of the certificate and of the continuous-time refinement,
         ``0 < rtol < 1``.
