@@ -562,11 +562,14 @@ def timedomain_nadir(system, dset, *, dt: float, horizon: float, rtol: float, n_
 
         def colvalue(X):
             return rho * np.sqrt(np.einsum("ij,ij->j", X, X))
+    cheap = isinstance(sset, (NormBall, BudgetBox, FixedStep))
     rows = AdjointRows(system, M, value=sset.value, unit_sup=_unit_sup(sset.value, r),
-                       colvalue=colvalue, cheap=isinstance(sset, (NormBall, BudgetBox, FixedStep)))
+                       colvalue=colvalue, cheap=cheap)
     t = time_grid(dt, horizon, False)
     H = float(t[-1])
-    F, grid_value, best_v, best_i, best_t, upper = timedomain_search(rows, n, t, rtol, n_refine)
+    # sets solved by linear programs stay on one thread (the solver is not shared safely)
+    F, grid_value, best_v, best_i, best_t, upper = timedomain_search(
+        rows, n, t, rtol, n_refine, workers=None if cheap else 1)
     certified = bool(upper <= best_v * (1 + rtol) * (1 + 1e-12))
     if not certified:
         warnings.warn(f"the worst-case nadir could not be certified: value {best_v:.6g}, upper "
