@@ -9,7 +9,11 @@ maximiser:
   with the dual norm (EPSR24 Lemma 2 / Theorem 1);
 * :class:`BudgetBox` -- per-bus losses ``0 <= p_j <= pbar_j`` with ``sum p_j <= budget``
   (injection ``u = -p``): a fractional knapsack, solved in closed form by sorting;
-* :class:`UnitTrips` -- the discrete set of single-unit trips ``u = -P_k e_{bus(k)}``;
+* :class:`SingleInfeedLoss` -- the loss of any one unit's output, capped at a budget:
+  the finite set ``{-min(pbar_j, B) e_j}`` of the budget box's single-unit vertices (the
+  network keeps every machine; screening's credible reference incident);
+* :class:`UnitTrips` -- the discrete set of single-unit trips ``u = -P_k e_{bus(k)}``, each
+  on its own post-trip network (:func:`~netcoh.analysis.nadir.worst_case_nadir`);
 * :class:`FixedStep` -- one given step ``u`` (a contingency whose disturbance is known:
   a unit's lost infeed, an island's imbalance): ``|s . u|``;
 * :class:`LinearSet` (in :mod:`.nadir_polytope`) -- a general polytope of losses, an LP per
@@ -26,7 +30,8 @@ import numpy as np
 from .._validation import as_float_array, as_nonnegative, as_positive
 from ..exceptions import InputError
 
-__all__ = ["NormBall", "BudgetBox", "UnitTrips", "FixedStep", "eliminate_node"]
+__all__ = ["NormBall", "BudgetBox", "SingleInfeedLoss", "UnitTrips", "FixedStep",
+           "eliminate_node"]
 
 
 class NormBall:
@@ -152,6 +157,80 @@ class BudgetBox:
             if val > best + 1e-15 * abs(best):
                 best, u_best = val, -p
         return u_best
+
+    def norm_of(self, u: np.ndarray) -> float:
+        return float(np.sum(-u))
+
+
+class SingleInfeedLoss:
+    """The loss of any one unit's output, at most ``budget``: ``{-min(pbar_j, B) e_j}``.
+
+    The credible single-infeed incident of grid codes (GB SQSS: the loss of the largest
+    infeed): exactly one unit loses its output ``pbar_j`` (its dispatch), capped at the
+    budget ``B``, while the network keeps every machine. It is the set of the single-unit
+    vertices of :class:`BudgetBox` ``(pbar, B)``, so its worst case is never worse than the
+    budget box's, which may spread ``B`` over several units. The support value of a row
+    ``s`` is ``max_j |s_j| min(pbar_j, B)``; only the columns of units with ``pbar_j > 0``
+    matter (:meth:`inputs`).
+
+    Parameters
+    ----------
+    pbar : array_like (n,) or float
+        Output each node can lose (p.u.; zero for a node without a unit); a scalar with
+        ``n`` gives every node the same.
+    budget : float, optional
+        Cap ``B`` on a single loss (p.u.); default no cap (each unit's full output).
+    n : int, optional
+        Number of nodes (checks the length of ``pbar``, or expands a scalar).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> inc = SingleInfeedLoss([3.0, 1.0, 0.0], budget=2.0)
+    >>> inc.cap.tolist()                                     # capped at the budget
+    [2.0, 1.0, 0.0]
+    >>> rows = np.array([[0.1, 0.5, 9.0], [0.4, -0.1, 0.0]])
+    >>> inc.value(rows).tolist()                             # max_j |s_j| min(pbar_j, B)
+    [0.5, 0.8]
+    >>> inc.maximiser(rows[0]).tolist()
+    [0.0, -1.0, 0.0]
+    """
+
+    def __init__(self, pbar, budget=None, n: int | None = None):
+        cap = as_nonnegative(pbar, "bounds")
+        if cap.ndim == 0 and n is not None:
+            cap = np.full(n, float(cap))
+        if cap.ndim != 1 or (n is not None and cap.size != n):
+            raise InputError(f"`bounds` must have one value per bus ({n}), got shape {cap.shape}")
+        self.budget = np.inf if budget is None else float(as_positive(budget, "budget"))
+        self.cap = np.minimum(cap.astype(float), self.budget)
+        if not np.any(self.cap > 0):
+            raise InputError("`bounds` must give at least one unit a positive output to lose, "
+                             f"got {cap.tolist() if cap.size <= 8 else 'all zero'}")
+
+    @property
+    def description(self) -> str:
+        units = int(np.count_nonzero(self.cap > 0))
+        cap = "" if not np.isfinite(self.budget) else f", each at most {self.budget:g}"
+        return f"loss of one unit's output ({units} units{cap}; u = -min(pbar_j, B) e_j)"
+
+    def inputs(self):
+        """Only the units matter: ``("cols", J, set on J)`` (see
+        ``netcoh.analysis.nadir_inputs.restrict``), or None when every node has one."""
+        J = np.flatnonzero(self.cap > 0)
+        if J.size == self.cap.size:
+            return None
+        return "cols", J, SingleInfeedLoss(self.cap[J], self.budget)
+
+    def value(self, rows: np.ndarray) -> np.ndarray:
+        return (np.abs(rows) * self.cap).max(axis=-1)
+
+    def maximiser(self, s: np.ndarray) -> np.ndarray:
+        """The worst single loss ``-min(pbar_j, B) e_j`` for the row ``s``."""
+        j = int(np.argmax(np.abs(s) * self.cap))
+        u = np.zeros(self.cap.shape)
+        u[j] = -self.cap[j]
+        return u
 
     def norm_of(self, u: np.ndarray) -> float:
         return float(np.sum(-u))

@@ -39,18 +39,27 @@ def register(subparsers) -> None:
                     "compute the worst local nadir, the centre-of-inertia nadir, RoCoF and "
                     "quasi-steady-state deviation under the disturbance the contingency brings: "
                     "a unit trip loses its dispatch, a split leaves each island its imbalance, "
-                    "an outage that keeps the grid whole faces the reference incident (any "
-                    "loss of generation up to --incident-mw). CASE is a shipped case (ieee39, "
-                    "kundur, case145, gb) or a netcoh-grid JSON file; default ieee39.")
+                    "an outage that keeps the grid whole faces the reference incident "
+                    "(--incident budget: any loss of generation up to --incident-mw in total; "
+                    "--incident single: the loss of any one unit, at most --incident-mw). "
+                    "CASE is a shipped case (ieee39, kundur, case145, gb) or a netcoh-grid "
+                    "JSON file; default ieee39.")
     p.add_argument("case", nargs="?", default="ieee39",
                    help="shipped case name, case file, or andes:CASE for a case ANDES reads "
                         "(e.g. andes:ieee39/ieee39_full.xlsx; default ieee39)")
     p.add_argument("--disturbance", choices=("operator", "ball"), default="operator",
                    help="operator: infeed loss, island imbalance, reference incident (default); "
                         "ball: the norm ball ||u|| <= rho for every contingency")
+    p.add_argument("--incident", choices=("budget", "single"), default="budget",
+                   help="reference incident of outages that keep the grid whole: budget "
+                        "(default; conservative): any generation loss up to --incident-mw in "
+                        "total, each unit at most its dispatch, possibly spread over many "
+                        "units; single (credible infeed loss, GB SQSS style): the loss of any "
+                        "one unit's dispatch, capped at --incident-mw")
     p.add_argument("--incident-mw", type=float, default=None,
-                   help="reference incident: total generation loss, MW (default: the largest "
-                        "single infeed of the case)")
+                   help="size B of the reference incident, MW (default: the largest dispatch "
+                        "of a generating unit; a pandapower ext_grid, the case's external "
+                        "infeed, sets it only when there is no other unit)")
     p.add_argument("--rho", type=float, default=None,
                    help="ball radius, p.u. on the case base (--disturbance ball; default 0.5)")
     p.add_argument("--norm", type=_norm, default=2,
@@ -109,6 +118,9 @@ def _check(args) -> None:
     if args.disturbance == "ball" and args.incident_mw is not None:
         raise InputError(f"--incident-mw sizes the reference incident of --disturbance "
                          f"operator, got --incident-mw {args.incident_mw:g} with --disturbance ball")
+    if args.disturbance == "ball" and args.incident != "budget":
+        raise InputError(f"--incident chooses the reference incident of --disturbance operator, "
+                         f"got --incident {args.incident} with --disturbance ball")
     check_positive(args.dt, "--dt")
     check_positive(args.horizon, "--horizon", allow_none=True)
     check_int(args.jobs, "--jobs", 1)
@@ -177,7 +189,8 @@ def run(args: argparse.Namespace) -> int:
               f"{', '.join(synth)}")
     limits = {k: v for k, v in (("rocof_hz_per_s", args.rocof_limit),
                                 ("qss_hz", args.qss_limit)) if v is not None}
-    kw = dict(disturbance=args.disturbance, incident_mw=args.incident_mw, dt=args.dt,
+    kw = dict(disturbance=args.disturbance, incident=args.incident,
+              incident_mw=args.incident_mw, dt=args.dt,
               horizon=args.horizon, threshold_hz=args.threshold, limits=limits or None,
               model=args.model, islands=args.islands,
               executor=executor, n_jobs=args.jobs, scheduler=args.scheduler,
@@ -211,6 +224,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_table(res, args, grid) -> None:
+    from ..screening.report import incident_text
+
     df = res.to_frame()
     st = res.settings
     if st.get("disturbance") == "ball":
@@ -218,8 +233,9 @@ def _print_table(res, args, grid) -> None:
               f"for every contingency (net power up to {st['ball_net_mw']:.4g} MW)")
     else:
         print(f"disturbance: unit trips lose their dispatch, splits keep their imbalance, other "
-              f"outages face the reference incident (any generation loss up to "
-              f"{st['incident_mw']:.4g} MW, each unit at most its dispatch)")
+              f"outages face the reference incident ({incident_text(st)})")
+        if st.get("incident_basis"):
+            print(f"reference incident B = {st['incident_mw']:.4g} MW: {st['incident_basis']}")
     cols = [c for c in ("contingency", "status", "lost_mw", "worst_bus", "nadir_hz", "time_s",
                         "coi_nadir_hz", "rocof_hz_per_s", "qss_hz", "margin_hz", "islands")
             if c in ("contingency", "status", "worst_bus", "islands") or df[c].notna().any()]

@@ -13,8 +13,9 @@ rank-one Schur step) and drops the machine. Bridges are found once: an outage th
 cuts off machine-free buses leaves the reduced model unchanged (those buses are
 de-energised); one that splits machines into several islands is reduced island by island.
 
-The :class:`ScreeningContext` holds plain arrays only, so it pickles cheaply to worker
-processes and Dask workers; each worker factorises ``L_ee`` once and caches it.
+The :class:`ScreeningContext` holds plain arrays (and, for the ``"case"`` model, the intact
+grid, whose unit trips take their losses from a post-trip power flow), so it pickles cheaply
+to worker processes and Dask workers; each worker factorises ``L_ee`` once and caches it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..analysis.nadir_modes import pin_reference
 from ..exceptions import InputError, NetcohError, NetcohTypeError
+from ..grids.grid import default_model
 from ..network.nodal import NodalDynamics, from_tf
 from ..network.system import NetworkSystem, reduced_system
 
@@ -185,6 +187,11 @@ class ScreeningContext:
     coupling : tuple or None
         ``(num, den)`` of the network coupling ``f(s)`` when it is not ``1/s`` (the damper
         windings' ``(1 + tau s)/s`` of the ``"case"`` model).
+    event_grid : netcoh.grids.Grid or None
+        The intact grid, kept for the ``"case"`` model only: a unit trip's input is then
+        :meth:`netcoh.grids.Grid.disturbance` of the tripped grid, which carries the event's
+        actual network and stator losses (post-event AC power flow) and the unit's lost
+        reactive output, instead of the lossless Kron factors.
     token : str
         Identifies the context in the workers' caches.
 
@@ -212,6 +219,7 @@ class ScreeningContext:
     ends: dict = field(default_factory=dict)
     lossy: np.ndarray | None = None
     coupling: tuple | None = None
+    event_grid: object | None = None
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @classmethod
@@ -285,6 +293,8 @@ class ScreeningContext:
             ctx.lossy = Lb - red
         if base.coupling.kind != "integrator":
             ctx.coupling = (np.array(base.coupling.num), np.array(base.coupling.den))
+        if (model if model is not None else default_model(grid)) == "case":
+            ctx.event_grid = grid     # unit trips take the event's losses from it (lazily)
         return ctx
 
     # -- worker-side cached pieces ---------------------------------------------------------

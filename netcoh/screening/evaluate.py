@@ -12,6 +12,8 @@ frequency values are magnitudes of the deviation from nominal):
 ``from_bus``, ``to_bus``    bus ids of the branch ends (a machine: its bus twice)
 ``lost_mw``                 net generation deficit applied, MW (``-sum(u)``; negative: surplus,
                             e.g. load lost with a cut-off island); unit trip: its dispatch
+                            (on the ``"case"`` model the input also carries the event's
+                            network losses, stated in ``island_info``)
 ``disturbance``             ``"infeed-loss"``, ``"island-imbalance"``, ``"reference-incident"``
                             or ``"ball"``
 ``nadir_hz``, ``nadir_pu``  worst local deviation (certified supremum over buses and time)
@@ -90,7 +92,7 @@ def _limits(settings: dict) -> FrequencyLimits:
 
 def _set_for(settings: dict, kind: str, u=None, n: int | None = None):
     """The set a screened island is evaluated on (see :func:`screen_contingencies`)."""
-    from ..analysis.nadir_sets import BudgetBox, FixedStep, NormBall
+    from ..analysis.nadir_sets import BudgetBox, FixedStep, NormBall, SingleInfeedLoss
 
     if kind == "ball":
         return NormBall(settings["rho"], np.inf if settings["norm"] == "inf" else settings["norm"])
@@ -98,6 +100,8 @@ def _set_for(settings: dict, kind: str, u=None, n: int | None = None):
         given = settings.get("incident_set")
         if given is not None:
             return given
+        if settings.get("incident") == "single":
+            return SingleInfeedLoss(settings["incident_caps"], settings["incident_pu"], n)
         return BudgetBox(settings["incident_caps"], settings["incident_pu"], n)
     return FixedStep(u)
 
@@ -170,15 +174,23 @@ def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz:
                                     window_s=settings["rocof_window_s"])
         u = np.asarray(res.disturbance)
         base_mva = ctx.base_mva
+        lost = float(-u.sum() * base_mva)
         if ev.kind == "infeed-loss" and len(events) == 1 and cont.kind == "machine":
-            dist = {cont.id: float(-u.sum() * base_mva)}
+            # the unit loses its dispatch; on a lossy network the machines also make up the losses
+            lost_unit = float(ctx.dispatch[ctx.machines[cont.id][0]] * base_mva)
+            if abs(lost - lost_unit) > 1e-9 * max(abs(lost_unit), 1.0):
+                extra = (f"input with the event's network losses: the machines make up "
+                         f"{lost:.4g} MW")
+                note = f"{note}; {extra}" if note else extra
+            lost = lost_unit
+            dist = {cont.id: lost}
         else:
             dist = {lab: float(-x * base_mva) for lab, x in zip(system.labels, u) if x != 0}
         margins = _limits(settings).margins(res.value_hz, met["rocof_hz_per_s"], met["qss_hz"])
         row.update(worst_bus=res.bus, nadir_pu=res.value, nadir_hz=res.value_hz,
                    time_s=res.time, certified=res.certified, islands=n_islands,
                    island_info=note, method=res.method, delta_hz=res.value_hz - base_hz,
-                   lost_mw=float(-u.sum() * base_mva), disturbance=ev.kind,
+                   lost_mw=lost, disturbance=ev.kind,
                    coi_nadir_hz=met["coi_nadir_hz"], coi_time_s=met["coi_time_s"],
                    rocof_hz_per_s=met["rocof_hz_per_s"],
                    local_rocof_hz_per_s=met["local_rocof_hz_per_s"], rocof_bus=met["rocof_bus"],

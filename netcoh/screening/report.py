@@ -21,7 +21,7 @@ from .columns import STORED_COLUMNS
 from .results import _jsonable
 from .store import _csv_text, _to_parquet
 
-__all__ = ["write_outputs", "write_report", "report_html", "OUTPUT_FILES"]
+__all__ = ["write_outputs", "write_report", "report_html", "incident_text", "OUTPUT_FILES"]
 
 #: Files :func:`write_outputs` writes into its folder.
 OUTPUT_FILES = ("results.csv", "results.parquet", "worst_disturbances.csv", "trajectories.parquet",
@@ -240,12 +240,18 @@ def report_html(res, grid=None, figs: dict | None = None) -> str:
         sub.append(f"{g['buses']} buses, {g['branches']} branches, {g['machines']} machines, "
                    f"{grid.f_hz:g} Hz")
     for k, label in (("model", "model"), ("disturbance", "disturbance"),
-                     ("incident_mw", "reference incident MW"), ("threshold_hz", "nadir limit Hz"),
+                     ("threshold_hz", "nadir limit Hz"),
                      ("rocof_limit_hz_per_s", "RoCoF limit Hz/s"), ("qss_limit_hz", "quasi-steady "
                                                                     "limit Hz")):
         if st.get(k) is not None:
             sub.append(f"{label} {e(str(st[k]))}")
     parts.append(f"<p class='sub'>{' · '.join(sub)}</p>")
+    if st.get("disturbance") == "operator" and st.get("incident_mw") is not None:
+        why = st.get("incident_basis")
+        parts.append(f"<p class='incident'>Outages that keep the grid whole face the reference "
+                     f"incident: {e(incident_text(st))}."
+                     + (f" B = {st['incident_mw']:.4g} MW: {e(str(why))}." if why else "")
+                     + "</p>")
     badges = "".join(f"<span class='b-{k}'>{v} {k}</span>" for k, v in s["statuses"].items() if v)
     parts.append(f"<div class='badges'>{s['contingencies']} contingencies: {badges}</div>")
     if s.get("worst_contingency"):
@@ -276,6 +282,35 @@ def report_html(res, grid=None, figs: dict | None = None) -> str:
                  + e(json.dumps(_jsonable(st), indent=1)) + "</pre></details>")
     parts.append(f"<script>{_JS}</script></body></html>")
     return "\n".join(parts)
+
+
+def incident_text(settings: dict) -> str:
+    """The reference incident of a run's settings in words.
+
+    Parameters
+    ----------
+    settings : dict
+        ``ScreeningResult.settings`` of an operator-semantics run.
+
+    Returns
+    -------
+    str
+        E.g. ``"single: the loss of any one unit's dispatch, capped at 320 MW"``.
+
+    Examples
+    --------
+    >>> incident_text({"incident": "budget", "incident_mw": 1000.0})
+    'budget: any generation loss up to 1000 MW in total, each unit at most its dispatch'
+    >>> incident_text({"incident": "single", "incident_mw": 320.3})
+    "single: the loss of any one unit's dispatch, capped at 320.3 MW"
+    """
+    B = settings.get("incident_mw")
+    kind = settings.get("incident") or "budget"
+    if kind == "set" or settings.get("incident_set"):
+        return f"set: {settings.get('incident_set')}"
+    if kind == "single":
+        return f"single: the loss of any one unit's dispatch, capped at {B:.4g} MW"
+    return f"budget: any generation loss up to {B:.4g} MW in total, each unit at most its dispatch"
 
 
 def _fmt(v) -> str:

@@ -25,6 +25,7 @@ from .._validation import as_bool, as_int, as_norm, as_real
 from ..exceptions import InputError, NetcohTypeError
 from .contingencies import ScreeningContext, contingency_list
 from .evaluate import ROW_KEYS, _nadir_kwargs, _set_for
+from .events import INCIDENTS, incident_size
 from .executors import _EXECUTORS, _RUNNERS, _WORKER_CTX, _run_serial, evaluate_batch
 from .limits import frequency_limits
 from .metrics import ROCOF_WINDOW_S
@@ -36,7 +37,8 @@ _SEMANTICS = ("operator", "ball")
 
 
 def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None = None,
-                         incident_mw: float | None = None, incident_set=None,
+                         incident: str = "budget", incident_mw: float | None = None,
+                         incident_set=None,
                          rho: float | None = None, norm=2,
                          dt: float = 0.01, horizon: float | None = None,
                          threshold_hz="continental_europe", limits=None,
@@ -57,9 +59,10 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
       (``"infeed-loss"``);
     * an outage that splits the grid leaves each island the power that flowed over the cut
       before the outage (``"island-imbalance"``; machine-free islands are lost load);
-    * an outage that keeps the grid whole is screened against the reference incident:
-      any loss of generation up to ``incident_mw`` in total, each unit at most its dispatch
-      (``"reference-incident"``).
+    * an outage that keeps the grid whole is screened against the reference incident
+      (``"reference-incident"``): by default (``incident="budget"``) any loss of generation
+      up to ``incident_mw`` in total, each unit at most its dispatch; with
+      ``incident="single"`` the loss of any one unit's dispatch, capped at ``incident_mw``.
 
     The worst local nadir is :func:`~netcoh.analysis.nadir.worst_case_nadir` (certified
     supremum over buses and time, over the set for the reference incident); COI nadir,
@@ -79,9 +82,24 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
         selects the ball. The ball is not a MW
         budget: its net power can reach ``rho sqrt(n)`` (2-norm), ``rho n`` (inf-norm) or
         ``rho`` (1-norm) p.u.; ``settings["ball_net_mw"]`` states it.
+    incident : {"budget", "single"}
+        The reference incident (``disturbance="operator"`` only).
+        ``"budget"`` (default; the conservative set of the product requirements): any loss
+        of generation up to ``B`` MW in total, each unit at most its dispatch
+        (``netcoh.analysis.nadir_sets.BudgetBox``); its worst case may spread ``B``
+        over several small units that then swing against the grid. ``"single"``: the
+        credible single-infeed loss of grid codes (GB SQSS style), the loss of any one
+        unit's dispatch, capped at ``B``
+        (``netcoh.analysis.nadir_sets.SingleInfeedLoss``); never worse than
+        ``"budget"``.
     incident_mw : float, optional
-        Total loss ``B`` of the reference incident in MW; default the largest single
-        infeed of the case (the largest dispatch).
+        Size ``B`` of the reference incident in MW. Default: the largest dispatch of a
+        generating unit. A pandapower ``ext_grid`` (the case's modelled external infeed,
+        the slack of the power flow, whose output is solved rather than dispatched) sets
+        ``B`` only when the case has no other unit with a positive dispatch; a slack that is
+        a unit of the case (a shipped or ANDES case's slack generator) counts as any unit.
+        ``settings["incident_unit"]`` and ``settings["incident_basis"]`` say which unit sets
+        ``B`` and why.
     incident_set : set, optional
         Replaces the reference incident by another set of
         :mod:`netcoh.analysis.nadir_sets` over the machines (e.g. a
@@ -191,6 +209,14 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
         disturbance = "operator" if rho is None else "ball"
     if disturbance not in _SEMANTICS:
         raise InputError(f"`disturbance` must be one of {_SEMANTICS}, got {disturbance!r}")
+    if not isinstance(incident, str) or incident not in INCIDENTS:
+        raise InputError(f"`incident` must be one of {INCIDENTS}, got {incident!r}")
+    if incident != "budget" and disturbance == "ball":
+        raise InputError(f"`incident` chooses the reference incident of disturbance='operator', "
+                         f"got incident={incident!r} with disturbance='ball'")
+    if incident != "budget" and incident_set is not None:
+        raise InputError(f"`incident_set` replaces the reference incident: leave `incident` at "
+                         f"'budget', got incident={incident!r} with an incident_set")
     if disturbance != "ball" and rho is not None:
         raise InputError(f"`rho` must come with disturbance='ball' (it sizes the norm ball), "
                          f"got rho={rho!r} with disturbance={disturbance!r}")
@@ -225,10 +251,9 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
         settings.update(rho=rho, norm=nrm, ball_net_mw=float(net * grid.base_mva))
     else:
         caps = np.maximum(ctx.dispatch, 0.0)
-        B = float(caps.max() * grid.base_mva) if incident_mw is None else float(incident_mw)
-        if not (np.isfinite(B) and B > 0):
-            raise InputError(f"`incident_mw` must be positive, got {incident_mw!r}")
-        settings.update(incident_mw=B,
+        B, unit, basis = incident_size(grid, ctx, incident_mw)
+        settings.update(incident="set" if incident_set is not None else incident,
+                        incident_mw=B, incident_unit=unit, incident_basis=basis,
                         incident_set=None if incident_set is None else
                         getattr(incident_set, "description", str(incident_set)))
     nadir_settings = dict(settings)

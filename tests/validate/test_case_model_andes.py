@@ -60,16 +60,22 @@ def test_ieee39_unit_trip(unit, coi_bound):
     coi = df[df.node == "COI"].iloc[0]
     assert coi.nadir_err < coi_bound, coi
     assert df[df.node != "COI"].nadir_err.max() < 0.08, df
-    # the screen of the same trip (its default model on the case, loss of the unit's dispatch)
-    # against ANDES's simulation: COI nadir and the worst remaining machine within 10 %
+    # the screen of the same trip (its default model on the case, loss of the unit's dispatch
+    # with the event's losses, as in validate) against ANDES's simulation: COI nadir and the
+    # worst remaining machine within 5 % (measured: GENROU_8 -2.5 % / -2.1 %, GENROU_3
+    # -3.2 % / -3.4 %; with the lossless Kron factors and no losses they were -5.2 % / -4.7 %
+    # and -7.2 % / -7.3 %)
     row = screen_contingencies(from_andes("ieee39/ieee39_full.xlsx"), [unit],
                                executor="serial").to_frame().iloc[0]
     assert row.kind == "machine" and row.status in ("ok", "violation")
+    assert row.lost_mw == pytest.approx(
+        from_andes("ieee39/ieee39_full.xlsx").machines.set_index("id").p_mw[unit], rel=1e-9)
+    assert "event's network losses" in row.island_info
     coi_andes = abs(coi.nadir_hz_andes)
     worst_andes = df[df.node != "COI"].nadir_hz_andes.abs()
-    assert abs(row.coi_nadir_hz - coi_andes) < 0.10 * coi_andes, (row, coi)
+    assert abs(row.coi_nadir_hz - coi_andes) < 0.05 * coi_andes, (row, coi)
     assert row.worst_bus in set(df.node)
-    assert abs(row.nadir_hz - worst_andes.max()) < 0.10 * worst_andes.max(), (row, df)
+    assert abs(row.nadir_hz - worst_andes.max()) < 0.05 * worst_andes.max(), (row, df)
 
 
 @pytest.mark.parametrize("case", SETTLING)
