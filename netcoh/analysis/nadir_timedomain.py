@@ -46,7 +46,7 @@ from ..exceptions import AccuracyWarning, InputError
 from .nadir_modes import proportional_factors
 from .nadir_result import NadirResult, SearchTables, bus_summary
 from .nadir_search import time_grid
-from .nadir_sets import BudgetBox, FixedStep, NormBall
+from .nadir_sets import BudgetBox, FixedStep, NormBall, SingleInfeedLoss
 from .time import _balance, _taylor_plan, simulate_lti
 
 __all__ = ["AdjointRows", "timedomain_search", "timedomain_nadir", "prefer_timedomain",
@@ -453,7 +453,7 @@ def prefer_timedomain(system, method: str, horizon, dset=None) -> bool:
     horizon : float or None
         The window (s).
     dset : optional
-        The disturbance set: ``"auto"`` takes norm balls and loss budgets only (a given
+        The disturbance set: ``"auto"`` takes norm balls and loss sets only (a given
         step is one column of the modal model; general polytopes solve a linear program
         per table entry, which the modal search's pruning keeps few).
 
@@ -479,7 +479,7 @@ def prefer_timedomain(system, method: str, horizon, dset=None) -> bool:
         return True
     if method != "auto" or horizon is None:
         return False
-    if dset is not None and not isinstance(dset, (NormBall, BudgetBox)):
+    if dset is not None and not isinstance(dset, (NormBall, BudgetBox, SingleInfeedLoss)):
         return False                # given steps: one column; linear programs: per entry
     spec = dset.inputs() if callable(getattr(dset, "inputs", None)) else None
     if spec is not None and spec[0] == "matrix":
@@ -562,7 +562,7 @@ def timedomain_nadir(system, dset, *, dt: float, horizon: float, rtol: float, n_
 
         def colvalue(X):
             return rho * np.sqrt(np.einsum("ij,ij->j", X, X))
-    cheap = isinstance(sset, (NormBall, BudgetBox, FixedStep))
+    cheap = isinstance(sset, (NormBall, BudgetBox, SingleInfeedLoss, FixedStep))
     rows = AdjointRows(system, M, value=sset.value, unit_sup=_unit_sup(sset.value, r),
                        colvalue=colvalue, cheap=cheap)
     t = time_grid(dt, horizon, False)

@@ -19,7 +19,7 @@ from scipy.integrate import solve_ivp
 import netcoh as nc
 from netcoh.analysis.nadir import build_modal_model, worst_case_nadir
 from netcoh.analysis.nadir_polytope import LinearSet
-from netcoh.analysis.nadir_sets import FixedStep, NormBall
+from netcoh.analysis.nadir_sets import FixedStep, NormBall, SingleInfeedLoss
 from netcoh.analysis.nadir_timedomain import (
     AUTO_MIN_STATES,
     AdjointRows,
@@ -106,7 +106,9 @@ def test_matches_on_a_stiff_network_with_an_early_nadir():
 @pytest.mark.parametrize("kw", [dict(norm=np.inf), dict(norm=1),
                                 dict(rho=0.6, bounds=np.linspace(0.0, 0.3, 25)),
                                 dict(rho=None, disturbance_set=np.linspace(-0.2, 0.1, 25)),
-                                dict(rho=None, trips={3: 0.4, 11: 0.3})])
+                                dict(rho=None, trips={3: 0.4, 11: 0.3}),
+                                dict(rho=None, disturbance_set=SingleInfeedLoss(
+                                    np.linspace(0.0, 0.5, 25), budget=0.35))])
 def test_other_disturbance_sets(kw):
     sys = random_system(25, seed=4)
     ref, new = both(sys, **kw)
