@@ -11,13 +11,16 @@ By default only the table entries that a certified bound cannot rule out are eva
 the whole table ``F[i, t]`` during the search.
 
 ``--model swing_turbine`` gives every machine its own governor-turbine (droop
-r_i^{-1} ~ U(5, 25) m_i / 50, time constant ~ U(4, 9) s): the machines are not proportional,
-so the nadir takes the state-space modal path (one dense eigenproblem of 3n states; the
-state-space target is 3,000 machines within 30 s). ``--baseline`` prints, for that model,
-the time of the dense eigenproblem alone beside the whole call.
+r_i^{-1} ~ U(5, 25) m_i / 50, time constant ~ U(4, 9) s): the machines are not proportional.
+With the 1 s window ``method="auto"`` then takes the time-domain search (sparse Taylor
+propagation of every bus's row of S(t), no eigenproblem; targets: 3,000 machines within
+30 s, 10,000 within 120 s and 8 GB). ``--baseline`` also runs, in the same process, the
+state-space modal search (one dense eigenproblem of the 3n-state realisation, timed
+alone as well) and prints the agreement of value, bus and time; ``--method`` forces one.
 
 Run:  python benchmarks/nadir_large.py [--n 5000] [--dt 0.1] [--full-table]
-      OPENBLAS_NUM_THREADS=1 python benchmarks/nadir_large.py --model swing_turbine --n 1000
+      OPENBLAS_NUM_THREADS=1 python benchmarks/nadir_large.py --model swing_turbine --n 1000 --baseline
+      OPENBLAS_NUM_THREADS=1 python benchmarks/nadir_large.py --model swing_turbine --n 3000
 """
 
 from __future__ import annotations
@@ -48,6 +51,50 @@ def build(n, seed=0, model="swing", sparse=False):
     return nc.NetworkSystem.from_graph(G, nodal=nodal, sparse=sparse)
 
 
+def run(system, args, method):
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    res = worst_case_nadir(system, rho=0.5, dt=args.dt, horizon=1.0, full_table=args.full_table,
+                           method=method)
+    wall = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"[{res.method}] {int(res.evaluated.sum())} of {res.evaluated.size} table entries "
+          f"evaluated; worst bus {res.bus}, t* = {res.time:.6f} s, nadir {res.value:.9g} p.u. "
+          f"({res.value_hz:.4g} Hz), certified={res.certified}")
+    print(f"[{res.method}] wall {wall:.1f} s; peak traced numpy memory {peak / 2**30:.2f} GiB")
+    return res, wall
+
+
+def estimate(system, k):
+    """Setup and ``k`` blocks of the time-domain grid pass, timed; extrapolated to n buses."""
+    from netcoh.analysis.nadir_sets import NormBall
+    from netcoh.analysis.nadir_timedomain import AdjointRows
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    rows = AdjointRows(system, value=NormBall(0.5, 2).value, unit_sup=0.5)
+    setup = time.perf_counter() - t0
+    m, s = rows._plan(0.1)
+    b = 32
+    t0 = time.perf_counter()
+    for j in range(k):
+        Z, R = rows.start(np.arange(j * b, (j + 1) * b) % system.n)
+        for _ in range(10):
+            Z, R, *_ = rows.advance(Z, R, 0.1, bounds=True)
+    per_block = (time.perf_counter() - t0) / k
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    nblocks = -(-system.n // b)
+    print(f"setup (balancing, ||A^p|| for the Taylor plan) {setup:.1f} s; {rows.N} states, "
+          f"||A||_1 = {rows.norm1:.1f}, alpha_4 = {rows.alpha:.1f}, {m * s} products per 0.1 s")
+    print(f"{k} blocks of {b} buses over the 1 s grid: {per_block:.2f} s per block (one thread); "
+          f"ESTIMATE for all {nblocks} blocks: {per_block * nblocks:.0f} s on one thread "
+          "(refinement and certificate not included)")
+    print(f"peak traced numpy memory {peak / 2**30:.2f} GiB; peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=5000)
@@ -55,30 +102,36 @@ def main():
     ap.add_argument("--full-table", action="store_true",
                     help="evaluate F[i, t] for every bus during the search (full_table=True)")
     ap.add_argument("--model", default="swing", choices=("swing", "swing_turbine"))
+    ap.add_argument("--method", default="auto",
+                    choices=("auto", "modal", "statespace", "timedomain"))
+    ap.add_argument("--estimate", type=int, default=0, metavar="K",
+                    help="swing_turbine: instead of the whole search, time the setup and K "
+                         "blocks of the time-domain grid pass (one thread) and print the "
+                         "grid-pass time this extrapolates to for all n buses (an estimate)")
     ap.add_argument("--baseline", action="store_true",
-                    help="swing_turbine: also time the dense eigenproblem alone")
+                    help="swing_turbine: also run the dense state-space search (and its "
+                         "eigenproblem alone) in the same process")
     args = ap.parse_args()
     system = build(args.n, model=args.model)
-    tracemalloc.start()
-    t0 = time.perf_counter()
-    res = worst_case_nadir(system, rho=0.5, dt=args.dt, horizon=1.0, full_table=args.full_table)
-    wall = time.perf_counter() - t0
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    print(f"full_table={args.full_table}: {int(res.evaluated.sum())} of {res.evaluated.size} "
-          "table entries evaluated")
-    print(f"n = {system.n}: worst bus {res.bus}, t* = {res.time:.4f} s, nadir {res.value:.6g} p.u. "
-          f"({res.value_hz:.4g} Hz), certified={res.certified}")
-    print(f"model {args.model}, method {res.method}")
+    print(f"n = {system.n} machines, model {args.model}, "
+          f"{system.realization().A.shape[0]} states")
+    if args.estimate:
+        estimate(system, args.estimate)
+        return
+    res, wall = run(system, args, args.method)
     if args.baseline and args.model == "swing_turbine":
         import scipy.linalg as la
 
+        ref, ref_wall = run(system, args, "statespace")
         t0 = time.perf_counter()
         la.eig(system.realization().A.toarray(), overwrite_a=True, check_finite=False)
         print(f"dense eigenproblem alone ({system.realization().A.shape[0]} states): "
               f"{time.perf_counter() - t0:.1f} s")
-    print(f"wall {wall:.1f} s; peak traced numpy memory {peak / 2**30:.2f} GiB; "
-          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+        print(f"agreement: value rel. diff {abs(res.value - ref.value) / ref.value:.1e}, "
+              f"same bus {res.bus == ref.bus}, |dt*| {abs(res.time - ref.time):.1e} s, "
+              f"table max rel. diff {np.abs(res.table - ref.table).max() / ref.value:.1e}")
+        print(f"speed-up {res.method} vs statespace: {ref_wall / wall:.1f}x")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from .nadir_modes import (
 from .nadir_result import EmbeddedTables, NadirResult, SearchTables, bus_summary
 from .nadir_search import Search, search, time_grid
 from .nadir_sets import BudgetBox, FixedStep, NormBall, UnitTrips, eliminate_node
+from .nadir_timedomain import prefer_timedomain, timedomain_nadir
 
 __all__ = ["NadirResult", "worst_case_nadir", "THRESHOLDS_HZ", "build_modal_model",
            "trip_system"]
@@ -272,15 +273,19 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         :class:`~netcoh.exceptions.InputError`.
     threshold_hz : float or {"continental_europe", "gb"}, optional
         Flag buses whose worst deviation exceeds it (0.8 Hz and 0.5 Hz presets).
-    method : {"auto", "modal", "chebyshev", "statespace"}
+    method : {"auto", "modal", "chebyshev", "statespace", "timedomain"}
         ``"modal"``: EPSR24 closed form (proportional machines ``g_i = g_o/r_i`` and
         ``f = gain/s``); ``"chebyshev"``: the same closed form without the modes, by
         Chebyshev expansion of the matrix function (proportional swing machines, a 2-norm
         ball and an explicit horizon; :mod:`~netcoh.analysis.nadir_chebyshev`);
         ``"statespace"``: one eigendecomposition of the grounded realisation (any
-        machines); ``"auto"`` picks the first that applies, ``"chebyshev"`` before
-        ``"modal"`` for sparse Laplacians of at least 1,500 nodes. On the Chebyshev path
-        the whole table is computed on request from its columns, ``n`` sparse matrix
+        machines); ``"timedomain"``: sparse propagation of every bus's row of ``S(t)``
+        over a finite ``horizon``, no eigenproblem (``netcoh.analysis.nadir_timedomain``).
+        ``"auto"`` picks the closed form when it applies (``"chebyshev"`` before
+        ``"modal"`` for sparse Laplacians of at least 1,500 nodes), else the time-domain
+        search for a norm ball or loss budget over a finite ``horizon`` on a large network
+        (``prefer_timedomain`` of that module), else the state space. On the Chebyshev
+        path the whole table is computed on request from its columns, ``n`` sparse matrix
         function evaluations.
     rtol : float
         Relative tolerance of the certificate and of the continuous-time refinement,
@@ -376,6 +381,9 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
                 f"the worst nadir is at the end of the window (t = {res.time:g} s = horizon): the "
                 "true nadir may be later; increase `horizon`", AccuracyWarning, stacklevel=2)
         return res
+    if model is None and prefer_timedomain(system, method, horizon, dset):
+        return timedomain_nadir(system, dset, dt=dt, horizon=horizon, rtol=rtol,
+                                n_refine=n_refine, f_hz=f_hz, scale_hz=scale_hz, threshold_hz=thr)
     if model is None:
         model, used = build_modal_model(system, method)
     else:

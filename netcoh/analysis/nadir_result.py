@@ -190,7 +190,8 @@ class NadirResult:
     disturbance_set : str
         Description of the disturbance set.
     method : str
-        ``"modal"`` (proportional closed form) or ``"statespace"``.
+        ``"modal"`` (proportional closed form), ``"statespace"`` (eigendecomposition of
+        the realisation) or ``"timedomain"`` (sparse propagation over the window).
     f_hz : float
         Nominal frequency.
     hz_per_unit : float
