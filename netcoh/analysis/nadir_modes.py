@@ -532,7 +532,7 @@ def statespace_modes(system, cond_max: float = 1e10, reuse: bool | None = None) 
     basis = _modal_update.decompose(system, cond_max)
     if mode == "recent" and basis.n_states <= _REUSE_MAX_STATES:
         _modal_update.remember(basis)
-    return _basis_modes(basis, S0)
+    return _with_steady_state(system, _basis_modes(basis, S0))
 
 
 def lti_modes(model, cond_max: float = 1e10) -> PoleResidueModes:
@@ -584,8 +584,7 @@ def _basis_modes(basis, S0) -> PoleResidueModes:
     poles = mu_k[:, None]
     res = (1.0 / mu_k)[:, None]
     const = -1.0 / mu_k
-    return _with_steady_state(system, _ComplexConstModes(P, Q, S0, poles, res.astype(complex),
-                                                         const))
+    return _ComplexConstModes(P, Q, S0, poles, res.astype(complex), const)
 
 
 def _updated_modes(system, out, S0):
