@@ -31,9 +31,10 @@ import numpy as np
 import scipy.linalg as la
 
 from .._validation import as_real
-from ..exceptions import InputError, SolverError
+from ..exceptions import InputError
 from ..network.system import _check_system, check_stable
 from . import modal_update as _modal_update
+from .modal_reference import conditioned_lu
 
 __all__ = ["ModalModel", "SwingModes", "PoleResidueModes", "proportional_factors",
            "proportional_modes", "statespace_modes", "lti_modes", "pin_reference"]
@@ -562,13 +563,7 @@ def lti_modes(model, cond_max: float = 1e10) -> PoleResidueModes:
     """
     real = model.realization()
     mu, W = la.eig(model.A, check_finite=False)
-    lu, piv = la.lu_factor(W, check_finite=False)
-    gecon = la.get_lapack_funcs("gecon", (lu,))
-    rcond, _ = gecon(lu, np.abs(W).sum(axis=0).max(), norm="1")
-    cond = 1.0 / rcond if rcond > 0 else np.inf
-    if not np.isfinite(cond) or cond > cond_max:
-        raise SolverError(f"the state matrix is (nearly) defective (eigenvector condition "
-                          f"{cond:.3g}), so its modal form is inaccurate")
+    lu, piv, cond = conditioned_lu(W, cond_max)
     basis = _modal_update.dense_basis(real, mu, W, (lu, piv), cond)
     return _basis_modes(basis, real.D.toarray() if real.D.nnz else None)
 
