@@ -277,7 +277,7 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         ``"modal"``: EPSR24 closed form (proportional machines ``g_i = g_o/r_i`` and
         ``f = gain/s``); ``"chebyshev"``: the same closed form without the modes, by
         Chebyshev expansion of the matrix function (proportional swing machines, a 2-norm
-        ball and an explicit horizon; :mod:`~netcoh.analysis.nadir_chebyshev`);
+        ball and an explicit horizon; ``netcoh.analysis.nadir_chebyshev``);
         ``"statespace"``: one eigendecomposition of the grounded realisation (any
         machines); ``"timedomain"``: sparse propagation of every bus's row of ``S(t)``
         over a finite ``horizon``, no eigenproblem (``netcoh.analysis.nadir_timedomain``).
