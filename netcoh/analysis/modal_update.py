@@ -71,6 +71,14 @@ def _fail(why):
 
 # -- the update --------------------------------------------------------------------------------
 
+def _reference_modes(basis: ModalBasis):
+    """The reference's own modes (the network is the reference): pairs once, doubled."""
+    mu = basis.mu
+    keep = mu.imag >= 0
+    factor = np.where(mu.imag > 0, 2.0, 1.0)
+    return mu[keep], basis.P[:, keep], basis.Q[keep] * factor[keep, None]
+
+
 def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
     """Eigenvalues and residues of ``system`` from a reference decomposition, or None.
 
@@ -115,10 +123,7 @@ def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
     if core is None:
         return None
     if isinstance(core, str):                     # the reference itself
-        mu = basis.mu
-        keep = mu.imag >= 0
-        factor = np.where(mu.imag > 0, 2.0, 1.0)
-        return mu[keep], basis.P[:, keep], basis.Q[keep] * factor[keep, None]
+        return _reference_modes(basis)
     s, P, alpha, real = core
     weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2         # size of each residue
     if not _residual_ok(system, s, P, weight):
@@ -442,10 +447,7 @@ def _branch_update(basis, layout, system):
     if change is None:
         return None
     if isinstance(change, str):                   # the reference itself
-        mu = basis.mu
-        keep = mu.imag >= 0
-        factor = np.where(mu.imag > 0, 2.0, 1.0)
-        return mu[keep], basis.P[:, keep], basis.Q[keep] * factor[keep, None]
+        return _reference_modes(basis)
     core = _solve(basis, *change)
     return None if core is None else _finish(system, *core)
 

@@ -108,15 +108,21 @@ def _fill(vals: np.ndarray, caps: np.ndarray, budget: float) -> np.ndarray:
     return np.einsum("ij,ij->i", vals, amount)
 
 
+def _caps(pbar, n):
+    """Per-bus loss bounds: non-negative, one per bus (a scalar expands to ``n`` buses)."""
+    cap = as_nonnegative(pbar, "bounds")
+    if cap.ndim == 0 and n is not None:
+        cap = np.full(n, float(cap))
+    if cap.ndim != 1 or (n is not None and cap.size != n):
+        raise InputError(f"`bounds` must have one value per bus ({n}), got shape {cap.shape}")
+    return cap
+
+
 class BudgetBox:
     """Losses ``0 <= p_j <= pbar_j`` with ``sum_j p_j <= budget``; the injection is ``u = -p``."""
 
     def __init__(self, pbar, budget=None, n: int | None = None):
-        cap = as_nonnegative(pbar, "bounds")
-        if cap.ndim == 0 and n is not None:
-            cap = np.full(n, float(cap))
-        if cap.ndim != 1 or (n is not None and cap.size != n):
-            raise InputError(f"`bounds` must have one value per bus ({n}), got shape {cap.shape}")
+        cap = _caps(pbar, n)
         self.cap = cap.astype(float)
         self.budget = float(cap.sum()) if budget is None else float(as_positive(budget, "rho"))
 
@@ -197,11 +203,7 @@ class SingleInfeedLoss:
     """
 
     def __init__(self, pbar, budget=None, n: int | None = None):
-        cap = as_nonnegative(pbar, "bounds")
-        if cap.ndim == 0 and n is not None:
-            cap = np.full(n, float(cap))
-        if cap.ndim != 1 or (n is not None and cap.size != n):
-            raise InputError(f"`bounds` must have one value per bus ({n}), got shape {cap.shape}")
+        cap = _caps(pbar, n)
         self.budget = np.inf if budget is None else float(as_positive(budget, "budget"))
         self.cap = np.minimum(cap.astype(float), self.budget)
         if not np.any(self.cap > 0):
