@@ -42,6 +42,7 @@ from scipy.optimize import linprog, minimize_scalar
 
 from .._util import readonly as _readonly
 from ..exceptions import InputError
+from .nadir_chebyshev_moments import moment_bound
 from .nadir_modes import SwingModes
 from .nadir_result import NadirResult, _Tables, bus_summary
 from .nadir_sets import NormBall
@@ -437,7 +438,7 @@ def chebyshev_nadir(system, factors, rho: float, t: np.ndarray, rtol: float, n_r
     G2 = op.second_derivative_bound(H)
     block = int(max(1, min(block, 1.5e8 // (8 * (op.degree + 1) * n))))
     grams = _Grams(op, rho)
-    first = order[:min(block, n)]
+    first = order[:min(8, n)]                     # a first best value and the scale of F
     grams.add(first, block)
     est = float(grams.values(first, t).max())
     dt = float(np.max(np.diff(t))) if T > 1 else H
@@ -451,14 +452,11 @@ def chebyshev_nadir(system, factors, rho: float, t: np.ndarray, rtol: float, n_r
     coarse = np.searchsorted(tf, t)
     rows = {}
     evaluated = np.zeros(n, dtype=bool)
+    bound = U.copy()                               # the sharpest certified bound of each bus
     best_grid = -np.inf
-    pos = 0
-    while pos < n:
-        level = min(best_grid, floor)
-        if U[order[pos]] <= level:
-            break
-        cols = order[pos:pos + block]
-        cols = cols[U[cols] > level]
+
+    def evaluate(cols):
+        nonlocal best_grid
         grams.add([c for c in cols.tolist() if c not in grams.G], block)
         Ff = grams.values(cols, tf)
         for c, row in zip(cols.tolist(), Ff):
@@ -466,7 +464,27 @@ def chebyshev_nadir(system, factors, rho: float, t: np.ndarray, rtol: float, n_r
         evaluated[cols] = True
         # any exact value is a lower bound of the supremum: the fine grid's best prunes
         best_grid = max(best_grid, float(Ff.max()))
-        pos += block
+
+    evaluate(first)
+    # buses in decreasing order of the cheap bound; the survivors get the moment bound
+    # (:mod:`.nadir_chebyshev_moments`), and those it cannot rule out are evaluated exactly,
+    # largest bound first
+    pos, mblock = 0, 64
+    while pos < n:
+        level = min(best_grid, floor)
+        if U[order[pos]] <= level:
+            break
+        cols = order[pos:pos + mblock]
+        cols = cols[(U[cols] > level) & ~evaluated[cols]]
+        V = rho * moment_bound(op, cols, tf, level=level / rho, block=mblock)
+        bound[cols] = np.minimum(U[cols], V)
+        cand = cols[np.argsort(-bound[cols], kind="stable")]
+        for q in range(0, cand.size, 8):
+            sub = cand[q:q + 8]
+            sub = sub[bound[sub] > min(best_grid, floor)]
+            if sub.size:
+                evaluate(sub)
+        pos += mblock
     ev = np.flatnonzero(evaluated)
     Fe = np.array([rows[i] for i in ev])                           # (E, Tf)
     err = op.value_error(ev)
@@ -523,7 +541,7 @@ def chebyshev_nadir(system, factors, rho: float, t: np.ndarray, rtol: float, n_r
         upper = best_v + float(err.max())
     rest = ~evaluated
     if rest.any():
-        upper = max(upper, float(U[rest].max()))
+        upper = max(upper, float(bound[rest].max()))
     # the worst disturbance and its trajectory
     col = op.columns([best_i], [best_t])[0, :, 0]
     u = NormBall(rho, 2).maximiser(col)
