@@ -19,6 +19,7 @@ from scipy.integrate import solve_ivp
 import netcoh as nc
 from netcoh.analysis.nadir import build_modal_model, worst_case_nadir
 from netcoh.analysis.nadir_polytope import LinearSet
+import netcoh.analysis.nadir_timedomain as td
 from netcoh.analysis.nadir_sets import FixedStep, NormBall, SingleInfeedLoss
 from netcoh.analysis.nadir_timedomain import (
     AUTO_MIN_STATES,
@@ -249,3 +250,47 @@ def test_bad_input():
     rows = AdjointRows(sys, value=NormBall(0.5, 2).value, unit_sup=0.5)
     with pytest.raises(InputError, match="`t`"):
         timedomain_search(rows, sys.n, np.array([0.0]), 1e-6, 1)
+
+
+
+def _damped_system(n, seed, bad, extra):
+    """Swing-turbine machines written as transfer functions (no passivity certificate
+    once a damping is negative); machine ``bad`` gets the damping ``-1.5 m/tau - extra r``."""
+    rng = np.random.default_rng(seed)
+    L = random_system(n, seed).laplacian
+    m = rng.uniform(0.5, 10.0, n)
+    d = m * rng.uniform(0.5, 4.0, n)
+    r = rng.uniform(5.0, 25.0, n) * m / 5
+    tau = rng.uniform(2.0, 9.0, n)
+    d[bad] = -1.5 * m[bad] / tau[bad] - extra * r[bad]
+    g = nc.nodal.from_tf(num=np.column_stack([tau, np.ones(n)]),
+                         den=np.column_stack([m * tau, m + d * tau, d + r]))
+    return nc.NetworkSystem.from_laplacian(L, nodal=g)
+
+
+def test_unstable_network_raises_as_the_dense_path():
+    sys = _damped_system(40, 14, bad=5, extra=2.0)
+    assert np.linalg.eigvals(sys.realization().A.toarray()).real.max() > 0
+    with pytest.raises(nc.UnstableError):
+        worst_case_nadir(sys, rho=0.5, horizon=1.0, method="statespace")
+    with pytest.raises(nc.UnstableError):
+        worst_case_nadir(sys, rho=0.5, horizon=1.0, method="timedomain")
+
+
+def test_sparse_stability_test_above_the_dense_limit(monkeypatch):
+    # above the dense limit the rightmost eigenvalues come from the sparse Cayley iteration
+    monkeypatch.setattr(td, "DENSE_STABILITY_STATES", 10)
+    bad = _damped_system(120, 15, bad=17, extra=2.0)
+    assert np.linalg.eigvals(bad.realization().A.toarray()).real.max() > 0
+    with pytest.raises(nc.UnstableError):
+        td.check_stable_sparse(bad)
+    with pytest.raises(nc.UnstableError):
+        worst_case_nadir(bad, rho=0.5, horizon=1.0, method="timedomain")
+    # one negatively damped machine that the network keeps stable: no certificate, the
+    # sparse eigenvalues decide, and they find the rightmost one
+    good = _damped_system(120, 15, bad=17, extra=0.0)
+    ref = np.linalg.eigvals(good.realization().A.toarray()).real.max()
+    assert ref < 0
+    td.check_stable_sparse(good)
+    est, ok = td._rightmost_eigenvalues(good.realization().A)
+    assert ok and np.isclose(est.real.max(), ref, rtol=1e-6)
