@@ -159,6 +159,10 @@ class AdjointRows:
     cheap : bool
         Whether ``value`` is cheap enough for every Taylor term's derivative bound (False
         for sets solved by linear programs: the bounds then use ``unit_sup ||x||_1``).
+    ball2 : float, optional
+        The radius ``rho`` when the set is a 2-norm ball (``value`` is then ``rho`` times
+        the 2-norm): ``F`` and the Taylor-term bounds use weighted column norms of the
+        propagated block directly, without scaled copies.
 
     Examples
     --------
@@ -175,7 +179,7 @@ class AdjointRows:
     """
 
     def __init__(self, system, M=None, *, value, unit_sup: float, colvalue=None,
-                 cheap: bool = True):
+                 cheap: bool = True, ball2: float | None = None):
         A, B, C, D = system._build_realization(grounded=False)
         At = sp.csr_matrix(A.T, dtype=float)
         sc = _balance(At) if At.shape[0] else np.ones(0)
@@ -202,11 +206,26 @@ class AdjointRows:
         self.A, self.Bt, self.Z0 = At, Bt, Z0.tocsc()
         self.D = Dm                                           # (n, r): rows of S(0)
         self.value = value
-        self.colvalue = colvalue if colvalue is not None else (lambda X: value(X.T))
         usup = float(unit_sup)
+        if ball2 is not None:
+            rho = float(ball2)
+
+            def colvalue(X):
+                return rho * np.sqrt(np.einsum("ij,ij->j", X, X))
+
+        self.colvalue = colvalue if colvalue is not None else (lambda X: value(X.T))
         # the derivative bounds only need upper bounds of the functional: a set whose
         # functional is costly (linear programs) uses value(x) <= sup ||u||_inf ||x||_1
         self.termvalue = self.colvalue if cheap else (lambda X: usup * np.abs(X).sum(axis=0))
+        # the value of a Taylor term from its leading rows (B^T v up to coef)
+        if ball2 is not None and self._coef is not None:
+            w = self._coef[:, 0] ** 2
+
+            def leadvalue(o):
+                return rho * np.sqrt(w @ (o * o))
+            self._leadvalue = leadvalue
+        else:
+            self._leadvalue = lambda o: self.termvalue(self._true(o))
         self.N, self.r = N, r
         self.norm1 = float(spla.norm(self.A, 1)) if N else 0.0
         self.alpha = self.norm1
@@ -285,7 +304,7 @@ class AdjointRows:
             o = self._lead(u)
             W = o * delta                        # int_0^delta B^T e^{tau A} z dtau, lead rows
             if bounds:
-                k1 = self.termvalue(self._true(o))
+                k1 = self._leadvalue(o)
                 k2 = np.zeros_like(k1)
             fact = 1.0
             for k in range(1, m + 1):
@@ -299,7 +318,7 @@ class AdjointRows:
                 else:
                     W += c * o
                 if bounds:
-                    vk = self.termvalue(self._true(o)) * fact
+                    vk = self._leadvalue(o) * fact
                     k1 += vk
                     k2 += vk * (k / delta)
             Z = acc
@@ -316,6 +335,48 @@ class AdjointRows:
         if not bounds:
             return Z, R
         return Z, R, np.array(Fs), np.array(K1s), np.array(K2s), delta
+
+
+    def pieces(self, z, r, h: float):
+        """Piecewise Taylor polynomials of one row on ``[0, h]`` from its state ``(z, r)``.
+
+        Returns ``(delta, R0, C)``: on the ``j``-th sub-step ``[j delta, (j+1) delta]`` the
+        row is ``R0[j] + sum_k C[j, k] theta^(k+1)``, ``theta = (tau - j delta) / delta``:
+        the same truncated series as :meth:`advance` (at ``theta = 1`` it is the sub-step
+        end), so evaluating a row anywhere in the interval costs no sparse products.
+        """
+        m, s = self._plan(h)
+        delta = h / s
+        Ad = self._scaled(delta)
+        R0 = np.empty((s, self.r))
+        C = np.empty((s, m + 1, self.r))
+        z = np.asarray(z, dtype=float)
+        r = np.asarray(r, dtype=float)
+        for j in range(s):
+            u = z
+            acc = u.copy()
+            R0[j] = r
+            C[j, 0] = self._true(self._lead(u[:, None]))[:, 0] * delta
+            fact = 1.0
+            for k in range(1, m + 1):
+                u = Ad @ u
+                fact /= k
+                acc += fact * u
+                C[j, k] = self._true(self._lead(u[:, None]))[:, 0] * (delta * fact / (k + 1))
+            z = acc
+            r = r + C[j].sum(axis=0)
+        return delta, R0, C
+
+    @staticmethod
+    def at(pieces, tau: float):
+        """The row at ``tau`` from :meth:`pieces` (Horner's rule on its sub-step)."""
+        delta, R0, C = pieces
+        j = int(min(max(tau, 0.0) // delta, R0.shape[0] - 1)) if delta > 0 else 0
+        theta = (tau - j * delta) / delta if delta > 0 else 0.0
+        acc = np.zeros(R0.shape[1])
+        for ck in C[j][::-1]:
+            acc = (acc + ck) * theta
+        return R0[j] + acc
 
 
 def _interval_bound(Fs, K1, K2, delta):
@@ -344,8 +405,8 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
     n_refine : int
         Best buses of each block whose grid maximum is refined by Brent's method.
     block : int, optional
-        Buses propagated together (default 32, fewer when the grid states of a block
-        would pass about 320 MB): sparse products with a few dozen columns run fastest.
+        Buses propagated together (default 64, fewer when the grid states of a block
+        would pass about 640 MB): sparse products with a few dozen columns run fastest.
     max_rounds, max_open : int
         Limits of the interval bisection (rounds, and intervals open at once: default
         what keeps their states within about 1.6 GB); beyond them the result is reported
@@ -380,7 +441,7 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
     h = float(t[1] - t[0])
     N = max(rows.N, 1)
     if block is None:
-        block = int(np.clip(4e7 // (N * (T + 4)), 8, 32))
+        block = int(np.clip(8e7 // (N * (T + 4)), 8, 64))
     if max_open is None:
         max_open = int(max(1000, 2e8 // N))
     # likely worst buses first (largest initial slope ||r_i'(0)||: the lightest machines),
@@ -394,19 +455,21 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
     best = [-np.inf, 0, 0.0]            # value, bus, time
     open_ub = []
 
-    def evaluate(z, r, tau):
-        Z2, R2 = rows.advance(z[:, None], r[:, None], tau)
-        return float(rows.F(R2)[0])
-
     def brent(i, z, r, a, b):
-        """Best ``(time, F)`` of bus ``i`` on ``[a, b]`` from its state ``(z, r)`` at ``a``."""
+        """Best ``(time, F)`` of bus ``i`` on ``[a, b]`` from its state ``(z, r)`` at ``a``:
+        Brent's method on the row's piecewise Taylor polynomials (no sparse products)."""
         fa = float(rows.F(r[:, None])[0])
         if b <= a:
             return a, fa
-        res = minimize_scalar(lambda x: -evaluate(z, r, x - a), bounds=(a, b), method="bounded",
+        pcs = rows.pieces(z, r, b - a)
+
+        def evaluate(x):
+            return float(rows.F(rows.at(pcs, x - a)[:, None])[0])
+
+        res = minimize_scalar(lambda x: -evaluate(x), bounds=(a, b), method="bounded",
                               options={"xatol": 1e-10 * max(1.0, b)})
         tt, v = float(res.x), float(-res.fun)
-        for x, vx in ((a, fa), (b, evaluate(z, r, b - a))):
+        for x, vx in ((a, fa), (b, evaluate(b))):
             if vx > v:
                 tt, v = x, vx
         return tt, v
@@ -647,15 +710,10 @@ def timedomain_nadir(system, dset, *, dt: float, horizon: float, rtol: float, n_
         else:
             M = np.asarray(Mi, dtype=float)
     r = n if M is None else M.shape[1]
-    colvalue = None
-    if isinstance(sset, NormBall) and sset.p == 2:
-        rho = sset.rho
-
-        def colvalue(X):
-            return rho * np.sqrt(np.einsum("ij,ij->j", X, X))
+    ball2 = sset.rho if isinstance(sset, NormBall) and sset.p == 2 else None
     cheap = isinstance(sset, (NormBall, BudgetBox, SingleInfeedLoss, FixedStep))
     rows = AdjointRows(system, M, value=sset.value, unit_sup=_unit_sup(sset.value, r),
-                       colvalue=colvalue, cheap=cheap)
+                       ball2=ball2, cheap=cheap)
     t = time_grid(dt, horizon, False)
     H = float(t[-1])
     # sets solved by linear programs stay on one thread (the solver is not shared safely)

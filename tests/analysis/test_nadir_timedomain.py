@@ -294,3 +294,24 @@ def test_sparse_stability_test_above_the_dense_limit(monkeypatch):
     td.check_stable_sparse(good)
     est, ok = td._rightmost_eigenvalues(good.realization().A)
     assert ok and np.isclose(est.real.max(), ref, rtol=1e-6)
+
+
+def test_piecewise_taylor_rows_match_the_propagation():
+    # the refinement evaluates rows from the sub-steps' Taylor polynomials
+    sys = random_system(15, seed=16, stiff=500.0)
+    rows = AdjointRows(sys, value=NormBall(1.0, 2).value, unit_sup=1.0, ball2=1.0)
+    Z, R = rows.start(np.arange(sys.n))
+    Z, R = rows.advance(Z, R, 0.13)
+    pcs = rows.pieces(Z[:, 4], R[:, 4], 0.2)
+    assert pcs[1].shape[0] > 1                            # several sub-steps
+    for tau in (0.0, 0.031, 0.1, 0.1999, 0.2):
+        ref = rows.advance(Z[:, 4:5], R[:, 4:5], tau)[1][:, 0]
+        np.testing.assert_allclose(AdjointRows.at(pcs, tau), ref, rtol=1e-11,
+                                   atol=1e-13 * np.abs(ref).max())
+    # and the 2-norm fast path gives the same table values as the generic functional
+    gen = AdjointRows(sys, value=NormBall(1.0, 2).value, unit_sup=1.0)
+    _, _, Fs, K1, K2, _ = rows.advance(Z, R, 0.1, bounds=True)
+    _, _, Fg, K1g, K2g, _ = gen.advance(Z, R, 0.1, bounds=True)
+    np.testing.assert_allclose(Fs, Fg, rtol=1e-13)
+    np.testing.assert_allclose(K1, K1g, rtol=1e-12)
+    np.testing.assert_allclose(K2, K2g, rtol=1e-12)
