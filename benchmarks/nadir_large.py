@@ -68,8 +68,8 @@ def run(system, args, method):
 
 def estimate(system, k):
     """Setup and ``k`` blocks of the time-domain grid pass, timed; extrapolated to n buses."""
+    from netcoh.analysis.nadir_adjoint import AdjointRows
     from netcoh.analysis.nadir_sets import NormBall
-    from netcoh.analysis.nadir_timedomain import AdjointRows
 
     tracemalloc.start()
     t0 = time.perf_counter()

@@ -17,17 +17,12 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import netcoh as nc
+import netcoh.analysis.sparse_stability as stab
 from netcoh.analysis.nadir import build_modal_model, worst_case_nadir
+from netcoh.analysis.nadir_adjoint import AdjointRows, interval_bound
 from netcoh.analysis.nadir_polytope import LinearSet
-import netcoh.analysis.nadir_timedomain as td
 from netcoh.analysis.nadir_sets import FixedStep, NormBall, SingleInfeedLoss
-from netcoh.analysis.nadir_timedomain import (
-    AUTO_MIN_STATES,
-    AdjointRows,
-    _interval_bound,
-    prefer_timedomain,
-    timedomain_search,
-)
+from netcoh.analysis.nadir_timedomain import AUTO_MIN_STATES, prefer_timedomain, timedomain_search
 from netcoh.exceptions import InputError
 
 
@@ -181,7 +176,7 @@ def test_derivative_bounds_hold_on_a_step():
     d2F = np.diff(F, 2, axis=0) / np.diff(tau)[1:, None] ** 2
     assert np.all(np.abs(dF) <= K1.max(axis=0) * (1 + 1e-6))
     assert np.all(np.abs(d2F) <= K2.max(axis=0) * 1.01)
-    assert np.all(F.max(axis=0) <= _interval_bound(Fs, K1, K2, d))
+    assert np.all(F.max(axis=0) <= interval_bound(Fs, K1, K2, d))
 
 
 def test_certificate_fails_on_a_coarse_grid_without_bisection():
@@ -279,11 +274,11 @@ def test_unstable_network_raises_as_the_dense_path():
 
 def test_sparse_stability_test_above_the_dense_limit(monkeypatch):
     # above the dense limit the rightmost eigenvalues come from the sparse Cayley iteration
-    monkeypatch.setattr(td, "DENSE_STABILITY_STATES", 10)
+    monkeypatch.setattr(stab, "DENSE_STABILITY_STATES", 10)
     bad = _damped_system(120, 15, bad=17, extra=2.0)
     assert np.linalg.eigvals(bad.realization().A.toarray()).real.max() > 0
     with pytest.raises(nc.UnstableError):
-        td.check_stable_sparse(bad)
+        stab.check_stable_sparse(bad)
     with pytest.raises(nc.UnstableError):
         worst_case_nadir(bad, rho=0.5, horizon=1.0, method="timedomain")
     # one negatively damped machine that the network keeps stable: no certificate, the
@@ -291,8 +286,8 @@ def test_sparse_stability_test_above_the_dense_limit(monkeypatch):
     good = _damped_system(120, 15, bad=17, extra=0.0)
     ref = np.linalg.eigvals(good.realization().A.toarray()).real.max()
     assert ref < 0
-    td.check_stable_sparse(good)
-    est, ok = td._rightmost_eigenvalues(good.realization().A)
+    stab.check_stable_sparse(good)
+    est, ok = stab._rightmost_eigenvalues(good.realization().A)
     assert ok and np.isclose(est.real.max(), ref, rtol=1e-6)
 
 
