@@ -73,10 +73,10 @@ def estimate(system, k):
 
     tracemalloc.start()
     t0 = time.perf_counter()
-    rows = AdjointRows(system, value=NormBall(0.5, 2).value, unit_sup=0.5)
+    rows = AdjointRows(system, value=NormBall(0.5, 2).value, unit_sup=0.5, ball2=0.5)
     setup = time.perf_counter() - t0
     m, s = rows._plan(0.1)
-    b = 32
+    b = 64
     t0 = time.perf_counter()
     for j in range(k):
         Z, R = rows.start(np.arange(j * b, (j + 1) * b) % system.n)
