@@ -373,7 +373,10 @@ def chebyshev_nadir(system, factors, rho: float, t: np.ndarray, rtol: float, n_r
     op = ChebyshevSwing(system.laplacian, r, m, d, gain, H)
     n, T = op.n, t.size
     smax = float(op.s.max())
-    U = rho * window_bound(op)
+    # more bounding polynomials (a linear program each, ~10 ms) pay off where the sharper
+    # bound costs more per bus: at 20,000 machines 160 of them leave 5,386 buses instead of
+    # 6,337 with 48, for 1.2 s more
+    U = rho * window_bound(op, n_poly=int(np.clip(n // 100, 48, 160)))
     order = np.argsort(-U, kind="stable")
     # exact values on a refined grid, fine enough for the derivative bound to be small
     G2 = op.second_derivative_bound(H)
