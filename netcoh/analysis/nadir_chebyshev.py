@@ -24,7 +24,6 @@ Between grid points the supremum is certified as in :mod:`.nadir_search`, with t
 derivative bound ``||S''(t) e_i|| <= s_max s_i sup |h''|``: the exact values are taken on a
 grid fine enough for that bound to be small, and intervals that could still hide a deeper
 nadir are bisected.
-
 """
 
 from __future__ import annotations
