@@ -306,15 +306,24 @@ def _real_gaps(mu, ks, h: int):
     return xr0[idx], yi[idx], yi2[idx], d_re[idx], None
 
 
-def _duplicates(s, skip, rtol: float = 1e-11):
-    """Mask of roots that repeat an earlier one (to ``rtol`` relative), ignoring ``skip``."""
+def _duplicates(s, skip, rtol: float = 1e-11, local: bool = False):
+    """Mask of roots that repeat an earlier one (to ``rtol`` relative), ignoring ``skip``.
+
+    The distance is relative to the largest root, or with ``local`` to the larger of the
+    two (at least ``1e-6`` of the largest): close roots of a slow cluster stay apart when
+    each is known to its own relative accuracy (Newton's method in the offset from a pole).
+    """
     out = np.zeros(s.size, dtype=bool)
     idx = np.flatnonzero(~skip)
     if idx.size < 2:
         return out
     pts = np.column_stack([s[idx].real, s[idx].imag])
-    tol = rtol * max(float(np.abs(s[idx]).max()), 1e-300)
+    big = max(float(np.abs(s[idx]).max()), 1e-300)
+    tol = rtol * big
     for i, j in cKDTree(pts).query_pairs(tol):
+        a, b = s[idx[i]], s[idx[j]]
+        if local and abs(a - b) > rtol * max(abs(a), abs(b), 1e-6 * big):
+            continue
         out[idx[max(i, j)]] = True
     return out
 

@@ -535,14 +535,22 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
         rpoles = np.flatnonzero(mu.imag == 0)
         if freal.any() and rpoles.size:
             near[freal] = rpoles[np.argmin(np.abs(found[freal, None] - mu[None, rpoles]), axis=1)]
-        t2, c2 = _newton(mu, near, found - mu[near], freal, a, b, BA)
-        if not c2.all():
-            return _fail("polish")
+        t_ab = found - mu[near]
+        t2, c2 = _newton(mu, near, t_ab, freal, a, b, BA)
         start = np.concatenate([start[~bad], near])
         tau = np.concatenate([tau[~bad], t2])
         real = np.concatenate([real[~bad], freal])
         s = mu[start] + tau
-        if np.any(_duplicates(s, np.zeros(s.size, bool))) or \
+        # Newton from the nearest pole can jump to a close root that is already known (or
+        # not settle): such a root keeps Aberth's value, found with the others deflated
+        # (the checks below, traces, conditioning and the residual of every mode, apply
+        # to it as to the others)
+        redo = np.concatenate([np.zeros(tau.size - t2.size, bool), ~c2])
+        redo |= _duplicates(s, np.zeros(s.size, bool))
+        if redo.any():
+            tau[redo] = np.concatenate([tau[: tau.size - t2.size], t_ab])[redo]
+            s = mu[start] + tau
+        if np.any(_duplicates(s, np.zeros(s.size, bool), local=True)) or \
                 np.any(s[~real].imag <= 1e-9 * np.abs(s[~real])):
             return _fail("duplicate")
     if 2 * int((~real).sum()) + int(real.sum()) != N:
