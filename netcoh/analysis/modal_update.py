@@ -60,6 +60,8 @@ __all__ = ["ModalBasis", "decompose", "dense_basis", "update_basis", "update_tri
 
 #: largest eigenvalue condition number (``||x|| ||y|| / |y^T x|``) accepted
 _COND_MAX = 1e8
+#: most machines an outage may cut off the reference for its modes to be updated
+_MAX_GONE = 8
 #: why the last update returned None (for diagnostics)
 last_failure = [""]
 
@@ -397,7 +399,7 @@ def update_structured(system, cond_max: float = 1e10):
     """
     for basis in pinned():
         ref = basis.system
-        if ref is None or basis.cond > cond_max or ref.n not in (system.n, system.n + 1):
+        if ref is None or basis.cond > cond_max or not 0 <= ref.n - system.n <= _MAX_GONE:
             continue
         layout = _layout(basis)
         if layout is None:
@@ -408,12 +410,14 @@ def update_structured(system, cond_max: float = 1e10):
             continue
         labels = set(system.labels)
         gone = [i for i, lab in enumerate(ref.labels) if lab not in labels]
-        if len(gone) != 1:
+        if len(gone) != ref.n - system.n or (len(gone) > 1 and ref.n - 1 in gone):
             continue
-        keep = np.delete(np.arange(ref.n), gone[0])
+        keep = np.delete(np.arange(ref.n), gone)
         if tuple(ref.labels[i] for i in keep) == tuple(system.labels) \
                 and _same_dynamics(ref, system, keep):
-            return _trip_update(basis, layout, system, gone[0], keep)
+            if len(gone) == 1:
+                return _trip_update(basis, layout, system, gone[0], keep)
+            return _split_update(basis, layout, system, np.asarray(gone), keep)
     return "n/a"
 
 
@@ -478,6 +482,62 @@ def _trip_update(basis, layout, system, k, keep):
     sums = (float(own.sum().real), float((own ** 2).sum().real))
     scale = (float(np.abs(s).sum()), float(np.abs(s).max()))
     if not _traces_ok(s[gone], real[gone], sums, scale):
+        return _fail("trace")
+    return _finish(system, s[live], P[:, live], alpha[live], real[live])
+
+
+def _split_update(basis, layout, system, gone, keep):
+    """Modes of the main island left when an outage cuts the machines ``gone`` (two or
+    more, without the reference's last node) off the reference.
+
+    The cut changes the reference's Laplacian by ``sigma c c^T`` (rank one) into one of two
+    islands: the main one is ``system``'s Laplacian, and the change's rows on it give the
+    change on the cut-off island (``c`` restricted to it). The updated network then has the
+    main island's modes and the cut-off island's, found densely on its few machines (with
+    the poles of the coupling: its states' drift against the main island's last node);
+    those must be the modes without residue on the main island, in number and power sums.
+    """
+    last_failure[0] = ""
+    ref = basis.system
+    Lref = _dense(ref.laplacian)
+    Lk = _dense(system.laplacian)
+    known = np.hstack([Lk - Lref[np.ix_(keep, keep)], -Lref[np.ix_(keep, gone)]])
+    scale = float(np.abs(Lref).max())
+    i, j = divmod(int(np.argmax(np.abs(known))), known.shape[1])
+    if abs(known[i, j]) <= 1e-11 * scale:
+        return _fail("rank")
+    X, Y = known[:, j], known[i] / known[i, j]           # known = X Y^T (checked below)
+    yk, yg = Y[: keep.size], Y[keep.size:]
+    kappa = float(X @ yk) / float(yk @ yk)             # X = kappa yk for a symmetric change
+    Lv = Lref.copy()
+    Lv[np.ix_(keep, keep)] = Lk
+    Lv[np.ix_(keep, gone)] = 0.0
+    Lv[np.ix_(gone, keep)] = 0.0
+    Lv[np.ix_(gone, gone)] += kappa * np.outer(yg, yg)
+    change = _laplacian_change(basis, layout, Lv - Lref, 1, scale)
+    if change is None or isinstance(change, str):
+        return None if change is None else _fail("split")
+    Li = Lv[np.ix_(gone, gone)]
+    try:
+        island = NetworkSystem.from_laplacian(0.5 * (Li + Li.T), nodal=ref.nodal.subset(gone),
+                                              coupling=ref.coupling)
+    except NetcohError:
+        return _fail("split")
+    own = np.concatenate([np.linalg.eigvals(_dense(island.realization().A)),
+                          np.roots(np.trim_zeros(np.asarray(ref.coupling.den[0], float), "f"))])
+    core = _solve(basis, *change)
+    if core is None:
+        return None
+    s, P, alpha, real = core
+    P = P[keep]
+    weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2
+    live = weight > 1e-13 * float(weight.max())
+    gone_modes = ~live
+    if 2 * int((~real[gone_modes]).sum()) + int(real[gone_modes].sum()) != own.size:
+        return _fail("count")
+    sums = (float(own.sum().real), float((own ** 2).sum().real))
+    tscale = (float(np.abs(s).sum()), float(np.abs(s).max()))
+    if not _traces_ok(s[gone_modes], real[gone_modes], sums, tscale):
         return _fail("trace")
     return _finish(system, s[live], P[:, live], alpha[live], real[live])
 
