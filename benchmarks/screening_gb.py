@@ -32,7 +32,12 @@ largest relative change of any figure 3.2e-12. The full sweep (``--operator-only
 contingencies, 2,735 distinct networks, all certified) took 342 s on 2 processes at load
 average about 2 (244 ms per network in a worker, wall); before the fix that stopped about
 one branch outage in five (39 of the first 200, now 3) from falling back to the dense
-eigenproblem it took 2,061 s at load average 5-8.
+eigenproblem it took 2,061 s at load average 5-8. With outages that cut several machines
+off (29) and branch outages near slow clusters of close poles (about 1.5 %) updated too,
+and the metrics' uniform grids built from products of exponentials, it took 251 s (load
+average 1.0-2.3; 178 ms per network in a worker, wall; all 3,601 certified, the same
+ranking); on the same day the previous version took 557 s at load average 3.3 falling to
+2.0, and this one 959 s at 4-7, so compare at equal load only.
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
       OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \

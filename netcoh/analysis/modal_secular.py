@@ -306,15 +306,24 @@ def _real_gaps(mu, ks, h: int):
     return xr0[idx], yi[idx], yi2[idx], d_re[idx], None
 
 
-def _duplicates(s, skip, rtol: float = 1e-11):
-    """Mask of roots that repeat an earlier one (to ``rtol`` relative), ignoring ``skip``."""
+def _duplicates(s, skip, rtol: float = 1e-11, local: bool = False):
+    """Mask of roots that repeat an earlier one (to ``rtol`` relative), ignoring ``skip``.
+
+    The distance is relative to the largest root, or with ``local`` to the larger of the
+    two (at least ``1e-6`` of the largest): close roots of a slow cluster stay apart when
+    each is known to its own relative accuracy (Newton's method in the offset from a pole).
+    """
     out = np.zeros(s.size, dtype=bool)
     idx = np.flatnonzero(~skip)
     if idx.size < 2:
         return out
     pts = np.column_stack([s[idx].real, s[idx].imag])
-    tol = rtol * max(float(np.abs(s[idx]).max()), 1e-300)
+    big = max(float(np.abs(s[idx]).max()), 1e-300)
+    tol = rtol * big
     for i, j in cKDTree(pts).query_pairs(tol):
+        a, b = s[idx[i]], s[idx[j]]
+        if local and abs(a - b) > rtol * max(abs(a), abs(b), 1e-6 * big):
+            continue
         out[idx[max(i, j)]] = True
     return out
 
@@ -428,3 +437,67 @@ def _residual_ok(system, s, P, weight, probes: int = 8) -> bool:
         err = 10.0 * est / scale
     rel = weight / max(float(weight.max()), 1e-300)
     return bool(np.all(err <= 1e-6) and np.all(err * rel <= _RESIDUAL_RTOL))
+
+
+# -- products with the updated eigenvectors ------------------------------------------------
+
+def _vectors(basis, start, tau, real, a, b, BA, qp, dmu):
+    """Eigenvector products of the roots ``mu[start] + tau``: ``(z, w, y^T x, ||x||^2,
+    ||y||^2, P, y^T Q probes / y^T x)`` with ``x_j = Cm_j o (a z_j)``, ``y_j = Cm_j o (b w_j)``
+    (Cauchy-like, with the own pole back in; never formed, only their products).
+    ``dmu``: the gaps ``mu[start] - mu`` with the own pole ``inf`` (overwritten)."""
+    J, r, N = start.size, a.shape[1], a.shape[0]
+    eye = np.eye(r)
+    with np.errstate(all="ignore"):
+        Cm = np.add(dmu, tau[:, None], out=dmu)
+        np.reciprocal(Cm, out=Cm)
+        G = eye[None] - (Cm @ BA).reshape(-1, r, r)
+        z = _null_solves(G, b[start])                                       # (J, r)
+        w = _null_solves(np.swapaxes(G, 1, 2), a[start])
+        Cm[np.arange(J), start] = 1.0 / tau
+        nrm = np.einsum("jl,jlm,jm->j", w, ((Cm * Cm) @ BA).reshape(-1, r, r), z)   # y^T x
+        absC2 = Cm.real ** 2 + Cm.imag ** 2
+        xn2 = _quad(absC2, a, z)                                             # ||x_j||^2
+        yn2 = _quad(absC2, b, w)
+    P = sum(_pair_product(basis, Cm * a[None, :, l], real) * z[None, :, l] for l in range(r))
+    qy = np.einsum("jl,jlk->jk", w, (Cm @ (b[:, :, None] * qp[:, None, :]).reshape(N, -1))
+                   .reshape(J, r, 3)) / nrm[:, None]                         # (J, 3)
+    return z, w, nrm, xn2, yn2, P, qy
+
+
+def _vectors_real(basis, ks, tau, a, b, qp):
+    """:func:`_vectors` for real roots from real poles ``mu[ks]`` of a rank-one change, in
+    real arithmetic: on the real axis the conjugate of an upper pole contributes the
+    conjugate term, so each pair adds twice the real part of its upper pole's term."""
+    h, mu = basis.half, basis.mu
+    J = ks.size
+    xr0, yi, yi2, d_re, _ = _real_gaps(mu, ks, h)
+    a1, b1 = a[:, 0], b[:, 0]
+    aup, bup = a1[:h], b1[:h]
+    ba = aup * bup
+    BAr, BAi, BAre = 2.0 * ba.real, 2.0 * ba.imag, (a1[2 * h:] * b1[2 * h:]).real
+    t = tau[:, None]
+    with np.errstate(all="ignore"):
+        x = xr0 + t
+        den = x * x + yi2
+        cr, ci = x / den, -yi / den                                         # 1/(s - mu_up)
+        cre = 1.0 / (d_re + t)                                             # own pole: 0
+        G = 1.0 - (cr @ BAr - ci @ BAi + cre @ BAre)
+        z = b1[ks].real / G
+        w = a1[ks].real / G
+        cre[np.arange(J), ks - 2 * h] = 1.0 / tau                           # own pole back
+        c2 = cre * cre
+        nrm = w * z * ((cr * cr - ci * ci) @ BAr - (2.0 * cr * ci) @ BAi + c2 @ BAre)
+        ab2 = cr * cr + ci * ci
+        are, bre = a1[2 * h:].real, b1[2 * h:].real
+        xn2 = z * z * (ab2 @ (2.0 * np.abs(aup) ** 2) + c2 @ (are * are))
+        yn2 = w * w * (ab2 @ (2.0 * np.abs(bup) ** 2) + c2 @ (bre * bre))
+    # mode shapes: Y = C o a, [2 Re Y_up, -2 Im Y_up, Y_re] against [Re P_up, Im P_up, P_re]
+    yr = cr * aup.real - ci * aup.imag
+    yim = cr * aup.imag + ci * aup.real
+    XR = np.concatenate([2.0 * yr, -2.0 * yim, cre * are], axis=1)
+    P = (XR @ basis.PrT).T * z[None, :]
+    M = b1[:, None] * qp                                                     # (N, 3)
+    Mu = M[:h]
+    qy = (2.0 * (cr @ Mu.real - ci @ Mu.imag) + cre @ M[2 * h:].real) * (w / nrm)[:, None]
+    return z[:, None], w[:, None], nrm, xn2, yn2, P, qy

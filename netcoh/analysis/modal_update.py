@@ -43,14 +43,12 @@ from .modal_secular import (
     _duplicates,
     _input_part,
     _newton,
-    _null_solves,
-    _pair_product,
     _pole_gaps,
-    _quad,
-    _real_gaps,
     _residual_ok,
     _traces,
     _traces_ok,
+    _vectors,
+    _vectors_real,
     low_rank,
 )
 
@@ -60,6 +58,8 @@ __all__ = ["ModalBasis", "decompose", "dense_basis", "update_basis", "update_tri
 
 #: largest eigenvalue condition number (``||x|| ||y|| / |y^T x|``) accepted
 _COND_MAX = 1e8
+#: most machines an outage may cut off the reference for its modes to be updated
+_MAX_GONE = 8
 #: why the last update returned None (for diagnostics)
 last_failure = [""]
 
@@ -226,68 +226,6 @@ def update_trip(basis: ModalBasis, system, realization):
     return s, P, (alpha * factor)[:, None] * P.T
 
 
-def _vectors(basis, start, tau, real, a, b, BA, qp, dmu):
-    """Eigenvector products of the roots ``mu[start] + tau``: ``(z, w, y^T x, ||x||^2,
-    ||y||^2, P, y^T Q probes / y^T x)`` with ``x_j = Cm_j o (a z_j)``, ``y_j = Cm_j o (b w_j)``
-    (Cauchy-like, with the own pole back in; never formed, only their products).
-    ``dmu``: the gaps ``mu[start] - mu`` with the own pole ``inf`` (overwritten)."""
-    J, r, N = start.size, a.shape[1], a.shape[0]
-    eye = np.eye(r)
-    with np.errstate(all="ignore"):
-        Cm = np.add(dmu, tau[:, None], out=dmu)
-        np.reciprocal(Cm, out=Cm)
-        G = eye[None] - (Cm @ BA).reshape(-1, r, r)
-        z = _null_solves(G, b[start])                                       # (J, r)
-        w = _null_solves(np.swapaxes(G, 1, 2), a[start])
-        Cm[np.arange(J), start] = 1.0 / tau
-        nrm = np.einsum("jl,jlm,jm->j", w, ((Cm * Cm) @ BA).reshape(-1, r, r), z)   # y^T x
-        absC2 = Cm.real ** 2 + Cm.imag ** 2
-        xn2 = _quad(absC2, a, z)                                             # ||x_j||^2
-        yn2 = _quad(absC2, b, w)
-    P = sum(_pair_product(basis, Cm * a[None, :, l], real) * z[None, :, l] for l in range(r))
-    qy = np.einsum("jl,jlk->jk", w, (Cm @ (b[:, :, None] * qp[:, None, :]).reshape(N, -1))
-                   .reshape(J, r, 3)) / nrm[:, None]                         # (J, 3)
-    return z, w, nrm, xn2, yn2, P, qy
-
-
-def _vectors_real(basis, ks, tau, a, b, qp):
-    """:func:`_vectors` for real roots from real poles ``mu[ks]`` of a rank-one change, in
-    real arithmetic: on the real axis the conjugate of an upper pole contributes the
-    conjugate term, so each pair adds twice the real part of its upper pole's term."""
-    h, mu = basis.half, basis.mu
-    J = ks.size
-    xr0, yi, yi2, d_re, _ = _real_gaps(mu, ks, h)
-    a1, b1 = a[:, 0], b[:, 0]
-    aup, bup = a1[:h], b1[:h]
-    ba = aup * bup
-    BAr, BAi, BAre = 2.0 * ba.real, 2.0 * ba.imag, (a1[2 * h:] * b1[2 * h:]).real
-    t = tau[:, None]
-    with np.errstate(all="ignore"):
-        x = xr0 + t
-        den = x * x + yi2
-        cr, ci = x / den, -yi / den                                         # 1/(s - mu_up)
-        cre = 1.0 / (d_re + t)                                             # own pole: 0
-        G = 1.0 - (cr @ BAr - ci @ BAi + cre @ BAre)
-        z = b1[ks].real / G
-        w = a1[ks].real / G
-        cre[np.arange(J), ks - 2 * h] = 1.0 / tau                           # own pole back
-        c2 = cre * cre
-        nrm = w * z * ((cr * cr - ci * ci) @ BAr - (2.0 * cr * ci) @ BAi + c2 @ BAre)
-        ab2 = cr * cr + ci * ci
-        are, bre = a1[2 * h:].real, b1[2 * h:].real
-        xn2 = z * z * (ab2 @ (2.0 * np.abs(aup) ** 2) + c2 @ (are * are))
-        yn2 = w * w * (ab2 @ (2.0 * np.abs(bup) ** 2) + c2 @ (bre * bre))
-    # mode shapes: Y = C o a, [2 Re Y_up, -2 Im Y_up, Y_re] against [Re P_up, Im P_up, P_re]
-    yr = cr * aup.real - ci * aup.imag
-    yim = cr * aup.imag + ci * aup.real
-    XR = np.concatenate([2.0 * yr, -2.0 * yim, cre * are], axis=1)
-    P = (XR @ basis.PrT).T * z[None, :]
-    M = b1[:, None] * qp                                                     # (N, 3)
-    Mu = M[:h]
-    qy = (2.0 * (cr @ Mu.real - ci @ Mu.imag) + cre @ M[2 * h:].real) * (w / nrm)[:, None]
-    return z[:, None], w[:, None], nrm, xn2, yn2, P, qy
-
-
 # -- updates from the Laplacian, without the realisation -----------------------------------
 
 #: per reference: (basis, layout) with layout as returned by _layout
@@ -397,7 +335,7 @@ def update_structured(system, cond_max: float = 1e10):
     """
     for basis in pinned():
         ref = basis.system
-        if ref is None or basis.cond > cond_max or ref.n not in (system.n, system.n + 1):
+        if ref is None or basis.cond > cond_max or not 0 <= ref.n - system.n <= _MAX_GONE:
             continue
         layout = _layout(basis)
         if layout is None:
@@ -408,12 +346,14 @@ def update_structured(system, cond_max: float = 1e10):
             continue
         labels = set(system.labels)
         gone = [i for i, lab in enumerate(ref.labels) if lab not in labels]
-        if len(gone) != 1:
+        if len(gone) != ref.n - system.n or (len(gone) > 1 and ref.n - 1 in gone):
             continue
-        keep = np.delete(np.arange(ref.n), gone[0])
+        keep = np.delete(np.arange(ref.n), gone)
         if tuple(ref.labels[i] for i in keep) == tuple(system.labels) \
                 and _same_dynamics(ref, system, keep):
-            return _trip_update(basis, layout, system, gone[0], keep)
+            if len(gone) == 1:
+                return _trip_update(basis, layout, system, gone[0], keep)
+            return _split_update(basis, layout, system, np.asarray(gone), keep)
     return "n/a"
 
 
@@ -482,6 +422,62 @@ def _trip_update(basis, layout, system, k, keep):
     return _finish(system, s[live], P[:, live], alpha[live], real[live])
 
 
+def _split_update(basis, layout, system, gone, keep):
+    """Modes of the main island left when an outage cuts the machines ``gone`` (two or
+    more, without the reference's last node) off the reference.
+
+    The cut changes the reference's Laplacian by ``sigma c c^T`` (rank one) into one of two
+    islands: the main one is ``system``'s Laplacian, and the change's rows on it give the
+    change on the cut-off island (``c`` restricted to it). The updated network then has the
+    main island's modes and the cut-off island's, found densely on its few machines (with
+    the poles of the coupling: its states' drift against the main island's last node);
+    those must be the modes without residue on the main island, in number and power sums.
+    """
+    last_failure[0] = ""
+    ref = basis.system
+    Lref = _dense(ref.laplacian)
+    Lk = _dense(system.laplacian)
+    known = np.hstack([Lk - Lref[np.ix_(keep, keep)], -Lref[np.ix_(keep, gone)]])
+    scale = float(np.abs(Lref).max())
+    i, j = divmod(int(np.argmax(np.abs(known))), known.shape[1])
+    if abs(known[i, j]) <= 1e-11 * scale:
+        return _fail("rank")
+    X, Y = known[:, j], known[i] / known[i, j]           # known = X Y^T (checked below)
+    yk, yg = Y[: keep.size], Y[keep.size:]
+    kappa = float(X @ yk) / float(yk @ yk)             # X = kappa yk for a symmetric change
+    Lv = Lref.copy()
+    Lv[np.ix_(keep, keep)] = Lk
+    Lv[np.ix_(keep, gone)] = 0.0
+    Lv[np.ix_(gone, keep)] = 0.0
+    Lv[np.ix_(gone, gone)] += kappa * np.outer(yg, yg)
+    change = _laplacian_change(basis, layout, Lv - Lref, 1, scale)
+    if change is None or isinstance(change, str):
+        return None if change is None else _fail("split")
+    Li = Lv[np.ix_(gone, gone)]
+    try:
+        island = NetworkSystem.from_laplacian(0.5 * (Li + Li.T), nodal=ref.nodal.subset(gone),
+                                              coupling=ref.coupling)
+    except NetcohError:
+        return _fail("split")
+    own = np.concatenate([np.linalg.eigvals(_dense(island.realization().A)),
+                          np.roots(np.trim_zeros(np.asarray(ref.coupling.den[0], float), "f"))])
+    core = _solve(basis, *change)
+    if core is None:
+        return None
+    s, P, alpha, real = core
+    P = P[keep]
+    weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2
+    live = weight > 1e-13 * float(weight.max())
+    gone_modes = ~live
+    if 2 * int((~real[gone_modes]).sum()) + int(real[gone_modes].sum()) != own.size:
+        return _fail("count")
+    sums = (float(own.sum().real), float((own ** 2).sum().real))
+    tscale = (float(np.abs(s).sum()), float(np.abs(s).max()))
+    if not _traces_ok(s[gone_modes], real[gone_modes], sums, tscale):
+        return _fail("trace")
+    return _finish(system, s[live], P[:, live], alpha[live], real[live])
+
+
 def _core(basis: ModalBasis, A2, max_rank: int):
     """``(s, P, alpha, real)`` of the state matrix ``A2`` from ``basis`` (residues
     ``alpha_j P_j P_j^T``), ``"same"`` when ``A2`` is the reference's, or None."""
@@ -535,14 +531,22 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
         rpoles = np.flatnonzero(mu.imag == 0)
         if freal.any() and rpoles.size:
             near[freal] = rpoles[np.argmin(np.abs(found[freal, None] - mu[None, rpoles]), axis=1)]
-        t2, c2 = _newton(mu, near, found - mu[near], freal, a, b, BA)
-        if not c2.all():
-            return _fail("polish")
+        t_ab = found - mu[near]
+        t2, c2 = _newton(mu, near, t_ab, freal, a, b, BA)
         start = np.concatenate([start[~bad], near])
         tau = np.concatenate([tau[~bad], t2])
         real = np.concatenate([real[~bad], freal])
         s = mu[start] + tau
-        if np.any(_duplicates(s, np.zeros(s.size, bool))) or \
+        # Newton from the nearest pole can jump to a close root that is already known (or
+        # not settle): such a root keeps Aberth's value, found with the others deflated
+        # (the checks below, traces, conditioning and the residual of every mode, apply
+        # to it as to the others)
+        redo = np.concatenate([np.zeros(tau.size - t2.size, bool), ~c2])
+        redo |= _duplicates(s, np.zeros(s.size, bool))
+        if redo.any():
+            tau[redo] = np.concatenate([tau[: tau.size - t2.size], t_ab])[redo]
+            s = mu[start] + tau
+        if np.any(_duplicates(s, np.zeros(s.size, bool), local=True)) or \
                 np.any(s[~real].imag <= 1e-9 * np.abs(s[~real])):
             return _fail("duplicate")
     if 2 * int((~real).sum()) + int(real.sum()) != N:

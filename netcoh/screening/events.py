@@ -226,6 +226,13 @@ def operator_events(ctx, cont):
         note = (f"{int(status[5:])} bus(es) de-energised (lost load "
                 f"{-inj[dead] * ctx.base_mva:.4g} MW)")
         return [Event(ctx.base_system(), ctx.labels, u, "island-imbalance")], note
+    if status == "split":
+        # the islands with their imbalances at once (``ctx.systems`` would build the same
+        # islands without them first: the Schur complements twice)
+        inj = _branch_injection(ctx, cont.id)
+        parts, note = ctx._islands(p, q, w, drop=None, inj=inj)
+        if len(parts) > 1:
+            return [Event(s, lab, u, "island-imbalance") for s, lab, u in parts], note
     systems, note = ctx.systems(cont)
     if len(systems) == 1:
         system, labels = systems[0]

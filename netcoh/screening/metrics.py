@@ -38,6 +38,32 @@ __all__ = ["frequency_metrics", "ROCOF_WINDOW_S"]
 ROCOF_WINDOW_S = 0.5
 
 
+def _phi_steps(model, t0: float, dt: float, count: int) -> np.ndarray:
+    """``model.phi(t0 + dt * arange(count))`` for sums of exponentials
+    ``phi_k(t) = res_k exp(p_k t) + const_k`` (one pole per mode), with ``exp`` only on
+    ``2 sqrt(count)`` points: ``exp(p (a B + b) dt) = exp(p a B dt) exp(p b dt)``; other
+    models (or a mismatch with ``model.phi`` at the first points) use ``model.phi``."""
+    t = t0 + dt * np.arange(count)
+    poles, res, const = (getattr(model, k, None) for k in ("poles", "res", "const"))
+    if poles is None or res is None or const is None or np.ndim(poles) != 2 \
+            or np.shape(poles)[1] != 1 or np.shape(res) != np.shape(poles) or count < 16:
+        return model.phi(t)
+    p, r = poles[:, 0], res[:, 0]
+    B = int(np.ceil(np.sqrt(count)))
+    A = -(-count // B)
+    inner = np.exp(np.outer(dt * np.arange(B), p))                          # (B, K)
+    outer = np.exp(np.outer(t0 + dt * B * np.arange(A), p)) * r[None, :]     # (A, K)
+    out = (outer[:, None, :] * inner[None, :, :]).reshape(-1, p.size)[:count]
+    head = model.phi(t[:2])
+    if not np.iscomplexobj(head):
+        out = out.real
+    out += const[None, :]
+    if out.shape != (count, p.size) or not np.allclose(out[:2], head, rtol=1e-12,
+                                                         atol=1e-12 * np.abs(head).max()):
+        return model.phi(t)
+    return out
+
+
 def _peak(model, coef, s0, t: np.ndarray, y: np.ndarray, n_fine: int = 33):
     """Largest ``|y|`` on the grid, refined on a fine grid between its neighbours."""
     j = int(np.argmax(np.abs(y)))
@@ -111,10 +137,12 @@ def frequency_metrics(system, model, u, *, bus_index: int, time_s: float,
     dt_u = 0.02
     t_u = np.arange(0.0, max(5.0, 2.0 * t_fin) + window_s + 1e-9, dt_u)
     t_end = float(np.clip(settle, 1.5 * t_u[-1], 1e4))
-    t_c = np.concatenate([t_u, np.geomspace(t_u[-1], t_end, 120)[1:]])
+    t_geo = np.geomspace(t_u[-1], t_end, 120)[1:]
+    t_c = np.concatenate([t_u, t_geo])
     t_l = np.arange(0.0, float(np.clip(1.5 * t_fin, 2.0, 10.0)) + window_s + 1e-9, 0.05)
-    ph = model.phi(np.concatenate([t_c, t_l]))
-    ph_c, ph_l = ph[:t_c.size], ph[t_c.size:]
+    # the uniform grids by products of exponentials (same values to rounding)
+    ph_c = np.concatenate([_phi_steps(model, 0.0, dt_u, t_u.size), model.phi(t_geo)])
+    ph_l = _phi_steps(model, 0.0, 0.05, t_l.size)
     y_c = np.real(ph_c @ coef_c) + s0_c
     coi_v, coi_t = _peak(model, coef_c, s0_c, t_c, y_c)
     if np.isfinite(coi_inf) and abs(coi_inf) >= coi_v * (1 - 1e-9):

@@ -110,6 +110,55 @@ def test_trip_from_the_laplacian_matches_dense(n, seed, last):
         assert np.abs(transfer_from_modes(s_j, P, Q, s) - H).max() <= 1e-9 * np.abs(H).max()
 
 
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(5, 12), m=st.integers(2, 4), seed=st.integers(0, 2**31 - 1))
+def test_split_cutting_several_machines_matches_dense(n, m, seed):
+    """An outage that cuts ``m`` machines (connected among themselves) off the rest: the
+    main island's modes from the whole network's, against LAPACK's eigenvalues of the
+    island's own realisation and its transfer matrix solved directly."""
+    m = min(m, n - 2)
+    rng = np.random.default_rng(seed)
+    W = mesh(n, rng)
+    isl = np.sort(rng.choice(n - 1, m, replace=False))      # the last node stays (ground)
+    main = np.setdiff1d(np.arange(n), isl)
+    cut = np.zeros((n, n), dtype=bool)
+    cut[np.ix_(isl, main)] = cut[np.ix_(main, isl)] = True
+    W[cut] = 0.0
+    for part in (isl, main):                                  # each side connected
+        W[part[:-1], part[1:]] = W[part[1:], part[:-1]] = 1.0 + rng.random(part.size - 1)
+    a, b = int(rng.choice(isl)), int(rng.choice(main))
+    Wb = W.copy()
+    Wb[a, b] = Wb[b, a] = rng.uniform(0.5, 3.0)                # the one link between them
+    nodal = turbines(n, rng)
+    labels = [f"G{i}" for i in range(n)]
+    base = nc.NetworkSystem.from_laplacian(10.0 * laplacian(Wb), nodal=nodal, labels=labels)
+    out = nc.NetworkSystem.from_laplacian(10.0 * laplacian(W[np.ix_(main, main)]),
+                                          nodal=nodal.subset(main),
+                                          labels=[labels[i] for i in main])
+    modal_update.clear()
+    assert pin_reference(base)
+    got = modal_update.update_structured(out)
+    modal_update.clear()
+    assert not isinstance(got, str)
+    if got is None:                   # a check may refuse (then the dense path runs)
+        assert modal_update.last_failure[0]
+        return
+    s_j, P, Q = got
+    _eigs_match(s_j, out)
+    for s in (0.3 + 1.7j, 2.0j, -0.05 + 0.4j):
+        H = np.linalg.inv(out.system_matrix(s))
+        assert np.abs(transfer_from_modes(s_j, P, Q, s) - H).max() <= 1e-9 * np.abs(H).max()
+
+
+def test_close_roots_are_told_apart_by_their_own_size():
+    """Two slow roots ``3e-10`` apart next to a fast one: the same root to the largest
+    root's ``1e-11``, distinct to their own."""
+    s = np.array([-100.0 + 0j, -0.2 + 0j, -0.2 - 3e-10 + 0j, -0.2 - 3e-10 + 0j])
+    skip = np.zeros(4, dtype=bool)
+    assert modal_secular._duplicates(s, skip).tolist() == [False, False, True, True]
+    assert modal_secular._duplicates(s, skip, local=True).tolist() == [False, False, False, True]
+
+
 def test_structured_path_gives_the_dense_nadir_and_steady_state():
     rng = np.random.default_rng(5)
     n = 20
