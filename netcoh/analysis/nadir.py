@@ -33,14 +33,9 @@ from ..exceptions import AccuracyWarning, InputError, NetcohTypeError
 from ..network.system import _check_system
 from . import nadir_chebyshev as _cheb
 from .lti import as_lti, is_lti
+from .modal_statespace import lti_modes, statespace_modes
 from .nadir_inputs import restrict
-from .nadir_modes import (
-    ModalModel,
-    lti_modes,
-    proportional_factors,
-    proportional_modes,
-    statespace_modes,
-)
+from .nadir_modes import ModalModel, proportional_factors, proportional_modes
 from .nadir_result import EmbeddedTables, NadirResult, SearchTables, bus_summary
 from .nadir_search import Search, search, time_grid
 from .nadir_sets import BudgetBox, FixedStep, NormBall, UnitTrips, eliminate_node
