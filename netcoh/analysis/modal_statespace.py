@@ -102,6 +102,12 @@ def lti_modes(model, cond_max: float = 1e10) -> PoleResidueModes:
     PoleResidueModes
         ``S(t) = D + C A^{-1}(e^{At} - I) B`` in modal form, shape (outputs, inputs).
 
+    Raises
+    ------
+    SolverError
+        The eigenvector condition number exceeds ``cond_max`` (a nearly defective state
+        matrix); :mod:`.lti_timedomain` searches such models.
+
     Examples
     --------
     >>> import control
@@ -112,7 +118,8 @@ def lti_modes(model, cond_max: float = 1e10) -> PoleResidueModes:
     """
     real = model.realization()
     mu, W = la.eig(model.A, check_finite=False)
-    lu, piv, cond = conditioned_lu(W, cond_max)
+    lu, piv, cond = conditioned_lu(W, cond_max, hint="; worst_case_nadir's method='auto' "
+                                   "or 'timedomain' searches without it")
     basis = _modal_update.dense_basis(real, mu, W, (lu, piv), cond)
     return _basis_modes(basis, real.D.toarray() if real.D.nnz else None)
 

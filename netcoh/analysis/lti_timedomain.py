@@ -1,0 +1,302 @@
+"""Worst-case nadir of a general linear model without an eigenvector basis.
+
+The modal search needs ``A = W diag(mu) W^{-1}`` with a usable ``W``. The full linear model
+of a large case can be stable yet nearly defective (equal time constants in chains of lags
+give Jordan-like blocks; ``wecc_full``'s eigenvector condition number is about ``1e18``), and
+:func:`~netcoh.analysis.modal_statespace.lti_modes` then refuses it. This module searches such
+a model with the eigen-free propagation of :mod:`.nadir_timedomain` instead: the rows of the
+step-response matrix ``S(t) = D + C A^{-1}(e^{At} - I) B`` follow from the adjoint system by
+Taylor steps on the balanced realisation, with the same certified bounds between samples.
+
+An automatic horizon (``horizon=None``) is covered window after window (each twice as long
+as the one before, continued from the stored states) until a bound of everything after the
+last window falls below the worst value found. That bound needs no eigenvectors either: with
+``X`` the solution of the Lyapunov equation ``A^T X + X A = -I`` (on the balanced
+realisation; checked positive definite), ``||e^{At} y||_X`` never grows, so for ``t >= H``
+
+``|e_i^T (S(t) - S(inf)) u| = |w_i^T e^{A(t-H)} e^{AH} B u| <= ||X^{-1/2} w_i|| ||X^{1/2} e^{AH} B u||``
+
+with ``w_i^T = e_i^T C A^{-1}`` and ``S(inf) = D - C A^{-1} B``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import scipy.linalg as la
+import scipy.sparse as sp
+
+from .._util import readonly
+from ..exceptions import AccuracyWarning
+from .nadir_result import NadirResult, SearchTables, bus_summary
+from .nadir_search import time_grid
+from .nadir_sets import BudgetBox, FixedStep, NormBall, SingleInfeedLoss
+from .nadir_timedomain import AdjointRows, _unit_sup, timedomain_search
+from .time import _balance, simulate_lti
+
+__all__ = ["lti_timedomain_nadir", "lyapunov_tail"]
+
+#: longest automatic horizon (s), as the modal search's
+_MAX_HORIZON_S = 1e4
+
+
+class _Realised:
+    """What :class:`~netcoh.analysis.nadir_timedomain.AdjointRows` reads of a network,
+    for a general linear model: its realisation and number of outputs."""
+
+    def __init__(self, model):
+        self._real = model.realization()
+        self.n = model.n
+
+    def _build_realization(self, grounded: bool = False):
+        return self._real
+
+
+class _DenseRows(AdjointRows):
+    """:class:`~netcoh.analysis.nadir_timedomain.AdjointRows` with dense products: a linear
+    model's matrices are dense (its algebraic variables were eliminated), where BLAS beats
+    sparse products and their per-call overhead."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.A = self.A.toarray()
+        self.Bt = self.Bt.toarray()
+
+    def _scaled(self, delta: float):
+        return self.A * delta
+
+
+class _Resumed:
+    """``rows`` whose start is the stored state at a later time (searching ``[a, b]``)."""
+
+    def __init__(self, rows, Z, R):
+        self._rows, self._Z, self._R = rows, Z, R
+        self.Z0 = Z                     # the search's ordering of buses reads it
+
+    def __getattr__(self, name):
+        return getattr(self._rows, name)
+
+    def start(self, buses):
+        buses = np.asarray(buses, dtype=int)
+        return self._Z[:, buses].copy(), np.ascontiguousarray(self._R[:, buses])
+
+
+def lyapunov_tail(model, M=None):
+    """Ingredients of the bound of ``S(t) - S(inf)`` after a time ``H`` (no eigenvectors).
+
+    Parameters
+    ----------
+    model : LTIModel
+        A stable linear model (:func:`netcoh.analysis.lti.as_lti`).
+    M : ndarray (inputs, r), optional
+        Input map: the bound is for ``S(t) M`` (default the identity).
+
+    Returns
+    -------
+    tuple or None
+        ``(Sinf, c, gain)``: ``S(inf) M`` (n, r), ``c`` (n,) with ``c_i = ||X^{-1/2} w_i||``,
+        and ``gain(H)`` returning ``G = X^{1/2} e^{AH} B M`` (N, r), so that
+        ``|e_i^T (S(t) - S(inf)) M z| <= c_i ||G z||_2`` for every ``t >= H``. None when
+        the Lyapunov solution does not check out (not positive definite, or ``A^T X + X A``
+        not negative definite, to rounding).
+
+    Examples
+    --------
+    >>> import control, numpy as np
+    >>> from netcoh.analysis.lti import as_lti
+    >>> m = as_lti(control.ss([[-1.0, 1.0], [0.0, -1.0]], [[0.0], [1.0]], [[1.0, 0.0]], [[0.0]]))
+    >>> Sinf, c, gain = lyapunov_tail(m)
+    >>> Sinf.tolist()                                   # C (-A)^-1 B
+    [[1.0]]
+    >>> t = 3.0                                         # |S(t) - S(inf)| = (1 + t) e^{-t}
+    >>> bool((1 + t) * np.exp(-t) <= c[0] * np.linalg.norm(gain(t)))
+    True
+    """
+    A = np.asarray(model.A, dtype=float)
+    B = np.asarray(model.B, dtype=float)
+    if M is not None:
+        B = B @ np.asarray(M, dtype=float)
+    C, D = np.asarray(model.C, dtype=float), np.asarray(model.D, dtype=float)
+    if M is not None:
+        D = D @ np.asarray(M, dtype=float)
+    sc = _balance(sp.csr_matrix(A)) if A.shape[0] else np.ones(0)
+    Ab = A * (1.0 / sc)[:, None] * sc[None, :]          # diag(sc)^-1 A diag(sc)
+    Bb, Cb = B / sc[:, None], C * sc[None, :]
+    lu = la.lu_factor(Ab, check_finite=False)
+    Sinf = D - Cb @ la.lu_solve(lu, Bb, check_finite=False)
+    N = Ab.shape[0]
+    X = la.solve_continuous_lyapunov(Ab.T, -np.eye(N))
+    X = 0.5 * (X + X.T)
+    Res = Ab.T @ X + X @ Ab
+    Res = 0.5 * (Res + Res.T)
+    try:
+        L = la.cholesky(X, lower=True)                  # X = L L^T, ||y||_X = ||L^T y||
+        la.cholesky(-Res, lower=True)                   # d/dt ||y||_X^2 = y^T Res y < 0
+    except la.LinAlgError:
+        return None
+    W = la.lu_solve(lu, Cb.T, trans=1, check_finite=False)     # A^-T C^T: columns w_i
+    c = np.linalg.norm(la.solve_triangular(L, W, lower=True, check_finite=False), axis=0)
+    c *= 1.0 + 1e-9                                     # rounding of the solves
+
+    def gain(H):
+        return L.T @ (la.expm(Ab * float(H)) @ Bb)
+
+    return Sinf, c, gain
+
+
+def _set_sup(sset, G):
+    """An upper bound of ``sup_z ||G z||_2`` over the set of ``z``."""
+    if isinstance(sset, NormBall) and sset.p == 2:
+        return sset.rho * float(np.linalg.norm(G, 2)) * (1.0 + 1e-12)
+    # (G z)_j <= value(G_j) row by row
+    return float(np.sqrt(np.sum(np.asarray(sset.value(G), dtype=float) ** 2))) * (1.0 + 1e-12)
+
+
+def lti_timedomain_nadir(model, dset, *, dt: float, horizon, rtol: float, n_refine: int,
+                         f_hz, scale_hz: float, threshold_hz) -> NadirResult:
+    """Worst-case nadir of a general linear model by time propagation (no eigenvectors).
+
+    Parameters
+    ----------
+    model : LTIModel
+        A stable linear model (:func:`netcoh.analysis.lti.as_lti`).
+    dset : set
+        A disturbance set of :mod:`netcoh.analysis.nadir_sets` over the model's inputs.
+    dt : float
+        Grid step (s).
+    horizon : float or None
+        Window (s); None: windows of growing length until the Lyapunov bound of the rest
+        (module docstring) certifies that nothing later is worse (the steady state is a
+        candidate).
+    rtol : float
+        Relative tolerance of the certificate.
+    n_refine : int
+        Best outputs of each block refined by Brent's method.
+    f_hz : float or None
+        Nominal frequency.
+    scale_hz : float
+        Hz per unit of the output.
+    threshold_hz : float or None
+        Flagging threshold (Hz).
+
+    Returns
+    -------
+    NadirResult
+        As :func:`~netcoh.analysis.nadir.worst_case_nadir`, ``method="timedomain"``.
+
+    Examples
+    --------
+    A chain of two equal lags (a defective state matrix, no eigenvector basis):
+
+    >>> import control, numpy as np
+    >>> from netcoh.analysis.lti import as_lti
+    >>> from netcoh.analysis.nadir_sets import NormBall
+    >>> m = as_lti(control.ss([[-1.0, 1.0], [0.0, -1.0]], [[0.0], [1.0]], [[1.0, 0.0]], [[0.0]]))
+    >>> res = lti_timedomain_nadir(m, NormBall(1.0, 2), dt=0.1, horizon=None, rtol=1e-6,
+    ...                            n_refine=2, f_hz=None, scale_hz=float("nan"),
+    ...                            threshold_hz=None)
+    >>> res.method, res.certified, round(res.value, 6), res.time   # 1 - (1 + t) e^{-t} -> 1
+    ('timedomain', True, 1.0, inf)
+    """
+    n, r_in = model.n, model.n_inputs
+    spec = dset.inputs() if callable(getattr(dset, "inputs", None)) else None
+    M, sset = None, dset
+    if spec is not None:
+        kind, Mi, sset = spec
+        if kind == "cols":
+            M = np.zeros((r_in, len(Mi)))
+            M[np.asarray(Mi, dtype=int), np.arange(len(Mi))] = 1.0
+        else:
+            M = np.asarray(Mi, dtype=float)
+    r = r_in if M is None else M.shape[1]
+    colvalue = None
+    if isinstance(sset, NormBall) and sset.p == 2:
+        rho = sset.rho
+
+        def colvalue(X):
+            return rho * np.sqrt(np.einsum("ij,ij->j", X, X))
+    cheap = isinstance(sset, (NormBall, BudgetBox, SingleInfeedLoss, FixedStep))
+    rows = _DenseRows(_Realised(model), M, value=sset.value, unit_sup=_unit_sup(sset.value, r),
+                       colvalue=colvalue, cheap=cheap)
+    workers = None if cheap else 1
+    auto = horizon is None
+    tail = lyapunov_tail(model, M) if auto else None
+    steady = None
+    if tail is not None:
+        steady = np.asarray(sset.value(tail[0]), dtype=float)
+    if auto:
+        mu = model.eigenvalues
+        dec = float(-mu.real.max()) if mu.size else 1.0
+        H = float(np.clip(6.0 / dec, 1.0, 10.0))
+    else:
+        H = float(horizon)
+    Z, R = rows.start(np.arange(n))
+    a = 0.0
+    Fs, ts = [], []
+    best = (-np.inf, 0, 0.0)
+    uppers = []
+    tail_upper = np.inf
+    while True:
+        tg = time_grid(dt, H - a, False)
+        span = float(tg[-1])
+        srows = rows if a == 0.0 else _Resumed(rows, Z, R)
+        F, _, v, i, tt, up = timedomain_search(srows, n, tg, rtol, n_refine, workers=workers)
+        if a > 0.0:
+            F, tg = F[:, 1:], tg[1:]              # the window's start ends the last one
+        Fs.append(F)
+        ts.append(a + tg)
+        uppers.append(up)
+        if v > best[0]:
+            best = (v, i, a + tt)
+        if not auto:
+            break
+        Z, R = rows.advance(Z, R, span)           # the states at the window's end
+        a += span
+        if tail is None:
+            break
+        k = int(np.argmax(steady))
+        if steady[k] >= best[0] * (1 - rtol):    # approached at infinity
+            best = (float(steady[k]), k, np.inf)
+        g = _set_sup(sset, tail[2](a))
+        tail_upper = float(np.max(steady + tail[1] * g))
+        if tail_upper <= best[0] * (1 + rtol) or a >= _MAX_HORIZON_S:
+            break
+        H = 2.0 * a
+    t = np.concatenate(ts)
+    F = np.concatenate(Fs, axis=1)
+    best_v, best_i, best_t = best
+    upper = max(uppers + [best_v] + ([tail_upper] if auto else []))
+    certified = bool(upper <= best_v * (1 + rtol) * (1 + 1e-12))
+    Hend = float(t[-1])
+    if not certified:
+        warnings.warn(f"the worst-case nadir could not be certified: value {best_v:.6g}, upper "
+                      f"bound {upper:.6g}" + (f" (searched up to {Hend:g} s)" if auto else ""),
+                      AccuracyWarning, stacklevel=3)
+    if not auto and best_t >= Hend - 0.5 * dt:
+        warnings.warn(
+            f"the worst nadir is at the end of the window (t = {best_t:g} s = horizon): the true "
+            "nadir may be later; increase `horizon` or use horizon=None", AccuracyWarning,
+            stacklevel=3)
+    if np.isfinite(best_t):
+        z, rr = rows.start([best_i])
+        _, rr = rows.advance(z, rr, best_t)
+        s = rr[:, 0]
+    else:
+        s = tail[0][best_i]
+    zu = np.asarray(sset.maximiser(s), dtype=float)
+    u = zu if M is None else M @ zu
+    traj = simulate_lti(model.A, model.B, model.C, model.D, u, t)
+    per_bus, per_bus_time = bus_summary(F, t, steady if auto else None, best_i, best_v)
+    tables = SearchTables(None, None, t, steady if auto else None, best_i, best_v,
+                          np.ones(F.shape, dtype=bool), (per_bus, per_bus_time), full_table=F)
+    worst = per_bus if steady is None or not auto else np.maximum(per_bus, steady)
+    flagged = () if threshold_hz is None else tuple(
+        model.labels[k] for k in np.flatnonzero(worst * scale_hz > threshold_hz))
+    return NadirResult(
+        value=float(best_v), value_hz=float(best_v * scale_hz), bus=model.labels[best_i],
+        bus_index=int(best_i), time=float(best_t), disturbance=readonly(u), times=readonly(t),
+        trajectory=readonly(traj), upper_bound=float(upper), certified=certified, horizon=Hend,
+        grid_value=float(F.max()), labels=model.labels, disturbance_set=dset.description,
+        method="timedomain", f_hz=float("nan") if f_hz is None else float(f_hz),
+        hz_per_unit=scale_hz, threshold_hz=threshold_hz, flagged=flagged, _tables=tables)
