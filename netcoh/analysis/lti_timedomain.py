@@ -10,13 +10,12 @@ Taylor steps on the balanced realisation, with the same certified bounds between
 
 An automatic horizon (``horizon=None``) is covered window after window (each twice as long
 as the one before, continued from the stored states) until a bound of everything after the
-last window falls below the worst value found. That bound needs no eigenvectors either: with
-``X`` the solution of the Lyapunov equation ``A^T X + X A = -I`` (on the balanced
-realisation; checked positive definite), ``||e^{At} y||_X`` never grows, so for ``t >= H``
-
-``|e_i^T (S(t) - S(inf)) u| = |w_i^T e^{A(t-H)} e^{AH} B u| <= ||X^{-1/2} w_i|| ||X^{1/2} e^{AH} B u||``
-
-with ``w_i^T = e_i^T C A^{-1}`` and ``S(inf) = D - C A^{-1} B``.
+last window falls below the worst value found. That bound needs no eigenvectors either
+(:class:`LyapunovTail`): with ``Y`` the solution of the Lyapunov equation
+``A^T Y + Y A = -I`` of the adjoint system (checked positive definite), ``||e^{A tau} z||_Y``
+never grows, so each row's distance from its steady state after the window is bounded by
+the ``Y``-norm of its adjoint state at the window's end, which the propagation already
+holds.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ import warnings
 
 import numpy as np
 import scipy.linalg as la
-import scipy.sparse as sp
 
 from .._util import readonly
 from ..exceptions import AccuracyWarning
@@ -33,9 +31,9 @@ from .nadir_result import NadirResult, SearchTables, bus_summary
 from .nadir_search import time_grid
 from .nadir_sets import BudgetBox, FixedStep, NormBall, SingleInfeedLoss
 from .nadir_timedomain import AdjointRows, _unit_sup, timedomain_search
-from .time import _balance, simulate_lti
+from .time import simulate_lti
 
-__all__ = ["lti_timedomain_nadir", "lyapunov_tail"]
+__all__ = ["lti_timedomain_nadir", "LyapunovTail"]
 
 #: longest automatic horizon (s), as the modal search's
 _MAX_HORIZON_S = 1e4
@@ -82,67 +80,73 @@ class _Resumed:
         return self._Z[:, buses].copy(), np.ascontiguousarray(self._R[:, buses])
 
 
-def lyapunov_tail(model, M=None):
-    """Ingredients of the bound of ``S(t) - S(inf)`` after a time ``H`` (no eigenvectors).
+class LyapunovTail:
+    """Bound of ``S(t) - S(inf)`` after a time ``a`` from the adjoint states at ``a``.
+
+    In the coordinates of ``rows`` (:class:`~netcoh.analysis.nadir_timedomain.AdjointRows`:
+    ``z' = A z``, ``r' = B z``, balanced), ``r_i(t) - r_i(inf) = B A^{-1} e^{A (t - a)} z_i(a)``.
+    With ``Y = L L^T`` solving ``A^T Y + Y A = -I`` (checked positive definite, and
+    ``A^T Y + Y A`` negative definite, by Cholesky), ``||L^T e^{A tau} z||`` never grows, so
+    for every ``t >= a`` and ``u`` in the set
+
+    ``|(r_i(t) - r_i(inf)) . u| <= ||L^T z_i(a)|| sup_u ||L^{-1} A^{-T} B^T u||``.
 
     Parameters
     ----------
-    model : LTIModel
-        A stable linear model (:func:`netcoh.analysis.lti.as_lti`).
-    M : ndarray (inputs, r), optional
-        Input map: the bound is for ``S(t) M`` (default the identity).
+    rows : AdjointRows
+        The propagator (dense or sparse ``A`` and ``Bt``).
 
-    Returns
-    -------
-    tuple or None
-        ``(Sinf, c, gain)``: ``S(inf) M`` (n, r), ``c`` (n,) with ``c_i = ||X^{-1/2} w_i||``,
-        and ``gain(H)`` returning ``G = X^{1/2} e^{AH} B M`` (N, r), so that
-        ``|e_i^T (S(t) - S(inf)) M z| <= c_i ||G z||_2`` for every ``t >= H``. None when
-        the Lyapunov solution does not check out (not positive definite, or ``A^T X + X A``
-        not negative definite, to rounding).
+    Attributes
+    ----------
+    steady : ndarray (n, r)
+        The rows of ``S(inf)`` (``r_i(0) - B A^{-1} z_i(0)``).
+    ok : bool
+        Whether the Lyapunov solution checked out (else :meth:`bound` is infinite).
 
     Examples
     --------
     >>> import control, numpy as np
     >>> from netcoh.analysis.lti import as_lti
+    >>> from netcoh.analysis.nadir_sets import NormBall
     >>> m = as_lti(control.ss([[-1.0, 1.0], [0.0, -1.0]], [[0.0], [1.0]], [[1.0, 0.0]], [[0.0]]))
-    >>> Sinf, c, gain = lyapunov_tail(m)
-    >>> Sinf.tolist()                                   # C (-A)^-1 B
+    >>> rows = _DenseRows(_Realised(m), value=NormBall(1.0, 2).value, unit_sup=1.0)
+    >>> tail = LyapunovTail(rows)
+    >>> tail.steady.round(12).tolist()                  # C (-A)^-1 B
     [[1.0]]
-    >>> t = 3.0                                         # |S(t) - S(inf)| = (1 + t) e^{-t}
-    >>> bool((1 + t) * np.exp(-t) <= c[0] * np.linalg.norm(gain(t)))
+    >>> Z, R = rows.advance(*rows.start([0]), 3.0)     # |S(t) - S(inf)| = (1 + t) e^{-t}
+    >>> bool((1 + 3.0) * np.exp(-3.0) <= tail.bound(Z, NormBall(1.0, 2))[0])
     True
     """
-    A = np.asarray(model.A, dtype=float)
-    B = np.asarray(model.B, dtype=float)
-    if M is not None:
-        B = B @ np.asarray(M, dtype=float)
-    C, D = np.asarray(model.C, dtype=float), np.asarray(model.D, dtype=float)
-    if M is not None:
-        D = D @ np.asarray(M, dtype=float)
-    sc = _balance(sp.csr_matrix(A)) if A.shape[0] else np.ones(0)
-    Ab = A * (1.0 / sc)[:, None] * sc[None, :]          # diag(sc)^-1 A diag(sc)
-    Bb, Cb = B / sc[:, None], C * sc[None, :]
-    lu = la.lu_factor(Ab, check_finite=False)
-    Sinf = D - Cb @ la.lu_solve(lu, Bb, check_finite=False)
-    N = Ab.shape[0]
-    X = la.solve_continuous_lyapunov(Ab.T, -np.eye(N))
-    X = 0.5 * (X + X.T)
-    Res = Ab.T @ X + X @ Ab
-    Res = 0.5 * (Res + Res.T)
-    try:
-        L = la.cholesky(X, lower=True)                  # X = L L^T, ||y||_X = ||L^T y||
-        la.cholesky(-Res, lower=True)                   # d/dt ||y||_X^2 = y^T Res y < 0
-    except la.LinAlgError:
-        return None
-    W = la.lu_solve(lu, Cb.T, trans=1, check_finite=False)     # A^-T C^T: columns w_i
-    c = np.linalg.norm(la.solve_triangular(L, W, lower=True, check_finite=False), axis=0)
-    c *= 1.0 + 1e-9                                     # rounding of the solves
 
-    def gain(H):
-        return L.T @ (la.expm(Ab * float(H)) @ Bb)
+    def __init__(self, rows):
+        A = rows.A.toarray() if hasattr(rows.A, "toarray") else np.asarray(rows.A)
+        Bt = rows.Bt.toarray() if hasattr(rows.Bt, "toarray") else np.asarray(rows.Bt)
+        Z0 = rows.Z0.toarray() if hasattr(rows.Z0, "toarray") else np.asarray(rows.Z0)
+        N = A.shape[0]
+        lu = la.lu_factor(A, check_finite=False)
+        self.steady = (rows.D.T - Bt @ la.lu_solve(lu, Z0, check_finite=False)).T
+        Y = la.solve_continuous_lyapunov(A.T, -np.eye(N))
+        Y = 0.5 * (Y + Y.T)
+        Res = A.T @ Y + Y @ A
+        try:
+            self._L = la.cholesky(Y, lower=True)
+            la.cholesky(-0.5 * (Res + Res.T), lower=True)
+        except la.LinAlgError:
+            self.ok = False
+            return
+        self.ok = True
+        # G = L^-1 A^-T B^T (N, r)
+        self._G = la.solve_triangular(
+            self._L, la.lu_solve(lu, Bt.T, trans=1, check_finite=False), lower=True,
+            check_finite=False)
 
-    return Sinf, c, gain
+    def bound(self, Z, sset) -> np.ndarray:
+        """Per bus (columns of ``Z``, the adjoint states at ``a``): an upper bound of
+        ``sup_{t >= a} sup_u |(r_i(t) - r_i(inf)) . u|``."""
+        if not self.ok:
+            return np.full(Z.shape[1], np.inf)
+        w = np.linalg.norm(self._L.T @ Z, axis=0)
+        return w * _set_sup(sset, self._G) * (1.0 + 1e-9)      # rounding of the solves
 
 
 def _set_sup(sset, G):
@@ -221,10 +225,8 @@ def lti_timedomain_nadir(model, dset, *, dt: float, horizon, rtol: float, n_refi
                        colvalue=colvalue, cheap=cheap)
     workers = None if cheap else 1
     auto = horizon is None
-    tail = lyapunov_tail(model, M) if auto else None
-    steady = None
-    if tail is not None:
-        steady = np.asarray(sset.value(tail[0]), dtype=float)
+    tail = LyapunovTail(rows) if auto else None
+    steady = None if tail is None else np.asarray(sset.value(tail.steady), dtype=float)
     if auto:
         mu = model.eigenvalues
         dec = float(-mu.real.max()) if mu.size else 1.0
@@ -253,14 +255,11 @@ def lti_timedomain_nadir(model, dset, *, dt: float, horizon, rtol: float, n_refi
             break
         Z, R = rows.advance(Z, R, span)           # the states at the window's end
         a += span
-        if tail is None:
-            break
         k = int(np.argmax(steady))
         if steady[k] >= best[0] * (1 - rtol):    # approached at infinity
             best = (float(steady[k]), k, np.inf)
-        g = _set_sup(sset, tail[2](a))
-        tail_upper = float(np.max(steady + tail[1] * g))
-        if tail_upper <= best[0] * (1 + rtol) or a >= _MAX_HORIZON_S:
+        tail_upper = float(np.max(steady + tail.bound(Z, sset)))
+        if not tail.ok or tail_upper <= best[0] * (1 + rtol) or a >= _MAX_HORIZON_S:
             break
         H = 2.0 * a
     t = np.concatenate(ts)
@@ -283,7 +282,7 @@ def lti_timedomain_nadir(model, dset, *, dt: float, horizon, rtol: float, n_refi
         _, rr = rows.advance(z, rr, best_t)
         s = rr[:, 0]
     else:
-        s = tail[0][best_i]
+        s = tail.steady[best_i]
     zu = np.asarray(sset.maximiser(s), dtype=float)
     u = zu if M is None else M @ zu
     traj = simulate_lti(model.A, model.B, model.C, model.D, u, t)

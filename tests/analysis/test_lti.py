@@ -276,15 +276,19 @@ def test_timedomain_equals_modal_on_a_diagonalisable_model():
 
 
 def test_lyapunov_tail_bounds_the_rest():
-    from netcoh.analysis.lti_timedomain import lyapunov_tail
+    from netcoh.analysis.lti_timedomain import LyapunovTail, _DenseRows, _Realised
+    from netcoh.analysis.nadir_sets import NormBall
 
     lin = _defective()
-    Sinf, c, gain = lyapunov_tail(as_lti(lin))
-    assert np.allclose(Sinf, control.dcgain(lin), atol=1e-10)
+    rows = _DenseRows(_Realised(as_lti(lin)), value=NormBall(1.0, 2).value, unit_sup=1.0)
+    tail = LyapunovTail(rows)
+    assert tail.ok and np.allclose(tail.steady, control.dcgain(lin), atol=1e-10)
     t = np.linspace(0.0, 60.0, 3001)
     S = _brute_table(lin, t)
-    for H in (0.0, 2.0, 8.0):
-        g = np.linalg.norm(gain(H), 2)
-        late = np.linalg.norm(S[t >= H] - Sinf[None], ord=2, axis=2).max(axis=0)  # (outputs,)
-        assert np.all(late <= c * g)
-        assert np.all(c * g < 50 * late)           # and not vacuous
+    Z, R = rows.start(np.arange(3))
+    for a, H in ((0.0, 0.0), (0.0, 2.0), (2.0, 8.0)):
+        Z, R = rows.advance(Z, R, H - a)
+        bound = tail.bound(Z, NormBall(1.0, 2))
+        late = np.linalg.norm(S[t >= H] - tail.steady[None], axis=2).max(axis=0)  # (outputs,)
+        assert np.all(late <= bound)
+        assert np.all(bound < 50 * late)           # and not vacuous
