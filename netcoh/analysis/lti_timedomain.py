@@ -4,9 +4,14 @@ The modal search needs ``A = W diag(mu) W^{-1}`` with a usable ``W``. The full l
 of a large case can be stable yet nearly defective (equal time constants in chains of lags
 give Jordan-like blocks; ``wecc_full``'s eigenvector condition number is about ``1e18``), and
 :func:`~netcoh.analysis.modal_statespace.lti_modes` then refuses it. This module searches such
-a model with the eigen-free propagation of :mod:`.nadir_timedomain` instead: the rows of the
-step-response matrix ``S(t) = D + C A^{-1}(e^{At} - I) B`` follow from the adjoint system by
-Taylor steps on the balanced realisation, with the same certified bounds between samples.
+a model with the eigen-free search of :mod:`.nadir_timedomain` instead (grid table, Brent
+refinement, bisection of every interval that could still beat the best): the rows of the
+step-response matrix ``S(t) = D + C A^{-1}(e^{At} - I) B`` follow from the adjoint system.
+A linear model's matrices are dense and small next to a network's sparse realisation, so
+the adjoint is advanced by the exact step ``e^{A h}`` (computed once per step length) in the
+coordinates of a Lyapunov function, where the adjoint state's norm never grows; that norm
+bounds the rows' first and second derivatives on every step, which certifies the
+supremum between samples as the Taylor terms do in :mod:`.nadir_timedomain`.
 
 An automatic horizon (``horizon=None``) is covered window after window (each twice as long
 as the one before, continued from the stored states) until a bound of everything after the
