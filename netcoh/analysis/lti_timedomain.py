@@ -13,8 +13,9 @@ coordinates of a Lyapunov function, where the adjoint state's norm never grows; 
 bounds the rows' first and second derivatives on every step, which certifies the
 supremum between samples as the Taylor terms do in :mod:`.nadir_timedomain`.
 
-An automatic horizon (``horizon=None``) is covered window after window (each twice as long
-as the one before, continued from the stored states) until a bound of everything after the
+An automatic horizon (``horizon=None``) is covered window after window (continued from the
+stored states; each ends where the decay of the bound so far predicts it suffices, between
+1.25 and 2 times the time searched) until a bound of everything after the
 last window falls below the worst value found. That bound needs no eigenvectors either
 (:class:`LyapunovTail`): with ``Y`` the solution of the Lyapunov equation
 ``A^T Y + Y A = -I`` of the adjoint system (checked positive definite), ``||e^{A tau} z||_Y``
@@ -330,6 +331,7 @@ def lti_timedomain_nadir(model, dset, *, dt: float, horizon, rtol: float, n_refi
     best = (-np.inf, 0, 0.0)
     uppers = []
     tail_upper = np.inf
+    prev = None
     while True:
         tg = time_grid(dt, H - a, False)
         span = float(tg[-1])
@@ -352,7 +354,13 @@ def lti_timedomain_nadir(model, dset, *, dt: float, horizon, rtol: float, n_refi
         tail_upper = float(np.max(steady + tail.bound(Z, sset)))
         if not tail.ok or tail_upper <= best[0] * (1 + rtol) or a >= _MAX_HORIZON_S:
             break
+        # the next window: where the bound's decay so far reaches the worst value (only the
+        # cost depends on it), between 1.25 and 2 times the time searched
         H = 2.0 * a
+        if prev is not None and prev[1] > tail_upper > best[0] > 0:
+            rate = np.log(prev[1] / tail_upper) / (a - prev[0])
+            H = float(np.clip(a + 1.1 * np.log(tail_upper / best[0]) / rate, 1.25 * a, H))
+        prev = (a, tail_upper)
     t = np.concatenate(ts)
     F = np.concatenate(Fs, axis=1)
     best_v, best_i, best_t = best
