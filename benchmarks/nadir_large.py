@@ -68,15 +68,15 @@ def run(system, args, method):
 
 def estimate(system, k):
     """Setup and ``k`` blocks of the time-domain grid pass, timed; extrapolated to n buses."""
+    from netcoh.analysis.nadir_adjoint import AdjointRows
     from netcoh.analysis.nadir_sets import NormBall
-    from netcoh.analysis.nadir_timedomain import AdjointRows
 
     tracemalloc.start()
     t0 = time.perf_counter()
-    rows = AdjointRows(system, value=NormBall(0.5, 2).value, unit_sup=0.5)
+    rows = AdjointRows(system, value=NormBall(0.5, 2).value, unit_sup=0.5, ball2=0.5)
     setup = time.perf_counter() - t0
     m, s = rows._plan(0.1)
-    b = 32
+    b = 64
     t0 = time.perf_counter()
     for j in range(k):
         Z, R = rows.start(np.arange(j * b, (j + 1) * b) % system.n)

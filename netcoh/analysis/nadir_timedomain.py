@@ -15,8 +15,8 @@ plan of :func:`~netcoh.analysis.time.simulate_lti`), on the realisation that kee
 every node's coupling state (as sparse as the network; its consensus mode is not seen at
 the outputs) balanced by a diagonal similarity.
 
-The same Taylor terms bound the derivatives of ``r_i`` on every step: with
-``v_k = (delta A^T)^k z / k!``,
+The propagation lives in :mod:`.nadir_adjoint`. The same Taylor terms bound the
+derivatives of ``r_i`` on every step: with ``v_k = (delta A^T)^k z / k!``,
 
 ``sup_[a, a+delta] ||r_i'||_D <= sum_k ||B^T v_k||_D``,
 ``sup_[a, a+delta] ||r_i''||_D <= sum_k k ||B^T v_k||_D / delta``,
@@ -25,6 +25,14 @@ with the neglected terms bounded through ``||A||_1`` (a geometric tail). These b
 ``F_i(t) = sup_u |r_i(t) . u|`` between samples exactly as the modal derivative bounds
 do, so the search (grid table, Brent refinement of the best buses, bisection of every
 interval that could still beat the best) is certified in continuous time as the modal one.
+Brent's method evaluates a row between grid points from the Taylor polynomials of its
+sub-steps, without further sparse products.
+
+A finite window does not show whether the response keeps growing, so the search first
+tests stability as the eigenvalue paths do
+(:func:`~netcoh.analysis.sparse_stability.check_stable_sparse`): the passivity certificate
+(no eigenvalues) for passive nodes, else the rightmost eigenvalues, dense up to a few
+thousand states and by a sparse Cayley-transform iteration above.
 """
 
 from __future__ import annotations
@@ -37,208 +45,36 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from scipy.linalg.blas import daxpy
 from scipy.optimize import minimize_scalar
 
 from .._util import readonly
 from .._validation import as_int
 from ..exceptions import AccuracyWarning, InputError
+from .nadir_adjoint import AdjointRows, interval_bound
 from .nadir_modes import proportional_factors
 from .nadir_result import NadirResult, SearchTables, bus_summary
 from .nadir_search import time_grid
 from .nadir_sets import BudgetBox, FixedStep, NormBall, SingleInfeedLoss
-from .time import _balance, _taylor_plan, simulate_lti
+from .sparse_stability import check_stable_sparse
+from .time import _balance, simulate_lti
 
-__all__ = ["AdjointRows", "timedomain_search", "timedomain_nadir", "prefer_timedomain",
-           "AUTO_MIN_STATES"]
-
-
-class AdjointRows:
-    """Rows of the step-response matrix ``S(t) M`` by sparse propagation of the adjoint.
-
-    Parameters
-    ----------
-    system : NetworkSystem
-        The network.
-    M : ndarray (n, r), optional
-        Input map: rows of ``S(t) M`` (default the identity, ``r = n``).
-    value : callable
-        ``value(rows) -> (k,)``: the sublinear functional ``sup_u |row . u|`` of the
-        disturbance set (``dset.value``), used for ``F`` and its derivative bounds.
-    unit_sup : float
-        ``sup_u ||u||_inf`` over the set, so that ``value(x) <= unit_sup ||x||_1`` (bounds
-        the neglected Taylor terms).
-    colvalue : callable, optional
-        ``colvalue(X)`` = ``value(X.T)`` for rows stored as columns (r, b), when a faster
-        form exists (a 2-norm ball: ``rho`` times the column norms).
-    cheap : bool
-        Whether ``value`` is cheap enough for every Taylor term's derivative bound (False
-        for sets solved by linear programs: the bounds then use ``unit_sup ||x||_1``).
-
-    Examples
-    --------
-    >>> import numpy as np, netcoh as nc
-    >>> from netcoh.analysis.nadir_sets import NormBall
-    >>> nodal = nc.nodal.swing_turbine([1.0, 2.0, 3.0], 1.0, 2.0, 5.0)
-    >>> sys = nc.NetworkSystem.from_laplacian(10 * nc.laplacian.complete(3), nodal=nodal)
-    >>> rows = AdjointRows(sys, value=NormBall(1.0, 2).value, unit_sup=1.0)
-    >>> Z, R = rows.start([0, 2])
-    >>> Z, R = rows.advance(Z, R, 0.5)
-    >>> S = nc.step_response(sys, np.eye(3)[0], [0.5]).outputs[0]  # column 0 of S(0.5)
-    >>> bool(np.allclose(R[:, 0], S, atol=1e-12))     # row 0 = column 0: S is symmetric here
-    True
-    """
-
-    def __init__(self, system, M=None, *, value, unit_sup: float, colvalue=None,
-                 cheap: bool = True):
-        A, B, C, D = system._build_realization(grounded=False)
-        At = sp.csr_matrix(A.T, dtype=float)
-        sc = _balance(At) if At.shape[0] else np.ones(0)
-        At = (sp.diags(1.0 / sc) @ At @ sp.diags(sc)).tocsr()
-        Bt = sp.csr_matrix(B.T, dtype=float)
-        Dm = D.toarray()
-        if M is not None:
-            M = np.asarray(M, dtype=float)
-            Bt = sp.csr_matrix(M.T @ Bt)
-            Dm = Dm @ M
-        Bt = (Bt @ sp.diags(sc)).tocsr()                     # (r, N)
-        Z0 = (sp.diags(1.0 / sc) @ sp.csr_matrix(C.T, dtype=float)).tocsr()   # (N, n)
-        # B^T usually picks one state per input (the swing equation): order those states
-        # first, so that B^T v is a scaled leading block of v (no product, no copy)
-        N, r = At.shape[0], Bt.shape[0]
-        cols = Bt.indices
-        self._coef = None
-        if r and np.all(np.diff(Bt.indptr) == 1) and np.unique(cols).size == r:
-            perm = np.concatenate([cols, np.setdiff1d(np.arange(N), cols)])
-            At = At[perm][:, perm].tocsr()
-            Z0 = Z0[perm]
-            self._coef = Bt.data[:, None].copy()
-            Bt = Bt[:, perm].tocsr()
-        self.A, self.Bt, self.Z0 = At, Bt, Z0.tocsc()
-        self.D = Dm                                           # (n, r): rows of S(0)
-        self.value = value
-        self.colvalue = colvalue if colvalue is not None else (lambda X: value(X.T))
-        usup = float(unit_sup)
-        # the derivative bounds only need upper bounds of the functional: a set whose
-        # functional is costly (linear programs) uses value(x) <= sup ||u||_inf ||x||_1
-        self.termvalue = self.colvalue if cheap else (lambda X: usup * np.abs(X).sum(axis=0))
-        self.N, self.r = N, r
-        self.norm1 = float(spla.norm(self.A, 1)) if N else 0.0
-        self.alpha = self.norm1
-        if N:
-            P, d = self.A, []
-            for p in range(2, 6):               # d_4 and d_5 from exact sparse powers
-                P = (P @ self.A).tocsr()
-                if p >= 4:
-                    d.append(float(spla.norm(P, 1)) ** (1.0 / p))
-            self.alpha = min(self.norm1, max(d))
-        bcol = np.asarray(abs(self.Bt).sum(axis=0)).ravel()
-        self.tail_gain = float(unit_sup) * (float(bcol.max()) if bcol.size else 0.0)
-        self._scaled_cache: dict[float, sp.csr_matrix] = {}
-
-    def _scaled(self, delta: float):
-        """``delta A`` (cached: the grid and the bisection use a few step lengths)."""
-        out = self._scaled_cache.get(delta)
-        if out is None:
-            if len(self._scaled_cache) > 16:
-                self._scaled_cache.clear()
-            out = self._scaled_cache[delta] = (self.A * delta).tocsr()
-        return out
-
-    def _lead(self, v):
-        """``B^T v`` up to the row scaling ``coef`` (a view of ``v`` when B^T picks states)."""
-        return v[: self.r] if self._coef is not None else self.Bt @ v
-
-    def _true(self, o):
-        return o * self._coef if self._coef is not None else o
-
-    def start(self, buses):
-        """``(Z, R)`` at ``t = 0`` for ``buses``: adjoint states (N, b) and rows (r, b)."""
-        buses = np.asarray(buses, dtype=int)
-        return self.Z0[:, buses].toarray(), np.ascontiguousarray(self.D[buses].T)
-
-    def F(self, R):
-        """``F`` of rows stored as columns (r, b)."""
-        return self.colvalue(R)
-
-    def _plan(self, h: float):
-        """Degree and sub-steps of the Taylor steps covering ``h``.
-
-        Al-Mohy and Higham (2011, Theorem 4.2) allow ``alpha_4 = max(d_4, d_5)``,
-        ``d_p = ||A^p||_1^(1/p)``, in place of ``||A||_1`` for degrees ``m >= 11``: the
-        plan then follows the spectral radius more closely (about two thirds of the norm
-        for swing networks), with the same backward error.
-        """
-        m, s = _taylor_plan(self.alpha * h)
-        if m < 11:
-            m, s = _taylor_plan(self.norm1 * h)
-        return m, s
-
-    def advance(self, Z, R, h: float, bounds: bool = False):
-        """``(Z, R)`` advanced by ``h``; with ``bounds`` also the derivative bounds.
-
-        With ``bounds`` returns ``(Z, R, Fs, K1, K2, delta)``: ``Fs`` (s+1, b) the values
-        at the ``s`` sub-step ends (first row: the start), ``K1``, ``K2`` (s, b) bounds of
-        ``||r'||_D`` and ``||r''||_D`` on each sub-step, ``delta`` its length.
-        """
-        b = Z.shape[1]
-        if h <= 0:
-            return (Z, R) if not bounds else (Z, R, self.F(R)[None], np.zeros((0, b)),
-                                              np.zeros((0, b)), 0.0)
-        m, s = self._plan(h)
-        delta = h / s
-        Ad = self._scaled(delta)
-        if bounds:
-            Fs = [self.F(R)]
-            K1s, K2s = [], []
-        q = self.norm1 * delta / (m + 1)
-        lead = self._coef is not None
-        for _ in range(s):
-            # u_k = (delta A)^k z; the Taylor terms are v_k = u_k / k!
-            u = np.ascontiguousarray(Z)
-            acc = u.copy()
-            o = self._lead(u)
-            W = o * delta                        # int_0^delta B^T e^{tau A} z dtau, lead rows
-            if bounds:
-                k1 = self.termvalue(self._true(o))
-                k2 = np.zeros_like(k1)
-            fact = 1.0
-            for k in range(1, m + 1):
-                u = Ad @ u
-                fact /= k
-                daxpy(u.ravel(), acc.ravel(), a=fact)
-                o = self._lead(u)
-                c = delta * fact / (k + 1)
-                if lead:
-                    daxpy(o.ravel(), W.ravel(), a=c)
-                else:
-                    W += c * o
-                if bounds:
-                    vk = self.termvalue(self._true(o)) * fact
-                    k1 += vk
-                    k2 += vk * (k / delta)
-            Z = acc
-            R = R + self._true(W)
-            if bounds:
-                # neglected terms j > m: ||v_j||_1 <= ||v_m||_1 q^(j-m), value <= tail_gain ||.||_1
-                t = self.tail_gain * np.abs(u).sum(axis=0) * fact
-                g = q / (1.0 - q) if q < 1 else np.inf
-                k1 += t * g
-                k2 += t * (m * g + g / (1.0 - q)) / delta
-                Fs.append(self.F(R))
-                K1s.append(k1)
-                K2s.append(k2)
-        if not bounds:
-            return Z, R
-        return Z, R, np.array(Fs), np.array(K1s), np.array(K2s), delta
+__all__ = ["timedomain_search", "timedomain_nadir", "prefer_timedomain", "AUTO_MIN_STATES"]
 
 
-def _interval_bound(Fs, K1, K2, delta):
-    """Upper bound of ``F`` on each column's interval from sub-step samples and bounds."""
-    Fa, Fb = Fs[:-1], Fs[1:]
-    ub = np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * delta,
-                    np.maximum(Fa, Fb) + K2 * delta * delta / 8)
-    return ub.max(axis=0) * (1.0 + 1e-12)
+def _halves(rows, Z, R, half: float, chunk: int):
+    """Bisect intervals of length ``2 half`` from their states ``(Z, R)``: the midpoint
+    states and values and the bounds of ``F`` on both halves, ``chunk`` columns at a time
+    (sparse products with a few dozen columns run fastest)."""
+    out = []
+    for a in range(0, Z.shape[1], chunk):
+        Zm, Rm, FsL, K1L, K2L, dL = rows.advance(Z[:, a:a + chunk], R[:, a:a + chunk], half,
+                                                 bounds=True)
+        _, _, FsR, K1R, K2R, dR = rows.advance(Zm, Rm, half, bounds=True)
+        out.append((Zm, Rm, FsL[-1], interval_bound(FsL, K1L, K2L, dL),
+                    interval_bound(FsR, K1R, K2R, dR)))
+    if len(out) == 1:
+        return out[0]
+    return tuple(np.concatenate(parts, axis=-1) for parts in zip(*out))
 
 
 def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_refine: int,
@@ -259,8 +95,8 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
     n_refine : int
         Best buses of each block whose grid maximum is refined by Brent's method.
     block : int, optional
-        Buses propagated together (default 32, fewer when the grid states of a block
-        would pass about 320 MB): sparse products with a few dozen columns run fastest.
+        Buses propagated together (default 64, fewer when the grid states of a block
+        would pass about 640 MB): sparse products with a few dozen columns run fastest.
     max_rounds, max_open : int
         Limits of the interval bisection (rounds, and intervals open at once: default
         what keeps their states within about 1.6 GB); beyond them the result is reported
@@ -295,7 +131,7 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
     h = float(t[1] - t[0])
     N = max(rows.N, 1)
     if block is None:
-        block = int(np.clip(4e7 // (N * (T + 4)), 8, 32))
+        block = int(np.clip(8e7 // (N * (T + 4)), 8, 64))
     if max_open is None:
         max_open = int(max(1000, 2e8 // N))
     # likely worst buses first (largest initial slope ||r_i'(0)||: the lightest machines),
@@ -309,19 +145,21 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
     best = [-np.inf, 0, 0.0]            # value, bus, time
     open_ub = []
 
-    def evaluate(z, r, tau):
-        Z2, R2 = rows.advance(z[:, None], r[:, None], tau)
-        return float(rows.F(R2)[0])
-
     def brent(i, z, r, a, b):
-        """Best ``(time, F)`` of bus ``i`` on ``[a, b]`` from its state ``(z, r)`` at ``a``."""
+        """Best ``(time, F)`` of bus ``i`` on ``[a, b]`` from its state ``(z, r)`` at ``a``:
+        Brent's method on the row's piecewise Taylor polynomials (no sparse products)."""
         fa = float(rows.F(r[:, None])[0])
         if b <= a:
             return a, fa
-        res = minimize_scalar(lambda x: -evaluate(z, r, x - a), bounds=(a, b), method="bounded",
+        pcs = rows.pieces(z, r, b - a)
+
+        def evaluate(x):
+            return float(rows.F(rows.at(pcs, x - a)[:, None])[0])
+
+        res = minimize_scalar(lambda x: -evaluate(x), bounds=(a, b), method="bounded",
                               options={"xatol": 1e-10 * max(1.0, b)})
         tt, v = float(res.x), float(-res.fun)
-        for x, vx in ((a, fa), (b, evaluate(z, r, b - a))):
+        for x, vx in ((a, fa), (b, evaluate(b))):
             if vx > v:
                 tt, v = x, vx
         return tt, v
@@ -341,7 +179,7 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
         for k in range(T - 1):
             Z, R, Fs, K1, K2, d = rows.advance(Z, R, h, bounds=True)
             Fb[:, k + 1] = Fs[-1]
-            ub[:, k] = _interval_bound(Fs, K1, K2, d)
+            ub[:, k] = interval_bound(Fs, K1, K2, d)
             Zs.append(Z)
             Rs.append(R)
         return bus, Fb, ub, Zs, Rs
@@ -393,11 +231,7 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
             while ob.size and rounds < max_rounds and ob.size <= max_open:
                 rounds += 1
                 half = 0.5 * width
-                Zm, Rm, FsL, K1L, K2L, dL = rows.advance(Zo, Ro, half, bounds=True)
-                Fm = FsL[-1]
-                _, _, FsR, K1R, K2R, dR = rows.advance(Zm, Rm, half, bounds=True)
-                uL = _interval_bound(FsL, K1L, K2L, dL)
-                uR = _interval_bound(FsR, K1R, K2R, dR)
+                Zm, Rm, Fm, uL, uR = _halves(rows, Zo, Ro, half, block)
                 k = int(np.argmax(Fm))
                 if Fm[k] > best[0]:
                     tt, v = brent(ob[k], Zo[:, k], Ro[:, k], oa[k], oa[k] + width)
@@ -550,6 +384,7 @@ def timedomain_nadir(system, dset, *, dt: float, horizon: float, rtol: float, n_
     ('timedomain', '2', True)
     """
 
+    check_stable_sparse(system)
     n = system.n
     spec = dset.inputs() if callable(getattr(dset, "inputs", None)) else None
     M, sset = None, dset
@@ -561,15 +396,10 @@ def timedomain_nadir(system, dset, *, dt: float, horizon: float, rtol: float, n_
         else:
             M = np.asarray(Mi, dtype=float)
     r = n if M is None else M.shape[1]
-    colvalue = None
-    if isinstance(sset, NormBall) and sset.p == 2:
-        rho = sset.rho
-
-        def colvalue(X):
-            return rho * np.sqrt(np.einsum("ij,ij->j", X, X))
+    ball2 = sset.rho if isinstance(sset, NormBall) and sset.p == 2 else None
     cheap = isinstance(sset, (NormBall, BudgetBox, SingleInfeedLoss, FixedStep))
     rows = AdjointRows(system, M, value=sset.value, unit_sup=_unit_sup(sset.value, r),
-                       colvalue=colvalue, cheap=cheap)
+                       ball2=ball2, cheap=cheap)
     t = time_grid(dt, horizon, False)
     H = float(t[-1])
     # sets solved by linear programs stay on one thread (the solver is not shared safely)

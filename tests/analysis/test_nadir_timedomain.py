@@ -17,16 +17,12 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import netcoh as nc
+import netcoh.analysis.sparse_stability as stab
 from netcoh.analysis.nadir import build_modal_model, worst_case_nadir
+from netcoh.analysis.nadir_adjoint import AdjointRows, interval_bound
 from netcoh.analysis.nadir_polytope import LinearSet
 from netcoh.analysis.nadir_sets import FixedStep, NormBall, SingleInfeedLoss
-from netcoh.analysis.nadir_timedomain import (
-    AUTO_MIN_STATES,
-    AdjointRows,
-    _interval_bound,
-    prefer_timedomain,
-    timedomain_search,
-)
+from netcoh.analysis.nadir_timedomain import AUTO_MIN_STATES, prefer_timedomain, timedomain_search
 from netcoh.exceptions import InputError
 
 
@@ -180,7 +176,7 @@ def test_derivative_bounds_hold_on_a_step():
     d2F = np.diff(F, 2, axis=0) / np.diff(tau)[1:, None] ** 2
     assert np.all(np.abs(dF) <= K1.max(axis=0) * (1 + 1e-6))
     assert np.all(np.abs(d2F) <= K2.max(axis=0) * 1.01)
-    assert np.all(F.max(axis=0) <= _interval_bound(Fs, K1, K2, d))
+    assert np.all(F.max(axis=0) <= interval_bound(Fs, K1, K2, d))
 
 
 def test_certificate_fails_on_a_coarse_grid_without_bisection():
@@ -249,3 +245,68 @@ def test_bad_input():
     rows = AdjointRows(sys, value=NormBall(0.5, 2).value, unit_sup=0.5)
     with pytest.raises(InputError, match="`t`"):
         timedomain_search(rows, sys.n, np.array([0.0]), 1e-6, 1)
+
+
+
+def _damped_system(n, seed, bad, extra):
+    """Swing-turbine machines written as transfer functions (no passivity certificate
+    once a damping is negative); machine ``bad`` gets the damping ``-1.5 m/tau - extra r``."""
+    rng = np.random.default_rng(seed)
+    L = random_system(n, seed).laplacian
+    m = rng.uniform(0.5, 10.0, n)
+    d = m * rng.uniform(0.5, 4.0, n)
+    r = rng.uniform(5.0, 25.0, n) * m / 5
+    tau = rng.uniform(2.0, 9.0, n)
+    d[bad] = -1.5 * m[bad] / tau[bad] - extra * r[bad]
+    g = nc.nodal.from_tf(num=np.column_stack([tau, np.ones(n)]),
+                         den=np.column_stack([m * tau, m + d * tau, d + r]))
+    return nc.NetworkSystem.from_laplacian(L, nodal=g)
+
+
+def test_unstable_network_raises_as_the_dense_path():
+    sys = _damped_system(40, 14, bad=5, extra=2.0)
+    assert np.linalg.eigvals(sys.realization().A.toarray()).real.max() > 0
+    with pytest.raises(nc.UnstableError):
+        worst_case_nadir(sys, rho=0.5, horizon=1.0, method="statespace")
+    with pytest.raises(nc.UnstableError):
+        worst_case_nadir(sys, rho=0.5, horizon=1.0, method="timedomain")
+
+
+def test_sparse_stability_test_above_the_dense_limit(monkeypatch):
+    # above the dense limit the rightmost eigenvalues come from the sparse Cayley iteration
+    monkeypatch.setattr(stab, "DENSE_STABILITY_STATES", 10)
+    bad = _damped_system(120, 15, bad=17, extra=2.0)
+    assert np.linalg.eigvals(bad.realization().A.toarray()).real.max() > 0
+    with pytest.raises(nc.UnstableError):
+        stab.check_stable_sparse(bad)
+    with pytest.raises(nc.UnstableError):
+        worst_case_nadir(bad, rho=0.5, horizon=1.0, method="timedomain")
+    # one negatively damped machine that the network keeps stable: no certificate, the
+    # sparse eigenvalues decide, and they find the rightmost one
+    good = _damped_system(120, 15, bad=17, extra=0.0)
+    ref = np.linalg.eigvals(good.realization().A.toarray()).real.max()
+    assert ref < 0
+    stab.check_stable_sparse(good)
+    est, ok = stab._rightmost_eigenvalues(good.realization().A)
+    assert ok and np.isclose(est.real.max(), ref, rtol=1e-6)
+
+
+def test_piecewise_taylor_rows_match_the_propagation():
+    # the refinement evaluates rows from the sub-steps' Taylor polynomials
+    sys = random_system(15, seed=16, stiff=500.0)
+    rows = AdjointRows(sys, value=NormBall(1.0, 2).value, unit_sup=1.0, ball2=1.0)
+    Z, R = rows.start(np.arange(sys.n))
+    Z, R = rows.advance(Z, R, 0.13)
+    pcs = rows.pieces(Z[:, 4], R[:, 4], 0.2)
+    assert pcs[1].shape[0] > 1                            # several sub-steps
+    for tau in (0.0, 0.031, 0.1, 0.1999, 0.2):
+        ref = rows.advance(Z[:, 4:5], R[:, 4:5], tau)[1][:, 0]
+        np.testing.assert_allclose(AdjointRows.at(pcs, tau), ref, rtol=1e-11,
+                                   atol=1e-13 * np.abs(ref).max())
+    # and the 2-norm fast path gives the same table values as the generic functional
+    gen = AdjointRows(sys, value=NormBall(1.0, 2).value, unit_sup=1.0)
+    _, _, Fs, K1, K2, _ = rows.advance(Z, R, 0.1, bounds=True)
+    _, _, Fg, K1g, K2g, _ = gen.advance(Z, R, 0.1, bounds=True)
+    np.testing.assert_allclose(Fs, Fg, rtol=1e-13)
+    np.testing.assert_allclose(K1, K1g, rtol=1e-12)
+    np.testing.assert_allclose(K2, K2g, rtol=1e-12)
