@@ -33,10 +33,11 @@ import scipy.linalg as la
 
 from .._util import readonly
 from ..exceptions import AccuracyWarning
+from .nadir_adjoint import AdjointRows
 from .nadir_result import NadirResult, SearchTables, bus_summary
 from .nadir_search import time_grid
 from .nadir_sets import BudgetBox, FixedStep, NormBall, SingleInfeedLoss
-from .nadir_timedomain import AdjointRows, _unit_sup, timedomain_search
+from .nadir_timedomain import _unit_sup, timedomain_search
 from .time import simulate_lti
 
 __all__ = ["lti_timedomain_nadir", "LyapunovTail"]
@@ -46,7 +47,7 @@ _MAX_HORIZON_S = 1e4
 
 
 class _Realised:
-    """What :class:`~netcoh.analysis.nadir_timedomain.AdjointRows` reads of a network,
+    """What :class:`~netcoh.analysis.nadir_adjoint.AdjointRows` reads of a network,
     for a general linear model: its realisation and number of outputs."""
 
     def __init__(self, model):
@@ -58,7 +59,7 @@ class _Realised:
 
 
 class _DenseRows(AdjointRows):
-    """:class:`~netcoh.analysis.nadir_timedomain.AdjointRows` with dense products: a linear
+    """:class:`~netcoh.analysis.nadir_adjoint.AdjointRows` with dense products: a linear
     model's matrices are dense (its algebraic variables were eliminated), where BLAS beats
     sparse products and their per-call overhead."""
 
@@ -180,7 +181,7 @@ class _Resumed:
 class LyapunovTail:
     """Bound of ``S(t) - S(inf)`` after a time ``a`` from the adjoint states at ``a``.
 
-    In the coordinates of ``rows`` (:class:`~netcoh.analysis.nadir_timedomain.AdjointRows`:
+    In the coordinates of ``rows`` (:class:`~netcoh.analysis.nadir_adjoint.AdjointRows`:
     ``z' = A z``, ``r' = B z``, balanced), ``r_i(t) - r_i(inf) = B A^{-1} e^{A (t - a)} z_i(a)``.
     With ``Y = L L^T`` solving ``A^T Y + Y A = -I`` (checked positive definite, and
     ``A^T Y + Y A`` negative definite, by Cholesky), ``||L^T e^{A tau} z||`` never grows, so
