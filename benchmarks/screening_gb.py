@@ -56,7 +56,7 @@ import numpy as np
 
 import netcoh.grids as grids
 from netcoh.analysis import modal_update
-from netcoh.analysis.nadir_modes import pin_reference, statespace_modes
+from netcoh.analysis.modal_statespace import pin_reference, statespace_modes
 from netcoh.screening import ScreeningContext, contingency_list, screen_contingencies
 
 # the paper's setting: proportional swing machines (the modal closed form), the norm ball

@@ -29,18 +29,14 @@ import numpy as np
 
 from .._util import readonly as _readonly
 from .._validation import as_bool, as_float_array, as_int, as_norm, as_positive, as_real
-from ..exceptions import AccuracyWarning, InputError, NetcohTypeError
+from ..exceptions import AccuracyWarning, InputError, NetcohTypeError, SolverError
 from ..network.system import _check_system
 from . import nadir_chebyshev as _cheb
-from .lti import as_lti, is_lti
+from .lti import LTIModel, as_lti, is_lti
+from .lti_timedomain import lti_timedomain_nadir
+from .modal_statespace import lti_modes, statespace_modes
 from .nadir_inputs import restrict
-from .nadir_modes import (
-    ModalModel,
-    lti_modes,
-    proportional_factors,
-    proportional_modes,
-    statespace_modes,
-)
+from .nadir_modes import ModalModel, proportional_factors, proportional_modes
 from .nadir_result import EmbeddedTables, NadirResult, SearchTables, bus_summary
 from .nadir_search import Search, search, time_grid
 from .nadir_sets import BudgetBox, FixedStep, NormBall, UnitTrips, eliminate_node
@@ -284,7 +280,10 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         ``"auto"`` picks the closed form when it applies (``"chebyshev"`` before
         ``"modal"`` for sparse Laplacians of at least 1,500 nodes), else the time-domain
         search for a norm ball or loss budget over a finite ``horizon`` on a large network
-        (``prefer_timedomain`` of that module), else the state space. On the Chebyshev
+        (``prefer_timedomain`` of that module), else the state space. A state-space model
+        takes ``"statespace"``, or ``"timedomain"`` when asked or when its state matrix is
+        nearly defective (``netcoh.analysis.lti_timedomain``, which also covers
+        ``horizon=None``). On the Chebyshev
         path the whole table is computed on request from its columns, ``n`` sparse matrix
         function evaluations.
     rtol : float
@@ -381,6 +380,16 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
                 f"the worst nadir is at the end of the window (t = {res.time:g} s = horizon): the "
                 "true nadir may be later; increase `horizon`", AccuracyWarning, stacklevel=2)
         return res
+    if model is None and isinstance(system, LTIModel) and method in ("auto", "timedomain"):
+        # a nearly defective state matrix has no usable eigenvector basis: propagate instead
+        try:
+            model = lti_modes(system) if method == "auto" else None
+        except SolverError:
+            model = None
+        if model is None:
+            return lti_timedomain_nadir(system, dset, dt=dt, horizon=horizon, rtol=rtol,
+                                        n_refine=n_refine, f_hz=f_hz, scale_hz=scale_hz,
+                                        threshold_hz=thr)
     if model is None and prefer_timedomain(system, method, horizon, dset):
         return timedomain_nadir(system, dset, dt=dt, horizon=horizon, rtol=rtol,
                                 n_refine=n_refine, f_hz=f_hz, scale_hz=scale_hz, threshold_hz=thr)

@@ -30,7 +30,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.sparse.csgraph import connected_components
 
-from ..analysis.nadir_modes import pin_reference
+from ..analysis.modal_statespace import pin_reference
 from ..exceptions import InputError, NetcohError, NetcohTypeError
 from ..grids.grid import default_model
 from ..network.nodal import NodalDynamics, from_tf

@@ -191,3 +191,104 @@ def test_impulse_and_sine_responses_of_a_statespace():
     ref = control.forced_response(lin, t, u[:, None] * np.sin(2.0 * t)[None, :]).outputs.T
     # forced_response holds the input linear between samples: (omega dt)^2 / 8 = 2e-4 here
     assert np.abs(sine.outputs - ref).max() <= 1e-3 * np.abs(ref).max()
+
+
+def _defective(split=0.0, seed=5):
+    """A stable model with 6 inputs and 3 outputs whose state matrix has a Jordan block of
+    size 4 (eigenvalue -0.6; ``split`` spreads it into distinct eigenvalues) beside an
+    oscillatory pair, in dense coordinates."""
+    rng = np.random.default_rng(seed)
+    J = np.zeros((6, 6))
+    J[:4, :4] = -0.6 * np.eye(4) + np.diag(np.ones(3), 1) + np.diag(split * np.arange(4))
+    J[4:, 4:] = [[-0.4, 2.0], [-2.0, -0.4]]
+    J[:4, 4:] = 0.3 * rng.standard_normal((4, 2))
+    T = np.eye(6) + 0.3 * rng.standard_normal((6, 6))
+    A = T @ J @ np.linalg.inv(T)
+    lin = control.ss(A, rng.standard_normal((6, 6)), rng.standard_normal((3, 6)),
+                     np.zeros((3, 6)), inputs=[f"b{i}" for i in range(6)],
+                     outputs=["g0", "g1", "g2"])
+    lin.f_hz = 50.0
+    return lin
+
+
+def test_defective_model_is_refused_by_the_modal_form():
+    from netcoh.analysis.modal_statespace import lti_modes
+
+    with pytest.raises(nc.SolverError, match="defective.*'timedomain' searches without it"):
+        lti_modes(as_lti(_defective()))
+    with pytest.raises(nc.SolverError, match="defective"):
+        nc.worst_case_nadir(_defective(), rho=0.2, method="statespace")
+
+
+def test_step_response_of_a_defective_model():
+    lin = _defective()
+    t = np.linspace(0.0, 15.0, 751)
+    u = np.array([0.2, 0.0, -0.1, 0.0, 0.3, 0.0])
+    r = nc.step_response(lin, u, t)
+    ref = control.forced_response(lin, t, np.tile(u[:, None], (1, t.size))).outputs.T
+    assert np.abs(r.outputs - ref).max() <= 1e-6 * np.abs(ref).max()
+
+
+@pytest.mark.parametrize(("norm", "dual"), [(2, 2), (np.inf, 1), (1, np.inf)])
+def test_defective_nadir_against_brute_force(norm, dual):
+    """No eigenvector basis: the time-domain search with the Lyapunov tail bound."""
+    lin = _defective()
+    t = np.linspace(0.0, 40.0, 8001)
+    S = _brute_table(lin, t)
+    brute = 0.2 * np.linalg.norm(S, ord=dual, axis=2)
+    res = nc.worst_case_nadir(lin, rho=0.2, norm=norm, output="pu", dt=0.05)
+    assert res.method == "timedomain" and res.certified and res.upper_bound >= res.value
+    assert res.value >= brute.max() * (1 - 1e-6)
+    assert res.value == pytest.approx(brute.max(), rel=1e-3)
+    assert res.bus == lin.output_labels[int(np.argmax(brute.max(axis=0)))]
+    y = nc.step_response(lin, res.disturbance, t).outputs
+    assert np.abs(y).max() == pytest.approx(res.value, rel=1e-3)
+    with pytest.warns(nc.AccuracyWarning, match="end of the window"):   # still rising
+        window = nc.worst_case_nadir(lin, rho=0.2, norm=norm, horizon=10.0, dt=0.05)
+    assert window.method == "timedomain" and window.certified and window.horizon == 10.0
+    assert window.value == pytest.approx(brute[t <= 10.0].max(), rel=1e-3)
+
+
+def test_defective_given_step_and_budget():
+    lin = _defective()
+    t = np.linspace(0.0, 40.0, 8001)
+    u = np.array([0.0, -0.2, 0.0, 0.1, 0.0, 0.0])
+    res = nc.worst_case_nadir(lin, disturbance_set=u, dt=0.05)
+    y = nc.step_response(lin, u, t).outputs
+    assert res.method == "timedomain" and res.certified
+    assert res.value == pytest.approx(np.abs(y).max(), rel=1e-6)
+    box = nc.worst_case_nadir(lin, bounds=[0.0, 0.2, 0.0, 0.1, 0.0, 0.0], rho=0.3, dt=0.1)
+    assert box.certified and np.all(box.disturbance <= 1e-12)
+    S = _brute_table(lin, t)
+    verts = [np.array(v) for v in ([0, -0.2, 0, 0, 0, 0], [0, 0, 0, -0.1, 0, 0],
+                                   [0, -0.2, 0, -0.1, 0, 0])]
+    assert box.value == pytest.approx(max(np.abs(S @ v).max() for v in verts), rel=1e-3)
+
+
+def test_timedomain_equals_modal_on_a_diagonalisable_model():
+    lin = _defective(split=0.05)                 # distinct eigenvalues: the modal form works
+    modal = nc.worst_case_nadir(lin, rho=0.2)
+    td = nc.worst_case_nadir(lin, rho=0.2, method="timedomain", dt=0.05)
+    assert modal.method == "statespace" and td.method == "timedomain"
+    assert modal.certified and td.certified
+    assert td.value == pytest.approx(modal.value, rel=1e-6)
+    assert td.bus == modal.bus and td.time == pytest.approx(modal.time, abs=1e-4)
+
+
+def test_lyapunov_tail_bounds_the_rest():
+    from netcoh.analysis.lti_timedomain import LyapunovTail, _DenseRows, _Realised
+    from netcoh.analysis.nadir_sets import NormBall
+
+    lin = _defective()
+    rows = _DenseRows(_Realised(as_lti(lin)), value=NormBall(1.0, 2).value, unit_sup=1.0)
+    tail = LyapunovTail(rows)
+    assert tail.ok and np.allclose(tail.steady, control.dcgain(lin), atol=1e-10)
+    t = np.linspace(0.0, 60.0, 3001)
+    S = _brute_table(lin, t)
+    Z, R = rows.start(np.arange(3))
+    for a, H in ((0.0, 0.0), (0.0, 2.0), (2.0, 8.0)):
+        Z, R = rows.advance(Z, R, H - a)
+        bound = tail.bound(Z, NormBall(1.0, 2))
+        late = np.linalg.norm(S[t >= H] - tail.steady[None], axis=2).max(axis=0)  # (outputs,)
+        assert np.all(late <= bound)
+        assert np.all(bound < 50 * late)           # and not vacuous

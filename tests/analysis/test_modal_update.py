@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import netcoh as nc
 from netcoh.analysis import modal_update
+from netcoh.analysis.modal_statespace import pin_reference, statespace_modes
 from netcoh.analysis.nadir import worst_case_nadir
-from netcoh.analysis.nadir_modes import pin_reference, statespace_modes
 from netcoh.network.system import check_stable
 
 

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 import netcoh as nc
 from netcoh.analysis import modal_secular, modal_update
+from netcoh.analysis.modal_statespace import pin_reference, statespace_modes
 from netcoh.analysis.nadir import worst_case_nadir
 from netcoh.analysis.nadir_inputs import restrict
-from netcoh.analysis.nadir_modes import pin_reference, statespace_modes
 from netcoh.analysis.nadir_sets import BudgetBox
 
 from .test_modal_update import laplacian, mesh, outage, transfer_from_modes, turbines

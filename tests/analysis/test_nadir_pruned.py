@@ -155,7 +155,7 @@ def test_other_sets_and_models_use_the_triangle_bound(kw):
 
 
 def test_statespace_condition_estimate_matches_svd_and_guards():
-    from netcoh.analysis.nadir_modes import statespace_modes
+    from netcoh.analysis.modal_statespace import statespace_modes
     from netcoh.exceptions import SolverError
 
     rng = np.random.default_rng(5)

@@ -3,7 +3,8 @@
 References: ANDES's own time-domain simulation of a 1 % load step at the largest load
 (constant-power loads, criteria off), ANDES's eigenvalue routine ``EIG`` on the cases where
 it has no zero-time-constant filters, and python-control's ``forced_response`` on the same
-StateSpace. Measured (benchmarks/validate_andes.py, 20 s runs): worst machine nadir error
+StateSpace; the eigen-free nadir search against the modal one. Measured
+(benchmarks/validate_andes.py, 20 s runs): worst machine nadir error
 0.05 % (ieee14_full), 0.26 % (kundur_full), 0.26 % (ieee39_full); trajectories within 1 %
 RMS; eigenvalues within 1e-11 of ANDES's on kundur_full and ieee14_full.
 """
@@ -115,6 +116,17 @@ def test_worst_case_nadir_of_a_load_step(kundur):
     assert res.value_hz == pytest.approx(60.0 * res.value)          # f_hz from the model
     ball = nc.worst_case_nadir(kundur, rho=0.2734)
     assert ball.value >= res.value and ball.disturbance.shape == (10,)
+
+
+def test_eigen_free_nadir_equals_modal(kundur):
+    """The search that needs no eigenvectors (for nearly defective models such as
+    wecc_full's) against the modal one on kundur_full, horizon=None on both."""
+    modal = nc.worst_case_nadir(kundur, rho=0.2734)
+    free = nc.worst_case_nadir(kundur, rho=0.2734, method="timedomain")
+    assert (modal.method, free.method) == ("statespace", "timedomain")
+    assert modal.certified and free.certified
+    assert free.value == pytest.approx(modal.value, rel=1e-9)      # measured 1e-14 apart
+    assert free.bus == modal.bus and free.time == pytest.approx(modal.time, abs=1e-5)
 
 
 def test_trip_input_is_the_lost_output():

@@ -30,7 +30,9 @@ LOAD_STEP_CASES = {"ieee14/ieee14_full.xlsx": 1 / 120, "kundur/kundur_full.xlsx"
 #: (EI_33 does not initialise in ANDES 2.0; wecc_full's run shows a growing inter-machine
 #: oscillation, largest deviation from the COI 4.6e-4 p.u. at 15 s and 9.1e-4 at 30 s; the
 #: exciter/stabiliser variants of ieee14 and kundur share their machine model; the other
-#: cases hold models netcoh refuses.)
+#: cases hold models netcoh refuses. npcc also settles over 120 s, even with its exciters'
+#: reference stepped, although its full linear model, exciters included, has a mode growing
+#: at +0.0112 /s: ``benchmarks/validate_andes.py --npcc-long``; this model has no exciters.)
 SETTLING = ("ieee14/ieee14_full.xlsx", "ieee14/ieee14.json", "ieee14/ieee14_ieesgo.xlsx",
             "kundur/kundur_full.xlsx", "ieee39/ieee39_full.xlsx", "npcc/npcc.xlsx",
             "wecc/wecc_gencls.xlsx")
