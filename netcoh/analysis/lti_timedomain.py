@@ -36,8 +36,8 @@ from ..exceptions import AccuracyWarning
 from .nadir_adjoint import AdjointRows
 from .nadir_result import NadirResult, SearchTables, bus_summary
 from .nadir_search import time_grid
-from .nadir_sets import BudgetBox, FixedStep, NormBall, SingleInfeedLoss
-from .nadir_timedomain import _unit_sup, timedomain_search
+from .nadir_sets import NormBall
+from .nadir_timedomain import _unit_sup, input_map, timedomain_search
 from .time import simulate_lti
 
 __all__ = ["lti_timedomain_nadir", "LyapunovTail"]
@@ -297,23 +297,13 @@ def lti_timedomain_nadir(model, dset, *, dt: float, horizon, rtol: float, n_refi
     ('timedomain', True, 1.0, inf)
     """
     n, r_in = model.n, model.n_inputs
-    spec = dset.inputs() if callable(getattr(dset, "inputs", None)) else None
-    M, sset = None, dset
-    if spec is not None:
-        kind, Mi, sset = spec
-        if kind == "cols":
-            M = np.zeros((r_in, len(Mi)))
-            M[np.asarray(Mi, dtype=int), np.arange(len(Mi))] = 1.0
-        else:
-            M = np.asarray(Mi, dtype=float)
-    r = r_in if M is None else M.shape[1]
+    M, sset, r, cheap = input_map(dset, r_in)
     colvalue = None
     if isinstance(sset, NormBall) and sset.p == 2:
         rho = sset.rho
 
         def colvalue(X):
             return rho * np.sqrt(np.einsum("ij,ij->j", X, X))
-    cheap = isinstance(sset, (NormBall, BudgetBox, SingleInfeedLoss, FixedStep))
     rows = _ExpmRows(_Realised(model), M, value=sset.value, unit_sup=_unit_sup(sset.value, r),
                      colvalue=colvalue, cheap=cheap, set_sup2=_set_sup(sset, np.eye(r)))
     workers = None if cheap else 1

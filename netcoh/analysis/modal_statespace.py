@@ -55,6 +55,16 @@ def statespace_modes(system, cond_max: float = 1e10, reuse: bool | None = None) 
     the last digits then depend on what was decomposed before), ``reuse=False`` none.
     The environment variable ``NETCOH_MODAL_UPDATE`` changes the default: ``0`` as
     ``False``, ``auto`` as ``True``.
+
+    Examples
+    --------
+    >>> import numpy as np, netcoh as nc
+    >>> nodal = nc.nodal.swing_turbine([1.0, 2.0, 3.0], 1.0, 2.0, 5.0)
+    >>> sys = nc.NetworkSystem.from_laplacian(10 * nc.laplacian.complete(3), nodal=nodal)
+    >>> row = statespace_modes(sys).rows(np.array([0]), np.array([0.5]))[0]  # row 0 of S(0.5)
+    >>> step = nc.step_response(sys, np.eye(3)[0], [0.5]).outputs[0]      # column 0 of S(0.5)
+    >>> bool(np.allclose(row, step, atol=1e-12))      # S is symmetric here
+    True
     """
     mode = _reuse_mode(reuse)
     if mode == "pinned":

@@ -404,22 +404,11 @@ def _trip_update(basis, layout, system, k, keep):
     core = _solve(basis, *change)
     if core is None:
         return None
-    s, P, alpha, real = core
-    P = P[keep]
-    weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2
-    live = weight > 1e-13 * float(weight.max())
     # the modes without residue on the other nodes are the tripped node's own (the poles
     # of g_k, its states evolving alone) and its coupling state's (the poles of f)
     own = np.concatenate([np.roots(np.trim_zeros(np.asarray(ref.nodal.den[k], float), "f")),
                           np.roots(np.trim_zeros(np.asarray(ref.coupling.den[0], float), "f"))])
-    gone = ~live
-    if 2 * int((~real[gone]).sum()) + int(real[gone].sum()) != own.size:
-        return _fail("count")
-    sums = (float(own.sum().real), float((own ** 2).sum().real))
-    scale = (float(np.abs(s).sum()), float(np.abs(s).max()))
-    if not _traces_ok(s[gone], real[gone], sums, scale):
-        return _fail("trace")
-    return _finish(system, s[live], P[:, live], alpha[live], real[live])
+    return _without_own(system, core, keep, own)
 
 
 def _split_update(basis, layout, system, gone, keep):
@@ -464,16 +453,22 @@ def _split_update(basis, layout, system, gone, keep):
     core = _solve(basis, *change)
     if core is None:
         return None
+    return _without_own(system, core, keep, own)
+
+
+def _without_own(system, core, keep, own):
+    """The updated modes seen on the nodes ``keep``, after checking that those without
+    residue there are, in number and power sums, the poles ``own`` of what left."""
     s, P, alpha, real = core
     P = P[keep]
     weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2
     live = weight > 1e-13 * float(weight.max())
-    gone_modes = ~live
-    if 2 * int((~real[gone_modes]).sum()) + int(real[gone_modes].sum()) != own.size:
+    gone = ~live
+    if 2 * int((~real[gone]).sum()) + int(real[gone].sum()) != own.size:
         return _fail("count")
     sums = (float(own.sum().real), float((own ** 2).sum().real))
-    tscale = (float(np.abs(s).sum()), float(np.abs(s).max()))
-    if not _traces_ok(s[gone_modes], real[gone_modes], sums, tscale):
+    scale = (float(np.abs(s).sum()), float(np.abs(s).max()))
+    if not _traces_ok(s[gone], real[gone], sums, scale):
         return _fail("trace")
     return _finish(system, s[live], P[:, live], alpha[live], real[live])
 

@@ -343,6 +343,35 @@ def _unit_sup(value, r: int) -> float:
     return out
 
 
+
+def input_map(dset, n_inputs: int):
+    """How a disturbance set reaches the inputs: ``(M, set, r, cheap)``.
+
+    A set over a few columns or a combination of the inputs (``dset.inputs()``) is searched
+    as ``set`` over ``r`` variables mapped by ``M`` (``n_inputs x r``; None: the inputs
+    themselves). ``cheap``: the set's value is closed form (not a linear program), so every
+    Taylor term's derivative bound may use it.
+
+    Examples
+    --------
+    >>> from netcoh.analysis.nadir_sets import NormBall
+    >>> M, s, r, cheap = input_map(NormBall(1.0, 2), 4)
+    >>> M is None, r, cheap
+    (True, 4, True)
+    """
+    spec = dset.inputs() if callable(getattr(dset, "inputs", None)) else None
+    M, sset = None, dset
+    if spec is not None:
+        kind, Mi, sset = spec
+        if kind == "cols":
+            M = np.zeros((n_inputs, len(Mi)))
+            M[np.asarray(Mi, dtype=int), np.arange(len(Mi))] = 1.0
+        else:
+            M = np.asarray(Mi, dtype=float)
+    r = n_inputs if M is None else M.shape[1]
+    cheap = isinstance(sset, (NormBall, BudgetBox, SingleInfeedLoss, FixedStep))
+    return M, sset, r, cheap
+
 def timedomain_nadir(system, dset, *, dt: float, horizon: float, rtol: float, n_refine: int,
                      f_hz, scale_hz: float, threshold_hz):
     """Worst-case nadir over ``[0, horizon]`` by :func:`timedomain_search`, as a NadirResult.
@@ -386,18 +415,8 @@ def timedomain_nadir(system, dset, *, dt: float, horizon: float, rtol: float, n_
 
     check_stable_sparse(system)
     n = system.n
-    spec = dset.inputs() if callable(getattr(dset, "inputs", None)) else None
-    M, sset = None, dset
-    if spec is not None:
-        kind, Mi, sset = spec
-        if kind == "cols":
-            M = np.zeros((n, len(Mi)))
-            M[np.asarray(Mi, dtype=int), np.arange(len(Mi))] = 1.0
-        else:
-            M = np.asarray(Mi, dtype=float)
-    r = n if M is None else M.shape[1]
+    M, sset, r, cheap = input_map(dset, n)
     ball2 = sset.rho if isinstance(sset, NormBall) and sset.p == 2 else None
-    cheap = isinstance(sset, (NormBall, BudgetBox, SingleInfeedLoss, FixedStep))
     rows = AdjointRows(system, M, value=sset.value, unit_sup=_unit_sup(sset.value, r),
                        ball2=ball2, cheap=cheap)
     t = time_grid(dt, horizon, False)
