@@ -157,6 +157,11 @@ def study(system, k):
     print("buses left to the exact pass by an upper bound c times the true per-bus supremum: "
           + ", ".join(f"c={c:g}: {int(np.sum(c * ratio >= 1.0))}"
                       for c in (1.01, 1.1, 1.5, 2.0, 3.0, 5.0)) + f" (of {system.n})")
+    late = [(t0, float(res.table[:, res.times >= t0 - 1e-12].max() / res.value))
+            for t0 in (0.2, 0.3, 0.4, 0.5)]
+    print("largest grid value after T0 over all buses, / value (a bound of the rest of the "
+          "window this many times too large would end every bus's propagation at T0): "
+          + ", ".join(f"T0={t0:g} s: {v:.2f}" for t0, v in late))
     rows = AdjointRows(system, value=NormBall(0.5, 2).value, unit_sup=0.5, ball2=0.5)
     buses = np.argsort(-res.per_bus, kind="stable")[np.arange(k * 64) % system.n]
     times, F = {}, {}
