@@ -25,7 +25,7 @@ Examples
 >>> case_file(nc.grids.load("kundur", warn=False))
 Traceback (most recent call last):
 ...
-netcoh.exceptions.InputError: `model='full'` needs a grid read from an ANDES case (netcoh.grids.from_andes), got kundur
+netcoh.exceptions.InputError: `model='full'` needs a grid from netcoh.grids.from_andes, got kundur
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ def case_file(grid) -> str:
     """
     path = grid.provenance.get("andes", {}).get("case") if grid.provenance else None
     if not path:
-        raise InputError(f"`model='full'` needs a grid read from an ANDES case "
-                         f"(netcoh.grids.from_andes), got {grid.name}")
+        raise InputError(f"`model='full'` needs a grid from netcoh.grids.from_andes, got "
+                         f"{grid.name}")
     return str(path)
 
 
