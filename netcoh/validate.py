@@ -165,7 +165,7 @@ def andes_variant(case, *, classical: bool, step_buses=(), trips=(), t_trip_s: f
     ``andes.load``), drops the case's timed events, with ``classical=True`` turns every
     ``GENROU`` into a ``GENCLS`` with the same inertia, damping, ``x'_d`` and ``r_a`` and drops
     exciters and stabilisers, adds a zero ``PQ`` load at each step bus that has none, and a
-    ``Toggle`` at ``t_trip_s`` for each machine id in ``trips``.
+    ``Toggle`` at ``t_trip_s`` for each machine or line id in ``trips``.
 
     Parameters
     ----------
@@ -176,7 +176,7 @@ def andes_variant(case, *, classical: bool, step_buses=(), trips=(), t_trip_s: f
     step_buses : sequence of str
         Buses that will receive a load step.
     trips : sequence of str
-        Machine (``GENROU``/``GENCLS``) ids to disconnect.
+        Machine (``GENROU``/``GENCLS``) or line ids to disconnect.
     t_trip_s : float
         Time of the trips (s).
 
@@ -207,7 +207,7 @@ def andes_variant(case, *, classical: bool, step_buses=(), trips=(), t_trip_s: f
             ss.add(target, {k: v for k, v in r.items() if k in keep})
             if name == "PQ":
                 has_pq.add(str(r["bus"]))
-            if name in _an.MACHINE_MODELS:
+            if name in (*_an.MACHINE_MODELS, "Line"):
                 machine_model[str(r["idx"])] = (target, r["idx"])
     for b in step_buses:
         if str(b) not in has_pq:
@@ -215,7 +215,7 @@ def andes_variant(case, *, classical: bool, step_buses=(), trips=(), t_trip_s: f
             ss.add("PQ", {"idx": f"netcoh_step_{b}", "bus": bus, "p0": 0.0, "q0": 0.0})
     for k, mid in enumerate(trips):
         if str(mid) not in machine_model:
-            raise InputError(f"`trips` must name machines of {case}, got {mid!r}")
+            raise InputError(f"`trips` must name machines or lines of {case}, got {mid!r}")
         model, idx = machine_model[str(mid)]
         ss.add("Toggle", {"idx": f"netcoh_trip_{k}", "model": model, "dev": idx,
                           "t": float(t_trip_s)})
@@ -261,7 +261,7 @@ def simulate_andes(case, load_steps_mw: Mapping | None = None, *, trips=(),
     load_steps_mw : mapping, optional
         Load increase per bus id (MW).
     trips : sequence of str
-        Machine ids disconnected (ANDES ``Toggle``) at ``t_event_s``.
+        Machine or line ids disconnected (ANDES ``Toggle``) at ``t_event_s``.
     classical : bool
         Run the classical variant (see :func:`andes_variant`) instead of the case as given.
     t_end_s, t_step_s, t_event_s : float

@@ -277,7 +277,7 @@ def _outage(ss, outages) -> None:
     for lid in outages:
         if known.get(str(lid), ("",))[0] != "Line":
             raise InputError(f"`outages` must name lines of the case, got {lid!r}")
-        ss.Line.alter("u", known[str(lid)][1], 0)
+        ss.set_status("Line", known[str(lid)][1], 0)
     lab, _ = _line_islands(ss)
     if lab.max() > 0:
         raise InputError(f"`outages` {list(outages)} split the network into {lab.max() + 1} "
