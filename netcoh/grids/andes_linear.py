@@ -191,15 +191,15 @@ def _drop_zero_mode(A, B, C, names):
 def _machines(ss):
     """In-service synchronous machines: ``[(model, idx, omega address, M sys-base)]``."""
     out = []
-    base = float(ss.config.mva)
     for name in _an.MACHINE_MODELS:
         mdl = getattr(ss, name)
         if not mdl.n:
             continue
         on = np.asarray(mdl.u.v, dtype=float) * np.asarray(mdl.ue.v, dtype=float) > 0
         for k in np.flatnonzero(on):
-            out.append((name, str(mdl.idx.v[k]), int(mdl.omega.a[k]),
-                        float(mdl.M.v[k]) * float(mdl.Sn.v[k]) / base))
+            # ANDES holds M on the system base already (its swing equation is
+            # M omega' = tm - te - D (omega - 1) with tm and te on the system base)
+            out.append((name, str(mdl.idx.v[k]), int(mdl.omega.a[k]), float(mdl.M.v[k])))
     return out
 
 
@@ -227,7 +227,7 @@ def _line_islands(ss) -> tuple:
         mdl = getattr(ss, name)
         if mdl.n:
             on = np.asarray(mdl.u.v, dtype=float) > 0
-            m = np.asarray(mdl.M.v, dtype=float) * np.asarray(mdl.Sn.v, dtype=float)
+            m = np.asarray(mdl.M.v, dtype=float)
             np.add.at(weight, lab[np.asarray(ss.Bus.idx2uid(mdl.bus.v), dtype=int)[on]], m[on])
     size = np.bincount(lab, minlength=weight.size)
     main = max(range(weight.size), key=lambda k: (weight[k], size[k]))
@@ -285,7 +285,7 @@ def _outage(ss, outages) -> None:
                          "lines as `trips`")
 
 
-def linearize(case, *, output: str = "hz", trips=(), outages=()):
+def linearize(case, *, output: str = "hz", trips=(), outages=(), mechanical: bool = False):
     """The linearised ANDES case (machines, exciters, stabilisers, governors, network).
 
     Parameters
@@ -308,6 +308,11 @@ def linearize(case, *, output: str = "hz", trips=(), outages=()):
     outages : sequence of str
         Line ids out of service before the power flow: the model is linearised at the
         operating point after the outage (the network must stay in one piece).
+    mechanical : bool
+        Add one input per machine, ``"pm:<id>"``: its mechanical power (p.u. on the case
+        base, in its swing equation ``M omega' = t_m - t_e - D (omega - 1)``), so that a
+        loss of a unit's output while it stays connected is a step of ``-P`` there (the
+        ``"case"`` model's reading of the reference incident).
 
     Returns
     -------
@@ -380,14 +385,21 @@ def linearize(case, *, output: str = "hz", trips=(), outages=()):
         P = np.column_stack([P, res[diff]])
         Q = sp.hstack([Q, sp.csc_matrix(res[eqs][:, None])]).tocsc()
         inputs.append("trip")
+    mach = _machines(ss)
+    col = {int(x): k for k, x in enumerate(diff)}
+    if mechanical:
+        Pm = np.zeros((diff.size, len(mach)))
+        for k, (_, _, addr, _) in enumerate(mach):
+            Pm[col[addr], k] = 1.0
+        P = np.column_stack([P, Pm])
+        Q = sp.hstack([Q, sp.csc_matrix((eqs.size, len(mach)))]).tocsc()
+        inputs.extend(f"pm:{m[1]}" for m in mach)
     As, Bs = _schur(J, diff, alg, eqs, P, Q)
     T = Tf[diff]
     A = As / T[:, None]
     B = Bs / T[:, None]
     f_hz = float(ss.config.freq)
     unit = {"hz": f_hz, "pu": 1.0, "rad/s": 2.0 * np.pi * f_hz}[output]
-    mach = _machines(ss)
-    col = {int(x): k for k, x in enumerate(diff)}
     C = np.zeros((len(mach), diff.size))
     for k, (_, _, addr, _) in enumerate(mach):
         C[k, col[addr]] = unit

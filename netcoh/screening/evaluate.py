@@ -222,7 +222,7 @@ def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz:
         if swing:
             row["warning"] = " | ".join(w for w in (row["warning"], swing) if w)
     except UnstableError as exc:      # a result, not a failure: the dip has no bound
-        signed = "negative" in str(exc) or bool(getattr(system, "signed", False))
+        signed = "negative-reactance" in str(exc) or bool(getattr(system, "signed", False))
         if signed:    # Kron reduction through negative reactances: the model, not the grid
             row.update(status="model-invalid", method="model-invalid", certified=False,
                        warning=f"model-invalid: {exc}")

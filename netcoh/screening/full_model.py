@@ -16,7 +16,8 @@ updates of the network models). The events are those of the other models:
   loses the line's flow. Only the main island is screened;
 * **branch outage that keeps the grid whole** (``"reference-incident"``): the power flow is
   solved again without the line (``outages=``) and the post-outage grid is screened against
-  the reference incident, each unit's cap at its bus.
+  the reference incident read as on the ``"case"`` model: units lose mechanical power, up to
+  their dispatch, while staying connected (the ``"pm:<id>"`` inputs of ``mechanical=True``).
 
 Examples
 --------
@@ -37,7 +38,7 @@ from ..exceptions import InputError
 from .events import Event, operator_events
 from .metrics import ROCOF_WINDOW_S, _window_rocof
 
-__all__ = ["FULL", "case_file", "full_system", "full_events", "bus_caps", "lti_metrics"]
+__all__ = ["FULL", "case_file", "full_system", "full_events", "unit_caps", "lti_metrics"]
 
 #: The model name that selects this module in :func:`netcoh.screen_contingencies`.
 FULL = "full"
@@ -76,12 +77,14 @@ def full_system(case: str, **kwargs):
     case : str
         ANDES case file.
     **kwargs
-        ``trips`` / ``outages`` of :func:`netcoh.grids.andes_linear.linearize`.
+        ``trips``, ``outages``, ``mechanical`` of
+        :func:`netcoh.grids.andes_linear.linearize`.
 
     Returns
     -------
     LTIModel
-        Inputs: bus injections (and ``"trip"`` with ``trips``); outputs: machine speeds (p.u.).
+        Inputs: bus injections (then ``"trip"`` with ``trips`` and ``"pm:<id>"`` with
+        ``mechanical``); outputs: machine speeds (p.u.).
     """
     from ..grids.andes_linear import linearize
 
@@ -89,30 +92,31 @@ def full_system(case: str, **kwargs):
     return as_lti(lin, f_hz=lin.f_hz)
 
 
-def bus_caps(ctx, machine_bus: dict, system) -> np.ndarray:
+def unit_caps(ctx, system) -> np.ndarray:
     """The reference incident's caps (each unit's dispatch, p.u.) on ``system``'s inputs.
+
+    The full model's reading of the reference incident is the ``"case"`` model's: units lose
+    mechanical power while staying connected, so the caps sit on the ``"pm:<id>"`` inputs
+    (:func:`~netcoh.grids.andes_linear.linearize` with ``mechanical=True``).
 
     Parameters
     ----------
     ctx : ScreeningContext
         Carries the dispatch of the intact grid, in ``ctx.labels`` order.
-    machine_bus : dict
-        ``{machine id: bus id}``.
     system : LTIModel
-        The post-contingency full model.
+        The post-contingency full model, with mechanical-power inputs.
 
     Returns
     -------
     ndarray (n_inputs,)
-        Sum of the positive dispatch of the in-service units at each input bus; 0 elsewhere.
+        The positive dispatch of each in-service unit at its ``"pm:<id>"`` input; 0 elsewhere.
     """
     pos = {str(b): j for j, b in enumerate(system.input_labels)}
-    on = set(system.labels)
     caps = np.zeros(system.n_inputs)
     for m, p in zip(ctx.labels, np.maximum(ctx.dispatch, 0.0)):
-        b = str(machine_bus.get(m, ""))
-        if m in on and b in pos:
-            caps[pos[b]] += p
+        j = pos.get(f"pm:{m}")
+        if j is not None:
+            caps[j] = p
     return caps
 
 
@@ -126,7 +130,7 @@ def full_events(ctx, cont, settings: dict):
     cont : Contingency
         The outage.
     settings : dict
-        Screening settings; reads ``case_file`` and ``machine_bus``.
+        Screening settings; reads ``case_file``.
 
     Returns
     -------
@@ -154,8 +158,8 @@ def full_events(ctx, cont, settings: dict):
             shown = ", ".join(cut[:6]) + (", ..." if len(cut) > 6 else "")
             note = f"{note}; screened the main island; separated: {shown}"
         return [Event(system, system.labels, u, "island-imbalance", lost_pu=lost)], note
-    system = full_system(case, outages=(cont.id,))
-    caps = bus_caps(ctx, settings["machine_bus"], system)
+    system = full_system(case, outages=(cont.id,), mechanical=True)
+    caps = unit_caps(ctx, system)
     return [Event(system, system.labels, None, "reference-incident", caps=caps)], ""
 
 

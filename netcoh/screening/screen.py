@@ -27,7 +27,7 @@ from .contingencies import ScreeningContext, contingency_list
 from .evaluate import ROW_KEYS, _nadir_kwargs, _set_for
 from .events import INCIDENTS, incident_size
 from .executors import _EXECUTORS, _RUNNERS, _WORKER_CTX, _run_serial, evaluate_batch
-from .full_model import FULL, bus_caps, case_file, full_system
+from .full_model import FULL, case_file, full_system, unit_caps
 from .limits import frequency_limits
 from .metrics import ROCOF_WINDOW_S
 from .results import COLUMNS, ResultStore, ScreeningResult, assemble, normalise, private_of, rank
@@ -277,12 +277,10 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
     base_kind = "ball" if disturbance == "ball" else "reference-incident"
     _stage(progress, "intact network")
     if full:
-        M = grid.tables["machines"]
-        nadir_settings.update(case_file=full_case,
-                              machine_bus={str(m): str(b) for m, b in zip(M["id"], M["bus"])})
-        base_system = full_system(full_case)
+        nadir_settings.update(case_file=full_case)
+        base_system = full_system(full_case, mechanical=True)
         base_set = _set_for(nadir_settings, base_kind, n=base_system.n_inputs,
-                            caps=bus_caps(ctx, nadir_settings["machine_bus"], base_system))
+                            caps=unit_caps(ctx, base_system))
     else:
         base_system = ctx.base_system()
         base_set = _set_for(nadir_settings, base_kind, n=base_system.n)

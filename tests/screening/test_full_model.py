@@ -18,7 +18,7 @@ from netcoh.exceptions import InputError
 from netcoh.grids.andes import from_andes
 from netcoh.grids.andes_linear import linearize
 from netcoh.screening.contingencies import ScreeningContext
-from netcoh.screening.full_model import bus_caps, full_system
+from netcoh.screening.full_model import full_system, unit_caps
 from netcoh.validate import simulate_andes
 
 pytestmark = pytest.mark.andes
@@ -82,20 +82,20 @@ def test_line_trip_cutting_a_unit_off_matches_andes(screened):
 
 
 def test_outage_keeping_the_grid_whole_faces_the_reference_incident(grid, screened):
-    """Post-outage model at the re-solved operating point; the budget set covers every
-    single unit's loss at its bus (brute force over the units)."""
+    """Post-outage model at the re-solved operating point; the reference incident read as on
+    the ``"case"`` model (units lose mechanical power and stay connected): the budget covers
+    every single unit's loss (brute force over the units), and the two models agree."""
     row = screened.loc["branch:Line_13"]
     assert row["disturbance"] == "reference-incident"
-    lin = full_system(IEEE39, outages=("Line_13",))
     intact = linearize(IEEE39, output="pu")
     after = linearize(IEEE39, output="pu", outages=("Line_13",))
     assert after.A.shape == intact.A.shape and not np.allclose(after.A, intact.A)
+    lin = full_system(IEEE39, outages=("Line_13",), mechanical=True)
     ctx = ScreeningContext.from_grid(grid, model="case")
-    M = grid.tables["machines"]
-    machine_bus = {str(m): str(b) for m, b in zip(M["id"], M["bus"])}
-    caps = bus_caps(ctx, machine_bus, lin)
+    caps = unit_caps(ctx, lin)
     assert caps.sum() == pytest.approx(np.maximum(ctx.dispatch, 0).sum())
     assert np.count_nonzero(caps) == len(lin.labels)
+    assert all(lin.input_labels[j].startswith("pm:") for j in np.flatnonzero(caps))
     B = row["lost_mw"] / grid.base_mva
     single = []
     for j in np.flatnonzero((caps > 0) & (caps <= B + 1e-12)):
@@ -103,6 +103,27 @@ def test_outage_keeping_the_grid_whole_faces_the_reference_incident(grid, screen
         u[j] = -caps[j]
         single.append(nc.worst_case_nadir(lin, disturbance_set=FixedStep(u), dt=0.01).value_hz)
     assert single and row["nadir_hz"] >= max(single) * (1 - 1e-9)
+    case_row = nc.screen_contingencies(grid, ["Line_13"], executor="serial").to_frame().iloc[0]
+    assert row["nadir_hz"] == pytest.approx(case_row["nadir_hz"], rel=0.03)    # measured 1 %
+    assert row["coi_nadir_hz"] == pytest.approx(case_row["coi_nadir_hz"], rel=0.03)
+
+
+def test_mechanical_inputs_are_the_swing_equations():
+    """A step of a unit's mechanical power accelerates only that rotor at first:
+    ``omega_k'(0+) = dP / M_k``, and the COI RoCoF is ``dP f0 / (2 sum H)`` (first principles)."""
+    lin = linearize(IEEE39, output="hz", mechanical=True)
+    j = list(lin.input_labels).index("pm:GENROU_3")
+    k = list(lin.output_labels).index("GENROU_3")
+    first = lin.C @ lin.B[:, j]
+    expect = np.zeros(lin.noutputs)
+    expect[k] = lin.f_hz / lin.coi_weights[k]
+    assert np.allclose(first, expect, rtol=1e-9, atol=1e-12 * lin.f_hz)
+    coi_rocof = lin.coi_weights @ first / lin.coi_weights.sum()
+    assert coi_rocof == pytest.approx(lin.f_hz / lin.coi_weights.sum(), rel=1e-9)
+    # the machines' M on the case base, as the grid reads them
+    M = from_andes(IEEE39).tables["machines"]
+    m = dict(zip(M["id"], M["inertia_s"]))
+    assert np.allclose(lin.coi_weights, [m[o] for o in lin.output_labels], rtol=1e-12)
 
 
 def test_errors(grid):
