@@ -195,6 +195,11 @@ def run(args: argparse.Namespace) -> int:
     if synth:
         print(f"synthesised data (rules in report.html, `netcoh cases {grid.name}`): "
               f"{', '.join(synth)}")
+    approx = (grid.provenance.get("andes") or {}).get("approximated") or []
+    if approx and args.model in (None, "case"):
+        print(f"the 'case' model holds {', '.join(approx)} constant (EMF behind x'_d); "
+              f"--model full screens on the case's exact linearisation (seconds per "
+              f"contingency)")
     limits = {k: v for k, v in (("rocof_hz_per_s", args.rocof_limit),
                                 ("qss_hz", args.qss_limit)) if v is not None}
     kw = dict(disturbance=args.disturbance, incident=args.incident,

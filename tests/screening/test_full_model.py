@@ -159,3 +159,9 @@ def test_cli_full_model(tmp_path, capsys):
     rc = main(["screen", f"andes:{IEEE39}", "--model", "full", "--disturbance", "ball"])
     assert rc == 2
     assert "--model full" in capsys.readouterr().err
+    # on the default model the command says what it holds constant and how to check
+    rc = main(["screen", f"andes:{IEEE39}", "--contingencies", "GENROU_8", "--serial",
+               "--no-progress"])
+    assert rc in (0, 3)
+    text = capsys.readouterr().out
+    assert "holds IEEEX1, IEEEST constant" in text and "--model full" in text
