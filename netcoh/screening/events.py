@@ -63,10 +63,19 @@ class Event(NamedTuple):
         ``"infeed-loss"``, ``"island-imbalance"`` or ``"reference-incident"``.
     caps : ndarray or None
         The reference incident's caps on the system's inputs (p.u.), where they are not the
-        dispatch of its machines (the full model's inputs are buses).
+        dispatch of its machines (the full model's mechanical-power inputs).
     lost_pu : float or None
         The generation the event loses (p.u.), where ``-sum(u)`` does not say it (the full
         model's ``"trip"`` input is a unit step).
+
+    Examples
+    --------
+    >>> import netcoh.grids as grids
+    >>> from netcoh.screening import Contingency, ScreeningContext
+    >>> ctx = ScreeningContext.from_grid(grids.load("kundur", warn=False))
+    >>> (event,), note = operator_events(ctx, Contingency("machine", "G4"))
+    >>> event.kind, event.labels, event.system.n, event.u.shape
+    ('infeed-loss', ('G1', 'G2', 'G3'), 3, (3,))
     """
 
     system: object
@@ -196,6 +205,23 @@ def operator_events(ctx, cont):
     (list of Event, str)
         One event per island with machines (the one with the most machines first), and a
         note on islands, de-energised buses and lost load.
+
+    Examples
+    --------
+    Kundur's two areas: the line 5-6 cuts G1 off; one of the parallel lines 7-8 keeps the
+    grid whole and is screened against the reference incident:
+
+    >>> import netcoh.grids as grids
+    >>> from netcoh.screening import Contingency, ScreeningContext
+    >>> ctx = ScreeningContext.from_grid(grids.load("kundur", warn=False))
+    >>> events, note = operator_events(ctx, Contingency("branch", "L5-6"))
+    >>> note, [(e.kind, e.labels) for e in events]        # doctest: +NORMALIZE_WHITESPACE
+    ('2 island(s) with [3, 1] machines',
+     [('island-imbalance', ('G2', 'G3', 'G4')), ('island-imbalance', ('G1',))])
+    >>> round(float(events[1].u.sum()) * ctx.base_mva, 1)  # G1 keeps what it sent: a surplus
+    700.0
+    >>> [(e.kind, e.u) for e in operator_events(ctx, Contingency("branch", "L7-8a"))[0]]
+    [('reference-incident', None)]
     """
     c = ctx._cached()
     red = c["red"]
