@@ -39,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from collections.abc import Mapping
@@ -158,6 +159,22 @@ def injection(grid: Grid, load_steps_pu: Mapping, network: str = "ac") -> np.nda
 # ---------------------------------------------------------------------------------------
 # ANDES side
 # ---------------------------------------------------------------------------------------
+def _case_key(case) -> tuple:
+    """The files of ``case`` with their modification times (the key of :func:`_source`)."""
+    path, extra = _an._split_case(case)
+    files = (path,) if extra is None else (path, extra)
+    return tuple((str(f), f.stat().st_mtime_ns) for f in files)
+
+
+@functools.lru_cache(maxsize=4)
+def _source(*key):
+    """The parsed case (``andes.load`` without set-up), read once per process and file
+    version: :func:`andes_variant` only reads it, and the screens of the full model build
+    one variant per contingency."""
+    files = [f for f, _ in key]
+    return _an.load_andes(files[0] if len(files) == 1 else tuple(files), setup=False)
+
+
 def andes_variant(case, *, classical: bool, step_buses=(), trips=(), t_trip_s: float = 1.0):
     """A fresh, set-up ``andes.System`` of ``case`` prepared for a comparison.
 
@@ -192,7 +209,7 @@ def andes_variant(case, *, classical: bool, step_buses=(), trips=(), t_trip_s: f
     (4, 0)
     """
     andes = _an._andes()
-    src = _an.load_andes(case, setup=False)
+    src = _source(*_case_key(case))
     ss = andes.System(default_config=True, no_output=True)
     has_pq = set()
     machine_model = {}
