@@ -24,6 +24,8 @@ model build of the 2,224-bus GBnetwork case. ``--full-scale`` times the full lin
 on npcc, wecc_full and GBnetwork (and a worst-case nadir on it where it is stable).
 ``--npcc-long`` checks npcc's one growing linear mode against two 120 s ANDES runs.
 ``--eigen-free`` times the nadir search of a nearly defective model against baselines.
+``--structure`` asks whether the ``"case"`` model's remaining error is nodal (what a common
+speed change meets) or in the coupling, by swapping either part for the full model's.
 
 Targets: load steps: COI nadir within 3 %, every machine's nadir within 8 %, trajectories
 within 10 % RMS; trips: COI nadir within 5 %, worst remaining machine within 8 %.
@@ -281,6 +283,38 @@ def _npcc_long(t_end_s=120.0):
               f"(change from before the step {np.abs(vp[-1] - vp[0]).max():.3e})")
 
 
+def _structure(cases) -> None:
+    """Is the 'case' model's error nodal or in the coupling? With ``H(jw)`` the full model
+    from the machines' bus injections to their speeds and ``T(jw)`` the 'case' model's
+    transfer matrix on the same inputs, write each inverse as its row sums (the nodal part,
+    ``diag(X 1)``: what a uniform speed change meets) plus the rest (the coupling, rows summing
+    to zero). Swap one part of ``T^-1`` for the exact one and print ``||X - H|| / ||H||``."""
+    from netcoh import transfer_matrix
+    from netcoh.grids.andes import from_andes
+    from netcoh.grids.andes_linear import linearize
+
+    for case in cases:
+        grid = from_andes(case)
+        sysm = grid.to_system()
+        lin = linearize(case, output="pu")
+        M = grid.tables["machines"]
+        buses = [str(b) for b in M["bus"][M["in_service"]]]
+        idx = [list(lin.input_labels).index(b) for b in buses]
+        A, B, C = lin.A, lin.B[:, idx], lin.C
+        U = np.column_stack([grid.injection_vector({b: 1.0}) for b in buses])
+        one = np.ones(len(buses))
+        print(f"\n{case}: relative 2-norm error against the full model")
+        print("  w rad/s   'case'   + exact nodal part   + exact coupling part")
+        for w in (0.2, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0):
+            H = C @ np.linalg.solve(1j * w * np.eye(A.shape[0]) - A, B)
+            T = transfer_matrix(sysm, [w])[0] @ U
+            Hi, Ti = np.linalg.inv(H), np.linalg.inv(T)
+            Tn = np.linalg.inv(Ti - np.diag(Ti @ one) + np.diag(Hi @ one))
+            Tc = np.linalg.inv(Hi - np.diag(Hi @ one) + np.diag(Ti @ one))
+            err = [np.linalg.norm(X - H, 2) / np.linalg.norm(H, 2) for X in (T, Tn, Tc)]
+            print(f"  {w:6.1f}   {err[0]:7.3f}   {err[1]:18.3f}   {err[2]:21.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="netcoh-out/validate_andes")
@@ -295,6 +329,8 @@ def main() -> None:
                     help="the eigen-free nadir of the full linear model against baselines only")
     ap.add_argument("--npcc-long", action="store_true",
                     help="npcc's growing linear mode against two 120 s ANDES runs only")
+    ap.add_argument("--structure", action="store_true",
+                    help="whether the 'case' model's error is nodal or coupling, only")
     ap.add_argument("--fraction", type=float, default=0.01)
     args = ap.parse_args()
     warnings.simplefilter("ignore")
@@ -314,6 +350,9 @@ def main() -> None:
         return
     if args.eigen_free:
         _eigen_free()
+        return
+    if args.structure:
+        _structure(args.cases)
         return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

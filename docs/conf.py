@@ -164,6 +164,7 @@ sphinx_gallery_conf = {
 # under the first public name met (top level first); other listings link to it.
 API_PACKAGES = ["netcoh.grids", "netcoh.reduction", "netcoh.analysis.nadir",
                 "netcoh.analysis.nadir_sets", "netcoh.analysis.nadir_polytope", "netcoh.screening",
+                "netcoh.screening.full_model",
                 "netcoh.validate", "netcoh.grids.andes", "netcoh.grids.case_model",
                 "netcoh.grids.event_losses", "netcoh.grids.andes_linear", "netcoh.analysis.lti",
                 "netcoh.exceptions", "netcoh.learning"]
