@@ -167,7 +167,7 @@ def lti_metrics(system, u, *, bus_index: int, time_s: float, hz_per_unit: float,
                 window_s: float = ROCOF_WINDOW_S) -> dict:
     """The screening row's frequency metrics of a general linear model under step ``u``.
 
-    The same quantities as :func:`netcoh.screening.metrics.frequency_metrics`, from exact
+    The same quantities as ``netcoh.screening.metrics.frequency_metrics``, from exact
     sampled responses (:func:`netcoh.step_response`, matrix-exponential steps) rather than
     a modal form, which the full models of ANDES cases often do not have (repeated
     exciter and stabiliser time constants make their state matrices nearly defective):
@@ -194,7 +194,7 @@ def lti_metrics(system, u, *, bus_index: int, time_s: float, hz_per_unit: float,
     Returns
     -------
     dict
-        As :func:`~netcoh.screening.metrics.frequency_metrics`.
+        As ``netcoh.screening.metrics.frequency_metrics``.
     """
     import scipy.linalg as la
 
