@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from .nadir_sets import NormBall
+from .nadir_sets import BudgetBox, NormBall, _knapsack
 
 __all__ = ["Search", "search", "time_grid", "grid_table"]
 
@@ -54,7 +54,7 @@ class Search:
         # proportional models have Q = P^T: no second n x n array
         absQ = self.absP.T if getattr(model, "scale", None) is not None else np.abs(model.Q)
         # sup over the set of |Q_k . u| (bounds every mode's contribution)
-        self.w = dset.bound_weights(absQ) if hasattr(dset, "bound_weights") else dset.value(absQ)
+        self.w = _bound_weights(dset, absQ)
         # buses that cannot matter are screened out by certified bounds (bound_table); with
         # one input column (a given step) the exact table costs what the bounds cost
         self.prunable = not full_table and model.Q.shape[1] > 1
@@ -65,9 +65,7 @@ class Search:
         # (5,000 machines: 220 entries evaluated with |J| = 32, 189 with n/16 = 312, at
         # a tenth of the cost), so |J| stays bounded and the search O(n^2) per time
         self.light = int(min(model.n - 1, max(8, min(model.n // 16, 32))))
-        self.S0_value = None if model.S0 is None else (
-            dset.bound_weights(np.abs(model.S0)) if hasattr(dset, "bound_weights")
-            else dset.value(np.abs(model.S0)))
+        self.S0_value = None if model.S0 is None else _bound_weights(dset, np.abs(model.S0))
 
     def value(self, bus, t):
         """``F`` at pairs ``(bus[p], t[p])``."""
@@ -154,7 +152,9 @@ class Search:
         if not np.all(np.isfinite(pinf)):
             return None
         Sinf = self.model.rows_at_inf()
-        return (pinf, self.dset.value(Sinf)) if np.all(np.isfinite(Sinf)) else None
+        if not np.all(np.isfinite(Sinf)):
+            return None
+        return pinf, _row_values(self.dset, Sinf)
 
     def _late_bound(self, ph):
         if self._steady is None:
@@ -198,6 +198,26 @@ class Search:
         d = np.diff(t)
         Fa, Fb = F[:, :-1], F[:, 1:]
         return np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * d, np.maximum(Fa, Fb) + K2 * d * d / 8)
+
+
+def _bound_weights(dset, abs_rows):
+    """``sup_{u in set} |q . u|`` bounds for non-negative rows ``|q|``: the set's own
+    ``bound_weights`` when it has one, else its value. A budget box's value of a
+    non-negative row is the knapsack of the row itself (its negative has nothing to
+    gain), so only that one is solved."""
+    if hasattr(dset, "bound_weights"):
+        return dset.bound_weights(abs_rows)
+    if isinstance(dset, BudgetBox):
+        return _knapsack(abs_rows, dset.cap, dset.budget)
+    return dset.value(abs_rows)
+
+
+def _row_values(dset, rows):
+    """``dset.value(rows)``, evaluated once when every row is the same (the steady state
+    of a network whose buses all settle together, ``S(inf) = 1 1^T / sum_i 1/g_i(0)``)."""
+    if rows.shape[0] > 1 and np.array_equal(rows, np.broadcast_to(rows[:1], rows.shape)):
+        return np.full(rows.shape[0], float(dset.value(rows[:1])[0]))
+    return dset.value(rows)
 
 
 def grid_table(model, dset, t):
