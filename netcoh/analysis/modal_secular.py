@@ -420,23 +420,56 @@ def _residual_ok(system, s, P, weight, probes: int = 8) -> bool:
     The residual norms are estimated with ``probes`` Gaussian test vectors
     (``||G v|| / sqrt(k)``), which costs ``O(k n J)`` instead of the ``O(n^2 J)`` of the
     products with ``L``; the estimate is compared with a tenth of the tolerance, so that
-    a residual above the tolerance passes with probability below about ``1e-7``.
+    a residual above the tolerance passes with probability below about ``1e-7``. Modes
+    with a real eigenvalue and a real shape (most of a network with governors) are
+    checked in real arithmetic.
     """
-    ginv = system.nodal.inverse(s)                         # (J, n)
-    f = np.asarray(system.coupling(s))[:, 0]
     L = system.laplacian
     n = P.shape[0]
     G = np.random.default_rng(1).standard_normal((probes, n))
     GL = np.asarray(L.T @ G.T).T if sp.issparse(L) else G @ np.asarray(L)
-    D = ginv.T * P                                         # (n, J)
-    GS = (G @ D.real + 1j * (G @ D.imag)) + f[None, :] * (GL @ P.real + 1j * (GL @ P.imag))
-    est = np.linalg.norm(GS, axis=0) / np.sqrt(probes)
     Lnorm = float(abs(L).sum(axis=1).max()) if sp.issparse(L) else float(np.abs(L).sum(axis=1).max())
-    scale = np.linalg.norm(D, axis=0) + np.abs(f) * Lnorm * np.linalg.norm(P, axis=0)
-    with np.errstate(all="ignore"):
-        err = 10.0 * est / scale
+    num, den = np.asarray(system.nodal.num), np.asarray(system.nodal.den)
+    real = s.imag == 0
+    if np.iscomplexobj(num) or np.iscomplexobj(den):
+        real[:] = False
+    if real.any():
+        real[real] = ~np.any(P[:, real].imag != 0, axis=0)
+    err = np.empty(s.size)
+    f_all = np.asarray(system.coupling(s))[:, 0]
+    for cols, is_real in ((np.flatnonzero(real), True), (np.flatnonzero(~real), False)):
+        if cols.size == 0:
+            continue
+        if is_real:
+            x = s[cols].real
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ginv = _horner_real(den, x) / _horner_real(num, x)          # (J, n)
+            Pc = P[:, cols].real
+            f = f_all[cols].real
+            D = ginv.T * Pc                                                  # (n, J)
+            GS = G @ D + f[None, :] * (GL @ Pc)
+        else:
+            ginv = system.nodal.inverse(s[cols])
+            Pc = P[:, cols]
+            f = f_all[cols]
+            D = ginv.T * Pc
+            GS = (G @ D.real + 1j * (G @ D.imag)) + f[None, :] * (GL @ Pc.real + 1j * (GL @ Pc.imag))
+        est = np.linalg.norm(GS, axis=0) / np.sqrt(probes)
+        scale = np.linalg.norm(D, axis=0) + np.abs(f) * Lnorm * np.linalg.norm(Pc, axis=0)
+        with np.errstate(all="ignore"):
+            err[cols] = 10.0 * est / scale
     rel = weight / max(float(weight.max()), 1e-300)
     return bool(np.all(err <= 1e-6) and np.all(err * rel <= _RESIDUAL_RTOL))
+
+
+def _horner_real(coef, x):
+    """Real polynomials ``coef`` (n, p), highest power first, at real points ``x`` (k,):
+    (k, n)."""
+    out = np.zeros((x.size, coef.shape[0]))
+    for j in range(coef.shape[1]):
+        out *= x[:, None]
+        out += coef[None, :, j]
+    return out
 
 
 # -- products with the updated eigenvectors ------------------------------------------------
@@ -493,9 +526,14 @@ def _vectors_real(basis, ks, tau, a, b, qp):
         xn2 = z * z * (ab2 @ (2.0 * np.abs(aup) ** 2) + c2 @ (are * are))
         yn2 = w * w * (ab2 @ (2.0 * np.abs(bup) ** 2) + c2 @ (bre * bre))
     # mode shapes: Y = C o a, [2 Re Y_up, -2 Im Y_up, Y_re] against [Re P_up, Im P_up, P_re]
-    yr = cr * aup.real - ci * aup.imag
-    yim = cr * aup.imag + ci * aup.real
-    XR = np.concatenate([2.0 * yr, -2.0 * yim, cre * are], axis=1)
+    # (written in place: no temporaries of the (J, N) block)
+    XR = np.empty((J, mu.size))
+    up, lo, tmp = XR[:, :h], XR[:, h:2 * h], np.empty((J, h))
+    np.multiply(cr, 2.0 * aup.real, out=up)
+    up -= np.multiply(ci, 2.0 * aup.imag, out=tmp)
+    np.multiply(cr, -2.0 * aup.imag, out=lo)
+    lo -= np.multiply(ci, 2.0 * aup.real, out=tmp)
+    np.multiply(cre, are, out=XR[:, 2 * h:])
     P = (XR @ basis.PrT).T * z[None, :]
     M = b1[:, None] * qp                                                     # (N, 3)
     Mu = M[:h]
