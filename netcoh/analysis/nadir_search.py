@@ -17,7 +17,7 @@ from scipy.optimize import minimize_scalar
 
 from .nadir_sets import BudgetBox, NormBall, _knapsack
 
-__all__ = ["Search", "search", "time_grid", "grid_table"]
+__all__ = ["Search", "search", "time_grid", "grid_table", "above_level"]
 
 
 class Search:
@@ -421,6 +421,77 @@ def search(engine: Search, t: np.ndarray, n_refine: int, floor: float = np.inf,
         bi, a, b, Fa, Fb, open_ub = bi2[keep], a2[keep], b2[keep], Fa2[keep], Fb2[keep], u2[keep]
     upper = max(best_v, float(open_ub.max())) if bi.size else best_v
     return F_out, E_out, grid_value, best_v, best_i, best_t, upper
+
+
+def above_level(engine: Search, t: np.ndarray, F: np.ndarray, E, level: float,
+                known: np.ndarray, max_rounds: int = 40) -> np.ndarray:
+    """Buses whose supremum of ``F`` over ``[t[0], t[-1]]`` exceeds ``level`` (threshold flags).
+
+    A bus is above the level when a value computed for it is (``known``, e.g. its best grid
+    value, or a point found by bisection); it is below when the bounds of every grid
+    interval (:meth:`Search.grid_bounds`, from the grid values and derivative bounds) are
+    at most ``level (1 + rtol)``. The intervals left open are halved until each bus is
+    decided; a bus still open after ``max_rounds`` halvings is counted above (its
+    supremum could not be shown below the level).
+
+    Parameters
+    ----------
+    engine : Search
+        Model, set and tolerance of the search.
+    t : ndarray (T,)
+        The grid of ``F``.
+    F : ndarray (n, T)
+        Grid values; upper bounds where ``E`` is False.
+    E : ndarray (n, T) of bool or None
+        Which entries of ``F`` are exact (None: all).
+    level : float
+        The threshold (in the units of ``F``).
+    known : ndarray (n,)
+        Values each bus is known to reach (``-inf`` if none).
+    max_rounds : int
+        Limit of the halvings.
+
+    Returns
+    -------
+    ndarray (n,) of bool
+
+    Examples
+    --------
+    >>> import numpy as np, netcoh as nc
+    >>> from netcoh.analysis.nadir import build_modal_model
+    >>> from netcoh.analysis.nadir_sets import NormBall
+    >>> sys = nc.NetworkSystem.from_laplacian(50.0 * nc.laplacian.complete(2),
+    ...                                       nodal=nc.nodal.swing([1.0, 3.0], [2.0, 6.0]))
+    >>> engine = Search(build_modal_model(sys)[0], NormBall(1.0, 2), 1e-9)
+    >>> t = time_grid(0.5, 4.0, False)
+    >>> F = engine.table(t)
+    >>> grid = F.max(axis=1)                  # bus 0 dips deeper between grid points
+    >>> bool(grid[0] < 0.1794), above_level(engine, t, F, None, 0.1794, grid).tolist()
+    (True, [True, False])
+    """
+    n = F.shape[0]
+    above = np.asarray(known, dtype=float) > level
+    if t.size < 2:
+        return above
+    K1, K2 = engine.slopes(t)
+    ub = engine.grid_bounds(t, F, K1, K2)
+    bar = level * (1 + engine.rtol)
+    bi, bj = np.nonzero((ub > bar) & ~above[:, None])
+    a, b = t[bj], t[bj + 1]
+    Fa, Fb = F[bi, bj], F[bi, bj + 1]
+    rounds = 0
+    while bi.size and rounds < max_rounds:
+        rounds += 1
+        mid = 0.5 * (a + b)
+        Fm = engine.value(bi, mid)
+        above[bi[Fm > level]] = True
+        bi2 = np.concatenate([bi, bi])
+        a2, b2 = np.concatenate([a, mid]), np.concatenate([mid, b])
+        Fa2, Fb2 = np.concatenate([Fa, Fm]), np.concatenate([Fm, Fb])
+        keep = (engine.interval_bounds(bi2, a2, b2, Fa2, Fb2) > bar) & ~above[bi2]
+        bi, a, b, Fa, Fb = bi2[keep], a2[keep], b2[keep], Fa2[keep], Fb2[keep]
+    above[bi] = True                     # undecided: not shown below the level
+    return above
 
 
 def time_grid(dt: float, H: float, auto: bool, max_uniform: int = 1000) -> np.ndarray:
