@@ -268,7 +268,9 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         ``"pu"`` without it); another unit than a model's own raises
         :class:`~netcoh.exceptions.InputError`.
     threshold_hz : float or {"continental_europe", "gb"}, optional
-        Flag buses whose worst deviation exceeds it (0.8 Hz and 0.5 Hz presets).
+        Flag buses whose worst deviation exceeds it (0.8 Hz and 0.5 Hz presets): the
+        supremum over the window, between grid points too (certified to ``rtol``), or the
+        steady state.
     method : {"auto", "modal", "chebyshev", "statespace", "timedomain"}
         ``"modal"``: EPSR24 closed form (proportional machines ``g_i = g_o/r_i`` and
         ``f = gain/s``); ``"chebyshev"``: the same closed form without the modes, by
