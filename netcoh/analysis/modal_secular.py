@@ -132,11 +132,22 @@ def _pair_product(basis, Y, real=None):
     h = basis.half
     if h < 0:
         return basis.P @ Y.T
-    S = Y[:, :h] + Y[:, h:2 * h]
-    Dd = Y[:, :h] - Y[:, h:2 * h]
-    R = Y[:, 2 * h:]
-    XR = np.concatenate([S.real, -Dd.imag, R.real], axis=1)
-    XI = np.concatenate([S.imag, Dd.real, R.imag], axis=1)
+    J = Y.shape[0]
+    X = np.empty((2 * J, Y.shape[1]))                  # [XR; XI], filled in place
+    XR, XI = X[:J], X[J:]
+    up, lo = Y[:, :h], Y[:, h:2 * h]
+    np.add(up.real, lo.real, out=XR[:, :h])
+    np.subtract(lo.imag, up.imag, out=XR[:, h:2 * h])
+    XR[:, 2 * h:] = Y[:, 2 * h:].real
+    np.add(up.imag, lo.imag, out=XI[:, :h])
+    np.subtract(up.real, lo.real, out=XI[:, h:2 * h])
+    XI[:, 2 * h:] = Y[:, 2 * h:].imag
+    if real is None or not real.any():
+        Z = X @ basis.PrT                              # both parts by one product
+        out = np.empty((Z.shape[1], J), dtype=complex)
+        out.real = Z[:J].T
+        out.imag = Z[J:].T
+        return out
     out = (XR @ basis.PrT).T.astype(complex)
     cplx = np.ones(Y.shape[0], dtype=bool)
     if real is not None and real.any():
@@ -147,6 +158,14 @@ def _pair_product(basis, Y, real=None):
     if cplx.any():
         out[:, cplx] += 1j * (XI[cplx] @ basis.PrT).T
     return out
+
+
+def _col_sq(P):
+    """Squared 2-norms of the columns of ``P`` (real or complex): one pass over the real
+    and imaginary parts, without the complex conjugate product."""
+    if not np.iscomplexobj(P):
+        return np.einsum("ij,ij->j", P, P)
+    return np.einsum("ij,ij->j", P.real, P.real) + np.einsum("ij,ij->j", P.imag, P.imag)
 
 
 def _pole_gaps(mu, start):
@@ -454,8 +473,8 @@ def _residual_ok(system, s, P, weight, probes: int = 8) -> bool:
             f = f_all[cols]
             D = ginv.T * Pc
             GS = (G @ D.real + 1j * (G @ D.imag)) + f[None, :] * (GL @ Pc.real + 1j * (GL @ Pc.imag))
-        est = np.linalg.norm(GS, axis=0) / np.sqrt(probes)
-        scale = np.linalg.norm(D, axis=0) + np.abs(f) * Lnorm * np.linalg.norm(Pc, axis=0)
+        est = np.sqrt(_col_sq(GS)) / np.sqrt(probes)
+        scale = np.sqrt(_col_sq(D)) + np.abs(f) * Lnorm * np.sqrt(_col_sq(Pc))
         with np.errstate(all="ignore"):
             err[cols] = 10.0 * est / scale
     rel = weight / max(float(weight.max()), 1e-300)
