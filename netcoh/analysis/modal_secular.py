@@ -534,16 +534,24 @@ def _vectors_real(basis, ks, tau, a, b, qp):
         den = x * x + yi2
         cr, ci = x / den, -yi / den                                         # 1/(s - mu_up)
         cre = 1.0 / (d_re + t)                                             # own pole: 0
-        G = 1.0 - (cr @ BAr - ci @ BAi + cre @ BAre)
+        are, bre = a1[2 * h:].real, b1[2 * h:].real
+        M = b1[:, None] * qp                                                 # (N, 3)
+        Mu, Mre = M[:h], M[2 * h:].real
+        # products sharing a matrix are taken together (one pass over it each)
+        cq = cr @ np.column_stack([BAr, Mu.real]) - ci @ np.column_stack([BAi, Mu.imag])
+        cc = cre @ np.column_stack([BAre, Mre])          # own pole still out (0)
+        G = 1.0 - (cq[:, 0] + cc[:, 0])
         z = b1[ks].real / G
         w = a1[ks].real / G
-        cre[np.arange(J), ks - 2 * h] = 1.0 / tau                           # own pole back
+        own = ks - 2 * h
+        cre[np.arange(J), own] = 1.0 / tau                                  # own pole back
         c2 = cre * cre
-        nrm = w * z * ((cr * cr - ci * ci) @ BAr - (2.0 * cr * ci) @ BAi + c2 @ BAre)
-        ab2 = cr * cr + ci * ci
-        are, bre = a1[2 * h:].real, b1[2 * h:].real
-        xn2 = z * z * (ab2 @ (2.0 * np.abs(aup) ** 2) + c2 @ (are * are))
-        yn2 = w * w * (ab2 @ (2.0 * np.abs(bup) ** 2) + c2 @ (bre * bre))
+        cr2, ci2 = cr * cr, ci * ci
+        sq = (cr2 + ci2) @ np.column_stack([2.0 * np.abs(aup) ** 2, 2.0 * np.abs(bup) ** 2])
+        s2 = c2 @ np.column_stack([BAre, are * are, bre * bre])
+        nrm = w * z * ((cr2 - ci2) @ BAr - (2.0 * cr * ci) @ BAi + s2[:, 0])
+        xn2 = z * z * (sq[:, 0] + s2[:, 1])
+        yn2 = w * w * (sq[:, 1] + s2[:, 2])
     # mode shapes: Y = C o a, [2 Re Y_up, -2 Im Y_up, Y_re] against [Re P_up, Im P_up, P_re]
     # (written in place: no temporaries of the (J, N) block)
     XR = np.empty((J, mu.size))
@@ -554,7 +562,5 @@ def _vectors_real(basis, ks, tau, a, b, qp):
     lo -= np.multiply(ci, 2.0 * aup.real, out=tmp)
     np.multiply(cre, are, out=XR[:, 2 * h:])
     P = (XR @ basis.PrT).T * z[None, :]
-    M = b1[:, None] * qp                                                     # (N, 3)
-    Mu = M[:h]
-    qy = (2.0 * (cr @ Mu.real - ci @ Mu.imag) + cre @ M[2 * h:].real) * (w / nrm)[:, None]
+    qy = (2.0 * cq[:, 1:] + cc[:, 1:] + Mre[own] / tau[:, None]) * (w / nrm)[:, None]
     return z[:, None], w[:, None], nrm, xn2, yn2, P, qy
