@@ -30,7 +30,29 @@ _THREADED_MAX_N = 256           # above this, multithreaded BLAS per matrix is t
 
 
 def as_omega(omega, name: str = "omega") -> np.ndarray:
-    """Validate a frequency grid in rad/s: finite, real, non-negative, 1-D."""
+    """Validate a frequency grid in rad/s: finite, real, non-negative, 1-D.
+
+    Parameters
+    ----------
+    omega : float or array_like
+        Frequencies (rad/s); a scalar is one frequency.
+    name : str
+        Parameter name used in error messages.
+
+    Returns
+    -------
+    ndarray (k,)
+        The frequencies as a 1-D float array.
+
+    Examples
+    --------
+    >>> as_omega(2.0).tolist(), as_omega([0, 1, 10]).tolist()
+    ([2.0], [0.0, 1.0, 10.0])
+    >>> as_omega([1.0, -1.0], "omega_rad_s")
+    Traceback (most recent call last):
+        ...
+    netcoh.exceptions.InputError: `omega_rad_s` must be non-negative (rad/s), got -1.0
+    """
     w = np.atleast_1d(as_float_array(omega, name))
     if w.ndim != 1:
         raise InputError(f"`{name}` must be 1-D, got shape {w.shape}")

@@ -268,7 +268,46 @@ def _largest_eigenvalue_bound(Ls, steps: int = 20) -> float:
 
 
 class ChebyshevTables(_Tables):
-    """Tables of a Chebyshev search: the whole table is computed column block by block."""
+    """Tables of a Chebyshev search: the whole table is computed column block by block.
+
+    The search evaluates only the buses its bounds cannot rule out; the whole table
+    ``F[bus, t]`` is computed on first use of :attr:`table`, 64 buses per block of sparse
+    products.
+
+    Parameters
+    ----------
+    op : ChebyshevSwing
+        The operator of the search.
+    rho : float
+        Radius of the 2-norm ball.
+    t : ndarray (T,)
+        The time grid of the table.
+    best_i, best_v : int, float
+        Bus index and value of the worst nadir found.
+    evaluated : ndarray of bool (n, T)
+        The table entries the search evaluated exactly.
+    partial : tuple of ndarray
+        ``(per_bus, per_bus_time)`` as far as the evaluated entries decide them (NaN
+        elsewhere).
+
+    Examples
+    --------
+    A table nothing was evaluated in (``partial`` all NaN) is computed whole on first use;
+    it equals the one of the modal closed form (``g_i = 1/(r_i m s + r_i d)``):
+
+    >>> import numpy as np, netcoh as nc
+    >>> L = 10.0 * nc.laplacian.ring_lattice(6, 1)
+    >>> r = np.array([1.0, 1.0, 1.0, 0.5, 1.5, 1.0])
+    >>> op = ChebyshevSwing(L, r, 2.0, 4.0, 1.0, 2.0)
+    >>> t = np.linspace(0.0, 2.0, 11)
+    >>> nan = np.full(6, np.nan)
+    >>> tables = ChebyshevTables(op, 0.5, t, 0, 0.0, np.zeros((6, 11), bool), (nan, nan))
+    >>> sys = nc.NetworkSystem.from_laplacian(L, nodal=nc.nodal.swing(2.0 * r, 4.0 * r))
+    >>> ref = nc.worst_case_nadir(sys, rho=0.5, dt=0.2, horizon=2.0, method="modal",
+    ...                           full_table=True)
+    >>> tables.table.shape, bool(np.allclose(tables.table, ref.table, rtol=0, atol=1e-12))
+    ((6, 11), True)
+    """
 
     def __init__(self, op, rho, t, best_i, best_v, evaluated, partial):
         super().__init__(evaluated, partial)
@@ -528,7 +567,49 @@ def _brent(grams, i, a, b):
 
 
 def result(system, out, t, rtol, dset_description, f_hz, scale_hz, thr):
-    """The :class:`NadirResult` of a Chebyshev search (see :func:`chebyshev_nadir`)."""
+    """The :class:`NadirResult` of a Chebyshev search (see :func:`chebyshev_nadir`).
+
+    Parameters
+    ----------
+    system : NetworkSystem
+        The searched system.
+    out : dict
+        What :func:`chebyshev_nadir` returned.
+    t : ndarray (T,)
+        The time grid of the search.
+    rtol : float
+        Relative tolerance of the search: the result is certified when its upper bound is
+        within it of the value.
+    dset_description : str
+        Description of the disturbance set.
+    f_hz : float or None
+        Nominal frequency.
+    scale_hz : float
+        Hz per unit of the system's output.
+    thr : float or None
+        Flagging threshold (Hz): buses whose worst deviation exceeds it are flagged.
+
+    Returns
+    -------
+    NadirResult
+        The worst nadir, its bus, time and disturbance, with ``method="chebyshev"``.
+
+    Examples
+    --------
+    >>> import numpy as np, netcoh as nc
+    >>> from netcoh.analysis.nadir_modes import proportional_factors
+    >>> r = np.array([1.0, 1.0, 1.0, 0.5, 1.5, 1.0])
+    >>> sys = nc.NetworkSystem.from_laplacian(10.0 * nc.laplacian.ring_lattice(6, 1),
+    ...                                       nodal=nc.nodal.swing(2.0 * r, 4.0 * r))
+    >>> t = np.linspace(0.0, 2.0, 11)
+    >>> out = chebyshev_nadir(sys, proportional_factors(sys), 0.5, t, 1e-6, 4, floor=0.06)
+    >>> res = result(sys, out, t, 1e-6, "2-norm ball", 50.0, 1.0, thr=0.06)
+    >>> res.method, res.certified, res.bus, res.flagged
+    ('chebyshev', True, '3', ('2', '3'))
+    >>> ref = nc.worst_case_nadir(sys, rho=0.5, dt=0.2, horizon=2.0, method="modal")
+    >>> ref.bus, bool(abs(res.value - ref.value) <= 1e-6 * ref.value)
+    ('3', True)
+    """
     certified = bool(out["upper"] <= out["value"] * (1 + rtol) * (1 + 1e-12))
     flagged = () if thr is None else tuple(
         system.labels[i] for i in np.flatnonzero(out["fine_max"] * scale_hz > thr))

@@ -35,7 +35,29 @@ __all__ = ["NormBall", "BudgetBox", "SingleInfeedLoss", "UnitTrips", "FixedStep"
 
 
 class NormBall:
-    """``{u : ||u||_p <= rho}`` with ``p`` in {2, inf, 1}."""
+    """``{u : ||u||_p <= rho}`` with ``p`` in {2, inf, 1}.
+
+    Parameters
+    ----------
+    rho : float
+        Radius (p.u.).
+    norm : {2, numpy.inf, 1}
+        The norm ``p``; the support value of a row ``s`` is ``rho ||s||_D`` with the dual
+        norm ``D``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ball = NormBall(0.5, 2)
+    >>> rows = np.array([[3.0, -4.0], [1.0, 0.0]])
+    >>> ball.description, ball.value(rows).tolist()          # rho ||s||_2
+    ('||u||_2 <= 0.5', [2.5, 0.5])
+    >>> u = ball.maximiser(rows[0])
+    >>> u.tolist(), float(rows[0] @ u)                       # the dip reaches the value
+    ([-0.3, 0.4], -2.5)
+    >>> NormBall(0.5, np.inf).value(rows).tolist()           # rho ||s||_1
+    [3.5, 0.5]
+    """
 
     def __init__(self, rho, norm):
         self.rho = float(as_positive(rho, "rho"))
@@ -119,7 +141,30 @@ def _caps(pbar, n):
 
 
 class BudgetBox:
-    """Losses ``0 <= p_j <= pbar_j`` with ``sum_j p_j <= budget``; the injection is ``u = -p``."""
+    """Losses ``0 <= p_j <= pbar_j`` with ``sum_j p_j <= budget``; the injection is ``u = -p``.
+
+    Parameters
+    ----------
+    pbar : array_like (n,) or float
+        Output each node can lose (p.u.); a scalar with ``n`` gives every node the same.
+    budget : float, optional
+        Total loss ``sum p_j`` at most (p.u.); default ``sum pbar``.
+    n : int, optional
+        Number of nodes (checks the length of ``pbar``, or expands a scalar).
+
+    Examples
+    --------
+    The worst loss fills the most sensitive buses first (a fractional knapsack):
+
+    >>> import numpy as np
+    >>> box = BudgetBox([1.0, 2.0, 0.0], budget=2.5)
+    >>> s = np.array([0.1, 0.3, 9.0])            # bus 2 has nothing to lose
+    >>> box.value(s[None]).tolist()              # 2.0 at bus 1, the last 0.5 at bus 0
+    [0.65]
+    >>> u = box.maximiser(s)
+    >>> float(s @ u), box.norm_of(u)
+    (-0.65, 2.5)
+    """
 
     def __init__(self, pbar, budget=None, n: int | None = None):
         cap = _caps(pbar, n)
@@ -239,7 +284,31 @@ class SingleInfeedLoss:
 
 
 class UnitTrips:
-    """Single-unit trips: unit ``k`` at bus ``bus[k]`` losing ``p[k]``; injection ``-p[k] e_bus``."""
+    """Single-unit trips: unit ``k`` at bus ``bus[k]`` losing ``p[k]``; injection ``-p[k] e_bus``.
+
+    Each trip is evaluated on its own post-trip network by
+    :func:`~netcoh.analysis.nadir.worst_case_nadir`; on one network the set's support
+    value is that of the largest unit per bus.
+
+    Parameters
+    ----------
+    trips : dict or array_like (n,)
+        ``{bus label or index: p}`` (a list of values for several units at one bus), or the
+        output lost by a trip at each bus (zero: no unit), p.u.
+    n : int
+        Number of nodes.
+    labels : sequence of str
+        Node labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> trips = UnitTrips({"b": 1.5, "c": [0.5, 2.0]}, 3, ("a", "b", "c"))
+    >>> trips.description, trips.bus.tolist(), trips.cap.tolist()
+    ('single-unit trips (3 units)', [1, 2, 2], [0.0, 1.5, 2.0])
+    >>> trips.maximiser(np.array([0.1, 0.4, 0.2])).tolist()   # 1.5 x 0.4 beats 2.0 x 0.2
+    [0.0, -1.5, 0.0]
+    """
 
     def __init__(self, trips, n: int, labels):
         pos = {lab: i for i, lab in enumerate(labels)}

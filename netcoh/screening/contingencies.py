@@ -1,4 +1,4 @@
-"""Contingencies and the post-contingency network models, built by rank-one updates.
+"""The post-contingency network models, built by rank-one updates.
 
 A branch outage removes one edge ``(p, q)`` of weight ``w`` from the bus-level Laplacian:
 ``L' = L - w b b^T`` with ``b = e_p - e_q``. Its Kron reduction onto the machine nodes is
@@ -9,13 +9,16 @@ again a rank-one update of the base reduction,
 so one sparse solve with the base factorisation of ``L_ee`` replaces a full reduction.
 A machine trip removes the machine's link to its terminal bus the same way (or, for a
 machine without a transient reactance, moves its bus into the eliminated set: a
-rank-one Schur step) and drops the machine. Bridges are found once: an outage that only
-cuts off machine-free buses leaves the reduced model unchanged (those buses are
-de-energised); one that splits machines into several islands is reduced island by island.
+rank-one Schur step) and drops the machine. Bridges are found once
+(:mod:`netcoh.screening.bridges`): an outage that only cuts off machine-free buses leaves
+the reduced model unchanged (those buses are de-energised); one that splits machines into
+several islands is reduced island by island.
 
 The :class:`ScreeningContext` holds plain arrays (and, for the ``"case"`` model, the intact
 grid, whose unit trips take their losses from a post-trip power flow), so it pickles cheaply
 to worker processes and Dask workers; each worker factorises ``L_ee`` once and caches it.
+The outages themselves, :class:`Contingency` and :func:`contingency_list`, are defined in
+:mod:`netcoh.screening.outages` and importable from here too.
 """
 
 from __future__ import annotations
@@ -31,116 +34,15 @@ import scipy.sparse.linalg as spla
 from scipy.sparse.csgraph import connected_components
 
 from ..analysis.modal_statespace import pin_reference
-from ..exceptions import InputError, NetcohError, NetcohTypeError
+from ..exceptions import InputError, NetcohError
 from ..grids.grid import default_model
 from ..network.nodal import NodalDynamics, from_tf
 from ..network.system import NetworkSystem, reduced_system
+from .bridges import bridge_status as _bridge_status
+from .outages import Contingency, contingency_list
 
 __all__ = ["Contingency", "ScreeningContext", "contingency_list"]
 
-
-@dataclass(frozen=True, order=True)
-class Contingency:
-    """One outage.
-
-    Attributes
-    ----------
-    kind : {"branch", "machine"}
-        Element type.
-    id : str
-        Branch or machine id of the grid.
-
-    Examples
-    --------
-    >>> import netcoh as nc
-    >>> c = nc.Contingency("machine", "G1")
-    >>> c.name
-    'machine:G1'
-    """
-
-    kind: str
-    id: str
-
-    @property
-    def name(self) -> str:
-        return f"{self.kind}:{self.id}"
-
-    def __str__(self) -> str:
-        return self.name
-
-
-def contingency_list(grid, spec="n-1") -> list:
-    """Contingencies of ``grid`` from a preset or a list.
-
-    Parameters
-    ----------
-    grid : netcoh.grids.Grid
-        The intact grid.
-    spec : str or list
-        ``"n-1"`` (every in-service branch, then every in-service machine),
-        ``"branches"``, ``"machines"``, or a list of :class:`Contingency`, ``"branch:ID"`` /
-        ``"machine:ID"`` strings, or bare ids (branch ids first, then machine ids).
-
-    Returns
-    -------
-    list of Contingency
-        The outages, branches first, in the grid's table order.
-
-    Examples
-    --------
-    >>> import netcoh as nc
-    >>> grid = nc.grids.load("kundur")
-    >>> [c.name for c in nc.contingency_list(grid, "machines")]
-    ['machine:G1', 'machine:G2', 'machine:G3', 'machine:G4']
-    """
-    B, M = grid.tables["branches"], grid.tables["machines"]
-    branches = [str(x) for x in B["id"][B["in_service"]]]
-    machines = [str(x) for x in M["id"][M["in_service"]]]
-    if isinstance(spec, str):
-        key = spec.lower().replace("_", "-")
-        if key in ("n-1", "n1"):
-            return [Contingency("branch", b) for b in branches] + \
-                   [Contingency("machine", m) for m in machines]
-        if key in ("branches", "n-1-branches", "lines"):
-            return [Contingency("branch", b) for b in branches]
-        if key in ("machines", "trips", "n-1-machines", "units"):
-            return [Contingency("machine", m) for m in machines]
-        spec = [s.strip() for s in spec.split(",") if s.strip()]
-        if not spec:
-            raise InputError("`contingencies` must be 'n-1', 'branches', 'machines' or a list, "
-                             "got ''")
-    try:
-        items = list(spec)
-    except TypeError:
-        raise NetcohTypeError(f"`contingencies` must be a preset name or a list, got "
-                              f"{type(spec).__name__}") from None
-    bset, mset = set(branches), set(machines)
-    out = []
-    for it in items:
-        if isinstance(it, Contingency):
-            c = it
-        else:
-            s = str(it)
-            kind, _, ident = s.partition(":")
-            if kind in ("branch", "machine") and ident:
-                c = Contingency(kind, ident)
-            elif s in bset:
-                c = Contingency("branch", s)
-            elif s in mset:
-                c = Contingency("machine", s)
-            else:
-                raise InputError(f"`contingencies` must name in-service branches or machines, "
-                                 f"got unknown element {s!r}")
-        if (c.kind == "branch" and c.id not in bset) or (c.kind == "machine" and c.id not in mset):
-            raise InputError(f"`contingencies` must name in-service branches or machines, got "
-                             f"unknown or out-of-service {c.kind} {c.id!r}")
-        out.append(c)
-    if not out:
-        raise InputError("`contingencies` must hold at least one contingency, got none")
-    return out
-
-
-# -- the picklable context ------------------------------------------------------------------
 
 _CACHE: dict = {}
 
@@ -612,51 +514,3 @@ class ScreeningContext:
             if inj is not None:
                 note += f" (lost load {lost * self.base_mva:.4g} MW)"
         return out, note
-
-
-def _bridge_status(N, f, t, nm) -> dict:
-    """For bridge edges (index into f/t): ``"dead:<k>"`` if removing it cuts off ``k``
-    machine-free nodes, ``"split"`` if machines end up on both sides."""
-    import networkx as nx
-    from scipy.sparse.csgraph import breadth_first_order
-
-    mult: dict = {}
-    for k, (u, v) in enumerate(zip(f.tolist(), t.tolist())):
-        mult.setdefault((min(u, v), max(u, v)), []).append(k)
-    simple = nx.Graph()
-    simple.add_nodes_from(range(N))
-    simple.add_edges_from(mult)
-    bridges = [e for e in nx.bridges(simple) if len(mult[(min(e), max(e))]) == 1]
-    if not bridges:
-        return {}
-    # a bridge is an edge of every spanning tree: the side it cuts off is the subtree of
-    # its child end, so subtree sizes of one BFS tree give every side in O(N)
-    ij = np.array(list(mult), dtype=int).reshape(-1, 2)
-    adj = sp.coo_matrix((np.ones(len(ij)), (ij[:, 0], ij[:, 1])), shape=(N, N)).tocsr()
-    pred = np.full(N, -9999)
-    comp_size = np.zeros(N, dtype=int)
-    comp_nm = np.zeros(N, dtype=int)
-    size = np.ones(N, dtype=int)
-    mach = (np.arange(N) < nm).astype(int)
-    for root in range(N):
-        if pred[root] != -9999:
-            continue
-        order, p = breadth_first_order(adj, root, directed=False, return_predecessors=True)
-        pred[order] = p[order]
-        for x in order[::-1][:-1]:          # children before parents; the root last
-            size[pred[x]] += size[x]
-            mach[pred[x]] += mach[x]
-        comp_size[order], comp_nm[order] = size[root], mach[root]
-    out = {}
-    for u, v in bridges:
-        child = v if pred[v] == u else u
-        side, nm_side = int(size[child]), int(mach[child])
-        other, nm_other = int(comp_size[child]) - side, int(comp_nm[child]) - nm_side
-        k = mult[(min(u, v), max(u, v))][0]
-        if nm_side == 0:
-            out[k] = f"dead:{side}"
-        elif nm_other == 0:
-            out[k] = f"dead:{other}"
-        else:
-            out[k] = "split"
-    return out

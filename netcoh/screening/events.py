@@ -61,6 +61,15 @@ class Event(NamedTuple):
         The step injection on its machines (p.u.); None for the reference incident.
     kind : str
         ``"infeed-loss"``, ``"island-imbalance"`` or ``"reference-incident"``.
+
+    Examples
+    --------
+    >>> import netcoh.grids as grids
+    >>> from netcoh.screening import Contingency, ScreeningContext
+    >>> ctx = ScreeningContext.from_grid(grids.load("kundur", warn=False))
+    >>> (event,), note = operator_events(ctx, Contingency("machine", "G4"))
+    >>> event.kind, event.labels, event.system.n, event.u.shape
+    ('infeed-loss', ('G1', 'G2', 'G3'), 3, (3,))
     """
 
     system: object
@@ -188,6 +197,23 @@ def operator_events(ctx, cont):
     (list of Event, str)
         One event per island with machines (the one with the most machines first), and a
         note on islands, de-energised buses and lost load.
+
+    Examples
+    --------
+    Kundur's two areas: the line 5-6 cuts G1 off; one of the parallel lines 7-8 keeps the
+    grid whole and is screened against the reference incident:
+
+    >>> import netcoh.grids as grids
+    >>> from netcoh.screening import Contingency, ScreeningContext
+    >>> ctx = ScreeningContext.from_grid(grids.load("kundur", warn=False))
+    >>> events, note = operator_events(ctx, Contingency("branch", "L5-6"))
+    >>> note, [(e.kind, e.labels) for e in events]        # doctest: +NORMALIZE_WHITESPACE
+    ('2 island(s) with [3, 1] machines',
+     [('island-imbalance', ('G2', 'G3', 'G4')), ('island-imbalance', ('G1',))])
+    >>> round(float(events[1].u.sum()) * ctx.base_mva, 1)  # G1 keeps what it sent: a surplus
+    700.0
+    >>> [(e.kind, e.u) for e in operator_events(ctx, Contingency("branch", "L7-8a"))[0]]
+    [('reference-incident', None)]
     """
     c = ctx._cached()
     red = c["red"]

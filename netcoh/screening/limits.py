@@ -42,6 +42,16 @@ class FrequencyLimits:
         Largest admissible quasi-steady-state deviation.
     name : str
         Preset name, or ``"custom"``.
+
+    Examples
+    --------
+    >>> lim = FrequencyLimits(nadir_hz=0.5, qss_hz=0.2)
+    >>> lim.rocof_hz_per_s, lim.name
+    (None, 'custom')
+    >>> FrequencyLimits(nadir_hz=0)
+    Traceback (most recent call last):
+        ...
+    netcoh.exceptions.InputError: `nadir_hz` must be a positive number or None, got 0
     """
 
     nadir_hz: float | None = None

@@ -221,7 +221,7 @@ def _bridges_brute_force(N, f, t, nm):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_bridge_status_matches_edge_removal(seed):
-    from netcoh.screening.contingencies import _bridge_status
+    from netcoh.screening.bridges import bridge_status
 
     rng = np.random.default_rng(seed)
     N, nm = 40, 6
@@ -234,7 +234,7 @@ def test_bridge_status_matches_edge_removal(seed):
     t = np.concatenate([t, extra[:, 1], t[:1]])
     perm = rng.permutation(N)                 # machines anywhere in the tree
     f, t = perm[f], perm[t]
-    got = _bridge_status(N, f, t, nm)
+    got = bridge_status(N, f, t, nm)
     assert got == _bridges_brute_force(N, f, t, nm)
     assert any(v == "split" for v in got.values()) and any(v.startswith("dead") for v in got.values())
 
