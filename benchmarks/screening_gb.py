@@ -37,7 +37,17 @@ off (29) and branch outages near slow clusters of close poles (about 1.5 %) upda
 and the metrics' uniform grids built from products of exponentials, it took 251 s (load
 average 1.0-2.3; 178 ms per network in a worker, wall; all 3,601 certified, the same
 ranking); on the same day the previous version took 557 s at load average 3.3 falling to
-2.0, and this one 959 s at 4-7, so compare at equal load only.
+2.0, and this one 959 s at 4-7, so compare at equal load only. With the per-row work cut
+(the residual check of real modes in real arithmetic, the products that share a matrix
+taken together, Brent on the response to the set's maximiser, one knapsack for a budget
+box's bound weights; same figures to 1e-14), ``--per-network 16`` gave rows of 215 ms
+against 1,977 ms dense (9.2x, load 2.5-2.9), the per-row split printed by it (branch
+outages: 233 ms = modes 146 + nadir search 46 + metrics 21 + network and events 20; unit
+trips 192 = 142 + 21 + 20 + 9), and the full sweep 295.6 s (load 2.5 falling to 2.0;
+211 ms per network in a worker, wall; all 3,601 certified); the version before, run right
+after on the same machine, took 473.5 s, but at load 1.0 rising to 3.5 with another
+process's tests on a core, so that ratio overstates the gain: rows timed alternately in one
+process (before, after) gave 1.13x for branch outages and 1.11x for unit trips.
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
       OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \
