@@ -46,8 +46,7 @@ outages: 233 ms = modes 146 + nadir search 46 + metrics 21 + network and events 
 trips 192 = 142 + 21 + 20 + 9), and the full sweep 295.6 s (load 2.5 falling to 2.0;
 211 ms per network in a worker, wall; all 3,601 certified); the version before, run right
 after on the same machine, took 473.5 s, but at load 1.0 rising to 3.5 with another
-process's tests on a core, so that ratio overstates the gain: rows timed alternately in one
-process (before, after) gave 1.13x for branch outages and 1.11x for unit trips.
+process's tests on a core, so that ratio overstates the gain (compare at equal load).
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
       OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \
