@@ -469,7 +469,6 @@ def above_level(engine: Search, t: np.ndarray, F: np.ndarray, E, level: float,
     >>> bool(grid[0] < 0.1794), above_level(engine, t, F, None, 0.1794, grid).tolist()
     (True, [True, False])
     """
-    n = F.shape[0]
     above = np.asarray(known, dtype=float) > level
     if t.size < 2:
         return above
