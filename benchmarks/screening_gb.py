@@ -44,9 +44,10 @@ box's bound weights; same figures to 1e-14), ``--per-network 16`` gave rows of 2
 against 1,977 ms dense (9.2x, load 2.5-2.9), the per-row split printed by it (branch
 outages: 233 ms = modes 146 + nadir search 46 + metrics 21 + network and events 20; unit
 trips 192 = 142 + 21 + 20 + 9), and the full sweep 295.6 s (load 2.5 falling to 2.0;
-211 ms per network in a worker, wall; all 3,601 certified); the version before, run right
-after on the same machine, took 473.5 s, but at load 1.0 rising to 3.5 with another
-process's tests on a core, so that ratio overstates the gain (compare at equal load).
+211 ms per network in a worker, wall; all 3,601 certified), then 401.0 s in a second run
+(load 2.1-3.2; 286 ms); the version before, run between the two, took 473.5 s at load 1.0
+rising to 3.5 with another process's tests on a core: on this shared machine the wall
+time of a sweep varies by a third from run to run, so compare at equal load only.
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
       OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \
