@@ -39,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from collections.abc import Mapping
@@ -158,6 +159,22 @@ def injection(grid: Grid, load_steps_pu: Mapping, network: str = "ac") -> np.nda
 # ---------------------------------------------------------------------------------------
 # ANDES side
 # ---------------------------------------------------------------------------------------
+def _case_key(case) -> tuple:
+    """The files of ``case`` with their modification times (the key of :func:`_source`)."""
+    path, extra = _an._split_case(case)
+    files = (path,) if extra is None else (path, extra)
+    return tuple((str(f), f.stat().st_mtime_ns) for f in files)
+
+
+@functools.lru_cache(maxsize=4)
+def _source(*key):
+    """The parsed case (``andes.load`` without set-up), read once per process and file
+    version: :func:`andes_variant` only reads it, and the screens of the full model build
+    one variant per contingency."""
+    files = [f for f, _ in key]
+    return _an.load_andes(files[0] if len(files) == 1 else tuple(files), setup=False)
+
+
 def andes_variant(case, *, classical: bool, step_buses=(), trips=(), t_trip_s: float = 1.0):
     """A fresh, set-up ``andes.System`` of ``case`` prepared for a comparison.
 
@@ -165,7 +182,7 @@ def andes_variant(case, *, classical: bool, step_buses=(), trips=(), t_trip_s: f
     ``andes.load``), drops the case's timed events, with ``classical=True`` turns every
     ``GENROU`` into a ``GENCLS`` with the same inertia, damping, ``x'_d`` and ``r_a`` and drops
     exciters and stabilisers, adds a zero ``PQ`` load at each step bus that has none, and a
-    ``Toggle`` at ``t_trip_s`` for each machine id in ``trips``.
+    ``Toggle`` at ``t_trip_s`` for each machine or line id in ``trips``.
 
     Parameters
     ----------
@@ -176,7 +193,7 @@ def andes_variant(case, *, classical: bool, step_buses=(), trips=(), t_trip_s: f
     step_buses : sequence of str
         Buses that will receive a load step.
     trips : sequence of str
-        Machine (``GENROU``/``GENCLS``) ids to disconnect.
+        Machine (``GENROU``/``GENCLS``) or line ids to disconnect.
     t_trip_s : float
         Time of the trips (s).
 
@@ -192,7 +209,7 @@ def andes_variant(case, *, classical: bool, step_buses=(), trips=(), t_trip_s: f
     (4, 0)
     """
     andes = _an._andes()
-    src = _an.load_andes(case, setup=False)
+    src = _source(*_case_key(case))
     ss = andes.System(default_config=True, no_output=True)
     has_pq = set()
     machine_model = {}
@@ -207,7 +224,7 @@ def andes_variant(case, *, classical: bool, step_buses=(), trips=(), t_trip_s: f
             ss.add(target, {k: v for k, v in r.items() if k in keep})
             if name == "PQ":
                 has_pq.add(str(r["bus"]))
-            if name in _an.MACHINE_MODELS:
+            if name in (*_an.MACHINE_MODELS, "Line"):
                 machine_model[str(r["idx"])] = (target, r["idx"])
     for b in step_buses:
         if str(b) not in has_pq:
@@ -215,7 +232,7 @@ def andes_variant(case, *, classical: bool, step_buses=(), trips=(), t_trip_s: f
             ss.add("PQ", {"idx": f"netcoh_step_{b}", "bus": bus, "p0": 0.0, "q0": 0.0})
     for k, mid in enumerate(trips):
         if str(mid) not in machine_model:
-            raise InputError(f"`trips` must name machines of {case}, got {mid!r}")
+            raise InputError(f"`trips` must name machines or lines of {case}, got {mid!r}")
         model, idx = machine_model[str(mid)]
         ss.add("Toggle", {"idx": f"netcoh_trip_{k}", "model": model, "dev": idx,
                           "t": float(t_trip_s)})
@@ -261,7 +278,7 @@ def simulate_andes(case, load_steps_mw: Mapping | None = None, *, trips=(),
     load_steps_mw : mapping, optional
         Load increase per bus id (MW).
     trips : sequence of str
-        Machine ids disconnected (ANDES ``Toggle``) at ``t_event_s``.
+        Machine or line ids disconnected (ANDES ``Toggle``) at ``t_event_s``.
     classical : bool
         Run the classical variant (see :func:`andes_variant`) instead of the case as given.
     t_end_s, t_step_s, t_event_s : float

@@ -154,17 +154,19 @@ def test_progress_advances_per_contingency():
 
 
 def test_screen_model_choices_are_the_grid_models():
-    """`netcoh screen --model` offers exactly what Grid.to_system builds."""
+    """`netcoh screen --model` offers exactly what Grid.to_system builds, and the full model
+    of ANDES cases."""
     import argparse
 
     from netcoh.commands import screen as screen_cmd
     from netcoh.grids.grid import MODELS
+    from netcoh.screening.full_model import FULL
 
     parser = argparse.ArgumentParser()
     screen_cmd.register(parser.add_subparsers())
     action = next(a for a in parser._subparsers._group_actions[0].choices["screen"]._actions
                   if a.dest == "model")
-    assert tuple(action.choices) == MODELS
+    assert tuple(action.choices) == (*MODELS, FULL)
 
 
 @pytest.mark.andes

@@ -58,7 +58,8 @@ from .nadir_sets import BudgetBox, FixedStep, NormBall, SingleInfeedLoss
 from .sparse_stability import check_stable_sparse
 from .time import _balance, simulate_lti
 
-__all__ = ["timedomain_search", "timedomain_nadir", "prefer_timedomain", "AUTO_MIN_STATES"]
+__all__ = ["timedomain_search", "timedomain_nadir", "prefer_timedomain", "default_block",
+           "AUTO_MIN_STATES"]
 
 
 def _halves(rows, Z, R, half: float, chunk: int):
@@ -75,6 +76,28 @@ def _halves(rows, Z, R, half: float, chunk: int):
     if len(out) == 1:
         return out[0]
     return tuple(np.concatenate(parts, axis=-1) for parts in zip(*out))
+
+
+#: bytes of one propagated block of adjoint states (``N x b`` float64) aimed at
+_BLOCK_BYTES = 4e6
+
+
+def default_block(N: int, T: int) -> int:
+    """Buses propagated together by :func:`timedomain_search` for ``N`` states, ``T`` times.
+
+    64 columns (sparse products with a few dozen columns run fastest), fewer when the
+    grid states of a block would pass about 640 MB, and fewer when one block of states
+    would pass about 4 MB: the products then stream a block that no longer stays in
+    cache, and a smaller block is the faster per bus (measured on swing-turbine networks
+    with 30,000 states: ``benchmarks/nadir_large.py --estimate``), at least 8.
+
+    Examples
+    --------
+    >>> default_block(3000, 11), default_block(30000, 11)
+    (64, 16)
+    """
+    N = max(int(N), 1)
+    return int(np.clip(min(8e7 // (N * (T + 4)), _BLOCK_BYTES // (8 * N)), 8, 64))
 
 
 def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_refine: int,
@@ -95,8 +118,8 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
     n_refine : int
         Best buses of each block whose grid maximum is refined by Brent's method.
     block : int, optional
-        Buses propagated together (default 64, fewer when the grid states of a block
-        would pass about 640 MB): sparse products with a few dozen columns run fastest.
+        Buses propagated together (default :func:`default_block`): sparse products with a
+        few dozen columns run fastest.
     max_rounds, max_open : int
         Limits of the interval bisection (rounds, and intervals open at once: default
         what keeps their states within about 1.6 GB); beyond them the result is reported
@@ -131,7 +154,7 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
     h = float(t[1] - t[0])
     N = max(rows.N, 1)
     if block is None:
-        block = int(np.clip(8e7 // (N * (T + 4)), 8, 64))
+        block = default_block(N, T)
     if max_open is None:
         max_open = int(max(1000, 2e8 // N))
     # likely worst buses first (largest initial slope ||r_i'(0)||: the lightest machines),

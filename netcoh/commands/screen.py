@@ -77,10 +77,13 @@ def register(subparsers) -> None:
                    help="RoCoF limit, Hz/s (overrides the preset)")
     p.add_argument("--qss-limit", type=float, default=None,
                    help="quasi-steady-state limit, Hz (overrides the preset)")
-    p.add_argument("--model", choices=("swing", "swing_turbine", "case"), default=None,
+    p.add_argument("--model", choices=("swing", "swing_turbine", "case", "full"), default=None,
                    help="machine model (default: 'case' for a case with its own dynamic data, "
                         "such as an ANDES case: each machine's governor; else 'swing_turbine', "
-                        "whose governors give the dip and recovery); 'swing' is the paper's model")
+                        "whose governors give the dip and recovery); 'swing' is the paper's "
+                        "model; 'full' (andes: cases) linearises the whole ANDES case again "
+                        "for every contingency, exciters and stabilisers included (seconds "
+                        "per contingency)")
     p.add_argument("--islands", choices=("main", "all"), default="main",
                    help="when an outage splits the grid: screen the main island (default) or "
                         "the worst island, however small")
@@ -121,6 +124,11 @@ def _check(args) -> None:
     if args.disturbance == "ball" and args.incident != "budget":
         raise InputError(f"--incident chooses the reference incident of --disturbance operator, "
                          f"got --incident {args.incident} with --disturbance ball")
+    if args.model == "full" and args.disturbance == "ball":
+        raise InputError("--model full screens operator events (its inputs are buses, not "
+                         "machines): leave --disturbance operator")
+    if args.model == "full" and args.islands != "main":
+        raise InputError("--model full screens the main island only: leave --islands main")
     check_positive(args.dt, "--dt")
     check_positive(args.horizon, "--horizon", allow_none=True)
     check_int(args.jobs, "--jobs", 1)
@@ -187,6 +195,11 @@ def run(args: argparse.Namespace) -> int:
     if synth:
         print(f"synthesised data (rules in report.html, `netcoh cases {grid.name}`): "
               f"{', '.join(synth)}")
+    approx = (grid.provenance.get("andes") or {}).get("approximated") or []
+    if approx and args.model in (None, "case"):
+        print(f"the 'case' model holds {', '.join(approx)} constant (EMF behind x'_d); "
+              f"--model full screens on the case's exact linearisation (seconds per "
+              f"contingency)")
     limits = {k: v for k, v in (("rocof_hz_per_s", args.rocof_limit),
                                 ("qss_hz", args.qss_limit)) if v is not None}
     kw = dict(disturbance=args.disturbance, incident=args.incident,

@@ -33,7 +33,10 @@ Three kinds of equations need care before that Schur complement:
 A unit trip (``trips=``) is linearised where it starts: the case initialised intact, the
 machine (and ANDES's devices that depend on it) taken out of service, and the equations
 evaluated again at that pre-trip state; their residuals there (the lost active and reactive
-power) form one more input, ``"trip"``.
+power) form one more input, ``"trip"``. A line in ``trips`` is the same event for a branch:
+when its loss cuts buses off, they leave with everything on them and the ``"trip"`` input
+carries the flow the main island loses. A branch outage after which the grid settles
+(``outages=``) is linearised at the post-outage operating point instead (power flow re-run).
 
 Examples
 --------
@@ -51,6 +54,7 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from scipy.sparse.csgraph import connected_components
 
 from ..exceptions import InputError, SolverError
 from ..validate import andes_variant
@@ -187,37 +191,101 @@ def _drop_zero_mode(A, B, C, names):
 def _machines(ss):
     """In-service synchronous machines: ``[(model, idx, omega address, M sys-base)]``."""
     out = []
-    base = float(ss.config.mva)
     for name in _an.MACHINE_MODELS:
         mdl = getattr(ss, name)
         if not mdl.n:
             continue
         on = np.asarray(mdl.u.v, dtype=float) * np.asarray(mdl.ue.v, dtype=float) > 0
         for k in np.flatnonzero(on):
-            out.append((name, str(mdl.idx.v[k]), int(mdl.omega.a[k]),
-                        float(mdl.M.v[k]) * float(mdl.Sn.v[k]) / base))
+            # ANDES holds M on the system base already (its swing equation is
+            # M omega' = tm - te - D (omega - 1) with tm and te on the system base)
+            out.append((name, str(mdl.idx.v[k]), int(mdl.omega.a[k]), float(mdl.M.v[k])))
     return out
 
 
-def _trip(ss, trips) -> None:
-    """Take the machines ``trips`` out of service in the initialised system (ANDES takes their
-    exciters, governors and stabilisers with them) and evaluate the equations and Jacobians
-    again at the same, pre-trip, state."""
-    models = {}
-    for name in _an.MACHINE_MODELS:
+def _elements(ss) -> dict:
+    """``{id: (model, idx)}`` of the machines and lines of ``ss`` that events can name."""
+    out = {}
+    for name in (*_an.MACHINE_MODELS, "Line"):
         mdl = getattr(ss, name)
         for idx in (mdl.idx.v if mdl.n else ()):
-            models[str(idx)] = (name, idx)
-    for mid in trips:
-        if str(mid) not in models:
-            raise InputError(f"`trips` must name machines of the case ({sorted(models)}), got "
-                             f"{mid!r}")
-        ss.set_status(*models[str(mid)], 0)
+            out[str(idx)] = (name, idx)
+    return out
+
+
+def _line_islands(ss) -> tuple:
+    """Bus indices of the in-service lines' islands: ``(labels per bus, main label)``; the main
+    island holds the most machine inertia (the most buses on a tie)."""
+    nb = ss.Bus.n
+    on = np.asarray(ss.Line.u.v, dtype=float) > 0
+    b1 = np.asarray(ss.Bus.idx2uid(ss.Line.bus1.v), dtype=int)[on]
+    b2 = np.asarray(ss.Bus.idx2uid(ss.Line.bus2.v), dtype=int)[on]
+    adj = sp.coo_matrix((np.ones(b1.size), (b1, b2)), shape=(nb, nb))
+    _, lab = connected_components(adj, directed=False)
+    weight = np.zeros(lab.max() + 1)
+    for name in _an.MACHINE_MODELS:
+        mdl = getattr(ss, name)
+        if mdl.n:
+            on = np.asarray(mdl.u.v, dtype=float) > 0
+            m = np.asarray(mdl.M.v, dtype=float)
+            np.add.at(weight, lab[np.asarray(ss.Bus.idx2uid(mdl.bus.v), dtype=int)[on]], m[on])
+    size = np.bincount(lab, minlength=weight.size)
+    main = max(range(weight.size), key=lambda k: (weight[k], size[k]))
+    return lab, main
+
+
+def _cut_off(ss) -> np.ndarray:
+    """Take every device on the buses cut off from the main island out of service (ANDES takes
+    a machine's exciter, governor and stabiliser with it); returns those buses' indices."""
+    lab, main = _line_islands(ss)
+    cut = np.flatnonzero(lab != main)
+    if cut.size == 0:
+        return cut
+    ids = set(np.asarray(ss.Bus.idx.v, dtype=object)[cut].tolist())
+    for name, mdl in ss.models.items():
+        if name == "Bus" or not mdl.n or "bus" not in mdl.params or not hasattr(mdl, "ue"):
+            continue
+        for idx, bus, u in zip(mdl.idx.v, mdl.bus.v, mdl.u.v):
+            if bus in ids and u:
+                ss.set_status(name, idx, 0)
+    return cut
+
+
+def _trip(ss, trips) -> np.ndarray:
+    """Take the machines and lines ``trips`` out of service in the initialised system (ANDES
+    takes a machine's exciter, governor and stabiliser with it), and every device on buses
+    that the lost lines cut off from the main island; evaluate the equations and Jacobians
+    again at the same, pre-trip, state. Returns the cut-off buses' indices."""
+    known = _elements(ss)
+    for eid in trips:
+        if str(eid) not in known:
+            raise InputError(f"`trips` must name machines or lines of the case, got {eid!r} "
+                             f"(machines: {sorted(k for k, v in known.items() if v[0] != 'Line')})")
+        ss.set_status(*known[str(eid)], 0)
+    cut = _cut_off(ss)
+    if not _machines(ss):
+        raise InputError(f"`trips` {list(trips)} leave no machine in service")
     ss.TDS.fg_update(ss.exist.pflow_tds)
     ss.j_update(models=ss.exist.pflow_tds)
+    return cut
 
 
-def linearize(case, *, output: str = "hz", trips=()):
+def _outage(ss, outages) -> None:
+    """Take the lines ``outages`` out of service before the power flow (the operating point
+    after the outage); an outage that splits the network is refused."""
+    known = _elements(ss)
+    for lid in outages:
+        if known.get(str(lid), ("",))[0] != "Line":
+            raise InputError(f"`outages` must name lines of the case, got {lid!r}")
+        ss.set_status("Line", known[str(lid)][1], 0)
+    lab, _ = _line_islands(ss)
+    if lab.max() > 0:
+        raise InputError(f"`outages` {list(outages)} split the network into {lab.max() + 1} "
+                         "islands; a split is an event at the pre-outage state: pass the "
+                         "lines as `trips`")
+
+
+def linearize(case, *, output: str = "hz", trips=(), outages=(), mechanical: bool = False):
     """The linearised ANDES case (machines, exciters, stabilisers, governors, network).
 
     Parameters
@@ -229,12 +297,22 @@ def linearize(case, *, output: str = "hz", trips=()):
     output : {"hz", "pu", "rad/s"}
         Unit of the outputs, the machines' speed deviations.
     trips : sequence of str
-        Machine ids (``GENROU``/``GENCLS``) disconnected: the case is initialised intact,
-        the machines (with their exciters, governors and stabilisers) are taken out of
-        service, and the equations are linearised at that pre-trip state, where the trip
-        starts. The model then has one more input, ``"trip"``: the residuals of the pre-trip
-        state in the post-trip equations (the lost active and reactive power), so a unit step
-        of it is the trip.
+        Machine ids (``GENROU``/``GENCLS``) or line ids disconnected: the case is initialised
+        intact, the elements (a machine with its exciter, governor and stabiliser) are taken
+        out of service, and the equations are linearised at that pre-trip state, where the
+        trip starts. Lines whose loss cuts buses off from the main island (the island with
+        the most machine inertia) take those buses and everything on them out too: the model
+        is the main island. The model then has one more input, ``"trip"``: the residuals of
+        the pre-trip state in the post-trip equations (the lost active and reactive power,
+        the flows of lost lines), so a unit step of it is the trip.
+    outages : sequence of str
+        Line ids out of service before the power flow: the model is linearised at the
+        operating point after the outage (the network must stay in one piece).
+    mechanical : bool
+        Add one input per machine, ``"pm:<id>"``: its mechanical power (p.u. on the case
+        base, in its swing equation ``M omega' = t_m - t_e - D (omega - 1)``), so that a
+        loss of a unit's output while it stays connected is a step of ``-P`` there (the
+        ``"case"`` model's reading of the reference incident).
 
     Returns
     -------
@@ -251,7 +329,8 @@ def linearize(case, *, output: str = "hz", trips=()):
     Raises
     ------
     InputError
-        ``output`` is not one of ``OUTPUTS``.
+        ``output`` is not one of ``OUTPUTS``; ``trips`` or ``outages`` name unknown elements,
+        ``outages`` split the network, or ``trips`` leave no machine.
     SolverError
         ANDES's power flow does not converge, or its algebraic Jacobian is singular in a way
         netcoh cannot resolve.
@@ -270,30 +349,35 @@ def linearize(case, *, output: str = "hz", trips=()):
         raise InputError(f"`output` must be one of {OUTPUTS}, got {output!r}")
     import control
 
-    trips = tuple(trips)
+    trips, outages = tuple(trips), tuple(outages)
     ss = andes_variant(case, classical=False)
+    if outages:
+        _outage(ss, outages)
     ss.PFlow.run()
     if not ss.PFlow.converged:
         raise SolverError(f"{case}: ANDES power flow did not converge")
     ss.TDS.init()
     ss.TDS.itm_step()           # assembles the Jacobians at the initial point
-    if trips:
-        _trip(ss, trips)
+    cut = _trip(ss, trips) if trips else np.zeros(0, dtype=int)
     dae = ss.dae
     fx, fy, gx, gy = (_csc(getattr(dae, k)) for k in ("fx", "fy", "gx", "gy"))
     J = sp.bmat([[fx, fy], [gx, gy]]).tocsc()
     n = dae.n
     Tf = np.asarray(dae.Tf, dtype=float).copy()
     names = list(dae.x_name) + list(dae.y_name)
-    diff, alg, eqs = _partition(J, Tf, names, _offline(ss))
-    bus_rows = n + np.asarray(ss.Bus.a.a, dtype=int)
+    # buses cut off from the main island leave the model with their devices
+    live = np.setdiff1d(np.arange(ss.Bus.n), cut)
+    dead = n + np.concatenate([np.asarray(ss.Bus.a.a, dtype=int)[cut],
+                               np.asarray(ss.Bus.v.a, dtype=int)[cut]])
+    diff, alg, eqs = _partition(J, Tf, names, np.union1d(_offline(ss), dead))
+    bus_rows = n + np.asarray(ss.Bus.a.a, dtype=int)[live]
     pos = {int(e): r for r, e in enumerate(eqs)}
     nb = bus_rows.size
     # an injection u at bus b enters its active-power balance (ANDES: power drawn) as -u
     Q = sp.csc_matrix((-np.ones(nb), ([pos[int(b)] for b in bus_rows], np.arange(nb))),
                       shape=(eqs.size, nb))
     P = np.zeros((diff.size, nb))
-    inputs = [str(b) for b in ss.Bus.idx.v]
+    inputs = [str(ss.Bus.idx.v[k]) for k in live]
     if trips:
         # the trip itself: the residuals of the pre-trip state in the post-trip equations
         # (the lost active and reactive power at the machines' buses), one more input
@@ -301,14 +385,21 @@ def linearize(case, *, output: str = "hz", trips=()):
         P = np.column_stack([P, res[diff]])
         Q = sp.hstack([Q, sp.csc_matrix(res[eqs][:, None])]).tocsc()
         inputs.append("trip")
+    mach = _machines(ss)
+    col = {int(x): k for k, x in enumerate(diff)}
+    if mechanical:
+        Pm = np.zeros((diff.size, len(mach)))
+        for k, (_, _, addr, _) in enumerate(mach):
+            Pm[col[addr], k] = 1.0
+        P = np.column_stack([P, Pm])
+        Q = sp.hstack([Q, sp.csc_matrix((eqs.size, len(mach)))]).tocsc()
+        inputs.extend(f"pm:{m[1]}" for m in mach)
     As, Bs = _schur(J, diff, alg, eqs, P, Q)
     T = Tf[diff]
     A = As / T[:, None]
     B = Bs / T[:, None]
     f_hz = float(ss.config.freq)
     unit = {"hz": f_hz, "pu": 1.0, "rad/s": 2.0 * np.pi * f_hz}[output]
-    mach = _machines(ss)
-    col = {int(x): k for k, x in enumerate(diff)}
     C = np.zeros((len(mach), diff.size))
     for k, (_, _, addr, _) in enumerate(mach):
         C[k, col[addr]] = unit

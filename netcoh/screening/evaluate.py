@@ -55,9 +55,11 @@ import warnings
 
 import numpy as np
 
+from ..analysis.lti import is_lti
 from ..exceptions import InputError, UnstableError
 from .contingencies import Contingency, ScreeningContext
 from .events import Event, operator_events
+from .full_model import FULL, full_events, lti_metrics
 from .limits import FrequencyLimits
 from .metrics import frequency_metrics
 
@@ -90,8 +92,9 @@ def _limits(settings: dict) -> FrequencyLimits:
     return lim if isinstance(lim, FrequencyLimits) else FrequencyLimits(**lim)
 
 
-def _set_for(settings: dict, kind: str, u=None, n: int | None = None):
-    """The set a screened island is evaluated on (see :func:`screen_contingencies`)."""
+def _set_for(settings: dict, kind: str, u=None, n: int | None = None, caps=None):
+    """The set a screened island is evaluated on (see :func:`screen_contingencies`); ``caps``
+    replace the dispatch caps of the reference incident (inputs that are not machines)."""
     from ..analysis.nadir_sets import BudgetBox, FixedStep, NormBall, SingleInfeedLoss
 
     if kind == "ball":
@@ -100,9 +103,10 @@ def _set_for(settings: dict, kind: str, u=None, n: int | None = None):
         given = settings.get("incident_set")
         if given is not None:
             return given
+        caps = settings["incident_caps"] if caps is None else caps
         if settings.get("incident") == "single":
-            return SingleInfeedLoss(settings["incident_caps"], settings["incident_pu"], n)
-        return BudgetBox(settings["incident_caps"], settings["incident_pu"], n)
+            return SingleInfeedLoss(caps, settings["incident_pu"], n)
+        return BudgetBox(caps, settings["incident_pu"], n)
     return FixedStep(u)
 
 
@@ -144,7 +148,9 @@ def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            if settings["disturbance"] == "ball":
+            if settings.get("model") == FULL:
+                events, note = full_events(ctx, cont, settings)
+            elif settings["disturbance"] == "ball":
                 systems, note = ctx.systems(cont)
                 events = [Event(s, lab, None, "ball") for s, lab in systems]
             else:
@@ -156,11 +162,15 @@ def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz:
             best = None
             for ev in events:
                 system = ev.system
-                if system.n == 1 and system.nodal.params.get("d") is not None \
+                if not is_lti(system) and system.n == 1 \
+                        and system.nodal.params.get("d") is not None \
                         and float(system.nodal.params["d"][0]) == 0:
                     raise InputError("an island of one undamped machine")
-                model, _ = build_modal_model(system)
-                dset = _set_for(settings, ev.kind, ev.u, system.n)
+                dset = _set_for(settings, ev.kind, ev.u, getattr(system, "n_inputs", system.n),
+                                ev.caps)
+                # a general linear model takes the search its state matrix allows (modal, or
+                # eigen-free where it is nearly defective); its metrics are sampled responses
+                model = None if is_lti(system) else build_modal_model(system)[0]
                 # only the worst bus matters here: buses that cannot win are ruled out by a
                 # certified bound instead of being computed (same value, bus and certificate)
                 res = worst_case_nadir(system, disturbance_set=dset, model=model,
@@ -169,13 +179,21 @@ def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz:
                     best = (res, ev, model)
             res, ev, model = best
             system = ev.system
-            met = frequency_metrics(system, model, res.disturbance, bus_index=res.bus_index,
-                                    time_s=res.time, hz_per_unit=res.hz_per_unit,
-                                    window_s=settings["rocof_window_s"])
+            if model is None:
+                met = lti_metrics(system, res.disturbance, bus_index=res.bus_index,
+                                  time_s=res.time, hz_per_unit=res.hz_per_unit,
+                                  window_s=settings["rocof_window_s"])
+            else:
+                met = frequency_metrics(system, model, res.disturbance, bus_index=res.bus_index,
+                                        time_s=res.time, hz_per_unit=res.hz_per_unit,
+                                        window_s=settings["rocof_window_s"])
         u = np.asarray(res.disturbance)
         base_mva = ctx.base_mva
         lost = float(-u.sum() * base_mva)
-        if ev.kind == "infeed-loss" and len(events) == 1 and cont.kind == "machine":
+        if ev.lost_pu is not None:          # the full model's unit step of its trip input
+            lost = float(ev.lost_pu * base_mva)
+            dist = {cont.id: lost}
+        elif ev.kind == "infeed-loss" and len(events) == 1 and cont.kind == "machine":
             # the unit loses its dispatch; on a lossy network the machines also make up the losses
             lost_unit = float(ctx.dispatch[ctx.machines[cont.id][0]] * base_mva)
             if abs(lost - lost_unit) > 1e-9 * max(abs(lost_unit), 1.0):
@@ -185,7 +203,8 @@ def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz:
             lost = lost_unit
             dist = {cont.id: lost}
         else:
-            dist = {lab: float(-x * base_mva) for lab, x in zip(system.labels, u) if x != 0}
+            names = getattr(system, "input_labels", system.labels)
+            dist = {lab: float(-x * base_mva) for lab, x in zip(names, u) if x != 0}
         margins = _limits(settings).margins(res.value_hz, met["rocof_hz_per_s"], met["qss_hz"])
         row.update(worst_bus=res.bus, nadir_pu=res.value, nadir_hz=res.value_hz,
                    time_s=res.time, certified=res.certified, islands=n_islands,
@@ -203,7 +222,7 @@ def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz:
         if swing:
             row["warning"] = " | ".join(w for w in (row["warning"], swing) if w)
     except UnstableError as exc:      # a result, not a failure: the dip has no bound
-        signed = "negative" in str(exc) or (system is not None and system.signed)
+        signed = "negative-reactance" in str(exc) or bool(getattr(system, "signed", False))
         if signed:    # Kron reduction through negative reactances: the model, not the grid
             row.update(status="model-invalid", method="model-invalid", certified=False,
                        warning=f"model-invalid: {exc}")

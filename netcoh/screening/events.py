@@ -61,6 +61,12 @@ class Event(NamedTuple):
         The step injection on its machines (p.u.); None for the reference incident.
     kind : str
         ``"infeed-loss"``, ``"island-imbalance"`` or ``"reference-incident"``.
+    caps : ndarray or None
+        The reference incident's caps on the system's inputs (p.u.), where they are not the
+        dispatch of its machines (the full model's mechanical-power inputs).
+    lost_pu : float or None
+        The generation the event loses (p.u.), where ``-sum(u)`` does not say it (the full
+        model's ``"trip"`` input is a unit step).
 
     Examples
     --------
@@ -76,6 +82,8 @@ class Event(NamedTuple):
     labels: tuple
     u: np.ndarray | None
     kind: str
+    caps: np.ndarray | None = None
+    lost_pu: float | None = None
 
 
 def incident_size(grid, ctx, incident_mw=None):

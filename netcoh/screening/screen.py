@@ -27,6 +27,7 @@ from .contingencies import ScreeningContext, contingency_list
 from .evaluate import ROW_KEYS, _nadir_kwargs, _set_for
 from .events import INCIDENTS, incident_size
 from .executors import _EXECUTORS, _RUNNERS, _WORKER_CTX, _run_serial, evaluate_batch
+from .full_model import FULL, case_file, full_system, unit_caps
 from .limits import frequency_limits
 from .metrics import ROCOF_WINDOW_S
 from .results import COLUMNS, ResultStore, ScreeningResult, assemble, normalise, private_of, rank
@@ -120,6 +121,10 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
     model, flow
         Passed to :meth:`Grid.to_system` (default :func:`netcoh.grids.grid.default_model`;
         ``"swing"`` is the paper's model) and the flow model (``"ac"``/``"dc"``).
+        ``model="full"`` (grids from :func:`netcoh.grids.from_andes`, operator disturbances)
+        screens every contingency on the exact linearisation of the ANDES case, exciters
+        and stabilisers included (:mod:`netcoh.screening.full_model`; seconds per
+        contingency).
     islands : {"main", "all"}
         When an outage splits the machines into islands: ``"main"`` (default) screens the
         island with the most machines, the grid an operator goes on running, and lists the
@@ -233,9 +238,18 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
     if not (np.isfinite(window) and window > 0):
         raise InputError(f"`rocof_window_s` must be positive, got {rocof_window_s!r}")
     model = default_model(grid) if model is None else model
+    full = model == FULL
+    if full:
+        if disturbance == "ball":
+            raise InputError("`model='full'` screens operator events (its inputs are buses, "
+                             "not machines): leave disturbance='operator'")
+        if islands != "main":
+            raise InputError("`model='full'` screens the main island only: leave "
+                             "islands='main'")
+        full_case = case_file(grid)
     conts = contingency_list(grid, contingencies)
     _stage(progress, f"power flow and network model of {grid.name}")
-    ctx = ScreeningContext.from_grid(grid, model=model, flow=flow)
+    ctx = ScreeningContext.from_grid(grid, model="case" if full else model, flow=flow)
     settings = {"case": grid.name, "disturbance": disturbance, "dt": float(dt),
                 "horizon": None if horizon is None else float(horizon),
                 "f_hz": float(grid.f_hz), "threshold_hz": lim.nadir_hz,
@@ -262,9 +276,15 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
                               incident_set=incident_set)
     base_kind = "ball" if disturbance == "ball" else "reference-incident"
     _stage(progress, "intact network")
-    base_system = ctx.base_system()
-    base = worst_case_nadir(base_system, threshold_hz=lim.nadir_hz,
-                            disturbance_set=_set_for(nadir_settings, base_kind, n=base_system.n),
+    if full:
+        nadir_settings.update(case_file=full_case)
+        base_system = full_system(full_case, mechanical=True)
+        base_set = _set_for(nadir_settings, base_kind, n=base_system.n_inputs,
+                            caps=unit_caps(ctx, base_system))
+    else:
+        base_system = ctx.base_system()
+        base_set = _set_for(nadir_settings, base_kind, n=base_system.n)
+    base = worst_case_nadir(base_system, threshold_hz=lim.nadir_hz, disturbance_set=base_set,
                             **_nadir_kwargs(nadir_settings))
     store = ResultStore(out, settings, resume) if out is not None else None
     done_rows, extras = store.load() if store is not None else (normalise(rank_empty()), {})

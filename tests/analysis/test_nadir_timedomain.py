@@ -22,7 +22,8 @@ from netcoh.analysis.nadir import build_modal_model, worst_case_nadir
 from netcoh.analysis.nadir_adjoint import AdjointRows, interval_bound
 from netcoh.analysis.nadir_polytope import LinearSet
 from netcoh.analysis.nadir_sets import FixedStep, NormBall, SingleInfeedLoss
-from netcoh.analysis.nadir_timedomain import AUTO_MIN_STATES, prefer_timedomain, timedomain_search
+from netcoh.analysis.nadir_timedomain import (AUTO_MIN_STATES, default_block, prefer_timedomain,
+                                             timedomain_search)
 from netcoh.exceptions import InputError
 
 
@@ -223,6 +224,16 @@ def test_block_size_does_not_change_the_answer():
     b = timedomain_search(rows, sys.n, t, 1e-6, 2, block=64)
     np.testing.assert_allclose(a[0], b[0], rtol=1e-12)
     assert a[3] == b[3] and abs(a[2] - b[2]) <= 2e-6 * a[2]
+
+
+def test_default_block_keeps_a_block_of_states_in_cache():
+    # 64 columns while a block of states is small; above that a block stays near 4 MB
+    assert default_block(900, 11) == 64 and default_block(9000, 11) == 55
+    for N in (20_000, 30_000, 60_000):
+        b = default_block(N, 11)
+        assert 8 <= b < 64 and 8 * N * b <= 4e6 < 8 * N * (b + 1)
+    assert default_block(10**6, 11) == 8                     # never fewer than 8
+    assert default_block(3000, 1000) == 8e7 // (3000 * 1004) == 26   # long grids: their memory
 
 
 def test_method_choice():

@@ -86,7 +86,8 @@ def test_labels_units_and_attributes(kundur):
     assert kundur.output_labels == ["1", "2", "3", "4"]             # GENROU ids
     assert kundur.input_labels == [str(i) for i in range(1, 11)]    # bus ids
     assert kundur.f_hz == 60.0 and kundur.base_mva == 100.0 and kundur.output_unit == "pu"
-    assert np.allclose(kundur.coi_weights, [1053.0, 1053.0, 1000.35, 1000.35])
+    # M = 2H S_n / S_base with Kundur's H = 6.5 s (G1, G2) and 6.175 s (G3, G4) on 900 MVA
+    assert np.allclose(kundur.coi_weights, 2 * np.array([6.5, 6.5, 6.175, 6.175]) * 900 / 100)
     hz = linearize(KUNDUR)
     assert hz.output_unit == "hz" and np.allclose(hz.C, 60.0 * kundur.C)
     with pytest.raises(nc.InputError, match="`output` must be one of"):
