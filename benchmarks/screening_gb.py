@@ -37,7 +37,17 @@ off (29) and branch outages near slow clusters of close poles (about 1.5 %) upda
 and the metrics' uniform grids built from products of exponentials, it took 251 s (load
 average 1.0-2.3; 178 ms per network in a worker, wall; all 3,601 certified, the same
 ranking); on the same day the previous version took 557 s at load average 3.3 falling to
-2.0, and this one 959 s at 4-7, so compare at equal load only.
+2.0, and this one 959 s at 4-7, so compare at equal load only. With the per-row work cut
+(the residual check of real modes in real arithmetic, the products that share a matrix
+taken together, Brent on the response to the set's maximiser, one knapsack for a budget
+box's bound weights; same figures to 1e-14), ``--per-network 16`` gave rows of 215 ms
+against 1,977 ms dense (9.2x, load 2.5-2.9), the per-row split printed by it (branch
+outages: 233 ms = modes 146 + nadir search 46 + metrics 21 + network and events 20; unit
+trips 192 = 142 + 21 + 20 + 9), and the full sweep 295.6 s (load 2.5 falling to 2.0;
+211 ms per network in a worker, wall; all 3,601 certified), then 401.0 s in a second run
+(load 2.1-3.2; 286 ms); the version before, run between the two, took 473.5 s at load 1.0
+rising to 3.5 with another process's tests on a core: on this shared machine the wall
+time of a sweep varies by a third from run to run, so compare at equal load only.
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
       OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \
@@ -47,6 +57,7 @@ Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import time
@@ -276,13 +287,16 @@ def rows_per_network(grid, ctx, conts):
     cols = ("nadir_hz", "coi_nadir_hz", "rocof_hz_per_s", "local_rocof_hz_per_s", "qss_hz")
     cpu = {"": [], "0": []}
     rows = {"": [], "0": []}
+    phases = {"": {}, "0": {}}
     for c in conts:
         for mode in ("", "0"):
             os.environ["NETCOH_MODAL_UPDATE"] = mode
             try:
-                t0 = time.process_time()
-                rows[mode].append(_evaluate(ctx, c, settings, 0.0))
-                cpu[mode].append(time.process_time() - t0)
+                with _phase_times(phases[mode], c.kind):
+                    t0 = time.process_time()
+                    rows[mode].append(_evaluate(ctx, c, settings, 0.0))
+                    cpu[mode].append(time.process_time() - t0)
+                    phases[mode].setdefault((c.kind, "row"), []).append(cpu[mode][-1])
             finally:
                 del os.environ["NETCOH_MODAL_UPDATE"]
     diff = {k: max(abs(a[k] - b[k]) / abs(b[k]) for a, b in zip(rows[""], rows["0"])
@@ -295,6 +309,46 @@ def rows_per_network(grid, ctx, conts):
           f"vs {np.mean(cpu['0']) * 1e3:.0f} mean): {md / mu_:.1f}x; certified {cert}/{len(conts)}; "
           f"same worst bus {same}/{len(conts)}; largest relative change: "
           + ", ".join(f"{k} {v:.1e}" for k, v in diff.items()))
+    for kind in ("branch", "machine"):
+        ph = phases[""]
+        if (kind, "row") not in ph:
+            continue
+        k = len(ph[kind, "row"])
+        mean = {name: float(np.sum(ph.get((kind, name), [0.0]))) / k * 1e3
+                for name in ("row", "modes", "nadir", "metrics")}
+        print(f"  per row, {k} {'branch outages' if kind == 'branch' else 'unit trips'} "
+              f"(modes updated, CPU mean): {mean['row']:.0f} ms = modes {mean['modes']:.0f} + "
+              f"nadir search {mean['nadir']:.0f} + metrics {mean['metrics']:.0f} + network "
+              f"and events {mean['row'] - mean['modes'] - mean['nadir'] - mean['metrics']:.0f}")
+
+
+@contextlib.contextmanager
+def _phase_times(store, kind):
+    """CPU time of the row's phases (modes, nadir search, metrics) into ``store[kind, phase]``:
+    the functions ``_evaluate`` calls are wrapped while the block runs."""
+    import netcoh.analysis.nadir as nadir_mod
+    import netcoh.screening.evaluate as evaluate_mod
+
+    wrapped = [(nadir_mod, "build_modal_model", "modes"), (nadir_mod, "worst_case_nadir", "nadir"),
+               (evaluate_mod, "frequency_metrics", "metrics")]
+    saved = [getattr(mod, name) for mod, name, _ in wrapped]
+
+    def timed(fn, phase):
+        def call(*a, **kw):
+            t0 = time.process_time()
+            try:
+                return fn(*a, **kw)
+            finally:
+                store.setdefault((kind, phase), []).append(time.process_time() - t0)
+        return call
+
+    for (mod, name, phase), fn in zip(wrapped, saved):
+        setattr(mod, name, timed(fn, phase))
+    try:
+        yield
+    finally:
+        for (mod, name, _), fn in zip(wrapped, saved):
+            setattr(mod, name, fn)
 
 
 if __name__ == "__main__":

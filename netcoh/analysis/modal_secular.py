@@ -132,11 +132,22 @@ def _pair_product(basis, Y, real=None):
     h = basis.half
     if h < 0:
         return basis.P @ Y.T
-    S = Y[:, :h] + Y[:, h:2 * h]
-    Dd = Y[:, :h] - Y[:, h:2 * h]
-    R = Y[:, 2 * h:]
-    XR = np.concatenate([S.real, -Dd.imag, R.real], axis=1)
-    XI = np.concatenate([S.imag, Dd.real, R.imag], axis=1)
+    J = Y.shape[0]
+    X = np.empty((2 * J, Y.shape[1]))                  # [XR; XI], filled in place
+    XR, XI = X[:J], X[J:]
+    up, lo = Y[:, :h], Y[:, h:2 * h]
+    np.add(up.real, lo.real, out=XR[:, :h])
+    np.subtract(lo.imag, up.imag, out=XR[:, h:2 * h])
+    XR[:, 2 * h:] = Y[:, 2 * h:].real
+    np.add(up.imag, lo.imag, out=XI[:, :h])
+    np.subtract(up.real, lo.real, out=XI[:, h:2 * h])
+    XI[:, 2 * h:] = Y[:, 2 * h:].imag
+    if real is None or not real.any():
+        Z = X @ basis.PrT                              # both parts by one product
+        out = np.empty((Z.shape[1], J), dtype=complex)
+        out.real = Z[:J].T
+        out.imag = Z[J:].T
+        return out
     out = (XR @ basis.PrT).T.astype(complex)
     cplx = np.ones(Y.shape[0], dtype=bool)
     if real is not None and real.any():
@@ -147,6 +158,14 @@ def _pair_product(basis, Y, real=None):
     if cplx.any():
         out[:, cplx] += 1j * (XI[cplx] @ basis.PrT).T
     return out
+
+
+def _col_sq(P):
+    """Squared 2-norms of the columns of ``P`` (real or complex): one pass over the real
+    and imaginary parts, without the complex conjugate product."""
+    if not np.iscomplexobj(P):
+        return np.einsum("ij,ij->j", P, P)
+    return np.einsum("ij,ij->j", P.real, P.real) + np.einsum("ij,ij->j", P.imag, P.imag)
 
 
 def _pole_gaps(mu, start):
@@ -420,23 +439,56 @@ def _residual_ok(system, s, P, weight, probes: int = 8) -> bool:
     The residual norms are estimated with ``probes`` Gaussian test vectors
     (``||G v|| / sqrt(k)``), which costs ``O(k n J)`` instead of the ``O(n^2 J)`` of the
     products with ``L``; the estimate is compared with a tenth of the tolerance, so that
-    a residual above the tolerance passes with probability below about ``1e-7``.
+    a residual above the tolerance passes with probability below about ``1e-7``. Modes
+    with a real eigenvalue and a real shape (most of a network with governors) are
+    checked in real arithmetic.
     """
-    ginv = system.nodal.inverse(s)                         # (J, n)
-    f = np.asarray(system.coupling(s))[:, 0]
     L = system.laplacian
     n = P.shape[0]
     G = np.random.default_rng(1).standard_normal((probes, n))
     GL = np.asarray(L.T @ G.T).T if sp.issparse(L) else G @ np.asarray(L)
-    D = ginv.T * P                                         # (n, J)
-    GS = (G @ D.real + 1j * (G @ D.imag)) + f[None, :] * (GL @ P.real + 1j * (GL @ P.imag))
-    est = np.linalg.norm(GS, axis=0) / np.sqrt(probes)
     Lnorm = float(abs(L).sum(axis=1).max()) if sp.issparse(L) else float(np.abs(L).sum(axis=1).max())
-    scale = np.linalg.norm(D, axis=0) + np.abs(f) * Lnorm * np.linalg.norm(P, axis=0)
-    with np.errstate(all="ignore"):
-        err = 10.0 * est / scale
+    num, den = np.asarray(system.nodal.num), np.asarray(system.nodal.den)
+    real = s.imag == 0
+    if np.iscomplexobj(num) or np.iscomplexobj(den):
+        real[:] = False
+    if real.any():
+        real[real] = ~np.any(P[:, real].imag != 0, axis=0)
+    err = np.empty(s.size)
+    f_all = np.asarray(system.coupling(s))[:, 0]
+    for cols, is_real in ((np.flatnonzero(real), True), (np.flatnonzero(~real), False)):
+        if cols.size == 0:
+            continue
+        if is_real:
+            x = s[cols].real
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ginv = _horner_real(den, x) / _horner_real(num, x)          # (J, n)
+            Pc = P[:, cols].real
+            f = f_all[cols].real
+            D = ginv.T * Pc                                                  # (n, J)
+            GS = G @ D + f[None, :] * (GL @ Pc)
+        else:
+            ginv = system.nodal.inverse(s[cols])
+            Pc = P[:, cols]
+            f = f_all[cols]
+            D = ginv.T * Pc
+            GS = (G @ D.real + 1j * (G @ D.imag)) + f[None, :] * (GL @ Pc.real + 1j * (GL @ Pc.imag))
+        est = np.sqrt(_col_sq(GS)) / np.sqrt(probes)
+        scale = np.sqrt(_col_sq(D)) + np.abs(f) * Lnorm * np.sqrt(_col_sq(Pc))
+        with np.errstate(all="ignore"):
+            err[cols] = 10.0 * est / scale
     rel = weight / max(float(weight.max()), 1e-300)
     return bool(np.all(err <= 1e-6) and np.all(err * rel <= _RESIDUAL_RTOL))
+
+
+def _horner_real(coef, x):
+    """Real polynomials ``coef`` (n, p), highest power first, at real points ``x`` (k,):
+    (k, n)."""
+    out = np.zeros((x.size, coef.shape[0]))
+    for j in range(coef.shape[1]):
+        out *= x[:, None]
+        out += coef[None, :, j]
+    return out
 
 
 # -- products with the updated eigenvectors ------------------------------------------------
@@ -482,22 +534,33 @@ def _vectors_real(basis, ks, tau, a, b, qp):
         den = x * x + yi2
         cr, ci = x / den, -yi / den                                         # 1/(s - mu_up)
         cre = 1.0 / (d_re + t)                                             # own pole: 0
-        G = 1.0 - (cr @ BAr - ci @ BAi + cre @ BAre)
+        are, bre = a1[2 * h:].real, b1[2 * h:].real
+        M = b1[:, None] * qp                                                 # (N, 3)
+        Mu, Mre = M[:h], M[2 * h:].real
+        # products sharing a matrix are taken together (one pass over it each)
+        cq = cr @ np.column_stack([BAr, Mu.real]) - ci @ np.column_stack([BAi, Mu.imag])
+        cc = cre @ np.column_stack([BAre, Mre])          # own pole still out (0)
+        G = 1.0 - (cq[:, 0] + cc[:, 0])
         z = b1[ks].real / G
         w = a1[ks].real / G
-        cre[np.arange(J), ks - 2 * h] = 1.0 / tau                           # own pole back
+        own = ks - 2 * h
+        cre[np.arange(J), own] = 1.0 / tau                                  # own pole back
         c2 = cre * cre
-        nrm = w * z * ((cr * cr - ci * ci) @ BAr - (2.0 * cr * ci) @ BAi + c2 @ BAre)
-        ab2 = cr * cr + ci * ci
-        are, bre = a1[2 * h:].real, b1[2 * h:].real
-        xn2 = z * z * (ab2 @ (2.0 * np.abs(aup) ** 2) + c2 @ (are * are))
-        yn2 = w * w * (ab2 @ (2.0 * np.abs(bup) ** 2) + c2 @ (bre * bre))
+        cr2, ci2 = cr * cr, ci * ci
+        sq = (cr2 + ci2) @ np.column_stack([2.0 * np.abs(aup) ** 2, 2.0 * np.abs(bup) ** 2])
+        s2 = c2 @ np.column_stack([BAre, are * are, bre * bre])
+        nrm = w * z * ((cr2 - ci2) @ BAr - (2.0 * cr * ci) @ BAi + s2[:, 0])
+        xn2 = z * z * (sq[:, 0] + s2[:, 1])
+        yn2 = w * w * (sq[:, 1] + s2[:, 2])
     # mode shapes: Y = C o a, [2 Re Y_up, -2 Im Y_up, Y_re] against [Re P_up, Im P_up, P_re]
-    yr = cr * aup.real - ci * aup.imag
-    yim = cr * aup.imag + ci * aup.real
-    XR = np.concatenate([2.0 * yr, -2.0 * yim, cre * are], axis=1)
+    # (written in place: no temporaries of the (J, N) block)
+    XR = np.empty((J, mu.size))
+    up, lo, tmp = XR[:, :h], XR[:, h:2 * h], np.empty((J, h))
+    np.multiply(cr, 2.0 * aup.real, out=up)
+    up -= np.multiply(ci, 2.0 * aup.imag, out=tmp)
+    np.multiply(cr, -2.0 * aup.imag, out=lo)
+    lo -= np.multiply(ci, 2.0 * aup.real, out=tmp)
+    np.multiply(cre, are, out=XR[:, 2 * h:])
     P = (XR @ basis.PrT).T * z[None, :]
-    M = b1[:, None] * qp                                                     # (N, 3)
-    Mu = M[:h]
-    qy = (2.0 * (cr @ Mu.real - ci @ Mu.imag) + cre @ M[2 * h:].real) * (w / nrm)[:, None]
+    qy = (2.0 * cq[:, 1:] + cc[:, 1:] + Mre[own] / tau[:, None]) * (w / nrm)[:, None]
     return z[:, None], w[:, None], nrm, xn2, yn2, P, qy

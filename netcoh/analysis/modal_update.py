@@ -39,6 +39,7 @@ from ..network.system import NetworkSystem
 from .modal_reference import ModalBasis, clear, decompose, dense_basis, lookup, pin, pinned, remember
 from .modal_secular import (
     _aberth,
+    _col_sq,
     _dense,
     _duplicates,
     _input_part,
@@ -125,7 +126,7 @@ def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
     if isinstance(core, str):                     # the reference itself
         return _reference_modes(basis)
     s, P, alpha, real = core
-    weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2         # size of each residue
+    weight = np.abs(alpha) * _col_sq(P)         # size of each residue
     if not _residual_ok(system, s, P, weight):
         return _fail("residual")
     factor = np.where(real, 1.0, 2.0)
@@ -212,7 +213,7 @@ def update_trip(basis: ModalBasis, system, realization):
         return None if core is None else _fail("trip")
     s, P, alpha, real = core
     P = P[keep]
-    weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2
+    weight = np.abs(alpha) * _col_sq(P)
     live = weight > 1e-13 * float(weight.max())
     s, P, alpha, real, weight = s[live], P[:, live], alpha[live], real[live], weight[live]
     At = sp.csr_matrix(realization.A)
@@ -372,7 +373,7 @@ def _gaps(basis: ModalBasis, start):
 
 
 def _finish(system, s, P, alpha, real):
-    weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2         # size of each residue
+    weight = np.abs(alpha) * _col_sq(P)         # size of each residue
     if not _residual_ok(system, s, P, weight):
         return _fail("residual")
     factor = np.where(real, 1.0, 2.0)
@@ -461,7 +462,7 @@ def _without_own(system, core, keep, own):
     residue there are, in number and power sums, the poles ``own`` of what left."""
     s, P, alpha, real = core
     P = P[keep]
-    weight = np.abs(alpha) * np.linalg.norm(P, axis=0) ** 2
+    weight = np.abs(alpha) * _col_sq(P)
     live = weight > 1e-13 * float(weight.max())
     gone = ~live
     if 2 * int((~real[gone]).sum()) + int(real[gone].sum()) != own.size:
@@ -571,13 +572,15 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
             out = _vectors(basis, start[rows], tau[rows], real[rows], a, b, BA, qp, dmu)
         else:
             out = _vectors_real(basis, start[rows], tau[rows].real, a, b, qp)
+        if rows[-1] - rows[0] + 1 == rows.size:      # a block of columns: no fancy copy
+            rows = slice(int(rows[0]), int(rows[-1]) + 1)
         z[rows], w[rows], nrm[rows], xn2[rows], yn2[rows], P[:, rows], qy[rows] = out
     with np.errstate(all="ignore"):
         cond = np.sqrt(xn2 * yn2) / np.abs(nrm)
     if not (np.all(np.isfinite(cond)) and np.all(cond < _COND_MAX)):
         return _fail("cond")
     pw = P.T @ probes                                                        # (J, 3)
-    pn = np.linalg.norm(P, axis=0)
+    pn = np.sqrt(_col_sq(P))
     best = np.argmax(np.abs(pw) / pn[:, None], axis=1)
     rows = np.arange(J)
     alpha = qy[rows, best] / pw[rows, best]

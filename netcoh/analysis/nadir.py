@@ -38,7 +38,7 @@ from .modal_statespace import lti_modes, statespace_modes
 from .nadir_inputs import restrict
 from .nadir_modes import ModalModel, proportional_factors, proportional_modes
 from .nadir_result import EmbeddedTables, NadirResult, SearchTables, bus_summary
-from .nadir_search import Search, search, time_grid
+from .nadir_search import Search, above_level, search, time_grid
 from .nadir_sets import BudgetBox, FixedStep, NormBall, UnitTrips, eliminate_node
 from .nadir_timedomain import prefer_timedomain, timedomain_nadir
 
@@ -268,7 +268,9 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         ``"pu"`` without it); another unit than a model's own raises
         :class:`~netcoh.exceptions.InputError`.
     threshold_hz : float or {"continental_europe", "gb"}, optional
-        Flag buses whose worst deviation exceeds it (0.8 Hz and 0.5 Hz presets).
+        Flag buses whose worst deviation exceeds it (0.8 Hz and 0.5 Hz presets): the
+        supremum over the window, between grid points too (certified to ``rtol``), or the
+        steady state.
     method : {"auto", "modal", "chebyshev", "statespace", "timedomain"}
         ``"modal"``: EPSR24 closed form (proportional machines ``g_i = g_o/r_i`` and
         ``f = gain/s``); ``"chebyshev"``: the same closed form without the modes, by
@@ -454,11 +456,11 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         known, tables = _pruned_tables(srch, t, F, E, Sinf_val if auto else None, best_i, best_v,
                                        best_t)
     traj = model.response(u, t)
-    # every entry above the threshold was computed, so the computed ones decide the flags
-    # (and a bus ruled out on the grid can still be flagged by its exact steady state)
+    # a bus is flagged when its supremum over the window (certified: between grid points
+    # too, as on the Chebyshev path) or its exact steady state exceeds the threshold
     worst = known if Sinf_val is None else np.maximum(known, Sinf_val)
     flagged = () if thr is None else tuple(
-        system.labels[i] for i in np.flatnonzero(worst * scale_hz > thr))
+        system.labels[i] for i in np.flatnonzero(above_level(srch, t, F, E, floor, worst)))
     return NadirResult(
         value=float(best_v), value_hz=float(best_v * scale_hz), bus=system.labels[best_i],
         bus_index=int(best_i), time=float(best_t), disturbance=_readonly(u), times=_readonly(t),

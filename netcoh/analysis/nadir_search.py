@@ -15,9 +15,9 @@ from functools import cached_property
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from .nadir_sets import NormBall
+from .nadir_sets import BudgetBox, NormBall, _knapsack
 
-__all__ = ["Search", "search", "time_grid", "grid_table"]
+__all__ = ["Search", "search", "time_grid", "grid_table", "above_level"]
 
 
 class Search:
@@ -54,7 +54,7 @@ class Search:
         # proportional models have Q = P^T: no second n x n array
         absQ = self.absP.T if getattr(model, "scale", None) is not None else np.abs(model.Q)
         # sup over the set of |Q_k . u| (bounds every mode's contribution)
-        self.w = dset.bound_weights(absQ) if hasattr(dset, "bound_weights") else dset.value(absQ)
+        self.w = _bound_weights(dset, absQ)
         # buses that cannot matter are screened out by certified bounds (bound_table); with
         # one input column (a given step) the exact table costs what the bounds cost
         self.prunable = not full_table and model.Q.shape[1] > 1
@@ -65,9 +65,7 @@ class Search:
         # (5,000 machines: 220 entries evaluated with |J| = 32, 189 with n/16 = 312, at
         # a tenth of the cost), so |J| stays bounded and the search O(n^2) per time
         self.light = int(min(model.n - 1, max(8, min(model.n // 16, 32))))
-        self.S0_value = None if model.S0 is None else (
-            dset.bound_weights(np.abs(model.S0)) if hasattr(dset, "bound_weights")
-            else dset.value(np.abs(model.S0)))
+        self.S0_value = None if model.S0 is None else _bound_weights(dset, np.abs(model.S0))
 
     def value(self, bus, t):
         """``F`` at pairs ``(bus[p], t[p])``."""
@@ -154,7 +152,9 @@ class Search:
         if not np.all(np.isfinite(pinf)):
             return None
         Sinf = self.model.rows_at_inf()
-        return (pinf, self.dset.value(Sinf)) if np.all(np.isfinite(Sinf)) else None
+        if not np.all(np.isfinite(Sinf)):
+            return None
+        return pinf, _row_values(self.dset, Sinf)
 
     def _late_bound(self, ph):
         if self._steady is None:
@@ -163,17 +163,45 @@ class Search:
         return self.absP @ (np.abs(ph - pinf[None]) * self.w[None]).T + vinf[:, None]
 
     def brent(self, i, a, b):
-        """Best ``(t, F)`` of bus ``i`` on ``[a, b]`` (bounded Brent, end points included)."""
+        """Best ``(t, F)`` of bus ``i`` on ``[a, b]`` (bounded Brent, end points included).
+
+        For a set whose worst disturbance is a vertex (everything but the 2-norm ball) the
+        maximiser rarely changes inside the interval, and ``F`` is then the response to
+        that one step, ``|S(t)[i, :] u|``, which costs ``K`` operations per time instead
+        of a row of ``S`` and the set's support value. Brent runs on it, and the exact
+        ``F`` at its optimum must match it (same maximiser there); otherwise Brent runs
+        on ``F`` itself.
+        """
         if b <= a:
             return a, float(self.value([i], [a])[0])
-        res = minimize_scalar(lambda x: -self.value([i], [x])[0], bounds=(a, b), method="bounded",
-                              options={"xatol": 1e-10 * max(1.0, b)})
-        t, v = float(res.x), float(-res.fun)
-        for x in (a, b):              # the bounded method never evaluates the end points
-            vx = float(self.value([i], [x])[0])
+        opts = {"xatol": 1e-10 * max(1.0, b)}
+        fixed = self._fixed_step(i, 0.5 * (a + b))
+        if fixed is not None:
+            res = minimize_scalar(lambda x: -fixed(x), bounds=(a, b), method="bounded",
+                                  options=opts)
+            t = float(res.x)
+            v = float(self.value([i], [t])[0])
+            if abs(v + float(res.fun)) > 1e-12 * abs(v):
+                fixed = None                 # the maximiser changes inside: Brent on F
+        if fixed is None:
+            res = minimize_scalar(lambda x: -self.value([i], [x])[0], bounds=(a, b),
+                                  method="bounded", options=opts)
+            t, v = float(res.x), float(-res.fun)
+        for x, vx in zip((a, b), self.value([i, i], [a, b])):   # Brent skips the end points
             if vx > v:
-                t, v = x, vx
+                t, v = x, float(vx)
         return t, v
+
+    def _fixed_step(self, i, t0):
+        """``t -> |S(t)[i, :] u|`` for the set's maximiser ``u`` of bus ``i`` at ``t0``,
+        or None for a 2-norm ball (its maximiser turns with the row)."""
+        if isinstance(self.dset, NormBall) and self.dset.p == 2:
+            return None
+        m = self.model
+        u = np.asarray(self.dset.maximiser(m.rows([i], [t0])[0]), dtype=float)
+        pq = m.P[i] * (m.Q @ u)                                      # (K,)
+        s0 = 0.0 if m.S0 is None else float(m.S0[i] @ u)
+        return lambda x: abs(float(np.real(m.phi(np.array([x]))[0] @ pq)) + s0)
 
     def interval_bounds(self, bus, a, b, Fa, Fb):
         """Upper bound of ``F_bus`` on ``[a, b]`` from ``F(a), F(b)`` and derivative bounds."""
@@ -198,6 +226,26 @@ class Search:
         d = np.diff(t)
         Fa, Fb = F[:, :-1], F[:, 1:]
         return np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * d, np.maximum(Fa, Fb) + K2 * d * d / 8)
+
+
+def _bound_weights(dset, abs_rows):
+    """``sup_{u in set} |q . u|`` bounds for non-negative rows ``|q|``: the set's own
+    ``bound_weights`` when it has one, else its value. A budget box's value of a
+    non-negative row is the knapsack of the row itself (its negative has nothing to
+    gain), so only that one is solved."""
+    if hasattr(dset, "bound_weights"):
+        return dset.bound_weights(abs_rows)
+    if isinstance(dset, BudgetBox):
+        return _knapsack(abs_rows, dset.cap, dset.budget)
+    return dset.value(abs_rows)
+
+
+def _row_values(dset, rows):
+    """``dset.value(rows)``, evaluated once when every row is the same (the steady state
+    of a network whose buses all settle together, ``S(inf) = 1 1^T / sum_i 1/g_i(0)``)."""
+    if rows.shape[0] > 1 and np.array_equal(rows, np.broadcast_to(rows[:1], rows.shape)):
+        return np.full(rows.shape[0], float(dset.value(rows[:1])[0]))
+    return dset.value(rows)
 
 
 def grid_table(model, dset, t):
@@ -373,6 +421,76 @@ def search(engine: Search, t: np.ndarray, n_refine: int, floor: float = np.inf,
         bi, a, b, Fa, Fb, open_ub = bi2[keep], a2[keep], b2[keep], Fa2[keep], Fb2[keep], u2[keep]
     upper = max(best_v, float(open_ub.max())) if bi.size else best_v
     return F_out, E_out, grid_value, best_v, best_i, best_t, upper
+
+
+def above_level(engine: Search, t: np.ndarray, F: np.ndarray, E, level: float,
+                known: np.ndarray, max_rounds: int = 40) -> np.ndarray:
+    """Buses whose supremum of ``F`` over ``[t[0], t[-1]]`` exceeds ``level`` (threshold flags).
+
+    A bus is above the level when a value computed for it is (``known``, e.g. its best grid
+    value, or a point found by bisection); it is below when the bounds of every grid
+    interval (:meth:`Search.grid_bounds`, from the grid values and derivative bounds) are
+    at most ``level (1 + rtol)``. The intervals left open are halved until each bus is
+    decided; a bus still open after ``max_rounds`` halvings is counted above (its
+    supremum could not be shown below the level).
+
+    Parameters
+    ----------
+    engine : Search
+        Model, set and tolerance of the search.
+    t : ndarray (T,)
+        The grid of ``F``.
+    F : ndarray (n, T)
+        Grid values; upper bounds where ``E`` is False.
+    E : ndarray (n, T) of bool or None
+        Which entries of ``F`` are exact (None: all).
+    level : float
+        The threshold (in the units of ``F``).
+    known : ndarray (n,)
+        Values each bus is known to reach (``-inf`` if none).
+    max_rounds : int
+        Limit of the halvings.
+
+    Returns
+    -------
+    ndarray (n,) of bool
+
+    Examples
+    --------
+    >>> import numpy as np, netcoh as nc
+    >>> from netcoh.analysis.nadir import build_modal_model
+    >>> from netcoh.analysis.nadir_sets import NormBall
+    >>> sys = nc.NetworkSystem.from_laplacian(50.0 * nc.laplacian.complete(2),
+    ...                                       nodal=nc.nodal.swing([1.0, 3.0], [2.0, 6.0]))
+    >>> engine = Search(build_modal_model(sys)[0], NormBall(1.0, 2), 1e-9)
+    >>> t = time_grid(0.5, 4.0, False)
+    >>> F = engine.table(t)
+    >>> grid = F.max(axis=1)                  # bus 0 dips deeper between grid points
+    >>> bool(grid[0] < 0.1794), above_level(engine, t, F, None, 0.1794, grid).tolist()
+    (True, [True, False])
+    """
+    above = np.asarray(known, dtype=float) > level
+    if t.size < 2:
+        return above
+    K1, K2 = engine.slopes(t)
+    ub = engine.grid_bounds(t, F, K1, K2)
+    bar = level * (1 + engine.rtol)
+    bi, bj = np.nonzero((ub > bar) & ~above[:, None])
+    a, b = t[bj], t[bj + 1]
+    Fa, Fb = F[bi, bj], F[bi, bj + 1]
+    rounds = 0
+    while bi.size and rounds < max_rounds:
+        rounds += 1
+        mid = 0.5 * (a + b)
+        Fm = engine.value(bi, mid)
+        above[bi[Fm > level]] = True
+        bi2 = np.concatenate([bi, bi])
+        a2, b2 = np.concatenate([a, mid]), np.concatenate([mid, b])
+        Fa2, Fb2 = np.concatenate([Fa, Fm]), np.concatenate([Fm, Fb])
+        keep = (engine.interval_bounds(bi2, a2, b2, Fa2, Fb2) > bar) & ~above[bi2]
+        bi, a, b, Fa, Fb = bi2[keep], a2[keep], b2[keep], Fa2[keep], Fb2[keep]
+    above[bi] = True                     # undecided: not shown below the level
+    return above
 
 
 def time_grid(dt: float, H: float, auto: bool, max_uniform: int = 1000) -> np.ndarray:
