@@ -22,8 +22,12 @@ from netcoh.analysis.nadir import build_modal_model, worst_case_nadir
 from netcoh.analysis.nadir_adjoint import AdjointRows, interval_bound
 from netcoh.analysis.nadir_polytope import LinearSet
 from netcoh.analysis.nadir_sets import FixedStep, NormBall, SingleInfeedLoss
-from netcoh.analysis.nadir_timedomain import (AUTO_MIN_STATES, default_block, prefer_timedomain,
-                                             timedomain_search)
+from netcoh.analysis.nadir_timedomain import (
+    AUTO_MIN_STATES,
+    default_block,
+    prefer_timedomain,
+    timedomain_search,
+)
 from netcoh.exceptions import InputError
 
 
