@@ -102,7 +102,8 @@ def default_block(N: int, T: int) -> int:
 
 def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_refine: int,
                       block: int | None = None, max_rounds: int = 60,
-                      max_open: int | None = None, workers: int | None = None):
+                      max_open: int | None = None, workers: int | None = None,
+                      level: float | None = None):
     """Supremum of ``F`` over buses and ``[t[0], t[-1]]``, certified, by propagation.
 
     Parameters
@@ -128,12 +129,19 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
         Threads propagating blocks concurrently (the sparse products release the GIL);
         default the number of CPUs, at most 8. The refinement and the certificate run
         block after block in a fixed order, so the result does not depend on it.
+    level : float, optional
+        A threshold (the units of ``F``): also decide which buses' supremum over the window
+        exceeds it, as the modal search's flags do. A bus is above when a value computed for
+        it is (a grid value or a bisection midpoint), below when the bounds of every
+        interval are at most ``level (1 + rtol)``; a bus still open after ``max_rounds``
+        halvings is counted above.
 
     Returns
     -------
     tuple
         ``(F, grid_value, value, bus, time, upper)``: the whole grid table (n, T), its
-        maximum, the refined supremum with its bus and time, and the certified upper bound.
+        maximum, the refined supremum with its bus and time, and the certified upper bound;
+        with ``level`` one more entry, the buses above it (n,) of bool.
 
     Examples
     --------
@@ -165,6 +173,7 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
         slope[cols] = rows.termvalue(sp.csr_matrix(rows.Bt @ rows.Z0[:, cols]).toarray())
     order = np.argsort(-slope, kind="stable")
     F = np.empty((n, T))
+    above = np.zeros(n, dtype=bool)
     best = [-np.inf, 0, 0.0]            # value, bus, time
     open_ub = []
 
@@ -240,6 +249,9 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
                 lo, hi = max(j - 1, 0), min(j + 1, T - 1)
                 tt, v = brent(bus[p], Zs[lo][:, p], Rs[lo][:, p], t[lo], t[hi])
                 offer(v, bus[p], tt)
+            if level is not None:
+                above[bus] = _above_level(rows, Fb, ub, Zs, Rs, t, level, rtol, block,
+                                          max_rounds)
             # certification: bisect every interval that could still beat the best
             pi, pk = np.nonzero(ub > best[0] + rtol * abs(best[0]))
             if pi.size == 0:
@@ -280,7 +292,37 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
         i, j = np.unravel_index(int(np.argmax(F)), F.shape)
         value, bus_i, time = grid_value, int(i), float(t[j])
     upper = max([value] + open_ub)
-    return F, grid_value, float(value), int(bus_i), float(time), float(upper)
+    out = (F, grid_value, float(value), int(bus_i), float(time), float(upper))
+    return out if level is None else (*out, above)
+
+
+def _above_level(rows, Fb, ub, Zs, Rs, t, level: float, rtol: float, chunk: int,
+                 max_rounds: int) -> np.ndarray:
+    """Which buses of one block exceed ``level`` somewhere in the window (see the ``level``
+    of :func:`timedomain_search`): grid values first, then the intervals whose bound passes
+    ``level (1 + rtol)`` are halved from their grid states until each bus is decided."""
+    above = Fb.max(axis=1) > level
+    lim = level * (1 + rtol)
+    qi, qk = np.nonzero((ub > lim) & ~above[:, None])
+    if qi.size == 0:
+        return above
+    Zq = np.stack([Zs[k][:, p] for p, k in zip(qi, qk)], axis=1)
+    Rq = np.stack([Rs[k][:, p] for p, k in zip(qi, qk)], axis=1)
+    width = float(t[1] - t[0])
+    rounds = 0
+    while qi.size and rounds < max_rounds:
+        rounds += 1
+        half = 0.5 * width
+        Zm, Rm, Fm, uL, uR = _halves(rows, Zq, Rq, half, chunk)
+        above[qi[Fm > level]] = True
+        kL = (uL > lim) & ~above[qi]
+        kR = (uR > lim) & ~above[qi]
+        qi = np.concatenate([qi[kL], qi[kR]])
+        Zq = np.concatenate([Zq[:, kL], Zm[:, kR]], axis=1)
+        Rq = np.concatenate([Rq[:, kL], Rm[:, kR]], axis=1)
+        width = half
+    above[qi] = True                    # undecided: its supremum could not be shown below
+    return above
 
 
 #: ``method="auto"`` takes the time-domain search from this many states (with a horizon)
@@ -445,8 +487,10 @@ def timedomain_nadir(system, dset, *, dt: float, horizon: float, rtol: float, n_
     t = time_grid(dt, horizon, False)
     H = float(t[-1])
     # sets solved by linear programs stay on one thread (the solver is not shared safely)
-    F, grid_value, best_v, best_i, best_t, upper = timedomain_search(
-        rows, n, t, rtol, n_refine, workers=None if cheap else 1)
+    level = threshold_hz / scale_hz if threshold_hz is not None and np.isfinite(scale_hz) \
+        else None
+    F, grid_value, best_v, best_i, best_t, upper, *flags = timedomain_search(
+        rows, n, t, rtol, n_refine, workers=None if cheap else 1, level=level)
     certified = bool(upper <= best_v * (1 + rtol) * (1 + 1e-12))
     if not certified:
         warnings.warn(f"the worst-case nadir could not be certified: value {best_v:.6g}, upper "
@@ -466,8 +510,8 @@ def timedomain_nadir(system, dset, *, dt: float, horizon: float, rtol: float, n_
     per_bus, per_bus_time = bus_summary(F, t, None, best_i, best_v)
     tables = SearchTables(None, None, t, None, best_i, best_v, np.ones(F.shape, dtype=bool),
                           (per_bus, per_bus_time), full_table=F)
-    flagged = () if threshold_hz is None else tuple(
-        system.labels[i] for i in np.flatnonzero(per_bus * scale_hz > threshold_hz))
+    flagged = () if level is None else tuple(system.labels[i]
+                                             for i in np.flatnonzero(flags[0]))
     return NadirResult(
         value=float(best_v), value_hz=float(best_v * scale_hz), bus=system.labels[best_i],
         bus_index=int(best_i), time=float(best_t), disturbance=readonly(u), times=readonly(t),

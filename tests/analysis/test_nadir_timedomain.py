@@ -83,17 +83,18 @@ def test_flags_and_hz_as_the_modal_search():
     thr = 0.5 * ref0.value * 50.0                    # about half the buses exceed it
     ref, new = both(sys, f_hz=50.0, threshold_hz=thr)
     assert 0 < len(new.flagged) < sys.n
-    # the modal search flags by each bus's supremum between grid points too; the time-domain
-    # search by its grid values: it may miss a bus whose dip exceeds the threshold only
-    # between grid points (here one), never flag one the modal search does not
-    missed = set(ref.flagged) - set(new.flagged)
-    assert set(new.flagged) <= set(ref.flagged) and len(missed) <= 1
+    # both flag a bus by its supremum over the window, between grid points too: some bus
+    # here exceeds the threshold only between grid points (a grid-only rule would miss it)
+    assert set(new.flagged) == set(ref.flagged)
     model = build_modal_model(sys)[0]
     fine = np.linspace(0.0, 1.0, 2001)
-    for bus in missed:
-        i = sys.labels.index(bus)
-        rows = model.rows(np.full(fine.size, i), fine)
-        assert 0.5 * 50.0 * np.linalg.norm(rows, axis=1).max() > thr
+    curve = {b: 0.5 * 50.0 * np.linalg.norm(model.rows(np.full(fine.size, i), fine), axis=1)
+             for i, b in enumerate(sys.labels)}
+    peak = {b: c.max() for b, c in curve.items()}
+    assert {b for b, v in peak.items() if v > thr * (1 + 1e-6)} <= set(new.flagged)
+    assert set(new.flagged) <= {b for b, v in peak.items() if v > thr * (1 - 1e-6)}
+    on_grid = {b: c[::200].max() for b, c in curve.items()}        # the 0.1 s search grid
+    assert any(on_grid[b] <= thr for b in new.flagged)
     assert np.isclose(new.value_hz, ref.value_hz, rtol=2e-6) and new.f_hz == 50.0
     assert list(new.to_frame().columns) == list(ref.to_frame().columns)
 
