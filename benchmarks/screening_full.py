@@ -12,6 +12,8 @@ in the same run, and per kind of disturbance how far the ``"case"`` rows are fro
 ``"full"`` ones (local nadir, COI nadir, COI RoCoF, quasi-steady state; relative, median and
 largest) and how often the worst machine is the same.
 
+Where the full model of a branch outage is unstable, ANDES's own eigenvalue routine (``EIG``) is
+run on the same post-outage case and its rightmost eigenvalues are printed beside it.
 ``--andes K`` also simulates in ANDES (20 s, constant-power loads, criteria off) the K
 largest events with a definite input (unit trips and line trips that cut buses off) and
 prints both models' worst-machine and COI nadir errors against it.
@@ -55,6 +57,22 @@ def _compare(case_df, full_df):
             line[k] = f"{100 * np.nanmedian(rel):.1f} / {100 * np.nanmax(rel):.1f} %"
         out.append(line)
     return pd.DataFrame(out).set_index("disturbance")
+
+
+def _andes_eig(case, line):
+    """The rightmost eigenvalues ANDES's own routine finds with ``line`` out of service."""
+    from netcoh.validate import andes_variant
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ss = andes_variant(case, classical=False)
+        ss.set_status("Line", line, 0)
+        ss.PFlow.run()
+        ss.TDS.init()
+        ss.EIG.run()
+    mu = np.asarray(ss.EIG.mu)
+    top = mu[np.argsort(-mu.real)][:4]
+    return ", ".join(f"{z.real:.6g}{z.imag:+.6g}j" for z in top)
 
 
 def _andes_check(case, grid, case_df, full_df, k):
@@ -122,6 +140,8 @@ def main() -> None:
             for c, msg in differ["warning_full"].items():
                 if msg:
                     print(f"  {c}: {msg[:110]}")
+                if c.startswith("branch:") and differ.loc[c, "status_full"] == "unstable":
+                    print(f"    ANDES's EIG on the post-outage case: {_andes_eig(case, c[7:])}")
         print("'case' against 'full' where both are finite (relative difference, median / "
               "largest):")
         print(_compare(case_df, full_df).to_string())

@@ -82,8 +82,8 @@ def register(subparsers) -> None:
                         "such as an ANDES case: each machine's governor; else 'swing_turbine', "
                         "whose governors give the dip and recovery); 'swing' is the paper's "
                         "model; 'full' (andes: cases) linearises the whole ANDES case again "
-                        "for every contingency, exciters and stabilisers included (seconds "
-                        "per contingency)")
+                        "for every contingency, exciters and stabilisers included (about a "
+                        "second per contingency)")
     p.add_argument("--islands", choices=("main", "all"), default="main",
                    help="when an outage splits the grid: screen the main island (default) or "
                         "the worst island, however small")
@@ -198,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
     approx = (grid.provenance.get("andes") or {}).get("approximated") or []
     if approx and args.model in (None, "case"):
         print(f"the 'case' model holds {', '.join(approx)} constant (EMF behind x'_d); "
-              f"--model full screens on the case's exact linearisation (seconds per "
+              f"--model full screens on the case's exact linearisation (about a second per "
               f"contingency)")
     limits = {k: v for k, v in (("rocof_hz_per_s", args.rocof_limit),
                                 ("qss_hz", args.qss_limit)) if v is not None}

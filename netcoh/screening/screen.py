@@ -123,7 +123,7 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
         ``"swing"`` is the paper's model) and the flow model (``"ac"``/``"dc"``).
         ``model="full"`` (grids from :func:`netcoh.grids.from_andes`, operator disturbances)
         screens every contingency on the exact linearisation of the ANDES case, exciters
-        and stabilisers included (:mod:`netcoh.screening.full_model`; seconds per
+        and stabilisers included (:mod:`netcoh.screening.full_model`; about a second per
         contingency).
     islands : {"main", "all"}
         When an outage splits the machines into islands: ``"main"`` (default) screens the
