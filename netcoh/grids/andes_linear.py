@@ -56,7 +56,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.sparse.csgraph import connected_components
 
-from ..exceptions import InputError, SolverError
+from .._validation import as_bool
+from ..exceptions import InputError, NetcohTypeError, SolverError
 from ..validate import andes_variant
 from . import andes as _an
 
@@ -331,6 +332,9 @@ def linearize(case, *, output: str = "hz", trips=(), outages=(), mechanical: boo
     InputError
         ``output`` is not one of ``OUTPUTS``; ``trips`` or ``outages`` name unknown elements,
         ``outages`` split the network, or ``trips`` leave no machine.
+    NetcohTypeError
+        ``trips`` or ``outages`` is not a sequence of ids (a single id string is refused), or
+        ``mechanical`` is not a bool.
     SolverError
         ANDES's power flow does not converge, or its algebraic Jacobian is singular in a way
         netcoh cannot resolve.
@@ -349,7 +353,11 @@ def linearize(case, *, output: str = "hz", trips=(), outages=(), mechanical: boo
         raise InputError(f"`output` must be one of {OUTPUTS}, got {output!r}")
     import control
 
+    for name, ids in (("trips", trips), ("outages", outages)):
+        if isinstance(ids, str) or not hasattr(ids, "__iter__"):
+            raise NetcohTypeError(f"`{name}` must be a sequence of element ids, got {ids!r}")
     trips, outages = tuple(trips), tuple(outages)
+    mechanical = as_bool(mechanical, "mechanical")
     ss = andes_variant(case, classical=False)
     if outages:
         _outage(ss, outages)

@@ -58,7 +58,7 @@ import numpy as np
 from ..analysis.lti import is_lti
 from ..exceptions import InputError, UnstableError
 from .contingencies import Contingency, ScreeningContext
-from .events import Event, operator_events
+from .events import Event, operator_events, separated_note
 from .full_model import FULL, full_events, lti_metrics
 from .limits import FrequencyLimits
 from .metrics import frequency_metrics
@@ -123,9 +123,7 @@ def _empty_row(ctx, cont) -> dict:
 def _select(events: list, note: str, islands: str):
     if len(events) <= 1 or islands == "all":
         return events, note
-    cut = [m for ev in events[1:] for m in ev.labels]
-    shown = ", ".join(cut[:6]) + (", ..." if len(cut) > 6 else "")
-    return events[:1], f"{note}; screened the main island; separated: {shown}"
+    return events[:1], separated_note(note, events)
 
 
 def _local_swing(row: dict) -> str:

@@ -40,7 +40,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..exceptions import InputError
 
-__all__ = ["Event", "operator_events", "incident_size", "INCIDENTS"]
+__all__ = ["Event", "operator_events", "incident_size", "separated_note", "INCIDENTS"]
 
 #: Reference incidents: ``"budget"`` (any generation loss up to ``B`` in total, each unit at
 #: most its dispatch; the conservative set of the requirements) and ``"single"`` (the loss
@@ -84,6 +84,21 @@ class Event(NamedTuple):
     kind: str
     caps: np.ndarray | None = None
     lost_pu: float | None = None
+
+
+def separated_note(note: str, events) -> str:
+    """``note`` extended by the machines of ``events[1:]``, the islands not screened.
+
+    Examples
+    --------
+    >>> separated_note("2 island(s)", [None, Event(None, ("G9",), None, "island-imbalance")])
+    '2 island(s); screened the main island; separated: G9'
+    """
+    cut = [m for ev in events[1:] for m in ev.labels]
+    if not cut:
+        return note
+    shown = ", ".join(cut[:6]) + (", ..." if len(cut) > 6 else "")
+    return f"{note}; screened the main island; separated: {shown}"
 
 
 def incident_size(grid, ctx, incident_mw=None):

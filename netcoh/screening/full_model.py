@@ -5,7 +5,7 @@ nodes coupled through a Laplacian (coherence, reduction and the fast modal updat
 it). ``model="full"`` screens the same contingencies on the exact linearisation of the case
 instead, :func:`netcoh.grids.andes_linear.linearize`: machines with damper windings and
 flux dynamics, exciters, stabilisers, governors and the lossy network, linearised again by
-ANDES for every contingency (a few seconds each, against milliseconds for the modal
+ANDES for every contingency (about a second each, against milliseconds for the modal
 updates of the network models). The events are those of the other models:
 
 * **unit trip** (``"infeed-loss"``): the unit with its exciter, governor and stabiliser is
@@ -18,15 +18,6 @@ updates of the network models). The events are those of the other models:
   solved again without the line (``outages=``) and the post-outage grid is screened against
   the reference incident read as on the ``"case"`` model: units lose mechanical power, up to
   their dispatch, while staying connected (the ``"pm:<id>"`` inputs of ``mechanical=True``).
-
-Examples
---------
->>> import netcoh as nc
->>> from netcoh.screening.full_model import case_file
->>> case_file(nc.grids.load("kundur", warn=False))
-Traceback (most recent call last):
-...
-netcoh.exceptions.InputError: `model='full'` needs a grid from netcoh.grids.from_andes, got kundur
 """
 
 from __future__ import annotations
@@ -35,8 +26,8 @@ import numpy as np
 
 from ..analysis.lti import as_lti
 from ..exceptions import InputError
-from .events import Event, operator_events
-from .metrics import ROCOF_WINDOW_S, _window_rocof
+from .events import Event, operator_events, separated_note
+from .metrics import ROCOF_WINDOW_S, _pack_metrics, _window_rocof
 
 __all__ = ["FULL", "case_file", "full_system", "full_events", "unit_caps", "lti_metrics"]
 
@@ -61,6 +52,16 @@ def case_file(grid) -> str:
     ------
     InputError
         The grid was not read from an ANDES case.
+
+    Examples
+    --------
+    >>> import netcoh as nc
+    >>> case_file(nc.grids.from_andes("kundur/kundur_full.xlsx")).endswith("kundur_full.xlsx")
+    True
+    >>> case_file(nc.grids.load("kundur", warn=False))
+    Traceback (most recent call last):
+    ...
+    netcoh.exceptions.InputError: `model='full'` needs a grid from netcoh.grids.from_andes, got kundur
     """
     path = grid.provenance.get("andes", {}).get("case") if grid.provenance else None
     if not path:
@@ -85,6 +86,12 @@ def full_system(case: str, **kwargs):
     LTIModel
         Inputs: bus injections (then ``"trip"`` with ``trips`` and ``"pm:<id>"`` with
         ``mechanical``); outputs: machine speeds (p.u.).
+
+    Examples
+    --------
+    >>> sys = full_system("kundur/kundur_full.xlsx", mechanical=True)
+    >>> sys.input_labels[-4:], sys.labels
+    (('pm:1', 'pm:2', 'pm:3', 'pm:4'), ('1', '2', '3', '4'))
     """
     from ..grids.andes_linear import linearize
 
@@ -110,6 +117,16 @@ def unit_caps(ctx, system) -> np.ndarray:
     -------
     ndarray (n_inputs,)
         The positive dispatch of each in-service unit at its ``"pm:<id>"`` input; 0 elsewhere.
+
+    Examples
+    --------
+    >>> from netcoh.grids import from_andes
+    >>> from netcoh.screening import ScreeningContext
+    >>> grid = from_andes("kundur/kundur_full.xlsx")
+    >>> sys = full_system(case_file(grid), mechanical=True)
+    >>> caps = unit_caps(ScreeningContext.from_grid(grid), sys)
+    >>> (caps[-4:] * grid.base_mva).round(1).tolist(), bool((caps[:-4] == 0).all())
+    ([726.8, 700.0, 700.0, 700.0], True)
     """
     pos = {str(b): j for j, b in enumerate(system.input_labels)}
     caps = np.zeros(system.n_inputs)
@@ -118,6 +135,11 @@ def unit_caps(ctx, system) -> np.ndarray:
         if j is not None:
             caps[j] = p
     return caps
+
+
+def _trip_step(system) -> np.ndarray:
+    """The unit step of the ``"trip"`` input: the event itself."""
+    return (np.asarray(system.input_labels) == "trip").astype(float)
 
 
 def full_events(ctx, cont, settings: dict):
@@ -136,15 +158,26 @@ def full_events(ctx, cont, settings: dict):
     -------
     (list of Event, str)
         One event (the main island) and a note.
+
+    Examples
+    --------
+    >>> from netcoh.grids import from_andes
+    >>> from netcoh.screening import Contingency, ScreeningContext
+    >>> grid = from_andes("kundur/kundur_full.xlsx")
+    >>> ctx = ScreeningContext.from_grid(grid)
+    >>> (event,), note = full_events(ctx, Contingency("machine", "4"),
+    ...                              {"case_file": case_file(grid)})
+    >>> event.kind, event.labels, round(event.lost_pu * grid.base_mva, 1)
+    ('infeed-loss', ('1', '2', '3'), 700.0)
     """
     case = settings["case_file"]
     if cont.kind == "machine":
         if cont.id not in ctx.machines:
             raise InputError(f"unknown machine {cont.id!r}")
         system = full_system(case, trips=(cont.id,))
-        u = (np.asarray(system.input_labels) == "trip").astype(float)
         lost = float(ctx.dispatch[ctx.machines[cont.id][0]])
-        return [Event(system, system.labels, u, "infeed-loss", lost_pu=lost)], ""
+        return [Event(system, system.labels, _trip_step(system), "infeed-loss",
+                      lost_pu=lost)], ""
     if cont.id not in ctx.branches:
         raise InputError(f"unknown branch {cont.id!r}")
     status = ctx.branches[cont.id][3]
@@ -152,12 +185,8 @@ def full_events(ctx, cont, settings: dict):
         events, note = operator_events(ctx, cont)
         lost = float(-np.sum(events[0].u))
         system = full_system(case, trips=(cont.id,))
-        u = (np.asarray(system.input_labels) == "trip").astype(float)
-        cut = [m for ev in events[1:] for m in ev.labels]
-        if cut:
-            shown = ", ".join(cut[:6]) + (", ..." if len(cut) > 6 else "")
-            note = f"{note}; screened the main island; separated: {shown}"
-        return [Event(system, system.labels, u, "island-imbalance", lost_pu=lost)], note
+        return [Event(system, system.labels, _trip_step(system), "island-imbalance",
+                      lost_pu=lost)], separated_note(note, events)
     system = full_system(case, outages=(cont.id,), mechanical=True)
     caps = unit_caps(ctx, system)
     return [Event(system, system.labels, None, "reference-incident", caps=caps)], ""
@@ -195,6 +224,19 @@ def lti_metrics(system, u, *, bus_index: int, time_s: float, hz_per_unit: float,
     -------
     dict
         As ``netcoh.screening.metrics.frequency_metrics``.
+
+    Examples
+    --------
+    One machine, ``M = 2``, ``D = 1`` (p.u.), losing 0.1 p.u.: it settles at ``0.1 / D`` and
+    its RoCoF over the first 0.5 s is ``0.1 (1 - e^-0.25) / 0.5`` (times 50 Hz):
+
+    >>> import control, numpy as np
+    >>> from netcoh.analysis.lti import as_lti
+    >>> m = as_lti(control.ss([[-0.5]], [[0.5]], [[1.0]], [[0.0]]), f_hz=50.0)
+    >>> r = lti_metrics(m, np.array([-0.1]), bus_index=0, time_s=float("inf"),
+    ...                 hz_per_unit=50.0)
+    >>> round(r["qss_hz"], 6), r["coi_time_s"], round(r["rocof_hz_per_s"], 4)
+    (5.0, inf, 2.212)
     """
     import scipy.linalg as la
 
@@ -230,14 +272,8 @@ def lti_metrics(system, u, *, bus_index: int, time_s: float, hz_per_unit: float,
     if abs(coi_inf) >= coi_v * (1 - 1e-9):
         coi_v, coi_t = abs(coi_inf), float("inf")
     rocof = float(_window_rocof(y_c[:t_u.size, None], dt, window_s)[0])
-    loc = _window_rocof(y_u, dt, window_s)
-    k = int(np.argmax(loc))
-    shown = [x for x in (time_s, coi_t) if np.isfinite(x)]
-    t_show = t_end if not np.isfinite(coi_t) else float(np.clip(3.0 * max(shown), 10.0, t_end))
-    keep = t_c <= t_show * (1 + 1e-12)
     y_w = np.concatenate([y_u, y_g])[:, bus_index]
-    scale = float(hz_per_unit)
-    traj = {"t_s": t_c[keep].copy(), "coi_hz": y_c[keep] * scale, "worst_bus_hz": y_w[keep] * scale}
-    return {"coi_nadir_hz": coi_v * scale, "coi_time_s": coi_t, "rocof_hz_per_s": rocof * scale,
-            "local_rocof_hz_per_s": float(loc[k]) * scale, "rocof_bus": system.labels[k],
-            "qss_hz": abs(coi_inf) * scale, "trajectory": traj}
+    return _pack_metrics(t_c, y_c, lambda keep: y_w[keep], coi_v=coi_v, coi_t=coi_t,
+                        coi_inf=coi_inf, rocof=rocof, local=_window_rocof(y_u, dt, window_s),
+                        labels=system.labels, time_s=time_s, t_end=t_end,
+                        scale=float(hz_per_unit))

@@ -152,12 +152,23 @@ def frequency_metrics(system, model, u, *, bus_index: int, time_s: float,
     if s0u is not None:
         y_l = y_l + s0u[None, :]
     loc = _window_rocof(y_l, 0.05, window_s)
-    j = int(np.argmax(loc))
+    return _pack_metrics(t_c, y_c, lambda keep: np.real(ph_c[keep] @ coef_w) + s0_w,
+                        coi_v=coi_v, coi_t=coi_t, coi_inf=coi_inf, rocof=rocof, local=loc,
+                        labels=system.labels, time_s=time_s, t_end=t_end, scale=scale)
+
+
+def _pack_metrics(t_c, y_c, worst_bus, *, coi_v, coi_t, coi_inf, rocof, local, labels,
+                 time_s, t_end, scale) -> dict:
+    """The dict of :func:`frequency_metrics` from the computed pieces (p.u.; ``scale``: Hz
+    per unit); the stored trajectory runs to three times the later nadir (at least 10 s),
+    or to ``t_end`` when the COI only settles. ``worst_bus(keep)`` gives the worst bus's
+    response on ``t_c[keep]``."""
+    j = int(np.argmax(local))
     shown = [x for x in (time_s, coi_t) if np.isfinite(x)]
     t_show = t_end if not np.isfinite(coi_t) else float(np.clip(3.0 * max(shown), 10.0, t_end))
     keep = t_c <= t_show * (1 + 1e-12)
     traj = {"t_s": t_c[keep].copy(), "coi_hz": y_c[keep] * scale,
-            "worst_bus_hz": (np.real(ph_c[keep] @ coef_w) + s0_w) * scale}
+            "worst_bus_hz": worst_bus(keep) * scale}
     return {"coi_nadir_hz": coi_v * scale, "coi_time_s": coi_t, "rocof_hz_per_s": rocof * scale,
-            "local_rocof_hz_per_s": float(loc[j]) * scale, "rocof_bus": system.labels[j],
+            "local_rocof_hz_per_s": float(local[j]) * scale, "rocof_bus": labels[j],
             "qss_hz": abs(coi_inf) * scale, "trajectory": traj}

@@ -14,7 +14,7 @@ import pytest
 
 import netcoh as nc
 from netcoh.analysis.nadir_sets import FixedStep
-from netcoh.exceptions import InputError
+from netcoh.exceptions import InputError, NetcohTypeError
 from netcoh.grids.andes import from_andes
 from netcoh.grids.andes_linear import linearize
 from netcoh.screening.contingencies import ScreeningContext
@@ -142,6 +142,10 @@ def test_errors(grid):
         linearize(IEEE39, outages=("GENROU_1",))
     with pytest.raises(InputError, match="`trips` must name machines or lines"):
         linearize(IEEE39, trips=("Line_99",))
+    with pytest.raises(NetcohTypeError, match="`trips` must be a sequence of element ids"):
+        linearize(IEEE39, trips="GENROU_3")
+    with pytest.raises(NetcohTypeError, match="`mechanical` must be True or False, got 'yes'"):
+        linearize(IEEE39, mechanical="yes")
 
 
 def test_cli_full_model(tmp_path, capsys):
