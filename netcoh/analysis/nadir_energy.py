@@ -43,6 +43,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from queue import Empty, SimpleQueue
 
 import numpy as np
 import scipy.sparse as sp
@@ -229,6 +230,7 @@ class EnergyRows:
         self.M = None if M is None else np.asarray(M, dtype=float)
         self.r = n if M is None else self.M.shape[1]
         self.value = value
+        self._rho = None if ball2 is None else float(ball2)
         if ball2 is not None:
             rho_set = float(ball2)
             self.value = lambda X: rho_set * np.sqrt(np.einsum("...i,...i->...", X, X))
@@ -291,45 +293,50 @@ class EnergyRows:
         # f(y) = sum a_k i^k T_k(y): a_k = b_k (-i)^k (real up to rounding)
         return np.real(b * (-1j) ** np.arange(self.degree + 1))
 
-    def expand(self, buses) -> np.ndarray:
-        """``Y`` (degree + 1, n, b): the frequency rows of ``Q_k(A~) C^T e_bus``, per bus.
+    def expand(self, buses, out=None) -> np.ndarray:
+        """``Y`` (degree + 1, n, b): ``B^T Q_k(A~) C^T e_bus`` for each bus (its frequency
+        rows over the inertia).
 
-        The rows of ``S(t) M`` are ``M^T diag(1/m) sum_k a_k(t) Y[k]`` (:meth:`rows`).
+        The rows of ``S(t) M`` are ``M^T sum_k a_k(t) Y[k]`` (:meth:`rows`).
+        ``out``: an array of that shape to fill (fresh memory for every block would cost
+        a page fault per page, a sizeable part of the time on large networks).
         """
         buses = np.asarray(buses, dtype=int)
         b, n = buses.size, self.n
         K = self.degree
-        out = np.empty((K + 1, n, b))
+        if out is None or out.shape != (K + 1, n, b):
+            out = np.empty((K + 1, n, b))
         Q0 = np.zeros((self.N, b))
         Q0[buses, np.arange(b)] = 1.0
-        out[0] = Q0[:n]
+        im = self._im[:, None]
+        np.multiply(Q0[:n], im, out=out[0])
         Q1 = np.zeros((self.N, b))
         _accumulate(self.op, Q0, Q1)
         Q1 *= 0.5
-        out[1] = Q1[:n]
+        np.multiply(Q1[:n], im, out=out[1])
         for k in range(2, K + 1):
             _accumulate(self.op, Q1, Q0)              # Q_{k+1} = 2 A~ Q_k + Q_{k-1}
             Q0, Q1 = Q1, Q0
-            out[k] = Q1[:n]
+            np.multiply(Q1[:n], im, out=out[k])       # B^T Q_k: frequency rows over m
         return out
 
-    def _finish(self, R):
-        """Rows of ``S(t) M`` (k, r) from frequency rows ``sum_k a_k Y[k]`` (k, n)."""
-        R = R * self._im
-        return R if self.M is None else R @ self.M
+    def _grid(self, Y, times) -> np.ndarray:
+        """``sum_k a_k(t) Y[k]`` (T, n, b): one matrix product."""
+        K1, n, b = Y.shape
+        a = self.coefficients(times)[:, :K1]              # the terms ``Y`` holds
+        return (a @ Y.reshape(K1, n * b)).reshape(a.shape[0], n, b)
 
     def rows(self, Y, times) -> np.ndarray:
         """Rows (b, T, r) at ``times`` from :meth:`expand`."""
-        K1, n, b = Y.shape
-        a = self.coefficients(times)[:, :K1]              # the terms ``Y`` holds
-        R = (a @ Y.reshape(K1, n * b)).reshape(a.shape[0], n, b)
-        return self._finish(R.transpose(2, 0, 1))
+        R = self._grid(Y, times).transpose(2, 0, 1)
+        return R if self.M is None else R @ self.M
 
     def F(self, Y, times) -> np.ndarray:
         """The set's functional of every row at every time (b, T)."""
+        if self._vector_value and self.M is None:          # a 2-norm ball: no transposes
+            R = self._grid(Y, times)
+            return self._rho * np.sqrt(np.einsum("tnb,tnb->bt", R, R))
         R = self.rows(Y, times)
-        if self._vector_value:
-            return self.value(R)
         b, T, r = R.shape
         return np.asarray(self.value(R.reshape(b * T, r)), dtype=float).reshape(b, T)
 
@@ -341,7 +348,7 @@ class EnergyRows:
         for p in np.unique(cols):
             k = np.flatnonzero(cols == p)
             R[k] = a[k] @ Y[:, :, p]
-        R = self._finish(R)
+        R = R if self.M is None else R @ self.M
         return np.asarray(self.value(R), dtype=float)
 
 
@@ -438,16 +445,81 @@ def energy_search(rows: EnergyRows, n: int, t: np.ndarray, rtol: float, n_refine
         if v > best[0]:
             best[:] = [float(v), int(i), float(tt)]
 
+    spare = SimpleQueue()                 # coefficient arrays of finished blocks, reused
+
     def grid_pass(bus):
-        Y = rows.expand(bus)
+        try:
+            buf = spare.get_nowait()
+        except Empty:
+            buf = None
+        Y = rows.expand(bus, out=buf)
         return bus, Y, rows.F(Y, t)
 
-    def fine(Y, cols):
+    def fine(Y, cols, K):
         """Values on the fine grid and the bounds of its intervals, for columns ``cols``."""
         Ff = rows.F(Y[:, :, cols] if cols.size < Y.shape[2] else Y, tf)
         Kc = tuple(k[cols] for k in K)
         return Ff, _bound(Ff[:, :-1], Ff[:, 1:], Kc[0][:, None], Kc[1][:, None],
                           Kc[2][:, None], d)
+
+    def _block(bus, Y, Fc):
+        """Refine and certify one block from its grid values (in block order)."""
+        F[bus] = Fc
+        K = (rows.K1[bus], rows.K2[bus], rows.tail[bus])
+        b = bus.size
+        jc = np.argmax(Fc, axis=1)
+        gc = Fc[np.arange(b), jc]
+        k0 = int(np.argmax(gc))
+        offer(gc[k0], bus[k0], t[jc[k0]])
+        # the grid's own bounds rule most buses out; the others get the fine grid
+        ubc = _bound(Fc[:, :-1], Fc[:, 1:], K[0][:, None], K[1][:, None], K[2][:, None], h)
+        lim = best[0] + rtol * abs(best[0])
+        cand = np.flatnonzero(ubc.max(axis=1) > lim)
+        if level is not None:
+            hit = Fc.max(axis=1) > level
+            cand = np.union1d(cand, np.flatnonzero(
+                (ubc.max(axis=1) > level * (1 + rtol)) & ~hit))
+        if cand.size == 0:
+            if level is not None:
+                above[bus] = hit
+            return
+        Ff, ub = fine(Y, cand, K)
+        jmax = np.argmax(Ff, axis=1)
+        gmax = Ff[np.arange(cand.size), jmax]
+        for i in np.argsort(-gmax, kind="stable")[:n_refine]:
+            p = cand[i]
+            if ub[i].max() <= best[0] * (1 + rtol):
+                continue
+            lo, hi = tf[max(jmax[i] - 1, 0)], tf[min(jmax[i] + 1, tf.size - 1)]
+            res = minimize_scalar(
+                lambda x, p=p, Y=Y: -float(rows.F_pairs(Y, [p], [x])[0]), bounds=(lo, hi),
+                method="bounded", options={"xatol": 1e-10 * max(1.0, hi)})
+            offer(max(-float(res.fun), gmax[i]), bus[p],
+                  float(res.x) if -res.fun >= gmax[i] else tf[jmax[i]])
+        if level is not None:
+            hit[cand[Ff.max(axis=1) > level]] = True
+            pi, pk = np.nonzero((ub > level * (1 + rtol)) & ~hit[cand][:, None])
+
+            def mark(pp, tm, Fm, hit=hit):
+                hit[pp[Fm > level]] = True
+
+            left, _ = _bisect(rows, Y, K, cand[pi], tf[pk], Ff[pi, pk], Ff[pi, pk + 1], d,
+                              level * (1 + rtol), max_rounds, on_mid=mark)
+            hit[left] = True        # undecided: its supremum could not be shown below
+            above[bus] = hit
+        # certification: bisect every interval that could still beat the best
+        pi, pk = np.nonzero(ub > best[0] + rtol * abs(best[0]))
+        if pi.size == 0:
+            return
+
+        def seen(pp, tm, Fm, bus=bus):
+            k = int(np.argmax(Fm))
+            offer(Fm[k], bus[pp[k]], tm[k])
+
+        _, left = _bisect(rows, Y, K, cand[pi], tf[pk], Ff[pi, pk], Ff[pi, pk + 1], d,
+                          lambda: best[0] + rtol * abs(best[0]), max_rounds, on_mid=seen)
+        if left.size:
+            open_ub.append(float(left.max()))
 
     blocks = [order[a0:a0 + block] for a0 in range(0, n, block)]
     workers = int(min(len(blocks), workers if workers else min(8, os.cpu_count() or 1)))
@@ -469,62 +541,8 @@ def energy_search(rows: EnergyRows, n: int, t: np.ndarray, rtol: float, n_refine
             bus, Y, Fc = item.result() if pool else grid_pass(item)
             submit(nxt)
             nxt += 1
-            F[bus] = Fc
-            K = (rows.K1[bus], rows.K2[bus], rows.tail[bus])
-            b = bus.size
-            jc = np.argmax(Fc, axis=1)
-            gc = Fc[np.arange(b), jc]
-            k0 = int(np.argmax(gc))
-            offer(gc[k0], bus[k0], t[jc[k0]])
-            # the grid's own bounds rule most buses out; the others get the fine grid
-            ubc = _bound(Fc[:, :-1], Fc[:, 1:], K[0][:, None], K[1][:, None], K[2][:, None], h)
-            lim = best[0] + rtol * abs(best[0])
-            cand = np.flatnonzero(ubc.max(axis=1) > lim)
-            if level is not None:
-                hit = Fc.max(axis=1) > level
-                cand = np.union1d(cand, np.flatnonzero(
-                    (ubc.max(axis=1) > level * (1 + rtol)) & ~hit))
-            if cand.size == 0:
-                if level is not None:
-                    above[bus] = hit
-                continue
-            Ff, ub = fine(Y, cand)
-            jmax = np.argmax(Ff, axis=1)
-            gmax = Ff[np.arange(cand.size), jmax]
-            for i in np.argsort(-gmax, kind="stable")[:n_refine]:
-                p = cand[i]
-                if ub[i].max() <= best[0] * (1 + rtol):
-                    continue
-                lo, hi = tf[max(jmax[i] - 1, 0)], tf[min(jmax[i] + 1, tf.size - 1)]
-                res = minimize_scalar(
-                    lambda x, p=p, Y=Y: -float(rows.F_pairs(Y, [p], [x])[0]), bounds=(lo, hi),
-                    method="bounded", options={"xatol": 1e-10 * max(1.0, hi)})
-                offer(max(-float(res.fun), gmax[i]), bus[p],
-                      float(res.x) if -res.fun >= gmax[i] else tf[jmax[i]])
-            if level is not None:
-                hit[cand[Ff.max(axis=1) > level]] = True
-                pi, pk = np.nonzero((ub > level * (1 + rtol)) & ~hit[cand][:, None])
-
-                def mark(pp, tm, Fm, hit=hit):
-                    hit[pp[Fm > level]] = True
-
-                left, _ = _bisect(rows, Y, K, cand[pi], tf[pk], Ff[pi, pk], Ff[pi, pk + 1], d,
-                                  level * (1 + rtol), max_rounds, on_mid=mark)
-                hit[left] = True        # undecided: its supremum could not be shown below
-                above[bus] = hit
-            # certification: bisect every interval that could still beat the best
-            pi, pk = np.nonzero(ub > best[0] + rtol * abs(best[0]))
-            if pi.size == 0:
-                continue
-
-            def seen(pp, tm, Fm, bus=bus):
-                k = int(np.argmax(Fm))
-                offer(Fm[k], bus[pp[k]], tm[k])
-
-            _, left = _bisect(rows, Y, K, cand[pi], tf[pk], Ff[pi, pk], Ff[pi, pk + 1], d,
-                              lambda: best[0] + rtol * abs(best[0]), max_rounds, on_mid=seen)
-            if left.size:
-                open_ub.append(float(left.max()))
+            _block(bus, Y, Fc)
+            spare.put(Y)
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
