@@ -433,7 +433,7 @@ def energy_search(rows: EnergyRows, n: int, t: np.ndarray, rtol: float, n_refine
         # a block of adjoint states near 4 MB (the sparse products stream it from cache),
         # its coefficients within about 256 MB
         block = int(np.clip(min(4e6 // (8 * rows.N),
-                                2.56e8 // (8 * (rows.degree + 1) * max(rows.r, 1))), 4, 64))
+                                2.56e8 // (8 * (rows.degree + 1) * max(rows.n, 1))), 1, 64))
     # likely worst buses first: the lightest machines (largest initial slope)
     order = np.argsort(rows.m, kind="stable")
     F = np.empty((n, T))

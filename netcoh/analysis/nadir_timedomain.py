@@ -326,6 +326,11 @@ def _above_level(rows, Fb, ub, Zs, Rs, t, level: float, rtol: float, chunk: int,
     return above
 
 
+#: longest expansion (terms per bus) of :mod:`.nadir_energy` the search takes; a window
+#: needing more (about ``gamma * horizon`` terms, ``gamma`` the highest swing frequency)
+#: stores too many terms per bus and takes the Taylor steps
+MAX_EXPANSION_DEGREE = 600
+
 #: ``method="auto"`` takes the time-domain search from this many states (with a horizon)
 AUTO_MIN_STATES = 1500
 #: the same for swing and swing-turbine networks, expanded in the energy norm
@@ -493,10 +498,14 @@ def timedomain_nadir(system, dset, *, dt: float, horizon: float, rtol: float, n_
     t = time_grid(dt, horizon, False)
     H = float(t[-1])
     # machines with an energy function: one expansion per bus over the whole window
-    energy = energy_form(system) is not None
-    if energy:
+    rows = None
+    if energy_form(system) is not None:
         rows = EnergyRows(system, M, horizon=H, value=sset.value, sup2=set_sup2(sset, r),
                           ball2=ball2)
+        if rows.degree > MAX_EXPANSION_DEGREE:      # a long window: Taylor steps instead
+            rows = None
+    energy = rows is not None
+    if energy:
         search = energy_search
     else:
         rows = AdjointRows(system, M, value=sset.value, unit_sup=_unit_sup(sset.value, r),

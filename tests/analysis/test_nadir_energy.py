@@ -186,3 +186,17 @@ def test_energy_form_only_where_it_holds():
     assert energy_form(nc.NetworkSystem.from_laplacian(sys.laplacian, nodal=edited)) is None
     with pytest.raises(ValueError):
         EnergyRows(static, horizon=1.0, value=NormBall(1.0, 2).value, sup2=1.0)
+
+
+def test_a_long_window_takes_the_taylor_steps(monkeypatch):
+    import netcoh.analysis.nadir_timedomain as td
+
+    sys = mixed_system(n=10, seed=5)
+    kw = dict(rho=0.5, dt=0.1, horizon=1.0, method="timedomain")
+    used = []
+    monkeypatch.setattr(td, "energy_search", lambda *a, **k: used.append(1) or
+                        td.timedomain_search(*a[1:2] and (AdjointRows(
+                            sys, value=NormBall(0.5, 2).value, unit_sup=0.5),) + a[1:], **k))
+    monkeypatch.setattr(td, "MAX_EXPANSION_DEGREE", 10)      # every window is too long
+    res = worst_case_nadir(sys, **kw)
+    assert res.certified and not used
