@@ -11,6 +11,7 @@ from __future__ import annotations
 import control
 import numpy as np
 import pytest
+import scipy.linalg as la
 
 import netcoh as nc
 from netcoh.analysis.lti import as_lti, is_lti
@@ -323,13 +324,11 @@ def test_timedomain_flags_between_grid_points(split, horizon):
     """A bus above the threshold only between grid points is flagged; the steady states
     decide the rest (with horizon=None): the flags are those of a dense grid, and those of
     the modal state-space path where it runs."""
-    import scipy.linalg as la
-
     lin = _peaks(split)
     thr, dt = 0.75, 0.5
     end = 400.0 if horizon is None else horizon
     t = np.linspace(0.0, 10.0, 2001) if horizon is None else np.linspace(0.0, end, 2001)
-    if horizon is None:                 # and as densely over the slow rise
+    if horizon is None:                 # and over the slow rises
         t = np.concatenate([t, np.linspace(10.0, end, 2001)[1:]])
     A, B, C = lin.A, lin.B, lin.C
     S = np.stack([C @ np.linalg.solve(A, (la.expm(A * x) - np.eye(6)) @ B) for x in t])
