@@ -51,6 +51,7 @@ from .._util import readonly
 from .._validation import as_int
 from ..exceptions import AccuracyWarning, InputError
 from .nadir_adjoint import AdjointRows, interval_bound
+from .nadir_energy import EnergyRows, energy_form, energy_search, set_sup2
 from .nadir_modes import proportional_factors
 from .nadir_result import NadirResult, SearchTables, bus_summary
 from .nadir_search import time_grid
@@ -482,14 +483,22 @@ def timedomain_nadir(system, dset, *, dt: float, horizon: float, rtol: float, n_
     n = system.n
     M, sset, r, cheap = input_map(dset, n)
     ball2 = sset.rho if isinstance(sset, NormBall) and sset.p == 2 else None
-    rows = AdjointRows(system, M, value=sset.value, unit_sup=_unit_sup(sset.value, r),
-                       ball2=ball2, cheap=cheap)
     t = time_grid(dt, horizon, False)
     H = float(t[-1])
+    # machines with an energy function: one expansion per bus over the whole window
+    energy = energy_form(system) is not None
+    if energy:
+        rows = EnergyRows(system, M, horizon=H, value=sset.value, sup2=set_sup2(sset, r),
+                          ball2=ball2)
+        search = energy_search
+    else:
+        rows = AdjointRows(system, M, value=sset.value, unit_sup=_unit_sup(sset.value, r),
+                           ball2=ball2, cheap=cheap)
+        search = timedomain_search
     # sets solved by linear programs stay on one thread (the solver is not shared safely)
     level = threshold_hz / scale_hz if threshold_hz is not None and np.isfinite(scale_hz) \
         else None
-    F, grid_value, best_v, best_i, best_t, upper, *flags = timedomain_search(
+    F, grid_value, best_v, best_i, best_t, upper, *flags = search(
         rows, n, t, rtol, n_refine, workers=None if cheap else 1, level=level)
     certified = bool(upper <= best_v * (1 + rtol) * (1 + 1e-12))
     if not certified:
@@ -500,9 +509,12 @@ def timedomain_nadir(system, dset, *, dt: float, horizon: float, rtol: float, n_
             f"the worst nadir is at the end of the window (t = {best_t:g} s = horizon): the true "
             "nadir may be later; increase `horizon` or use horizon=None", AccuracyWarning,
             stacklevel=3)
-    z, rr = rows.start([best_i])
-    _, rr = rows.advance(z, rr, best_t)
-    s = rr[:, 0]
+    if energy:
+        s = rows.rows(rows.expand([best_i]), [best_t])[0, 0]
+    else:
+        z, rr = rows.start([best_i])
+        _, rr = rows.advance(z, rr, best_t)
+        s = rr[:, 0]
     zu = np.asarray(sset.maximiser(s), dtype=float)
     u = zu if M is None else M @ zu
     A, B, C, D = system._build_realization(grounded=False)
