@@ -18,6 +18,11 @@ propagation of every bus's row of S(t), no eigenproblem; targets: 3,000 machines
 state-space modal search (one dense eigenproblem of the 3n-state realisation, timed
 alone as well) and prints the agreement of value, bus and time; ``--method`` forces one.
 
+``--taylor`` also runs the time-domain search with the Taylor propagation that general
+nodes take (the swing-turbine networks here take one expansion per bus in the energy norm,
+:mod:`netcoh.analysis.nadir_energy`): both times, their ratio, the sparse products per bus
+of each and the agreement.
+
 ``--study K`` prints what a cheap first pass would have to achieve to rule buses out
 before the exact propagation: how many buses an upper bound ``c`` times the true per-bus
 supremum would leave, a float32 against a float64 grid pass on ``K`` blocks (time and the
@@ -26,7 +31,7 @@ carried by the logarithmic 2-norm of the balanced matrix would multiply.
 
 Run:  python benchmarks/nadir_large.py [--n 5000] [--dt 0.1] [--full-table]
       OPENBLAS_NUM_THREADS=1 python benchmarks/nadir_large.py --model swing_turbine --n 1000 --baseline
-      OPENBLAS_NUM_THREADS=1 python benchmarks/nadir_large.py --model swing_turbine --n 3000
+      OPENBLAS_NUM_THREADS=1 python benchmarks/nadir_large.py --model swing_turbine --n 3000 --taylor
       OPENBLAS_NUM_THREADS=1 python benchmarks/nadir_large.py --model swing_turbine --n 1000 --study 4
 """
 
@@ -240,6 +245,10 @@ def main():
     ap.add_argument("--baseline", action="store_true",
                     help="swing_turbine: also run the dense state-space search (and its "
                          "eigenproblem alone) in the same process")
+    ap.add_argument("--taylor", action="store_true",
+                    help="swing_turbine: also run the time-domain search with the Taylor "
+                         "propagation (the path of general nodes) in the same process: times, "
+                         "ratio, sparse products per bus of each, agreement")
     ap.add_argument("--study", type=int, default=0, metavar="K",
                     help="swing_turbine: what a cheap first pass must achieve to prune buses "
                          "(exact search; survivors for a bound c times loose; float32 against "
@@ -267,7 +276,37 @@ def main():
               f"same bus {res.bus == ref.bus}, |dt*| {abs(res.time - ref.time):.1e} s, "
               f"table max rel. diff {np.abs(res.table - ref.table).max() / ref.value:.1e}")
         print(f"speed-up {res.method} vs statespace: {ref_wall / wall:.1f}x")
+    if args.taylor and args.model == "swing_turbine":
+        taylor_baseline(system, args, res, wall)
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+
+
+def taylor_baseline(system, args, res, wall):
+    """The same time-domain search with the Taylor propagation of general nodes (the energy
+    form switched off for this run only), and the sparse products per bus of both."""
+    import netcoh.analysis.nadir_timedomain as td
+    from netcoh.analysis.nadir_adjoint import AdjointRows
+    from netcoh.analysis.nadir_energy import EnergyRows
+    from netcoh.analysis.nadir_sets import NormBall
+
+    ball = NormBall(0.5, 2)
+    deg = EnergyRows(system, horizon=1.0, value=ball.value, sup2=0.5, ball2=0.5).degree
+    rows = AdjointRows(system, value=ball.value, unit_sup=0.5, ball2=0.5)
+    m, s = rows._plan(args.dt)
+    steps = int(round(1.0 / args.dt))
+    print(f"sparse products per bus over the 1 s window: expansion {deg}, Taylor steps "
+          f"{m * s * steps} ({m * s} per {args.dt:g} s step; bisection not counted)")
+    form = td.energy_form
+    td.energy_form = lambda system: None
+    try:
+        ref, ref_wall = run(system, args, "timedomain")
+    finally:
+        td.energy_form = form
+    print(f"agreement with the Taylor propagation: value rel. diff "
+          f"{abs(res.value - ref.value) / ref.value:.1e}, same bus {res.bus == ref.bus}, "
+          f"|dt*| {abs(res.time - ref.time):.1e} s, table max rel. diff "
+          f"{np.abs(res.table - ref.table).max() / ref.value:.1e}")
+    print(f"speed-up expansion vs Taylor propagation: {ref_wall / wall:.1f}x")
 
 
 if __name__ == "__main__":

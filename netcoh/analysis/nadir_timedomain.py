@@ -60,7 +60,7 @@ from .sparse_stability import check_stable_sparse
 from .time import _balance, simulate_lti
 
 __all__ = ["timedomain_search", "timedomain_nadir", "prefer_timedomain", "default_block",
-           "AUTO_MIN_STATES"]
+           "AUTO_MIN_STATES", "AUTO_MIN_STATES_ENERGY"]
 
 
 def _halves(rows, Z, R, half: float, chunk: int):
@@ -328,6 +328,10 @@ def _above_level(rows, Fb, ub, Zs, Rs, t, level: float, rtol: float, chunk: int,
 
 #: ``method="auto"`` takes the time-domain search from this many states (with a horizon)
 AUTO_MIN_STATES = 1500
+#: the same for swing and swing-turbine networks, expanded in the energy norm
+#: (:mod:`.nadir_energy`): 1.6 times faster than the eigenproblem at 200 machines and a
+#: 1 s window (``benchmarks/nadir_large.py --n 200 --baseline --method timedomain``)
+AUTO_MIN_STATES_ENERGY = 600
 
 _METHODS = ("auto", "modal", "chebyshev", "statespace", "timedomain")
 
@@ -337,7 +341,9 @@ def prefer_timedomain(system, method: str, horizon, dset=None) -> bool:
 
     ``method="timedomain"`` forces it (a finite ``horizon`` is required). ``"auto"`` takes
     it for networks that are not proportional (no closed form) with a finite ``horizon``,
-    at least :data:`AUTO_MIN_STATES` states and ``n >= 2 ||A||_1 horizon`` (``A`` the
+    at least :data:`AUTO_MIN_STATES` states (:data:`AUTO_MIN_STATES_ENERGY` for swing and
+    swing-turbine machines, whose rows come from one expansion per bus) and
+    ``n >= 2 ||A||_1 horizon`` (``A`` the
     balanced sparse realisation): propagating ``n`` rows costs about ``n^2 ||A|| H``
     sparse operations against ``(3n)^3`` for the eigenproblem, and measured on
     swing-turbine networks the propagation is the faster from ``n ~ 2 ||A||_1 H``
@@ -389,7 +395,8 @@ def prefer_timedomain(system, method: str, horizon, dset=None) -> bool:
     spec = dset.inputs() if callable(getattr(dset, "inputs", None)) else None
     if spec is not None and spec[0] == "matrix":
         return False
-    if system.realization().A.shape[0] < AUTO_MIN_STATES:
+    least = AUTO_MIN_STATES_ENERGY if energy_form(system) is not None else AUTO_MIN_STATES
+    if system.realization().A.shape[0] < least:
         return False
     if proportional_factors(system) is not None:
         return False

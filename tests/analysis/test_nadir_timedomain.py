@@ -24,6 +24,7 @@ from netcoh.analysis.nadir_polytope import LinearSet
 from netcoh.analysis.nadir_sets import FixedStep, NormBall, SingleInfeedLoss
 from netcoh.analysis.nadir_timedomain import (
     AUTO_MIN_STATES,
+    AUTO_MIN_STATES_ENERGY,
     default_block,
     prefer_timedomain,
     timedomain_search,
@@ -246,9 +247,9 @@ def test_method_choice():
     assert not prefer_timedomain(small, "auto", 1.0)
     assert prefer_timedomain(small, "timedomain", 1.0)
     assert worst_case_nadir(small, rho=0.5, horizon=1.0).method == "statespace"
-    n = AUTO_MIN_STATES // 3 + 2
+    n = AUTO_MIN_STATES_ENERGY // 3 + 2
     big = random_system(n, seed=9)
-    assert big.realization().A.shape[0] >= AUTO_MIN_STATES
+    assert big.realization().A.shape[0] >= AUTO_MIN_STATES_ENERGY
     assert prefer_timedomain(big, "auto", 1.0)
     assert not prefer_timedomain(big, "auto", None)          # all t >= 0: modal tail bound
     assert not prefer_timedomain(big, "auto", 1e4)            # long windows: eigenproblem
@@ -259,6 +260,12 @@ def test_method_choice():
     assert not prefer_timedomain(big, "auto", 1.0, LinearSet(np.ones(n), budget=1.0))
     prop = nc.NetworkSystem.from_laplacian(big.laplacian, nodal=nc.nodal.swing(np.ones(n), 2.0))
     assert not prefer_timedomain(prop, "auto", 1.0)           # closed form
+    # general nodes keep the higher threshold of the Taylor propagation
+    tf = nc.nodal.from_tf(num=np.column_stack([np.full(n, 0.2), np.ones(n)]),
+                          den=np.column_stack([np.ones(n), np.full(n, 3.0), np.ones(n)]))
+    general = nc.NetworkSystem.from_laplacian(big.laplacian, nodal=tf)
+    assert general.realization().A.shape[0] < AUTO_MIN_STATES
+    assert not prefer_timedomain(general, "auto", 1.0)
 
 
 def test_bad_input():
