@@ -22,6 +22,12 @@ last window falls below the worst value found. That bound needs no eigenvectors 
 never grows, so each row's distance from its steady state after the window is bounded by
 the ``Y``-norm of its adjoint state at the window's end, which the propagation already
 holds.
+
+Threshold flags are decided by each output's supremum, as on the time-domain path of
+networks: every window passes the level to :func:`.timedomain_search`, which flags an
+output when a value computed for it passes the level and clears it when the bounds of its
+intervals are below it; with an automatic horizon the steady state and the tail bound
+decide the time after the last window (:func:`_flags_after`).
 """
 
 from __future__ import annotations
@@ -250,6 +256,63 @@ def _set_sup(sset, G):
     return float(np.sqrt(np.sum(np.asarray(sset.value(G), dtype=float) ** 2))) * (1.0 + 1e-12)
 
 
+def _next_end(a: float, prev, cur: float, goal: float) -> float:
+    """End of the next window after ``[0, a]``: where the decay of a tail bound from
+    ``prev = (a0, bound at a0)`` to ``cur`` (at ``a``) predicts it reaches ``goal`` (only
+    the cost depends on it), between 1.25 and 2 times ``a``."""
+    H = 2.0 * a
+    if prev is not None and prev[1] > cur > goal > 0:
+        rate = np.log(prev[1] / cur) / (a - prev[0])
+        H = float(np.clip(a + 1.1 * np.log(cur / goal) / rate, 1.25 * a, H))
+    return H
+
+
+def _flags_after(rows, tail, sset, Z, R, a: float, steady, above, level: float, dt: float,
+                 rtol: float, workers) -> np.ndarray:
+    """The threshold flags of an automatic horizon, on all of ``t >= 0``.
+
+    ``above`` holds the buses shown above ``level`` on ``[0, a]`` (the others were shown
+    below it there, to ``rtol``); ``(Z, R)`` are the states at ``a``. A bus whose steady
+    state exceeds ``level`` is above (its supremum is at least its limit). A bus is below
+    when its steady state plus its tail bound after ``a`` is at most ``level (1 + rtol)``.
+    The buses still open are searched in further windows, alone, each ending where the
+    decay of their tail bounds predicts it suffices (at most twice the time searched),
+    until every bus is decided, the tail bound is unavailable, or
+    :data:`_MAX_HORIZON_S` is reached; a bus left open then is counted above (it could
+    not be shown below).
+    """
+    above = above | (steady > level)
+    lim = level * (1 + rtol)
+    gap = lim - steady                  # > 0 for every bus not yet above
+    bound = tail.bound(Z, sset)
+    idx = np.flatnonzero(~above & (bound > gap))
+    Z, R = Z[:, idx], R[:, idx]
+    last = None                         # (time, tail bounds of every bus there)
+    while idx.size and tail.ok and a < _MAX_HORIZON_S:
+        # the open bus furthest from being ruled out sets the window's end
+        cur = float(np.max(bound[idx] / gap[idx]))
+        was = None if last is None else (last[0], float(np.max(last[1][idx] / gap[idx])))
+        H = _next_end(a, was, cur, 1.0)
+        tg = time_grid(dt, H - a, False)
+        span = float(tg[-1])
+        *_, hit = timedomain_search(_Resumed(rows, Z, R), idx.size, tg, rtol, 1,
+                                    workers=workers, level=level)
+        above[idx[hit]] = True
+        Z, R = rows.advance(Z, R, span)
+        last = (a, bound)
+        a += span
+        bound = np.full(steady.size, np.inf)
+        bound[idx] = tail.bound(Z, sset)
+        keep = ~above[idx] & (bound[idx] > gap[idx])
+        idx, Z, R = idx[keep], Z[:, keep], R[:, keep]
+    if idx.size:
+        warnings.warn(f"{idx.size} output(s) could not be shown below the threshold after "
+                      f"{a:g} s (the tail bound does not reach it) and are counted as flagged",
+                      AccuracyWarning, stacklevel=4)
+        above[idx] = True               # undecided: not shown below the level
+    return above
+
+
 def lti_timedomain_nadir(model, dset, *, dt: float, horizon, rtol: float, n_refine: int,
                          f_hz, scale_hz: float, threshold_hz) -> NadirResult:
     """Worst-case nadir of a general linear model by time propagation (no eigenvectors).
@@ -275,7 +338,14 @@ def lti_timedomain_nadir(model, dset, *, dt: float, horizon, rtol: float, n_refi
     scale_hz : float
         Hz per unit of the output.
     threshold_hz : float or None
-        Flagging threshold (Hz).
+        Flagging threshold (Hz). An output is flagged when its supremum over the window
+        exceeds it, between grid points too (the ``level`` of :func:`.timedomain_search`).
+        With ``horizon=None`` the supremum is over all ``t >= 0``: an output whose steady
+        state exceeds the threshold is flagged; one whose steady state plus its tail bound
+        after the searched windows is at most the threshold (to ``rtol``) is cleared; the
+        others are searched in further windows, alone, until one or the other holds. An
+        output still open when the search stops (no Lyapunov function, so no tail bound, or
+        the longest horizon, 1e4 s, reached) is flagged, with an ``AccuracyWarning``.
 
     Returns
     -------
@@ -295,6 +365,14 @@ def lti_timedomain_nadir(model, dset, *, dt: float, horizon, rtol: float, n_refi
     ...                            threshold_hz=None)
     >>> res.method, res.certified, round(res.value, 6), res.time   # 1 - (1 + t) e^{-t} -> 1
     ('timedomain', True, 1.0, inf)
+
+    With a threshold (1 Hz per unit here) the output rises to 1 from below: cleared at
+    1.001 Hz by its tail bound, flagged at 0.999 Hz by its steady state.
+
+    >>> [lti_timedomain_nadir(m, NormBall(1.0, 2), dt=0.1, horizon=None, rtol=1e-6,
+    ...                       n_refine=2, f_hz=1.0, scale_hz=1.0, threshold_hz=thr).flagged
+    ...  for thr in (1.001, 0.999)]
+    [(), ('y[0]',)]
     """
     n, r_in = model.n, model.n_inputs
     M, sset, r, cheap = input_map(dset, r_in)
@@ -310,6 +388,9 @@ def lti_timedomain_nadir(model, dset, *, dt: float, horizon, rtol: float, n_refi
     auto = horizon is None
     tail = LyapunovTail(rows) if auto else None
     steady = None if tail is None else np.asarray(sset.value(tail.steady), dtype=float)
+    level = threshold_hz / scale_hz if threshold_hz is not None and np.isfinite(scale_hz) \
+        else None
+    above = np.zeros(n, dtype=bool)
     if auto:
         mu = model.eigenvalues
         dec = float(-mu.real.max()) if mu.size else 1.0
@@ -327,7 +408,10 @@ def lti_timedomain_nadir(model, dset, *, dt: float, horizon, rtol: float, n_refi
         tg = time_grid(dt, H - a, False)
         span = float(tg[-1])
         srows = rows if a == 0.0 else _Resumed(rows, Z, R)
-        F, _, v, i, tt, up = timedomain_search(srows, n, tg, rtol, n_refine, workers=workers)
+        F, _, v, i, tt, up, *flags = timedomain_search(srows, n, tg, rtol, n_refine,
+                                                       workers=workers, level=level)
+        if flags:
+            above |= flags[0]
         if a > 0.0:
             F, tg = F[:, 1:], tg[1:]              # the window's start ends the last one
         Fs.append(F)
@@ -347,11 +431,11 @@ def lti_timedomain_nadir(model, dset, *, dt: float, horizon, rtol: float, n_refi
             break
         # the next window: where the bound's decay so far reaches the worst value (only the
         # cost depends on it), between 1.25 and 2 times the time searched
-        H = 2.0 * a
-        if prev is not None and prev[1] > tail_upper > best[0] > 0:
-            rate = np.log(prev[1] / tail_upper) / (a - prev[0])
-            H = float(np.clip(a + 1.1 * np.log(tail_upper / best[0]) / rate, 1.25 * a, H))
+        H = _next_end(a, prev, tail_upper, best[0])
         prev = (a, tail_upper)
+    if auto and level is not None:
+        above = _flags_after(rows, tail, sset, Z, R, a, steady, above, level, dt, rtol,
+                             workers)
     t = np.concatenate(ts)
     F = np.concatenate(Fs, axis=1)
     best_v, best_i, best_t = best
@@ -379,9 +463,7 @@ def lti_timedomain_nadir(model, dset, *, dt: float, horizon, rtol: float, n_refi
     per_bus, per_bus_time = bus_summary(F, t, steady if auto else None, best_i, best_v)
     tables = SearchTables(None, None, t, steady if auto else None, best_i, best_v,
                           np.ones(F.shape, dtype=bool), (per_bus, per_bus_time), full_table=F)
-    worst = per_bus if steady is None or not auto else np.maximum(per_bus, steady)
-    flagged = () if threshold_hz is None else tuple(
-        model.labels[k] for k in np.flatnonzero(worst * scale_hz > threshold_hz))
+    flagged = () if level is None else tuple(model.labels[k] for k in np.flatnonzero(above))
     return NadirResult(
         value=float(best_v), value_hz=float(best_v * scale_hz), bus=model.labels[best_i],
         bus_index=int(best_i), time=float(best_t), disturbance=readonly(u), times=readonly(t),

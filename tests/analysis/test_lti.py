@@ -11,6 +11,7 @@ from __future__ import annotations
 import control
 import numpy as np
 import pytest
+import scipy.linalg as la
 
 import netcoh as nc
 from netcoh.analysis.lti import as_lti, is_lti
@@ -292,3 +293,78 @@ def test_lyapunov_tail_bounds_the_rest():
         late = np.linalg.norm(S[t >= H] - tail.steady[None], axis=2).max(axis=0)  # (outputs,)
         assert np.all(late <= bound)
         assert np.all(bound < 50 * late)           # and not vacuous
+
+
+def _peaks(split=0.0):
+    """A stable model with 2 inputs and 4 outputs for threshold flags (a 0.01 p.u. ball at
+    50 Hz): ``osc`` and ``big`` overshoot to their peak at t = 0.75 s, between the points of
+    a 0.5 s grid (``big`` is the worst bus); ``chain``, a Jordan block of size 3 (``split``
+    spreads it into distinct eigenvalues), rises to a steady state just below 0.75 Hz;
+    ``slow`` (a lag of 20 s) rises to one just above it, late."""
+    w2 = (np.pi / 0.75) ** 2 + 0.25                     # damping 0.5 /s: peak at pi / w_d
+    A = np.zeros((6, 6))
+    A[:2, :2] = [[0.0, 1.0], [-w2, -1.0]]
+    A[2:5, 2:5] = -0.3 * np.eye(3) + np.diag([0.3, 0.3], 1) + np.diag(split * np.arange(3))
+    A[5, 5] = -0.05
+    B = np.zeros((6, 2))
+    B[1, 0], B[4], B[5, 1] = w2, [0.6, 0.8], 0.05
+    C = np.zeros((4, 6))
+    C[0, 0], C[1, 0], C[2, 2], C[3, 5] = 1.0, 3.0, 1.0, 1.0
+    steady = 0.01 * 50.0 * np.linalg.norm(C @ np.linalg.solve(A, B), axis=1)
+    C[2:] *= (np.array([0.74, 0.775]) / steady[2:])[:, None]
+    lin = control.ss(A, B, C, np.zeros((4, 2)), inputs=["u0", "u1"],
+                     outputs=["osc", "big", "chain", "slow"])
+    lin.f_hz = 50.0
+    return lin
+
+
+@pytest.mark.parametrize("split", [0.0, 0.05])
+@pytest.mark.parametrize("horizon", [None, 5.0])
+def test_timedomain_flags_between_grid_points(split, horizon):
+    """A bus above the threshold only between grid points is flagged; the steady states
+    decide the rest (with horizon=None): the flags are those of a dense grid, and those of
+    the modal state-space path where it runs."""
+    lin = _peaks(split)
+    thr, dt = 0.75, 0.5
+    end = 400.0 if horizon is None else horizon
+    t = np.linspace(0.0, 10.0, 2001) if horizon is None else np.linspace(0.0, end, 2001)
+    if horizon is None:                 # and over the slow rises
+        t = np.concatenate([t, np.linspace(10.0, end, 2001)[1:]])
+    A, B, C = lin.A, lin.B, lin.C
+    S = np.stack([C @ np.linalg.solve(A, (la.expm(A * x) - np.eye(6)) @ B) for x in t])
+    F = 0.01 * 50.0 * np.linalg.norm(S, axis=2)        # (T, outputs), Hz
+    steady = 0.01 * 50.0 * np.linalg.norm(C @ np.linalg.solve(A, B), axis=1)
+    if horizon is None:                 # settled by the grid's end: nothing later is higher
+        assert np.abs(F[-1] - steady).max() <= 1e-6
+    sup = F.max(axis=0) if horizon is not None else np.maximum(F.max(axis=0), steady)
+    assert np.all(np.abs(sup - thr) >= 0.01 * thr)     # clear of the threshold either way
+    dense = tuple(b for b, v in zip(lin.output_labels, sup) if v > thr)
+    coarse = F[:2001:int(round(dt / t[1]))].max(axis=0)   # the search's grid (every 0.5 s)
+    assert coarse[0] < thr < sup[0]     # the grid alone misses `osc`
+    assert "osc" in dense and "chain" not in dense
+    res = nc.worst_case_nadir(lin, rho=0.01, dt=dt, horizon=horizon, threshold_hz=thr,
+                              method="timedomain")
+    assert res.method == "timedomain" and res.certified
+    assert res.flagged == dense
+    if split:
+        modal = nc.worst_case_nadir(lin, rho=0.01, dt=dt, horizon=horizon, threshold_hz=thr,
+                                    method="statespace")
+        assert modal.flagged == res.flagged
+
+
+def test_timedomain_flags_an_output_the_tail_bound_cannot_clear(monkeypatch):
+    """An output whose tail bound still reaches the threshold when the search stops is
+    counted as flagged, with a warning (here the search is stopped after its first window;
+    `chain` rises to 0.74 Hz, below the threshold, too slowly to be cleared by then)."""
+    import netcoh.analysis.lti_timedomain as ltd
+
+    lin = _peaks()
+    kw = dict(rho=0.01, dt=0.5, threshold_hz=0.75, method="timedomain")
+    assert "chain" not in nc.worst_case_nadir(lin, **kw).flagged
+    monkeypatch.setattr(ltd, "_MAX_HORIZON_S", 1.0)
+    with pytest.warns(nc.AccuracyWarning) as caught:
+        res = nc.worst_case_nadir(lin, **kw)
+    said = sorted(str(w.message) for w in caught)
+    assert len(said) == 2 and said[0].startswith("1 output(s) could not be shown below")
+    assert said[1].startswith("the worst-case nadir could not be certified")   # cut short too
+    assert "chain" in res.flagged and res.horizon == 10.0

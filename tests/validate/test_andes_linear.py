@@ -128,6 +128,12 @@ def test_eigen_free_nadir_equals_modal(kundur):
     assert modal.certified and free.certified
     assert free.value == pytest.approx(modal.value, rel=1e-9)      # measured 1e-14 apart
     assert free.bus == modal.bus and free.time == pytest.approx(modal.time, abs=1e-5)
+    # threshold flags: each output's supremum over t >= 0 on both paths
+    worst = np.sort(modal.per_bus_hz)
+    thr = 0.5 * (worst[-2] + worst[-3])
+    flags = [nc.worst_case_nadir(kundur, rho=0.2734, threshold_hz=thr, method=m).flagged
+             for m in ("statespace", "timedomain")]
+    assert flags[0] == flags[1] and modal.bus in flags[0]
 
 
 def test_trip_input_is_the_lost_output():
