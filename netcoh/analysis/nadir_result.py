@@ -277,16 +277,18 @@ class NadirResult:
         return float("nan") if self.threshold_hz is None else self.threshold_hz - self.value_hz
 
     def to_frame(self):
-        """One row per bus: worst deviation (unit and Hz), its grid time, and the flag."""
+        """One row per bus: worst deviation on the grid (unit and Hz), its grid time, and
+        the flag of :attr:`flagged` (the supremum over the window, between grid points too,
+        so a bus may be flagged with a grid value just below the threshold)."""
         import pandas as pd
 
-        thr = np.inf if self.threshold_hz is None else self.threshold_hz
+        flagged = set(self.flagged)
         return pd.DataFrame({
             "bus": list(self.labels),
             "worst": self.per_bus,
             "worst_hz": self.per_bus_hz,
             "time_s": self.per_bus_time,
-            "flagged": self.per_bus_hz > thr,
+            "flagged": np.array([b in flagged for b in self.labels], dtype=bool),
         })
 
     def table_frame(self):

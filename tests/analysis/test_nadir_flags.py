@@ -64,3 +64,18 @@ def test_above_level_decides_between_grid_points():
     out = above_level(engine, t, F, None, level, grid)
     assert out[0] and out.tolist() == (sup > level).tolist()
     assert not above_level(engine, t, F, None, 1.01 * sup.max(), grid).any()
+
+
+def test_frame_flags_are_the_result_flags():
+    # a bus above the threshold only between grid points is flagged in the frame too
+    L = 50.0 * nc.laplacian.complete(2)
+    sys = nc.NetworkSystem.from_laplacian(L, nodal=nc.nodal.swing([1.0, 3.0], [2.0, 6.0]))
+    kw = dict(rho=1.0, f_hz=50.0, horizon=4.0)
+    coarse = nc.worst_case_nadir(sys, dt=0.5, **kw).per_bus_hz
+    fine = nc.worst_case_nadir(sys, dt=0.001, **kw).per_bus_hz
+    k = int(np.argmax(fine / coarse))
+    assert fine[k] > coarse[k] * 1.001
+    res = nc.worst_case_nadir(sys, dt=0.5, threshold_hz=0.5 * (fine[k] + coarse[k]), **kw)
+    frame = res.to_frame()
+    assert sys.labels[k] in res.flagged and frame["worst_hz"][k] < res.threshold_hz
+    assert set(frame.loc[frame["flagged"], "bus"]) == set(res.flagged)
