@@ -101,3 +101,39 @@ def atomic_write_text(path, text: str) -> Path:
     'hi'
     """
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def threaded_in_order(fn, items, workers: int | None = None):
+    """``fn(item)`` for every item, on up to ``workers`` threads, yielded in item order.
+
+    At most ``workers`` results are computed ahead of the consumer (their memory is
+    bounded), and whatever the consumer does with a result runs in order, so a search that
+    refines block after block gives the same digits for any number of threads. ``workers``
+    defaults to the number of CPUs, at most 8; with one, ``fn`` runs in the caller's thread.
+
+    Examples
+    --------
+    >>> list(threaded_in_order(lambda x: x * x, range(5), workers=3))
+    [0, 1, 4, 9, 16]
+    """
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    items = list(items)
+    workers = int(min(len(items), workers if workers else min(8, os.cpu_count() or 1)))
+    if workers <= 1:
+        for item in items:
+            yield fn(item)
+        return
+    pool = ThreadPoolExecutor(workers)
+    try:
+        pending = deque(pool.submit(fn, item) for item in items[:workers])
+        nxt = workers
+        while pending:
+            out = pending.popleft().result()
+            if nxt < len(items):
+                pending.append(pool.submit(fn, items[nxt]))
+                nxt += 1
+            yield out
+    finally:
+        pool.shutdown(cancel_futures=True)

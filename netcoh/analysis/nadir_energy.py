@@ -40,9 +40,6 @@ and no sparse products.
 
 from __future__ import annotations
 
-import os
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from queue import Empty, SimpleQueue
 
 import numpy as np
@@ -51,6 +48,7 @@ from scipy.fft import dct
 from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
 
+from .._util import threaded_in_order
 from .nadir_sets import BudgetBox, NormBall, SingleInfeedLoss
 
 try:    # Y += A X in place: the kernel behind scipy's A @ X, without a temporary per product
@@ -522,30 +520,11 @@ def energy_search(rows: EnergyRows, n: int, t: np.ndarray, rtol: float, n_refine
             open_ub.append(float(left.max()))
 
     blocks = [order[a0:a0 + block] for a0 in range(0, n, block)]
-    workers = int(min(len(blocks), workers if workers else min(8, os.cpu_count() or 1)))
-    pool = ThreadPoolExecutor(workers) if workers > 1 else None
-    pending = deque()
-
-    def submit(j):
-        if j < len(blocks):
-            pending.append(pool.submit(grid_pass, blocks[j]) if pool else blocks[j])
-
-    try:
-        for j in range(max(workers, 1)):
-            submit(j)
-        nxt = max(workers, 1)
-        # the refinement runs block after block in a fixed order, so the answer is the same
-        # for any number of workers
-        while pending:
-            item = pending.popleft()
-            bus, Y, Fc = item.result() if pool else grid_pass(item)
-            submit(nxt)
-            nxt += 1
-            _block(bus, Y, Fc)
-            spare.put(Y)
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+    # the refinement runs block after block in a fixed order, so the answer is the same
+    # for any number of workers
+    for bus, Y, Fc in threaded_in_order(grid_pass, blocks, workers):
+        _block(bus, Y, Fc)
+        spare.put(Y)
     grid_value = float(F.max())
     value, bus_i, time = best
     upper = max([value] + open_ub)

@@ -37,17 +37,14 @@ thousand states and by a sparse Cayley-transform iteration above.
 
 from __future__ import annotations
 
-import os
 import warnings
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.optimize import minimize_scalar
 
-from .._util import readonly
+from .._util import readonly, threaded_in_order
 from .._validation import as_int
 from ..exceptions import AccuracyWarning, InputError
 from .nadir_adjoint import AdjointRows, interval_bound
@@ -218,75 +215,56 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
         return bus, Fb, ub, Zs, Rs
 
     blocks = [order[a0:a0 + block] for a0 in range(0, n, block)]
-    workers = int(min(len(blocks), workers if workers else min(8, os.cpu_count() or 1)))
-    pool = ThreadPoolExecutor(workers) if workers > 1 else None
-    pending = deque()
-
-    def submit(j):
-        if j < len(blocks):
-            pending.append(pool.submit(grid_pass, blocks[j]) if pool else blocks[j])
-
-    try:
-        for j in range(max(workers, 1)):
-            submit(j)
-        nxt = max(workers, 1)
-        # the refinement runs block after block in a fixed order, so the answer is the same
-        # for any number of workers
-        while pending:
-            item = pending.popleft()
-            bus, Fb, ub, Zs, Rs = item.result() if pool else grid_pass(item)
-            submit(nxt)
-            nxt += 1
-            F[bus] = Fb
-            jmax = np.argmax(Fb, axis=1)
-            gmax = Fb[np.arange(bus.size), jmax]
-            top = np.argsort(-gmax, kind="stable")[:n_refine]
-            if gmax[top[0]] > best[0]:
-                offer(gmax[top[0]], bus[top[0]], t[jmax[top[0]]])
-            for p in top:
-                if ub[p].max() <= best[0] * (1 + rtol):
-                    continue
-                j = jmax[p]
-                lo, hi = max(j - 1, 0), min(j + 1, T - 1)
-                tt, v = brent(bus[p], Zs[lo][:, p], Rs[lo][:, p], t[lo], t[hi])
-                offer(v, bus[p], tt)
-            if level is not None:
-                above[bus] = _above_level(rows, Fb, ub, Zs, Rs, t, level, rtol, block,
-                                          max_rounds)
-            # certification: bisect every interval that could still beat the best
-            pi, pk = np.nonzero(ub > best[0] + rtol * abs(best[0]))
-            if pi.size == 0:
+    # the refinement runs block after block in a fixed order, so the answer is the same
+    # for any number of workers
+    for bus, Fb, ub, Zs, Rs in threaded_in_order(grid_pass, blocks, workers):
+        F[bus] = Fb
+        jmax = np.argmax(Fb, axis=1)
+        gmax = Fb[np.arange(bus.size), jmax]
+        top = np.argsort(-gmax, kind="stable")[:n_refine]
+        if gmax[top[0]] > best[0]:
+            offer(gmax[top[0]], bus[top[0]], t[jmax[top[0]]])
+        for p in top:
+            if ub[p].max() <= best[0] * (1 + rtol):
                 continue
-            Zo = np.stack([Zs[k][:, p] for p, k in zip(pi, pk)], axis=1)
-            Ro = np.stack([Rs[k][:, p] for p, k in zip(pi, pk)], axis=1)
-            del Zs, Rs
-            ob, oa = bus[pi], t[pk]
-            ouo = ub[pi, pk]
-            width = h
-            rounds = 0
-            while ob.size and rounds < max_rounds and ob.size <= max_open:
-                rounds += 1
-                half = 0.5 * width
-                Zm, Rm, Fm, uL, uR = _halves(rows, Zo, Ro, half, block)
-                k = int(np.argmax(Fm))
-                if Fm[k] > best[0]:
-                    tt, v = brent(ob[k], Zo[:, k], Ro[:, k], oa[k], oa[k] + width)
-                    if Fm[k] > v:
-                        tt, v = oa[k] + half, float(Fm[k])
-                    offer(v, ob[k], tt)
-                lim = best[0] + rtol * abs(best[0])
-                kL, kR = uL > lim, uR > lim
-                ob = np.concatenate([ob[kL], ob[kR]])
-                ouo = np.concatenate([uL[kL], uR[kR]])
-                Zo = np.concatenate([Zo[:, kL], Zm[:, kR]], axis=1)
-                Ro = np.concatenate([Ro[:, kL], Rm[:, kR]], axis=1)
-                oa = np.concatenate([oa[kL], oa[kR] + half])
-                width = half
-            if ob.size:
-                open_ub.append(float(ouo.max()))
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+            j = jmax[p]
+            lo, hi = max(j - 1, 0), min(j + 1, T - 1)
+            tt, v = brent(bus[p], Zs[lo][:, p], Rs[lo][:, p], t[lo], t[hi])
+            offer(v, bus[p], tt)
+        if level is not None:
+            above[bus] = _above_level(rows, Fb, ub, Zs, Rs, t, level, rtol, block,
+                                      max_rounds)
+        # certification: bisect every interval that could still beat the best
+        pi, pk = np.nonzero(ub > best[0] + rtol * abs(best[0]))
+        if pi.size == 0:
+            continue
+        Zo = np.stack([Zs[k][:, p] for p, k in zip(pi, pk)], axis=1)
+        Ro = np.stack([Rs[k][:, p] for p, k in zip(pi, pk)], axis=1)
+        del Zs, Rs
+        ob, oa = bus[pi], t[pk]
+        ouo = ub[pi, pk]
+        width = h
+        rounds = 0
+        while ob.size and rounds < max_rounds and ob.size <= max_open:
+            rounds += 1
+            half = 0.5 * width
+            Zm, Rm, Fm, uL, uR = _halves(rows, Zo, Ro, half, block)
+            k = int(np.argmax(Fm))
+            if Fm[k] > best[0]:
+                tt, v = brent(ob[k], Zo[:, k], Ro[:, k], oa[k], oa[k] + width)
+                if Fm[k] > v:
+                    tt, v = oa[k] + half, float(Fm[k])
+                offer(v, ob[k], tt)
+            lim = best[0] + rtol * abs(best[0])
+            kL, kR = uL > lim, uR > lim
+            ob = np.concatenate([ob[kL], ob[kR]])
+            ouo = np.concatenate([uL[kL], uR[kR]])
+            Zo = np.concatenate([Zo[:, kL], Zm[:, kR]], axis=1)
+            Ro = np.concatenate([Ro[:, kL], Rm[:, kR]], axis=1)
+            oa = np.concatenate([oa[kL], oa[kR] + half])
+            width = half
+        if ob.size:
+            open_ub.append(float(ouo.max()))
     grid_value = float(F.max())
     value, bus_i, time = best
     if grid_value > value:              # cannot happen (the grid is searched), kept honest
