@@ -239,7 +239,8 @@ def main():
                     choices=("auto", "modal", "statespace", "timedomain"))
     ap.add_argument("--estimate", type=int, default=0, metavar="K",
                     help="swing_turbine: instead of the whole search, time the setup and K*64 "
-                         "buses of the time-domain grid pass (one thread, blocks of 64 and of "
+                         "buses of the Taylor propagation's grid pass (the path of general "
+                         "nodes; one thread, blocks of 64 and of "
                          "the search's default size) and print the grid-pass CPU time this "
                          "extrapolates to for all n buses (an estimate)")
     ap.add_argument("--baseline", action="store_true",

@@ -405,9 +405,10 @@ def energy_search(rows: EnergyRows, n: int, t: np.ndarray, rtol: float, n_refine
 
     As :func:`~netcoh.analysis.nadir_timedomain.timedomain_search` (same arguments and
     returns), with :class:`EnergyRows`: each block of buses is expanded once (the only
-    sparse products), evaluated on the grid ``t`` refined to steps of at most
-    ``2 / gamma`` (so the energy bounds of every interval are tight enough to rule most
-    buses out), and refined and certified from its coefficients.
+    sparse products) and evaluated on the grid ``t``; the buses whose grid bounds pass the
+    best value found are evaluated again on the grid refined to steps of at most
+    ``2 / gamma`` (where the energy bounds of the derivatives become tight), then refined
+    (Brent) and certified (bisection) from their stored terms.
 
     Examples
     --------
