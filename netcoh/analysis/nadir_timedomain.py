@@ -324,13 +324,15 @@ def prefer_timedomain(system, method: str, horizon, dset=None) -> bool:
 
     ``method="timedomain"`` forces it (a finite ``horizon`` is required). ``"auto"`` takes
     it for networks that are not proportional (no closed form) with a finite ``horizon``,
-    at least :data:`AUTO_MIN_STATES` states (:data:`AUTO_MIN_STATES_ENERGY` for swing and
-    swing-turbine machines, whose rows come from one expansion per bus) and
-    ``n >= 2 ||A||_1 horizon`` (``A`` the
+    at least :data:`AUTO_MIN_STATES` states and ``n >= 2 ||A||_1 horizon`` (``A`` the
     balanced sparse realisation): propagating ``n`` rows costs about ``n^2 ||A|| H``
     sparse operations against ``(3n)^3`` for the eigenproblem, and measured on
     swing-turbine networks the propagation is the faster from ``n ~ 2 ||A||_1 H``
-    (about 150 machines for a 1 s window). A given step (one input direction) stays on
+    (about 150 machines for a 1 s window). Swing and swing-turbine networks, whose rows
+    come from one expansion per bus (:mod:`.nadir_energy`), take it from
+    :data:`AUTO_MIN_STATES_ENERGY` states when ``N^3 >= 2 n K nnz`` (``K`` terms of the
+    expansion, ``nnz`` of its sparse matrix): sparse networks, not a dense Kron-reduced one.
+    A given step (one input direction) stays on
     the modal search, whose single column of ``S(t)`` costs no more than its bounds.
 
     Parameters
@@ -378,10 +380,16 @@ def prefer_timedomain(system, method: str, horizon, dset=None) -> bool:
     spec = dset.inputs() if callable(getattr(dset, "inputs", None)) else None
     if spec is not None and spec[0] == "matrix":
         return False
-    least = AUTO_MIN_STATES_ENERGY if energy_form(system) is not None else AUTO_MIN_STATES
-    if system.realization().A.shape[0] < least:
-        return False
-    if proportional_factors(system) is not None:
+    N = system.realization().A.shape[0]
+    if N < min(AUTO_MIN_STATES, AUTO_MIN_STATES_ENERGY) or proportional_factors(system) is not None:
+        return False                # small, or a closed form (proportional machines)
+    if energy_form(system) is not None:
+        # the expansion costs about n * terms * nnz sparse operations, the eigenproblem
+        # N^3: measured break-even near a ratio of 1.4 (a dense Kron-reduced network with
+        # 394 machines stays on the eigenproblem, 1.9x faster there)
+        rows = EnergyRows(system, horizon=float(horizon), value=np.abs, sup2=1.0)
+        return float(N) ** 3 >= 2.0 * system.n * (rows.degree + 1) * rows.op.nnz
+    if N < AUTO_MIN_STATES:
         return False
     A = sp.csr_matrix(system._build_realization(grounded=False).A, dtype=float)
     sc = _balance(A)

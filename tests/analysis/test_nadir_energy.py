@@ -200,3 +200,21 @@ def test_a_long_window_takes_the_taylor_steps(monkeypatch):
     monkeypatch.setattr(td, "MAX_EXPANSION_DEGREE", 10)      # every window is too long
     res = worst_case_nadir(sys, **kw)
     assert res.certified and not used
+
+
+def test_auto_takes_the_expansion_on_sparse_networks_only():
+    from netcoh.analysis.nadir_timedomain import AUTO_MIN_STATES_ENERGY, prefer_timedomain
+
+    # a sparse ring of swing-turbine machines above the threshold: the expansion
+    n = AUTO_MIN_STATES_ENERGY // 3 + 10
+    L = 200.0 * nc.laplacian.ring_lattice(n, 2, sparse=True)
+    m = np.linspace(1.0, 5.0, n)
+    g = nc.nodal.swing_turbine(m, 2.0 * m, 10.0 * m, np.linspace(3.0, 8.0, n))
+    sparse = nc.NetworkSystem.from_laplacian(L, nodal=g)
+    assert prefer_timedomain(sparse, "auto", 1.0)
+    # the same machines on a dense (Kron-reduced-like) network: the eigenproblem is cheaper
+    dense = nc.NetworkSystem.from_laplacian(2.0 * nc.laplacian.complete(n), nodal=g)
+    assert not prefer_timedomain(dense, "auto", 1.0)
+    # proportional machines keep their closed form
+    prop = nc.NetworkSystem.from_laplacian(L, nodal=nc.nodal.swing(m, 2.0 * m))
+    assert not prefer_timedomain(prop, "auto", 1.0)
