@@ -17,7 +17,7 @@ from scipy.linalg.blas import daxpy
 
 from .time import _balance, _taylor_plan
 
-__all__ = ["AdjointRows", "interval_bound"]
+__all__ = ["AdjointRows", "interval_bound", "pair_bound"]
 
 class AdjointRows:
     """Rows of the step-response matrix ``S(t) M`` by sparse propagation of the adjoint.
@@ -275,7 +275,19 @@ def interval_bound(Fs, K1, K2, delta):
     >>> bool(np.isclose(ub[0], 1.25))
     True
     """
-    Fa, Fb = Fs[:-1], Fs[1:]
-    ub = np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * delta,
-                    np.maximum(Fa, Fb) + K2 * delta * delta / 8)
-    return ub.max(axis=0) * (1.0 + 1e-12)
+    return pair_bound(Fs[:-1], Fs[1:], K1, K2, delta).max(axis=0)
+
+
+def pair_bound(Fa, Fb, K1, K2, delta):
+    """Upper bound of ``F`` on intervals of length ``delta``, element by element, from its
+    values ``Fa``, ``Fb`` at the ends and bounds ``K1`` of ``|F'|`` and ``K2`` of the
+    rows' second derivative: the smaller of the slope bound ``(Fa + Fb)/2 + K1 delta/2``
+    and the curvature bound ``max(Fa, Fb) + K2 delta^2/8`` (``F`` a norm of the rows).
+
+    Examples
+    --------
+    >>> float(pair_bound(1.0, 1.0, 2.0, 8.0, 0.5)) == 1.25 * (1 + 1e-12)
+    True
+    """
+    return np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * delta,
+                      np.maximum(Fa, Fb) + K2 * delta * delta / 8) * (1.0 + 1e-12)

@@ -49,14 +49,17 @@ from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
 
 from .._util import threaded_in_order
-from .nadir_sets import BudgetBox, NormBall, SingleInfeedLoss
+from ..exceptions import InputError
+from .nadir_adjoint import pair_bound
+from .nadir_chebyshev import _largest_eigenvalue_bound
+from .nadir_sets import BudgetBox, NormBall, SingleInfeedLoss, coordinate_sups
 
 try:    # Y += A X in place: the kernel behind scipy's A @ X, without a temporary per product
     from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
 except ImportError:     # pragma: no cover - a future scipy may move it
     _csr_matvecs = None
 
-__all__ = ["EnergyRows", "energy_form", "set_sup2"]
+__all__ = ["EnergyRows", "energy_form", "energy_search", "set_sup2"]
 
 #: neglected terms of the expansion: at most this times the window times the rows' scale
 _TAIL_TOL = 1e-15
@@ -122,11 +125,7 @@ def set_sup2(sset, r: int) -> float:
     """
     if isinstance(sset, NormBall):
         return float(sset.rho) * (np.sqrt(r) if sset.p == np.inf else 1.0)
-    caps = np.empty(r)
-    for a in range(0, r, 512):                  # |u_j| <= value(e_j) on a symmetric support
-        E = np.zeros((min(r, a + 512) - a, r))
-        E[np.arange(E.shape[0]), a + np.arange(E.shape[0])] = 1.0
-        caps[a:a + E.shape[0]] = np.asarray(sset.value(E), dtype=float)
+    caps = coordinate_sups(sset.value, r)        # |u_j| <= value(e_j): a symmetric support
     if isinstance(sset, SingleInfeedLoss):      # one unit at a time
         return float(caps.max(initial=0.0))
     out = float(np.sqrt(np.sum(caps ** 2)))
@@ -135,18 +134,25 @@ def set_sup2(sset, r: int) -> float:
     return out
 
 
-def _lambda_max_upper(X: sp.csr_matrix, iters: int = 40) -> float:
-    """Upper bound of the largest eigenvalue of symmetric sparse ``X`` (Collatz-Wielandt
-    on ``|X|``: ``rho(X) <= max_i (|X| v)_i / v_i`` for any positive ``v``)."""
-    Y = abs(X).tocsr()
-    if Y.nnz == 0:
-        return 0.0
-    v = np.ones(Y.shape[0])
-    for _ in range(iters):
-        w = Y @ v + 1e-300
-        v = w / w.max()
-    v = np.maximum(v, 1e-12)
-    return float(np.max((Y @ v) / v)) * (1.0 + 1e-12)
+def _tail_bounds(rho: float, gamma: float, H: float, most: int = 4000) -> np.ndarray:
+    """``(1 + sqrt 2) sum_{k > K} 2 H (rho gamma H / 2)^k / (k + 1)!`` for ``K = 0..most``:
+    the neglected terms of a row over ``[0, H]`` when ``K + 1`` terms are kept, per unit of
+    ``||B^T|| ||C^T e_i||`` (``|J_k(x)| <= (x/2)^k / k!``, ``|T_k| <= rho^k`` on the
+    ellipse, Crouzeix-Palencia's ``1 + sqrt 2``).
+
+    Examples
+    --------
+    >>> tb = _tail_bounds(1.1, 40.0, 1.0)
+    >>> bool(np.all(np.diff(tb) <= 0)), int(np.argmax(tb <= 1e-15))
+    (True, 84)
+    """
+    x = rho * gamma * H / 2.0
+    if not x > 0:
+        return np.zeros(most + 1)
+    k = np.arange(1, most + 400)
+    logs = k * np.log(x) - gammaln(k + 2.0) + np.log((1.0 + np.sqrt(2.0)) * 2.0 * H)
+    after = np.logaddexp.accumulate(logs[::-1])[::-1]       # sum over k' >= k
+    return np.exp(after[: most + 1])                        # K = k - 1
 
 
 def _phi_samples(times, c, gamma, y):
@@ -203,7 +209,9 @@ class EnergyRows:
                  ball2: float | None = None):
         form = energy_form(system)
         if form is None:
-            raise ValueError("the network has no energy form (see energy_form)")
+            raise InputError("`system` must be swing or swing-turbine machines on an "
+                             "integrator coupling with a symmetric Laplacian (see "
+                             f"energy_form), got nodes of kind {system.nodal.kind!r}")
         m, d, droop, tau, L = form
         n = m.size
         gov = np.flatnonzero(droop > 0)
@@ -217,67 +225,49 @@ class EnergyRows:
         # numerical range in the energy norm: [-h, 0] x i[-j, j]
         h = float(max((d / m).max(initial=0.0), (1.0 / tau[gov]).max(initial=0.0)))
         s = sp.diags(1.0 / np.sqrt(m))
-        lam = _lambda_max_upper((s @ L @ s).tocsr())
+        lam = _largest_eigenvalue_bound((s @ L @ s).tocsr())
         kappa = float(np.sqrt(droop[gov] / (tau[gov] * m[gov])).max(initial=0.0))
         j = float(np.sqrt(lam)) + kappa
         H = float(horizon)
         self.c = -0.5 * h
         self.gamma, self.rho, self.degree = self._plan(h, j, H)
         self.op = ((A.T - self.c * sp.identity(N)) * (2.0 / self.gamma)).tocsr()
-        self.n, self.N, self.H, self.m = n, N, H, m
+        self.n, self.N, self.m = n, N, m
         self.M = None if M is None else np.asarray(M, dtype=float)
         self.r = n if M is None else self.M.shape[1]
-        self.value = value
-        self._rho = None if ball2 is None else float(ball2)
-        if ball2 is not None:
-            rho_set = float(ball2)
-            self.value = lambda X: rho_set * np.sqrt(np.einsum("...i,...i->...", X, X))
-        self._vector_value = ball2 is not None
+        self._rho = None if ball2 is None else float(ball2)      # a 2-norm ball's radius
+        self.value = value if ball2 is None else \
+            (lambda X: self._rho * np.sqrt(np.einsum("...i,...i->...", X, X)))
         mnorm = 1.0 if M is None else float(np.linalg.norm(self.M, 2)) * (1.0 + 1e-12)
         zscale = 1.0 / np.sqrt(m)                     # ||C^T e_i|| in the energy norm
         bt = float(zscale.max())                      # ||B^T|| from the energy norm
         # ||B^T A^T||^2 = lambda_max(diag(d^2/m^3 + droop/(tau m^2)) + m^-1 L m^-1)
         diag = d ** 2 / m ** 3 + np.where(droop > 0, droop / (tau * m ** 2), 0.0)
         mi = sp.diags(1.0 / m)
-        bat = float(np.sqrt(_lambda_max_upper((mi @ L @ mi + sp.diags(diag)).tocsr())))
+        bat = float(np.sqrt(_largest_eigenvalue_bound((mi @ L @ mi + sp.diags(diag)).tocsr())))
         scale = float(sup2) * mnorm * zscale              # per bus
         self.K1 = scale * bt
         self.K2 = scale * bat
-        self.tail = scale * bt * self._tail(self.degree, H)
+        self.tail = scale * bt * self._tails[self.degree]
         self._npts = 2 * self.degree + 33                 # cosine-transform samples
         self._im = 1.0 / m
 
     def _plan(self, h: float, j: float, H: float):
         """Half-length ``gamma >= j`` of the segment, the ellipse ``rho`` through the
         rectangle's corners and the degree: the fewest terms whose tail bound (relative to
-        the rows' scale) is below ``_TAIL_TOL H``."""
+        the rows' scale) is below ``_TAIL_TOL H``; keeps that plan's tail bounds."""
         best = None
         for g in np.maximum(j, 1e-12) * np.linspace(1.0, 1.6, 25):
             y = (j - 0.5j * h) / g
             sq = np.sqrt(y * y - 1.0 + 0j)
             rho = max(abs(y + sq), abs(y - sq), 1.0)
-            deg = self._degree(g, rho, H)
+            tails = _tail_bounds(rho, g, H)
+            ok = tails <= _TAIL_TOL * max(H, 1e-300)
+            deg = int(np.argmax(ok)) if ok.any() else tails.size - 1
             if best is None or deg < best[2]:
-                best = (float(g), float(rho), deg)
-        return best
-
-    def _degree(self, gamma: float, rho: float, H: float) -> int:
-        for deg in range(8, 4000):
-            self.gamma, self.rho = gamma, rho
-            if self._tail(deg, H) <= _TAIL_TOL * max(H, 1e-300):
-                return deg
-        return 4000
-
-    def _tail(self, deg: int, H: float) -> float:
-        """``(1 + sqrt 2) sum_{k > deg} 2 t (rho gamma t / 2)^k / (k + 1)!`` at ``t = H``:
-        the neglected terms of a row over the window, per unit of ``||B^T|| ||C^T e_i||``."""
-        x = self.rho * self.gamma * H / 2.0
-        if x <= 0:
-            return 0.0
-        k = np.arange(deg + 1, deg + 400)
-        logs = k * np.log(x) - gammaln(k + 2.0)
-        top = logs.max()
-        return float((1.0 + np.sqrt(2.0)) * 2.0 * H * np.exp(top) * np.exp(logs - top).sum())
+                best = (float(g), float(rho), max(deg, 1), tails)
+        self._tails = best[3]
+        return best[:3]
 
     def coefficients(self, times) -> np.ndarray:
         """``a_k(t)`` (T, degree + 1): ``r_i(t) = sum_k a_k(t) y_k`` (:meth:`expand`)."""
@@ -331,7 +321,7 @@ class EnergyRows:
 
     def F(self, Y, times) -> np.ndarray:
         """The set's functional of every row at every time (b, T)."""
-        if self._vector_value and self.M is None:          # a 2-norm ball: no transposes
+        if self._rho is not None and self.M is None:       # a 2-norm ball: no transposes
             R = self._grid(Y, times)
             return self._rho * np.sqrt(np.einsum("tnb,tnb->bt", R, R))
         R = self.rows(Y, times)
@@ -354,8 +344,7 @@ def _accumulate(op, X, Y):
     """``Y += op @ X`` for C-contiguous dense ``X``, ``Y`` (in place when scipy's kernel
     is at hand: a temporary per product would cost as much as the product)."""
     if _csr_matvecs is not None and op.indptr.dtype == op.indices.dtype:
-        N, b = X.shape
-        _csr_matvecs(op.shape[0], op.shape[1], b, op.indptr, op.indices, op.data,
+        _csr_matvecs(op.shape[0], op.shape[1], X.shape[1], op.indptr, op.indices, op.data,
                      X.ravel(), Y.ravel())
     else:
         Y += op @ X
@@ -363,10 +352,9 @@ def _accumulate(op, X, Y):
 
 def _bound(Fa, Fb, K1, K2, tail, delta):
     """Upper bound of ``F`` on intervals of length ``delta`` from its truncated values at
-    the ends (as :func:`~netcoh.analysis.nadir_adjoint.interval_bound`, per bus)."""
-    Fa, Fb = Fa + tail, Fb + tail
-    return np.minimum(0.5 * (Fa + Fb) + 0.5 * K1 * delta,
-                      np.maximum(Fa, Fb) + K2 * delta * delta / 8.0) * (1.0 + 1e-12)
+    the ends (:func:`~netcoh.analysis.nadir_adjoint.pair_bound`, the neglected terms
+    added)."""
+    return pair_bound(Fa + tail, Fb + tail, K1, K2, delta)
 
 
 def _bisect(rows, Y, K, p, a, Fa, Fb, width, lim, max_rounds, on_mid=None, chunk=64):
@@ -423,6 +411,8 @@ def energy_search(rows: EnergyRows, n: int, t: np.ndarray, rtol: float, n_refine
     (True, 2)
     """
     T = t.size
+    if T < 2:
+        raise InputError(f"`t` must hold at least two times, got {T}")
     h = float(t[1] - t[0])
     q = max(1, int(np.ceil(h * rows.gamma / 2.0)))      # fine steps per grid step
     tf = t[0] + (h / q) * np.arange((T - 1) * q + 1)

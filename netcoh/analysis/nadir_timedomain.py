@@ -52,7 +52,7 @@ from .nadir_energy import EnergyRows, energy_form, energy_search, set_sup2
 from .nadir_modes import proportional_factors
 from .nadir_result import NadirResult, SearchTables, bus_summary
 from .nadir_search import time_grid
-from .nadir_sets import BudgetBox, FixedStep, NormBall, SingleInfeedLoss
+from .nadir_sets import BudgetBox, FixedStep, NormBall, SingleInfeedLoss, coordinate_sups
 from .sparse_stability import check_stable_sparse
 from .time import _balance, simulate_lti
 
@@ -399,12 +399,7 @@ def prefer_timedomain(system, method: str, horizon, dset=None) -> bool:
 
 def _unit_sup(value, r: int) -> float:
     """``sup_u ||u||_inf`` over a set from its functional: ``max_j value(e_j)``."""
-    out = 0.0
-    for a in range(0, r, 512):
-        E = np.zeros((min(r, a + 512) - a, r))
-        E[np.arange(E.shape[0]), a + np.arange(E.shape[0])] = 1.0
-        out = max(out, float(np.max(value(E))))
-    return out
+    return float(coordinate_sups(value, r).max(initial=0.0))
 
 
 

@@ -19,6 +19,7 @@ from netcoh.analysis.nadir_adjoint import AdjointRows
 from netcoh.analysis.nadir_energy import EnergyRows, energy_form, energy_search, set_sup2
 from netcoh.analysis.nadir_sets import BudgetBox, NormBall, SingleInfeedLoss
 from netcoh.analysis.nadir_timedomain import timedomain_search
+from netcoh.exceptions import InputError
 
 
 def mixed_system(n=16, seed=0, gain=1.0, stiff=30.0):
@@ -96,9 +97,8 @@ def test_derivative_and_truncation_bounds_hold():
     for deg in (rows.degree // 2, rows.degree // 3):
         err = np.abs(rows.rows(Y[: deg + 1], fine[::40])[0] - exact_rows(sys, light, fine[::40]))
         err = np.linalg.norm(err, axis=1).max()
-        small = EnergyRows.__new__(EnergyRows)
-        small.rho, small.gamma = rows.rho, rows.gamma
-        bound = small._tail(deg, 1.0) * rows.tail[light] / rows._tail(rows.degree, 1.0)
+        tails = ne._tail_bounds(rows.rho, rows.gamma, 1.0)
+        bound = tails[deg] * rows.tail[light] / tails[rows.degree]
         assert 1e-10 * np.abs(F).max() < err <= bound
     assert rows.tail[light] <= 1e-14 * rows.K1[light]
 
@@ -184,22 +184,24 @@ def test_energy_form_only_where_it_holds():
     edited = type(g)(g.num * np.array([1.0, 1.0, 2.0])[: g.num.shape[1]], g.den, g.kind,
                      g.params)
     assert energy_form(nc.NetworkSystem.from_laplacian(sys.laplacian, nodal=edited)) is None
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError, match="system"):
         EnergyRows(static, horizon=1.0, value=NormBall(1.0, 2).value, sup2=1.0)
+    rows = EnergyRows(sys, horizon=1.0, value=NormBall(1.0, 2).value, sup2=1.0)
+    with pytest.raises(InputError, match="two times"):
+        energy_search(rows, sys.n, np.array([0.0]), 1e-6, 1)
 
 
 def test_a_long_window_takes_the_taylor_steps(monkeypatch):
     import netcoh.analysis.nadir_timedomain as td
 
+    def refuse(*args, **kwargs):
+        raise AssertionError("the expansion was used for a window it cannot cover")
+
     sys = mixed_system(n=10, seed=5)
-    kw = dict(rho=0.5, dt=0.1, horizon=1.0, method="timedomain")
-    used = []
-    monkeypatch.setattr(td, "energy_search", lambda *a, **k: used.append(1) or
-                        td.timedomain_search(*a[1:2] and (AdjointRows(
-                            sys, value=NormBall(0.5, 2).value, unit_sup=0.5),) + a[1:], **k))
+    monkeypatch.setattr(td, "energy_search", refuse)
     monkeypatch.setattr(td, "MAX_EXPANSION_DEGREE", 10)      # every window is too long
-    res = worst_case_nadir(sys, **kw)
-    assert res.certified and not used
+    res = worst_case_nadir(sys, rho=0.5, dt=0.1, horizon=1.0, method="timedomain")
+    assert res.certified
 
 
 def test_auto_takes_the_expansion_on_sparse_networks_only():
