@@ -312,7 +312,7 @@ MAX_EXPANSION_DEGREE = 600
 #: ``method="auto"`` takes the time-domain search from this many states (with a horizon)
 AUTO_MIN_STATES = 1500
 #: the same for swing and swing-turbine networks, expanded in the energy norm
-#: (:mod:`.nadir_energy`): 1.6 times faster than the eigenproblem at 200 machines and a
+#: (:mod:`.nadir_energy`): 2.1 times faster than the eigenproblem at 200 machines and a
 #: 1 s window (``benchmarks/nadir_large.py --n 200 --baseline --method timedomain``)
 AUTO_MIN_STATES_ENERGY = 600
 
@@ -386,7 +386,7 @@ def prefer_timedomain(system, method: str, horizon, dset=None) -> bool:
     if energy_form(system) is not None:
         # the expansion costs about n * terms * nnz sparse operations, the eigenproblem
         # N^3: measured break-even near a ratio of 1.4 (a dense Kron-reduced network with
-        # 394 machines stays on the eigenproblem, 1.9x faster there)
+        # 394 machines stays on the eigenproblem, 1.3-1.6x faster there)
         rows = EnergyRows(system, horizon=float(horizon), value=np.abs, sup2=1.0)
         return float(N) ** 3 >= 2.0 * system.n * (rows.degree + 1) * rows.op.nnz
     if N < AUTO_MIN_STATES:
