@@ -561,6 +561,7 @@ def _vectors_real(basis, ks, tau, a, b, qp):
     np.multiply(cr, -2.0 * aup.imag, out=lo)
     lo -= np.multiply(ci, 2.0 * aup.real, out=tmp)
     np.multiply(cre, are, out=XR[:, 2 * h:])
-    P = (XR @ basis.PrT).T * z[None, :]
+    P = XR @ basis.PrT                                                       # (J, n)
+    P *= z[:, None]
     qy = (2.0 * cq[:, 1:] + cc[:, 1:] + Mre[own] / tau[:, None]) * (w / nrm)[:, None]
-    return z[:, None], w[:, None], nrm, xn2, yn2, P, qy
+    return z[:, None], w[:, None], nrm, xn2, yn2, P.T, qy

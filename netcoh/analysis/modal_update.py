@@ -363,13 +363,21 @@ _GAPS: list = []
 
 
 def _gaps(basis: ModalBasis, start):
-    """The reference's pole gaps (:func:`_pole_gaps`), computed once per reference."""
+    """The reference's pole gaps (:func:`_pole_gaps`), the starts and the left eigenvectors'
+    products with the residue probes (``Q probes``), computed once per reference."""
     for b, gaps in _GAPS:
         if b is basis:
             return gaps
-    gaps = _pole_gaps(basis.mu, start) + (start,)
+    probes = _probes(basis.Q.shape[1])
+    gaps = _pole_gaps(basis.mu, start) + (start, basis.Q @ probes)
     _GAPS[:] = _GAPS[-1:] + [(basis, gaps)]             # the last two references
     return gaps
+
+
+def _probes(n: int) -> np.ndarray:
+    """The three random probes that give the residue scalars (fixed: same digits on every
+    run)."""
+    return np.random.default_rng(0).standard_normal((n, 3))
 
 
 def _finish(system, s, P, alpha, real):
@@ -552,8 +560,8 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
     if not _traces_ok(s, real, traces):
         return _fail("trace")
     # the left eigenvectors meet three random probes (for the residue scalars below)
-    probes = np.random.default_rng(0).standard_normal((basis.Q.shape[1], 3))
-    qp = basis.Q @ probes                                                    # (N, 3)
+    probes = _probes(basis.Q.shape[1])
+    qp = gaps[4]                                                             # (N, 3)
     n = basis.P.shape[0]
     z, w = np.empty((J, r), complex), np.empty((J, r), complex)
     nrm, qy = np.empty(J, complex), np.empty((J, 3), complex)
@@ -574,7 +582,12 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
             out = _vectors_real(basis, start[rows], tau[rows].real, a, b, qp)
         if rows[-1] - rows[0] + 1 == rows.size:      # a block of columns: no fancy copy
             rows = slice(int(rows[0]), int(rows[-1]) + 1)
-        z[rows], w[rows], nrm[rows], xn2[rows], yn2[rows], P[:, rows], qy[rows] = out
+        z[rows], w[rows], nrm[rows], xn2[rows], yn2[rows], Pj, qy[rows] = out
+        if np.iscomplexobj(Pj):
+            P[:, rows] = Pj
+        else:                                        # real shapes: no complex temporary
+            P.real[:, rows] = Pj
+            P.imag[:, rows] = 0.0
     with np.errstate(all="ignore"):
         cond = np.sqrt(xn2 * yn2) / np.abs(nrm)
     if not (np.all(np.isfinite(cond)) and np.all(cond < _COND_MAX)):
