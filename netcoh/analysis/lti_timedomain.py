@@ -296,7 +296,7 @@ def _flags_after(rows, tail, sset, Z, R, a: float, steady, above, level: float, 
         tg = time_grid(dt, H - a, False)
         span = float(tg[-1])
         *_, hit = timedomain_search(_Resumed(rows, Z, R), idx.size, tg, rtol, 1,
-                                    workers=workers, level=level)
+                                    workers=workers, level=level, refine=False)
         above[idx[hit]] = True
         Z, R = rows.advance(Z, R, span)
         last = (a, bound)

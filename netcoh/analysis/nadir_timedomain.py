@@ -101,7 +101,7 @@ def default_block(N: int, T: int) -> int:
 def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_refine: int,
                       block: int | None = None, max_rounds: int = 60,
                       max_open: int | None = None, workers: int | None = None,
-                      level: float | None = None):
+                      level: float | None = None, refine: bool = True):
     """Supremum of ``F`` over buses and ``[t[0], t[-1]]``, certified, by propagation.
 
     Parameters
@@ -133,6 +133,10 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
         it is (a grid value or a bisection midpoint), below when the bounds of every
         interval are at most ``level (1 + rtol)``; a bus still open after ``max_rounds``
         halvings is counted above.
+    refine : bool, default True
+        Refine and certify the supremum. ``False`` (a window searched for the flags alone):
+        the value is the grid maximum and the upper bound the largest interval bound, with
+        no Brent refinement and no bisection.
 
     Returns
     -------
@@ -224,6 +228,12 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
         top = np.argsort(-gmax, kind="stable")[:n_refine]
         if gmax[top[0]] > best[0]:
             offer(gmax[top[0]], bus[top[0]], t[jmax[top[0]]])
+        if level is not None:
+            above[bus] = _above_level(rows, Fb, ub, Zs, Rs, t, level, rtol, block,
+                                      max_rounds)
+        if not refine:
+            open_ub.append(float(ub.max()))
+            continue
         for p in top:
             if ub[p].max() <= best[0] * (1 + rtol):
                 continue
@@ -231,9 +241,6 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
             lo, hi = max(j - 1, 0), min(j + 1, T - 1)
             tt, v = brent(bus[p], Zs[lo][:, p], Rs[lo][:, p], t[lo], t[hi])
             offer(v, bus[p], tt)
-        if level is not None:
-            above[bus] = _above_level(rows, Fb, ub, Zs, Rs, t, level, rtol, block,
-                                      max_rounds)
         # certification: bisect every interval that could still beat the best
         pi, pk = np.nonzero(ub > best[0] + rtol * abs(best[0]))
         if pi.size == 0:

@@ -344,3 +344,25 @@ def test_piecewise_taylor_rows_match_the_propagation():
     np.testing.assert_allclose(Fs, Fg, rtol=1e-13)
     np.testing.assert_allclose(K1, K1g, rtol=1e-12)
     np.testing.assert_allclose(K2, K2g, rtol=1e-12)
+
+
+def test_flags_only_search_skips_the_refinement_and_keeps_the_flags():
+    """``refine=False`` (the windows searched after the nadir for the flags alone): the same
+    grid table and flags, the grid maximum as the value, and an upper bound that still
+    holds against a brute-force grid."""
+    sys = random_system(20, seed=7, stiff=500.0)
+    rows = AdjointRows(sys, value=NormBall(0.5, 2).value, unit_sup=0.5)
+    t = np.linspace(0.0, 1.0, 6)
+    F, grid, value, bus, time, upper, above = timedomain_search(rows, sys.n, t, 1e-6, 2,
+                                                                level=0.0)
+    level = float(np.median(F.max(axis=1)))
+    *_, above = timedomain_search(rows, sys.n, t, 1e-6, 2, level=level)
+    F2, grid2, value2, bus2, time2, upper2, above2 = timedomain_search(
+        rows, sys.n, t, 1e-6, 2, level=level, refine=False)
+    assert np.array_equal(F2, F) and np.array_equal(above2, above)
+    assert value2 == grid2 == grid < value              # not refined between grid points
+    model, _ = build_modal_model(sys, "statespace")
+    fine = np.linspace(0.0, 1.0, 2001)
+    brute = max(float(NormBall(0.5, 2).value(model.rows(np.arange(sys.n), np.full(sys.n, x))).max())
+                for x in fine)
+    assert upper2 >= brute * (1 - 1e-12) and upper2 > value * (1 + 1e-6)
