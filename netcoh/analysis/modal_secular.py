@@ -347,25 +347,87 @@ def _duplicates(s, skip, rtol: float = 1e-11, local: bool = False):
     return out
 
 
-def _aberth(mu, poles, real, known, a, b, BA, maxit: int = 200):
-    """The roots of ``det(I - F(s))`` missing from ``known`` (Aberth-Ehrlich iteration)."""
-    N, r = a.shape
-    eye = np.eye(r)
-    m = N - known.size
-    if m <= 0:
+def _cluster_seeds(mu, poles, known, a, b, m: int):
+    """Starting points for the ``m`` roots that Newton's method missed near the ``poles``
+    (in clusters of close poles, Newton from one pole can end on its neighbour's root), or
+    None.
+
+    The poles within ten times a missed pole's distance to its nearest other pole form its
+    cluster (overlapping clusters merge). Each cluster is solved as its own rank-one
+    eigenproblem ``diag(mu_C) + a_C b_C^T / (1 - g(c))``, the other poles' terms ``g``
+    frozen at the cluster's centre ``c``; as many of its eigenvalues as the cluster has
+    missed poles, those farthest from the roots already known, are the seeds (with their
+    conjugates for a cluster off the real axis). Only starting points: Aberth's iteration
+    finds the roots themselves.
+    """
+    if a.shape[1] != 1 or poles.size == 0:
         return None
+    ab = a[:, 0] * b[:, 0]
+    d = np.abs(mu[poles][:, None] - mu[None, :])
+    d[np.arange(poles.size), poles] = np.inf
+    reach = d <= 10.0 * d.min(axis=1, keepdims=True)
+    reach[np.arange(poles.size), poles] = True
+    groups = []                         # (member mask, missed poles), merged when they overlap
+    for k, row in zip(poles, reach):
+        row, miss = row.copy(), [k]
+        for g in [g for g in groups if np.any(g[0] & row)]:
+            row |= g[0]
+            miss += g[1]
+            groups = [h for h in groups if h is not g]
+        groups.append((row, miss))
     seeds = []
+    for row, miss in groups:
+        C = np.flatnonzero(row)
+        c = mu[C].mean()
+        with np.errstate(all="ignore"):
+            far = 1.0 - np.sum(np.delete(ab, C) / (c - np.delete(mu, C)))
+            loc = np.diag(mu[C]) + np.outer(a[C, 0], b[C, 0]) / far
+        if not np.all(np.isfinite(loc)):
+            return None
+        ev = np.linalg.eigvals(loc)
+        off = bool(np.all(mu[C].imag > 0))        # an upper cluster: its mirror is missed too
+        radius = 2.0 * (float(np.abs(mu[C] - c).max()) + float(np.abs(ev - c).max()))
+        inside = known[np.abs(known - c) <= radius]
+        dist = np.abs(ev[:, None] - inside[None, :]).min(axis=1) if inside.size else \
+            np.full(ev.size, np.inf)
+        want = sum(1 if mu[k].imag == 0 else (1 if off else 2) for k in miss)
+        pick = ev[np.argsort(-dist, kind="stable")[:want]]
+        seeds.append(np.concatenate([pick, np.conj(pick)]) if off else pick)
+    seeds = np.concatenate(seeds)
+    return seeds if seeds.size == m else None
+
+
+def _aberth(mu, poles, real, known, a, b, BA, maxit: int = 200):
+    """The roots of ``det(I - F(s))`` missing from ``known`` (Aberth-Ehrlich iteration),
+    started from :func:`_cluster_seeds` where they apply (fewer iterations), else, or if
+    that fails, from points beside the ``poles``."""
+    N, r = a.shape
+    m = N - known.size
+    if m <= 0 or sum(2 - int(x) for x in real) != m:
+        return None
     gap = 1e-6 * max(float(np.abs(mu).max()), 1e-300)
-    for k, isreal in zip(poles, real):
-        z = mu[k]
-        h = gap + 1e-3 * abs(z - mu[np.argsort(np.abs(mu - z))[1]]) if N > 1 else gap
-        seeds += [z + 1j * h, z - 1j * h] if isreal else [z + h * (1 + 1j), np.conj(z) + h * (1 - 1j)]
-    z = np.array(seeds[:m] if len(seeds) >= m else seeds + [seeds[-1]] * (m - len(seeds)))
-    if z.size != m:
-        return None
-    z = z.astype(complex)
-    if sum(2 - int(x) for x in real) != m:
-        return None
+    first = _cluster_seeds(mu, poles, known, a, b, m)
+    for z in ([] if first is None else [first]) + [None]:
+        if z is None:
+            seeds = []
+            for k, isreal in zip(poles, real):
+                p = mu[k]
+                h = gap + 1e-3 * abs(p - mu[np.argsort(np.abs(mu - p))[1]]) if N > 1 else gap
+                seeds += [p + 1j * h, p - 1j * h] if isreal else [p + h * (1 + 1j), np.conj(p) + h * (1 - 1j)]
+            z = np.array(seeds[:m] if len(seeds) >= m else seeds + [seeds[-1]] * (m - len(seeds)))
+        if z.size != m:
+            continue
+        out = _aberth_from(z.astype(complex), mu, known, BA, gap, maxit)
+        if out is not None:
+            return out
+    return None
+
+
+def _aberth_from(z, mu, known, BA, gap: float, maxit: int):
+    """Aberth-Ehrlich iteration from the points ``z`` (see :func:`_aberth`), or None."""
+    r = int(round(np.sqrt(BA.shape[1])))
+    eye = np.eye(r)
+    m = z.size
     done = np.zeros(m, dtype=bool)
     with np.errstate(all="ignore"):
         for _ in range(maxit):

@@ -235,3 +235,38 @@ def test_pin_reference_names_bad_inputs():
         L, nodal=nc.nodal.swing_turbine(np.arange(1.0, 7.0), 1.0, 2.0, 5.0))
     with pytest.raises(InputError, match="`cond_max` must be >= 1, got 0.5"):
         pin_reference(system, cond_max=0.5)
+
+
+def test_roots_near_clusters_of_close_poles_start_from_each_clusters_own_problem():
+    """Newton from a pole of a tight cluster can end on its neighbour's root; the missed
+    roots are then found by Aberth's iteration started from each cluster's own rank-one
+    eigenproblem. Checked against the dense eigenvalues of ``diag(mu) + a b^T``."""
+    from netcoh.analysis.modal_secular import _aberth, _cluster_seeds
+
+    rng = np.random.default_rng(3)
+    spread = np.sort(-rng.uniform(0.5, 5.0, 40))
+    cluster = -0.2 + 1e-4 * np.arange(6)                    # six real poles 1e-4 apart
+    pair = np.array([-1.8 + 1.60j, -1.8 + 1.61j])           # two close complex poles
+    up = np.concatenate([pair, -1.8 + 1j * rng.uniform(3.0, 9.0, 10)])
+    mu = np.concatenate([up, np.conj(up), spread, cluster]).astype(complex)
+    def side():                     # conjugate poles get conjugate entries (a real matrix)
+        z = 0.05 * (rng.standard_normal(up.size) + 1j * rng.standard_normal(up.size))
+        return np.concatenate([z, np.conj(z), 0.05 * rng.standard_normal(46)])[:, None]
+
+    a, b = side(), side()
+    exact = la.eigvals(np.diag(mu) + a @ b.T)
+    # pretend Newton found every root but those of two cluster poles and one pair pole
+    miss = np.array([0, mu.size - 1, mu.size - 3])
+    nearest = [int(np.argmin(np.abs(exact - mu[k]))) for k in miss]
+    taken = set(nearest) | {int(np.argmin(np.abs(exact - np.conj(exact[nearest[0]]))))}
+    known = np.delete(exact, sorted(taken))
+    m = mu.size - known.size
+    seeds = _cluster_seeds(mu, miss, known, a, b, m)
+    assert seeds is not None and seeds.size == m
+    missing = exact[sorted(taken)]
+    # each seed is much closer to a missing root than the cluster's spacing
+    assert np.abs(seeds[:, None] - missing[None, :]).min(axis=1).max() < 1e-5
+    found = _aberth(mu, miss, mu[miss].imag == 0, known, a, b, b * a)
+    want = missing[missing.imag >= 0]
+    assert found is not None and found.size == want.size
+    assert np.abs(np.sort_complex(found) - np.sort_complex(want)).max() < 1e-10
