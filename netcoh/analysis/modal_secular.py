@@ -196,6 +196,8 @@ def _newton(mu, start, tau, real, a, b, BA, gaps=None, half: int = -1):
                                                  b[:, 0], half)
             rest = np.setdiff1d(np.arange(J), rows)
             if rest.size:
+                if rest[-1] - rest[0] + 1 == rest.size:      # a block of rows: views
+                    rest = slice(int(rest[0]), int(rest[-1]) + 1)
                 sub = None if gaps is None else tuple(g[rest] for g in gaps[:3])
                 tau[rest], conv[rest] = _newton(mu, start[rest], tau[rest], real[rest], a, b,
                                                 BA, sub)
@@ -515,7 +517,7 @@ def _residual_ok(system, s, P, weight, probes: int = 8) -> bool:
     if np.iscomplexobj(num) or np.iscomplexobj(den):
         real[:] = False
     if real.any():
-        real[real] = ~np.any(P[:, real].imag != 0, axis=0)
+        real &= ~np.any(P.imag != 0, axis=0)          # on the view: no complex copy
     err = np.empty(s.size)
     f_all = np.asarray(system.coupling(s))[:, 0]
     for cols, is_real in ((np.flatnonzero(real), True), (np.flatnonzero(~real), False)):
@@ -525,7 +527,7 @@ def _residual_ok(system, s, P, weight, probes: int = 8) -> bool:
             x = s[cols].real
             with np.errstate(divide="ignore", invalid="ignore"):
                 ginv = _horner_real(den, x) / _horner_real(num, x)          # (J, n)
-            Pc = P[:, cols].real
+            Pc = P.real[:, cols]
             f = f_all[cols].real
             D = ginv.T * Pc                                                  # (n, J)
             GS = G @ D + f[None, :] * (GL @ Pc)
