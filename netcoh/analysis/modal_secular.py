@@ -627,5 +627,6 @@ def _vectors_real(basis, ks, tau, a, b, qp):
     np.multiply(cre, are, out=XR[:, 2 * h:])
     P = XR @ basis.PrT                                                       # (J, n)
     P *= z[:, None]
-    qy = (2.0 * cq[:, 1:] + cc[:, 1:] + Mre[own] / tau[:, None]) * (w / nrm)[:, None]
+    with np.errstate(all="ignore"):       # a root on its pole: caught by the caller's checks
+        qy = (2.0 * cq[:, 1:] + cc[:, 1:] + Mre[own] / tau[:, None]) * (w / nrm)[:, None]
     return z[:, None], w[:, None], nrm, xn2, yn2, P.T, qy
