@@ -48,6 +48,17 @@ trips 192 = 142 + 21 + 20 + 9), and the full sweep 295.6 s (load 2.5 falling to 
 (load 2.1-3.2; 286 ms); the version before, run between the two, took 473.5 s at load 1.0
 rising to 3.5 with another process's tests on a core: on this shared machine the wall
 time of a sweep varies by a third from run to run, so compare at equal load only.
+The speed of this machine also drifts with nothing else running (load about 1): two runs
+of the same version, half an hour apart, gave the dense eigenproblem of a network 1,392
+and 1,946 ms CPU and whole rows 191 and 242 ms. With Aberth's iteration for the roots near
+clusters of close poles started from each cluster's own eigenproblem (4.9 ms per call
+instead of 10.8), real mode shapes stored without complex temporaries and the residue
+probes' products kept with the reference, the modal step took 135.0 ms per network against
+144.8 ms for the version before, timed in the same process on 40 branch outages and 20
+unit trips (alternating, best of three; same eigenvalues). The full sweep took 245.4 s
+in the fast state (174 ms per network in a worker; before the change to Aberth's
+iteration) and 282.9 s in the slow one (200 ms; all three changes), all 3,601 certified,
+the same ranking.
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
       OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \
