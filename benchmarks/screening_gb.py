@@ -49,8 +49,8 @@ trips 192 = 142 + 21 + 20 + 9), and the full sweep 295.6 s (load 2.5 falling to 
 rising to 3.5 with another process's tests on a core: on this shared machine the wall
 time of a sweep varies by a third from run to run, so compare at equal load only.
 The speed of this machine also drifts with nothing else running (load about 1): two runs
-of the same version, half an hour apart, gave the dense eigenproblem of a network 1,392
-and 1,946 ms CPU and whole rows 191 and 242 ms. With Aberth's iteration for the roots near
+half an hour apart gave whole rows on the dense path, which the changes below do not
+touch, 1,392 and 1,946 ms CPU (median). With Aberth's iteration for the roots near
 clusters of close poles started from each cluster's own eigenproblem (4.3 ms per call
 instead of 7.2, the two versions timed in one process on the same 60 calls, same roots),
 real mode shapes stored without complex temporaries and the residue
