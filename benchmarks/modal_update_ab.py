@@ -1,0 +1,124 @@
+"""Modal updates of GB turbine outages: this tree against an earlier revision, in one process.
+
+The speed of a shared machine drifts between runs (two runs half an hour apart gave the
+same dense step 1.4x apart), so a change of a few per cent to the state-space modal
+update is only visible when both versions run in one process, on the same networks,
+alternating. This script loads ``netcoh/analysis/modal_secular.py`` and
+``netcoh/analysis/modal_update.py`` of ``--against`` (a git revision of this repository)
+beside the installed ones, updates the first ``--outages`` branch outages and
+``--trips`` unit trips of GB (swing-turbine machines, operator semantics) from the pinned
+intact network with both, alternating which goes first, and prints the mean over the
+networks of each version's best of ``--repeat`` CPU times, their ratio, the largest
+relative change of the eigenvalues and residue factors between the two, and peak memory.
+Only those two modules are swapped: the rest of the package is the tree's.
+
+Measured (2 cores, load about 1): against ``9a093ae``, 144.8 ms per network before and
+135.0 ms after (1.07x) on 40 outages and 20 trips, with identical eigenvalues.
+
+Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/modal_update_ab.py --against 9a093ae
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from _util import max_rss_mib
+
+import netcoh.grids as grids
+from netcoh.analysis import modal_update
+from netcoh.analysis.modal_statespace import pin_reference
+from netcoh.screening import ScreeningContext, contingency_list
+from netcoh.screening.events import operator_events
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _source(rev: str, path: str) -> str:
+    out = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{path}"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"cannot read {path} at {rev}: {out.stderr.strip()}")
+    return out.stdout
+
+
+def _module(name: str, text: str):
+    """``text`` executed as the module ``netcoh.analysis.<name>`` (relative imports resolve
+    in the installed package)."""
+    full = f"netcoh.analysis.{name}"
+    mod = importlib.util.module_from_spec(importlib.util.spec_from_loader(full, loader=None))
+    mod.__package__ = "netcoh.analysis"
+    sys.modules[full] = mod
+    exec(compile(text, f"<{name}>", "exec"), mod.__dict__)
+    return mod
+
+
+def earlier(rev: str):
+    """``modal_update`` of revision ``rev``, with its own ``modal_secular``."""
+    _module("_ab_modal_secular", _source(rev, "netcoh/analysis/modal_secular.py"))
+    text = _source(rev, "netcoh/analysis/modal_update.py")
+    return _module("_ab_modal_update", text.replace("from .modal_secular import",
+                                                    "from ._ab_modal_secular import"))
+
+
+def _change(a, b) -> float:
+    """Largest relative change between two update results (eigenvalues, residue factors)."""
+    if a is None or b is None or isinstance(a, str) or isinstance(b, str):
+        return 0.0 if a is b or (isinstance(a, str) and a == b) else np.inf
+    oa, ob = np.argsort(a[0], kind="stable"), np.argsort(b[0], kind="stable")
+    if a[0].size != b[0].size or not np.allclose(a[0][oa], b[0][ob], rtol=1e-8):
+        return np.inf
+    out = 0.0
+    for x, y in ((a[0][oa], b[0][ob]), (a[1][:, oa], b[1][:, ob]), (a[2][oa], b[2][ob])):
+        out = max(out, float(np.abs(x - y).max() / max(np.abs(y).max(), 1e-300)))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--against", required=True, help="git revision to compare with")
+    ap.add_argument("--outages", type=int, default=40)
+    ap.add_argument("--trips", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    old = earlier(args.against)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        grid = grids.load("gb")
+    everything = contingency_list(grid, "n-1")
+    ctx = ScreeningContext.from_grid(grid, model="swing_turbine")
+    pin_reference(ctx.base_system())
+    conts = ([c for c in everything if c.kind == "branch"][5:5 + args.outages]
+             + [c for c in everything if c.kind == "machine"][: args.trips])
+    systems = [operator_events(ctx, c)[0][0].system for c in conts]
+    versions = {args.against: old, "this tree": modal_update}
+    best = {k: np.full(len(systems), np.inf) for k in versions}
+    change = 0.0
+    for rep in range(args.repeat):
+        for k, system in enumerate(systems):
+            order = list(versions.items())
+            if (rep + k) % 2:
+                order.reverse()
+            outs = {}
+            for label, mod in order:
+                t0 = time.process_time()
+                outs[label] = mod.update_structured(system)
+                best[label][k] = min(best[label][k], time.process_time() - t0)
+            change = max(change, _change(outs["this tree"], outs[args.against]))
+    a, b = best[args.against].mean(), best["this tree"].mean()
+    print(f"GB, swing-turbine machines: {args.outages} branch outages and {args.trips} unit "
+          f"trips updated from the pinned intact network, best of {args.repeat}, one process")
+    print(f"  {args.against}: {a * 1e3:.1f} ms per network; this tree: {b * 1e3:.1f} ms "
+          f"({a / b:.2f}x); largest relative change of eigenvalues and residue factors "
+          f"{change:.1e}")
+    print(f"peak RSS {max_rss_mib():.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
