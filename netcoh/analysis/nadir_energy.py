@@ -152,7 +152,8 @@ def _tail_bounds(rho: float, gamma: float, H: float, most: int = 4000) -> np.nda
     k = np.arange(1, most + 400)
     logs = k * np.log(x) - gammaln(k + 2.0) + np.log((1.0 + np.sqrt(2.0)) * 2.0 * H)
     after = np.logaddexp.accumulate(logs[::-1])[::-1]       # sum over k' >= k
-    return np.exp(after[: most + 1])                        # K = k - 1
+    with np.errstate(over="ignore"):                        # beyond float: no bound (inf)
+        return np.exp(after[: most + 1])                    # K = k - 1
 
 
 def _phi_samples(times, c, gamma, y):

@@ -220,3 +220,14 @@ def test_auto_takes_the_expansion_on_sparse_networks_only():
     # proportional machines keep their closed form
     prop = nc.NetworkSystem.from_laplacian(L, nodal=nc.nodal.swing(m, 2.0 * m))
     assert not prefer_timedomain(prop, "auto", 1.0)
+
+
+def test_tail_bounds_of_a_very_long_window_are_infinite_without_a_warning():
+    """Beyond the floating-point range the tail has no usable bound: ``inf`` for the first
+    terms (the caller then takes more terms or the Taylor steps), and no overflow warning."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tb = ne._tail_bounds(1.1, 1e4, 100.0)
+    assert np.isinf(tb[0]) and np.all(np.diff(tb[np.isfinite(tb)]) <= 0)
