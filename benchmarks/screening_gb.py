@@ -56,7 +56,8 @@ instead of 7.2, the two versions timed in one process on the same 60 calls, same
 real mode shapes stored without complex temporaries and the residue
 probes' products kept with the reference, the modal step took 135.0 ms per network against
 144.8 ms for the version before, timed in the same process on 40 branch outages and 20
-unit trips (alternating, best of three; same eigenvalues). The full sweep took 245.4 s
+unit trips (alternating, best of three; same eigenvalues; ``benchmarks/modal_update_ab.py
+--against 9a093ae``, which gave 138.2 against 129.6 ms in a later run). The full sweep took 245.4 s
 in the fast state (174 ms per network in a worker; before the change to Aberth's
 iteration) and 282.9 s in the slow one (200 ms; all three changes), all 3,601 certified,
 the same ranking.
