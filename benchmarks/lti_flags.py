@@ -18,23 +18,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 import netcoh as nc
 from netcoh.grids.andes_linear import linearize
 
-
-def best_cpu(fn, repeat: int):
-    """Least CPU time (s) of ``repeat`` calls (all threads of the process) and the result."""
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.process_time()
-        out = fn()
-        best = min(best, time.process_time() - t0)
-    return best, out
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import best_of  # noqa: E402
 
 
 def main():
@@ -53,13 +48,13 @@ def main():
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            t0, base = best_cpu(run, args.repeat)
+            t0, base = best_of(run, args.repeat, clock=time.process_time)
             grid = base.per_bus_hz
             print(f"horizon={horizon}: no threshold {t0:.1f} s CPU, nadir {base.value_hz:.6g} Hz, "
                   f"certified {base.certified}")
             for q in (0.5, 0.9):
                 thr = float(np.quantile(grid, q))
-                t1, res = best_cpu(lambda thr=thr: run(thr), args.repeat)
+                t1, res = best_of(lambda thr=thr: run(thr), args.repeat, clock=time.process_time)
                 by_grid = {b for b, v in zip(lin.output_labels, grid) if v > thr}
                 extra = sorted(set(res.flagged) - by_grid)
                 print(f"  threshold {thr:.6g} Hz (q{q:.1f}): {t1:.1f} s CPU, ratio {t1 / t0:.2f}; "

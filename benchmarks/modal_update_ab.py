@@ -29,13 +29,15 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _util import max_rss_mib
 
 import netcoh.grids as grids
 from netcoh.analysis import modal_update
 from netcoh.analysis.modal_statespace import pin_reference
 from netcoh.screening import ScreeningContext, contingency_list
 from netcoh.screening.events import operator_events
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import max_rss_mib  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,8 +71,8 @@ def earlier(rev: str):
 
 def _change(a, b) -> float:
     """Largest relative change between two update results (eigenvalues, residue factors)."""
-    if a is None or b is None or isinstance(a, str) or isinstance(b, str):
-        return 0.0 if a is b or (isinstance(a, str) and a == b) else np.inf
+    if not (isinstance(a, tuple) and isinstance(b, tuple)):    # None (dense) or "n/a"
+        return 0.0 if type(a) is type(b) and a == b else np.inf
     oa, ob = np.argsort(a[0], kind="stable"), np.argsort(b[0], kind="stable")
     if a[0].size != b[0].size or not np.allclose(a[0][oa], b[0][ob], rtol=1e-8):
         return np.inf

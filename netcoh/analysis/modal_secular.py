@@ -402,32 +402,36 @@ def _cluster_seeds(mu, poles, known, a, b, m: int):
 def _aberth(mu, poles, real, known, a, b, BA, maxit: int = 200):
     """The roots of ``det(I - F(s))`` missing from ``known`` (Aberth-Ehrlich iteration),
     started from :func:`_cluster_seeds` where they apply (fewer iterations), else, or if
-    that fails, from points beside the ``poles``."""
+    that fails, from points beside the ``poles`` (:func:`_pole_seeds`)."""
     N, r = a.shape
     m = N - known.size
     if m <= 0 or sum(2 - int(x) for x in real) != m:
         return None
     gap = 1e-6 * max(float(np.abs(mu).max()), 1e-300)
-    first = _cluster_seeds(mu, poles, known, a, b, m)
-    for z in ([] if first is None else [first]) + [None]:
-        if z is None:
-            seeds = []
-            for k, isreal in zip(poles, real):
-                p = mu[k]
-                h = gap + 1e-3 * abs(p - mu[np.argsort(np.abs(mu - p))[1]]) if N > 1 else gap
-                seeds += [p + 1j * h, p - 1j * h] if isreal else [p + h * (1 + 1j), np.conj(p) + h * (1 - 1j)]
-            z = np.array(seeds[:m] if len(seeds) >= m else seeds + [seeds[-1]] * (m - len(seeds)))
-        if z.size != m:
-            continue
-        out = _aberth_from(z.astype(complex), mu, known, BA, gap, maxit)
+    seeds = _cluster_seeds(mu, poles, known, a, b, m)
+    if seeds is not None:
+        out = _aberth_from(seeds, mu, known, BA, r, gap, maxit)
         if out is not None:
             return out
-    return None
+    return _aberth_from(_pole_seeds(mu, poles, real, m, gap), mu, known, BA, r, gap, maxit)
 
 
-def _aberth_from(z, mu, known, BA, gap: float, maxit: int):
-    """Aberth-Ehrlich iteration from the points ``z`` (see :func:`_aberth`), or None."""
-    r = int(round(np.sqrt(BA.shape[1])))
+def _pole_seeds(mu, poles, real, m: int, gap: float) -> np.ndarray:
+    """``m`` starting points beside the ``poles``: above and below a real one, beside a
+    complex one and its conjugate."""
+    seeds = []
+    for k, isreal in zip(poles, real):
+        p = mu[k]
+        h = gap + 1e-3 * abs(p - mu[np.argsort(np.abs(mu - p))[1]]) if mu.size > 1 else gap
+        seeds += [p + 1j * h, p - 1j * h] if isreal else [p + h * (1 + 1j), np.conj(p) + h * (1 - 1j)]
+    seeds = seeds[:m] if len(seeds) >= m else seeds + [seeds[-1]] * (m - len(seeds))
+    return np.array(seeds, dtype=complex)
+
+
+def _aberth_from(z, mu, known, BA, r: int, gap: float, maxit: int):
+    """Aberth-Ehrlich iteration from the points ``z`` (see :func:`_aberth`) for a change of
+    rank ``r``, or None."""
+    z = np.asarray(z, dtype=complex)
     eye = np.eye(r)
     m = z.size
     done = np.zeros(m, dtype=bool)

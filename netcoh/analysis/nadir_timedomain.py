@@ -45,7 +45,7 @@ import scipy.sparse.linalg as spla
 from scipy.optimize import minimize_scalar
 
 from .._util import readonly, threaded_in_order
-from .._validation import as_int
+from .._validation import as_bool, as_int
 from ..exceptions import AccuracyWarning, InputError
 from .nadir_adjoint import AdjointRows, interval_bound
 from .nadir_energy import EnergyRows, energy_form, energy_search, set_sup2
@@ -158,6 +158,7 @@ def timedomain_search(rows: AdjointRows, n: int, t: np.ndarray, rtol: float, n_r
     (True, 2)
     """
     n_refine = as_int(n_refine, "n_refine", minimum=1)
+    refine = as_bool(refine, "refine")
     T = t.size
     if T < 2:
         raise InputError(f"`t` must hold at least two times, got {T}")

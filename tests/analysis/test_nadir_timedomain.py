@@ -29,7 +29,7 @@ from netcoh.analysis.nadir_timedomain import (
     prefer_timedomain,
     timedomain_search,
 )
-from netcoh.exceptions import InputError
+from netcoh.exceptions import InputError, NetcohTypeError
 
 
 def random_system(n, seed=0, stiff=50.0):
@@ -366,3 +366,5 @@ def test_flags_only_search_skips_the_refinement_and_keeps_the_flags():
     brute = max(float(NormBall(0.5, 2).value(model.rows(np.arange(sys.n), np.full(sys.n, x))).max())
                 for x in fine)
     assert upper2 >= brute * (1 - 1e-12) and upper2 > value * (1 + 1e-6)
+    with pytest.raises(NetcohTypeError, match="refine"):
+        timedomain_search(rows, sys.n, t, 1e-6, 2, refine="no")
