@@ -122,7 +122,7 @@ def _quad(absC2, a, z):
 
 
 def _pair_product(basis, Y, real=None):
-    """``(P Y^T)`` for the reference's mode shapes ``P`` (n, N) and ``Y`` (J, N), over the
+    """``(Y P^T)`` (J, n) for the reference's mode shapes ``P`` (n, N) and ``Y`` (J, N), over the
     conjugate pairs in real arithmetic: ``p y + conj(p) y' = Re p (y + y') + Im p i(y - y')``.
 
     Rows ``real`` of ``Y`` (a real eigenvalue of a real matrix: ``y' = conj(y)`` and ``y``
@@ -131,7 +131,7 @@ def _pair_product(basis, Y, real=None):
     """
     h = basis.half
     if h < 0:
-        return basis.P @ Y.T
+        return Y @ basis.P.T
     J = Y.shape[0]
     X = np.empty((2 * J, Y.shape[1]))                  # [XR; XI], filled in place
     XR, XI = X[:J], X[J:]
@@ -144,19 +144,19 @@ def _pair_product(basis, Y, real=None):
     XI[:, 2 * h:] = Y[:, 2 * h:].imag
     if real is None or not real.any():
         Z = X @ basis.PrT                              # both parts by one product
-        out = np.empty((Z.shape[1], J), dtype=complex)
-        out.real = Z[:J].T
-        out.imag = Z[J:].T
+        out = np.empty((J, Z.shape[1]), dtype=complex)
+        out.real = Z[:J]
+        out.imag = Z[J:]
         return out
-    out = (XR @ basis.PrT).T.astype(complex)
+    out = (XR @ basis.PrT).astype(complex)
     cplx = np.ones(Y.shape[0], dtype=bool)
     if real is not None and real.any():
         # ||PrT^T xi|| <= ||PrT||_F ||xi||: rounding below 1e-13 of the real part is dropped
         xi = np.linalg.norm(XI[real], axis=1) * float(np.linalg.norm(basis.PrT))
-        xr = np.linalg.norm(out[:, real], axis=0)
+        xr = np.linalg.norm(out[real], axis=1)
         cplx[np.flatnonzero(real)[xi <= 1e-13 * xr]] = False
     if cplx.any():
-        out[:, cplx] += 1j * (XI[cplx] @ basis.PrT).T
+        out[cplx] += 1j * (XI[cplx] @ basis.PrT)
     return out
 
 
@@ -564,8 +564,9 @@ def _horner_real(coef, x):
 def _vectors(basis, start, tau, real, a, b, BA, qp, dmu):
     """Eigenvector products of the roots ``mu[start] + tau``: ``(z, w, y^T x, ||x||^2,
     ||y||^2, P, y^T Q probes / y^T x)`` with ``x_j = Cm_j o (a z_j)``, ``y_j = Cm_j o (b w_j)``
-    (Cauchy-like, with the own pole back in; never formed, only their products).
-    ``dmu``: the gaps ``mu[start] - mu`` with the own pole ``inf`` (overwritten)."""
+    (Cauchy-like, with the own pole back in; never formed, only their products); the
+    output shapes ``P`` by rows, (J, n). ``dmu``: the gaps ``mu[start] - mu`` with the own
+    pole ``inf`` (overwritten)."""
     J, r, N = start.size, a.shape[1], a.shape[0]
     eye = np.eye(r)
     with np.errstate(all="ignore"):
@@ -579,7 +580,7 @@ def _vectors(basis, start, tau, real, a, b, BA, qp, dmu):
         absC2 = Cm.real ** 2 + Cm.imag ** 2
         xn2 = _quad(absC2, a, z)                                             # ||x_j||^2
         yn2 = _quad(absC2, b, w)
-    P = sum(_pair_product(basis, Cm * a[None, :, l], real) * z[None, :, l] for l in range(r))
+    P = sum(_pair_product(basis, Cm * a[None, :, l], real) * z[:, l, None] for l in range(r))
     qy = np.einsum("jl,jlk->jk", w, (Cm @ (b[:, :, None] * qp[:, None, :]).reshape(N, -1))
                    .reshape(J, r, 3)) / nrm[:, None]                         # (J, 3)
     return z, w, nrm, xn2, yn2, P, qy
@@ -633,4 +634,4 @@ def _vectors_real(basis, ks, tau, a, b, qp):
     P *= z[:, None]
     with np.errstate(all="ignore"):       # a root on its pole: caught by the caller's checks
         qy = (2.0 * cq[:, 1:] + cc[:, 1:] + Mre[own] / tau[:, None]) * (w / nrm)[:, None]
-    return z[:, None], w[:, None], nrm, xn2, yn2, P.T, qy
+    return z[:, None], w[:, None], nrm, xn2, yn2, P, qy

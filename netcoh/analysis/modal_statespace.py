@@ -152,7 +152,7 @@ def _updated_modes(system, out, S0):
     s, P, Q = out
     check_stable(system, eigenvalues=s)
     return _with_steady_state(system, _ComplexConstModes(
-        P.astype(complex), Q, S0, s[:, None], (1.0 / s)[:, None].astype(complex), -1.0 / s))
+        P.astype(complex, copy=False), Q, S0, s[:, None], (1.0 / s)[:, None].astype(complex), -1.0 / s))
 
 
 def _with_steady_state(system, model):

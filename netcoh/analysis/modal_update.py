@@ -565,7 +565,8 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
     n = basis.P.shape[0]
     z, w = np.empty((J, r), complex), np.empty((J, r), complex)
     nrm, qy = np.empty(J, complex), np.empty((J, 3), complex)
-    xn2, yn2, P = np.empty(J), np.empty(J), np.empty((n, J), complex)
+    # the shapes by rows (each mode's block is written whole; P is its transpose, a view)
+    xn2, yn2, PT = np.empty(J), np.empty(J), np.empty((J, n), complex)
     h = basis.half
     fold = real & (start >= 2 * h) if h >= 0 and r == 1 else np.zeros(J, dtype=bool)
     for rows, fn in ((np.flatnonzero(fold), _vectors_real), (np.flatnonzero(~fold), _vectors)):
@@ -582,17 +583,13 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
             out = _vectors_real(basis, start[rows], tau[rows].real, a, b, qp)
         if rows[-1] - rows[0] + 1 == rows.size:      # a block of columns: no fancy copy
             rows = slice(int(rows[0]), int(rows[-1]) + 1)
-        z[rows], w[rows], nrm[rows], xn2[rows], yn2[rows], Pj, qy[rows] = out
-        if np.iscomplexobj(Pj):
-            P[:, rows] = Pj
-        else:                                        # real shapes: no complex temporary
-            P.real[:, rows] = Pj
-            P.imag[:, rows] = 0.0
+        z[rows], w[rows], nrm[rows], xn2[rows], yn2[rows], PT[rows], qy[rows] = out
+    P = PT.T
     with np.errstate(all="ignore"):
         cond = np.sqrt(xn2 * yn2) / np.abs(nrm)
     if not (np.all(np.isfinite(cond)) and np.all(cond < _COND_MAX)):
         return _fail("cond")
-    pw = P.T @ probes                                                        # (J, 3)
+    pw = PT @ probes                                                         # (J, 3)
     pn = np.sqrt(_col_sq(P))
     best = np.argmax(np.abs(pw) / pn[:, None], axis=1)
     rows = np.arange(J)
