@@ -500,6 +500,13 @@ def _core(basis: ModalBasis, A2, max_rank: int):
     return _solve(basis, Z, Y[basis.row0:], _traces(A2))
 
 
+def _on_axis(s, mu):
+    """Which roots ``s`` lie on (or below) the real axis: an imaginary part at most
+    ``1e-9`` of the root's size, or of rounding size against the poles ``mu`` (a root at
+    the origin, such as the coupling's pole of a tripped machine, has no size of its own)."""
+    return s.imag <= 1e-9 * np.abs(s) + 1e-13 * float(np.abs(mu).max())
+
+
 def _solve(basis: ModalBasis, Z, Yc, traces):
     """``(s, P, alpha, real)`` of ``A + (B Z) Y^T`` (``Y`` zero on the nodal states, ``Yc``
     its rows on the coupling states) checked against ``traces`` (its trace and the
@@ -518,7 +525,7 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
     s = mu[start] + tau
     # a complex start that ended on (or below) the real axis, or on a root that another
     # start found, is searched for again
-    bad = ~conv | (~real & (s.imag <= 1e-9 * np.abs(s)))
+    bad = ~conv | (~real & _on_axis(s, mu))
     bad |= _duplicates(s, bad, rtol=1e-9)
     if bad.any():
         # Newton from some poles went to a root that another start found (clusters of
@@ -551,7 +558,7 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
             tau[redo] = np.concatenate([tau[: tau.size - t2.size], t_ab])[redo]
             s = mu[start] + tau
         if np.any(_duplicates(s, np.zeros(s.size, bool), local=True)) or \
-                np.any(s[~real].imag <= 1e-9 * np.abs(s[~real])):
+                np.any(_on_axis(s[~real], mu)):
             return _fail("duplicate")
     if 2 * int((~real).sum()) + int(real.sum()) != N:
         return _fail("count")
