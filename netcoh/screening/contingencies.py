@@ -33,6 +33,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.sparse.csgraph import connected_components
 
+from ..analysis import modal_update as _modal_update
 from ..analysis.modal_statespace import pin_reference
 from ..exceptions import InputError, NetcohError
 from ..grids.grid import default_model
@@ -202,6 +203,12 @@ class ScreeningContext:
     # -- worker-side cached pieces ---------------------------------------------------------
     def _cached(self):
         c = _CACHE.get(self.token)
+        if c is not None:
+            ref = c.get("reference")
+            if ref is not None and not any(b is ref for b in _modal_update.pinned()):
+                # pinned references are few (two): another network pinned since, or the
+                # pins cleared, must not send this network's outages to the dense path
+                _modal_update.pin(ref)
         if c is None:
             nm = self.nm
             L = self.L
@@ -223,7 +230,8 @@ class ScreeningContext:
             # eigenproblem each (the same digits in every worker; no cost for
             # proportional machines, which take the closed form)
             try:
-                pin_reference(self.base_system())
+                if pin_reference(self.base_system()):
+                    c["reference"] = _modal_update.pinned()[0]
             except NetcohError:       # an intact network that cannot be a reference
                 pass                  # (unstable, ill-conditioned): every outage solves densely
         return c

@@ -282,7 +282,8 @@ def test_gb_outages_and_trip_match_the_dense_path():
         grid = nc.grids.load("gb")
     ctx = ScreeningContext.from_grid(grid, model="swing_turbine")
     modal_update.clear()
-    ctx._cached()                                            # pins the intact network
+    pin_reference(ctx.base_system())                       # the intact network
+    assert len(modal_update.pinned()) == 1
     conts = contingency_list(grid, "n-1")
     picks = [c for c in conts if c.kind == "branch" and c.id in ("line:4", "line:23",
                                                                   "line:29")] + \
@@ -291,6 +292,7 @@ def test_gb_outages_and_trip_match_the_dense_path():
     t = np.array([0.05, 0.5, 1.0, 3.0])
     for c in picks:
         system = ctx.systems(c)[0][0][0]
+        assert isinstance(modal_update.update_structured(system), tuple), c.name  # updated
         fast = statespace_modes(system)
         assert modal_update.last_failure[0] == ""
         dense = statespace_modes(system, reuse=False)

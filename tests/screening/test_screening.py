@@ -394,3 +394,27 @@ def test_equivalent_outages_are_evaluated_once(case, model):
         rep = row.island_info.rpartition("same network as ")[2]
         assert rep in a.index and (a.loc[rep, "nadir_hz"] == row.nadir_hz
                                    or np.isnan(row.nadir_hz) and np.isnan(a.loc[rep, "nadir_hz"]))
+
+
+def test_context_pins_its_reference_again_after_other_pins(kundur, ieee39):
+    """The intact network's decomposition serves the outages of a sweep; pins are few (two
+    at a time), so a context whose reference was evicted by other networks' pins, or by
+    ``clear()``, pins it again instead of sending every outage to the dense path."""
+    from netcoh.analysis import modal_update
+    from netcoh.analysis.modal_statespace import pin_reference, statespace_modes
+
+    modal_update.clear()
+    ctx = ScreeningContext.from_grid(kundur, model="swing_turbine")
+    assert len(modal_update.pinned()) == 1
+    ref = modal_update.pinned()[0]
+    modal_update.clear()
+    assert pin_reference(ieee39.to_system(model="swing_turbine"))    # another network
+    assert not any(b is ref for b in modal_update.pinned())
+    c = next(c for c in contingency_list(kundur, "n-1") if c.kind == "branch"
+             and len(ctx.systems(c)[0]) == 1)
+    system = ctx.systems(c)[0][0][0]        # the context's cache: its reference is back
+    assert modal_update.pinned()[0] is ref
+    statespace_modes(system)
+    assert modal_update.last_failure[0] == ""
+    assert isinstance(modal_update.update_structured(system), tuple)       # updated
+    modal_update.clear()
