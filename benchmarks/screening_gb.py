@@ -60,7 +60,12 @@ unit trips (alternating, best of three; same eigenvalues; ``benchmarks/modal_upd
 --against 9a093ae``, which gave 138.2 against 129.6 ms in a later run). The full sweep took 245.4 s
 in the fast state (174 ms per network in a worker; before the change to Aberth's
 iteration) and 282.9 s in the slow one (200 ms; all three changes), all 3,601 certified,
-the same ranking.
+the same ranking. With the mode shapes written by rows (strided stores into an (n, J)
+complex array cost 9 ms per outage; 1.05x on the modal step by ``modal_update_ab.py
+--against b9a1a15``, same digits) and a root at the origin from a complex pole taken as
+real (the trace check had sent some unit trips and transformer outages to the dense path),
+the full sweep took 230.0 s with the machine in its fast state (dense rows 1,406 ms CPU
+median; 165 ms per network in a worker, wall; all 3,601 certified, the same ranking).
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
       OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \
