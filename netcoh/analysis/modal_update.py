@@ -588,7 +588,7 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
             out = _vectors(basis, start[rows], tau[rows], real[rows], a, b, BA, qp, dmu)
         else:
             out = _vectors_real(basis, start[rows], tau[rows].real, a, b, qp)
-        if rows[-1] - rows[0] + 1 == rows.size:      # a block of columns: no fancy copy
+        if rows[-1] - rows[0] + 1 == rows.size:      # a block of modes: no fancy copy
             rows = slice(int(rows[0]), int(rows[-1]) + 1)
         z[rows], w[rows], nrm[rows], xn2[rows], yn2[rows], PT[rows], qy[rows] = out
     P = PT.T
