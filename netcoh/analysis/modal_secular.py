@@ -349,6 +349,10 @@ def _duplicates(s, skip, rtol: float = 1e-11, local: bool = False):
     return out
 
 
+#: most poles in a cluster solved for Aberth's seeds (its small eigenproblem costs O(size^3))
+_CLUSTER_MAX = 128
+
+
 def _cluster_seeds(mu, poles, known, a, b, m: int):
     """Starting points for the ``m`` roots that Newton's method missed near the ``poles``
     (in clusters of close poles, Newton from one pole can end on its neighbour's root), or
@@ -360,7 +364,9 @@ def _cluster_seeds(mu, poles, known, a, b, m: int):
     frozen at the cluster's centre ``c``; as many of its eigenvalues as the cluster has
     missed poles, those farthest from the roots already known, are the seeds (with their
     conjugates for a cluster off the real axis). Only starting points: Aberth's iteration
-    finds the roots themselves.
+    finds the roots themselves. A cluster of more than ``_CLUSTER_MAX`` poles (a missed
+    pole far from all others reaches most of the spectrum) would cost a dense eigenproblem
+    of that size: then None.
     """
     if a.shape[1] != 1 or poles.size == 0:
         return None
@@ -377,6 +383,8 @@ def _cluster_seeds(mu, poles, known, a, b, m: int):
             miss += g[1]
             groups = [h for h in groups if h is not g]
         groups.append((row, miss))
+    if any(int(row.sum()) > _CLUSTER_MAX for row, _ in groups):
+        return None
     seeds = []
     for row, miss in groups:
         C = np.flatnonzero(row)

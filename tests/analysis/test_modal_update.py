@@ -270,3 +270,23 @@ def test_roots_near_clusters_of_close_poles_start_from_each_clusters_own_problem
     want = missing[missing.imag >= 0]
     assert found is not None and found.size == want.size
     assert np.abs(np.sort_complex(found) - np.sort_complex(want)).max() < 1e-10
+
+
+def test_a_missed_pole_far_from_the_others_is_not_solved_as_a_cluster_of_everything():
+    """A missed pole far from all others would gather most of the spectrum into its
+    cluster, a small eigenproblem as large as the dense one (two GB unit trips took 2 s
+    there). Such clusters give no seeds; Aberth's iteration starts beside the poles and
+    still finds the root."""
+    from netcoh.analysis.modal_secular import _CLUSTER_MAX, _aberth, _cluster_seeds
+
+    rng = np.random.default_rng(5)
+    mu = np.concatenate([-1.0 - 0.01 * np.arange(_CLUSTER_MAX + 20), [-10.0]]).astype(complex)
+    a = 0.05 * rng.standard_normal((mu.size, 1))
+    b = 0.05 * rng.standard_normal((mu.size, 1))
+    exact = la.eigvals(np.diag(mu) + a @ b.T)
+    far = mu.size - 1
+    lost = int(np.argmin(np.abs(exact - mu[far])))
+    known = np.delete(exact, lost)
+    assert _cluster_seeds(mu, np.array([far]), known, a, b, 1) is None
+    found = _aberth(mu, np.array([far]), np.array([True]), known, a, b, b * a)
+    assert found is not None and abs(found[0] - exact[lost]) < 1e-10

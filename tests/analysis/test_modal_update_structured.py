@@ -274,7 +274,9 @@ def test_gb_outages_and_trip_match_the_dense_path():
     modes meets on the real axis (two real roots near a complex pole), on ``line:23`` a
     cluster of close poles needs the deflated search, and on the trip of ``gen:16`` Newton
     from a complex pole ends on the origin (the tripped machine's coupling pole) with an
-    imaginary part of rounding size: that root is real, and searched for again."""
+    imaginary part of rounding size: that root is real, and searched for again; on the trip
+    of ``gen:121`` a missed pole far from the others is seeded beside itself, not from a
+    cluster of the whole spectrum."""
     from netcoh.screening import ScreeningContext, contingency_list
 
     with warnings.catch_warnings():
@@ -287,8 +289,8 @@ def test_gb_outages_and_trip_match_the_dense_path():
     conts = contingency_list(grid, "n-1")
     picks = [c for c in conts if c.kind == "branch" and c.id in ("line:4", "line:23",
                                                                   "line:29")] + \
-        [c for c in conts if c.kind == "machine" and c.id in ("gen:0", "gen:16")]
-    assert len(picks) == 5
+        [c for c in conts if c.kind == "machine" and c.id in ("gen:0", "gen:16", "gen:121")]
+    assert len(picks) == 6
     t = np.array([0.05, 0.5, 1.0, 3.0])
     for c in picks:
         system = ctx.systems(c)[0][0][0]
