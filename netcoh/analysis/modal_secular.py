@@ -180,6 +180,14 @@ def _pole_gaps(mu, start):
     return dmu, inv, inv * inv
 
 
+def _as_block(idx: np.ndarray):
+    """Sorted indices ``idx`` as a slice when they are a run of consecutive integers (views
+    instead of fancy copies), else unchanged."""
+    if idx.size and idx[-1] - idx[0] + 1 == idx.size:
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return idx
+
+
 def _newton(mu, start, tau, real, a, b, BA, gaps=None, half: int = -1):
     """Newton on the secular function with the pole ``mu[start]`` divided out, in the offset
     ``tau = s - mu[start]``; returns ``(tau, converged)``. ``gaps``: ``_pole_gaps(mu, start)``
@@ -196,8 +204,7 @@ def _newton(mu, start, tau, real, a, b, BA, gaps=None, half: int = -1):
                                                  b[:, 0], half)
             rest = np.setdiff1d(np.arange(J), rows)
             if rest.size:
-                if rest[-1] - rest[0] + 1 == rest.size:      # a block of rows: views
-                    rest = slice(int(rest[0]), int(rest[-1]) + 1)
+                rest = _as_block(rest)
                 sub = None if gaps is None else tuple(g[rest] for g in gaps[:3])
                 tau[rest], conv[rest] = _newton(mu, start[rest], tau[rest], real[rest], a, b,
                                                 BA, sub)

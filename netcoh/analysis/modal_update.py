@@ -39,6 +39,7 @@ from ..network.system import NetworkSystem
 from .modal_reference import ModalBasis, clear, decompose, dense_basis, lookup, pin, pinned, remember
 from .modal_secular import (
     _aberth,
+    _as_block,
     _col_sq,
     _dense,
     _duplicates,
@@ -588,8 +589,7 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
             out = _vectors(basis, start[rows], tau[rows], real[rows], a, b, BA, qp, dmu)
         else:
             out = _vectors_real(basis, start[rows], tau[rows].real, a, b, qp)
-        if rows[-1] - rows[0] + 1 == rows.size:      # a block of modes: no fancy copy
-            rows = slice(int(rows[0]), int(rows[-1]) + 1)
+        rows = _as_block(rows)
         z[rows], w[rows], nrm[rows], xn2[rows], yn2[rows], PT[rows], qy[rows] = out
     P = PT.T
     with np.errstate(all="ignore"):

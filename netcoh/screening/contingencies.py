@@ -209,7 +209,7 @@ class ScreeningContext:
                 # pinned references are few (two): another network pinned since, or the
                 # pins cleared, must not send this network's outages to the dense path
                 _modal_update.pin(ref)
-        if c is None:
+        else:
             nm = self.nm
             L = self.L
             Lkk = L[:nm][:, :nm].toarray()
@@ -231,7 +231,7 @@ class ScreeningContext:
             # proportional machines, which take the closed form)
             try:
                 if pin_reference(self.base_system()):
-                    c["reference"] = _modal_update.pinned()[0]
+                    c["reference"] = _modal_update.pinned()[0]        # most recent first
             except NetcohError:       # an intact network that cannot be a reference
                 pass                  # (unstable, ill-conditioned): every outage solves densely
         return c

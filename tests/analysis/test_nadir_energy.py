@@ -9,6 +9,8 @@ within the stated bound.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -225,8 +227,6 @@ def test_auto_takes_the_expansion_on_sparse_networks_only():
 def test_tail_bounds_of_a_very_long_window_are_infinite_without_a_warning():
     """Beyond the floating-point range the tail has no usable bound: ``inf`` for the first
     terms (the caller then takes more terms or the Taylor steps), and no overflow warning."""
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tb = ne._tail_bounds(1.1, 1e4, 100.0)
