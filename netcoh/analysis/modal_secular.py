@@ -522,9 +522,11 @@ def _residual_ok(system, s, P, weight, probes: int = 8) -> bool:
     The residual norms are estimated with ``probes`` Gaussian test vectors
     (``||G v|| / sqrt(k)``), which costs ``O(k n J)`` instead of the ``O(n^2 J)`` of the
     products with ``L``; the estimate is compared with a tenth of the tolerance, so that
-    a residual above the tolerance passes with probability below about ``1e-7``. Modes
-    with a real eigenvalue and a real shape (most of a network with governors) are
-    checked in real arithmetic.
+    a residual above the tolerance passes with probability below about ``1e-7``. When
+    every node's ``1/g_i`` has the same denominator (one turbine time constant), the
+    products factor through the numerators' coefficients (:func:`_factored_errors`);
+    otherwise ``1/g_i(s_j)`` is formed for every node and mode, and modes with a real
+    eigenvalue and a real shape are checked in real arithmetic.
     """
     L = system.laplacian
     n = P.shape[0]
@@ -532,36 +534,112 @@ def _residual_ok(system, s, P, weight, probes: int = 8) -> bool:
     GL = np.asarray(L.T @ G.T).T if sp.issparse(L) else G @ np.asarray(L)
     Lnorm = float(abs(L).sum(axis=1).max()) if sp.issparse(L) else float(np.abs(L).sum(axis=1).max())
     num, den = np.asarray(system.nodal.num), np.asarray(system.nodal.den)
+    common = _common_numerator(num, den)
     real = s.imag == 0
     if np.iscomplexobj(num) or np.iscomplexobj(den):
         real[:] = False
-    if real.any():
-        real &= ~np.any(P.imag != 0, axis=0)          # on the view: no complex copy
+    PT = P.T                                          # modes by rows (J, n)
+    if real.any() and np.iscomplexobj(P):
+        rows = _as_block(np.flatnonzero(real))
+        real[rows] &= ~np.any(PT.imag[rows] != 0, axis=1)
     err = np.empty(s.size)
     f_all = np.asarray(system.coupling(s))[:, 0]
     for cols, is_real in ((np.flatnonzero(real), True), (np.flatnonzero(~real), False)):
         if cols.size == 0:
             continue
-        if is_real:
-            x = s[cols].real
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ginv = _horner_real(den, x) / _horner_real(num, x)          # (J, n)
-            Pc = P.real[:, cols]
-            f = f_all[cols].real
-            D = ginv.T * Pc                                                  # (n, J)
-            GS = G @ D + f[None, :] * (GL @ Pc)
-        else:
-            ginv = system.nodal.inverse(s[cols])
-            Pc = P[:, cols]
-            f = f_all[cols]
-            D = ginv.T * Pc
-            GS = (G @ D.real + 1j * (G @ D.imag)) + f[None, :] * (GL @ Pc.real + 1j * (GL @ Pc.imag))
-        est = np.sqrt(_col_sq(GS)) / np.sqrt(probes)
-        scale = np.sqrt(_col_sq(D)) + np.abs(f) * Lnorm * np.sqrt(_col_sq(Pc))
-        with np.errstate(all="ignore"):
-            err[cols] = 10.0 * est / scale
+        cols = _as_block(cols)
+        sc, f = (s[cols].real, f_all[cols].real) if is_real else (s[cols], f_all[cols])
+        if common is not None:
+            R = np.ascontiguousarray(PT.real[cols] if is_real else PT[cols])
+            err[cols], unsure = _factored_errors(common, sc, R, f, G, GL, Lnorm)
+            if not unsure.any():
+                continue
+            cols = np.arange(s.size)[cols][unsure]
+            sc, f = sc[unsure], f[unsure]
+        Pc = P.real[:, cols] if is_real else P[:, cols]
+        err[cols] = _direct_errors(system.nodal, num, den, sc, Pc, f, G, GL, Lnorm)
     rel = weight / max(float(weight.max()), 1e-300)
     return bool(np.all(err <= 1e-6) and np.all(err * rel <= _RESIDUAL_RTOL))
+
+
+def _direct_errors(nodal, num, den, sc, Pc, f, G, GL, Lnorm):
+    """Estimated relative residuals (ten times ``||G r|| / sqrt(k)`` over the equation's
+    scale) of the modes ``Pc`` (n, J) at ``sc``, with ``1/g_i(s_j)`` formed for every node
+    and mode (real arithmetic for real ``sc`` and ``Pc``)."""
+    if not np.iscomplexobj(sc) and not np.iscomplexobj(Pc):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ginv = _horner_real(den, sc) / _horner_real(num, sc)            # (J, n)
+        D = ginv.T * Pc                                                      # (n, J)
+        GS = G @ D + f[None, :] * (GL @ Pc)
+    else:
+        ginv = nodal.inverse(sc)
+        D = ginv.T * Pc
+        GS = (G @ D.real + 1j * (G @ D.imag)) + f[None, :] * (GL @ Pc.real + 1j * (GL @ Pc.imag))
+    est = np.sqrt(_col_sq(GS)) / np.sqrt(G.shape[0])
+    scale = np.sqrt(_col_sq(D)) + np.abs(f) * Lnorm * np.sqrt(_col_sq(Pc))
+    with np.errstate(all="ignore"):
+        return 10.0 * est / scale
+
+
+def _common_numerator(num, den):
+    """``(D, c)`` when ``1/g_i = den_i / num_i`` has ``num_i = k_i c`` for one polynomial
+    ``c`` (every node the same up to a factor): ``D = den / k`` (n, p), so that
+    ``1/g_i(s) = D_i(s) / c(s)``; None otherwise (or for complex coefficients)."""
+    if np.iscomplexobj(num) or np.iscomplexobj(den) or num.shape[0] == 0:
+        return None
+    c = num[0]
+    lead = int(np.argmax(np.abs(c)))
+    if c[lead] == 0:
+        return None
+    k = num[:, lead] / c[lead]
+    if not np.array_equal(num, k[:, None] * c[None, :]) or not np.all(k != 0):
+        return None
+    return den / k[:, None], c
+
+
+def _factored_errors(common, sc, R, f, G, GL, Lnorm):
+    """:func:`_direct_errors` when ``1/g_i(s) = D_i(s) / c(s)`` (``common = (D, c)``), for
+    the modes by rows ``R`` (J, n), C-ordered:
+
+    ``G diag(1/g(s_j)) P_j = sum_m s_j^m / c(s_j) (G diag(D_m)) P_j``, so one product of
+    the modes with ``p + 1`` stacked probe matrices gives every residual, and
+    ``||diag(1/g(s_j)) P_j||^2 = sum_{m,l} Re(s_j^m conj(s_j)^l) (D_m D_l) . |P_j|^2`` one
+    product with the ``p (p + 1) / 2`` coefficient products. A complex ``R`` is read as
+    its real and imaginary parts side by side (no copies). Returns ``(errors, unsure)``:
+    ``unsure`` marks modes where that sum cancels to below ``1e-6`` of its terms' size (a
+    mode close to a zero of ``1/g_i`` at its own nodes), whose scale is not accurate here.
+    """
+    D, c = common
+    p, k = D.shape[1], G.shape[0]
+    m, l = np.triu_indices(p)
+    E = D[:, m] * D[:, l]                                                    # (n, p(p+1)/2)
+    E = np.column_stack([E, np.abs(E), np.ones(E.shape[0])])
+    W = np.vstack([G * D[:, q] for q in range(p)] + [GL])                    # ((p+1) k, n)
+    if np.iscomplexobj(R):
+        Rv = R.view(np.float64)                        # (J, 2n): re, im, re, im, ...
+        Wv = np.zeros((2 * W.shape[0], 2 * W.shape[1]))
+        Wv[:W.shape[0], 0::2], Wv[W.shape[0]:, 1::2] = W, W
+        Hv = Rv @ Wv.T
+        H = Hv[:, :W.shape[0]] + 1j * Hv[:, W.shape[0]:]
+        A = (Rv * Rv) @ np.repeat(E, 2, axis=0)
+    else:
+        H = R @ W.T
+        A = (R * R) @ E
+    H = H.reshape(-1, p + 1, k)
+    powers = np.arange(p - 1, -1, -1)
+    V = sc[:, None] ** powers[None, :]                                       # (J, p)
+    both = np.where(m == l, 1.0, 2.0)
+    with np.errstate(all="ignore"):
+        cs = np.polyval(c, sc)
+        GS = np.einsum("jm,jmq->jq", V / cs[:, None], H[:, :p]) + f[:, None] * H[:, p]
+        est = np.sqrt(_col_sq(GS.T)) / np.sqrt(k)
+        c2 = np.abs(cs) ** 2
+        q = m.size
+        d2 = np.einsum("jm,jm->j", both * (V[:, m] * np.conj(V[:, l])).real, A[:, :q]) / c2
+        size = np.einsum("jm,jm->j", both * np.abs(V[:, m]) * np.abs(V[:, l]), A[:, q:2 * q]) / c2
+        scale = np.sqrt(np.maximum(d2, 0.0)) + np.abs(f) * Lnorm * np.sqrt(A[:, -1])
+        unsure = ~(d2 >= 1e-6 * size)
+        return 10.0 * est / scale, unsure
 
 
 def _horner_real(coef, x):

@@ -302,3 +302,43 @@ def test_gb_outages_and_trip_match_the_dense_path():
         ref = dense.rows(bus, tt)
         assert np.abs(fast.rows(bus, tt) - ref).max() <= 1e-9 * np.abs(ref).max()
     modal_update.clear()
+
+
+@pytest.mark.parametrize("one_tau", [True, False])
+def test_residual_through_the_common_denominator_is_the_direct_one(one_tau):
+    """Machines with one turbine time constant share the denominator of ``1/g_i``: the
+    residual check factors through it and gives the direct estimate's errors; a shape off
+    by ``1e-7`` fails either way. Distinct time constants keep the direct check."""
+    rng = np.random.default_rng(11)
+    n = 14
+    m = rng.uniform(1.0, 10.0, n)
+    tau = np.full(n, 5.0) if one_tau else rng.uniform(2.0, 9.0, n)
+    nodal = nc.nodal.swing_turbine(m, rng.uniform(0.5, 2.0, n) * m, rng.uniform(1.0, 20.0, n), tau)
+    system = nc.NetworkSystem.from_laplacian(30.0 * laplacian(mesh(n, rng)), nodal=nodal)
+    num, den = np.asarray(nodal.num), np.asarray(nodal.den)
+    common = modal_secular._common_numerator(num, den)
+    assert (common is not None) == one_tau
+    if not one_tau:
+        return
+    s = la.eigvals(system.to_statespace().A)
+    s = s[np.abs(s) > 1e-9]                                     # the synchronous mode: none
+    P = np.column_stack([la.null_space(system.system_matrix(x), rcond=1e-9)[:, 0] for x in s])
+    L = np.asarray(system.laplacian.todense()) if sp.issparse(system.laplacian) else system.laplacian
+    G = np.random.default_rng(1).standard_normal((8, n))
+    f = np.asarray(system.coupling(s))[:, 0]
+    Lnorm = float(np.abs(L).sum(axis=1).max())
+    for shape in (P, P + 1e-7 * rng.standard_normal(P.shape)):
+        direct = modal_secular._direct_errors(nodal, num, den, s, shape, f, G, G @ L, Lnorm)
+        fact, unsure = modal_secular._factored_errors(common, s, np.ascontiguousarray(shape.T), f,
+                                                      G, G @ L, Lnorm)
+        assert not unsure.any()
+        np.testing.assert_allclose(fact, direct, rtol=1e-6, atol=1e-13)
+    assert direct.max() > 1e-7 * 10 and modal_secular._residual_ok(system, s, P, np.ones(s.size))
+    assert not modal_secular._residual_ok(system, s, shape, np.ones(s.size))
+    # a mode at a zero of 1/g_i (no governor, s = -1/tau) cannot be scaled through the sum
+    nodal0 = nc.nodal.swing_turbine(m, m, np.r_[0.0, np.ones(n - 1)], tau)
+    D0 = modal_secular._common_numerator(np.asarray(nodal0.num), np.asarray(nodal0.den))
+    e0 = np.zeros((1, n))
+    e0[0, 0] = 1.0
+    _, unsure = modal_secular._factored_errors(D0, np.array([-0.2]), e0, np.ones(1), G, G @ L, Lnorm)
+    assert unsure.tolist() == [True]
