@@ -106,27 +106,47 @@ def _knapsack(rows: np.ndarray, cap: np.ndarray, budget: float) -> np.ndarray:
     shape = pos.shape[:-1]
     pos = pos.reshape(-1, pos.shape[-1])
     n = pos.shape[1]
+    out = np.zeros(pos.shape[0])
+    left = np.full(pos.shape[0], float(budget))
+    every = np.arange(pos.shape[0])
+    # the budget is usually spent on one or two units (a grid's largest infeed against
+    # units of similar size): take each row's best unit a few times over (a pass each;
+    # a row whose budget is spent takes nothing more)
+    for _ in range(min(n, 3)):
+        j = np.argmax(pos, axis=1)
+        v = pos[every, j]
+        take = np.minimum(cap[j], left)
+        out += v * take
+        left -= take
+        left[v <= 0] = 0.0
+        if not np.any(left > 0):
+            return out.reshape(shape)
+        pos[every, j] = 0.0                           # taken (pos is this function's own)
+    live = np.flatnonzero(left > 0)
+    pos, left = pos[live], left[live]
     m = min(n, 16)
     if m < n:
-        # the budget is usually spent on a few units: fill the m best of each row (a
-        # partial sort, O(n)); rows whose m best cannot spend it are sorted in full
+        # the rest of the budget over each row's m best (a partial sort, O(n)); rows whose
+        # m best cannot spend it are sorted in full
         top = np.argpartition(-pos, m - 1, axis=1)[:, :m]
-        out = _fill(np.take_along_axis(pos, top, axis=1), cap[top], budget)
-        short = cap[top].sum(axis=1) < budget
+        rest = _fill(np.take_along_axis(pos, top, axis=1), cap[top], left)
+        short = cap[top].sum(axis=1) < left
         if short.any():
-            out[short] = _fill(pos[short], np.broadcast_to(cap, pos[short].shape), budget)
+            rest[short] = _fill(pos[short], np.broadcast_to(cap, pos[short].shape), left[short])
     else:
-        out = _fill(pos, np.broadcast_to(cap, pos.shape), budget)
+        rest = _fill(pos, np.broadcast_to(cap, pos.shape), left)
+    out[live] += rest
     return out.reshape(shape)
 
 
-def _fill(vals: np.ndarray, caps: np.ndarray, budget: float) -> np.ndarray:
-    """Greedy fill of ``budget`` over each row's items, best value first."""
+def _fill(vals: np.ndarray, caps: np.ndarray, budget) -> np.ndarray:
+    """Greedy fill of ``budget`` (per row, or one for all) over each row's items, best
+    value first."""
     order = np.argsort(-vals, axis=1, kind="stable")
     vals = np.take_along_axis(vals, order, axis=1)
     caps = np.take_along_axis(caps, order, axis=1)
     before = np.cumsum(caps, axis=1) - caps
-    amount = np.clip(budget - before, 0.0, caps)
+    amount = np.clip(np.reshape(budget, (-1, 1)) - before, 0.0, caps)
     return np.einsum("ij,ij->i", vals, amount)
 
 

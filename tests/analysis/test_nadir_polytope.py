@@ -117,7 +117,8 @@ def test_closed_form_support_is_the_lp(n, seed, frac, zero):
 @settings(max_examples=40, deadline=None)
 @given(n=st.integers(2, 60), seed=st.integers(0, 2**31 - 1), frac=st.floats(0.001, 1.2))
 def test_knapsack_partial_sort_is_exact(n, seed, frac):
-    # the partial sort (the 16 best of each row first) against a plain greedy fill
+    # the passes over each row's best unit, then the partial sort (the 16 best of each row),
+    # against a plain greedy fill
     rng = np.random.default_rng(seed)
     cap = rng.uniform(0.0, 1.0, n)
     cap[rng.random(n) < 0.3] = 0.0
