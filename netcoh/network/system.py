@@ -8,6 +8,7 @@ differences).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -501,14 +502,33 @@ def _roots(c: np.ndarray) -> np.ndarray:
     return np.linalg.eigvals(comp)
 
 
+#: the last few nodal coefficient sets tested by _strictly_passive_nodes: {key: bool}
+_PASSIVE: dict = {}
+_PASSIVE_LOCK = threading.Lock()
+
+
 def _strictly_passive_nodes(nodal: NodalDynamics) -> bool:
     """Whether every ``1/g_i`` is analytic with positive real part on the closed right half-plane.
 
     Sufficient, per node: the zeros of ``num_i`` in the open left half-plane,
     ``q_i(w^2) = Re(den_i(jw) conj(num_i(jw))) > 0`` for every finite ``w``, and ``1/g_i`` of
     relative degree at most one with a positive leading coefficient (the harmonic minimum
-    principle then extends the positivity into the open half-plane).
+    principle then extends the positivity into the open half-plane). The answer is kept
+    for the last few coefficient sets (a contingency screen tests the same machines over
+    and over).
     """
+    key = (nodal.num.shape, nodal.num.tobytes(), nodal.den.tobytes())
+    known = _PASSIVE.get(key)
+    if known is None:
+        known = _passive_test(nodal)
+        with _PASSIVE_LOCK:                   # screening threads share the cache
+            _PASSIVE[key] = known
+            while len(_PASSIVE) > 4:
+                del _PASSIVE[next(iter(_PASSIVE))]
+    return known
+
+
+def _passive_test(nodal: NodalDynamics) -> bool:
     p = nodal.num.shape[1]
     both = np.unique(np.hstack([nodal.num, nodal.den]), axis=0)
     num, den = both[:, :p], both[:, p:]

@@ -116,3 +116,18 @@ def test_systems_pickle_round_trip(turbine_system):
     sparse = nc.NetworkSystem.from_laplacian(sp.csr_matrix(turbine_system.laplacian),
                                              nodal=turbine_system.nodal)
     assert pickle.loads(pickle.dumps(sparse)).is_sparse
+
+
+def test_stability_certificate_is_kept_per_coefficient_set():
+    """The passivity certificate is remembered by the machines' coefficients: a network of
+    other machines with the same shape is tested on its own."""
+    from netcoh.network.system import _PASSIVE, check_stable
+    L = 10 * nc.laplacian.complete(3)
+    passive = nodal.from_tf(num=[[0.0, 1.0]] * 3, den=[[1.0, 0.5]] * 3)     # 1/(s + 0.5)
+    growing = nodal.from_tf(num=[[0.0, 1.0]] * 3, den=[[1.0, -0.5]] * 3)    # 1/(s - 0.5)
+    _PASSIVE.clear()
+    for _ in range(2):
+        check_stable(nc.NetworkSystem.from_laplacian(L, nodal=passive))
+        with pytest.raises(nc.UnstableError):
+            check_stable(nc.NetworkSystem.from_laplacian(L, nodal=growing))
+    assert len(_PASSIVE) == 2 and sorted(_PASSIVE.values()) == [False, True]
