@@ -502,8 +502,8 @@ def _roots(c: np.ndarray) -> np.ndarray:
     return np.linalg.eigvals(comp)
 
 
-#: the last few nodal coefficient sets tested by _strictly_passive_nodes: {key: bool}
-_PASSIVE: dict = {}
+#: coefficient rows ``(num_i, den_i)`` that passed the test of _strictly_passive_nodes
+_PASSIVE_ROWS: set = set()
 _PASSIVE_LOCK = threading.Lock()
 
 
@@ -513,19 +513,21 @@ def _strictly_passive_nodes(nodal: NodalDynamics) -> bool:
     Sufficient, per node: the zeros of ``num_i`` in the open left half-plane,
     ``q_i(w^2) = Re(den_i(jw) conj(num_i(jw))) > 0`` for every finite ``w``, and ``1/g_i`` of
     relative degree at most one with a positive leading coefficient (the harmonic minimum
-    principle then extends the positivity into the open half-plane). The answer is kept
-    for the last few coefficient sets (a contingency screen tests the same machines over
-    and over).
+    principle then extends the positivity into the open half-plane). Every condition is
+    one node's, so the nodes that passed are remembered (a contingency screen tests the
+    same machines, or a subset of them after a trip, over and over).
     """
-    key = (nodal.num.shape, nodal.num.tobytes(), nodal.den.tobytes())
-    known = _PASSIVE.get(key)
-    if known is None:
-        known = _passive_test(nodal)
-        with _PASSIVE_LOCK:                   # screening threads share the cache
-            _PASSIVE[key] = known
-            while len(_PASSIVE) > 4:
-                del _PASSIVE[next(iter(_PASSIVE))]
-    return known
+    both = np.ascontiguousarray(np.hstack([nodal.num, nodal.den]), dtype=float)
+    keys = {row.tobytes() for row in both}
+    if keys <= _PASSIVE_ROWS:
+        return True
+    ok = _passive_test(nodal)
+    if ok:
+        with _PASSIVE_LOCK:                   # screening threads share the set
+            if len(_PASSIVE_ROWS) > 100_000:
+                _PASSIVE_ROWS.clear()
+            _PASSIVE_ROWS.update(keys)
+    return ok
 
 
 def _passive_test(nodal: NodalDynamics) -> bool:

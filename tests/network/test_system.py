@@ -118,16 +118,22 @@ def test_systems_pickle_round_trip(turbine_system):
     assert pickle.loads(pickle.dumps(sparse)).is_sparse
 
 
-def test_stability_certificate_is_kept_per_coefficient_set():
-    """The passivity certificate is remembered by the machines' coefficients: a network of
-    other machines with the same shape is tested on its own."""
-    from netcoh.network.system import _PASSIVE, check_stable
+def test_stability_certificate_is_kept_per_node():
+    """The passivity certificate remembers the machines that passed: a subset of them (a
+    unit trip) passes without a new test; a network of other machines is tested on its
+    own and fails."""
+    from netcoh.network.system import _PASSIVE_ROWS, _strictly_passive_nodes, check_stable
     L = 10 * nc.laplacian.complete(3)
-    passive = nodal.from_tf(num=[[0.0, 1.0]] * 3, den=[[1.0, 0.5]] * 3)     # 1/(s + 0.5)
+    passive = nodal.from_tf(num=[[0.0, 1.0]] * 2 + [[0.0, 2.0]], den=[[1.0, 0.5]] * 3)
     growing = nodal.from_tf(num=[[0.0, 1.0]] * 3, den=[[1.0, -0.5]] * 3)    # 1/(s - 0.5)
-    _PASSIVE.clear()
+    _PASSIVE_ROWS.clear()
     for _ in range(2):
         check_stable(nc.NetworkSystem.from_laplacian(L, nodal=passive))
+        assert len(_PASSIVE_ROWS) == 2
         with pytest.raises(nc.UnstableError):
             check_stable(nc.NetworkSystem.from_laplacian(L, nodal=growing))
-    assert len(_PASSIVE) == 2 and sorted(_PASSIVE.values()) == [False, True]
+    mixed = nodal.from_tf(num=[[0.0, 1.0]] * 3, den=[[1.0, 0.5]] * 2 + [[1.0, -0.5]])
+    assert not _strictly_passive_nodes(mixed)
+    check_stable(nc.NetworkSystem.from_laplacian(10 * nc.laplacian.complete(2), nodal=nodal.from_tf(
+        num=[[0.0, 2.0]] * 2, den=[[1.0, 0.5]] * 2)))
+    assert len(_PASSIVE_ROWS) == 2
