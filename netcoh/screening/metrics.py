@@ -38,30 +38,51 @@ __all__ = ["frequency_metrics", "ROCOF_WINDOW_S"]
 ROCOF_WINDOW_S = 0.5
 
 
-def _phi_steps(model, t0: float, dt: float, count: int) -> np.ndarray:
-    """``model.phi(t0 + dt * arange(count))`` for sums of exponentials
-    ``phi_k(t) = res_k exp(p_k t) + const_k`` (one pole per mode), with ``exp`` only on
-    ``2 sqrt(count)`` points: ``exp(p (a B + b) dt) = exp(p a B dt) exp(p b dt)``; other
-    models (or a mismatch with ``model.phi`` at the first points) use ``model.phi``."""
+def _phi_steps(model, t0: float, dt: float, count: int, C=None) -> np.ndarray:
+    """``model.phi(t) @ C`` on ``t = t0 + dt * arange(count)`` for ``C`` (K, m), complex;
+    ``phi(t)`` (count, K) itself without ``C``.
+
+    For sums of exponentials ``phi_k(t) = res_k exp(p_k t) + const_k`` (one pole per
+    mode), ``exp(p (a B + b) dt) = exp(p a B dt) exp(p b dt)`` with ``B ~ sqrt(count)``:
+    ``exp`` on ``2 sqrt(count)`` points, and for each column of ``C`` one product of the
+    ``(A, K)`` and ``(K, B)`` factors, so ``phi(t)`` itself (count, K) is not formed. Other
+    models (or a mismatch with ``model.phi`` at the first points) use ``model.phi``.
+    """
     t = t0 + dt * np.arange(count)
     poles, res, const = (getattr(model, k, None) for k in ("poles", "res", "const"))
     if poles is None or res is None or const is None or np.ndim(poles) != 2 \
             or np.shape(poles)[1] != 1 or np.shape(res) != np.shape(poles) or count < 16:
-        return model.phi(t)
+        return model.phi(t) if C is None else model.phi(t) @ C
     p, r = poles[:, 0], res[:, 0]
     B = int(np.ceil(np.sqrt(count)))
     A = -(-count // B)
-    inner = np.exp(np.outer(dt * np.arange(B), p))                          # (B, K)
+    inner = np.exp(np.outer(p, dt * np.arange(B)))                         # (K, B)
     outer = np.exp(np.outer(t0 + dt * B * np.arange(A), p)) * r[None, :]     # (A, K)
-    out = (outer[:, None, :] * inner[None, :, :]).reshape(-1, p.size)[:count]
-    head = model.phi(t[:2])
+    if C is None:
+        out = (outer[:, None, :] * inner.T[None, :, :]).reshape(-1, p.size)[:count] + const[None, :]
+        head = model.phi(t[:2])
+    else:
+        C = np.asarray(C)
+        out = np.empty((A, B, C.shape[1]), dtype=complex)
+        for j in range(C.shape[1]):                      # a few columns: one product each
+            out[:, :, j] = (outer * C[:, j]) @ inner
+        out = out.reshape(-1, C.shape[1])[:count] + (const @ C)[None, :]
+        head = model.phi(t[:2]) @ C
     if not np.iscomplexobj(head):
         out = out.real
-    out += const[None, :]
-    if out.shape != (count, p.size) or not np.allclose(out[:2], head, rtol=1e-12,
-                                                         atol=1e-12 * np.abs(head).max()):
-        return model.phi(t)
+    if not np.allclose(out[:2], head, rtol=1e-12, atol=1e-12 * max(np.abs(head).max(), 1e-300)):
+        return model.phi(t) if C is None else model.phi(t) @ C
     return out
+
+
+def _real_product(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``Re(A @ B)`` by one real product: ``[Re A, -Im A] @ [Re B; Im B]`` over only the
+    rows of ``B`` that are not real (the real modes of a network with governors)."""
+    if not np.iscomplexobj(B):
+        return np.real(A) @ B
+    cplx = np.flatnonzero(np.any(B.imag != 0, axis=1))
+    left = np.concatenate([A.real, -A.imag[:, cplx]], axis=1)
+    return left @ np.concatenate([B.real, B.imag[cplx]], axis=0)
 
 
 def _peak(model, coef, s0, t: np.ndarray, y: np.ndarray, n_fine: int = 33):
@@ -141,18 +162,19 @@ def frequency_metrics(system, model, u, *, bus_index: int, time_s: float,
     t_c = np.concatenate([t_u, t_geo])
     t_l = np.arange(0.0, float(np.clip(1.5 * t_fin, 2.0, 10.0)) + window_s + 1e-9, 0.05)
     # the uniform grids by products of exponentials (same values to rounding)
-    ph_c = np.concatenate([_phi_steps(model, 0.0, dt_u, t_u.size), model.phi(t_geo)])
-    ph_l = _phi_steps(model, 0.0, 0.05, t_l.size)
-    y_c = np.real(ph_c @ coef_c) + s0_c
+    coefs = np.column_stack([coef_c, coef_w])
+    Y_c = np.real(np.concatenate([_phi_steps(model, 0.0, dt_u, t_u.size, coefs),
+                                  model.phi(t_geo) @ coefs]))
+    y_c = Y_c[:, 0] + s0_c
     coi_v, coi_t = _peak(model, coef_c, s0_c, t_c, y_c)
     if np.isfinite(coi_inf) and abs(coi_inf) >= coi_v * (1 - 1e-9):
         coi_v, coi_t = abs(coi_inf), float("inf")
     rocof = float(_window_rocof(y_c[:t_u.size, None], dt_u, window_s)[0])
-    y_l = np.real((ph_l * qu[None, :]) @ model.P.T)
+    y_l = _real_product(_phi_steps(model, 0.0, 0.05, t_l.size) * qu[None, :], model.P.T)
     if s0u is not None:
         y_l = y_l + s0u[None, :]
     loc = _window_rocof(y_l, 0.05, window_s)
-    return _pack_metrics(t_c, y_c, lambda keep: np.real(ph_c[keep] @ coef_w) + s0_w,
+    return _pack_metrics(t_c, y_c, lambda keep: Y_c[keep, 1] + s0_w,
                         coi_v=coi_v, coi_t=coi_t, coi_inf=coi_inf, rocof=rocof, local=loc,
                         labels=system.labels, time_s=time_s, t_end=t_end, scale=scale)
 

@@ -8,7 +8,7 @@ import pytest
 
 import netcoh as nc
 from netcoh.analysis.nadir import build_modal_model
-from netcoh.screening.metrics import _phi_steps
+from netcoh.screening.metrics import _phi_steps, _real_product
 
 
 @pytest.mark.parametrize("nodal", [
@@ -28,3 +28,16 @@ def test_phi_on_uniform_steps_is_phi(nodal, count):
     got = _phi_steps(model, 0.3, 0.02, count)
     assert got.shape == exact.shape and got.dtype == exact.dtype
     np.testing.assert_allclose(got, exact, rtol=0, atol=1e-13 * np.abs(exact).max())
+    # and its products with a few coefficient vectors, without forming phi
+    C = np.random.default_rng(count).standard_normal((exact.shape[1], 2)) * [1.0, 1j]
+    want = exact @ C
+    np.testing.assert_allclose(_phi_steps(model, 0.3, 0.02, count, C), want, rtol=0,
+                               atol=1e-13 * np.abs(exact).max() * np.abs(C).sum())
+
+
+def test_real_product_is_the_real_part_of_the_complex_one():
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal((5, 6)) + 1j * rng.standard_normal((5, 6))
+    B = rng.standard_normal((6, 3)) + 1j * rng.standard_normal((6, 3)) * (np.arange(6) % 2)[:, None]
+    np.testing.assert_allclose(_real_product(A, B), np.real(A @ B), rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(_real_product(A, B.real), np.real(A @ B.real), rtol=1e-14)
