@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..analysis.nadir_modes import _real_product
+
 __all__ = ["frequency_metrics", "ROCOF_WINDOW_S"]
 
 #: RoCoF measurement window of grid codes (s).
@@ -73,16 +75,6 @@ def _phi_steps(model, t0: float, dt: float, count: int, C=None) -> np.ndarray:
     if not np.allclose(out[:2], head, rtol=1e-12, atol=1e-12 * max(np.abs(head).max(), 1e-300)):
         return model.phi(t) if C is None else model.phi(t) @ C
     return out
-
-
-def _real_product(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``Re(A @ B)`` by one real product: ``[Re A, -Im A] @ [Re B; Im B]`` over only the
-    rows of ``B`` that are not real (the real modes of a network with governors)."""
-    if not np.iscomplexobj(B):
-        return np.real(A) @ B
-    cplx = np.flatnonzero(np.any(B.imag != 0, axis=1))
-    left = np.concatenate([A.real, -A.imag[:, cplx]], axis=1)
-    return left @ np.concatenate([B.real, B.imag[cplx]], axis=0)
 
 
 def _peak(model, coef, s0, t: np.ndarray, y: np.ndarray, n_fine: int = 33):
@@ -170,7 +162,7 @@ def frequency_metrics(system, model, u, *, bus_index: int, time_s: float,
     if np.isfinite(coi_inf) and abs(coi_inf) >= coi_v * (1 - 1e-9):
         coi_v, coi_t = abs(coi_inf), float("inf")
     rocof = float(_window_rocof(y_c[:t_u.size, None], dt_u, window_s)[0])
-    y_l = _real_product(_phi_steps(model, 0.0, 0.05, t_l.size) * qu[None, :], model.P.T)
+    y_l = _real_product(_phi_steps(model, 0.0, 0.05, t_l.size) * qu[None, :], model.P.T, split=True)
     if s0u is not None:
         y_l = y_l + s0u[None, :]
     loc = _window_rocof(y_l, 0.05, window_s)
