@@ -279,13 +279,8 @@ def _newton_real(mu, ks, tau, a, b, h: int):
                 G = 1.0 - (cr @ BAr - ci @ BAi + cre @ BAre)
                 Gp = sr @ BAr - si @ BAi + sre @ BAre
             else:
-                t = tau[active, None]
-                x = xr0[active] + t
-                den = x * x + yi2[active]
-                cr, ci = x / den, -yi[active] / den                         # 1/(s - mu_up)
-                cre = 1.0 / (d_re[active] + t)                             # 1/(s - mu_re)
-                G = 1.0 - (cr @ BAr - ci @ BAi + cre @ BAre)
-                Gp = (cr * cr - ci * ci) @ BAr - (2.0 * cr * ci) @ BAi + (cre * cre) @ BAre
+                G, Gp = _secular_real(tau[active], _as_block(active), xr0, yi, yi2, d_re,
+                                      BAr, BAi, BAre)
             phi = tau[active] - ab[active] / G
             dphi = 1.0 + ab[active] * Gp / (G * G)
             step = phi / dphi
@@ -298,6 +293,33 @@ def _newton_real(mu, ks, tau, a, b, h: int):
             conv[active[ok]] = True
             active = active[~ok & fin]
     return tau, conv
+
+
+def _secular_real(tau, rows, xr0, yi, yi2, d_re, BAr, BAi, BAre):
+    """``(G, G')`` of :func:`_newton_real` at offsets ``tau`` of the poles ``rows`` (a slice
+    or indices into the gaps): ``1 - sum_i a_i b_i / (s - mu_i)`` and its derivative's
+    negative, with ``1/(s - mu_up) = (x - i y) / (x^2 + y^2)`` split into real and
+    imaginary parts. Written with few passes over the ``(J, N)`` blocks (in place where a
+    block is not needed again)."""
+    t = tau[:, None]
+    x = np.add(xr0[rows], t)                                  # Re(s - mu_up)
+    q = np.multiply(x, x)
+    q += yi2[rows]
+    np.reciprocal(q, out=q)                                   # 1 / |s - mu_up|^2
+    cr = np.multiply(x, q, out=x)                             # Re 1/(s - mu_up)
+    ci = np.multiply(yi[rows], q, out=q)                      # -Im 1/(s - mu_up)
+    G = 1.0 - (cr @ BAr + ci @ BAi)
+    crci = cr * ci
+    np.multiply(cr, cr, out=cr)
+    np.multiply(ci, ci, out=ci)
+    # 1/(s - mu_up)^2 = (cr^2 - ci^2) + 2 i cr ci in these parts
+    Gp = np.subtract(cr, ci, out=cr) @ BAr + 2.0 * (crci @ BAi)
+    cre = np.add(d_re[rows], t)
+    np.reciprocal(cre, out=cre)                               # 1/(s - mu_re)
+    G -= cre @ BAre
+    np.multiply(cre, cre, out=cre)
+    Gp += cre @ BAre
+    return G, Gp
 
 
 #: the last reference's gaps for _newton_real: [(mu, arrays)]
@@ -695,7 +717,8 @@ def _vectors_real(basis, ks, tau, a, b, qp):
         x = xr0 + t
         den = x * x + yi2
         cr, ci = x / den, -yi / den                                         # 1/(s - mu_up)
-        cre = 1.0 / (d_re + t)                                             # own pole: 0
+        cre = np.add(d_re, t)
+        np.reciprocal(cre, out=cre)                                        # own pole: 0
         are, bre = a1[2 * h:].real, b1[2 * h:].real
         M = b1[:, None] * qp                                                 # (N, 3)
         Mu, Mre = M[:h], M[2 * h:].real

@@ -83,9 +83,9 @@ class InputMap(ModalModel):
         if np.iscomplexobj(self.P) or np.iscomplexobj(self.Q):
             # Re((P diag(phi)) Q) = [Re A, Im A] @ [Re Q; -Im Q] with A = P diag(phi); the
             # modes whose row of Q is real (real modes) need no imaginary part
-            Q = self.Q.astype(complex)
+            Q = self.Q.astype(complex, copy=False)
             self._cplx = np.flatnonzero(np.any(Q.imag != 0, axis=1))
-            self._Qri = np.vstack([Q.real, -Q.imag[self._cplx]])
+            self._Qri = np.concatenate([Q.real, -Q.imag[self._cplx]], axis=0)
         else:
             self._Qri = None
 
@@ -151,13 +151,8 @@ class InputMap(ModalModel):
             tt = np.repeat(t[sl], n)
             yield sl, self.rows(np.tile(bus, tt.size // n), tt).reshape(-1, n, r)
 
-    def response(self, z, t):
-        """``y(t) = S(t) M z`` for all nodes, shape (len(t), n)."""
-        qz = self.Q @ np.asarray(z)
-        y = np.real((self.phi(t) * qz[None, :]) @ self.P.T)
-        if self.S0 is not None:
-            y = y + (self.S0 @ z)[None, :]
-        return y
+    def shapes_product(self, X):
+        return self.base.shapes_product(X)
 
 
 def restrict(model: ModalModel, dset):

@@ -193,32 +193,41 @@ class ModalModel(ABC):
     def response(self, u: np.ndarray, t: np.ndarray) -> np.ndarray:
         """``y(t) = S(t) u`` for all nodes, shape (len(t), n)."""
         qu = self.Q @ u
-        y = _real_product(self.phi(t) * qu[None, :], self.P.T, split=True)
+        y = self.shapes_product(self.phi(t) * qu[None, :])
         if self.S0 is not None:
             y = y + (self.S0 @ u)[None, :]
         return y
+
+    def shapes_product(self, X: np.ndarray) -> np.ndarray:
+        """``Re(X @ P^T)`` for coefficients ``X`` (T, K), shape (T, n).
+
+        One real product ``[Re X, -Im X_c] @ [Re P^T; Im P^T_c]`` over the modes ``c`` whose
+        shape is not real (a network with governors has mostly real modes); the stacked
+        real matrix is formed on first use and kept.
+        """
+        if not np.iscomplexobj(self.P):
+            return np.real(X) @ self.P.T
+        split = self.__dict__.get("_shapes_split")
+        if split is None:
+            PT = self.P.T
+            cplx = np.flatnonzero(np.any(PT.imag != 0, axis=1))
+            split = self._shapes_split = (cplx, np.concatenate([PT.real, PT.imag[cplx]], axis=0))
+        cplx, R = split
+        if not np.iscomplexobj(X):
+            return X @ R[:X.shape[1]]
+        return np.concatenate([X.real, -X.imag[:, cplx]], axis=1) @ R
 
     def weights(self, dual_row_norm) -> tuple[np.ndarray, np.ndarray]:
         """``(|P|, ||Q_k||_D)`` used by the derivative bounds."""
         return np.abs(self.P), dual_row_norm(np.abs(self.Q))
 
 
-def _real_product(X, Y, split: bool = False):
-    """``Re(X @ Y)`` with two real matrix products (half the work of the complex one).
-
-    With ``split``, one real product ``[Re X, -Im X] @ [Re Y; Im Y]`` over only the rows of
-    ``Y`` that are not real (the real modes of a network with governors need no imaginary
-    part); worth its pass over ``Y`` when ``X`` has many rows.
-    """
+def _real_product(X, Y):
+    """``Re(X @ Y)`` with two real matrix products (half the work of the complex one)."""
     if not np.iscomplexobj(X):
         return X @ np.real(Y)
     if not np.iscomplexobj(Y):
         return X.real @ Y
-    if split:
-        cplx = np.flatnonzero(np.any(Y.imag != 0, axis=1))
-        if cplx.size < Y.shape[0]:
-            return (np.concatenate([X.real, -X.imag[:, cplx]], axis=1)
-                    @ np.concatenate([Y.real, Y.imag[cplx]], axis=0))
     return X.real @ Y.real - X.imag @ Y.imag
 
 

@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.nadir_modes import _real_product
-
 __all__ = ["frequency_metrics", "ROCOF_WINDOW_S"]
 
 #: RoCoF measurement window of grid codes (s).
@@ -162,7 +160,7 @@ def frequency_metrics(system, model, u, *, bus_index: int, time_s: float,
     if np.isfinite(coi_inf) and abs(coi_inf) >= coi_v * (1 - 1e-9):
         coi_v, coi_t = abs(coi_inf), float("inf")
     rocof = float(_window_rocof(y_c[:t_u.size, None], dt_u, window_s)[0])
-    y_l = _real_product(_phi_steps(model, 0.0, 0.05, t_l.size) * qu[None, :], model.P.T, split=True)
+    y_l = model.shapes_product(_phi_steps(model, 0.0, 0.05, t_l.size) * qu[None, :])
     if s0u is not None:
         y_l = y_l + s0u[None, :]
     loc = _window_rocof(y_l, 0.05, window_s)

@@ -329,3 +329,23 @@ def test_does_not_warn_on_normal_use():
 def test_norm_ball_parsing():
     assert NormBall(1.0, "inf").p == np.inf
     assert NormBall(1.0, 1).p == 1
+
+
+def test_shapes_product_is_the_real_part_of_the_complex_one():
+    """``Re(X @ P^T)`` by one real product over the modes with complex shapes, for complex
+    and real coefficients, on a state-space model with real and complex modes and through
+    a restricted model."""
+    from netcoh.analysis.nadir_inputs import InputMap
+    L = 20.0 * nc.laplacian.ring_lattice(5, 1)
+    nodal = nc.nodal.swing_turbine([1.0, 2.0, 3.0, 5.0, 4.0], [1.0, 1.5, 2.0, 2.5, 1.0],
+                                   [5.0, 8.0, 12.0, 20.0, 9.0], [2.0, 4.0, 6.0, 8.0, 3.0])
+    model, _ = build_modal_model(nc.NetworkSystem.from_laplacian(L, nodal=nodal))
+    real = np.all(model.P.imag == 0, axis=0)
+    assert np.iscomplexobj(model.P) and 0 < real.sum() < real.size
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((7, real.size)) + 1j * rng.standard_normal((7, real.size))
+    for x in (X, X.real):
+        want = np.real(x @ model.P.T)
+        np.testing.assert_allclose(model.shapes_product(x), want, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(InputMap(model, cols=[0, 2]).shapes_product(x), want,
+                                   rtol=1e-13, atol=1e-13)

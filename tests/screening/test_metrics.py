@@ -8,7 +8,6 @@ import pytest
 
 import netcoh as nc
 from netcoh.analysis.nadir import build_modal_model
-from netcoh.analysis.nadir_modes import _real_product
 from netcoh.screening.metrics import _phi_steps
 
 
@@ -34,12 +33,3 @@ def test_phi_on_uniform_steps_is_phi(nodal, count):
     want = exact @ C
     np.testing.assert_allclose(_phi_steps(model, 0.3, 0.02, count, C), want, rtol=0,
                                atol=1e-13 * np.abs(exact).max() * np.abs(C).sum())
-
-
-def test_real_product_is_the_real_part_of_the_complex_one():
-    rng = np.random.default_rng(4)
-    A = rng.standard_normal((5, 6)) + 1j * rng.standard_normal((5, 6))
-    B = rng.standard_normal((6, 3)) + 1j * rng.standard_normal((6, 3)) * (np.arange(6) % 2)[:, None]
-    for split in (False, True):
-        np.testing.assert_allclose(_real_product(A, B, split), np.real(A @ B), rtol=1e-14, atol=1e-14)
-        np.testing.assert_allclose(_real_product(A, B.real, split), np.real(A @ B.real), rtol=1e-14)
