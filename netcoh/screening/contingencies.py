@@ -464,6 +464,31 @@ class ScreeningContext:
                                                               den=[self.coupling[1][0]]))
         return sysm
 
+    def _cut_reduction(self, p, q, w, inj=None):
+        """``(L_red', u')`` after removing edge ``(p, q)`` of weight ``w`` when every island
+        keeps a machine, from the intact network's reduction: ``L_red' = L_red - w~ c c^T``
+        (:meth:`_rank_one`, scaled like ``L_red``), and a bus-level injection ``inj`` mapped
+        onto the machines, ``u' = inj_M - L'_ME L'_EE^{-1} inj_E`` by Sherman-Morrison with
+        the intact ``L_EE``'s factors (one more solve). None when the update is
+        ill-conditioned."""
+        upd = self._rank_one(p, q, w)
+        if upd is None:
+            return None
+        c = self._cached()
+        wt, cv = upd
+        red = c["red"] - self.omega0 * wt * np.outer(cv, cv)
+        if inj is None:
+            return red, None
+        Bk, Be = self._incidence(p, q)
+        bk, be = Bk[:, 0], Be[:, 0]
+        inj_e = np.asarray(inj[self.nm:], dtype=float)
+        z = c["lu"].solve(inj_e) if inj_e.any() else np.zeros(inj_e.size)
+        if be.any():
+            x = c["lu"].solve(be)
+            z = z + (w * float(be @ z) / (1.0 - w * float(be @ x))) * x
+        u = np.asarray(inj[:self.nm], dtype=float) - c["Lke"] @ z + w * bk * float(be @ z)
+        return red, u
+
     def _islands(self, p, q, w, drop, inj=None):
         """Generic path: edit the bus-level Laplacian, split into islands, reduce each.
 
@@ -482,6 +507,11 @@ class ScreeningContext:
         if drop is not None:
             alive[drop] = False
         ncomp, lab = connected_components(abs(L) > 0, directed=False)
+        cut = None
+        if drop is None and np.unique(lab[:self.nm]).size == ncomp:
+            # every island keeps a machine: the Kron reduction of the cut network is the
+            # intact one's rank-one update, block-diagonal over the islands (no new one)
+            cut = self._cut_reduction(p, q, w, inj)
         out, parts, nbus, dead, lost = [], [], [], 0, 0.0
         for comp in range(ncomp):
             nodes = np.flatnonzero((lab == comp) & alive)
@@ -493,23 +523,29 @@ class ScreeningContext:
                 if inj is not None:
                     lost -= float(inj[nodes].sum())      # what the island drew: lost load
                 continue
-            sub = L[nodes][:, nodes]
-            local_keep = np.flatnonzero(nodes < self.nm)
-            D = None
-            if local_keep.size == nodes.size:
-                Lr = sub.toarray()
-            else:
-                Lr, D = _net.schur(sub, local_keep, dense=True)
             labels = tuple(self.labels[i] for i in mach)
-            if mach.size == 1:
-                Lr = np.zeros((1, 1))
-            item = (self._system(Lr * self.omega0, c["nodal"].subset(mach), labels), labels)
-            if inj is not None:
-                u = np.array(inj[mach], dtype=float)
-                if D is not None:
-                    elim = nodes[np.setdiff1d(np.arange(nodes.size), local_keep)]
-                    u = u + D @ inj[elim]
-                item = item + (u,)
+            if cut is not None:
+                Lr = np.zeros((1, 1)) if mach.size == 1 else cut[0][np.ix_(mach, mach)]
+                item = (self._system(Lr, c["nodal"].subset(mach), labels), labels)
+                if inj is not None:
+                    item = item + (cut[1][mach],)
+            else:
+                sub = L[nodes][:, nodes]
+                local_keep = np.flatnonzero(nodes < self.nm)
+                D = None
+                if local_keep.size == nodes.size:
+                    Lr = sub.toarray()
+                else:
+                    Lr, D = _net.schur(sub, local_keep, dense=True)
+                if mach.size == 1:
+                    Lr = np.zeros((1, 1))
+                item = (self._system(Lr * self.omega0, c["nodal"].subset(mach), labels), labels)
+                if inj is not None:
+                    u = np.array(inj[mach], dtype=float)
+                    if D is not None:
+                        elim = nodes[np.setdiff1d(np.arange(nodes.size), local_keep)]
+                        u = u + D @ inj[elim]
+                    item = item + (u,)
             out.append(item)
             parts.append(len(labels))
             nbus.append(int(np.sum(nodes >= self.nm)))

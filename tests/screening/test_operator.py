@@ -319,3 +319,31 @@ def test_case_model_trip_takes_the_events_losses():
     assert swing.event_grid is None
     (ev2,), _ = operator_events(swing, Contingency("machine", unit))
     assert -ev2.u.sum() * grid.base_mva == pytest.approx(M.p_mw[unit], rel=1e-9)
+
+
+@pytest.mark.parametrize("case", ["kundur", "ieee39"])
+def test_islands_from_the_intact_reduction_match_a_new_one(case, request):
+    """A cut whose islands all keep a machine: each island's reduced network and mapped
+    imbalance come from the intact reduction's rank-one update, and equal a new Kron
+    reduction of the island."""
+    from netcoh.screening.events import _branch_injection
+    ctx = ScreeningContext.from_grid(request.getfixturevalue(case))
+    split = [b for b, v in ctx.branches.items() if v[3] == "split"]
+    assert split
+    used = 0
+    for b in split:
+        p, q, w, _ = ctx.branches[b]
+        inj = _branch_injection(ctx, b)
+        used += ctx._cut_reduction(p, q, w, inj) is not None
+        fast, note = ctx._islands(p, q, w, drop=None, inj=inj)
+        ctx._cut_reduction = lambda *a, **k: None          # the island-by-island path
+        try:
+            new, note_new = ctx._islands(p, q, w, drop=None, inj=inj)
+        finally:
+            del ctx._cut_reduction
+        assert note == note_new and [x[1] for x in fast] == [x[1] for x in new]
+        for (s1, _, u1), (s2, _, u2) in zip(fast, new):
+            L1, L2 = np.asarray(s1.laplacian), np.asarray(s2.laplacian)
+            assert np.abs(L1 - L2).max() <= 1e-12 * np.abs(L2).max()
+            assert np.abs(u1 - u2).max() <= 1e-12 * max(np.abs(inj).max(), 1e-300)
+    assert used == len(split)
