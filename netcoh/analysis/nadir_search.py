@@ -232,11 +232,12 @@ def _bound_weights(dset, abs_rows):
     """``sup_{u in set} |q . u|`` bounds for non-negative rows ``|q|``: the set's own
     ``bound_weights`` when it has one, else its value. A budget box's value of a
     non-negative row is the knapsack of the row itself (its negative has nothing to
-    gain), so only that one is solved."""
+    gain), so only that one is bounded (a few greedy passes, the rest of the budget at
+    the last unit's value)."""
     if hasattr(dset, "bound_weights"):
         return dset.bound_weights(abs_rows)
     if isinstance(dset, BudgetBox):
-        return _knapsack(abs_rows, dset.cap, dset.budget)
+        return _knapsack(abs_rows, dset.cap, dset.budget, exact=False)
     return dset.value(abs_rows)
 
 

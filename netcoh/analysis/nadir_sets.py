@@ -98,8 +98,12 @@ class NormBall:
         return float(np.linalg.norm(u, self.p))
 
 
-def _knapsack(rows: np.ndarray, cap: np.ndarray, budget: float) -> np.ndarray:
-    """``max { s . p : 0 <= p <= cap, sum p <= budget }`` for each row ``s`` (vectorised)."""
+def _knapsack(rows: np.ndarray, cap: np.ndarray, budget: float, exact: bool = True) -> np.ndarray:
+    """``max { s . p : 0 <= p <= cap, sum p <= budget }`` for each row ``s`` (vectorised).
+
+    With ``exact=False`` an upper bound: after the passes over each row's best units, the
+    budget left is valued at the last unit taken (no unit left is worth more).
+    """
     pos = np.maximum(rows, 0.0)
     if not np.isfinite(budget) or budget >= cap.sum():
         return pos @ cap
@@ -122,6 +126,8 @@ def _knapsack(rows: np.ndarray, cap: np.ndarray, budget: float) -> np.ndarray:
         if not np.any(left > 0):
             return out.reshape(shape)
         pos[every, j] = 0.0                           # taken (pos is this function's own)
+    if not exact:
+        return (out + left * v).reshape(shape)
     live = np.flatnonzero(left > 0)
     pos, left = pos[live], left[live]
     m = min(n, 16)

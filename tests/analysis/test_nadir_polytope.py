@@ -135,6 +135,14 @@ def test_knapsack_partial_sort_is_exact(n, seed, frac):
             v, left = v + s[j] * take, left - take
         want.append(v)
     assert np.allclose(_knapsack(rows, cap, budget), want, rtol=1e-12, atol=1e-12)
+    # the cheap upper bound of the bound weights: never below, and exact when a few
+    # units spend the budget
+    up = _knapsack(np.abs(rows), cap, budget, exact=False)
+    exact = _knapsack(np.abs(rows), cap, budget)
+    assert np.all(up >= exact * (1 - 1e-12) - 1e-15)
+    big = np.full(n, budget)                   # every unit can spend the budget alone
+    assert np.allclose(_knapsack(np.abs(rows), big, budget, exact=False),
+                       _knapsack(np.abs(rows), big, budget), rtol=1e-12, atol=1e-15)
 
 
 def test_restricted_inputs_give_the_same_nadir():
