@@ -70,6 +70,16 @@ With Aberth's cluster seeds limited to clusters of 128 poles (two unit trips had
 "cluster" of the whole spectrum, 2 s each), every distinct network but one (a ``cond``
 fallback) updates in under 0.4 s CPU; the sweep took 248.6 s with the machine about 7 %
 slower (dense rows 1,502 ms CPU median; 177 ms per network; all certified, same ranking).
+With the per-row work cut again (the residual check through the machines' common
+denominator, the bound weights from greedy passes, the metrics' curves without ``phi`` on
+the 20 ms grid, the real split of the mode shapes kept per model, the stability
+certificate remembered per machine, and islands that each keep a machine reduced from the
+intact network's rank-one update instead of a new Kron reduction: 8 ms instead of 63 ms per
+split branch), the sweep took 195.7 s at the speed of the 248.6 s run (dense rows 1,523 ms
+CPU median; 139 ms per network in a worker, wall; all 3,601 certified, the same ranking);
+``--per-network 16`` gave branch-outage rows of 162 ms = modes 100 + nadir search 42 +
+metrics 12 + network and events 7, unit trips 139 ms. ``benchmarks/screening_ab.py``
+compares a sample of the sweep with an earlier revision in one session.
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
       OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \

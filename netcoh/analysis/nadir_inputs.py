@@ -152,6 +152,17 @@ class InputMap(ModalModel):
             yield sl, self.rows(np.tile(bus, tt.size // n), tt).reshape(-1, n, r)
 
     def shapes_product(self, X):
+        """``Re(X @ P^T)`` by the base model (which keeps the real split of ``P``).
+
+        Parameters
+        ----------
+        X : ndarray (T, K)
+            Mode coefficients.
+
+        Returns
+        -------
+        ndarray (T, n)
+        """
         return self.base.shapes_product(X)
 
 

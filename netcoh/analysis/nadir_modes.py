@@ -199,11 +199,20 @@ class ModalModel(ABC):
         return y
 
     def shapes_product(self, X: np.ndarray) -> np.ndarray:
-        """``Re(X @ P^T)`` for coefficients ``X`` (T, K), shape (T, n).
+        """``Re(X @ P^T)``: the outputs at every node of mode coefficients ``X``.
 
         One real product ``[Re X, -Im X_c] @ [Re P^T; Im P^T_c]`` over the modes ``c`` whose
         shape is not real (a network with governors has mostly real modes); the stacked
         real matrix is formed on first use and kept.
+
+        Parameters
+        ----------
+        X : ndarray (T, K)
+            Coefficients of the ``K`` modes (e.g. ``phi(t) * (Q @ u)``), real or complex.
+
+        Returns
+        -------
+        ndarray (T, n)
         """
         if not np.iscomplexobj(self.P):
             return np.real(X) @ self.P.T
