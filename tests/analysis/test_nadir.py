@@ -349,3 +349,19 @@ def test_shapes_product_is_the_real_part_of_the_complex_one():
         np.testing.assert_allclose(model.shapes_product(x), want, rtol=1e-13, atol=1e-13)
         np.testing.assert_allclose(InputMap(model, cols=[0, 2]).shapes_product(x), want,
                                    rtol=1e-13, atol=1e-13)
+
+
+def test_slopes_are_kept_for_the_same_grid_only():
+    from netcoh.analysis.nadir_search import Search
+    sys_ = nc.NetworkSystem.from_laplacian(10.0 * nc.laplacian.ring_lattice(5, 1),
+                                          nodal=nc.nodal.swing([1.0, 2.0, 3.0, 4.0, 5.0], 1.0))
+    engine = Search(build_modal_model(sys_)[0], NormBall(0.5, 2), 1e-6)
+    t = np.linspace(0.0, 2.0, 9)
+    K1, K2 = engine.slopes(t)
+    again = engine.slopes(t.copy())
+    assert again[0] is K1 and again[1] is K2 and not K1.flags.writeable
+    t2 = np.linspace(0.0, 2.0, 17)
+    fresh = Search(build_modal_model(sys_)[0], NormBall(0.5, 2), 1e-6).slopes(t2)
+    for got, want in zip(engine.slopes(t2), fresh):
+        assert got.shape == (5, 16)
+        np.testing.assert_allclose(got, want, rtol=1e-14)
