@@ -465,12 +465,15 @@ class ScreeningContext:
         return sysm
 
     def _cut_reduction(self, p, q, w, inj=None):
-        """``(L_red', u')`` after removing edge ``(p, q)`` of weight ``w`` when every island
-        keeps a machine, from the intact network's reduction: ``L_red' = L_red - w~ c c^T``
-        (:meth:`_rank_one`, scaled like ``L_red``), and a bus-level injection ``inj`` mapped
-        onto the machines, ``u' = inj_M - L'_ME L'_EE^{-1} inj_E`` by Sherman-Morrison with
-        the intact ``L_EE``'s factors (one more solve). None when the update is
+        """``(L_red', u')`` after removing edge ``(p, q)`` of weight ``w`` between two
+        eliminated buses when every island keeps a machine, from the intact network's
+        reduction: ``L_red' = L_red - w~ c c^T`` (:meth:`_rank_one`, scaled like ``L_red``),
+        and a bus-level injection ``inj`` mapped onto the machines, ``u' = inj_M - L_ME
+        L'_EE^{-1} inj_E`` by Sherman-Morrison with the intact ``L_EE``'s factors (one more
+        solve). None for a branch at a machine's node, or when the update is
         ill-conditioned."""
+        if p < self.nm or q < self.nm:
+            return None                     # a machine's own branch: island by island
         upd = self._rank_one(p, q, w)
         if upd is None:
             return None
@@ -479,15 +482,12 @@ class ScreeningContext:
         red = c["red"] - self.omega0 * wt * np.outer(cv, cv)
         if inj is None:
             return red, None
-        Bk, Be = self._incidence(p, q)
-        bk, be = Bk[:, 0], Be[:, 0]
+        be = self._incidence(p, q)[1][:, 0]
         inj_e = np.asarray(inj[self.nm:], dtype=float)
         z = c["lu"].solve(inj_e) if inj_e.any() else np.zeros(inj_e.size)
-        if be.any():
-            x = c["lu"].solve(be)
-            z = z + (w * float(be @ z) / (1.0 - w * float(be @ x))) * x
-        u = np.asarray(inj[:self.nm], dtype=float) - c["Lke"] @ z + w * bk * float(be @ z)
-        return red, u
+        x = c["lu"].solve(be)
+        z = z + (w * float(be @ z) / (1.0 - w * float(be @ x))) * x
+        return red, np.asarray(inj[:self.nm], dtype=float) - c["Lke"] @ z
 
     def _islands(self, p, q, w, drop, inj=None):
         """Generic path: edit the bus-level Laplacian, split into islands, reduce each.
