@@ -403,9 +403,16 @@ class ScreeningContext:
         upd = self._rank_one(k, q, w)
         if upd is None:
             return self._islands(k, q, w, drop=k)
-        wt, cv = upd
-        Lr = (red - self.omega0 * wt * np.outer(cv, cv))[np.ix_(keep, keep)]
-        return [(self._system(Lr, sub, labels), labels)], ""
+        trips = c.setdefault("trips", {})
+        if cont.id not in trips:
+            # kept: an outage that cuts this machine alone off leaves the same network
+            # and screens it as this object (one modal model for both)
+            wt, cv = upd
+            Lr = (red - self.omega0 * wt * np.outer(cv, cv))[np.ix_(keep, keep)]
+            trips[cont.id] = self._system(Lr, sub, labels)
+            while len(trips) > 8:
+                del trips[next(iter(trips))]
+        return [(trips[cont.id], labels)], ""
 
     @staticmethod
     def select_islands(systems: list, note: str, islands: str = "main"):
@@ -463,6 +470,32 @@ class ScreeningContext:
             sysm = dataclasses.replace(sysm, coupling=from_tf(num=[self.coupling[0][0]],
                                                               den=[self.coupling[1][0]]))
         return sysm
+
+    def cut_off_machine(self, branch_id: str):
+        """The machine a branch outage cuts off alone (its island holds no other machine and
+        the rest of the grid keeps the others), or None.
+
+        Parameters
+        ----------
+        branch_id : str
+            The branch.
+
+        Returns
+        -------
+        str or None
+            The machine's label: the outage leaves the network of that machine's trip.
+        """
+        p, q, w, status = self.branches[branch_id]
+        if status != "split":
+            return None
+        L = sp.csr_matrix(self.L, copy=True)
+        L[p, q] = 0.0                          # an existing entry: no change of structure
+        L[q, p] = 0.0
+        n, lab = connected_components(L != 0, directed=False)
+        counts = np.bincount(lab[:self.nm], minlength=n)
+        if n != 2 or counts.min() != 1 or counts.max() < 2:
+            return None
+        return self.labels[int(np.flatnonzero(lab[:self.nm] == np.argmin(counts))[0])]
 
     def _cut_reduction(self, p, q, w, inj=None):
         """``(L_red', u')`` after removing edge ``(p, q)`` of weight ``w`` between two
@@ -552,6 +585,12 @@ class ScreeningContext:
         order = sorted(range(len(out)), key=lambda i: (-parts[i], -nbus[i]))
         out = [out[i] for i in order]
         parts = [parts[i] for i in order]
+        if cut is not None and parts[1:] == [1]:
+            # one machine cut off: the main island is the network its trip leaves (the
+            # cut-off buses hold no other machine, so they add nothing to the reduction)
+            trip, _ = self.systems(Contingency("machine", out[1][1][0]))
+            if len(trip) == 1 and trip[0][1] == out[0][1]:
+                out[0] = (trip[0][0],) + out[0][1:]
         note = f"{len(out)} island(s) with {parts} machines"
         if dead:
             note += f"; {dead} node(s) de-energised"

@@ -50,6 +50,7 @@ The two private keys are not table columns; the result store writes them separat
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 
@@ -137,6 +138,24 @@ def _local_swing(row: dict) -> str:
             "disturbance is credible)")
 
 
+#: the last networks' modal models in this process: [(system, model)]
+_MODELS: list = []
+_MODELS_LOCK = threading.Lock()
+
+
+def _modal_model(system, build):
+    """``build(system)[0]``, once per system object: a unit trip and an outage that cuts
+    that unit off alone screen the same network object (:meth:`ScreeningContext.systems`)."""
+    with _MODELS_LOCK:
+        for known, model in _MODELS:
+            if known is system:
+                return model
+    model = build(system)[0]
+    with _MODELS_LOCK:
+        _MODELS[:] = _MODELS[-3:] + [(system, model)]
+    return model
+
+
 def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz: float) -> dict:
     from ..analysis.nadir import build_modal_model, worst_case_nadir
 
@@ -168,7 +187,7 @@ def _evaluate(ctx: ScreeningContext, cont: Contingency, settings: dict, base_hz:
                                 ev.caps)
                 # a general linear model takes the search its state matrix allows (modal, or
                 # eigen-free where it is nearly defective); its metrics are sampled responses
-                model = None if is_lti(system) else build_modal_model(system)[0]
+                model = None if is_lti(system) else _modal_model(system, build_modal_model)
                 # only the worst bus matters here: buses that cannot win are ruled out by a
                 # certified bound instead of being computed (same value, bus and certificate)
                 res = worst_case_nadir(system, disturbance_set=dset, model=model,

@@ -302,7 +302,7 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
             rows.extend(_with_copies(ctx, [row], {r.name: missing})[1:])
     if rows and store is not None:
         store.append(rows)
-    reps = [c for c in reps if c.name not in done]
+    reps = _twins_together(ctx, [c for c in reps if c.name not in done])
     copies = {k: [c for c in v if c.name not in done] for k, v in copies.items()}
     workers = 1 if executor == "serial" else n_jobs
     if batch_size is None:
@@ -377,6 +377,30 @@ def _representatives(ctx: ScreeningContext, todo: list, disturbance: str = "ball
             first[k] = c
             reps.append(c)
     return reps, copies
+
+
+def _twins_together(ctx: ScreeningContext, reps: list) -> list:
+    """The evaluations in an order that puts each outage cutting one machine off alone
+    right after that machine's trip: both leave the same network, and in one batch (one
+    worker) its modal model is computed once."""
+    trips = {c.id for c in reps if c.kind == "machine"}
+    twins: dict = {}
+    for c in reps:
+        if c.kind == "branch" and ctx.branches.get(c.id, ("", "", 0, ""))[3] == "split":
+            m = ctx.cut_off_machine(c.id)
+            if m in trips:
+                twins.setdefault(m, []).append(c)
+    if not twins:
+        return reps
+    moved = {c.name for v in twins.values() for c in v}
+    out = []
+    for c in reps:
+        if c.name in moved:
+            continue
+        out.append(c)
+        if c.kind == "machine":
+            out.extend(twins.get(c.id, ()))
+    return out
 
 
 def _with_copies(ctx: ScreeningContext, rows: list, copies: dict) -> list:

@@ -347,3 +347,42 @@ def test_islands_from_the_intact_reduction_match_a_new_one(case, request):
             assert np.abs(L1 - L2).max() <= 1e-12 * np.abs(L2).max()
             assert np.abs(u1 - u2).max() <= 1e-12 * max(np.abs(inj).max(), 1e-300)
     assert used == len(split)
+
+
+@pytest.mark.parametrize("case", ["kundur", "ieee39"])
+def test_an_outage_cutting_one_machine_off_screens_its_trips_network(case, request):
+    """The outage leaves the network of that machine's trip: the same system object (one
+    modal model for both), equal to the island's own reduction, and the screen evaluates
+    the two one after the other."""
+    from netcoh.screening.screen import _twins_together
+    ctx = ScreeningContext.from_grid(request.getfixturevalue(case))
+    split = [b for b, v in ctx.branches.items() if v[3] == "split"]
+    pairs = 0
+    for b in split:
+        m = ctx.cut_off_machine(b)
+        p, q, w, _ = ctx.branches[b]
+        systems, _ = ctx.systems(Contingency("branch", b))
+        alone = systems[1][1][0] if len(systems) == 2 and len(systems[1][1]) == 1 \
+            and len(systems[0][1]) > 1 else None
+        assert m == alone
+        if m is None:
+            continue
+        pairs += 1
+        trip, _ = ctx.systems(Contingency("machine", m))
+        assert systems[0][0] is trip[0][0]
+        ctx._cut_reduction = lambda *a, **k: None               # the island's own reduction
+        try:
+            own, _ = ctx._islands(p, q, w, drop=None)
+        finally:
+            del ctx._cut_reduction
+        L1, L2 = np.asarray(systems[0][0].laplacian), np.asarray(own[0][0].laplacian)
+        assert np.abs(L1 - L2).max() <= 1e-12 * np.abs(L2).max()
+    assert pairs >= 2
+    conts = [Contingency("branch", b) for b in split] + [Contingency("machine", m)
+                                                          for m in ctx.labels]
+    order = [c.name for c in _twins_together(ctx, conts)]
+    assert sorted(order) == sorted(c.name for c in conts)
+    for b in split:
+        m = ctx.cut_off_machine(b)
+        if m is not None:
+            assert order.index(f"branch:{b}") > order.index(f"machine:{m}")
