@@ -3,7 +3,8 @@
 The speed of a shared machine drifts by up to half between runs, so a change of a tenth in
 a sweep is only visible when both versions run in the same session, alternating. This
 script exports the revision ``--against`` (``git archive``) into a temporary directory and
-screens the same sample of GB's N-1 list (every ``--step``-th contingency, operator
+screens the same sample of GB's N-1 list (every ``--step``-th contingency; with
+``--with-islands`` also every unit trip and every outage that splits the grid; operator
 semantics, ``model="swing_turbine"``, local worker processes) with each version in turn,
 ``--repeat`` times. It prints, per run, the wall time, the distinct networks evaluated and
 the mean time per evaluation in a worker (wall, from the rows' ``elapsed_s``), the peak
@@ -12,7 +13,7 @@ and the largest relative change of every figure of the rows between the two vers
 (with the worst buses that agree).
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_ab.py --against REV [--step 5]
-          [--repeat 2] [--jobs 2]
+          [--repeat 2] [--jobs 2] [--with-islands]
 """
 
 from __future__ import annotations
@@ -37,12 +38,18 @@ CHILD = r"""
 import json, resource, sys, time, warnings
 import netcoh
 import netcoh.grids as grids
-from netcoh.screening import contingency_list, screen_contingencies
-step, jobs, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+from netcoh.screening import ScreeningContext, contingency_list, screen_contingencies
+step, jobs, out, islands = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     grid = grids.load("gb")
-sample = contingency_list(grid, "n-1")[::step]
+every = contingency_list(grid, "n-1")
+if islands:      # and every unit trip and every outage that splits the grid
+    br = ScreeningContext.from_grid(grid, model="swing_turbine").branches
+    sample = [c for i, c in enumerate(every) if i % step == 0 or c.kind == "machine"
+              or (c.kind == "branch" and br[c.id][3] == "split")]
+else:
+    sample = every[::step]
 t0 = time.perf_counter()
 res = screen_contingencies(grid, sample, executor="processes", n_jobs=jobs, progress=False,
                            dt=0.05, horizon=1.0, threshold_hz="gb", model="swing_turbine")
@@ -64,9 +71,10 @@ def _export(rev: str, dest: str) -> None:
     subprocess.run(["tar", "-x", "-C", dest], input=archive, check=True)
 
 
-def _run(tree: str, step: int, jobs: int, out: str) -> dict:
+def _run(tree: str, step: int, jobs: int, out: str, islands: bool) -> dict:
     env = dict(os.environ, PYTHONPATH=tree, OPENBLAS_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(step), str(jobs), out], cwd=tree,
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(step), str(jobs), out,
+                           str(int(islands))], cwd=tree,
                           env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"the sweep in {tree} failed:\n{proc.stderr[-3000:]}")
@@ -94,6 +102,8 @@ def main() -> None:
     ap.add_argument("--step", type=int, default=5, help="every STEP-th contingency (default 5)")
     ap.add_argument("--repeat", type=int, default=2, help="alternating runs of each version")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    ap.add_argument("--with-islands", action="store_true",
+                    help="add every unit trip and every outage that splits the grid")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         old_tree = os.path.join(tmp, "old")
@@ -102,12 +112,13 @@ def main() -> None:
         trees = {args.against: old_tree, "this tree": str(ROOT)}
         walls = {k: [] for k in trees}
         frames = {}
-        print(f"GB N-1, every {args.step}th contingency, model=swing_turbine, operator "
+        extra = " with every unit trip and split" if args.with_islands else ""
+        print(f"GB N-1, every {args.step}th contingency{extra}, model=swing_turbine, operator "
               f"semantics, processes x{args.jobs}")
         for r in range(args.repeat):
             for label, tree in trees.items():
                 out = os.path.join(tmp, f"rows-{len(frames)}.pkl")
-                m = _run(tree, args.step, args.jobs, out)
+                m = _run(tree, args.step, args.jobs, out, args.with_islands)
                 frames[label] = pd.read_pickle(out)
                 walls[label].append(m["wall"])
                 print(f"  run {r + 1}, {label}: {m['wall']:.1f} s wall, {m['rows']} rows, "
