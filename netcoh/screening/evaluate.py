@@ -152,7 +152,7 @@ def _modal_model(system, build):
                 return model
     model = build(system)[0]
     with _MODELS_LOCK:
-        _MODELS[:] = _MODELS[-3:] + [(system, model)]
+        _MODELS[:] = _MODELS[-1:] + [(system, model)]
     return model
 
 
