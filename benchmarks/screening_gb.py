@@ -78,8 +78,16 @@ intact network's rank-one update instead of a new Kron reduction: 8 ms instead o
 split branch), the sweep took 195.7 s at the speed of the 248.6 s run (dense rows 1,523 ms
 CPU median; 139 ms per network in a worker, wall; all 3,601 certified, the same ranking);
 ``--per-network 16`` gave branch-outage rows of 162 ms = modes 100 + nadir search 42 +
-metrics 12 + network and events 7, unit trips 139 ms. ``benchmarks/screening_ab.py``
-compares a sample of the sweep with an earlier revision in one session.
+metrics 12 + network and events 7, unit trips 139 ms. An outage that cuts one machine off
+alone (415 of GB's 444 splitting branches) leaves the network of that machine's trip; with
+the two evaluated one after the other on one network object and one modal model, and the
+search's slopes kept per grid, the sweep took 178.9 s (dense rows 1,438 ms CPU median, the
+speed of the 230.0 s run; 126 ms per network in a worker; all 3,601 certified, the same
+ranking). ``benchmarks/screening_ab.py`` compares a sample of the sweep with an earlier
+revision in one session: against the session's starting point ``26f5ec3`` (every 5th
+contingency) 1.20x and 1.17x in two runs, and with every unit trip and split added
+(``--with-islands --step 20``) 1.39x against the version before the shared trip networks,
+the figures of every row the same.
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
       OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \
