@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 import uuid
 from dataclasses import dataclass, field
 
@@ -46,6 +47,7 @@ __all__ = ["Contingency", "ScreeningContext", "contingency_list"]
 
 
 _CACHE: dict = {}
+_TRIPS_LOCK = threading.Lock()
 
 
 @dataclass(eq=False)
@@ -404,15 +406,18 @@ class ScreeningContext:
         if upd is None:
             return self._islands(k, q, w, drop=k)
         trips = c.setdefault("trips", {})
-        if cont.id not in trips:
+        system = trips.get(cont.id)
+        if system is None:
             # kept: an outage that cuts this machine alone off leaves the same network
             # and screens it as this object (one modal model for both)
             wt, cv = upd
             Lr = (red - self.omega0 * wt * np.outer(cv, cv))[np.ix_(keep, keep)]
-            trips[cont.id] = self._system(Lr, sub, labels)
-            while len(trips) > 8:
-                del trips[next(iter(trips))]
-        return [(trips[cont.id], labels)], ""
+            system = self._system(Lr, sub, labels)
+            with _TRIPS_LOCK:                 # threads of a Dask worker share the context
+                system = trips.setdefault(cont.id, system)
+                while len(trips) > 8:
+                    del trips[next(iter(trips))]
+        return [(system, labels)], ""
 
     @staticmethod
     def select_islands(systems: list, note: str, islands: str = "main"):
