@@ -1,7 +1,7 @@
 """GB operator screening with swing-turbine machines: this tree against an earlier revision.
 
 The speed of a shared machine drifts by up to half between runs, so a change of a tenth in
-a sweep is only visible when both versions run in the same session, alternating. This
+a sweep is only visible when both versions run in the same invocation, alternating. This
 script exports the revision ``--against`` (``git archive``) into a temporary directory and
 screens the same sample of GB's N-1 list (every ``--step``-th contingency; with
 ``--with-islands`` also every unit trip and every outage that splits the grid; operator

@@ -81,13 +81,13 @@ CPU median; 139 ms per network in a worker, wall; all 3,601 certified, the same 
 metrics 12 + network and events 7, unit trips 139 ms. An outage that cuts one machine off
 alone (415 of GB's 444 splitting branches) leaves the network of that machine's trip; with
 the two evaluated one after the other on one network object and one modal model, and the
-search's slopes kept per grid, the sweep took 178.9 s (dense rows 1,438 ms CPU median, the
-speed of the 230.0 s run; 126 ms per network in a worker; all 3,601 certified, the same
-ranking). ``benchmarks/screening_ab.py`` compares a sample of the sweep with an earlier
-revision in one session: against the session's starting point ``26f5ec3`` (every 5th
-contingency) 1.20x and 1.17x in two runs, and with every unit trip and split added
-(``--with-islands --step 20``) 1.39x against the version before the shared trip networks,
-the figures of every row the same.
+search's slopes kept per grid, the sweep took 178.9 s (dense rows 1,438 ms CPU median,
+about the speed of the 230.0 s run at 1,406 ms; 126 ms per network in a worker; all 3,601
+certified, the same ranking). ``benchmarks/screening_ab.py`` compares a sample of the sweep
+with an earlier revision in one run: against revision ``26f5ec3`` (every 5th
+contingency) 1.17x and 1.20x in two runs, and with every unit trip and split added
+(``--with-islands --step 20``) 1.39x and 1.66x against ``08ed05a``, the version before the
+shared trip networks, with the figures of every row the same.
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
       OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \

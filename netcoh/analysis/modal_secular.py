@@ -636,7 +636,7 @@ def _factored_errors(common, sc, R, f, G, GL, Lnorm):
     m, l = np.triu_indices(p)
     E = D[:, m] * D[:, l]                                                    # (n, p(p+1)/2)
     E = np.column_stack([E, np.abs(E), np.ones(E.shape[0])])
-    W = np.vstack([G * D[:, q] for q in range(p)] + [GL])                    # ((p+1) k, n)
+    W = np.vstack([G * D[:, i] for i in range(p)] + [GL])                    # ((p+1) k, n)
     if np.iscomplexobj(R):
         Rv = R.view(np.float64)                        # (J, 2n): re, im, re, im, ...
         Wv = np.zeros((2 * W.shape[0], 2 * W.shape[1]))
@@ -656,9 +656,10 @@ def _factored_errors(common, sc, R, f, G, GL, Lnorm):
         GS = np.einsum("jm,jmq->jq", V / cs[:, None], H[:, :p]) + f[:, None] * H[:, p]
         est = np.sqrt(_col_sq(GS.T)) / np.sqrt(k)
         c2 = np.abs(cs) ** 2
-        q = m.size
-        d2 = np.einsum("jm,jm->j", both * (V[:, m] * np.conj(V[:, l])).real, A[:, :q]) / c2
-        size = np.einsum("jm,jm->j", both * np.abs(V[:, m]) * np.abs(V[:, l]), A[:, q:2 * q]) / c2
+        npair = m.size
+        d2 = np.einsum("jm,jm->j", both * (V[:, m] * np.conj(V[:, l])).real, A[:, :npair]) / c2
+        size = np.einsum("jm,jm->j", both * np.abs(V[:, m]) * np.abs(V[:, l]),
+                         A[:, npair:2 * npair]) / c2
         scale = np.sqrt(np.maximum(d2, 0.0)) + np.abs(f) * Lnorm * np.sqrt(A[:, -1])
         unsure = ~(d2 >= 1e-6 * size)
         return 10.0 * est / scale, unsure

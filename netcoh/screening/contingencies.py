@@ -476,6 +476,16 @@ class ScreeningContext:
                                                               den=[self.coupling[1][0]]))
         return sysm
 
+    def _without_edge(self, p, q, w):
+        """``(L', ncomp, labels)``: the bus-level Laplacian without edge ``(p, q)`` of weight
+        ``w`` (CSR) and its connected components."""
+        N = self.L.shape[0]
+        E = sp.coo_matrix(([w, w, -w, -w], ([p, q, p, q], [q, p, p, q])), shape=(N, N))
+        L = (self.L + E).tocsr()
+        L.eliminate_zeros()
+        ncomp, lab = connected_components(abs(L) > 0, directed=False)
+        return L, ncomp, lab
+
     def cut_off_machine(self, branch_id: str):
         """The machine a branch outage cuts off alone (its island holds no other machine and
         the rest of the grid keeps the others), or None.
@@ -489,14 +499,23 @@ class ScreeningContext:
         -------
         str or None
             The machine's label: the outage leaves the network of that machine's trip.
+
+        Examples
+        --------
+        Kundur's two areas: the line 5-6 cuts G1 off; one of the parallel lines 7-8 cuts
+        nothing off:
+
+        >>> import netcoh.grids as grids
+        >>> ctx = ScreeningContext.from_grid(grids.load("kundur", warn=False))
+        >>> ctx.cut_off_machine("L5-6"), ctx.cut_off_machine("L7-8a")
+        ('G1', None)
         """
+        if branch_id not in self.branches:
+            raise InputError(f"`branch_id` must be a branch of the grid, got {branch_id!r}")
         p, q, w, status = self.branches[branch_id]
         if status != "split":
             return None
-        L = sp.csr_matrix(self.L, copy=True)
-        L[p, q] = 0.0                          # an existing entry: no change of structure
-        L[q, p] = 0.0
-        n, lab = connected_components(L != 0, directed=False)
+        _, n, lab = self._without_edge(p, q, w)
         counts = np.bincount(lab[:self.nm], minlength=n)
         if n != 2 or counts.min() != 1 or counts.max() < 2:
             return None
@@ -538,13 +557,10 @@ class ScreeningContext:
 
         c = self._cached()
         N = self.L.shape[0]
-        E = sp.coo_matrix(([w, w, -w, -w], ([p, q, p, q], [q, p, p, q])), shape=(N, N))
-        L = (self.L + E).tocsr()
-        L.eliminate_zeros()
+        L, ncomp, lab = self._without_edge(p, q, w)
         alive = np.ones(N, dtype=bool)
         if drop is not None:
             alive[drop] = False
-        ncomp, lab = connected_components(abs(L) > 0, directed=False)
         cut = None
         if drop is None and np.unique(lab[:self.nm]).size == ncomp:
             # every island keeps a machine: the Kron reduction of the cut network is the

@@ -36,7 +36,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.sparse.csgraph import connected_components
 
 from ..exceptions import InputError
 
@@ -176,12 +175,9 @@ def _branch_injection(ctx, bid):
     return inj
 
 
-def _dead_end(ctx, p, q):
+def _dead_end(ctx, p, q, w):
     """The end of a bridge on the machine-free side."""
-    L = ctx.L.tolil(copy=True)
-    L[p, q] = 0.0
-    L[q, p] = 0.0
-    _, lab = connected_components(L.tocsr() != 0, directed=False)
+    _, _, lab = ctx._without_edge(p, q, w)
     has_machine = np.zeros(lab.max() + 1, dtype=bool)
     has_machine[lab[: ctx.nm]] = True
     return q if has_machine[lab[p]] else p
@@ -263,7 +259,7 @@ def operator_events(ctx, cont):
     p, q, w, status = ctx.branches[cont.id]
     if status.startswith("dead:"):
         inj = _branch_injection(ctx, cont.id)
-        dead = _dead_end(ctx, p, q)
+        dead = _dead_end(ctx, p, q, w)
         live = q if dead == p else p
         u = np.zeros(ctx.nm)
         if live < ctx.nm:

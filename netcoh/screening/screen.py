@@ -386,10 +386,9 @@ def _twins_together(ctx: ScreeningContext, reps: list) -> list:
     trips = {c.id for c in reps if c.kind == "machine"}
     twins: dict = {}
     for c in reps:
-        if c.kind == "branch" and ctx.branches.get(c.id, ("", "", 0, ""))[3] == "split":
-            m = ctx.cut_off_machine(c.id)
-            if m in trips:
-                twins.setdefault(m, []).append(c)
+        m = ctx.cut_off_machine(c.id) if c.kind == "branch" and c.id in ctx.branches else None
+        if m in trips:
+            twins.setdefault(m, []).append(c)
     if not twins:
         return reps
     moved = {c.name for v in twins.values() for c in v}

@@ -378,6 +378,8 @@ def test_an_outage_cutting_one_machine_off_screens_its_trips_network(case, reque
         L1, L2 = np.asarray(systems[0][0].laplacian), np.asarray(own[0][0].laplacian)
         assert np.abs(L1 - L2).max() <= 1e-12 * np.abs(L2).max()
     assert pairs >= 2
+    with pytest.raises(InputError, match="`branch_id` must be a branch of the grid, got 'nope'"):
+        ctx.cut_off_machine("nope")
     conts = [Contingency("branch", b) for b in split] + [Contingency("machine", m)
                                                           for m in ctx.labels]
     order = [c.name for c in _twins_together(ctx, conts)]
