@@ -112,11 +112,13 @@ def dense_basis(realization, mu, W, lu, cond: float = np.inf, row0: int = 0,
     A, B, C, D = (sp.csr_matrix(x) for x in realization)
     P = np.asarray(C @ W)
     Q = la.lu_solve(lu, B.toarray(), check_finite=False)
-    # order the modes as [upper half-plane, their conjugates in the same order, real] so
-    # that products over conjugate pairs run in real arithmetic on contiguous blocks
+    # order the modes as [upper half-plane, their conjugates in the same order, real
+    # ascending] so that products over conjugate pairs run in real arithmetic on
+    # contiguous blocks
     up = np.flatnonzero(mu.imag > 0)
     lo = np.flatnonzero(mu.imag < 0)
     re = np.flatnonzero(mu.imag == 0)
+    re = re[np.argsort(mu[re].real, kind="stable")]     # sorted: clusters are runs
     up = up[np.lexsort((mu[up].imag, mu[up].real))]
     lo = lo[np.lexsort((-mu[lo].imag, mu[lo].real))]
     half, PrT = -1, None

@@ -13,6 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
+from .modal_cluster import far_rows_product, real_rows_product
+
 __all__ = ["low_rank"]
 
 #: relative size of ``A' - A`` beyond its low-rank part that is still taken as rounding
@@ -121,9 +123,11 @@ def _quad(absC2, a, z):
     return np.einsum("jl,jlm,jm->j", z, M, np.conj(z)).real
 
 
-def _pair_product(basis, Y, real=None):
+def _pair_product(basis, Y, real=None, roots=None):
     """``(Y P^T)`` (J, n) for the reference's mode shapes ``P`` (n, N) and ``Y`` (J, N), over the
     conjugate pairs in real arithmetic: ``p y + conj(p) y' = Re p (y + y') + Im p i(y - y')``.
+    ``roots``: ``(s, a)`` when ``Y = a / (s - mu)`` by rows, for the expansion around a
+    cluster of the reference's real poles (:func:`.modal_cluster.far_rows_product`).
 
     Rows ``real`` of ``Y`` (a real eigenvalue of a real matrix: ``y' = conj(y)`` and ``y``
     real on the real modes, to rounding) give a real product: their imaginary part is
@@ -143,6 +147,10 @@ def _pair_product(basis, Y, real=None):
     np.subtract(up.real, lo.real, out=XI[:, h:2 * h])
     XI[:, 2 * h:] = Y[:, 2 * h:].imag
     if real is None or not real.any():
+        if roots is not None:
+            out = far_rows_product(basis, X, *roots)
+            if out is not None:
+                return out
         Z = X @ basis.PrT                              # both parts by one product
         out = np.empty((J, Z.shape[1]), dtype=complex)
         out.real = Z[:J]
@@ -696,7 +704,9 @@ def _vectors(basis, start, tau, real, a, b, BA, qp, dmu):
         absC2 = Cm.real ** 2 + Cm.imag ** 2
         xn2 = _quad(absC2, a, z)                                             # ||x_j||^2
         yn2 = _quad(absC2, b, w)
-    P = sum(_pair_product(basis, Cm * a[None, :, l], real) * z[:, l, None] for l in range(r))
+    s = basis.mu[start] + tau
+    P = sum(_pair_product(basis, Cm * a[None, :, l], real, (s, a[:, l])) * z[:, l, None]
+            for l in range(r))
     qy = np.einsum("jl,jlk->jk", w, (Cm @ (b[:, :, None] * qp[:, None, :]).reshape(N, -1))
                    .reshape(J, r, 3)) / nrm[:, None]                         # (J, 3)
     return z, w, nrm, xn2, yn2, P, qy
@@ -709,6 +719,7 @@ def _vectors_real(basis, ks, tau, a, b, qp):
     h, mu = basis.half, basis.mu
     J = ks.size
     xr0, yi, yi2, d_re, _ = _real_gaps(mu, ks, h)
+    mk = mu[ks].real
     a1, b1 = a[:, 0], b[:, 0]
     aup, bup = a1[:h], b1[:h]
     ba = aup * bup
@@ -747,7 +758,7 @@ def _vectors_real(basis, ks, tau, a, b, qp):
     np.multiply(cr, -2.0 * aup.imag, out=lo)
     lo -= np.multiply(ci, 2.0 * aup.real, out=tmp)
     np.multiply(cre, are, out=XR[:, 2 * h:])
-    P = XR @ basis.PrT                                                       # (J, n)
+    P = real_rows_product(basis, XR, mk + tau, a1)                          # (J, n)
     P *= z[:, None]
     with np.errstate(all="ignore"):       # a root on its pole: caught by the caller's checks
         qy = (2.0 * cq[:, 1:] + cc[:, 1:] + Mre[own] / tau[:, None]) * (w / nrm)[:, None]

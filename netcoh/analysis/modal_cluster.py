@@ -1,0 +1,231 @@
+"""Products with updated mode shapes through expansions around a tight cluster of real poles.
+
+An updated network's mode shapes are Cauchy products ``sum_k x_jk P_k`` with
+``x_jk = a_k / (s_j - mu_k)`` (:mod:`netcoh.analysis.modal_update`). Machines with one
+common turbine time constant put hundreds of real poles in a narrow band (GB: about 400
+within 0.003 of ``-1/tau``). Around such a cluster (centre ``c``, radius ``r``) the
+Cauchy kernel separates:
+
+* a root far from it (``|s - c| >= r / RHO``) sees the cluster through its moments,
+  ``sum_{k in C} a_k P_k / (s - mu_k) = sum_m u^(m+1) / r sum_k t_k^m a_k P_k`` with
+  ``u = r / (s - c)`` and ``t_k = (mu_k - c) / r``;
+* a root inside it (``|s - c| <= R``, ``R = 2 r``) sees the poles far from it
+  (``|mu_k - c| >= R / RHO``) through a local expansion,
+  ``1 / (s - mu_k) = -(w_k / R) sum_m (v w_k)^m`` with ``v = (s - c) / R`` and
+  ``w_k = R / (mu_k - c)``.
+
+Both series are truncated after ``TERMS`` terms, where each term is ``|t u|^m <= RHO^m``
+(or ``|v w|^m``) of the exact one: the truncation error is below ``RHO^TERMS / (1 - RHO)``
+(``1.1e-16``) of the sum of the terms' sizes, the rounding of the dense product. The
+dense product is kept for the rest, so the result is the dense one to rounding, at about
+half its cost on GB (the cluster's rows against the far poles and the far rows against
+the cluster are most of it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Cluster", "cluster_of", "far_rows_product", "real_rows_product"]
+
+#: largest ratio of a cluster's radius to a far point's distance (and of a near point's
+#: distance to a far pole's)
+RHO = 0.1
+#: terms of the expansions: ``RHO ** TERMS / (1 - RHO)`` is below double rounding
+TERMS = 16
+#: smallest cluster worth the expansions
+MIN_SIZE = 64
+#: most runs of rows of one kind (far, near, other) taken apart
+_MAX_RUNS = 16
+
+
+@dataclass(frozen=True, eq=False)
+class Cluster:
+    """A tight cluster of a reference's real poles (a run of its sorted real block).
+
+    Attributes
+    ----------
+    lo, hi : int
+        The cluster's columns ``lo:hi`` (indices into the reference's modes).
+    c, r : float
+        Centre and radius of the cluster.
+    near_cols : (int, int)
+        The columns ``k0:k1`` of the poles less than ``2 r / RHO`` from ``c`` (those a
+        root in the cluster takes densely; the others by the local expansion).
+    t_pow : ndarray (TERMS, hi - lo)
+        ``t_k^m`` of the cluster's poles.
+    w_pow : ndarray (TERMS, N), complex
+        ``w_k^(m+1)`` of the far poles, zero elsewhere.
+    """
+
+    lo: int
+    hi: int
+    c: float
+    r: float
+    near_cols: tuple
+    t_pow: np.ndarray
+    w_pow: np.ndarray
+
+
+def _find(mu: np.ndarray, half: int):
+    """The run of sorted real poles that saves the most work, or None: for windows of
+    ``m`` consecutive real poles (every ``m`` from ``MIN_SIZE`` up), the narrowest; scored
+    by the products it spares (its size times the poles far from it)."""
+    x = mu[2 * half:].real
+    R = x.size
+    if R < MIN_SIZE or np.any(np.diff(x) < 0):
+        return None
+    best, score = None, 0.0
+    m = MIN_SIZE
+    while m <= R:
+        width = x[m - 1:] - x[: R - m + 1]
+        i = int(np.argmin(width))
+        c, r = 0.5 * (x[i] + x[i + m - 1]), max(0.5 * float(width[i]), 1e-300)
+        far_rows = np.count_nonzero(np.abs(x - c) >= r / RHO)
+        far_cols = np.count_nonzero(np.abs(mu - c) >= 2.0 * r / RHO)
+        gain = m * (far_rows + far_cols) - TERMS * (mu.size + R)
+        if gain > score:
+            best, score = (2 * half + i, 2 * half + i + m, c, r), gain
+        m += 1
+    # worth it when it spares a fifth of the dense product (rows ~ the real poles)
+    return best if score >= 0.2 * R * mu.size else None
+
+
+#: the last references' clusters: [(basis, Cluster or None)]
+_CLUSTERS: list = []
+
+
+def cluster_of(basis):
+    """The cluster of ``basis``'s real poles used by :func:`real_rows_product` (None when
+    no run of them is tight enough to pay), computed once per reference."""
+    for b, cl in _CLUSTERS:
+        if b is basis:
+            return cl
+    cl = None
+    if basis.half >= 0 and basis.PrT is not None:
+        found = _find(basis.mu, basis.half)
+        if found is not None:
+            lo, hi, c, r = found
+            mu = basis.mu
+            t = (mu[lo:hi].real - c) / r
+            powers = np.arange(TERMS)[:, None]
+            R = 2.0 * r
+            far = np.abs(mu - c) >= R / RHO
+            with np.errstate(all="ignore"):
+                w = np.where(far, R / (mu - c), 0.0)
+            keep = np.flatnonzero(~far)
+            if keep[-1] - keep[0] + 1 == keep.size:            # a run of the real block
+                cl = Cluster(lo, hi, c, r, (int(keep[0]), int(keep[-1]) + 1),
+                             t[None, :] ** powers, w[None, :] ** (powers + 1))
+    _CLUSTERS[:] = _CLUSTERS[-1:] + [(basis, cl)]
+    return cl
+
+
+def real_rows_product(basis, XR: np.ndarray, s: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``XR @ basis.PrT`` for real roots ``s`` (J,) whose rows are
+    ``XR[j] = [2 Re x_up, -2 Im x_up, x_real]`` with ``x_jk = a_k / (s_j - mu_k)``
+    (``a`` (N,), the own pole's entry may hold ``a_k / tau_j``), through the cluster's
+    expansions where they apply (the dense product otherwise).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> rng = np.random.default_rng(0)
+    >>> mu = np.concatenate([-1.0 + 1e-3 * rng.random(120), -5.0 - rng.random(60)])
+    >>> mu = np.sort(mu).astype(complex)                     # 120 poles within 1e-3
+    >>> basis = SimpleNamespace(mu=mu, half=0, PrT=rng.standard_normal((180, 7)))
+    >>> a = rng.standard_normal(180)
+    >>> s = np.concatenate([mu.real + 1e-6, [-20.0, 3.0]])
+    >>> XR = a[None, :] / (s[:, None] - mu.real[None, :])
+    >>> cluster_of(basis) is not None
+    True
+    >>> bool(np.allclose(real_rows_product(basis, XR, s, a), XR @ basis.PrT, rtol=1e-13))
+    True
+    """
+    PrT = basis.PrT
+    cl = cluster_of(basis)
+    if cl is None:
+        return XR @ PrT
+    d = np.abs(s - cl.c)
+    kind = np.where(d >= cl.r / RHO, 1, np.where(d <= 2.0 * cl.r, 2, 0))    # far, near, other
+    cuts = np.flatnonzero(np.diff(kind)) + 1
+    if np.count_nonzero(kind) < MIN_SIZE or cuts.size > _MAX_RUNS:
+        return XR @ PrT
+    h, lo, hi = basis.half, cl.lo, cl.hi
+    R = 2.0 * cl.r
+    out = np.empty((XR.shape[0], PrT.shape[1]))
+    if np.any(kind == 1):
+        # the cluster's moments: sum_k t_k^m a_k P_k
+        M = (cl.t_pow * a[lo:hi].real[None, :]) @ PrT[lo:hi]
+        V = _powers(cl.r / (s - cl.c), 1) / cl.r
+    if np.any(kind == 2):
+        # local coefficients: -(1/R) sum_k w_k^(m+1) [a_k P_k] over the far poles, the
+        # upper ones as 2 Re(a_k w^(m+1) P_k) = 2 Re(.) Re P_k - 2 Im(.) Im P_k
+        aw = cl.w_pow * a[None, :]
+        K = np.empty((TERMS, PrT.shape[0]))
+        K[:, :h] = 2.0 * aw[:, :h].real
+        K[:, h:2 * h] = -2.0 * aw[:, :h].imag
+        K[:, 2 * h:] = aw[:, 2 * h:].real
+        Lc = (K @ PrT) / -R
+        Vn = _powers((s - cl.c) / R, 0)
+        k0, k1 = cl.near_cols
+    for i, j in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [kind.size]])):
+        rows = slice(int(i), int(j))
+        if kind[i] == 1:            # far from the cluster: its columns by the moments
+            np.matmul(XR[rows, :lo], PrT[:lo], out=out[rows])
+            out[rows] += XR[rows, hi:] @ PrT[hi:]
+            out[rows] += V[rows] @ M
+        elif kind[i] == 2:          # in the cluster: the far poles by the local expansion
+            np.matmul(XR[rows, k0:k1], PrT[k0:k1], out=out[rows])
+            out[rows] += Vn[rows] @ Lc
+        else:
+            np.matmul(XR[rows], PrT, out=out[rows])
+    return out
+
+
+def _powers(x: np.ndarray, first: int) -> np.ndarray:
+    """``x^(first + m)`` for ``m < TERMS``, by rows (J, TERMS)."""
+    out = np.empty((x.size, TERMS), dtype=x.dtype)
+    out[:, 0] = x if first else 1.0
+    for m in range(1, TERMS):
+        np.multiply(out[:, m - 1], x, out=out[:, m])
+    return out
+
+
+def far_rows_product(basis, X: np.ndarray, s: np.ndarray, a: np.ndarray):
+    """``X @ basis.PrT`` for the stacked real and imaginary parts ``X = [XR; XI]`` (2J, N)
+    of rows ``Y[j] = a / (s_j - mu)`` over the pairs (as built by the modal update), as
+    the complex ``(XR + i XI) @ PrT`` (J, n) with the cluster's columns taken by its
+    moments, when every root ``s`` (J,) is far from the cluster; None otherwise (the
+    caller takes the dense product).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> rng = np.random.default_rng(1)
+    >>> mu = np.concatenate([-1.0 + 1e-3 * rng.random(150), -5.0 - rng.random(60)])
+    >>> mu = np.sort(mu).astype(complex)                     # 150 poles within 1e-3
+    >>> basis = SimpleNamespace(mu=mu, half=0, PrT=rng.standard_normal((210, 5)))
+    >>> a = rng.standard_normal(210).astype(complex)
+    >>> s = np.array([-3.0 + 2.0j, -0.5 + 0.1j])
+    >>> Y = a[None, :] / (s[:, None] - mu[None, :])
+    >>> out = far_rows_product(basis, np.vstack([Y.real, Y.imag]), s, a)
+    >>> bool(np.allclose(out, Y @ basis.PrT, rtol=1e-13))
+    True
+    """
+    cl = cluster_of(basis)
+    if cl is None or not np.all(np.abs(s - cl.c) >= cl.r / RHO):
+        return None
+    PrT, lo, hi = basis.PrT, cl.lo, cl.hi
+    Z = X[:, :lo] @ PrT[:lo]
+    Z += X[:, hi:] @ PrT[hi:]
+    J = s.size
+    out = np.empty((J, PrT.shape[1]), dtype=complex)
+    out.real, out.imag = Z[:J], Z[J:]
+    M = (cl.t_pow * a[lo:hi][None, :]) @ PrT[lo:hi]                  # (TERMS, n)
+    out += (_powers(cl.r / (s - cl.c), 1) / cl.r) @ M
+    return out
