@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Cluster", "cluster_of", "far_rows_product", "real_rows_product"]
+__all__ = ["Cluster", "cluster_of", "cluster_sums", "far_rows_product", "local_coefficients",
+           "local_sums", "moments", "real_rows_product", "row_kinds"]
 
 #: largest ratio of a cluster's radius to a far point's distance (and of a near point's
 #: distance to a far pole's)
@@ -58,6 +59,11 @@ class Cluster:
         ``t_k^m`` of the cluster's poles.
     w_pow : ndarray (TERMS, N), complex
         ``w_k^(m+1)`` of the far poles, zero elsewhere.
+    w_pow2 : ndarray (TERMS, N), complex
+        ``(m+1) w_k^(m+2)`` of the far poles (the expansion of ``1/(s - mu_k)^2``).
+    w_abs : ndarray (TERMS, half)
+        ``sum_{l <= m} w_k^(l+1) conj(w_k)^(m-l+1)`` of the far upper poles (the expansion
+        of ``|1/(s - mu_k)|^2 = 1/((s - mu_k)(s - conj(mu_k)))`` for real ``s``).
     """
 
     lo: int
@@ -67,6 +73,8 @@ class Cluster:
     near_cols: tuple
     t_pow: np.ndarray
     w_pow: np.ndarray
+    w_pow2: np.ndarray
+    w_abs: np.ndarray
 
 
 def _find(mu: np.ndarray, half: int):
@@ -117,17 +125,27 @@ def cluster_of(basis):
                 w = np.where(far, R / (mu - c), 0.0)
             keep = np.flatnonzero(~far)
             if keep[-1] - keep[0] + 1 == keep.size:            # a run of the real block
+                wp = w[None, :] ** (powers + 1)
+                h = basis.half
+                wu = w[:h]
+                w_abs = np.array([np.sum([wu ** (m + 1) * np.conj(wu) ** (q - m + 1)
+                                          for m in range(q + 1)], axis=0).real
+                                  for q in range(TERMS)]).reshape(TERMS, h)
                 cl = Cluster(lo, hi, c, r, (int(keep[0]), int(keep[-1]) + 1),
-                             t[None, :] ** powers, w[None, :] ** (powers + 1))
+                             t[None, :] ** powers, wp, (powers + 1) * wp * w[None, :], w_abs)
     _CLUSTERS[:] = _CLUSTERS[-1:] + [(basis, cl)]
     return cl
 
 
-def real_rows_product(basis, XR: np.ndarray, s: np.ndarray, a: np.ndarray) -> np.ndarray:
+def real_rows_product(basis, XR: np.ndarray, s: np.ndarray, a: np.ndarray,
+                      kinds: tuple | None = None) -> np.ndarray:
     """``XR @ basis.PrT`` for real roots ``s`` (J,) whose rows are
     ``XR[j] = [2 Re x_up, -2 Im x_up, x_real]`` with ``x_jk = a_k / (s_j - mu_k)``
     (``a`` (N,), the own pole's entry may hold ``a_k / tau_j``), through the cluster's
-    expansions where they apply (the dense product otherwise).
+    expansions where they apply (the dense product otherwise). ``kinds``: ``(cluster,
+    kinds of the rows)`` as :func:`row_kinds` gives them; then only the blocks of ``XR``
+    that the kinds use are read (a far row's columns outside the cluster, a near row's
+    ``near_cols``).
 
     Examples
     --------
@@ -146,13 +164,16 @@ def real_rows_product(basis, XR: np.ndarray, s: np.ndarray, a: np.ndarray) -> np
     True
     """
     PrT = basis.PrT
-    cl = cluster_of(basis)
+    cl = cluster_of(basis) if kinds is None else kinds[0]
     if cl is None:
         return XR @ PrT
-    d = np.abs(s - cl.c)
-    kind = np.where(d >= cl.r / RHO, 1, np.where(d <= 2.0 * cl.r, 2, 0))    # far, near, other
+    if kinds is None:
+        d = np.abs(s - cl.c)
+        kind = np.where(d >= cl.r / RHO, 1, np.where(d <= 2.0 * cl.r, 2, 0))   # far, near, other
+    else:
+        kind = kinds[1]
     cuts = np.flatnonzero(np.diff(kind)) + 1
-    if np.count_nonzero(kind) < MIN_SIZE or cuts.size > _MAX_RUNS:
+    if kinds is None and (np.count_nonzero(kind) < MIN_SIZE or cuts.size > _MAX_RUNS):
         return XR @ PrT
     h, lo, hi = basis.half, cl.lo, cl.hi
     R = 2.0 * cl.r
@@ -189,7 +210,7 @@ def real_rows_product(basis, XR: np.ndarray, s: np.ndarray, a: np.ndarray) -> np
 def _powers(x: np.ndarray, first: int) -> np.ndarray:
     """``x^(first + m)`` for ``m < TERMS``, by rows (J, TERMS)."""
     out = np.empty((x.size, TERMS), dtype=x.dtype)
-    out[:, 0] = x if first else 1.0
+    out[:, 0] = x ** first
     for m in range(1, TERMS):
         np.multiply(out[:, m - 1], x, out=out[:, m])
     return out
@@ -229,3 +250,55 @@ def far_rows_product(basis, X: np.ndarray, s: np.ndarray, a: np.ndarray):
     M = (cl.t_pow * a[lo:hi][None, :]) @ PrT[lo:hi]                  # (TERMS, n)
     out += (_powers(cl.r / (s - cl.c), 1) / cl.r) @ M
     return out
+
+
+def row_kinds(cl: Cluster, s: np.ndarray, own: np.ndarray, half: int) -> np.ndarray:
+    """Which expansion serves each real root ``s`` (own pole ``own``, an index into the
+    modes): 1 far from the cluster (its own pole outside it), 2 inside it (its own pole
+    among the columns taken densely, all real), 0 neither (dense)."""
+    d = np.abs(s - cl.c)
+    k0, k1 = cl.near_cols
+    far = (d >= cl.r / RHO) & ((own < cl.lo) | (own >= cl.hi))
+    near = (d <= 2.0 * cl.r) & (own >= k0) & (own < k1) & (k0 >= 2 * half)
+    return np.where(far, 1, np.where(near, 2, 0)).astype(np.int8)
+
+
+def moments(cl: Cluster, coef: np.ndarray) -> np.ndarray:
+    """The cluster's moments ``sum_{k in C} t_k^m coef_k`` (TERMS, m) of ``coef`` (|C|, m)."""
+    return cl.t_pow @ coef
+
+
+def cluster_sums(cl: Cluster, s: np.ndarray, T: np.ndarray, order: int) -> np.ndarray:
+    """``sum_{k in C} coef_k / (s - mu_k)^order`` (order 1 or 2) for roots ``s`` (J,) far
+    from the cluster, from its moments ``T = moments(cl, coef)``."""
+    u = cl.r / (s - cl.c)
+    if order == 1:
+        return (_powers(u, 1) / cl.r) @ T
+    V = _powers(u, 2) * (np.arange(1, TERMS + 1) / cl.r ** 2)[None, :]
+    return V @ T
+
+
+def local_coefficients(cl: Cluster, half: int, c_up: np.ndarray, c_re: np.ndarray,
+                       kind: str) -> np.ndarray:
+    """Coefficients (TERMS, m) of the local expansion (:func:`local_sums`) of the sums over
+    the poles far from the cluster: ``kind`` ``"1"``: ``sum 2 Re(c_up / (s - mu)) + sum
+    c_re / (s - mu)``; ``"2"``: the same with ``1/(s - mu)^2``; ``"abs"``: ``sum 2 c_up
+    |1/(s - mu)|^2 + sum c_re / (s - mu)^2`` (``c_up`` real). ``c_up`` (half, m) over the
+    upper poles, ``c_re`` (N - 2 half, m) over the real ones."""
+    h = half
+    R = 2.0 * cl.r
+    if kind == "1":
+        L = 2.0 * (cl.w_pow[:, :h] @ c_up).real + cl.w_pow[:, 2 * h:].real @ c_re
+        return L / -R
+    L = cl.w_pow2[:, 2 * h:].real @ c_re
+    if kind == "2":
+        L = L + 2.0 * (cl.w_pow2[:, :h] @ c_up).real
+    else:
+        L = L + 2.0 * (cl.w_abs @ c_up)
+    return L / (R * R)
+
+
+def local_sums(cl: Cluster, s: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """The sums over the poles far from the cluster for real roots ``s`` (J,) inside it,
+    from their local coefficients ``L`` (:func:`local_coefficients`)."""
+    return _powers((s - cl.c) / (2.0 * cl.r), 0) @ L

@@ -13,13 +13,24 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from .modal_cluster import far_rows_product, real_rows_product
+from .modal_cluster import (
+    cluster_of,
+    cluster_sums,
+    far_rows_product,
+    local_coefficients,
+    local_sums,
+    moments,
+    real_rows_product,
+    row_kinds,
+)
 
 __all__ = ["low_rank"]
 
 #: relative size of ``A' - A`` beyond its low-rank part that is still taken as rounding
 _LOWRANK_RTOL = 1e-11
 _MAX_NEWTON = 40
+#: fewest rows of a Newton step worth a cluster's expansions (below: dense sums)
+_CLUSTER_ROWS = 64
 #: backward error accepted for a mode of the updated network
 _RESIDUAL_RTOL = 1e-10
 #: relative mismatch accepted in the power sums of the eigenvalues
@@ -170,7 +181,11 @@ def _pair_product(basis, Y, real=None, roots=None):
 
 def _col_sq(P):
     """Squared 2-norms of the columns of ``P`` (real or complex): one pass over the real
-    and imaginary parts, without the complex conjugate product."""
+    and imaginary parts, without the complex conjugate product (over contiguous rows of
+    ``P^T`` when ``P`` is the transpose of a C-ordered array, as the updated shapes are)."""
+    if P.T.flags.c_contiguous and P.ndim == 2:
+        V = P.T.view(np.float64) if np.iscomplexobj(P) else P.T
+        return np.einsum("ij,ij->i", V, V)
     if not np.iscomplexobj(P):
         return np.einsum("ij,ij->j", P, P)
     return np.einsum("ij,ij->j", P.real, P.real) + np.einsum("ij,ij->j", P.imag, P.imag)
@@ -196,7 +211,7 @@ def _as_block(idx: np.ndarray):
     return idx
 
 
-def _newton(mu, start, tau, real, a, b, BA, gaps=None, half: int = -1):
+def _newton(mu, start, tau, real, a, b, BA, gaps=None, half: int = -1, cluster=None):
     """Newton on the secular function with the pole ``mu[start]`` divided out, in the offset
     ``tau = s - mu[start]``; returns ``(tau, converged)``. ``gaps``: ``_pole_gaps(mu, start)``
     when already known (used while ``tau`` is zero). ``half``: the number of conjugate
@@ -209,7 +224,7 @@ def _newton(mu, start, tau, real, a, b, BA, gaps=None, half: int = -1):
             tau = tau.astype(complex)
             conv = np.zeros(J, dtype=bool)
             tau[rows], conv[rows] = _newton_real(mu, start[rows], tau[rows].real, a[:, 0],
-                                                 b[:, 0], half)
+                                                 b[:, 0], half, cluster)
             rest = np.setdiff1d(np.arange(J), rows)
             if rest.size:
                 rest = _as_block(rest)
@@ -263,11 +278,13 @@ def _newton(mu, start, tau, real, a, b, BA, gaps=None, half: int = -1):
     return tau, conv
 
 
-def _newton_real(mu, ks, tau, a, b, h: int):
+def _newton_real(mu, ks, tau, a, b, h: int, cluster=None):
     """:func:`_newton` for real poles ``mu[ks]`` (in the real block, ``ks >= 2 h``) and a
     rank-one change, in real arithmetic: on the real axis a conjugate pair of poles adds
     ``2 Re(a_i b_i / (s - mu_i))`` and a real pole a real term (``a_i b_i`` real to
-    rounding), so the secular function and its derivative need no complex division."""
+    rounding), so the secular function and its derivative need no complex division.
+    ``cluster``: the reference's tight cluster of real poles (:func:`.modal_cluster.cluster_of`)
+    whose expansions replace part of the sums, or None."""
     J = ks.size
     mk = mu[ks].real
     xr0, yi, yi2, d_re, first = _real_gaps(mu, ks, h)
@@ -278,6 +295,7 @@ def _newton_real(mu, ks, tau, a, b, h: int):
     tau = np.asarray(tau, dtype=float).copy()
     conv = np.zeros(J, dtype=bool)
     active = np.arange(J)
+    expansions = None
     with np.errstate(all="ignore"):
         for it in range(_MAX_NEWTON):
             if active.size == 0:
@@ -286,6 +304,14 @@ def _newton_real(mu, ks, tau, a, b, h: int):
                 cr, ci, cre, sr, si, sre = first
                 G = 1.0 - (cr @ BAr - ci @ BAi + cre @ BAre)
                 Gp = sr @ BAr - si @ BAi + sre @ BAre
+            elif cluster is not None and active.size >= _CLUSTER_ROWS:
+                if expansions is None:
+                    C = BAre[cluster.lo - 2 * h:cluster.hi - 2 * h, None]
+                    expansions = (moments(cluster, C),
+                                  local_coefficients(cluster, h, ba[:, None], BAre[:, None], "1"),
+                                  local_coefficients(cluster, h, ba[:, None], BAre[:, None], "2"))
+                G, Gp = _secular_clustered(cluster, tau[active], active, ks, mk, h,
+                                           (xr0, yi, yi2, d_re), BAr, BAi, BAre, expansions)
             else:
                 G, Gp = _secular_real(tau[active], _as_block(active), xr0, yi, yi2, d_re,
                                       BAr, BAi, BAre)
@@ -303,30 +329,72 @@ def _newton_real(mu, ks, tau, a, b, h: int):
     return tau, conv
 
 
-def _secular_real(tau, rows, xr0, yi, yi2, d_re, BAr, BAi, BAre):
+def _secular_real(tau, rows, xr0, yi, yi2, d_re, BAr, BAi, BAre, up=True, re=slice(None)):
     """``(G, G')`` of :func:`_newton_real` at offsets ``tau`` of the poles ``rows`` (a slice
     or indices into the gaps): ``1 - sum_i a_i b_i / (s - mu_i)`` and its derivative's
     negative, with ``1/(s - mu_up) = (x - i y) / (x^2 + y^2)`` split into real and
     imaginary parts. Written with few passes over the ``(J, N)`` blocks (in place where a
-    block is not needed again)."""
+    block is not needed again). ``up`` and ``re`` (slices of the real poles) limit the
+    sums to those poles (the rest taken by a cluster's expansions)."""
     t = tau[:, None]
-    x = np.add(xr0[rows], t)                                  # Re(s - mu_up)
-    q = np.multiply(x, x)
-    q += yi2[rows]
-    np.reciprocal(q, out=q)                                   # 1 / |s - mu_up|^2
-    cr = np.multiply(x, q, out=x)                             # Re 1/(s - mu_up)
-    ci = np.multiply(yi[rows], q, out=q)                      # -Im 1/(s - mu_up)
-    G = 1.0 - (cr @ BAr + ci @ BAi)
-    crci = cr * ci
-    np.multiply(cr, cr, out=cr)
-    np.multiply(ci, ci, out=ci)
-    # 1/(s - mu_up)^2 = (cr^2 - ci^2) + 2 i cr ci in these parts
-    Gp = np.subtract(cr, ci, out=cr) @ BAr + 2.0 * (crci @ BAi)
-    cre = np.add(d_re[rows], t)
-    np.reciprocal(cre, out=cre)                               # 1/(s - mu_re)
-    G -= cre @ BAre
-    np.multiply(cre, cre, out=cre)
-    Gp += cre @ BAre
+    G = np.ones(tau.size)
+    Gp = np.zeros(tau.size)
+    if up:
+        x = np.add(xr0[rows], t)                              # Re(s - mu_up)
+        q = np.multiply(x, x)
+        q += yi2[rows]
+        np.reciprocal(q, out=q)                               # 1 / |s - mu_up|^2
+        cr = np.multiply(x, q, out=x)                         # Re 1/(s - mu_up)
+        ci = np.multiply(yi[rows], q, out=q)                  # -Im 1/(s - mu_up)
+        G -= cr @ BAr + ci @ BAi
+        crci = cr * ci
+        np.multiply(cr, cr, out=cr)
+        np.multiply(ci, ci, out=ci)
+        # 1/(s - mu_up)^2 = (cr^2 - ci^2) + 2 i cr ci in these parts
+        Gp += np.subtract(cr, ci, out=cr) @ BAr + 2.0 * (crci @ BAi)
+    for sl in (re if isinstance(re, tuple) else (re,)):
+        cre = np.add(d_re[rows, sl], t)
+        np.reciprocal(cre, out=cre)                           # 1/(s - mu_re)
+        G -= cre @ BAre[sl]
+        np.multiply(cre, cre, out=cre)
+        Gp += cre @ BAre[sl]
+    return G, Gp
+
+
+def _secular_clustered(cl, tau, rows, ks, mk, h, gaps, BAr, BAi, BAre, expansions):
+    """:func:`_secular_real` with the poles of a tight cluster (:mod:`.modal_cluster`)
+    taken by its moments for the roots far from it, and the poles far from it by the
+    local expansion for the roots inside it (the other roots densely); ``expansions``:
+    ``(moments, local "1" and "2" coefficients)`` of ``a_i b_i``."""
+    xr0, yi, yi2, d_re = gaps
+    T, L1, L2 = expansions
+    s = mk[rows] + tau
+    kinds = row_kinds(cl, s, ks[rows], h)
+    G, Gp = np.empty(tau.size), np.empty(tau.size)
+    lo, hi = cl.lo - 2 * h, cl.hi - 2 * h
+    k0, k1 = cl.near_cols[0] - 2 * h, cl.near_cols[1] - 2 * h
+    cuts = np.flatnonzero(np.diff(kinds)) + 1
+    if cuts.size < 12:              # runs of one kind: views of the gaps where contiguous
+        groups = [slice(int(i), int(j)) for i, j in
+                  zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [kinds.size]]))]
+    else:
+        groups = [np.flatnonzero(kinds == k) for k in (0, 1, 2)]
+    for sel in groups:
+        r, t = _as_block(rows[sel]), tau[sel]
+        if t.size == 0:
+            continue
+        kind = kinds[sel][0]
+        if kind == 0:
+            G[sel], Gp[sel] = _secular_real(t, r, *gaps, BAr, BAi, BAre)
+        elif kind == 1:
+            g, gp = _secular_real(t, r, *gaps, BAr, BAi, BAre,
+                                  re=(slice(0, lo), slice(hi, d_re.shape[1])))
+            G[sel] = g - cluster_sums(cl, s[sel], T, 1)[:, 0]
+            Gp[sel] = gp + cluster_sums(cl, s[sel], T, 2)[:, 0]
+        else:
+            g, gp = _secular_real(t, r, *gaps, BAr, BAi, BAre, up=False, re=slice(k0, k1))
+            G[sel] = g - local_sums(cl, s[sel], L1)[:, 0]
+            Gp[sel] = gp + local_sums(cl, s[sel], L2)[:, 0]
     return G, Gp
 
 
@@ -560,7 +628,7 @@ def _residual_ok(system, s, P, weight, probes: int = 8) -> bool:
     """
     L = system.laplacian
     n = P.shape[0]
-    G = np.random.default_rng(1).standard_normal((probes, n))
+    G = _residual_probes(probes, n)
     GL = np.asarray(L.T @ G.T).T if sp.issparse(L) else G @ np.asarray(L)
     Lnorm = float(abs(L).sum(axis=1).max()) if sp.issparse(L) else float(np.abs(L).sum(axis=1).max())
     num, den = np.asarray(system.nodal.num), np.asarray(system.nodal.den)
@@ -590,6 +658,21 @@ def _residual_ok(system, s, P, weight, probes: int = 8) -> bool:
         err[cols] = _direct_errors(system.nodal, num, den, sc, Pc, f, G, GL, Lnorm)
     rel = weight / max(float(weight.max()), 1e-300)
     return bool(np.all(err <= 1e-6) and np.all(err * rel <= _RESIDUAL_RTOL))
+
+
+def _residual_probes(k: int, n: int) -> np.ndarray:
+    """The ``k`` Gaussian probes of the residual check for ``n`` nodes (fixed: the same
+    on every run; kept for the last size asked)."""
+    hit = _PROBES.get((k, n))
+    if hit is None:
+        hit = np.random.default_rng(1).standard_normal((k, n))
+        hit.flags.writeable = False
+        _PROBES.clear()
+        _PROBES[(k, n)] = hit
+    return hit
+
+
+_PROBES: dict = {}
 
 
 def _direct_errors(nodal, num, den, sc, Pc, f, G, GL, Lnorm):
@@ -715,51 +798,99 @@ def _vectors(basis, start, tau, real, a, b, BA, qp, dmu):
 def _vectors_real(basis, ks, tau, a, b, qp):
     """:func:`_vectors` for real roots from real poles ``mu[ks]`` of a rank-one change, in
     real arithmetic: on the real axis the conjugate of an upper pole contributes the
-    conjugate term, so each pair adds twice the real part of its upper pole's term."""
+    conjugate term, so each pair adds twice the real part of its upper pole's term.
+
+    With a tight cluster of the reference's real poles (:mod:`.modal_cluster`), a root far
+    from it takes the cluster's poles by their moments and a root inside it the poles far
+    from it by the local expansion: their blocks of the Cauchy matrix are not formed."""
     h, mu = basis.half, basis.mu
-    J = ks.size
+    J, N = ks.size, mu.size
     xr0, yi, yi2, d_re, _ = _real_gaps(mu, ks, h)
     mk = mu[ks].real
+    s = mk + tau
     a1, b1 = a[:, 0], b[:, 0]
     aup, bup = a1[:h], b1[:h]
     ba = aup * bup
-    BAr, BAi, BAre = 2.0 * ba.real, 2.0 * ba.imag, (a1[2 * h:] * b1[2 * h:]).real
-    t = tau[:, None]
-    with np.errstate(all="ignore"):
-        x = xr0 + t
-        den = x * x + yi2
-        cr, ci = x / den, -yi / den                                         # 1/(s - mu_up)
-        cre = np.add(d_re, t)
-        np.reciprocal(cre, out=cre)                                        # own pole: 0
-        are, bre = a1[2 * h:].real, b1[2 * h:].real
-        M = b1[:, None] * qp                                                 # (N, 3)
-        Mu, Mre = M[:h], M[2 * h:].real
-        # products sharing a matrix are taken together (one pass over it each)
-        cq = cr @ np.column_stack([BAr, Mu.real]) - ci @ np.column_stack([BAi, Mu.imag])
-        cc = cre @ np.column_stack([BAre, Mre])          # own pole still out (0)
-        G = 1.0 - (cq[:, 0] + cc[:, 0])
+    BAre = (a1[2 * h:] * b1[2 * h:]).real
+    are, bre = a1[2 * h:].real, b1[2 * h:].real
+    M = b1[:, None] * qp                                                     # (N, 3)
+    Mu, Mre = M[:h], M[2 * h:].real
+    # the sums: S1 of [a b, M] over 1/(s - mu), S2 of a b over 1/(s - mu)^2, Sa of
+    # [|a|^2, |b|^2] over |1/(s - mu)|^2 (pairs as twice the upper pole's real part; the
+    # own pole out: its gap is inf)
+    c1u, c1r = np.column_stack([ba, Mu]), np.column_stack([BAre, Mre])
+    c2u, c2r = ba[:, None], BAre[:, None]
+    cau, car = np.column_stack([np.abs(aup) ** 2, np.abs(bup) ** 2]), \
+        np.column_stack([are * are, bre * bre])
+    S1, S2, Sa = np.empty((J, 4)), np.empty((J, 1)), np.empty((J, 2))
+    XR = np.empty((J, N))
+    cl = cluster_of(basis)
+    kinds = row_kinds(cl, s, ks, h) if cl is not None and J >= _CLUSTER_ROWS \
+        else np.zeros(J, dtype=np.int8)
+    cuts = np.flatnonzero(np.diff(kinds)) + 1
+    if cuts.size >= 12:
+        kinds[:] = 0
+        cuts = cuts[:0]
+    R = d_re.shape[1]
+    for i, j in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [J]])):
+        sel = slice(int(i), int(j))
+        kind = kinds[i]
+        if kind == 0:
+            up, res = True, (slice(0, R),)
+        elif kind == 1:
+            lo, hi = cl.lo - 2 * h, cl.hi - 2 * h
+            up, res = True, (slice(0, lo), slice(hi, R))
+        else:
+            up, res = False, (slice(cl.near_cols[0] - 2 * h, cl.near_cols[1] - 2 * h),)
+        t = tau[sel, None]
+        S1[sel], S2[sel], Sa[sel] = 0.0, 0.0, 0.0
+        with np.errstate(all="ignore"):
+            if up:
+                x = xr0[sel] + t
+                den = x * x + yi2[sel]
+                cr, ci = x / den, -yi[sel] / den                            # 1/(s - mu_up)
+                S1[sel] += 2.0 * (cr @ c1u.real - ci @ c1u.imag)
+                cr2, ci2 = cr * cr, ci * ci
+                S2[sel] += 2.0 * ((cr2 - ci2) @ c2u.real - (2.0 * cr * ci) @ c2u.imag)
+                Sa[sel] += 2.0 * ((cr2 + ci2) @ cau)
+                # mode shapes: Y = C o a, [2 Re Y_up, -2 Im Y_up] against [Re P_up, Im P_up]
+                upx, lox = XR[sel, :h], XR[sel, h:2 * h]
+                np.multiply(cr, 2.0 * aup.real, out=upx)
+                upx -= np.multiply(ci, 2.0 * aup.imag, out=cr2)
+                np.multiply(cr, -2.0 * aup.imag, out=lox)
+                lox -= np.multiply(ci, 2.0 * aup.real, out=cr2)
+            for sl in res:
+                cre = np.add(d_re[sel, sl], t)
+                np.reciprocal(cre, out=cre)                                # own pole: 0
+                S1[sel] += cre @ c1r[sl]
+                np.multiply(cre, are[sl], out=XR[sel, 2 * h + sl.start:2 * h + sl.stop])
+                np.multiply(cre, cre, out=cre)
+                S2[sel] += cre @ c2r[sl]
+                Sa[sel] += cre @ car[sl]
+            if kind == 1:
+                Cs = slice(cl.lo - 2 * h, cl.hi - 2 * h)
+                S1[sel] += cluster_sums(cl, s[sel], moments(cl, c1r[Cs]), 1)
+                T2 = moments(cl, np.column_stack([c2r[Cs], car[Cs]]))
+                sq = cluster_sums(cl, s[sel], T2, 2)
+                S2[sel] += sq[:, :1]
+                Sa[sel] += sq[:, 1:]
+            elif kind == 2:
+                S1[sel] += local_sums(cl, s[sel], local_coefficients(cl, h, c1u, c1r, "1"))
+                S2[sel] += local_sums(cl, s[sel], local_coefficients(cl, h, c2u, c2r, "2"))
+                Sa[sel] += local_sums(cl, s[sel], local_coefficients(cl, h, cau, car, "abs"))
+    own = ks - 2 * h
+    rows = np.arange(J)
+    with np.errstate(all="ignore"):       # a root on its pole: caught by the caller's checks
+        G = 1.0 - S1[:, 0]
         z = b1[ks].real / G
         w = a1[ks].real / G
-        own = ks - 2 * h
-        cre[np.arange(J), own] = 1.0 / tau                                  # own pole back
-        c2 = cre * cre
-        cr2, ci2 = cr * cr, ci * ci
-        sq = (cr2 + ci2) @ np.column_stack([2.0 * np.abs(aup) ** 2, 2.0 * np.abs(bup) ** 2])
-        s2 = c2 @ np.column_stack([BAre, are * are, bre * bre])
-        nrm = w * z * ((cr2 - ci2) @ BAr - (2.0 * cr * ci) @ BAi + s2[:, 0])
-        xn2 = z * z * (sq[:, 0] + s2[:, 1])
-        yn2 = w * w * (sq[:, 1] + s2[:, 2])
-    # mode shapes: Y = C o a, [2 Re Y_up, -2 Im Y_up, Y_re] against [Re P_up, Im P_up, P_re]
-    # (written in place: no temporaries of the (J, N) block)
-    XR = np.empty((J, mu.size))
-    up, lo, tmp = XR[:, :h], XR[:, h:2 * h], np.empty((J, h))
-    np.multiply(cr, 2.0 * aup.real, out=up)
-    up -= np.multiply(ci, 2.0 * aup.imag, out=tmp)
-    np.multiply(cr, -2.0 * aup.imag, out=lo)
-    lo -= np.multiply(ci, 2.0 * aup.real, out=tmp)
-    np.multiply(cre, are, out=XR[:, 2 * h:])
-    P = real_rows_product(basis, XR, mk + tau, a1)                          # (J, n)
+        inv = 1.0 / tau                                                     # own pole back
+        XR[rows, ks] = are[own] * inv
+        inv2 = inv * inv
+        nrm = w * z * (S2[:, 0] + BAre[own] * inv2)
+        xn2 = z * z * (Sa[:, 0] + are[own] ** 2 * inv2)
+        yn2 = w * w * (Sa[:, 1] + bre[own] ** 2 * inv2)
+        qy = (S1[:, 1:] + Mre[own] * inv[:, None]) * (w / nrm)[:, None]
+    P = real_rows_product(basis, XR, s, a1, (cl, kinds))                  # (J, n)
     P *= z[:, None]
-    with np.errstate(all="ignore"):       # a root on its pole: caught by the caller's checks
-        qy = (2.0 * cq[:, 1:] + cc[:, 1:] + Mre[own] / tau[:, None]) * (w / nrm)[:, None]
     return z[:, None], w[:, None], nrm, xn2, yn2, P, qy

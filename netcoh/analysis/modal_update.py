@@ -36,6 +36,7 @@ import scipy.sparse as sp
 
 from ..exceptions import NetcohError
 from ..network.system import NetworkSystem
+from .modal_cluster import cluster_of
 from .modal_reference import ModalBasis, clear, decompose, dense_basis, lookup, pin, pinned, remember
 from .modal_secular import (
     _aberth,
@@ -522,7 +523,7 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
     real = mu[start].imag == 0
     gaps = _gaps(basis, start)
     tau, conv = _newton(mu, start, np.zeros(start.size, complex), real, a, b, BA, gaps,
-                        basis.half)
+                        basis.half, cluster_of(basis))
     s = mu[start] + tau
     # a complex start that ended on (or below) the real axis, or on a root that another
     # start found, is searched for again

@@ -98,3 +98,43 @@ def test_no_tight_cluster_no_expansion():
     XR = a[None, :] / (s[:, None] - mu.real[None, :])
     assert np.array_equal(real_rows_product(basis, XR, s, a), XR @ basis.PrT)
     modal_cluster._CLUSTERS.clear()
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_secular_sums_by_the_expansions_match_direct_sums(seed):
+    """The sums of the secular equation and its derivative (pairs of upper poles as twice
+    the real part, ``|1/(s - mu)|^2`` for the eigenvector norms) from the cluster's moments
+    (roots far from it) and from the local expansion of the far poles (roots inside it)."""
+    basis, a, rng = _basis(seed)
+    modal_cluster._CLUSTERS.clear()
+    cl = cluster_of(basis)
+    h, mu = basis.half, basis.mu
+    c_up = rng.standard_normal((h, 2)) + 1j * rng.standard_normal((h, 2))
+    c_re = rng.standard_normal((mu.size - 2 * h, 2))
+    lo, hi = cl.lo - 2 * h, cl.hi - 2 * h
+    # far roots against the cluster's poles
+    s = np.array([cl.c - cl.r / RHO * (1.0 + 1e-9), cl.c + 0.3, -3.0, -0.01])
+    d = s[:, None] - mu[None, cl.lo:cl.hi].real
+    T = modal_cluster.moments(cl, c_re[lo:hi])
+    for order in (1, 2):
+        ref = (1.0 / d ** order) @ c_re[lo:hi]
+        size = (1.0 / np.abs(d) ** order) @ np.abs(c_re[lo:hi])
+        got = modal_cluster.cluster_sums(cl, s, T, order)
+        assert np.all(np.abs(got - ref) <= 1e-14 * size)
+    # roots inside the cluster against the far poles
+    s = cl.c + 2.0 * cl.r * np.array([-1.0 + 1e-9, -0.3, 0.0, 0.7, 1.0 - 1e-9])
+    far = np.abs(mu - cl.c) >= 2.0 * cl.r / RHO
+    q = 1.0 / (s[:, None] - mu[None, :])
+    q[:, ~far] = 0.0
+    qu, qr = q[:, :h], q[:, 2 * h:].real
+    refs = {"1": 2.0 * (qu @ c_up).real + qr @ c_re,
+            "2": 2.0 * ((qu * qu) @ c_up).real + (qr * qr) @ c_re,
+            "abs": 2.0 * (np.abs(qu) ** 2 @ c_up.real) + (qr * qr) @ c_re}
+    sizes = {"1": 2.0 * np.abs(qu) @ np.abs(c_up) + np.abs(qr) @ np.abs(c_re),
+             "2": 2.0 * np.abs(qu) ** 2 @ np.abs(c_up) + qr ** 2 @ np.abs(c_re)}
+    sizes["abs"] = sizes["2"]
+    for kind, ref in refs.items():
+        L = modal_cluster.local_coefficients(cl, h, c_up.real if kind == "abs" else c_up, c_re, kind)
+        got = modal_cluster.local_sums(cl, s, L)
+        assert np.all(np.abs(got - ref) <= 1e-14 * sizes[kind]), kind
+    modal_cluster._CLUSTERS.clear()
