@@ -544,7 +544,14 @@ def _pole_seeds(mu, poles, real, m: int, gap: float) -> np.ndarray:
 def _aberth_from(z, mu, known, BA, r: int, gap: float, maxit: int):
     """Aberth-Ehrlich iteration from the points ``z`` (see :func:`_aberth`) for a change of
     rank ``r``, or None."""
-    z = np.asarray(z, dtype=complex)
+    z = np.asarray(z, dtype=complex).copy()
+    # a seed on a pole or a known root (a cluster's decoupled pole is its own eigenvalue)
+    # is moved off it by a thousandth of its distance to the next point, across the axis
+    pts = np.concatenate([mu, known])
+    d = np.sort(np.abs(z[:, None] - pts[None, :]), axis=1)
+    on = d[:, 0] <= 1e-13 * np.maximum(np.abs(z), gap)
+    if on.any():
+        z[on] += 1j * 1e-3 * np.where(d[on, 1] > 0, d[on, 1], gap)
     eye = np.eye(r)
     m = z.size
     done = np.zeros(m, dtype=bool)
