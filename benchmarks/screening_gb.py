@@ -87,11 +87,20 @@ certified, the same ranking). ``benchmarks/screening_ab.py`` compares a sample o
 with an earlier revision in one run: against revision ``26f5ec3`` (every 5th
 contingency) 1.17x and 1.20x in two runs, and with every unit trip and split added
 (``--with-islands --step 20``) 1.39x and 1.66x against ``08ed05a``, the version before the
-shared trip networks, with the figures of every row the same.
+shared trip networks, with the figures of every row the same. With the turbines' cluster
+of real poles taken by expansions in the modal updates (``netcoh.analysis.modal_cluster``)
+and Aberth's seeds moved off poles (three outages had fallen back to the dense path), the
+sweep took 82.2 s on a faster machine (dense rows 947 ms CPU median; 57 ms per network in
+a worker; all 3,601 certified, the same ranking), against ``2e61d07`` 1.12x on every 5th
+contingency (median of two runs each, the same figures to 2e-9, peak 429 against 433 MiB);
+``--modal-cost`` gave the modal step 34.1 and 38.0 ms CPU mean per model built in two runs
+(2,321 models for 2,735 networks: 28.9 and 32.3 ms per network evaluated, against a target
+of 30), and ``2e61d07`` 43.5 ms right after the second.
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
       OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \
           --skip-dask --operator-only [--full-subset 100 --baseline] [--per-network 16]
+          [--modal-cost]
 """
 
 from __future__ import annotations
@@ -185,6 +194,9 @@ def main():
                     help="time the state-space modal step (updated vs dense) on N branch outages")
     ap.add_argument("--baseline", action="store_true",
                     help="repeat the sweep with the dense state-space path and print the ratio")
+    ap.add_argument("--modal-cost", action="store_true",
+                    help="run the sweep serially and print the CPU time of the modal step per "
+                         "network (the state-space cost the target bounds)")
     args = ap.parse_args()
     KW["model"] = OPERATOR["model"] = args.model
     with warnings.catch_warnings():
@@ -195,6 +207,9 @@ def main():
     print(f"GB: {len(branches)} branches, {grid.n_machines} machines, {os.cpu_count()} cores")
     if args.per_network:
         per_network(grid, everything, args.model, args.per_network)
+    if args.modal_cost:
+        modal_cost(grid, everything if args.full_subset is None else everything[: args.full_subset],
+                   args.model)
     if not args.skip_full:
         full = everything if args.full_subset is None else everything[: args.full_subset]
         walls = {}
@@ -264,6 +279,40 @@ def main():
           f"part + busiest worker's CPU time: {p1:.1f} s and {p2:.1f} s, what free cores "
           "would give)")
     print(f"peak RSS (this process): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
+
+
+def modal_cost(grid, conts, model):
+    """CPU time of the modal step (``build_modal_model``: the update from the pinned intact
+    network, or the dense eigenproblem where a check fails) of every network a serial
+    sweep with the operator semantics builds a model for; an outage that leaves the
+    network of a unit trip screened just before reuses that trip's model."""
+    import netcoh.analysis.nadir as nadir_mod
+
+    times = []
+    build = nadir_mod.build_modal_model
+
+    def timed(*a, **kw):
+        t0 = time.process_time()
+        try:
+            return build(*a, **kw)
+        finally:
+            times.append(time.process_time() - t0)
+
+    nadir_mod.build_modal_model = timed
+    try:
+        t0 = time.perf_counter()
+        res = screen_contingencies(grid, conts, executor="serial", progress=False, **OPERATOR)
+        wall = time.perf_counter() - t0
+    finally:
+        nadir_mod.build_modal_model = build
+    t = np.array(times)
+    nets = res.settings["networks_evaluated"]
+    print(f"modal step of a serial sweep of {len(conts)} contingencies ({model}, operator "
+          f"semantics): {t.size} models built for {nets} networks evaluated; CPU per model "
+          f"{t.mean() * 1e3:.1f} ms mean, {np.median(t) * 1e3:.1f} ms median, "
+          f"{np.quantile(t, 0.9) * 1e3:.1f} ms 90th percentile, {t.max() * 1e3:.0f} ms most; "
+          f"{t.sum() / nets * 1e3:.1f} ms per network evaluated (target 30 ms); serial wall "
+          f"{wall:.1f} s, certified {int(res.to_frame().certified.sum())}/{len(conts)}")
 
 
 def per_network(grid, everything, model, count):

@@ -1,9 +1,11 @@
-"""Products with updated mode shapes through expansions around a tight cluster of real poles.
+"""Cauchy sums of the modal updates through expansions around a tight cluster of real poles.
 
 An updated network's mode shapes are Cauchy products ``sum_k x_jk P_k`` with
-``x_jk = a_k / (s_j - mu_k)`` (:mod:`netcoh.analysis.modal_update`). Machines with one
-common turbine time constant put hundreds of real poles in a narrow band (GB: about 400
-within 0.003 of ``-1/tau``). Around such a cluster (centre ``c``, radius ``r``) the
+``x_jk = a_k / (s_j - mu_k)`` (:mod:`netcoh.analysis.modal_update`), and its secular
+equation and eigenvector norms are sums of ``c_k / (s - mu_k)``, ``c_k / (s - mu_k)^2``
+and ``c_k |1/(s - mu_k)|^2`` over the reference's poles. Machines with one
+common turbine time constant put hundreds of real poles in a narrow band (GB: about 380
+within 0.005 of ``-1/tau = -0.2``). Around such a cluster (centre ``c``, radius ``r``) the
 Cauchy kernel separates:
 
 * a root far from it (``|s - c| >= r / RHO``) sees the cluster through its moments,
@@ -17,9 +19,11 @@ Cauchy kernel separates:
 Both series are truncated after ``TERMS`` terms, where each term is ``|t u|^m <= RHO^m``
 (or ``|v w|^m``) of the exact one: the truncation error is below ``RHO^TERMS / (1 - RHO)``
 (``1.1e-16``) of the sum of the terms' sizes, the rounding of the dense product. The
-dense product is kept for the rest, so the result is the dense one to rounding, at about
-half its cost on GB (the cluster's rows against the far poles and the far rows against
-the cluster are most of it).
+dense product is kept for the rest, so the result is the dense one to rounding; on GB the
+blocks spared (the cluster's roots against the far poles, the far roots against the
+cluster) are about two fifths of the products and half of the real roots' sums. The
+squared kernels' series have terms ``(m + 1) RHO^m``: their truncation is below ``2e-15``
+of the terms' sizes.
 """
 
 from __future__ import annotations
