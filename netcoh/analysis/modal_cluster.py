@@ -185,7 +185,8 @@ def real_rows_product(basis, XR: np.ndarray, s: np.ndarray, a: np.ndarray,
     if np.any(kind == 1):
         # the cluster's moments: sum_k t_k^m a_k P_k
         M = (cl.t_pow * a[lo:hi].real[None, :]) @ PrT[lo:hi]
-        V = _powers(cl.r / (s - cl.c), 1) / cl.r
+        with np.errstate(all="ignore"):      # only the far rows' (finite) powers are used
+            V = _powers(cl.r / (s - cl.c), 1) / cl.r
     if np.any(kind == 2):
         # local coefficients: -(1/R) sum_k w_k^(m+1) [a_k P_k] over the far poles, the
         # upper ones as 2 Re(a_k w^(m+1) P_k) = 2 Re(.) Re P_k - 2 Im(.) Im P_k
@@ -195,7 +196,8 @@ def real_rows_product(basis, XR: np.ndarray, s: np.ndarray, a: np.ndarray,
         K[:, h:2 * h] = -2.0 * aw[:, :h].imag
         K[:, 2 * h:] = aw[:, 2 * h:].real
         Lc = (K @ PrT) / -R
-        Vn = _powers((s - cl.c) / R, 0)
+        with np.errstate(all="ignore"):      # only the near rows' powers are used
+            Vn = _powers((s - cl.c) / R, 0)
         k0, k1 = cl.near_cols
     for i, j in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [kind.size]])):
         rows = slice(int(i), int(j))
