@@ -312,7 +312,8 @@ def modal_cost(grid, conts, model):
           f"{t.mean() * 1e3:.1f} ms mean, {np.median(t) * 1e3:.1f} ms median, "
           f"{np.quantile(t, 0.9) * 1e3:.1f} ms 90th percentile, {t.max() * 1e3:.0f} ms most; "
           f"{t.sum() / nets * 1e3:.1f} ms per network evaluated (target 30 ms); serial wall "
-          f"{wall:.1f} s, certified {int(res.to_frame().certified.sum())}/{len(conts)}")
+          f"{wall:.1f} s, certified {int(res.to_frame().certified.sum())}/{len(conts)}; peak "
+          f"RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
 
 
 def per_network(grid, everything, model, count):
