@@ -31,6 +31,9 @@ _LOWRANK_RTOL = 1e-11
 _MAX_NEWTON = 40
 #: fewest rows of a Newton step worth a cluster's expansions (below: dense sums)
 _CLUSTER_ROWS = 64
+#: most runs of rows of one kind (far from a cluster, inside it, neither) taken as views of
+#: the gaps; beyond, the rows are grouped by kind
+_RUNS_MAX = 12
 #: backward error accepted for a mode of the updated network
 _RESIDUAL_RTOL = 1e-10
 #: relative mismatch accepted in the power sums of the eigenvalues
@@ -374,7 +377,7 @@ def _secular_clustered(cl, tau, rows, ks, mk, h, gaps, BAr, BAi, BAre, expansion
     lo, hi = cl.lo - 2 * h, cl.hi - 2 * h
     k0, k1 = cl.near_cols[0] - 2 * h, cl.near_cols[1] - 2 * h
     cuts = np.flatnonzero(np.diff(kinds)) + 1
-    if cuts.size < 12:              # runs of one kind: views of the gaps where contiguous
+    if cuts.size < _RUNS_MAX:       # runs of one kind: views of the gaps where contiguous
         groups = [slice(int(i), int(j)) for i, j in
                   zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [kinds.size]]))]
     else:
@@ -835,7 +838,7 @@ def _vectors_real(basis, ks, tau, a, b, qp):
     kinds = row_kinds(cl, s, ks, h) if cl is not None and J >= _CLUSTER_ROWS \
         else np.zeros(J, dtype=np.int8)
     cuts = np.flatnonzero(np.diff(kinds)) + 1
-    if cuts.size >= 12:
+    if cuts.size >= _RUNS_MAX:      # scattered kinds: all dense
         kinds[:] = 0
         cuts = cuts[:0]
     R = d_re.shape[1]
