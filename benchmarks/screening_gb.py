@@ -286,26 +286,12 @@ def modal_cost(grid, conts, model):
     network, or the dense eigenproblem where a check fails) of every network a serial
     sweep with the operator semantics builds a model for; an outage that leaves the
     network of a unit trip screened just before reuses that trip's model."""
-    import netcoh.analysis.nadir as nadir_mod
-
-    times = []
-    build = nadir_mod.build_modal_model
-
-    def timed(*a, **kw):
-        t0 = time.process_time()
-        try:
-            return build(*a, **kw)
-        finally:
-            times.append(time.process_time() - t0)
-
-    nadir_mod.build_modal_model = timed
-    try:
+    phases = {}
+    with _phase_times(phases, "sweep"):
         t0 = time.perf_counter()
         res = screen_contingencies(grid, conts, executor="serial", progress=False, **OPERATOR)
         wall = time.perf_counter() - t0
-    finally:
-        nadir_mod.build_modal_model = build
-    t = np.array(times)
+    t = np.array(phases["sweep", "modes"])
     nets = res.settings["networks_evaluated"]
     print(f"modal step of a serial sweep of {len(conts)} contingencies ({model}, operator "
           f"semantics): {t.size} models built for {nets} networks evaluated; CPU per model "

@@ -32,8 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Cluster", "cluster_of", "cluster_sums", "far_rows_product", "local_coefficients",
-           "local_sums", "moments", "real_rows_product", "row_kinds"]
+__all__ = ["Cluster", "cluster_of", "row_kinds", "real_rows_product", "far_rows_product"]
 
 #: largest ratio of a cluster's radius to a far point's distance (and of a near point's
 #: distance to a far pole's)
@@ -42,8 +41,6 @@ RHO = 0.1
 TERMS = 16
 #: smallest cluster worth the expansions
 MIN_SIZE = 64
-#: most runs of rows of one kind (far, near, other) taken apart
-_MAX_RUNS = 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,8 +107,31 @@ _CLUSTERS: list = []
 
 
 def cluster_of(basis):
-    """The cluster of ``basis``'s real poles used by :func:`real_rows_product` (None when
-    no run of them is tight enough to pay), computed once per reference."""
+    """The tight cluster of a reference's real poles, or None, computed once per reference.
+
+    Parameters
+    ----------
+    basis : ModalBasis
+        A reference decomposition (:mod:`netcoh.analysis.modal_reference`) ordered
+        ``[upper, conjugates, real ascending]`` (``basis.half >= 0``).
+
+    Returns
+    -------
+    Cluster or None
+        The run of real poles whose expansions spare the most work; None when no run of
+        at least ``MIN_SIZE`` poles would spare a fifth of the dense products (or the
+        poles are not so ordered).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> rng = np.random.default_rng(0)
+    >>> mu = np.sort(np.concatenate([-1.0 + 1e-3 * rng.random(120), -5.0 - rng.random(60)]))
+    >>> cl = cluster_of(SimpleNamespace(mu=mu.astype(complex), half=0, PrT=np.zeros((180, 2))))
+    >>> cl.hi - cl.lo, bool(abs(cl.c + 1.0) < 1e-3)                 # the 120 close poles
+    (120, True)
+    """
     for b, cl in _CLUSTERS:
         if b is basis:
             return cl
@@ -142,14 +162,29 @@ def cluster_of(basis):
 
 
 def real_rows_product(basis, XR: np.ndarray, s: np.ndarray, a: np.ndarray,
-                      kinds: tuple | None = None) -> np.ndarray:
-    """``XR @ basis.PrT`` for real roots ``s`` (J,) whose rows are
-    ``XR[j] = [2 Re x_up, -2 Im x_up, x_real]`` with ``x_jk = a_k / (s_j - mu_k)``
-    (``a`` (N,), the own pole's entry may hold ``a_k / tau_j``), through the cluster's
-    expansions where they apply (the dense product otherwise). ``kinds``: ``(cluster,
-    kinds of the rows)`` as :func:`row_kinds` gives them; then only the blocks of ``XR``
-    that the kinds use are read (a far row's columns outside the cluster, a near row's
-    ``near_cols``).
+                      kinds: np.ndarray) -> np.ndarray:
+    """``XR @ basis.PrT`` for real roots, through the cluster's expansions where they apply.
+
+    Parameters
+    ----------
+    basis : ModalBasis
+        The reference (its ``mu``, ``half`` and ``PrT``, and its cluster).
+    XR : ndarray (J, N)
+        Rows ``[2 Re x_up, -2 Im x_up, x_real]`` with ``x_jk = a_k / (s_j - mu_k)`` (the
+        own pole's entry may hold ``a_k / tau_j``). Only the blocks the kinds use are
+        read: a far row's columns outside the cluster, a near row's ``near_cols``, an
+        other row's all.
+    s : ndarray (J,)
+        The real roots.
+    a : ndarray (N,)
+        The coefficients of the rows.
+    kinds : ndarray (J,)
+        The rows' kinds from :func:`row_kinds` (all 0 without a cluster: dense).
+
+    Returns
+    -------
+    ndarray (J, n)
+        The product, the dense one to rounding.
 
     Examples
     --------
@@ -161,56 +196,47 @@ def real_rows_product(basis, XR: np.ndarray, s: np.ndarray, a: np.ndarray,
     >>> basis = SimpleNamespace(mu=mu, half=0, PrT=rng.standard_normal((180, 7)))
     >>> a = rng.standard_normal(180)
     >>> s = np.concatenate([mu.real + 1e-6, [-20.0, 3.0]])
+    >>> own = np.append(np.arange(180), [0, 0])            # the pole each root started at
+    >>> kinds = row_kinds(cluster_of(basis), s, own, 0)
     >>> XR = a[None, :] / (s[:, None] - mu.real[None, :])
-    >>> cluster_of(basis) is not None
-    True
-    >>> bool(np.allclose(real_rows_product(basis, XR, s, a), XR @ basis.PrT, rtol=1e-13))
+    >>> bool(np.allclose(real_rows_product(basis, XR, s, a, kinds), XR @ basis.PrT,
+    ...                  rtol=1e-13))
     True
     """
     PrT = basis.PrT
-    cl = cluster_of(basis) if kinds is None else kinds[0]
-    if cl is None:
-        return XR @ PrT
-    if kinds is None:
-        d = np.abs(s - cl.c)
-        kind = np.where(d >= cl.r / RHO, 1, np.where(d <= 2.0 * cl.r, 2, 0))   # far, near, other
-    else:
-        kind = kinds[1]
-    cuts = np.flatnonzero(np.diff(kind)) + 1
-    if kinds is None and (np.count_nonzero(kind) < MIN_SIZE or cuts.size > _MAX_RUNS):
+    cl = cluster_of(basis)
+    if cl is None or not np.any(kinds):
         return XR @ PrT
     h, lo, hi = basis.half, cl.lo, cl.hi
-    R = 2.0 * cl.r
+    k0, k1 = cl.near_cols
     out = np.empty((XR.shape[0], PrT.shape[1]))
-    if np.any(kind == 1):
-        # the cluster's moments: sum_k t_k^m a_k P_k
-        M = (cl.t_pow * a[lo:hi].real[None, :]) @ PrT[lo:hi]
-        with np.errstate(all="ignore"):      # only the far rows' (finite) powers are used
-            V = _powers(cl.r / (s - cl.c), 1) / cl.r
-    if np.any(kind == 2):
-        # local coefficients: -(1/R) sum_k w_k^(m+1) [a_k P_k] over the far poles, the
-        # upper ones as 2 Re(a_k w^(m+1) P_k) = 2 Re(.) Re P_k - 2 Im(.) Im P_k
-        aw = cl.w_pow * a[None, :]
-        K = np.empty((TERMS, PrT.shape[0]))
-        K[:, :h] = 2.0 * aw[:, :h].real
-        K[:, h:2 * h] = -2.0 * aw[:, :h].imag
-        K[:, 2 * h:] = aw[:, 2 * h:].real
-        Lc = (K @ PrT) / -R
-        with np.errstate(all="ignore"):      # only the near rows' powers are used
-            Vn = _powers((s - cl.c) / R, 0)
-        k0, k1 = cl.near_cols
-    for i, j in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [kind.size]])):
-        rows = slice(int(i), int(j))
-        if kind[i] == 1:            # far from the cluster: its columns by the moments
+    M = Lc = None
+    for rows, kind in _runs(kinds):
+        if kind == 1:               # far from the cluster: its columns by the moments
+            if M is None:           # sum_k t_k^m a_k P_k
+                M = _moments(cl, a[lo:hi].real[:, None] * PrT[lo:hi])
             np.matmul(XR[rows, :lo], PrT[:lo], out=out[rows])
             out[rows] += XR[rows, hi:] @ PrT[hi:]
-            out[rows] += V[rows] @ M
-        elif kind[i] == 2:          # in the cluster: the far poles by the local expansion
+            out[rows] += _cluster_sums(cl, s[rows], M, 1)
+        elif kind == 2:             # in the cluster: the far poles by the local expansion
+            if Lc is None:          # over a_k P_k, the upper shapes Re P + i Im P
+                Lc = _local_coefficients(cl, h, a[:h, None] * (PrT[:h] + 1j * PrT[h:2 * h]),
+                                         a[2 * h:].real[:, None] * PrT[2 * h:], "1")
             np.matmul(XR[rows, k0:k1], PrT[k0:k1], out=out[rows])
-            out[rows] += Vn[rows] @ Lc
+            out[rows] += _local_sums(cl, s[rows], Lc)
         else:
             np.matmul(XR[rows], PrT, out=out[rows])
     return out
+
+
+def _runs(kinds: np.ndarray, limit: int | None = None):
+    """``[(slice, kind), ...]`` of the runs of equal kinds, or None when there are more
+    than ``limit`` runs."""
+    cuts = np.flatnonzero(np.diff(kinds)) + 1
+    if limit is not None and cuts.size >= limit:
+        return None
+    edges = np.concatenate([[0], cuts, [kinds.size]])
+    return [(slice(int(i), int(j)), int(kinds[i])) for i, j in zip(edges[:-1], edges[1:])]
 
 
 def _powers(x: np.ndarray, first: int) -> np.ndarray:
@@ -223,11 +249,27 @@ def _powers(x: np.ndarray, first: int) -> np.ndarray:
 
 
 def far_rows_product(basis, X: np.ndarray, s: np.ndarray, a: np.ndarray):
-    """``X @ basis.PrT`` for the stacked real and imaginary parts ``X = [XR; XI]`` (2J, N)
-    of rows ``Y[j] = a / (s_j - mu)`` over the pairs (as built by the modal update), as
-    the complex ``(XR + i XI) @ PrT`` (J, n) with the cluster's columns taken by its
-    moments, when every root ``s`` (J,) is far from the cluster; None otherwise (the
-    caller takes the dense product).
+    """The complex mode shapes ``(XR + i XI) @ basis.PrT`` of roots all far from the
+    cluster, its columns taken by its moments.
+
+    Parameters
+    ----------
+    basis : ModalBasis
+        The reference (its ``mu``, ``half`` and ``PrT``, and its cluster).
+    X : ndarray (2J, N)
+        The stacked real and imaginary parts ``[XR; XI]`` of rows ``Y[j] = a / (s_j - mu)``
+        over the conjugate pairs, as the modal update builds them (the cluster's columns
+        are not read).
+    s : ndarray (J,)
+        The roots.
+    a : ndarray (N,)
+        The coefficients of the rows.
+
+    Returns
+    -------
+    ndarray (J, n) or None
+        The product, the dense one to rounding; None when the reference has no cluster or
+        a root is not far from it (the caller takes the dense product).
 
     Examples
     --------
@@ -253,15 +295,41 @@ def far_rows_product(basis, X: np.ndarray, s: np.ndarray, a: np.ndarray):
     J = s.size
     out = np.empty((J, PrT.shape[1]), dtype=complex)
     out.real, out.imag = Z[:J], Z[J:]
-    M = (cl.t_pow * a[lo:hi][None, :]) @ PrT[lo:hi]                  # (TERMS, n)
-    out += (_powers(cl.r / (s - cl.c), 1) / cl.r) @ M
+    out += _cluster_sums(cl, s, _moments(cl, a[lo:hi, None] * PrT[lo:hi]), 1)
     return out
 
 
 def row_kinds(cl: Cluster, s: np.ndarray, own: np.ndarray, half: int) -> np.ndarray:
-    """Which expansion serves each real root ``s`` (own pole ``own``, an index into the
-    modes): 1 far from the cluster (its own pole outside it), 2 inside it (its own pole
-    among the columns taken densely, all real), 0 neither (dense)."""
+    """Which expansion serves each real root.
+
+    Parameters
+    ----------
+    cl : Cluster
+        The reference's cluster (:func:`cluster_of`).
+    s : ndarray (J,)
+        Real roots.
+    own : ndarray of int (J,)
+        The pole each root started from (an index into the reference's modes).
+    half : int
+        The reference's number of conjugate pairs.
+
+    Returns
+    -------
+    ndarray of int8 (J,)
+        1: far from the cluster, its own pole outside it (the cluster by its moments);
+        2: inside it, its own pole among the columns taken densely, all real (the far
+        poles by the local expansion); 0: neither (dense).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> mu = np.sort(np.concatenate([-1.0 + 1e-3 * np.linspace(0, 1, 120),
+    ...                              -5.0 - np.linspace(0, 1, 60)])).astype(complex)
+    >>> cl = cluster_of(SimpleNamespace(mu=mu, half=0, PrT=np.zeros((180, 2))))
+    >>> row_kinds(cl, np.array([-5.5, -0.9995, -0.97]), np.array([30, 100, 100]), 0).tolist()
+    [1, 2, 0]
+    """
     d = np.abs(s - cl.c)
     k0, k1 = cl.near_cols
     far = (d >= cl.r / RHO) & ((own < cl.lo) | (own >= cl.hi))
@@ -269,14 +337,14 @@ def row_kinds(cl: Cluster, s: np.ndarray, own: np.ndarray, half: int) -> np.ndar
     return np.where(far, 1, np.where(near, 2, 0)).astype(np.int8)
 
 
-def moments(cl: Cluster, coef: np.ndarray) -> np.ndarray:
+def _moments(cl: Cluster, coef: np.ndarray) -> np.ndarray:
     """The cluster's moments ``sum_{k in C} t_k^m coef_k`` (TERMS, m) of ``coef`` (|C|, m)."""
     return cl.t_pow @ coef
 
 
-def cluster_sums(cl: Cluster, s: np.ndarray, T: np.ndarray, order: int) -> np.ndarray:
+def _cluster_sums(cl: Cluster, s: np.ndarray, T: np.ndarray, order: int) -> np.ndarray:
     """``sum_{k in C} coef_k / (s - mu_k)^order`` (order 1 or 2) for roots ``s`` (J,) far
-    from the cluster, from its moments ``T = moments(cl, coef)``."""
+    from the cluster, from its moments ``T = _moments(cl, coef)``."""
     u = cl.r / (s - cl.c)
     if order == 1:
         return (_powers(u, 1) / cl.r) @ T
@@ -284,9 +352,9 @@ def cluster_sums(cl: Cluster, s: np.ndarray, T: np.ndarray, order: int) -> np.nd
     return V @ T
 
 
-def local_coefficients(cl: Cluster, half: int, c_up: np.ndarray, c_re: np.ndarray,
+def _local_coefficients(cl: Cluster, half: int, c_up: np.ndarray, c_re: np.ndarray,
                        kind: str) -> np.ndarray:
-    """Coefficients (TERMS, m) of the local expansion (:func:`local_sums`) of the sums over
+    """Coefficients (TERMS, m) of the local expansion (:func:`_local_sums`) of the sums over
     the poles far from the cluster: ``kind`` ``"1"``: ``sum 2 Re(c_up / (s - mu)) + sum
     c_re / (s - mu)``; ``"2"``: the same with ``1/(s - mu)^2``; ``"abs"``: ``sum 2 c_up
     |1/(s - mu)|^2 + sum c_re / (s - mu)^2`` (``c_up`` real). ``c_up`` (half, m) over the
@@ -304,7 +372,7 @@ def local_coefficients(cl: Cluster, half: int, c_up: np.ndarray, c_re: np.ndarra
     return L / (R * R)
 
 
-def local_sums(cl: Cluster, s: np.ndarray, L: np.ndarray) -> np.ndarray:
+def _local_sums(cl: Cluster, s: np.ndarray, L: np.ndarray) -> np.ndarray:
     """The sums over the poles far from the cluster for real roots ``s`` (J,) inside it,
-    from their local coefficients ``L`` (:func:`local_coefficients`)."""
+    from their local coefficients ``L`` (:func:`_local_coefficients`)."""
     return _powers((s - cl.c) / (2.0 * cl.r), 0) @ L

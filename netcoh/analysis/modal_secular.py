@@ -14,12 +14,13 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from .modal_cluster import (
+    _cluster_sums,
+    _local_coefficients,
+    _local_sums,
+    _moments,
+    _runs,
     cluster_of,
-    cluster_sums,
     far_rows_product,
-    local_coefficients,
-    local_sums,
-    moments,
     real_rows_product,
     row_kinds,
 )
@@ -310,9 +311,9 @@ def _newton_real(mu, ks, tau, a, b, h: int, cluster=None):
             elif cluster is not None and active.size >= _CLUSTER_ROWS:
                 if expansions is None:
                     C = BAre[cluster.lo - 2 * h:cluster.hi - 2 * h, None]
-                    expansions = (moments(cluster, C),
-                                  local_coefficients(cluster, h, ba[:, None], BAre[:, None], "1"),
-                                  local_coefficients(cluster, h, ba[:, None], BAre[:, None], "2"))
+                    expansions = (_moments(cluster, C),
+                                  _local_coefficients(cluster, h, ba[:, None], BAre[:, None], "1"),
+                                  _local_coefficients(cluster, h, ba[:, None], BAre[:, None], "2"))
                 G, Gp = _secular_clustered(cluster, tau[active], active, ks, mk, h,
                                            (xr0, yi, yi2, d_re), BAr, BAi, BAre, expansions)
             else:
@@ -376,28 +377,23 @@ def _secular_clustered(cl, tau, rows, ks, mk, h, gaps, BAr, BAi, BAre, expansion
     G, Gp = np.empty(tau.size), np.empty(tau.size)
     lo, hi = cl.lo - 2 * h, cl.hi - 2 * h
     k0, k1 = cl.near_cols[0] - 2 * h, cl.near_cols[1] - 2 * h
-    cuts = np.flatnonzero(np.diff(kinds)) + 1
-    if cuts.size < _RUNS_MAX:       # runs of one kind: views of the gaps where contiguous
-        groups = [slice(int(i), int(j)) for i, j in
-                  zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [kinds.size]]))]
-    else:
-        groups = [np.flatnonzero(kinds == k) for k in (0, 1, 2)]
-    for sel in groups:
+    # runs of one kind take views of the gaps where the rows are contiguous
+    groups = _runs(kinds, _RUNS_MAX) or [(np.flatnonzero(kinds == k), k) for k in (0, 1, 2)]
+    for sel, kind in groups:
         r, t = _as_block(rows[sel]), tau[sel]
         if t.size == 0:
             continue
-        kind = kinds[sel][0]
         if kind == 0:
             G[sel], Gp[sel] = _secular_real(t, r, *gaps, BAr, BAi, BAre)
         elif kind == 1:
             g, gp = _secular_real(t, r, *gaps, BAr, BAi, BAre,
                                   re=(slice(0, lo), slice(hi, d_re.shape[1])))
-            G[sel] = g - cluster_sums(cl, s[sel], T, 1)[:, 0]
-            Gp[sel] = gp + cluster_sums(cl, s[sel], T, 2)[:, 0]
+            G[sel] = g - _cluster_sums(cl, s[sel], T, 1)[:, 0]
+            Gp[sel] = gp + _cluster_sums(cl, s[sel], T, 2)[:, 0]
         else:
             g, gp = _secular_real(t, r, *gaps, BAr, BAi, BAre, up=False, re=slice(k0, k1))
-            G[sel] = g - local_sums(cl, s[sel], L1)[:, 0]
-            Gp[sel] = gp + local_sums(cl, s[sel], L2)[:, 0]
+            G[sel] = g - _local_sums(cl, s[sel], L1)[:, 0]
+            Gp[sel] = gp + _local_sums(cl, s[sel], L2)[:, 0]
     return G, Gp
 
 
@@ -837,14 +833,13 @@ def _vectors_real(basis, ks, tau, a, b, qp):
     cl = cluster_of(basis)
     kinds = row_kinds(cl, s, ks, h) if cl is not None and J >= _CLUSTER_ROWS \
         else np.zeros(J, dtype=np.int8)
-    cuts = np.flatnonzero(np.diff(kinds)) + 1
-    if cuts.size >= _RUNS_MAX:      # scattered kinds: all dense
+    runs = _runs(kinds, _RUNS_MAX)
+    if runs is None:                # scattered kinds: all dense
         kinds[:] = 0
-        cuts = cuts[:0]
+        runs = _runs(kinds)
     R = d_re.shape[1]
-    for i, j in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [J]])):
-        sel = slice(int(i), int(j))
-        kind = kinds[i]
+    far = near = None               # the expansions' coefficients, once per call
+    for sel, kind in runs:
         if kind == 0:
             up, res = True, (slice(0, R),)
         elif kind == 1:
@@ -878,16 +873,22 @@ def _vectors_real(basis, ks, tau, a, b, qp):
                 S2[sel] += cre @ c2r[sl]
                 Sa[sel] += cre @ car[sl]
             if kind == 1:
-                Cs = slice(cl.lo - 2 * h, cl.hi - 2 * h)
-                S1[sel] += cluster_sums(cl, s[sel], moments(cl, c1r[Cs]), 1)
-                T2 = moments(cl, np.column_stack([c2r[Cs], car[Cs]]))
-                sq = cluster_sums(cl, s[sel], T2, 2)
+                if far is None:
+                    Cs = slice(cl.lo - 2 * h, cl.hi - 2 * h)
+                    far = (_moments(cl, c1r[Cs]),
+                           _moments(cl, np.column_stack([c2r[Cs], car[Cs]])))
+                S1[sel] += _cluster_sums(cl, s[sel], far[0], 1)
+                sq = _cluster_sums(cl, s[sel], far[1], 2)
                 S2[sel] += sq[:, :1]
                 Sa[sel] += sq[:, 1:]
             elif kind == 2:
-                S1[sel] += local_sums(cl, s[sel], local_coefficients(cl, h, c1u, c1r, "1"))
-                S2[sel] += local_sums(cl, s[sel], local_coefficients(cl, h, c2u, c2r, "2"))
-                Sa[sel] += local_sums(cl, s[sel], local_coefficients(cl, h, cau, car, "abs"))
+                if near is None:
+                    near = (_local_coefficients(cl, h, c1u, c1r, "1"),
+                            _local_coefficients(cl, h, c2u, c2r, "2"),
+                            _local_coefficients(cl, h, cau, car, "abs"))
+                S1[sel] += _local_sums(cl, s[sel], near[0])
+                S2[sel] += _local_sums(cl, s[sel], near[1])
+                Sa[sel] += _local_sums(cl, s[sel], near[2])
     own = ks - 2 * h
     rows = np.arange(J)
     with np.errstate(all="ignore"):       # a root on its pole: caught by the caller's checks
@@ -901,6 +902,6 @@ def _vectors_real(basis, ks, tau, a, b, qp):
         xn2 = z * z * (Sa[:, 0] + are[own] ** 2 * inv2)
         yn2 = w * w * (Sa[:, 1] + bre[own] ** 2 * inv2)
         qy = (S1[:, 1:] + Mre[own] * inv[:, None]) * (w / nrm)[:, None]
-    P = real_rows_product(basis, XR, s, a1, (cl, kinds))                  # (J, n)
+    P = real_rows_product(basis, XR, s, a1, kinds)                        # (J, n)
     P *= z[:, None]
     return z[:, None], w[:, None], nrm, xn2, yn2, P, qy

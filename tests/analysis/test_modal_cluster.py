@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 
 from netcoh.analysis import modal_cluster
-from netcoh.analysis.modal_cluster import RHO, cluster_of, far_rows_product, real_rows_product
+from netcoh.analysis.modal_cluster import (
+    RHO,
+    cluster_of,
+    far_rows_product,
+    real_rows_product,
+    row_kinds,
+)
 
 
 def _basis(seed, n_cluster=200, n_real=80, n_pairs=60, n=9):
@@ -55,10 +61,20 @@ def test_real_rows_match_the_dense_product_at_the_edges_of_the_expansions(seed):
     # roots: beside every real pole, and at the edges of the far and near ranges
     out_, in_ = cl.r / RHO * (1.0 + 1e-9), 2.0 * cl.r * (1.0 - 1e-9)
     edge = np.array([cl.c - out_, cl.c + out_, cl.c - in_, cl.c + in_])
-    s = np.sort(np.concatenate([mu_r + 1e-7 * rng.standard_normal(mu_r.size), edge]))
+    s = np.concatenate([mu_r + 1e-7 * rng.standard_normal(mu_r.size), edge])
+    h2 = 2 * basis.half
+    own = np.concatenate([h2 + np.arange(mu_r.size),            # the pole each root left
+                          [h2, h2],                             # far: outside the cluster
+                          h2 + np.argmin(np.abs(edge[2:, None] - mu_r[None, :]), axis=1)])
+    order = np.argsort(s)
+    s, own = s[order], own[order]
+    kinds = row_kinds(cl, s, own, basis.half)
+    assert {1, 2} <= set(kinds.tolist())
+    assert kinds[np.isin(s, edge[:2])].tolist() == [1, 1]        # the edges are served
+    assert kinds[np.isin(s, edge[2:])].tolist() == [2, 2]        # by the expansions
     XR = _real_rows(basis, a, s)
     ref = XR @ basis.PrT
-    out = real_rows_product(basis, XR, s, a)
+    out = real_rows_product(basis, XR, s, a, kinds)
     assert np.all(np.abs(out - ref) <= 1e-13 * _scale(XR, basis.PrT))
     # the far poles seen from the near edge are at the far edge of the local expansion
     far = np.abs(basis.mu - cl.c) >= 2.0 * cl.r / RHO
@@ -96,7 +112,8 @@ def test_no_tight_cluster_no_expansion():
     a = rng.standard_normal(300)
     s = mu.real + 1e-6
     XR = a[None, :] / (s[:, None] - mu.real[None, :])
-    assert np.array_equal(real_rows_product(basis, XR, s, a), XR @ basis.PrT)
+    assert np.array_equal(real_rows_product(basis, XR, s, a, np.zeros(300, np.int8)),
+                          XR @ basis.PrT)
     modal_cluster._CLUSTERS.clear()
 
 
@@ -115,11 +132,11 @@ def test_secular_sums_by_the_expansions_match_direct_sums(seed):
     # far roots against the cluster's poles
     s = np.array([cl.c - cl.r / RHO * (1.0 + 1e-9), cl.c + 0.3, -3.0, -0.01])
     d = s[:, None] - mu[None, cl.lo:cl.hi].real
-    T = modal_cluster.moments(cl, c_re[lo:hi])
+    T = modal_cluster._moments(cl, c_re[lo:hi])
     for order in (1, 2):
         ref = (1.0 / d ** order) @ c_re[lo:hi]
         size = (1.0 / np.abs(d) ** order) @ np.abs(c_re[lo:hi])
-        got = modal_cluster.cluster_sums(cl, s, T, order)
+        got = modal_cluster._cluster_sums(cl, s, T, order)
         assert np.all(np.abs(got - ref) <= 1e-14 * size)
     # roots inside the cluster against the far poles
     s = cl.c + 2.0 * cl.r * np.array([-1.0 + 1e-9, -0.3, 0.0, 0.7, 1.0 - 1e-9])
@@ -134,7 +151,7 @@ def test_secular_sums_by_the_expansions_match_direct_sums(seed):
              "2": 2.0 * np.abs(qu) ** 2 @ np.abs(c_up) + qr ** 2 @ np.abs(c_re)}
     sizes["abs"] = sizes["2"]
     for kind, ref in refs.items():
-        L = modal_cluster.local_coefficients(cl, h, c_up.real if kind == "abs" else c_up, c_re, kind)
-        got = modal_cluster.local_sums(cl, s, L)
+        L = modal_cluster._local_coefficients(cl, h, c_up.real if kind == "abs" else c_up, c_re, kind)
+        got = modal_cluster._local_sums(cl, s, L)
         assert np.all(np.abs(got - ref) <= 1e-14 * sizes[kind]), kind
     modal_cluster._CLUSTERS.clear()
