@@ -208,9 +208,9 @@ def _pole_gaps(mu, start):
 
 
 def _as_block(idx: np.ndarray):
-    """Sorted indices ``idx`` as a slice when they are a run of consecutive integers (views
-    instead of fancy copies), else unchanged."""
-    if idx.size and idx[-1] - idx[0] + 1 == idx.size:
+    """Indices ``idx`` as a slice when they are a run of consecutive integers in order
+    (views instead of fancy copies), else unchanged."""
+    if idx.size and idx[-1] - idx[0] + 1 == idx.size and np.all(np.diff(idx) == 1):
         return slice(int(idx[0]), int(idx[-1]) + 1)
     return idx
 
@@ -223,13 +223,14 @@ def _newton(mu, start, tau, real, a, b, BA, gaps=None, half: int = -1, cluster=N
     real roots from real poles are found in real arithmetic (:func:`_newton_real`)."""
     J, r = start.size, a.shape[1]
     if half >= 0 and r == 1:
-        rows = np.flatnonzero(real & (start >= 2 * half))
+        fold = real & (start >= 2 * half)
+        rows = np.flatnonzero(fold)
         if rows.size:
             tau = tau.astype(complex)
             conv = np.zeros(J, dtype=bool)
             tau[rows], conv[rows] = _newton_real(mu, start[rows], tau[rows].real, a[:, 0],
                                                  b[:, 0], half, cluster)
-            rest = np.setdiff1d(np.arange(J), rows)
+            rest = np.flatnonzero(~fold)
             if rest.size:
                 rest = _as_block(rest)
                 sub = None if gaps is None else tuple(g[rest] for g in gaps[:3])
@@ -405,7 +406,8 @@ def _real_gaps(mu, ks, h: int):
     """Gaps of the real poles ``mu[ks]`` (``ks >= 2 h``) to the upper poles (real and
     imaginary parts and its square) and to the real poles (own pole ``inf``), and, when
     ``ks`` are all the real poles in order, the first step's ``1/(mu_k - mu_i)`` and its
-    square split the same way (else None). Computed once per ``mu`` for all real poles."""
+    square split the same way (else None). Computed once per ``mu`` for all real poles;
+    views of those when ``ks`` are consecutive."""
     full = None
     for m0, out in _REAL_GAPS:
         if m0 is mu:
@@ -425,8 +427,8 @@ def _real_gaps(mu, ks, h: int):
         full = (xr0, yi, yi2, d_re, first, N)
         _REAL_GAPS[:] = [(mu, full)]
     xr0, yi, yi2, d_re, first, N = full
-    idx = ks - 2 * h
-    if idx.size == N - 2 * h and np.array_equal(idx, np.arange(idx.size)):
+    idx = _as_block(ks - 2 * h)                   # a run of poles: views, not copies
+    if isinstance(idx, slice) and idx.stop - idx.start == N - 2 * h:
         return xr0, yi, yi2, d_re, first
     return xr0[idx], yi[idx], yi2[idx], d_re[idx], None
 
@@ -547,7 +549,8 @@ def _aberth_from(z, mu, known, BA, r: int, gap: float, maxit: int):
     # a seed on a pole or a known root (a cluster's decoupled pole is its own eigenvalue)
     # is moved off it by a thousandth of its distance to the next point, across the axis
     pts = np.concatenate([mu, known])
-    d = np.sort(np.abs(z[:, None] - pts[None, :]), axis=1)
+    d = np.abs(z[:, None] - pts[None, :])
+    d = np.partition(d, 1, axis=1) if d.shape[1] > 1 else np.sort(d, axis=1)     # two nearest
     on = d[:, 0] <= 1e-13 * np.maximum(np.abs(z), gap)
     if on.any():
         z[on] += 1j * 1e-3 * np.where(d[on, 1] > 0, d[on, 1], gap)
@@ -785,7 +788,9 @@ def _vectors(basis, start, tau, real, a, b, BA, qp, dmu):
     with np.errstate(all="ignore"):
         Cm = np.add(dmu, tau[:, None], out=dmu)
         np.reciprocal(Cm, out=Cm)
-        G = eye[None] - (Cm @ BA).reshape(-1, r, r)
+        # the secular matrix and the probes' sums by one product
+        CB = Cm @ np.hstack([BA, (b[:, :, None] * qp[:, None, :]).reshape(N, -1)])
+        G = eye[None] - CB[:, :r * r].reshape(-1, r, r)
         z = _null_solves(G, b[start])                                       # (J, r)
         w = _null_solves(np.swapaxes(G, 1, 2), a[start])
         Cm[np.arange(J), start] = 1.0 / tau
@@ -796,8 +801,10 @@ def _vectors(basis, start, tau, real, a, b, BA, qp, dmu):
     s = basis.mu[start] + tau
     P = sum(_pair_product(basis, Cm * a[None, :, l], real, (s, a[:, l])) * z[:, l, None]
             for l in range(r))
-    qy = np.einsum("jl,jlk->jk", w, (Cm @ (b[:, :, None] * qp[:, None, :]).reshape(N, -1))
-                   .reshape(J, r, 3)) / nrm[:, None]                         # (J, 3)
+    # the probes' sums with the own pole back in
+    Cq = CB[:, r * r:].reshape(J, r, 3) + (b[start][:, :, None] * qp[start][:, None, :]) \
+        / tau[:, None, None]
+    qy = np.einsum("jl,jlk->jk", w, Cq) / nrm[:, None]                       # (J, 3)
     return z, w, nrm, xn2, yn2, P, qy
 
 

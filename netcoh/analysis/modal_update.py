@@ -471,8 +471,8 @@ def _without_own(system, core, keep, own):
     """The updated modes seen on the nodes ``keep``, after checking that those without
     residue there are, in number and power sums, the poles ``own`` of what left."""
     s, P, alpha, real = core
-    P = P[keep]
-    weight = np.abs(alpha) * _col_sq(P)
+    PT = P.T[:, keep]                       # modes by rows, C-ordered: P stays a transpose
+    weight = np.abs(alpha) * _col_sq(PT.T)
     live = weight > 1e-13 * float(weight.max())
     gone = ~live
     if 2 * int((~real[gone]).sum()) + int(real[gone].sum()) != own.size:
@@ -481,7 +481,9 @@ def _without_own(system, core, keep, own):
     scale = (float(np.abs(s).sum()), float(np.abs(s).max()))
     if not _traces_ok(s[gone], real[gone], sums, scale):
         return _fail("trace")
-    return _finish(system, s[live], P[:, live], alpha[live], real[live])
+    if not live.all():
+        PT = PT[live]
+    return _finish(system, s[live], PT.T, alpha[live], real[live])
 
 
 def _core(basis: ModalBasis, A2, max_rank: int):
@@ -578,7 +580,9 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
     xn2, yn2, PT = np.empty(J), np.empty(J), np.empty((J, n), complex)
     h = basis.half
     fold = real & (start >= 2 * h) if h >= 0 and r == 1 else np.zeros(J, dtype=bool)
-    for rows, fn in ((np.flatnonzero(fold), _vectors_real), (np.flatnonzero(~fold), _vectors)):
+    folded = np.flatnonzero(fold)
+    folded = folded[np.argsort(start[folded], kind="stable")]     # in the poles' order
+    for rows, fn in ((folded, _vectors_real), (np.flatnonzero(~fold), _vectors)):
         if rows.size == 0:
             continue
         if fn is _vectors:
