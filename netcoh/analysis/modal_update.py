@@ -75,11 +75,23 @@ def _fail(why):
 # -- the update --------------------------------------------------------------------------------
 
 def _reference_modes(basis: ModalBasis):
-    """The reference's own modes (the network is the reference): pairs once, doubled."""
+    """The reference's own modes (the network is the reference): pairs once, doubled;
+    formed once per reference (read-only: every network equal to it shares them)."""
+    for b, modes in _OWN:
+        if b is basis:
+            return modes
     mu = basis.mu
     keep = mu.imag >= 0
     factor = np.where(mu.imag > 0, 2.0, 1.0)
-    return mu[keep], basis.P[:, keep], basis.Q[keep] * factor[keep, None]
+    modes = (mu[keep], basis.P[:, keep], basis.Q[keep] * factor[keep, None])
+    for x in modes:
+        x.setflags(write=False)
+    _OWN[:] = _OWN[-1:] + [(basis, modes)]              # the last two references
+    return modes
+
+
+#: per reference: (basis, its own modes as _reference_modes returns them)
+_OWN: list = []
 
 
 def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
@@ -127,13 +139,7 @@ def update_basis(basis: ModalBasis, system, realization, max_rank: int = 2):
         return None
     if isinstance(core, str):                     # the reference itself
         return _reference_modes(basis)
-    s, P, alpha, real = core
-    weight = np.abs(alpha) * _col_sq(P)         # size of each residue
-    if not _residual_ok(system, s, P, weight):
-        return _fail("residual")
-    factor = np.where(real, 1.0, 2.0)
-    Q = (alpha * factor)[:, None] * P.T
-    return s, P, Q
+    return _finish(system, *core)
 
 
 def update_trip(basis: ModalBasis, system, realization):
@@ -213,7 +219,7 @@ def update_trip(basis: ModalBasis, system, realization):
     core = _core(basis, A2, 1)
     if core is None or isinstance(core, str):
         return None if core is None else _fail("trip")
-    s, P, alpha, real = core
+    s, P, alpha, real, _ = core
     P = P[keep]
     weight = np.abs(alpha) * _col_sq(P)
     live = weight > 1e-13 * float(weight.max())
@@ -365,13 +371,14 @@ _GAPS: list = []
 
 
 def _gaps(basis: ModalBasis, start):
-    """The reference's pole gaps (:func:`_pole_gaps`), the starts and the left eigenvectors'
-    products with the residue probes (``Q probes``), computed once per reference."""
+    """The reference's pole gaps (:func:`_pole_gaps`), the starts, the left eigenvectors'
+    products with the residue probes (``Q probes``) and the probes, computed once per
+    reference."""
     for b, gaps in _GAPS:
         if b is basis:
             return gaps
     probes = _probes(basis.Q.shape[1])
-    gaps = _pole_gaps(basis.mu, start) + (start, basis.Q @ probes)
+    gaps = _pole_gaps(basis.mu, start) + (start, basis.Q @ probes, probes)
     _GAPS[:] = _GAPS[-1:] + [(basis, gaps)]             # the last two references
     return gaps
 
@@ -382,8 +389,10 @@ def _probes(n: int) -> np.ndarray:
     return np.random.default_rng(0).standard_normal((n, 3))
 
 
-def _finish(system, s, P, alpha, real):
-    weight = np.abs(alpha) * _col_sq(P)         # size of each residue
+def _finish(system, s, P, alpha, real, sq=None):
+    """The modes' residue factors, or None when a mode's residual fails; ``sq``: the
+    squared norms of the shapes ``P`` when known."""
+    weight = np.abs(alpha) * (_col_sq(P) if sq is None else sq)        # size of each residue
     if not _residual_ok(system, s, P, weight):
         return _fail("residual")
     factor = np.where(real, 1.0, 2.0)
@@ -470,7 +479,7 @@ def _split_update(basis, layout, system, gone, keep):
 def _without_own(system, core, keep, own):
     """The updated modes seen on the nodes ``keep``, after checking that those without
     residue there are, in number and power sums, the poles ``own`` of what left."""
-    s, P, alpha, real = core
+    s, P, alpha, real, _ = core
     PT = P.T[:, keep]                       # modes by rows, C-ordered: P stays a transpose
     weight = np.abs(alpha) * _col_sq(PT.T)
     live = weight > 1e-13 * float(weight.max())
@@ -487,8 +496,9 @@ def _without_own(system, core, keep, own):
 
 
 def _core(basis: ModalBasis, A2, max_rank: int):
-    """``(s, P, alpha, real)`` of the state matrix ``A2`` from ``basis`` (residues
-    ``alpha_j P_j P_j^T``), ``"same"`` when ``A2`` is the reference's, or None."""
+    """``(s, P, alpha, real, sq)`` of the state matrix ``A2`` from ``basis`` (residues
+    ``alpha_j P_j P_j^T``, ``sq`` the squared norms of the shapes), ``"same"`` when ``A2``
+    is the reference's, or None."""
     scale = float(np.abs(A2.data).max()) if A2.nnz else 1.0
     fac = low_rank(A2 - basis.A, max_rank, scale)
     if fac is None:
@@ -512,7 +522,7 @@ def _on_axis(s, mu):
 
 
 def _solve(basis: ModalBasis, Z, Yc, traces):
-    """``(s, P, alpha, real)`` of ``A + (B Z) Y^T`` (``Y`` zero on the nodal states, ``Yc``
+    """``(s, P, alpha, real, sq)`` of ``A + (B Z) Y^T`` (``Y`` zero on the nodal states, ``Yc``
     its rows on the coupling states) checked against ``traces`` (its trace and the
     trace of its square), or None."""
     mu = basis.mu
@@ -571,13 +581,13 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
     if not _traces_ok(s, real, traces):
         return _fail("trace")
     # the left eigenvectors meet three random probes (for the residue scalars below)
-    probes = _probes(basis.Q.shape[1])
-    qp = gaps[4]                                                             # (N, 3)
+    qp, probes = gaps[4], gaps[5]                                            # (N, 3), (n, 3)
     n = basis.P.shape[0]
     z, w = np.empty((J, r), complex), np.empty((J, r), complex)
     nrm, qy = np.empty(J, complex), np.empty((J, 3), complex)
     # the shapes by rows (each mode's block is written whole; P is its transpose, a view)
     xn2, yn2, PT = np.empty(J), np.empty(J), np.empty((J, n), complex)
+    pw, sq = np.empty((J, 3), complex), np.empty(J)     # the shapes' probes and squared norms
     h = basis.half
     fold = real & (start >= 2 * h) if h >= 0 and r == 1 else np.zeros(J, dtype=bool)
     folded = np.flatnonzero(fold)
@@ -596,17 +606,17 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
             out = _vectors_real(basis, start[rows], tau[rows].real, a, b, qp)
         rows = _as_block(rows)
         z[rows], w[rows], nrm[rows], xn2[rows], yn2[rows], PT[rows], qy[rows] = out
+        # while the block is at hand (real for the real rows: real products)
+        pw[rows], sq[rows] = out[5] @ probes, _col_sq(out[5].T)
     P = PT.T
     with np.errstate(all="ignore"):
         cond = np.sqrt(xn2 * yn2) / np.abs(nrm)
     if not (np.all(np.isfinite(cond)) and np.all(cond < _COND_MAX)):
         return _fail("cond")
-    pw = PT @ probes                                                         # (J, 3)
-    pn = np.sqrt(_col_sq(P))
-    best = np.argmax(np.abs(pw) / pn[:, None], axis=1)
+    best = np.argmax(np.abs(pw) / np.sqrt(sq)[:, None], axis=1)
     rows = np.arange(J)
     alpha = qy[rows, best] / pw[rows, best]
-    return s, P, alpha, real
+    return s, P, alpha, real, sq
 
 
 
