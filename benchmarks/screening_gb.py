@@ -285,7 +285,9 @@ def modal_cost(grid, conts, model):
     """CPU time of the modal step (``build_modal_model``: the update from the pinned intact
     network, or the dense eigenproblem where a check fails) of every network a serial
     sweep with the operator semantics builds a model for; an outage that leaves the
-    network of a unit trip screened just before reuses that trip's model."""
+    network of a unit trip screened just before reuses that trip's model. The intact
+    network's dense modal step, timed after the sweep, gives the machine's speed in the
+    same run: the per-mille figures compare runs on machines of different speeds."""
     phases = {}
     with _phase_times(phases, "sweep"):
         t0 = time.perf_counter()
@@ -293,6 +295,14 @@ def modal_cost(grid, conts, model):
         wall = time.perf_counter() - t0
     t = np.array(phases["sweep", "modes"])
     nets = res.settings["networks_evaluated"]
+    # the machine's speed in this run: the intact network's dense modal step (best of 3)
+    base = ScreeningContext.from_grid(grid, model=model).base_system()
+    dense = []
+    for _ in range(3):
+        t0 = time.process_time()
+        statespace_modes(base, reuse=False)
+        dense.append(time.process_time() - t0)
+    ref = min(dense)
     print(f"modal step of a serial sweep of {len(conts)} contingencies ({model}, operator "
           f"semantics): {t.size} models built for {nets} networks evaluated; CPU per model "
           f"{t.mean() * 1e3:.1f} ms mean, {np.median(t) * 1e3:.1f} ms median, "
@@ -300,6 +310,9 @@ def modal_cost(grid, conts, model):
           f"{t.sum() / nets * 1e3:.1f} ms per network evaluated (target 30 ms); serial wall "
           f"{wall:.1f} s, certified {int(res.to_frame().certified.sum())}/{len(conts)}; peak "
           f"RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
+    print(f"machine speed in this run: the intact network's dense modal step {ref * 1e3:.0f} ms "
+          f"CPU (best of 3); mean per model built {t.mean() / ref * 1e3:.1f} per mille of it, "
+          f"per network evaluated {t.sum() / nets / ref * 1e3:.1f} per mille")
 
 
 def per_network(grid, everything, model, count):

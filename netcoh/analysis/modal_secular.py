@@ -9,6 +9,8 @@ products with them are matrix products with ``1 / (s_j - mu_i)``.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
@@ -733,7 +735,7 @@ def _factored_errors(common, sc, R, f, G, GL, Lnorm):
     """
     D, c = common
     p, k = D.shape[1], G.shape[0]
-    m, l = np.triu_indices(p)
+    m, l = _pairs(p)
     E = D[:, m] * D[:, l]                                                    # (n, p(p+1)/2)
     E = np.column_stack([E, np.abs(E), np.ones(E.shape[0])])
     W = np.vstack([G * D[:, i] for i in range(p)] + [GL])                    # ((p+1) k, n)
@@ -748,8 +750,10 @@ def _factored_errors(common, sc, R, f, G, GL, Lnorm):
         H = R @ W.T
         A = (R * R) @ E
     H = H.reshape(-1, p + 1, k)
-    powers = np.arange(p - 1, -1, -1)
-    V = sc[:, None] ** powers[None, :]                                       # (J, p)
+    V = np.empty((sc.size, p), dtype=sc.dtype)                              # (J, p)
+    V[:, p - 1] = 1.0
+    for i in range(p - 2, -1, -1):                                           # s^(p-1), ..., 1
+        np.multiply(V[:, i + 1], sc, out=V[:, i])
     both = np.where(m == l, 1.0, 2.0)
     with np.errstate(all="ignore"):
         cs = np.polyval(c, sc)
@@ -763,6 +767,14 @@ def _factored_errors(common, sc, R, f, G, GL, Lnorm):
         scale = np.sqrt(np.maximum(d2, 0.0)) + np.abs(f) * Lnorm * np.sqrt(A[:, -1])
         unsure = ~(d2 >= 1e-6 * size)
         return 10.0 * est / scale, unsure
+
+
+@functools.lru_cache(maxsize=8)
+def _pairs(p: int) -> tuple:
+    """``np.triu_indices(p)``, kept per size (read-only)."""
+    m, l = np.triu_indices(p)
+    m.flags.writeable = l.flags.writeable = False
+    return m, l
 
 
 def _horner_real(coef, x):
