@@ -79,7 +79,8 @@ def low_rank(delta: sp.spmatrix, max_rank: int, scale: float):
         nz = delta != 0
         rows = np.flatnonzero(nz.any(axis=1))
         cols = np.flatnonzero(nz.any(axis=0))
-        E = delta[np.ix_(rows, cols)]
+        E = delta.copy() if rows.size == delta.shape[0] and cols.size == delta.shape[1] \
+            else delta[np.ix_(rows, cols)]                 # (a plain copy when all are)
     N = delta.shape[0]
     if rows.size == 0:
         return np.zeros((N, 0)), np.zeros((N, 0))
