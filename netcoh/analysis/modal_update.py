@@ -540,7 +540,7 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
     # a complex start that ended on (or below) the real axis, or on a root that another
     # start found, is searched for again
     bad = ~conv | (~real & _on_axis(s, mu))
-    bad |= _duplicates(s, bad, rtol=1e-9)
+    bad |= _duplicates(s, bad, rtol=1e-9, local=True)
     if bad.any():
         # Newton from some poles went to a root that another start found (clusters of
         # close poles): find the missing roots with the known ones deflated (Aberth)
