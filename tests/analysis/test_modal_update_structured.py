@@ -349,3 +349,45 @@ def test_residual_through_the_common_denominator_is_the_direct_one(one_tau):
     e0[0, 0] = 1.0
     _, unsure = modal_secular._factored_errors(D0, np.array([-0.2]), e0, np.ones(1), G, G @ L, Lnorm)
     assert unsure.tolist() == [True]
+
+
+def test_nearly_double_poles_left_by_a_weak_change_are_not_searched_again(monkeypatch):
+    """Two identical machines hung on one node by equal weak links have poles about 1e-9
+    apart (their antisymmetric mode does not see the rest of the network). An outage
+    elsewhere leaves both where they are: Newton from each pole ends on its own root, and
+    the two are not taken for one root found twice (which sent them to Aberth's
+    iteration: the test of one root found twice was at 1e-9 of the largest root, not of
+    the roots' own size). Checked against LAPACK."""
+    n = 8
+    L = np.zeros((n, n))
+    for i in range(6):                                   # a ring of six machines
+        j = (i + 1) % 6
+        L[i, j] = L[j, i] = -20.0 - 3.0 * i
+    L[0, 6] = L[6, 0] = L[0, 7] = L[7, 0] = -1e-4         # two identical machines, weakly
+    np.fill_diagonal(L, -L.sum(axis=1))
+    M = np.array([3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 2.0, 2.0])
+    nodal = nc.nodal.swing_turbine(M, 1.0, 2.0, 5.0)
+    ref = nc.NetworkSystem.from_laplacian(L, nodal=nodal)
+    modal_update.clear()
+    pin_reference(ref)
+    mu = modal_update.pinned()[0].mu
+    near = np.abs(mu[:, None] - mu[None, :]) + np.eye(mu.size)
+    pair = set(np.unravel_index(int(np.argmin(near)), near.shape))
+    gap = float(near.min())
+    assert gap < 1e-9 * np.abs(mu).max()             # within the old test of one root twice
+    assert gap > 1e-9 * np.abs(mu[list(pair)]).max()          # but not of their own size
+    L2 = L.copy()
+    L2[2, 3] = L2[3, 2] = 0.0                                # a ring line out
+    np.fill_diagonal(L2, 0.0)
+    np.fill_diagonal(L2, -L2.sum(axis=1))
+    out = nc.NetworkSystem.from_laplacian(L2, nodal=nodal)
+    searched = []
+    real_aberth = modal_update._aberth
+    def spy(mu_, poles, *rest):
+        searched.extend(int(k) for k in poles)
+        return real_aberth(mu_, poles, *rest)
+    monkeypatch.setattr(modal_update, "_aberth", spy)
+    s, _, _ = modal_update.update_structured(out)
+    assert not pair & set(searched)
+    _eigs_match(s, out)
+    modal_update.clear()
