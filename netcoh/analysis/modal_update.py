@@ -421,13 +421,13 @@ def _trip_update(basis, layout, system, k, keep):
     change = _laplacian_change(basis, layout, Lv - Lref, 1, float(np.abs(Lref).max()))
     if change is None or isinstance(change, str):
         return None if change is None else _fail("trip")
-    core = _solve(basis, *change)
-    if core is None:
-        return None
     # the modes without residue on the other nodes are the tripped node's own (the poles
     # of g_k, its states evolving alone) and its coupling state's (the poles of f)
     own = np.concatenate([np.roots(np.trim_zeros(np.asarray(ref.nodal.den[k], float), "f")),
                           np.roots(np.trim_zeros(np.asarray(ref.coupling.den[0], float), "f"))])
+    core = _solve(basis, *change, own=own)
+    if core is None:
+        return None
     return _without_own(system, core, keep, own)
 
 
@@ -470,7 +470,7 @@ def _split_update(basis, layout, system, gone, keep):
         return _fail("split")
     own = np.concatenate([np.linalg.eigvals(_dense(island.realization().A)),
                           np.roots(np.trim_zeros(np.asarray(ref.coupling.den[0], float), "f"))])
-    core = _solve(basis, *change)
+    core = _solve(basis, *change, own=own)
     if core is None:
         return None
     return _without_own(system, core, keep, own)
@@ -514,6 +514,29 @@ def _core(basis: ModalBasis, A2, max_rank: int):
     return _solve(basis, Z, Y[basis.row0:], _traces(A2))
 
 
+def _missed_own(own, fixed, mu, real, start, todo):
+    """The known eigenvalues ``own`` (one of each conjugate pair) that the roots ``fixed``
+    do not include, each with the start of the same kind (real or complex) among ``todo``
+    nearest to it: ``(roots, starts)``."""
+    if own is None or own.size == 0 or todo.size == 0:
+        return np.empty(0, complex), np.empty(0, int)
+    big = float(np.abs(mu).max())
+    own = np.asarray(own, dtype=complex)
+    own = np.where(np.abs(own.imag) <= 1e-12 * np.maximum(np.abs(own), big), own.real, own)
+    roots, starts, free = [], [], list(todo)
+    for o in own[own.imag >= 0]:
+        if fixed.size and np.min(np.abs(fixed - o)) <= 1e-9 * max(abs(o), 1e-6 * big):
+            continue                                     # Newton found it
+        same = [k for k in free if bool(real[k]) == (o.imag == 0)]
+        if not same:
+            continue
+        k = min(same, key=lambda k: abs(mu[start[k]] - o))
+        free.remove(k)
+        roots.append(o)
+        starts.append(k)
+    return np.array(roots, dtype=complex), np.array(starts, dtype=int)
+
+
 def _on_axis(s, mu):
     """Which roots ``s`` lie on (or below) the real axis: an imaginary part at most
     ``1e-9`` of the root's size, or of rounding size against the poles ``mu`` (a root at
@@ -521,10 +544,12 @@ def _on_axis(s, mu):
     return s.imag <= 1e-9 * np.abs(s) + 1e-13 * float(np.abs(mu).max())
 
 
-def _solve(basis: ModalBasis, Z, Yc, traces):
+def _solve(basis: ModalBasis, Z, Yc, traces, own=None):
     """``(s, P, alpha, real, sq)`` of ``A + (B Z) Y^T`` (``Y`` zero on the nodal states, ``Yc``
     its rows on the coupling states) checked against ``traces`` (its trace and the
-    trace of its square), or None."""
+    trace of its square), or None. ``own``: eigenvalues the change is known to have (the
+    modes of what it cuts off), taken for roots Newton's method missed before Aberth's
+    iteration searches for the rest."""
     mu = basis.mu
     N, r = mu.size, Z.shape[1]
     a = basis.Q @ Z                                                         # W^{-1} X, (N, r)
@@ -546,7 +571,17 @@ def _solve(basis: ModalBasis, Z, Yc, traces):
         # close poles): find the missing roots with the known ones deflated (Aberth)
         fixed = s[~bad]
         known = np.concatenate([fixed, np.conj(fixed[fixed.imag > 0])])
-        found = _aberth(mu, start[bad], real[bad], known, a, b, BA)
+        given, taken = _missed_own(own, fixed, mu, real, start, np.flatnonzero(bad))
+        found = None
+        if given.size:                  # the known modes first, Aberth for the rest
+            todo = np.setdiff1d(np.flatnonzero(bad), taken)
+            found = _aberth(mu, start[todo], real[todo], np.concatenate(
+                [known, given, np.conj(given[given.imag > 0])]), a, b, BA) \
+                if todo.size else np.empty(0, complex)
+            if found is not None:
+                found = np.concatenate([given, found])
+        if found is None:
+            found = _aberth(mu, start[bad], real[bad], known, a, b, BA)
         if found is None:
             return _fail("deflation")
         near = np.argmin(np.abs(found[:, None] - mu[None, :]), axis=1)

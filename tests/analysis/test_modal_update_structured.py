@@ -391,3 +391,39 @@ def test_nearly_double_poles_left_by_a_weak_change_are_not_searched_again(monkey
     assert not pair & set(searched)
     _eigs_match(s, out)
     modal_update.clear()
+
+
+def test_a_tripped_machines_own_modes_are_not_searched_for(monkeypatch):
+    """The modes of a tripped machine's isolated states (the poles of ``g_k`` and the
+    coupling's pole at zero) are eigenvalues of the updated network known beforehand;
+    Newton's method from the reference's poles misses them here, and they are taken as
+    found instead of being searched for by Aberth's iteration (which then deflates them
+    when it runs at all). Checked against LAPACK."""
+    rng = np.random.default_rng(4)
+    n = 12
+    L = np.zeros((n, n))
+    for i in range(n - 1):                                          # a ring of eleven
+        j = (i + 1) % (n - 1)
+        L[i, j] = L[j, i] = -rng.uniform(5.0, 30.0)
+    L[0, n - 1] = L[n - 1, 0] = -8.0                               # one machine on its link
+    np.fill_diagonal(L, -L.sum(axis=1))
+    nodal = nc.nodal.swing_turbine(rng.uniform(2.0, 8.0, n), 1.0, 2.0, 5.0)
+    ref = nc.NetworkSystem.from_laplacian(L, nodal=nodal)
+    modal_update.clear()
+    pin_reference(ref)
+    Lt = L[:n - 1, :n - 1].copy()
+    Lt[0, 0] -= 8.0
+    trip = nc.NetworkSystem.from_laplacian(Lt, nodal=nodal.subset(np.arange(n - 1)),
+                                           labels=ref.labels[:n - 1])
+    own = np.append(np.roots(np.asarray(nodal.den[n - 1], float)), 0.0)
+    own = own[own.imag >= 0]
+    searched = []
+    real_aberth = modal_update._aberth
+    def spy(mu_, poles, real, known, *rest):
+        searched.append(bool(np.all(np.abs(own[:, None] - known[None, :]).min(axis=1) < 1e-9)))
+        return real_aberth(mu_, poles, real, known, *rest)
+    monkeypatch.setattr(modal_update, "_aberth", spy)
+    s, _, _ = modal_update.update_structured(trip)
+    assert all(searched)                 # the own modes are known to every search, if any
+    _eigs_match(s, trip)
+    modal_update.clear()
