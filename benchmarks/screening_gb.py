@@ -95,7 +95,13 @@ a worker; all 3,601 certified, the same ranking), against ``2e61d07`` 1.12x on e
 contingency (median of two runs each, the same figures to 2e-9, peak 429 against 433 MiB);
 ``--modal-cost`` gave the modal step 34.1 and 38.0 ms CPU mean per model built in two runs
 (2,321 models for 2,735 networks: 28.9 and 32.3 ms per network evaluated, against a target
-of 30), and ``2e61d07`` 43.5 ms right after the second.
+of 30), and ``2e61d07`` 43.5 ms right after the second. With roots of nearly double poles
+told apart at their own size (most outages had searched a turbine cluster's double poles
+again), a tripped machine's own modes taken as found, and networks equal to the intact one
+sharing its modes, ``--modal-cost`` gave 31.8 and 32.2 ms mean per model built (40.7 and
+40.9 ms median; 27.0 and 27.4 ms per network evaluated) in two runs, and ``ed3527f`` 35.7 ms
+(44.3 median; 30.3 per network) between them; ``modal_update_ab.py --against ed3527f
+--outages 240 --trips 60`` gave 1.07x (45.7 against 42.5 ms per updated network).
 
 Run:  OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py [--subset N] [--skip-full]
       OPENBLAS_NUM_THREADS=1 python benchmarks/screening_gb.py --model swing_turbine \
