@@ -514,6 +514,24 @@ def _core(basis: ModalBasis, A2, max_rank: int):
     return _solve(basis, Z, Y[basis.row0:], _traces(A2))
 
 
+def _missed_roots(own, fixed, mu, real, start, bad, a, b, BA):
+    """The roots Newton's method missed from the starts ``bad`` (one of each conjugate
+    pair), the roots ``fixed`` deflated: the known eigenvalues ``own`` it missed
+    (:func:`_missed_own`), and Aberth's iteration for the rest with them deflated too;
+    when that fails, Aberth's iteration for all of them. None when it fails."""
+    known = np.concatenate([fixed, np.conj(fixed[fixed.imag > 0])])
+    given, taken = _missed_own(own, fixed, mu, real, start, np.flatnonzero(bad))
+    if given.size:
+        todo = np.setdiff1d(np.flatnonzero(bad), taken)
+        if todo.size == 0:
+            return given
+        rest = _aberth(mu, start[todo], real[todo], np.concatenate(
+            [known, given, np.conj(given[given.imag > 0])]), a, b, BA)
+        if rest is not None:
+            return np.concatenate([given, rest])
+    return _aberth(mu, start[bad], real[bad], known, a, b, BA)
+
+
 def _missed_own(own, fixed, mu, real, start, todo):
     """The known eigenvalues ``own`` (one of each conjugate pair) that the roots ``fixed``
     do not include, each with the start of the same kind (real or complex) among ``todo``
@@ -569,19 +587,7 @@ def _solve(basis: ModalBasis, Z, Yc, traces, own=None):
     if bad.any():
         # Newton from some poles went to a root that another start found (clusters of
         # close poles): find the missing roots with the known ones deflated (Aberth)
-        fixed = s[~bad]
-        known = np.concatenate([fixed, np.conj(fixed[fixed.imag > 0])])
-        given, taken = _missed_own(own, fixed, mu, real, start, np.flatnonzero(bad))
-        found = None
-        if given.size:                  # the known modes first, Aberth for the rest
-            todo = np.setdiff1d(np.flatnonzero(bad), taken)
-            found = _aberth(mu, start[todo], real[todo], np.concatenate(
-                [known, given, np.conj(given[given.imag > 0])]), a, b, BA) \
-                if todo.size else np.empty(0, complex)
-            if found is not None:
-                found = np.concatenate([given, found])
-        if found is None:
-            found = _aberth(mu, start[bad], real[bad], known, a, b, BA)
+        found = _missed_roots(own, s[~bad], mu, real, start, bad, a, b, BA)
         if found is None:
             return _fail("deflation")
         near = np.argmin(np.abs(found[:, None] - mu[None, :]), axis=1)
