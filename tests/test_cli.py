@@ -129,12 +129,22 @@ class _Recorder:
         self.stages.append(text)
 
 
-def test_progress_advances_per_contingency():
+def test_progress_advances_per_contingency(monkeypatch):
     """Serial: one call per contingency. Worker processes: the bar also moves while a batch
-    is being evaluated (it counts the contingencies the workers have finished)."""
+    is being evaluated (it counts the contingencies the workers have finished). Each
+    contingency is made to take at least 50 ms, so that a batch spans several of the
+    progress loop's 0.25 s heartbeats however fast the machine (the workers are forked
+    and inherit the slower evaluation)."""
+    import time
     import warnings
 
-    from netcoh.screening import screen_contingencies
+    from netcoh.screening import evaluate, screen_contingencies
+
+    real = evaluate._evaluate
+
+    def slow(*args, **kw):
+        time.sleep(0.05)
+        return real(*args, **kw)
 
     rec = _Recorder()
     with warnings.catch_warnings():
@@ -144,6 +154,7 @@ def test_progress_advances_per_contingency():
         assert rec.calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
         assert rec.stages[-1] == "4 contingencies (4 to evaluate)"
         rec = _Recorder()
+        monkeypatch.setattr(evaluate, "_evaluate", slow)
         res = screen_contingencies("ieee39", "n-1", executor="processes", n_jobs=2,
                                    batch_size=28, merge_equivalent=False, progress=rec)
     n = len(res.table)
