@@ -29,7 +29,7 @@ distorts less than wall times): ``--per-network 16`` gave the updated modes 184 
 branch outage against 1,924 ms dense (10.5x; 194 vs 1,936 ms per unit trip), and whole
 operator-semantics rows 283 ms against 2,013 ms (7.1x), all 24 certified, same worst bus,
 largest relative change of any figure 3.2e-12. The full sweep (``--operator-only``, 3,601
-contingencies, 2,735 distinct networks, all certified) took 342 s on 2 processes at load
+contingencies, 2,735 networks evaluated, all certified) took 342 s on 2 processes at load
 average about 2 (244 ms per network in a worker, wall); before the fix that stopped about
 one branch outage in five (39 of the first 200, now 3) from falling back to the dense
 eigenproblem it took 2,061 s at load average 5-8. With outages that cut several machines
@@ -239,7 +239,7 @@ def main():
                     f"{k} {v}" for k, v in df.disturbance.value_counts().items()))
             print(f"{label}: N-1 of {len(full)} contingencies, model={kw['model']}, processes "
                   f"x{args.jobs}: {wall:.1f} s ({wall / len(df) * 1e3:.0f} ms per contingency "
-                  f"wall; {res.settings['networks_evaluated']} distinct networks evaluated, "
+                  f"wall; {res.settings['networks_evaluated']} networks evaluated, "
                   f"{df.elapsed_s[df.elapsed_s > 0].mean() * 1e3:.0f} ms each in a worker, wall); "
                   f"failed {len(res.failed)}, certified {int(df.certified.sum())}/{len(df)}")
             print(f"  intact: {res.base.value_hz:.4f} Hz at {res.base.bus}; "

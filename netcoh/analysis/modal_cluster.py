@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .modal_reference import per_reference
+
 __all__ = ["Cluster", "cluster_of", "row_kinds", "real_rows_product", "far_rows_product"]
 
 #: largest ratio of a cluster's radius to a far point's distance (and of a near point's
@@ -132,9 +134,10 @@ def cluster_of(basis):
     >>> cl.hi - cl.lo, bool(abs(cl.c + 1.0) < 1e-3)                 # the 120 close poles
     (120, True)
     """
-    for b, cl in _CLUSTERS:
-        if b is basis:
-            return cl
+    return per_reference(_CLUSTERS, basis, _new_cluster)
+
+
+def _new_cluster(basis):
     cl = None
     if basis.half >= 0 and basis.PrT is not None:
         found = _find(basis.mu, basis.half)
@@ -157,7 +160,6 @@ def cluster_of(basis):
                                   for q in range(TERMS)]).reshape(TERMS, h)
                 cl = Cluster(lo, hi, c, r, (int(keep[0]), int(keep[-1]) + 1),
                              t[None, :] ** powers, wp, (powers + 1) * wp * w[None, :], w_abs)
-    _CLUSTERS[:] = _CLUSTERS[-1:] + [(basis, cl)]
     return cl
 
 
@@ -353,7 +355,7 @@ def _cluster_sums(cl: Cluster, s: np.ndarray, T: np.ndarray, order: int) -> np.n
 
 
 def _local_coefficients(cl: Cluster, half: int, c_up: np.ndarray, c_re: np.ndarray,
-                       kind: str) -> np.ndarray:
+                        kind: str) -> np.ndarray:
     """Coefficients (TERMS, m) of the local expansion (:func:`_local_sums`) of the sums over
     the poles far from the cluster: ``kind`` ``"1"``: ``sum 2 Re(c_up / (s - mu)) + sum
     c_re / (s - mu)``; ``"2"``: the same with ``1/(s - mu)^2``; ``"abs"``: ``sum 2 c_up

@@ -221,6 +221,41 @@ def _store(store: list, basis: ModalBasis) -> None:
         store.insert(0, (key, basis))
 
 
+def per_reference(store: list, basis, make):
+    """``make(basis)``, computed once per reference.
+
+    Parameters
+    ----------
+    store : list
+        A module's list of ``(basis, value)``; it keeps the last two references, as the
+        references themselves are kept.
+    basis : ModalBasis
+        The reference (compared by identity).
+    make : callable
+        ``make(basis)`` gives the value.
+
+    Returns
+    -------
+    object
+        The value kept for ``basis``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> store, calls = [], []
+    >>> b = SimpleNamespace()
+    >>> make = lambda basis: calls.append(basis) or len(calls)
+    >>> per_reference(store, b, make), per_reference(store, b, make), len(calls)
+    (1, 1, 1)
+    """
+    for b, value in store:
+        if b is basis:
+            return value
+    value = make(basis)
+    store[:] = store[-(_KEEP - 1):] + [(basis, value)]
+    return value
+
+
 def pin(basis: ModalBasis) -> None:
     """Keep ``basis`` as a reference for later updates (one per state dimension, at most two).
 

@@ -37,7 +37,17 @@ import scipy.sparse as sp
 from ..exceptions import NetcohError
 from ..network.system import NetworkSystem
 from .modal_cluster import cluster_of
-from .modal_reference import ModalBasis, clear, decompose, dense_basis, lookup, pin, pinned, remember
+from .modal_reference import (
+    ModalBasis,
+    clear,
+    decompose,
+    dense_basis,
+    lookup,
+    per_reference,
+    pin,
+    pinned,
+    remember,
+)
 from .modal_secular import (
     _aberth,
     _as_block,
@@ -77,16 +87,16 @@ def _fail(why):
 def _reference_modes(basis: ModalBasis):
     """The reference's own modes (the network is the reference): pairs once, doubled;
     formed once per reference (read-only: every network equal to it shares them)."""
-    for b, modes in _OWN:
-        if b is basis:
-            return modes
+    return per_reference(_OWN, basis, _own_modes)
+
+
+def _own_modes(basis: ModalBasis):
     mu = basis.mu
     keep = mu.imag >= 0
     factor = np.where(mu.imag > 0, 2.0, 1.0)
     modes = (mu[keep], basis.P[:, keep], basis.Q[keep] * factor[keep, None])
     for x in modes:
         x.setflags(write=False)
-    _OWN[:] = _OWN[-1:] + [(basis, modes)]              # the last two references
     return modes
 
 
@@ -221,18 +231,16 @@ def update_trip(basis: ModalBasis, system, realization):
         return None if core is None else _fail("trip")
     s, P, alpha, real, _ = core
     P = P[keep]
-    weight = np.abs(alpha) * _col_sq(P)
+    sq = _col_sq(P)
+    weight = np.abs(alpha) * sq
     live = weight > 1e-13 * float(weight.max())
-    s, P, alpha, real, weight = s[live], P[:, live], alpha[live], real[live], weight[live]
+    s, P, alpha, real, sq = s[live], P[:, live], alpha[live], real[live], sq[live]
     At = sp.csr_matrix(realization.A)
     if 2 * int((~real).sum()) + int(real.sum()) != At.shape[0]:
         return _fail("count")
     if not _traces_ok(s, real, At):
         return _fail("trace")
-    if not _residual_ok(system, s, P, weight):
-        return _fail("residual")
-    factor = np.where(real, 1.0, 2.0)
-    return s, P, (alpha * factor)[:, None] * P.T
+    return _finish(system, s, P, alpha, real, sq)
 
 
 # -- updates from the Laplacian, without the realisation -----------------------------------
@@ -374,13 +382,11 @@ def _gaps(basis: ModalBasis, start):
     """The reference's pole gaps (:func:`_pole_gaps`), the starts, the left eigenvectors'
     products with the residue probes (``Q probes``) and the probes, computed once per
     reference."""
-    for b, gaps in _GAPS:
-        if b is basis:
-            return gaps
-    probes = _probes(basis.Q.shape[1])
-    gaps = _pole_gaps(basis.mu, start) + (start, basis.Q @ probes, probes)
-    _GAPS[:] = _GAPS[-1:] + [(basis, gaps)]             # the last two references
-    return gaps
+    def make(basis):
+        probes = _probes(basis.Q.shape[1])
+        return _pole_gaps(basis.mu, start) + (start, basis.Q @ probes, probes)
+
+    return per_reference(_GAPS, basis, make)
 
 
 def _probes(n: int) -> np.ndarray:

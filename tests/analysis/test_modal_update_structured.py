@@ -417,13 +417,20 @@ def test_a_tripped_machines_own_modes_are_not_searched_for(monkeypatch):
                                            labels=ref.labels[:n - 1])
     own = np.append(np.roots(np.asarray(nodal.den[n - 1], float)), 0.0)
     own = own[own.imag >= 0]
-    searched = []
-    real_aberth = modal_update._aberth
+    searched, given = [], []
+    real_aberth, real_own = modal_update._aberth, modal_update._missed_own
     def spy(mu_, poles, real, known, *rest):
         searched.append(bool(np.all(np.abs(own[:, None] - known[None, :]).min(axis=1) < 1e-9)))
         return real_aberth(mu_, poles, real, known, *rest)
+    def spy_own(*args):
+        out = real_own(*args)
+        given.extend(out[0])
+        return out
     monkeypatch.setattr(modal_update, "_aberth", spy)
+    monkeypatch.setattr(modal_update, "_missed_own", spy_own)
     s, _, _ = modal_update.update_structured(trip)
+    # Newton missed every own mode here, and each was taken as found
+    assert np.abs(own[:, None] - np.array(given, dtype=complex)[None, :]).min(axis=1).max() < 1e-9
     assert all(searched)                 # the own modes are known to every search, if any
     _eigs_match(s, trip)
     modal_update.clear()
