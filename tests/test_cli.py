@@ -44,7 +44,7 @@ def _bad_cases(tmp_path):
         (["screen", "kundur", "--top", "-1"], "--top must be >= 0, got -1", None),
         (["screen", str(latin)], "must be a UTF-8 JSON case file", None),
         (["screen", "kundur", "--threshold", "-1"], "--threshold must be a positive number of "
-                                                    "Hz or one of", None),
+                                                    "Hz, auto or one of", None),
         (["screen", "kundur", "--threshold", "nordic"], "got 'nordic'", None),
         (["screen", "kundur", "--rho", "0.3"], "--rho and --norm size the norm ball", None),
         (["screen", "kundur", "--disturbance", "ball", "--incident-mw", "100"],

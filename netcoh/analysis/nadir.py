@@ -46,7 +46,7 @@ __all__ = ["NadirResult", "worst_case_nadir", "THRESHOLDS_HZ", "build_modal_mode
            "trip_system"]
 
 #: Frequency-deviation limits used by :func:`worst_case_nadir` ``threshold_hz`` presets.
-THRESHOLDS_HZ = {"continental_europe": 0.8, "gb": 0.5}
+THRESHOLDS_HZ = {"continental_europe": 0.8, "north_america": 0.5, "gb": 0.5}
 
 
 
@@ -267,8 +267,8 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         ``output_unit`` attribute (which :func:`~netcoh.grids.andes_linear.linearize` sets,
         ``"pu"`` without it); another unit than a model's own raises
         :class:`~netcoh.exceptions.InputError`.
-    threshold_hz : float or {"continental_europe", "gb"}, optional
-        Flag buses whose worst deviation exceeds it (0.8 Hz and 0.5 Hz presets): the
+    threshold_hz : float or {"continental_europe", "north_america", "gb"}, optional
+        Flag buses whose worst deviation exceeds it (0.8, 0.5 and 0.5 Hz presets): the
         supremum over the window, between grid points too (certified to ``rtol``), or the
         steady state.
     method : {"auto", "modal", "chebyshev", "statespace", "timedomain"}

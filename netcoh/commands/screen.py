@@ -69,10 +69,12 @@ def register(subparsers) -> None:
     p.add_argument("--dt", type=float, default=0.01, help="time-grid step, s (default 0.01)")
     p.add_argument("--horizon", type=float, default=None,
                    help="search window, s (default: all t >= 0, certified)")
-    p.add_argument("--threshold", type=_threshold, default="continental_europe",
+    p.add_argument("--threshold", type=_threshold, default="auto",
                    help="limits: a preset (continental_europe: 0.8 Hz nadir, 0.2 Hz "
-                        "quasi-steady; gb: 0.5 Hz, 1 Hz/s, 0.5 Hz; gb_infrequent: 0.8 Hz, "
-                        "1 Hz/s, 0.5 Hz) or a nadir limit in Hz")
+                        "quasi-steady; north_america: 0.5 Hz nadir, the first stage of "
+                        "load shedding at 59.5 Hz; gb: 0.5 Hz, 1 Hz/s, 0.5 Hz; gb_infrequent: "
+                        "0.8 Hz, 1 Hz/s, 0.5 Hz; auto, the default: north_america for a 60 Hz "
+                        "case, else continental_europe) or a nadir limit in Hz")
     p.add_argument("--rocof-limit", type=float, default=None,
                    help="RoCoF limit, Hz/s (overrides the preset)")
     p.add_argument("--qss-limit", type=float, default=None,
@@ -136,11 +138,11 @@ def _check(args) -> None:
     thr = args.threshold
     if isinstance(thr, str):
         key = thr.lower().replace(" ", "_").replace("-", "_")
-        if key not in THRESHOLDS_HZ:
-            raise InputError(f"--threshold must be a positive number of Hz or one of "
+        if key not in THRESHOLDS_HZ and key != "auto":
+            raise InputError(f"--threshold must be a positive number of Hz, auto or one of "
                              f"{', '.join(sorted(THRESHOLDS_HZ))}, got {thr!r}")
     elif not (math.isfinite(thr) and thr > 0):
-        raise InputError(f"--threshold must be a positive number of Hz or one of "
+        raise InputError(f"--threshold must be a positive number of Hz, auto or one of "
                          f"{', '.join(sorted(THRESHOLDS_HZ))}, got {thr:g}")
     check_case(args.case)
     if args.out is not None:

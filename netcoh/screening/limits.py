@@ -7,6 +7,12 @@ Presets (deviations from nominal; check the current grid-code texts for your stu
 * ``"gb_infrequent"`` -- GB infrequent infeed loss: 0.8 Hz (49.2 Hz), otherwise as ``"gb"``.
 * ``"continental_europe"`` -- ENTSO-E reference incident: maximum instantaneous deviation
   0.8 Hz, steady-state deviation 0.2 Hz (no RoCoF limit set).
+* ``"north_america"`` -- NERC BAL-003: the frequency response must keep the dip above the
+  first stage of under-frequency load shedding, 59.5 Hz in the Eastern and Western
+  Interconnections (0.5 Hz; no RoCoF or quasi-steady-state limit set). ERCOT's first stage
+  is at 59.3 Hz and Quebec's at 58.5 Hz: give those as a number (``0.7``, ``1.5``).
+* ``"auto"`` -- the preset of the grid's nominal frequency: ``"north_america"`` at 60 Hz,
+  ``"continental_europe"`` otherwise (:func:`preset_for`).
 
 Examples
 --------
@@ -14,6 +20,8 @@ Examples
 FrequencyLimits(nadir_hz=0.5, rocof_hz_per_s=1.0, qss_hz=0.5, name='gb')
 >>> frequency_limits(0.3).nadir_hz
 0.3
+>>> frequency_limits("auto", f_hz=60.0).name
+'north_america'
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from dataclasses import dataclass, replace
 
 from ..exceptions import InputError
 
-__all__ = ["FrequencyLimits", "LIMIT_PRESETS", "frequency_limits"]
+__all__ = ["FrequencyLimits", "LIMIT_PRESETS", "frequency_limits", "preset_for"]
 
 
 @dataclass(frozen=True)
@@ -99,20 +107,46 @@ LIMIT_PRESETS = {
     "gb": FrequencyLimits(0.5, 1.0, 0.5, "gb"),
     "gb_infrequent": FrequencyLimits(0.8, 1.0, 0.5, "gb_infrequent"),
     "continental_europe": FrequencyLimits(0.8, None, 0.2, "continental_europe"),
+    "north_america": FrequencyLimits(0.5, None, None, "north_america"),
 }
 
 
-def frequency_limits(threshold_hz="continental_europe", limits=None) -> FrequencyLimits:
+def preset_for(f_hz: float) -> str:
+    """The limit preset ``"auto"`` stands for on a grid of nominal frequency ``f_hz``.
+
+    Parameters
+    ----------
+    f_hz : float
+        Nominal frequency of the grid, Hz.
+
+    Returns
+    -------
+    str
+        ``"north_america"`` at 60 Hz, ``"continental_europe"`` otherwise.
+
+    Examples
+    --------
+    >>> preset_for(60.0), preset_for(50.0)
+    ('north_america', 'continental_europe')
+    """
+    return "north_america" if abs(float(f_hz) - 60.0) < 1.0 else "continental_europe"
+
+
+def frequency_limits(threshold_hz="continental_europe", limits=None,
+                     f_hz: float | None = None) -> FrequencyLimits:
     """The limits of a screening from its ``threshold_hz`` and ``limits`` arguments.
 
     Parameters
     ----------
     threshold_hz : str, float or None
-        A preset name (all three limits), a nadir limit in Hz, or None.
+        A preset name (all three limits; ``"auto"``: the preset of ``f_hz``), a nadir
+        limit in Hz, or None.
     limits : str, mapping or FrequencyLimits, optional
         A preset, ``{"nadir_hz": .., "rocof_hz_per_s": .., "qss_hz": ..}`` or limits; its
         entries override those of ``threshold_hz`` (a numeric ``threshold_hz`` still sets
         the nadir limit).
+    f_hz : float, optional
+        The grid's nominal frequency, Hz (needed for ``"auto"``).
 
     Returns
     -------
@@ -125,13 +159,13 @@ def frequency_limits(threshold_hz="continental_europe", limits=None) -> Frequenc
     """
     base = FrequencyLimits()
     if isinstance(threshold_hz, str):
-        base = _preset(threshold_hz, "threshold_hz")
+        base = _preset(threshold_hz, "threshold_hz", f_hz)
     elif threshold_hz is not None:
         base = FrequencyLimits(nadir_hz=_positive(threshold_hz, "threshold_hz"))
     if limits is None:
         return base
     if isinstance(limits, str):
-        lim = _preset(limits, "limits")
+        lim = _preset(limits, "limits", f_hz)
     elif isinstance(limits, FrequencyLimits):
         lim = limits
     elif isinstance(limits, Mapping):
@@ -154,9 +188,14 @@ def _positive(v, name):
     return float(v)
 
 
-def _preset(key: str, name: str) -> FrequencyLimits:
+def _preset(key: str, name: str, f_hz=None) -> FrequencyLimits:
     k = key.lower().replace(" ", "_").replace("-", "_")
+    if k == "auto":
+        if f_hz is None:
+            raise InputError(f"`{name}='auto'` picks the preset of the grid's nominal "
+                             f"frequency: give `f_hz` or a preset name")
+        k = preset_for(_positive(f_hz, "f_hz"))
     if k not in LIMIT_PRESETS:
-        raise InputError(f"`{name}` must be a number or one of {sorted(LIMIT_PRESETS)}, got "
-                         f"{key!r}")
+        raise InputError(f"`{name}` must be a number or one of "
+                         f"{sorted(LIMIT_PRESETS) + ['auto']}, got {key!r}")
     return LIMIT_PRESETS[k]

@@ -42,7 +42,7 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
                          incident_set=None,
                          rho: float | None = None, norm=2,
                          dt: float = 0.01, horizon: float | None = None,
-                         threshold_hz="continental_europe", limits=None,
+                         threshold_hz="auto", limits=None,
                          rocof_window_s: float = ROCOF_WINDOW_S, model: str | None = None,
                          flow: str = "ac", islands: str = "main", executor: str = "processes",
                          n_jobs: int | None = None,
@@ -112,8 +112,10 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
         Time search, as in :func:`~netcoh.analysis.nadir.worst_case_nadir`.
     threshold_hz : float, str or None
         Preset of limits (``"continental_europe"``: 0.8 Hz nadir, 0.2 Hz quasi-steady
-        state; ``"gb"``: 0.5 Hz, 1 Hz/s, 0.5 Hz; ``"gb_infrequent"``: 0.8 Hz) or a nadir
-        limit in Hz (see :mod:`netcoh.screening.limits`).
+        state; ``"north_america"``: 0.5 Hz nadir; ``"gb"``: 0.5 Hz, 1 Hz/s, 0.5 Hz;
+        ``"gb_infrequent"``: 0.8 Hz; ``"auto"``, the default: ``"north_america"`` for a
+        60 Hz grid, else ``"continental_europe"``) or a nadir limit in Hz (see
+        :mod:`netcoh.screening.limits`).
     limits : str, dict or FrequencyLimits, optional
         Overrides of the limits (``{"nadir_hz", "rocof_hz_per_s", "qss_hz"}``).
     rocof_window_s : float
@@ -233,7 +235,7 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
     if executor not in _EXECUTORS:
         raise InputError(f"`executor` must be one of {_EXECUTORS}, got {executor!r}")
     n_jobs = (os.cpu_count() or 1) if n_jobs is None else as_int(n_jobs, "n_jobs", minimum=1)
-    lim = frequency_limits(threshold_hz, limits)
+    lim = frequency_limits(threshold_hz, limits, f_hz=grid.f_hz)
     window = float(rocof_window_s)
     if not (np.isfinite(window) and window > 0):
         raise InputError(f"`rocof_window_s` must be positive, got {rocof_window_s!r}")

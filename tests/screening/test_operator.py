@@ -58,10 +58,12 @@ def rows(grid, conts, **kw):
 
 
 def test_unit_trip_loses_its_dispatch_ieee39(ieee39):
-    """G39 (1000 MW): nadir against an ODE of the post-trip model, flagged against 0.8 Hz;
-    COI RoCoF and quasi-steady state against first principles."""
+    """G39 (1000 MW): nadir against an ODE of the post-trip model, flagged against the
+    60 Hz preset's 0.5 Hz; COI RoCoF and quasi-steady state against first principles."""
     res, df = rows(ieee39, ["G39", "G38"])
     row = df.loc["machine:G39"]
+    assert ieee39.f_hz == 60.0 and res.settings["limits_name"] == "north_america"
+    assert row.margin_hz == pytest.approx(0.5 - row.nadir_hz)
     after = ieee39.trip_machine("G39")
     system = after.to_system()
     u = after.disturbance()
@@ -229,6 +231,14 @@ def test_limits_presets_and_overrides():
     assert frequency_limits("gb_infrequent").nadir_hz == 0.8
     ce = frequency_limits("continental_europe")
     assert (ce.nadir_hz, ce.qss_hz, ce.rocof_hz_per_s) == (0.8, 0.2, None)
+    na = frequency_limits("north_america")
+    assert (na.nadir_hz, na.qss_hz, na.rocof_hz_per_s) == (0.5, None, None)
+    # "auto": the preset of the grid's nominal frequency
+    assert frequency_limits("auto", f_hz=60.0) == na
+    assert frequency_limits("auto", f_hz=50.0) == ce
+    assert frequency_limits("auto", {"qss_hz": 0.3}, f_hz=60.0).qss_hz == 0.3
+    with pytest.raises(InputError, match="nominal frequency"):
+        frequency_limits("auto")
     assert frequency_limits(0.3, "gb").nadir_hz == 0.3
     assert frequency_limits("gb", {"qss_hz": 0.3}).qss_hz == 0.3
     with pytest.raises(InputError, match="`threshold_hz` must be a number or one of"):
