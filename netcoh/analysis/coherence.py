@@ -296,6 +296,8 @@ class CoherenceResult:
     bound : ndarray (k,)
         Lemma bound where its hypothesis holds, NaN elsewhere.
     bound_holds : ndarray of bool (k,)
+        Whether the lemma's hypothesis holds at each frequency, so that ``bound`` applies
+        there (False where ``bound`` is NaN; not a violation of the bound).
     aggregate : ndarray (k,) complex
         ``g_hat(j omega)``.
     tol : float

@@ -51,8 +51,10 @@ def case_table(quick: bool = False) -> list[dict]:
 
 def run(args: argparse.Namespace) -> int:
     from .. import grids
+    from ._common import check_case
 
     if args.name:
+        check_case(args.name, "NAME")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SynthesizedDataWarning)
             g = grids.load(args.name)

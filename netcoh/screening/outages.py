@@ -7,9 +7,10 @@ network is built by :class:`netcoh.screening.ScreeningContext`.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
-from ..exceptions import InputError, NetcohTypeError
+from ..exceptions import InputError, NetcohTypeError, NetcohWarning
 
 __all__ = ["Contingency", "contingency_list"]
 
@@ -59,7 +60,8 @@ def contingency_list(grid, spec="n-1") -> list:
     Returns
     -------
     list of Contingency
-        The outages, branches first, in the grid's table order.
+        The outages: for a preset, branches first in the grid's table order; for a list,
+        in its order, each once (a repeat is dropped with a warning).
 
     Examples
     --------
@@ -110,6 +112,12 @@ def contingency_list(grid, spec="n-1") -> list:
             raise InputError(f"`contingencies` must name in-service branches or machines, got "
                              f"unknown or out-of-service {c.kind} {c.id!r}")
         out.append(c)
+    unique = list(dict.fromkeys(out))
+    if len(unique) < len(out):
+        again = sorted({c.name for i, c in enumerate(out) if c in out[:i]})
+        warnings.warn(f"contingencies listed more than once are screened once: "
+                      f"{', '.join(again)}", NetcohWarning, stacklevel=2)
+        out = unique
     if not out:
         raise InputError("`contingencies` must hold at least one contingency, got none")
     return out

@@ -14,7 +14,7 @@ import netcoh as nc
 import netcoh.grids as grids
 from netcoh.analysis.nadir import worst_case_nadir
 from netcoh.cli import main
-from netcoh.exceptions import InputError
+from netcoh.exceptions import InputError, NetcohWarning
 from netcoh.screening import (
     Contingency,
     ScreeningContext,
@@ -73,6 +73,10 @@ def test_contingency_list(ieee39):
         ["machine:G31", "branch:line:0"]
     with pytest.raises(InputError, match="unknown"):
         contingency_list(ieee39, ["nope"])
+    # a contingency listed twice (by name and by id) is screened once, with a warning
+    with pytest.warns(NetcohWarning, match="more than once.*machine:G31"):
+        twice = contingency_list(ieee39, "machine:G31,G31,branch:line:0,G31")
+    assert [c.name for c in twice] == ["machine:G31", "branch:line:0"]
 
 
 def test_serial_processes_agree_and_rank(kundur, tmp_path):
@@ -293,7 +297,8 @@ def test_step_up_transformer_outage_is_screened_like_the_unit_trip(ieee39):
         if len(systems) == 2 and len(systems[1][1]) == 1:
             pairs.append((c, Contingency("machine", systems[1][1][0])))
     assert len(pairs) >= 5
-    main = screen_contingencies(ieee39, [x for p in pairs for x in p], **kw).to_frame()
+    listed = list(dict.fromkeys(x for p in pairs for x in p))   # two outages cut G34 off
+    main = screen_contingencies(ieee39, listed, **kw).to_frame()
     main = main.set_index("contingency")
     every = screen_contingencies(ieee39, [p[0] for p in pairs], islands="all", **kw).to_frame()
     every = every.set_index("contingency")
