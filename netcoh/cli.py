@@ -7,6 +7,9 @@ Exit status: 0 on success, 2 with a one-line reason on bad input, 1 on other fai
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -36,6 +39,37 @@ def _optional_commands():
 def _note(message, category, filename, lineno, file=None, line=None):
     """Show netcoh warnings as one-line notes on stderr (no source location)."""
     print(f"netcoh: note ({category.__name__}): {message}", file=sys.stderr)
+
+
+class _Stdout(io.TextIOBase):
+    """Standard output that stops writing when its reader has gone (``netcoh screen | head``)
+    instead of raising: the command goes on and writes its files."""
+
+    def __init__(self, stream):
+        self.stream, self.gone = stream, False
+
+    def write(self, text):
+        if not self.gone:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self._lose()
+        return len(text)
+
+    def flush(self):
+        if not self.gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._lose()
+
+    def _lose(self):
+        self.gone = True
+        with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            # what is still buffered goes nowhere, also at exit
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.stream.fileno())
+            os.close(null)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,11 +129,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return 2
+    out = _Stdout(sys.stdout)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), contextlib.redirect_stdout(out):
             warnings.simplefilter("default")
             warnings.showwarning = _note
-            return int(args.handler(args) or 0)
+            code = int(args.handler(args) or 0)
+            out.flush()
+            return code
     except NetcohError as exc:
         print(f"netcoh {args.command}: error: {exc}", file=sys.stderr)
         return 2

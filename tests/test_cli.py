@@ -46,6 +46,9 @@ def _bad_cases(tmp_path):
         (["screen", "kundur", "--threshold", "-1"], "--threshold must be a positive number of "
                                                     "Hz, auto or one of", None),
         (["screen", "kundur", "--threshold", "nordic"], "got 'nordic'", None),
+        (["screen", "kundur", "--scheduler", "notanaddress"], "`scheduler` must be a Dask "
+                                                              "scheduler address", None),
+        (["cases", "nosuch"], "NAME must be a shipped case", None),
         (["screen", "kundur", "--rho", "0.3"], "--rho and --norm size the norm ball", None),
         (["screen", "kundur", "--disturbance", "ball", "--incident-mw", "100"],
          "--incident-mw sizes the reference incident", None),
@@ -93,6 +96,64 @@ def test_coherence_bad_argument_subprocess_exit_2():
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "netcoh coherence: error: --wmin must be positive and below --wmax, got -1.0 and 100.0"]
+
+
+def test_a_closed_pipe_loses_no_file(tmp_path):
+    """`netcoh screen --out DIR | head -1`: the reader has gone before the table is
+    printed (here before anything is); the command still writes every file and exits 0
+    without a traceback."""
+    from netcoh.screening.report import OUTPUT_FILES
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "netcoh.cli", "screen", "kundur", "--serial",
+                             "--top", "16", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=300) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
+    for f in OUTPUT_FILES:
+        assert (out / f).stat().st_size > 0, f
+
+
+def test_resumed_run_writes_the_same_summary(tmp_path):
+    """Run again on its own folder, the screen resumes every row and writes the same
+    summary (the number of networks evaluated is the sweep's, not this call's)."""
+    out = tmp_path / "run"
+    assert main(["screen", "kundur", "--serial", "--out", str(out)]) == 0
+    first = (out / "summary.json").read_bytes()
+    assert json.loads(first)["settings"]["networks_evaluated"] > 0
+    assert main(["screen", "kundur", "--serial", "--out", str(out)]) == 0
+    assert (out / "summary.json").read_bytes() == first
+
+
+def test_table_names_the_limit_a_violation_breaks(capsys):
+    """Under the ENTSO-E preset ieee39's smaller trips break the 0.2 Hz quasi-steady limit
+    with their nadir within 0.8 Hz: the table says so."""
+    rc = main(["screen", "ieee39", "--serial", "--contingencies", "G35,G30",
+               "--threshold", "continental_europe"])
+    assert rc == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = next(line for line in lines if line.split()[:3] == ["contingency", "status", "breaks"])
+    g35 = next(line for line in lines if "machine:G35" in line)
+    g30 = next(line for line in lines if "machine:G30" in line)
+    assert g35.split()[2:4] == ["violation", "quasi-steady"]
+    margin = float(g35.split()[head.split().index("margin_hz") + 1])
+    assert margin > 0                              # the nadir is within its limit
+    assert g30.split()[2] == "ok" and "quasi-steady" not in g30
+    assert lines[-1].endswith("(limits continental_europe: nadir 0.8 Hz, quasi-steady 0.2 Hz)")
+
+
+def test_a_surplus_is_called_a_rise(capsys):
+    """Transformer 5 cuts off a bus whose load then drops out: the main island has a
+    surplus, its deviations are rises, and the note says so (a trip's row has no such note)."""
+    assert main(["screen", "ieee39", "--serial", "--contingencies", "branch:trafo:5,G30"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    cut = next(line for line in lines if "branch:trafo:5" in line)
+    trip = next(line for line in lines if "machine:G30" in line)
+    lost = float(cut.split()[3])
+    assert lost < 0 and f"frequency rises (surplus of {-lost:.4g} MW)" in cut
+    assert "rises" not in trip
 
 
 # -- exit status and progress ------------------------------------------------------------------

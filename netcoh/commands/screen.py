@@ -92,7 +92,8 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path,
                    help="folder for results.csv/.parquet, worst_disturbances.csv, "
                         "trajectories.parquet, summary.json, report.html and figures; a run "
-                        "interrupted there resumes where it stopped")
+                        "interrupted there resumes where it stopped (from results.csv and "
+                        "its .meta.json and .extra.parquet beside it)")
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--serial", action="store_true", help="run in this process")
@@ -145,6 +146,10 @@ def _check(args) -> None:
         raise InputError(f"--threshold must be a positive number of Hz, auto or one of "
                          f"{', '.join(sorted(THRESHOLDS_HZ))}, got {thr:g}")
     check_case(args.case)
+    if args.scheduler is not None:
+        from ..screening.executors import check_scheduler
+
+        check_scheduler(args.scheduler)
     if args.out is not None:
         check_out_dir(args.out)
 
@@ -190,18 +195,20 @@ def run(args: argparse.Namespace) -> int:
         grid = load_grid(args.case)
     conts = contingency_list(grid, args.contingencies)       # validates --contingencies
     executor = "serial" if args.serial else ("dask" if args.scheduler else "processes")
+    # printed once the sweep has run: an error found on the way (a store of other settings
+    # to resume) leaves standard output empty
     s = grid.summary()
-    print(f"case {grid.name}: {s['buses']} buses, {s['branches']} branches, {s['machines']} "
-          f"machines, {grid.f_hz:g} Hz; {len(conts)} contingencies")
+    head = [f"case {grid.name}: {s['buses']} buses, {s['branches']} branches, {s['machines']} "
+            f"machines, {grid.f_hz:g} Hz; {len(conts)} contingencies"]
     synth = sorted({f for x in (grid.provenance.get("synthesised") or []) for f in x["fields"]})
     if synth:
-        print(f"synthesised data (rules in report.html, `netcoh cases {grid.name}`): "
-              f"{', '.join(synth)}")
+        head.append(f"synthesised data (rules in report.html, `netcoh cases {grid.name}`): "
+                    f"{', '.join(synth)}")
     approx = (grid.provenance.get("andes") or {}).get("approximated") or []
     if approx and args.model in (None, "case"):
-        print(f"the 'case' model holds {', '.join(approx)} constant (EMF behind x'_d); "
-              f"--model full screens on the case's exact linearisation (about a second per "
-              f"contingency)")
+        head.append(f"the 'case' model holds {', '.join(approx)} constant (EMF behind x'_d); "
+                    f"--model full screens on the case's exact linearisation (about a second "
+                    f"per contingency)")
     limits = {k: v for k, v in (("rocof_hz_per_s", args.rocof_limit),
                                 ("qss_hz", args.qss_limit)) if v is not None}
     kw = dict(disturbance=args.disturbance, incident=args.incident,
@@ -224,12 +231,16 @@ def run(args: argparse.Namespace) -> int:
                                            else out / "results.csv", **kw)
         finally:
             progress.close()
-        _print_table(res, args, grid)
-        if out is not None:
+        if out is not None:                  # the files first: a closed pipe cannot lose them
             progress.stage("writing the report")
             write_outputs(res, out, grid, csv=False)
+        print("\n".join(head))
+        _print_table(res, args, grid)
+        if out is not None:
             print(f"wrote {out}/: results.csv, results.parquet, worst_disturbances.csv, "
-                  "trajectories.parquet, summary.json, report.html and figures (PNG)")
+                  "trajectories.parquet, summary.json, report.html and figures (PNG); "
+                  "results.csv.meta.json and results.csv.extra.parquet keep what a resumed "
+                  "run needs")
     summ = res.summary()
     if args.fail_on_violation and summ["violations"] + summ["unstable"] > 0:
         print(f"netcoh screen: {summ['violations']} violation(s), {summ['unstable']} unstable: "
@@ -239,7 +250,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_table(res, args, grid) -> None:
-    from ..screening.report import incident_text
+    from ..screening.report import incident_text, limits_text
+    from ..screening.results import broken_limits
 
     df = res.to_frame()
     st = res.settings
@@ -255,6 +267,9 @@ def _print_table(res, args, grid) -> None:
                         "coi_nadir_hz", "rocof_hz_per_s", "qss_hz", "margin_hz", "islands")
             if c in ("contingency", "status", "worst_bus", "islands") or df[c].notna().any()]
     show = df.head(args.top)[cols].copy()
+    breaks = broken_limits(df.head(args.top))
+    if (~breaks.isin(["", "nadir"])).any():      # a violation that is not (only) the nadir's
+        show.insert(cols.index("status") + 1, "breaks", breaks)
     show["note"] = [_note(r) for _, r in df.head(args.top).iterrows()]
     base = res.base
     print(f"intact network: worst nadir {base.value_hz:.4g} Hz at {base.bus} "
@@ -273,18 +288,19 @@ def _print_table(res, args, grid) -> None:
               "note; full text in the 'warning' column of the results)")
     summ = res.summary()
     counts = ", ".join(f"{v} {k}" for k, v in summ["statuses"].items() if v)
-    lim = st.get("limits") or {}
-    named = ", ".join(f"{k} {v:g}" for k, v in lim.items() if v is not None)
     print(f"{summ['evaluated']} of {summ['contingencies']} contingencies evaluated: "
-          f"{counts or 'none'} (limits {st.get('limits_name', '')}: {named or 'none'})")
+          f"{counts or 'none'} ({limits_text(st)})")
 
 
 def _note(row, width: int = 48) -> str:
-    """One short remark per row: the error, instability, or which machines were cut off."""
+    """One short remark per row: a frequency rise, the error, instability, or which machines
+    were cut off."""
+    from ..screening.report import rise_note
+
     text = row["error"] or (row["warning"] if row["status"] in ("unstable", "model-invalid")
                             else "")
     if not text and row["islands"] > 1:
         text = row["island_info"].rpartition("; ")[2] if "separated" in row["island_info"] \
             else row["island_info"]
-    text = str(text)
+    text = "; ".join(x for x in (rise_note(row), str(text)) if x)
     return text if len(text) <= width else text[: width - 3] + "..."

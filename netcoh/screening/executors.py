@@ -11,7 +11,7 @@ from ..exceptions import InputError, NetcohTypeError, SolverError
 from . import evaluate as _ev
 from .contingencies import ScreeningContext
 
-__all__ = ["evaluate_batch"]
+__all__ = ["evaluate_batch", "check_scheduler"]
 
 _EXECUTORS = ("serial", "processes", "dask")
 
@@ -121,6 +121,34 @@ def _run_processes(ctx, batches, settings, base_hz, n_jobs, scheduler):
                     pending.add(ex.submit(_proc_run, nxt))
 
 
+def check_scheduler(scheduler) -> None:
+    """Raise :class:`~netcoh.exceptions.InputError` when ``scheduler`` is a string that is
+    not a Dask address (``"tcp://host:port"``, or ``"host:port"`` for TCP), before any work.
+
+    Examples
+    --------
+    >>> check_scheduler("tcp://127.0.0.1:8786")
+    >>> check_scheduler("my-cluster")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    netcoh.exceptions.InputError: `scheduler` must be a Dask scheduler address such as ...
+    """
+    if not isinstance(scheduler, str):
+        return
+    try:
+        from distributed.comm import parse_address
+        from distributed.comm.addressing import parse_host_port
+    except ImportError:            # reported when the sweep needs dask.distributed
+        return
+    try:
+        scheme, loc = parse_address(scheduler)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            parse_host_port(loc)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"`scheduler` must be a Dask scheduler address such as "
+                         f"'tcp://127.0.0.1:8786', got {scheduler!r} ({exc})") from None
+
+
 def _dask_client(scheduler, n_jobs):
     try:
         from dask.distributed import Client, LocalCluster
@@ -133,9 +161,10 @@ def _dask_client(scheduler, n_jobs):
     if isinstance(scheduler, Client):
         return scheduler, False
     if isinstance(scheduler, str):
+        check_scheduler(scheduler)
         try:
             return Client(scheduler, timeout="20s"), True
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise InputError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from exc
     raise NetcohTypeError(f"`scheduler` must be None, an address 'tcp://host:port' or a "
                           f"dask.distributed.Client, got {type(scheduler).__name__}")

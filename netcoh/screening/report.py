@@ -18,10 +18,11 @@ import pandas as pd
 
 from .._util import atomic_write_bytes, atomic_write_text
 from .columns import STORED_COLUMNS
-from .results import _jsonable
+from .results import _jsonable, broken_limits
 from .store import _csv_text, _to_parquet
 
-__all__ = ["write_outputs", "write_report", "report_html", "incident_text", "OUTPUT_FILES"]
+__all__ = ["write_outputs", "write_report", "report_html", "incident_text", "limits_text", "rise_note",
+           "OUTPUT_FILES"]
 
 #: Files :func:`write_outputs` writes into its folder.
 OUTPUT_FILES = ("results.csv", "results.parquet", "worst_disturbances.csv", "trajectories.parquet",
@@ -34,8 +35,9 @@ _TABLE = [("contingency", "contingency", "s"), ("status", "status", "s"),
           ("nadir_hz", "nadir Hz", "f"), ("worst_bus", "worst bus", "s"),
           ("time_s", "t nadir s", "f"), ("coi_nadir_hz", "COI nadir Hz", "f"),
           ("rocof_hz_per_s", "RoCoF Hz/s", "f"), ("local_rocof_hz_per_s", "local RoCoF Hz/s", "f"),
-          ("qss_hz", "quasi-steady Hz", "f"), ("margin_hz", "margin Hz", "f"),
-          ("rocof_margin_hz_per_s", "RoCoF margin Hz/s", "f"), ("islands", "islands", "i"),
+          ("qss_hz", "quasi-steady Hz", "f"), ("breaks", "limits broken", "s"),
+          ("margin_hz", "margin Hz", "f"), ("rocof_margin_hz_per_s", "RoCoF margin Hz/s", "f"),
+          ("qss_margin_hz", "quasi-steady margin Hz", "f"), ("islands", "islands", "i"),
           ("note", "note", "s")]
 
 
@@ -104,12 +106,30 @@ def figures(res, grid=None) -> dict:
     return out
 
 
+def rise_note(row) -> str:
+    """``"frequency rises (surplus of X MW)"`` for a row whose disturbance is a net surplus
+    (negative ``lost_mw``): its deviations are rises, not dips; else ``""``.
+
+    Examples
+    --------
+    >>> rise_note({"lost_mw": -174.7, "status": "ok"})
+    'frequency rises (surplus of 174.7 MW)'
+    >>> rise_note({"lost_mw": 650.0, "status": "violation"})
+    ''
+    """
+    lost = row.get("lost_mw")
+    if row.get("status") in ("ok", "violation") and lost is not None and lost < 0:
+        return f"frequency rises (surplus of {-lost:.4g} MW)"
+    return ""
+
+
 def _note(row) -> str:
     swing = [w for w in str(row["warning"] or "").split(" | ") if w.startswith("local swing")]
     text = row["error"] or (row["warning"] if row["status"] in ("unstable", "model-invalid")
                             else "") or " | ".join(swing) \
         or (row["island_info"] if row["islands"] > 1 else "")
-    return str(text)
+    rise = rise_note(row)
+    return "; ".join(x for x in (rise, str(text)) if x)
 
 
 def _cell(v, fmt: str) -> tuple[str, str]:
@@ -239,12 +259,10 @@ def report_html(res, grid=None, figs: dict | None = None) -> str:
         g = grid.summary()
         sub.append(f"{g['buses']} buses, {g['branches']} branches, {g['machines']} machines, "
                    f"{grid.f_hz:g} Hz")
-    for k, label in (("model", "model"), ("disturbance", "disturbance"),
-                     ("threshold_hz", "nadir limit Hz"),
-                     ("rocof_limit_hz_per_s", "RoCoF limit Hz/s"), ("qss_limit_hz", "quasi-steady "
-                                                                    "limit Hz")):
+    for k, label in (("model", "model"), ("disturbance", "disturbance")):
         if st.get(k) is not None:
             sub.append(f"{label} {e(str(st[k]))}")
+    sub.append(e(limits_text(st)))
     parts.append(f"<p class='sub'>{' · '.join(sub)}</p>")
     if st.get("disturbance") == "operator" and st.get("incident_mw") is not None:
         why = st.get("incident_basis")
@@ -258,7 +276,14 @@ def report_html(res, grid=None, figs: dict | None = None) -> str:
         parts.append("<p>Worst: <b>" + e(s["worst_contingency"]) + "</b>, local nadir "
                      + _fmt(s["worst_nadir_hz"]) + " Hz at " + e(s["worst_bus"]) + " (t = "
                      + _fmt(s["worst_time_s"]) + " s), centre of inertia "
-                     + _fmt(s["worst_coi_nadir_hz"]) + " Hz.</p>")
+                     + _fmt(s["worst_contingency_coi_nadir_hz"]) + " Hz."
+                     + "".join(f" {what}: {_fmt(s[key])} {unit} ({e(s[which])})."
+                               for key, which, what, unit in (
+                                   ("worst_coi_nadir_hz", "worst_coi_contingency",
+                                    "Deepest centre-of-inertia nadir", "Hz"),
+                                   ("worst_rocof_hz_per_s", "worst_rocof_contingency",
+                                    "Steepest centre-of-inertia RoCoF", "Hz/s"))
+                               if s.get(key) is not None) + "</p>")
     if s.get("base_nadir_hz") is not None:
         parts.append(f"<p>Intact network: worst local nadir {_fmt(s['base_nadir_hz'])} Hz at "
                      f"{e(str(s['base_worst_bus']))}.</p>")
@@ -313,19 +338,50 @@ def incident_text(settings: dict) -> str:
     return f"budget: any generation loss up to {B:.4g} MW in total, each unit at most its dispatch"
 
 
+def limits_text(settings: dict) -> str:
+    """The limits a screening checked, in words.
+
+    Parameters
+    ----------
+    settings : dict
+        ``ScreeningResult.settings`` (its ``limits`` and ``limits_name``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> limits_text({"limits": {"nadir_hz": 0.8, "rocof_hz_per_s": None, "qss_hz": 0.2},
+    ...              "limits_name": "continental_europe"})
+    'limits continental_europe: nadir 0.8 Hz, quasi-steady 0.2 Hz'
+    """
+    lim = settings.get("limits") or {}
+    named = ", ".join(f"{name} {lim[k]:g} {unit}" for k, name, unit in (
+        ("nadir_hz", "nadir", "Hz"), ("rocof_hz_per_s", "RoCoF", "Hz/s"),
+        ("qss_hz", "quasi-steady", "Hz")) if lim.get(k) is not None)
+    return f"limits {settings.get('limits_name') or 'custom'}: {named or 'none'}"
+
+
 def _fmt(v) -> str:
     return "n/a" if v is None else f"{v:.4g}"
 
 
 def _table(t: pd.DataFrame) -> str:
+    df = t.reset_index(drop=True).copy()
+    df["breaks"] = broken_limits(df)
+    # a margin column without its limit (or a metric no row has) would be empty throughout;
+    # the limits broken are shown when some violation is not (only) the nadir's
+    cols = [(c, h, f) for c, h, f in _TABLE
+            if (f != "f" or (c in df and pd.to_numeric(df[c], errors="coerce").notna().any()))
+            and (c != "breaks" or (~df["breaks"].isin(["", "nadir"])).any())]
     head = "".join(f"<th data-col='{c}' data-type='{f}' class='{'s' if f == 's' else ''}'>"
-                   f"{html.escape(h)}</th>" for c, h, f in _TABLE)
+                   f"{html.escape(h)}</th>" for c, h, f in cols)
     rows = []
-    df = t.reset_index(drop=True)
     notes = [_note(r) for r in df.to_dict("records")]
     for i, rec in enumerate(df.to_dict("records")):
         cells = []
-        for c, _, f in _TABLE:
+        for c, _, f in cols:
             v = notes[i] if c == "note" else rec.get(c, "")
             text, key = _cell(v, f)
             cls = "note" if c == "note" else ("s" if f == "s" else "")

@@ -12,7 +12,41 @@ from ..exceptions import InputError
 from .columns import COLUMNS, STATUSES, STORED_COLUMNS, normalise, rank
 from .store import EXTRA_COLUMNS, ResultStore, private_of
 
-__all__ = ["ScreeningResult", "ResultStore", "COLUMNS", "STORED_COLUMNS", "STATUSES", "assemble"]
+__all__ = ["ScreeningResult", "ResultStore", "COLUMNS", "STORED_COLUMNS", "STATUSES", "assemble",
+           "MARGINS", "broken_limits"]
+
+#: The limit each margin column checks, as the reports name it.
+MARGINS = {"margin_hz": "nadir", "rocof_margin_hz_per_s": "RoCoF",
+           "qss_margin_hz": "quasi-steady"}
+
+
+def broken_limits(table: pd.DataFrame) -> pd.Series:
+    """The limits each row breaks (negative margins), named as in :data:`MARGINS`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows with the margin columns.
+
+    Returns
+    -------
+    pandas.Series of str
+        ``"nadir"``, ``"quasi-steady"``, ``"nadir, RoCoF"``, ...; empty for a row within
+        every limit (or without margins).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"margin_hz": [0.1, -0.2], "rocof_margin_hz_per_s": [None, None],
+    ...                   "qss_margin_hz": [-0.01, -0.05]})
+    >>> list(broken_limits(t))
+    ['quasi-steady', 'nadir, quasi-steady']
+    """
+    names = []
+    for c, name in MARGINS.items():
+        col = table[c] if c in table else pd.Series(np.nan, index=table.index)
+        names.append(np.where(pd.to_numeric(col, errors="coerce").to_numpy(float) < 0, name, ""))
+    out = [", ".join(x for x in row if x) for row in zip(*names)] if names else []
+    return pd.Series(out, index=table.index, dtype=object)
 
 
 def _no_frame(columns) -> pd.DataFrame:
@@ -164,7 +198,10 @@ class ScreeningResult:
         dict
             ``contingencies``, ``evaluated``, ``failed``, ``violations``, ``unstable``,
             ``model_invalid``, ``statuses`` (count of each), the intact case, the worst row
-            and ``settings``; non-finite numbers are None.
+            (``worst_contingency`` with its bus, nadir, time and COI nadir), the deepest COI
+            nadir and the steepest COI RoCoF over all rows with their contingencies
+            (``worst_coi_nadir_hz``, ``worst_coi_contingency``, ``worst_rocof_hz_per_s``,
+            ``worst_rocof_contingency``) and ``settings``; non-finite numbers are None.
 
         Examples
         --------
@@ -184,8 +221,16 @@ class ScreeningResult:
             w = ok.iloc[0]
             out.update(worst_contingency=str(w["contingency"]), worst_bus=str(w["worst_bus"]),
                        worst_nadir_hz=_f(w["nadir_hz"]), worst_time_s=_f(w["time_s"]),
-                       worst_coi_nadir_hz=_f(w["coi_nadir_hz"]),
-                       worst_rocof_hz_per_s=_f(w["rocof_hz_per_s"]))
+                       worst_contingency_coi_nadir_hz=_f(w["coi_nadir_hz"]))
+            # the deepest COI nadir and the steepest RoCoF over all rows (not the same
+            # contingency as the deepest local nadir in general)
+            for col, key, which in (("coi_nadir_hz", "worst_coi_nadir_hz", "worst_coi_contingency"),
+                                    ("rocof_hz_per_s", "worst_rocof_hz_per_s",
+                                     "worst_rocof_contingency")):
+                v = pd.to_numeric(ok[col], errors="coerce")
+                if v.notna().any():
+                    i = v.idxmax()
+                    out[key], out[which] = _f(v[i]), str(ok.loc[i, "contingency"])
         out["settings"] = _jsonable(self.settings)
         return out
 

@@ -26,7 +26,7 @@ from ..exceptions import InputError, NetcohTypeError
 from .contingencies import ScreeningContext, contingency_list
 from .evaluate import ROW_KEYS, _nadir_kwargs, _set_for
 from .events import INCIDENTS, incident_size
-from .executors import _EXECUTORS, _RUNNERS, _WORKER_CTX, _run_serial, evaluate_batch
+from .executors import _EXECUTORS, _RUNNERS, _WORKER_CTX, _run_serial, check_scheduler, evaluate_batch
 from .full_model import FULL, case_file, full_system, unit_caps
 from .limits import frequency_limits
 from .metrics import ROCOF_WINDOW_S
@@ -228,6 +228,7 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
         raise InputError(f"`rho` must come with disturbance='ball' (it sizes the norm ball), "
                          f"got rho={rho!r} with disturbance={disturbance!r}")
     if scheduler is not None:
+        check_scheduler(scheduler)
         executor = "dask"
     merge_equivalent = as_bool(merge_equivalent, "merge_equivalent")
     if islands not in ("main", "all"):
@@ -295,6 +296,7 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
     # one evaluation per distinct network, over the whole list so that a resumed run picks the
     # same representative (and copies its stored row) as an uninterrupted one
     reps, copies = _representatives(ctx, conts, disturbance) if merge_equivalent else (conts, {})
+    n_networks = len(reps)              # the sweep's, resumed ones included: same on a resume
     stored = done_rows.set_index("contingency", drop=False) if len(done_rows) else None
     rows = []
     for r in [c for c in reps if c.name in done]:
@@ -358,7 +360,7 @@ def screen_contingencies(grid, contingencies="n-1", *, disturbance: str | None =
                            settings=dict(settings, executor=executor, n_jobs=workers,
                                          contingencies=len(conts),
                                          merge_equivalent=merge_equivalent,
-                                         networks_evaluated=len(reps)))
+                                         networks_evaluated=n_networks))
 
 
 def _representatives(ctx: ScreeningContext, todo: list, disturbance: str = "ball"):

@@ -67,7 +67,7 @@ class _Page(HTMLParser):
 
 def test_outputs_and_exit_status(run):
     out, rc = run
-    assert rc == 3                               # ieee39's unit trips break the 0.8 Hz limit
+    assert rc == 3                  # ieee39's unit trips break the 60 Hz preset's 0.5 Hz limit
     for f in OUTPUT_FILES:
         assert (out / f).stat().st_size > 0, f
     df = pd.read_csv(out / "results.csv", float_precision="round_trip")
@@ -85,6 +85,20 @@ def test_outputs_and_exit_status(run):
     assert summ["contingencies"] == len(df)
     assert summ["violations"] == int((df.status == "violation").sum()) > 0
     assert any("droop" in " ".join(s["fields"]) for s in summ["synthesised"])
+    # the deepest COI nadir and the steepest RoCoF are over all rows, not the worst-nadir row's
+    ev = df[df.status.isin(["ok", "violation"])]
+    for key, which, col in (("worst_coi_nadir_hz", "worst_coi_contingency", "coi_nadir_hz"),
+                            ("worst_rocof_hz_per_s", "worst_rocof_contingency", "rocof_hz_per_s")):
+        assert summ[key] == ev[col].max()
+        assert summ[which] == ev.contingency[ev[col].idxmax()]
+    assert summ["worst_contingency_coi_nadir_hz"] == df.coi_nadir_hz.iloc[0]
+    # the page states every limit checked and shows only the margins of limits that are set
+    page = (out / "report.html").read_text()
+    assert "limits north_america: nadir 0.5 Hz" in page
+    cols = re.findall(r"data-col='([^']*)'", page)
+    assert "margin_hz" in cols
+    assert "qss_margin_hz" not in cols and "rocof_margin_hz_per_s" not in cols
+    assert "breaks" not in cols                    # the nadir is the only limit
     # the worst disturbance of a unit trip is the unit's own dispatch, as in the power flow
     g = grids.load("ieee39", warn=False)
     dist = pd.read_csv(out / "worst_disturbances.csv")

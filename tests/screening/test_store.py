@@ -181,9 +181,23 @@ def test_cli_reports_a_damaged_store_in_one_line(tmp_path, capsys):
     (run / "results.csv").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     (run / "results.csv.meta.json").write_text("{")
     assert main(["screen", "kundur", "--serial", "--out", str(run)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    cap = capsys.readouterr()
+    err = cap.err.strip().splitlines()
     assert err[-1].startswith("netcoh screen: error: cannot resume")
     assert "Traceback" not in "\n".join(err)
+    assert cap.out == ""                          # nothing printed before the error
+
+
+def test_cli_refuses_a_store_of_other_settings_before_printing(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["screen", "kundur", "--serial", "--contingencies", "G1", "--out", str(run)]) == 0
+    capsys.readouterr()
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    assert main(["screen", "kundur", "--serial", "--contingencies", "G1", "--dt", "0.02",
+                 "--out", str(run)]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == "" and "cannot resume" in cap.err.strip().splitlines()[-1]
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
 
 
 # -- killed with SIGKILL at random points, resumed: the same bytes -----------------------------
