@@ -275,7 +275,10 @@ def _print_table(res, args, grid) -> None:
     print(f"intact network: worst nadir {base.value_hz:.4g} Hz at {base.bus} "
           f"(t = {base.time:.3g} s)")
     if args.top:
-        print(show.to_string(float_format=lambda v: f"{v:.4g}"))
+        # MW to the MW (no exponent for a large case), the rest to four digits
+        print(show.to_string(float_format=lambda v: f"{v:.4g}",
+                             formatters={"lost_mw": lambda v: f"{v:.0f}" if abs(v) >= 1e3
+                                         else f"{v:.4g}"}))
     if np.isinf(df["time_s"].to_numpy(dtype=float)).any():
         print("time_s = inf: the worst deviation is the settled value (no overshoot)")
     late = int(df["warning"].str.contains("end of the window", regex=False).sum())
