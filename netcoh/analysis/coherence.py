@@ -31,6 +31,8 @@ __all__ = [
     "CoherenceResult",
     "coherence",
     "incoherence",
+    "incoherent_part",
+    "incoherent_core",
     "lemma_bound",
 ]
 
@@ -103,6 +105,105 @@ def lemma_bound(system: NetworkSystem, s) -> tuple[np.ndarray, np.ndarray]:
         bound = np.where(holds, (M1 * M2 + 1) ** 2 / (ec - M2 - M1 * M2**2), np.nan)
     bound = np.where(holds & ~np.isfinite(bound), np.inf, bound)
     return bound, holds
+
+
+def incoherent_part(system: NetworkSystem, s) -> np.ndarray:
+    """``E(s) = T(s) - g_hat(s) 1 1^T`` at complex points ``s``, dense, shape ``(k, n, n)``.
+
+    ``T`` and ``g_hat 1 1^T`` agree to ``O(|f(s)| lambda_2)^-1`` where the network is
+    coherent (at low frequency for ``f = 1/s``), so forming ``T`` and subtracting would
+    lose ``E`` to rounding (the factorisation of ``diag(1/g) + f L`` has condition number
+    about ``|f| lambda_n n |g_hat|``). Instead ``E`` comes from the block inverse in an
+    orthonormal basis ``[1/sqrt(n), U]`` (one Householder reflection): with ``d = 1/g`` and
+    ``L 1 = 0``, ``a = 1^T d / n``, ``b = U^T d / sqrt(n)`` and the Schur complement
+    ``S = U^T (diag d + f L) U - b b^T / a``, ``E = Q Z Q^T`` with the blocks
+    ``Z_11 = b^T S^{-1} b / a^2``, ``Z_21 = Z_12^T = -S^{-1} b / a`` and ``Z_22 = S^{-1}``,
+    where ``S`` is well conditioned when ``f L`` dominates. Points at a zero of some
+    ``g_i`` or where ``sum_i 1/g_i = 0`` are taken from ``T`` itself.
+
+    Parameters
+    ----------
+    system : NetworkSystem
+    s : array_like of complex, shape (k,)
+
+    Returns
+    -------
+    ndarray of complex, shape (k, n, n)
+
+    Examples
+    --------
+    At ``omega = 1e-9`` rad/s the incoherent part of a swing network is ``O(omega)``:
+
+    >>> import numpy as np, netcoh as nc
+    >>> sys = nc.NetworkSystem.from_laplacian(nc.laplacian.ring_lattice(6, 1),
+    ...                                       nodal=nc.nodal.swing(np.arange(1, 7) / 4, 0.5))
+    >>> E = incoherent_part(sys, [1e-9j, 1e-6j])
+    >>> ratio = np.linalg.norm(E[1], 2) / np.linalg.norm(E[0], 2)
+    >>> bool(abs(ratio - 1e3) < 1e-6 * 1e3)
+    True
+    """
+    system = _check_system(system)
+    s = as_complex_points(s, "s")
+    fvals, ginv = _check_points(system, s)
+    n, k = system.n, s.size
+    L = system.laplacian
+    L = np.asarray(L.toarray() if sp.issparse(L) else L, dtype=float)
+    total = ginv.sum(axis=1) if n else np.zeros(k)
+    ok = np.all(np.isfinite(ginv), axis=1) & (total != 0) & np.isfinite(total)
+    out = np.empty((k, n, n), dtype=complex)
+    if not ok.all():
+        bad = np.flatnonzero(~ok)
+        out[bad] = evaluate_transfer(system, s[bad]) - _aggregate_at(ginv[bad])[:, None, None]
+    if not ok.any():
+        return out
+    idx = np.flatnonzero(ok)
+    out[idx] = incoherent_core(L, fvals[idx], ginv[idx])
+    return out
+
+
+def incoherent_core(L: np.ndarray, fvals: np.ndarray, ginv: np.ndarray) -> np.ndarray:
+    """:func:`incoherent_part` from a dense Laplacian ``L`` (zero row sums), the coupling
+    ``fvals`` (k,) and the nodes' inverses ``ginv`` (k, n) at the points, all finite with
+    ``sum_i ginv != 0``; shape ``(k, n, n)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> L = np.array([[1.0, -1.0], [-1.0, 1.0]])
+    >>> E = incoherent_core(L, np.array([1.0 + 0j]), np.array([[1.0 + 0j, 3.0 + 0j]]))
+    >>> T = np.linalg.inv(np.diag([1.0, 3.0]) + L)
+    >>> bool(np.allclose(E[0], T - 1 / 4.0))
+    True
+    """
+    k, n = ginv.shape
+    if n == 1:
+        return np.zeros((k, 1, 1), dtype=complex)
+    fv, gi = fvals, ginv
+    # Householder reflection H = I - 2 w w^T with H e_1 = 1/sqrt(n): Q = H
+    w = np.full(n, -1.0 / np.sqrt(n))
+    w[0] += 1.0
+    w /= np.linalg.norm(w)
+
+    def reflect(X):                          # H X H for symmetric X, batched (k, n, n)
+        Xw = X @ w
+        wXw = Xw @ w
+        return X - 2.0 * (w[None, :, None] * Xw[:, None, :] + Xw[:, :, None] * w[None, None, :]) \
+            + 4.0 * wXw[:, None, None] * np.outer(w, w)[None]
+
+    K = fv[:, None, None] * L[None]
+    K[:, np.arange(n), np.arange(n)] += gi
+    C = reflect(K)[:, 1:, 1:]
+    d = gi / np.sqrt(n)                      # H K H e_1 = H d / sqrt(n), using L 1 = 0 exactly
+    col = d - 2.0 * (d @ w)[:, None] * w[None, :]
+    a, b = col[:, 0], col[:, 1:]
+    Si = np.linalg.inv(C - b[:, :, None] * b[:, None, :] / a[:, None, None])
+    Sb = (Si @ b[:, :, None])[:, :, 0]
+    Z = np.empty((k, n, n), dtype=complex)
+    Z[:, 0, 0] = np.einsum("ki,ki->k", b, Sb) / a ** 2
+    Z[:, 1:, 0] = -Sb / a[:, None]
+    Z[:, 0, 1:] = Z[:, 1:, 0]
+    Z[:, 1:, 1:] = Si
+    return reflect(Z)
 
 
 def _largest_sv(apply_x, apply_xh, V0: np.ndarray, tol: float = 1e-10,
@@ -219,9 +320,7 @@ def incoherence(system: NetworkSystem, s, *, method: str = "auto") -> np.ndarray
         chunk = max(1, 2**26 // (16 * n * n))
         for start in range(0, s.size, chunk):
             sl = slice(start, start + chunk)
-            T = evaluate_transfer(system, s[sl])
-            T -= gh[sl, None, None]
-            out[sl] = np.linalg.norm(T, ord=2, axis=(1, 2))
+            out[sl] = np.linalg.norm(incoherent_part(system, s[sl]), ord=2, axis=(1, 2))
         return out
     L = _factorable_laplacian(system.laplacian, fvals, ginv)
     ones = np.ones(n)
@@ -264,14 +363,19 @@ def incoherence(system: NetworkSystem, s, *, method: str = "auto") -> np.ndarray
                 T = evaluate_transfer(system, s[j:j + 1])[0] - gh[j]
                 out[j] = np.linalg.norm(T, 2)
                 continue
-            g = gh[j]
+            g, d = gh[j], ginv[j]
 
-            # T is complex symmetric, so T^H V = conj(T conj(V))
-            def mv(V, solve=solve, g=g):
-                return solve(V) - g * np.outer(ones, V.sum(axis=0))
+            # E = T - g 1 1^T = P^T T P with P = I - g d 1^T (T d = 1, so d^T E = 0): the
+            # projections keep the solve's error along 1, which the ill-conditioning of
+            # diag(d) + f L amplifies where the network is coherent, out of E V (forming
+            # T V - g 1 1^T V lost E to rounding there). E is complex symmetric, so
+            # E^H V = conj(E conj(V)).
+            def mv(V, solve=solve, g=g, d=d):
+                X = solve(V - g * np.outer(d, V.sum(axis=0)))
+                return X - g * np.outer(ones, d @ X)
 
-            def rmv(V, solve=solve, g=g):
-                return np.conj(solve(np.conj(V))) - np.conj(g) * np.outer(ones, V.sum(axis=0))
+            def rmv(V, mv=mv):
+                return np.conj(mv(np.conj(V)))
 
             out[j], V0 = _largest_sv(mv, rmv, V0)
     return out

@@ -51,8 +51,9 @@ __all__ = [
 # building the reduced system
 # --------------------------------------------------------------------------------------------
 
-def _system(L, nodal, coupling, labels) -> NetworkSystem:
-    """NetworkSystem, admitting a signed (PSD, zero-row-sum) reduced Laplacian.
+def _system(L, nodal, coupling, labels, f_hz=None) -> NetworkSystem:
+    """NetworkSystem, admitting a signed (PSD, zero-row-sum) reduced Laplacian; ``f_hz``:
+    the nominal frequency of the full network (results in Hz need it).
 
     The L4DC23 refinement may give positive off-diagonal entries for k >= 3.
     """
@@ -60,7 +61,7 @@ def _system(L, nodal, coupling, labels) -> NetworkSystem:
     off = L - np.diag(np.diag(L))
     signed = bool(L.shape[0] > 1 and off.max() > 1e-10 * max(np.abs(L).max(), 1e-300))
     return NetworkSystem.from_laplacian(L, nodal=nodal, coupling=coupling, labels=labels,
-                                        signed=signed)
+                                        signed=signed, f_hz=f_hz)
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,7 +130,7 @@ class ReducedNetwork:
             nodal, exact = _area_nodal(self.full.nodal, np.asarray(self.labels), self.k,
                                        self.machine_order)
             red = _system(np.array(self.laplacian), nodal, self.full.coupling,
-                          self.area_names)
+                          self.area_names, self.full.f_hz)
             object.__setattr__(self, "_system", red)
             object.__setattr__(self, "_system_exact", exact and self.machine_order is None)
         return self._system

@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from .._util import atomic_write_text
-from .._validation import as_float_array, as_output_path, read_text_file
+from .._validation import as_float_array, as_output_path, as_real, read_text_file
 from ..exceptions import (
     CaseFileError,
     InputError,
@@ -87,6 +87,7 @@ def save_reduced(reduced: ReducedNetwork, path) -> str:
         "system_nodal_exact": reduced.system_nodal_exact,
         "eigenvalues": np.asarray(reduced.eigenvalues).tolist(),
         "partition": {lab: reduced.area_names[a] for lab, a in zip(full.labels, reduced.labels)},
+        "f_hz": full.f_hz,
     }
     try:
         atomic_write_text(os.path.abspath(path), json.dumps(doc, indent=1))
@@ -149,13 +150,16 @@ def load_reduced(path) -> NetworkSystem:
         areas = [str(a) for a in doc["areas"]]
         nodal = _nodal_from_dict(doc["nodal"], f"{p}: nodal")
         coupling = _nodal_from_dict(doc["coupling"], f"{p}: coupling")
+        f_hz = doc.get("f_hz")                   # absent in files of earlier versions
+        if f_hz is not None:
+            f_hz = as_real(f_hz, f"{p}: f_hz", low=0.0, low_open=True)
     except KeyError as exc:
         raise CaseFileError(f"{p}: {exc.args[0]}: must be given (required field), got "
                             "nothing") from exc
     except (InputError, TypeError) as exc:
         raise CaseFileError(f"{p}: {exc}" if not str(exc).startswith(p) else str(exc)) from exc
     try:
-        return _system(L, nodal, coupling, areas)
+        return _system(L, nodal, coupling, areas, f_hz)
     except NetcohError as exc:
         raise CaseFileError(f"{p}: the stored network {exc}") from exc
 

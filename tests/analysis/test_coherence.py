@@ -63,6 +63,27 @@ def test_check5_lemma_bound_holds_where_hypothesis_does(rng):
     assert checked >= 20
 
 
+def test_incoherence_is_exact_deep_in_the_coherent_band():
+    """At omega = 1e-9 rad/s, T and g_hat 1 1^T agree to about 1e-9: forming T and
+    subtracting lost the difference to rounding (184 times too large on this network, and
+    above the lemma's bound). An integer Laplacian (exact zero row sums) and swing nodes:
+    E(s) = T(s) - g_hat(s) 1 1^T is linear in s to O(s^2), so the incoherence at 1e-9
+    and 1e-8 rad/s is that at 1e-6 rad/s scaled, to 1e-6; the bound holds there too."""
+    rng = np.random.default_rng(1)
+    A = np.triu(rng.integers(0, 3, (10, 10)) * (rng.random((10, 10)) < 0.5), 1).astype(float)
+    A[np.arange(9), np.arange(1, 10)] = 1.0                 # a path: connected
+    A = A + A.T
+    sys = nc.NetworkSystem.from_laplacian(np.diag(A.sum(1)) - A,
+                                          nodal=nc.nodal.swing(np.arange(1, 11) / 8.0, 0.5))
+    w = np.array([1e-9, 1e-8, 1e-6])
+    res = nc.coherence(sys, w)
+    np.testing.assert_allclose(res.incoherence[:2] / w[:2], res.incoherence[2] / w[2], rtol=1e-6)
+    assert np.all(res.bound_holds) and np.all(res.incoherence <= res.bound)
+    # the same through the Krylov solver of large networks (no cancellation there either)
+    it = nc.incoherence(sys, 1j * w, method="iterative")
+    np.testing.assert_allclose(it, res.incoherence, rtol=1e-6)
+
+
 def test_check6_incoherence_falls_as_one_over_c(rng):
     n = 12
     L = random_connected_laplacian(n, rng)

@@ -162,6 +162,22 @@ def test_check20_error_shrinks_as_blocks_grow():
     assert sups[0] > sups[1] > sups[2], sups
 
 
+def test_error_is_exact_deep_in_the_coherent_band():
+    """The full, rank-k and reduced models all agree with g_hat 1 1^T to O(omega) at low
+    frequency: their differences are taken between the incoherent parts, so they stay
+    linear in omega down to 1e-9 rad/s and below the Theorem 1 bound (forming the models
+    and subtracting gave errors several times too large there, above the bound)."""
+    L, lab = nc.laplacian.weighted_sbm([5, 5], [[1, .3], [.3, 1]], [[4, .2], [.2, 4]], rng=1)
+    sys = nc.NetworkSystem.from_laplacian(L, nodal=nc.nodal.swing(np.linspace(.1, .5, 10), 0.5))
+    w = np.array([1e-9, 1e-8, 1e-6])
+    e = reduce_network(sys, lab).error(w)
+    for x in (e.error, e.rank_k_error, e.lift_gap):
+        np.testing.assert_allclose(x[:2] / w[:2], x[2] / w[2], rtol=1e-6)
+    assert np.all(e.error <= e.bound) and np.all(e.rank_k_error <= e.bound)
+    with pytest.raises(InputError, match="poles of the coupling"):
+        reduce_network(sys, lab).error([0.0])
+
+
 def test_error_shrinks_with_stronger_coupling():
     L, lab = nc.laplacian.weighted_sbm([20, 40, 20], Q3, W3, rng=1)
     nd = acc23_nodes(80, 1)
@@ -246,6 +262,13 @@ def test_json_round_trip(tmp_path):
     np.testing.assert_allclose(back.nodal(s), red.system.nodal(s))
     part = load_reduced_partition(path)
     assert part["0"] == "area0" and part["79"] == "area2"
+    assert back.f_hz is None                         # no nominal frequency given
+    # a grid's nominal frequency is kept by the reduction and by the file: Hz results work
+    grid = nc.grids.load("kundur", warn=False).to_system()
+    two = reduce_network(grid, nc.spectral_clustering(grid, n_clusters=2))
+    assert grid.f_hz == two.system.f_hz == 60.0
+    assert load_reduced(save_reduced(two, tmp_path / "k.json")).f_hz == 60.0
+    assert np.isfinite(nc.worst_case_nadir(two.system, rho=0.5).value_hz)
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"format": "other"}))
     with pytest.raises(CaseFileError, match="format"):
