@@ -241,7 +241,10 @@ def _catalogue_network():
     values("from_power_flow", "edges", lambda v: laplacian.from_power_flow(2, v, [1.0]),
            {"out_of_range": [(0, 4)], "str": "ab", "self_loop": [(1, 1)]}, token="`edges")
     values("from_power_flow", "b", lambda v: laplacian.from_power_flow(2, [(0, 1)], v), {
-        "nan": [NAN], "neg": [-1.0], "length": [1.0, 2.0], "str": ["x"], "inf": [INF]})
+        "nan": [NAN], "neg": [-1.0], "length": [1.0, 2.0], "str": ["x"], "inf": [INF],
+        "zero": [0.0]})
+    case("from_power_flow:b<0, angles pi apart",
+         lambda: laplacian.from_power_flow(2, [(0, 1)], [-1.0], None, [0.0, np.pi]), "`b`")
     values("from_power_flow", "v_mag", lambda v: laplacian.from_power_flow(2, [(0, 1)], [1.0], v),
            {"nan": [NAN, 1.0], "length": [1.0], "neg": [-1.0, 1.0], "zero": [0.0, 1.0]})
     values("from_power_flow", "theta_rad",
@@ -453,6 +456,10 @@ def _catalogue_analysis():
         "length": [1.0, 2.0], "str": "x", "empty": {}}, token="`trips")
     case("worst_case_nadir:bounds+trips",
          lambda: nadir(bounds=[1.0] * 4, trips={"0": 1.0}), "`bounds`", "`trips`")
+    # a ball's radius with a set that carries its own size would be ignored: refused
+    case("worst_case_nadir:rho+trips", lambda: nadir(trips={"0": 0.3}), "`rho`", "trip")
+    case("worst_case_nadir:rho+disturbance_set",
+         lambda: nadir(disturbance_set=[1.0, 0.0, 0.0, 0.0]), "`rho`", "`disturbance_set`")
     values("worst_case_nadir", "system", lambda v: worst_case_nadir(v, 0.5),
            {"str": "x", "none": None, "laplacian": laplacian.complete(3)})
     values("worst_case_nadir", "model", lambda v: nadir(model=v), {"str": "x", "int": 3})

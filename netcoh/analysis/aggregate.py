@@ -29,6 +29,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 
 from .._util import readonly
+from .._validation import as_complex_points
 from ..exceptions import AccuracyWarning, InputError, NetcohTypeError, SolverError
 from ..network.nodal import NodalDynamics
 from ..network.system import NetworkSystem
@@ -109,7 +110,7 @@ class AggregateDynamics:
         >>> gh([0.0, 1j]).round(4).tolist()       # 1/(3 s + 0.75)
         [(1.3333+0j), (0.0784-0.3137j)]
         """
-        s = np.atleast_1d(np.asarray(s, dtype=complex))
+        s = as_complex_points(s, "s")
         with np.errstate(divide="ignore", invalid="ignore"):
             return 1.0 / np.sum(self.nodal.inverse(s), axis=1)
 

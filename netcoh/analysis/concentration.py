@@ -156,7 +156,10 @@ class ConcentrationResult:
 
     @property
     def rate(self) -> float:
-        """Fitted log-log slope of the mean deviation against ``n`` (about -0.5)."""
+        """Fitted log-log slope of the mean deviation against ``n`` (about -0.5); NaN with
+        fewer than two distinct sizes (no slope to fit)."""
+        if np.unique(self.sizes).size < 2:
+            return float("nan")
         return float(np.polyfit(np.log(self.sizes), np.log(self.mean_deviation), 1)[0])
 
     def to_frame(self):

@@ -137,6 +137,10 @@ def _disturbance_set(system, rho, norm, bounds, trips, given=None):
     if given is not None:
         if bounds is not None or trips is not None:
             raise InputError("give one of `disturbance_set`, `bounds` or `trips`, not several")
+        if rho is not None:
+            raise InputError(f"`rho` must be left out with a `disturbance_set`, which carries "
+                             f"its own size (`rho` sizes the norm ball or the budget of "
+                             f"`bounds`), got rho={rho!r}")
         if isinstance(given, (list, tuple, np.ndarray)):
             given = FixedStep(given)
         if not (hasattr(given, "value") and hasattr(given, "maximiser")):
@@ -153,6 +157,10 @@ def _disturbance_set(system, rho, norm, bounds, trips, given=None):
     if trips is not None:
         if bounds is not None:
             raise InputError("give either `bounds` or `trips`, not both")
+        if rho is not None:
+            raise InputError(f"`rho` must be left out with `trips`, each of which loses its "
+                             f"unit's output (`rho` sizes the norm ball or the budget of "
+                             f"`bounds`), got rho={rho!r}")
         return UnitTrips(trips, n, system.labels)
     if bounds is not None:
         return BudgetBox(bounds, rho, n)
@@ -236,7 +244,9 @@ def worst_case_nadir(system, rho=None, *, norm=2, dt: float = 0.01, horizon: flo
         ``trips`` and ``method="modal"`` need a NetworkSystem.
     rho : float
         Size of the set: the norm-ball radius, or the total budget with ``bounds``
-        (p.u. power on the system base).
+        (p.u. power on the system base; with ``bounds`` and no ``rho``, no total budget:
+        every bus may lose up to its bound). Not with ``trips`` or ``disturbance_set``,
+        which carry their own sizes.
     norm : {2, numpy.inf, 1}
         Norm of the ball ``||u|| <= rho`` (its dual norm gives ``F``).
     dt : float

@@ -265,6 +265,7 @@ def from_power_flow(n: int, edges, b, v_mag=None, theta_rad=None, *, sparse: boo
     b = as_float_array(b, "b", ndim=1)
     if b.size != len(E):
         raise InputError(f"`b` must have one entry per edge ({len(E)}), got {b.size}")
+    b = as_positive(b, "b", ndim=1)      # a negative b with angles pi apart would pass below
     v = np.ones(n) if v_mag is None else as_positive(v_mag, "v_mag", ndim=1)
     th = np.zeros(n) if theta_rad is None else as_float_array(theta_rad, "theta_rad", ndim=1)
     if v.size != n:

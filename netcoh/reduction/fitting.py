@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.linalg as sla
 
-from .._validation import _show, as_bool, as_int, as_nonnegative, as_positive, as_real
+from .._validation import _show, as_bool, as_float_array, as_int, as_nonnegative, as_positive, as_real
 from ..exceptions import InputError, NetcohTypeError, NetcohWarning, SolverError
 from .balanced import (
     BalancedTruncation,
@@ -249,7 +249,7 @@ class AggregateMachineFit:
         """
         import control
 
-        t = np.linspace(0.0, self.t_final_s, 2001) if t is None else np.asarray(t, float)
+        t = np.linspace(0.0, self.t_final_s, 2001) if t is None else _step_times(t)
         _, ym = control.step_response(self.model * self.step_pu, t)
         _, ya = control.step_response(self.aggregate * self.step_pu, t)
         return t, np.asarray(ym).ravel(), np.asarray(ya).ravel()
@@ -500,3 +500,29 @@ def _tf_realization(num, den):
     if np.any(dd != 0):  # pragma: no cover - strictly proper by construction
         raise SolverError("fitted model is not strictly proper")
     return a, b, c
+
+
+def _step_times(t) -> np.ndarray:
+    """``t`` checked for python-control's step response: real, finite, 1-D, at least two
+    equally spaced times from 0 (it reads any grid as starting at 0: a grid from 5 s would
+    silently give the values at 0, 1, 2 s).
+
+    Examples
+    --------
+    >>> _step_times([0.0, 0.5, 1.0])
+    array([0. , 0.5, 1. ])
+    >>> _step_times([5.0, 6.0, 7.0])
+    Traceback (most recent call last):
+        ...
+    netcoh.exceptions.InputError: `t` must start at 0 s, got 5.0 (equally spaced times from 0)
+    """
+    t = as_float_array(t, "t", ndim=1)
+    if t.size < 2:
+        raise InputError(f"`t` must hold at least two times, got {t.size}")
+    if t[0] != 0.0:
+        raise InputError(f"`t` must start at 0 s, got {_show(t[0])} (equally spaced times from 0)")
+    dt = np.diff(t)
+    if np.any(dt <= 0) or np.ptp(dt) > 1e-9 * dt.mean():
+        raise InputError("`t` must be equally spaced and increasing, got steps from "
+                         f"{_show(dt.min())} to {_show(dt.max())} s")
+    return t

@@ -91,6 +91,8 @@ def test_check12_concentration_rate():
     assert np.all(np.diff(res.mean_deviation) < 0)
     assert -0.65 < res.rate < -0.35
     assert list(res.to_frame().columns) == ["n", "mean_deviation", "std_deviation"]
+    one = nc.concentration(sampler, [10], [1j], n_repeats=3, n_reference=1000, rng=1)
+    assert np.isnan(one.rate)                     # one size: no slope to fit
 
 
 def test_time_response_bad_input(turbine_system):

@@ -201,6 +201,19 @@ def test_fit_plot_and_transfer_function_weight():
     assert len(ax.lines) == 2
 
 
+def test_step_responses_take_times_from_zero_only():
+    """python-control reads any time grid as starting at 0: a grid from 5 s would silently
+    return the values at 0, 1, 2 s, so it is refused, as are uneven and too short grids."""
+    fit = table1(order=2)
+    t, ym, ya = fit.step_responses(np.linspace(0.0, 7.0, 8))
+    assert t[-1] == 7.0 and ym.shape == ya.shape == (8,)
+    for bad, msg in (([5.0, 6.0, 7.0], "start at 0"), ([0.0, 1.0, 3.0], "equally spaced"),
+                     ([0.0], "at least two"), ([0.0, np.nan], "finite"),
+                     ([0.0, 1.0 + 1.0j], "real")):
+        with pytest.raises(InputError, match=msg):
+            fit.step_responses(np.array(bad))
+
+
 @pytest.mark.parametrize(
     "kwargs, err",
     [
