@@ -343,7 +343,9 @@ def periodic_orbit(dyn: TrainingDynamics, eta: float, theta_guess, period: int =
     tol : float, default 1e-13
         Stop when ``|G(theta)| <= tol * max(1, |theta|)``.
     max_iter : int, default 100
-        Newton iterations before :class:`~netcoh.exceptions.SolverError` is raised.
+        Newton iterations before :class:`~netcoh.exceptions.SolverError` is raised (also
+        raised when the iteration closes on an orbit of a shorter period, such as a fixed
+        point).
 
     Returns
     -------
@@ -387,6 +389,16 @@ def periodic_orbit(dyn: TrainingDynamics, eta: float, theta_guess, period: int =
                           f"(residual {res:.3g})")
     pts, J = orbit_and_jac(theta)
     res = float(np.linalg.norm(pts[-1] - theta))
+    # Newton may close on an orbit of a shorter period (a fixed point repeated): not the one
+    # asked for
+    close = 1e-8 * max(1.0, float(np.linalg.norm(theta)))
+    short = [d for d in range(1, period) if period % d == 0
+             and float(np.linalg.norm(pts[d] - theta)) <= close]
+    if short:
+        what = "a fixed point" if short[0] == 1 else f"an orbit of period {short[0]}"
+        raise SolverError(f"periodic-orbit Newton converged to {what}, not an orbit of period "
+                          f"{period}: start nearer the orbit (theta_guess) or ask for "
+                          f"period={short[0]}")
     mult = np.linalg.eigvals(J)
     mult = mult[np.argsort(-np.abs(mult))]
     if np.all(np.abs(mult.imag) < 1e-14 * max(1.0, float(np.max(np.abs(mult))))):

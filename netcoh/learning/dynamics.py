@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
@@ -50,11 +51,26 @@ def readonly(a) -> np.ndarray:
     return _readonly(a, complex if np.iscomplexobj(a) else float)
 
 
-class TheoremCheck(NamedTuple):
+class _Check(NamedTuple):
+    bound: object
+    hypotheses_hold: bool
+
+
+def _frozen(value):
+    """``value`` with its arrays read-only copies and its mappings read-only views."""
+    if isinstance(value, np.ndarray):
+        return _readonly(value)
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    return value
+
+
+class TheoremCheck(_Check):
     """What a theorem function returns: the bound it asserts and whether its hypotheses hold.
 
     Unpacks as a pair: ``bound, ok = theorem(...)``. A bound is only a claim when
-    ``hypotheses_hold`` is true; tests never assert the converse.
+    ``hypotheses_hold`` is true; tests never assert the converse. Frozen: array bounds are
+    read-only and mapping bounds read-only views.
 
     Examples
     --------
@@ -64,10 +80,14 @@ class TheoremCheck(NamedTuple):
     (3, True)
     >>> TheoremCheck(bound=1.0, hypotheses_hold=False).hypotheses_hold
     False
+    >>> TheoremCheck(np.zeros(2), True).bound.flags.writeable
+    False
     """
 
-    bound: object
-    hypotheses_hold: bool
+    __slots__ = ()
+
+    def __new__(cls, bound, hypotheses_hold):
+        return super().__new__(cls, _frozen(bound), hypotheses_hold)
 
 
 class TrainingDynamics(ABC):

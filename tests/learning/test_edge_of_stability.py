@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from netcoh.exceptions import InputError
+from netcoh.exceptions import InputError, SolverError
 from netcoh.learning import edge_of_stability as eos
 from netcoh.learning import (
     eos_threshold,
@@ -126,6 +126,11 @@ def test_bad_input():
         eos_threshold(-1.0)
     with pytest.raises(InputError):
         periodic_orbit(eos.ScalarFactorization(), -1.0, [1.0, 1.0])
+    # started on the minimiser, Newton closes on the fixed point: not a 2-cycle
+    with pytest.raises(SolverError, match="fixed point, not an orbit of period 2"):
+        periodic_orbit(eos.ScalarFactorization(y=1.0), 1.1, [1.0, 1.0])
+    assert periodic_orbit(eos.ScalarFactorization(y=1.0), 1.1, [1.0, 1.0], period=1).residual \
+        < 1e-12
     with pytest.raises(InputError):
         simulate_gd(eos.ScalarFactorization(), [1.0, 1.0, 1.0], 0.1, 10)
 

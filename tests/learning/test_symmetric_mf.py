@@ -157,6 +157,7 @@ def test_theorem3_intervals_hold():
     for alpha in [1e-8, 1e-12, 1e-16]:
         for eps in [0.5, 0.2]:
             iv, ok = smf.theorem3(Y, s0, alpha, eps)
+            assert not iv.flags.writeable                  # a frozen result
             if not ok:
                 continue
             W0 = alpha * Phi @ np.diag(s0) @ Phi.T
