@@ -186,8 +186,17 @@ def decompose(system, cond_max: float = 1e10) -> ModalBasis:
     if np.any(mu.real >= 0):      # certified stable, but the computed modes are not
         raise SolverError("the modal form of the state matrix is inaccurate: an eigenvalue has "
                           f"real part {mu.real.max():.3g} >= 0 in a network that is stable")
-    lu, piv, cond = conditioned_lu(W, cond_max, hint="; machines with identical parameters "
-                                   "can cause this: perturb them slightly (e.g. by 1e-6 relative)")
+    if system.nodal.kind == "rational":
+        # high-order nodes in polynomial (companion) form, such as a reduced network's exact
+        # area aggregates of many turbines
+        hint = ("; nodes of high order in polynomial form (such as a reduced network's exact "
+                "area aggregates) can cause this: for a ReducedNetwork pass "
+                "red.to_statespace(), a well-conditioned realisation, or use "
+                "method='timedomain' with a horizon")
+    else:
+        hint = ("; machines with identical parameters can cause this: perturb them slightly "
+                "(e.g. by 1e-6 relative)")
+    lu, piv, cond = conditioned_lu(W, cond_max, hint=hint)
     return dense_basis(real, mu, W, (lu, piv), cond,
                        row0=int(np.sum(system.nodal.orders)), system=system)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import netcoh as nc
-from netcoh.exceptions import CaseFileError, DisconnectedError, InputError, NetcohWarning
+from netcoh.exceptions import CaseFileError, DisconnectedError, InputError, NetcohWarning, SolverError
 from netcoh.reduction import (
     load_reduced,
     load_reduced_partition,
@@ -176,6 +176,26 @@ def test_error_is_exact_deep_in_the_coherent_band():
     assert np.all(e.error <= e.bound) and np.all(e.rank_k_error <= e.bound)
     with pytest.raises(InputError, match="poles of the coupling"):
         reduce_network(sys, lab).error([0.0])
+
+
+def test_nadir_of_a_reduced_network_through_its_statespace():
+    """Exact aggregates of many distinct turbines in polynomial form are ill-conditioned
+    for the modal search, which says so and points to to_statespace(); that realisation
+    gives the nadir of the time-domain search."""
+    rng = np.random.default_rng(0)
+    L, truth = nc.laplacian.weighted_sbm([6, 8, 6], [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1],
+                                                     [0.1, 0.1, 0.8]],
+                                         [[20, 0.4, 0.8], [0.4, 20, 0.7], [0.8, 0.7, 20]], rng=rng)
+    nodal = nc.nodal.swing_turbine(rng.uniform(0.1, 0.5, 20), 0.3, rng.uniform(5, 10, 20),
+                                   rng.uniform(2, 8, 20))
+    red = reduce_network(nc.NetworkSystem.from_laplacian(L, nodal=nodal), truth)
+    try:
+        nc.worst_case_nadir(red.system, rho=0.5)
+    except SolverError as exc:
+        assert "red.to_statespace()" in str(exc)
+    via_ss = nc.worst_case_nadir(red.to_statespace(), rho=0.5)
+    timed = nc.worst_case_nadir(red.system, rho=0.5, method="timedomain", horizon=20.0)
+    assert via_ss.certified and via_ss.value == pytest.approx(timed.value, rel=1e-6)
 
 
 def test_error_shrinks_with_stronger_coupling():
