@@ -51,11 +51,6 @@ def readonly(a) -> np.ndarray:
     return _readonly(a, complex if np.iscomplexobj(a) else float)
 
 
-class _Check(NamedTuple):
-    bound: object
-    hypotheses_hold: bool
-
-
 def _frozen(value):
     """``value`` with its arrays read-only copies and its mappings read-only views."""
     if isinstance(value, np.ndarray):
@@ -65,7 +60,7 @@ def _frozen(value):
     return value
 
 
-class TheoremCheck(_Check):
+class TheoremCheck(NamedTuple):
     """What a theorem function returns: the bound it asserts and whether its hypotheses hold.
 
     Unpacks as a pair: ``bound, ok = theorem(...)``. A bound is only a claim when
@@ -84,10 +79,19 @@ class TheoremCheck(_Check):
     False
     """
 
-    __slots__ = ()
+    bound: object
+    hypotheses_hold: bool
 
-    def __new__(cls, bound, hypotheses_hold):
-        return super().__new__(cls, _frozen(bound), hypotheses_hold)
+
+_tuple_new = TheoremCheck.__new__
+
+
+def _check_new(cls, bound, hypotheses_hold):
+    return _tuple_new(cls, _frozen(bound), hypotheses_hold)
+
+
+# a NamedTuple's body cannot define __new__: freeze the bound on construction here
+TheoremCheck.__new__ = staticmethod(_check_new)
 
 
 class TrainingDynamics(ABC):
