@@ -89,7 +89,7 @@ def harmonic_expectation(sampler: Sampler, s, *, n_samples: int = 200_000, rng=N
     Returns
     -------
     ndarray of complex, shape (k,)
-        The estimate of ``g_E(s)``.
+        The estimate of ``g_E(s)``; ``inf`` where ``E[1/g(s, w)] = 0`` (a pole of ``g_E``).
 
     Examples
     --------
@@ -112,7 +112,11 @@ def harmonic_expectation(sampler: Sampler, s, *, n_samples: int = 200_000, rng=N
         m = min(batch, n_samples - done)
         total += _sample(sampler, m, rng).inverse(s).sum(axis=1)
         done += m
-    return 1.0 / (total / n_samples)
+    mean = total / n_samples
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 1.0 / mean
+    out[mean == 0] = np.inf          # a pole of g_E (complex division would give inf + nan j)
+    return out
 
 
 @dataclass(frozen=True, eq=False)

@@ -203,6 +203,27 @@ class AggregateMachineFit:
     t_final_s: float
     omega_rad_s: np.ndarray = field(repr=False)
 
+    def __post_init__(self):
+        import control
+
+        # frozen through and through: the arrays, and those inside the python-control models
+        for arr in (self.droop_tilde, self.tau_tilde, self.hankel_singular_values,
+                    self.omega_rad_s):
+            if isinstance(arr, np.ndarray):
+                arr.setflags(write=False)
+        for sysm in (self.model, self.turbine, self.aggregate):
+            if sysm is None:
+                continue
+            for name in ("A", "B", "C", "D"):
+                arr = getattr(sysm, name, None) if isinstance(sysm, control.StateSpace) else None
+                if isinstance(arr, np.ndarray):
+                    arr.setflags(write=False)
+            if isinstance(sysm, control.TransferFunction):
+                for poly in (sysm.num, sysm.den):
+                    for row in poly:
+                        for arr in row:
+                            arr.setflags(write=False)
+
     @property
     def name(self) -> str:
         """Short label in the paper's notation, e.g. ``"BT2-cl"``."""

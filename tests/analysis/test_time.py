@@ -1,3 +1,5 @@
+import warnings
+
 import control
 import numpy as np
 import pytest
@@ -93,6 +95,15 @@ def test_check12_concentration_rate():
     assert list(res.to_frame().columns) == ["n", "mean_deviation", "std_deviation"]
     one = nc.concentration(sampler, [10], [1j], n_repeats=3, n_reference=1000, rng=1)
     assert np.isnan(one.rate)                     # one size: no slope to fit
+    # at a pole of every node E[1/g] = 0: g_E is infinite there, without a NaN part
+    def consensus(n, rng):
+        k = rng.uniform(1, 5, n)
+        return nc.nodal.from_tf(num=np.c_[0 * k, k], den=np.c_[1 + 0 * k, 0 * k])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gE = nc.harmonic_expectation(consensus, [0j, 1j], n_samples=1000, rng=0)
+    assert gE[0] == np.inf and np.isfinite(gE[1])
 
 
 def test_time_response_bad_input(turbine_system):

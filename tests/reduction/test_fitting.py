@@ -205,6 +205,10 @@ def test_step_responses_take_times_from_zero_only():
     """python-control reads any time grid as starting at 0: a grid from 5 s would silently
     return the values at 0, 1, 2 s, so it is refused, as are uneven and too short grids."""
     fit = table1(order=2)
+    # a frozen result, the python-control models inside it included
+    for arr in (fit.model.num[0][0], fit.aggregate.A, fit.tau_tilde):
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] = 99.0
     t, ym, ya = fit.step_responses(np.linspace(0.0, 7.0, 8))
     assert t[-1] == 7.0 and ym.shape == ya.shape == (8,)
     for bad, msg in (([5.0, 6.0, 7.0], "start at 0"), ([0.0, 1.0, 3.0], "equally spaced"),
