@@ -628,6 +628,13 @@ def _catalogue_grids():
         "int": 3, "none": None, "unknown": "nope", "missing_file": "/nonexistent/x.json",
         "list": ["kundur"]})
     case("grids.load:directory", lambda: nc.grids.load(_tmpdir(), warn=False), "netcoh-bad-")
+    # a trip in one island, its disturbance asked of the other (an IndexError before)
+    def _split_trip():
+        return KUNDUR().remove_branch("L7-8a").remove_branch("L7-8b").trip_machine("G1")
+
+    for red in ("kron", None):
+        case(f"grid.disturbance:other island, reduce={red}",
+             lambda red=red: _split_trip().disturbance(island=0, reduce=red), "island 0", "'1'")
     case("grids.load:non_utf8", lambda: nc.grids.load(_write("bin.json", b"\xff\xfe\x00{"),
                                                       warn=False), "bin.json")
     case("grids.load:bad_json", lambda: nc.grids.load(_write("bad.json", "{"), warn=False),
@@ -693,6 +700,10 @@ def _catalogue_grids():
     del doc["machines"][0]["inertia_h_s"]
     case("casefile:machines[0].inertia_s=huge", lambda d=doc: _load_doc(d),
          "case.json", "machines[0].inertia_s")
+    misspelt = json.loads(json.dumps(KUNDUR_DOC()))
+    misspelt["load"] = misspelt.pop("loads")          # dropped without a word, before
+    case("casefile:top-level load (for loads)", lambda d=misspelt: _load_doc(d), "case.json",
+         "load")
     for key, v in {"base_mva": 1e300, "f_hz": 1e300, "format_version": 2, "name": ["x"],
                    "topology": "nope", "machines": []}.items():
         d = json.loads(json.dumps(KUNDUR_DOC()))

@@ -298,7 +298,10 @@ def load(source, machines=None, *, name: str | None = None, warn: bool = True) -
             recs, syn = synth.sized_machines(source)
         else:
             if hasattr(machines, "to_dict"):
-                machines = machines.to_dict(orient="records")
+                # a cell a record leaves out is NaN in a table: the field is absent there
+                machines = [{k: v for k, v in rec.items()
+                             if not (isinstance(v, float) and v != v)}
+                            for rec in machines.to_dict(orient="records")]
             recs, syn = list(machines), []
         doc = validate_case({"format": FORMAT, "format_version": FORMAT_VERSION,
                              "name": name or "pandapower", "base_mva": float(source.sn_mva),

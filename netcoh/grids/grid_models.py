@@ -127,6 +127,13 @@ def to_system(grid, model, reduce, flow, *, load_damping, min_bus_damping_pu, is
     return reduced_system(L, nd, labels, f_hz=grid.f_hz)  # admits negative couplings while PSD
 
 
+def _elsewhere(bus, island) -> str:
+    """The message for an injection at a bus outside the network being built."""
+    where = "the grid's network" if island is None else f"island {island}"
+    return (f"`bus_p_pu` keys must be buses of {where}, got {bus!r}: it lies in another "
+            f"island or is out of service (an event there does not reach {where})")
+
+
 def injection_vector(grid, bus_p_pu: Mapping, *, reduce, flow, island, load_damping,
                      min_bus_damping_pu, model):
     """Inputs ``u`` of power injections; see :meth:`Grid.injection_vector
@@ -180,8 +187,10 @@ def injection_vector(grid, bus_p_pu: Mapping, *, reduce, flow, island, load_damp
             i = bidx[str(b)]
             if i in posb:
                 u_full[posb[i]] += p
-            else:          # machine directly on the bus (no x'_d)
+            elif mnodes[str(b)]:          # machine directly on the bus (no x'_d)
                 u_full[mnodes[str(b)][0]] += p
+            else:
+                raise InputError(_elsewhere(b, island))
         _, D = _net.schur(L, np.arange(nm), dense=True)
         return u_full[:nm] + D @ u_full[nm:]
     sysm = grid.to_system(reduce=None, flow=flow, island=island, load_damping=load_damping,
@@ -191,6 +200,8 @@ def injection_vector(grid, bus_p_pu: Mapping, *, reduce, flow, island, load_damp
     for b, p in bus_p_pu.items():
         key = "bus:" + str(b)
         if key not in where:
+            if island is not None and str(b) not in grid.islands()[island].buses:
+                raise InputError(_elsewhere(b, island))
             raise InputError(f"`bus_p_pu` keys must be bus nodes of the reduce=None system, "
                              f"got {b!r} (eliminated at a negative-reactance branch); use "
                              "reduce='kron'")

@@ -99,6 +99,7 @@ RANGES: dict[str, dict[str, tuple[float, float]]] = {
 
 _TOP_REQUIRED = ("format", "format_version", "name", "base_mva", "f_hz", "topology",
                  "machines", "provenance")
+_TOP_FIELDS = _TOP_REQUIRED + ("title", "buses", "branches", "loads", "shunts")
 _PROVENANCE_REQUIRED = ("source", "licence", "synthesised")
 
 
@@ -202,6 +203,11 @@ def validate_case(doc, fname: str) -> dict:
     for key in _TOP_REQUIRED:
         if key not in doc:
             _fail(f"{fname}: ", key, "must be given (required field), got nothing")
+    # a misspelt table ("load" for "loads") would otherwise be dropped without a word
+    unknown = sorted(str(k) for k in doc if k not in _TOP_FIELDS)
+    if unknown:
+        _fail(f"{fname}: ", unknown[0], f"must be one of the top-level fields "
+              f"{', '.join(_TOP_FIELDS)}, got an unknown field")
     if doc["format"] != FORMAT:
         _fail(f"{fname}: ", "format", f"must be {FORMAT!r}, got {doc['format']!r}")
     if type(doc["format_version"]) is not int or doc["format_version"] != FORMAT_VERSION:

@@ -375,6 +375,15 @@ def test_load_pandapower_net_is_not_modified_and_warns():
     recs[0]["inertia_s"] = 123.0
     g2 = grids.load(net, machines=recs, warn=False)
     assert g2.machines.inertia_s[0] == 123.0
+    # the same records as a table: a field one record gives and another leaves out is NaN
+    # there, and means absent (not a value)
+    import pandas as pd
+
+    recs[1]["inertia_h_s"] = 4.0
+    del recs[1]["inertia_s"]
+    g3 = grids.load(net, machines=pd.DataFrame(recs), warn=False)
+    g4 = grids.load(net, machines=recs, warn=False)
+    assert g3.machines.inertia_s.tolist() == g4.machines.inertia_s.tolist()
 
 
 def test_load_rejects_bad_sources(tmp_path):
