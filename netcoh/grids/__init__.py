@@ -415,6 +415,14 @@ def to_document(grid: Grid) -> dict:
                                  "in_service"), mconv)
     prov = dict(grid.provenance)
     prov["edits"] = list(prov.get("edits", []))
+    # a case file has exactly one in-service slack: after the slack's trip (or from a
+    # pandapower net with none or several) the largest in-service unit takes the role
+    live = [r for r in machines if r.get("in_service", True)]
+    if live and sum(bool(r.get("slack")) for r in live) != 1:
+        new = max(live, key=lambda r: (r.get("rating_mva") or 0.0, r.get("p_mw") or 0.0))
+        for r in machines:
+            r["slack"] = r is new
+        prov["edits"].append(f"slack {new['id']} (the largest in-service unit) on saving")
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION, "name": grid.name,
         "title": grid.title, "base_mva": grid.base_mva, "f_hz": grid.f_hz,
@@ -434,7 +442,9 @@ def save(grid: Grid, path) -> Path:
 
     The file holds the full topology, the operating point and the machine data on the case
     base, so :func:`load` gives back the same system. Pending :attr:`Grid.events` (machine
-    trips) are not stored; the tripped machine is kept with ``in_service: false``.
+    trips) are not stored; the tripped machine is kept with ``in_service: false``. A file
+    needs exactly one in-service slack: when the grid has none (its slack tripped) or
+    several, the largest in-service unit is marked, and ``provenance["edits"]`` says so.
 
     Parameters
     ----------

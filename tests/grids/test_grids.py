@@ -277,6 +277,18 @@ def test_save_load_round_trip_gives_the_same_system(tmp_path, name):
     assert g2.provenance["synthesised"] == g.provenance["synthesised"]
 
 
+def test_a_grid_without_its_slack_saves_to_a_file_that_loads(tmp_path, kundur):
+    """G3 is Kundur's slack: after its trip the file still needs one in-service slack (load
+    refused it with 'got 0'); the largest unit left takes the role, and the edit says so."""
+    tripped = kundur.trip_machine("G3")
+    back = load(grids.save(tripped, tmp_path / "t.json"))
+    m = back.machines.set_index("id")
+    assert m.slack.tolist().count(True) == 1 and m.slack["G1"] and not m.in_service["G3"]
+    assert back.provenance["edits"][-1].startswith("slack G1")
+    assert np.allclose(dense(back.to_system().laplacian), dense(tripped.to_system().laplacian),
+                       rtol=1e-12, atol=0)
+
+
 def test_save_is_atomic_on_error(tmp_path, kundur):
     with pytest.raises(NetcohError):
         grids.save("not a grid", tmp_path / "x.json")
