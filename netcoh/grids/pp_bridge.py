@@ -106,13 +106,28 @@ def tables_from_pandapower(net, *, copy_net: bool = True) -> dict:
         "b_pu": brr[:, 4], "tap_ratio": tap, "shift_deg": brr[:, 9],
         "in_service": brr[:, 10] > 0,
     }
-    vm = np.full(nb, np.nan)
-    va = np.full(nb, np.nan)
-    vm[ppc_of[valid][::-1]] = net.res_bus.vm_pu.reindex(pd_index).to_numpy()[valid][::-1]
-    va[ppc_of[valid][::-1]] = net.res_bus.va_degree.reindex(pd_index).to_numpy()[valid][::-1]
+    # the solved operating point of every bus of pandapower's branch model, the auxiliary
+    # buses of three-winding transformers and switches included (res_bus has only the
+    # net's own buses; on those the two agree exactly)
+    vm = pbus[:, 7].copy()
+    va = pbus[:, 8].copy()
     base_kv = pbus[:, 9]
-    buses = {"id": ids, "base_kv": np.where(base_kv > 0, base_kv, np.nan), "vm_pu": vm,
-             "va_deg": va}
+    # buses pandapower left out of the power flow (out of service, or behind an open
+    # switch: type 4) are not part of the grid, nor what is connected only to them
+    on_machine = set()
+    for table in ("gen", "ext_grid"):
+        df = getattr(net, table)
+        on_machine |= set(lookup[df.bus[df.in_service.to_numpy(dtype=bool)].to_numpy(int)]
+                          .astype(int).tolist())
+    dead = {ids[k] for k in np.flatnonzero(pbus[:, 1] == 4) if k not in on_machine}
+    keep_bus = np.array([b not in dead for b in ids])
+    buses = {"id": [b for b, k in zip(ids, keep_bus) if k],
+             "base_kv": np.where(base_kv > 0, base_kv, np.nan)[keep_bus], "vm_pu": vm[keep_bus],
+             "va_deg": va[keep_bus]}
+    live_br = np.array([f not in dead and t not in dead
+                        for f, t in zip(branches["from_bus"], branches["to_bus"])], dtype=bool)
+    branches = {k: ([x for x, keep in zip(v, live_br) if keep] if isinstance(v, list)
+                    else np.asarray(v)[live_br]) for k, v in branches.items()}
 
     def active(df):
         return df[df.in_service.to_numpy(dtype=bool)]
@@ -125,12 +140,18 @@ def tables_from_pandapower(net, *, copy_net: bool = True) -> dict:
         lbus += bus_ids(df.bus)
         lp += (sign * df.p_mw.to_numpy(dtype=float) * sc).tolist()
         lq += (sign * df.q_mvar.to_numpy(dtype=float) * sc).tolist()
-    loads = {"id": lid, "bus": lbus, "p_mw": lp, "q_mvar": lq}
+    alive = [b not in dead for b in lbus]
+    loads = {"id": [x for x, a in zip(lid, alive) if a], "bus": [x for x, a in zip(lbus, alive) if a],
+             "p_mw": [x for x, a in zip(lp, alive) if a], "q_mvar": [x for x, a in zip(lq, alive) if a]}
     df = active(net.shunt)
     step = df["step"].fillna(1).to_numpy(dtype=float) if "step" in df else np.ones(len(df))
-    shunts = {"id": [f"shunt:{i}" for i in df.index], "bus": bus_ids(df.bus),
-              "g_mw": (df.p_mw.to_numpy(dtype=float) * step).tolist(),
-              "b_mvar": (-df.q_mvar.to_numpy(dtype=float) * step).tolist()}
+    sb = bus_ids(df.bus)
+    alive = [b not in dead for b in sb]
+    shunts = {"id": [f"shunt:{i}" for i, a in zip(df.index, alive) if a],
+              "bus": [b for b, a in zip(sb, alive) if a],
+              "g_mw": [x for x, a in zip((df.p_mw.to_numpy(dtype=float) * step).tolist(), alive) if a],
+              "b_mvar": [x for x, a in zip((-df.q_mvar.to_numpy(dtype=float) * step).tolist(), alive)
+                         if a]}
 
     ops = []
     for table, rtab in (("gen", net.res_gen), ("ext_grid", net.res_ext_grid)):

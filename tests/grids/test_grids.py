@@ -398,6 +398,39 @@ def test_load_pandapower_net_is_not_modified_and_warns():
     assert g3.machines.inertia_s.tolist() == g4.machines.inertia_s.tolist()
 
 
+def test_pandapower_nets_with_switches_and_out_of_service_buses_give_a_model():
+    """pandapower's auxiliary buses (an open line switch, three-winding transformers) take
+    their solved operating point from pandapower's branch model, and buses it leaves out of
+    the power flow (out of service, behind an open switch) are not part of the grid: these
+    nets loaded without an operating point on those buses and no model could be built."""
+    import copy
+
+    import pandapower as pp
+    import pandapower.networks as pn
+
+    def case14_without_bus_13():
+        net = pn.case14()
+        net.bus.loc[13, "in_service"] = False
+        net.line.loc[(net.line.from_bus == 13) | (net.line.to_bus == 13), "in_service"] = False
+        net.load.loc[net.load.bus == 13, "in_service"] = False
+        return net
+
+    for make in (pn.example_simple, pn.example_multivoltage, case14_without_bus_13):
+        net = make()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            g = grids.load(net, warn=False)
+            solved = copy.deepcopy(net)
+            pp.runpp(solved, numba=False)
+        assert np.all(np.isfinite(g.buses.vm_pu)) and np.all(np.isfinite(g.buses.va_deg))
+        served = solved.res_load.p_mw.sum() - solved.res_sgen.p_mw.sum()
+        assert g.tables["loads"]["p_mw"].sum() == pytest.approx(served, rel=1e-9, abs=1e-9)
+        assert g.machines.p_mw.sum() == pytest.approx(
+            solved.res_gen.p_mw.sum() + solved.res_ext_grid.p_mw.sum(), rel=1e-9, abs=1e-9)
+        res = nc.screen_contingencies(g, "machines", executor="serial", dt=0.05)
+        assert len(res.evaluated) == len(res.table) > 0
+
+
 def test_load_rejects_bad_sources(tmp_path):
     with pytest.raises(InputError, match="shipped case"):
         grids.load("no-such-case")
