@@ -32,7 +32,6 @@ __all__ = [
     "coherence",
     "incoherence",
     "incoherent_part",
-    "incoherent_core",
     "lemma_bound",
 ]
 
@@ -144,10 +143,18 @@ def incoherent_part(system: NetworkSystem, s) -> np.ndarray:
     """
     system = _check_system(system)
     s = as_complex_points(s, "s")
-    fvals, ginv = _check_points(system, s)
-    n, k = system.n, s.size
+    return _incoherent(system, s, *_check_points(system, s), _dense_laplacian(system))
+
+
+def _dense_laplacian(system: NetworkSystem) -> np.ndarray:
     L = system.laplacian
-    L = np.asarray(L.toarray() if sp.issparse(L) else L, dtype=float)
+    return np.asarray(L.toarray() if sp.issparse(L) else L, dtype=float)
+
+
+def _incoherent(system, s, fvals, ginv, L) -> np.ndarray:
+    """:func:`incoherent_part` at checked points ``s`` with their ``fvals, ginv`` (from
+    ``_check_points``) and the dense Laplacian ``L``."""
+    n, k = system.n, s.size
     total = ginv.sum(axis=1) if n else np.zeros(k)
     ok = np.all(np.isfinite(ginv), axis=1) & (total != 0) & np.isfinite(total)
     out = np.empty((k, n, n), dtype=complex)
@@ -157,11 +164,11 @@ def incoherent_part(system: NetworkSystem, s) -> np.ndarray:
     if not ok.any():
         return out
     idx = np.flatnonzero(ok)
-    out[idx] = incoherent_core(L, fvals[idx], ginv[idx])
+    out[idx] = _incoherent_core(L, fvals[idx], ginv[idx])
     return out
 
 
-def incoherent_core(L: np.ndarray, fvals: np.ndarray, ginv: np.ndarray) -> np.ndarray:
+def _incoherent_core(L: np.ndarray, fvals: np.ndarray, ginv: np.ndarray) -> np.ndarray:
     """:func:`incoherent_part` from a dense Laplacian ``L`` (zero row sums), the coupling
     ``fvals`` (k,) and the nodes' inverses ``ginv`` (k, n) at the points, all finite with
     ``sum_i ginv != 0``; shape ``(k, n, n)``.
@@ -170,7 +177,7 @@ def incoherent_core(L: np.ndarray, fvals: np.ndarray, ginv: np.ndarray) -> np.nd
     --------
     >>> import numpy as np
     >>> L = np.array([[1.0, -1.0], [-1.0, 1.0]])
-    >>> E = incoherent_core(L, np.array([1.0 + 0j]), np.array([[1.0 + 0j, 3.0 + 0j]]))
+    >>> E = _incoherent_core(L, np.array([1.0 + 0j]), np.array([[1.0 + 0j, 3.0 + 0j]]))
     >>> T = np.linalg.inv(np.diag([1.0, 3.0]) + L)
     >>> bool(np.allclose(E[0], T - 1 / 4.0))
     True
@@ -318,9 +325,11 @@ def incoherence(system: NetworkSystem, s, *, method: str = "auto") -> np.ndarray
     out = np.empty(s.size)
     if method == "dense":
         chunk = max(1, 2**26 // (16 * n * n))
+        Ld = _dense_laplacian(system)
         for start in range(0, s.size, chunk):
             sl = slice(start, start + chunk)
-            out[sl] = np.linalg.norm(incoherent_part(system, s[sl]), ord=2, axis=(1, 2))
+            E = _incoherent(system, s[sl], fvals[sl], ginv[sl], Ld)
+            out[sl] = np.linalg.norm(E, ord=2, axis=(1, 2))
         return out
     L = _factorable_laplacian(system.laplacian, fvals, ginv)
     ones = np.ones(n)

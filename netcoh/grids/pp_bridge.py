@@ -124,10 +124,8 @@ def tables_from_pandapower(net, *, copy_net: bool = True) -> dict:
     buses = {"id": [b for b, k in zip(ids, keep_bus) if k],
              "base_kv": np.where(base_kv > 0, base_kv, np.nan)[keep_bus], "vm_pu": vm[keep_bus],
              "va_deg": va[keep_bus]}
-    live_br = np.array([f not in dead and t not in dead
-                        for f, t in zip(branches["from_bus"], branches["to_bus"])], dtype=bool)
-    branches = {k: ([x for x, keep in zip(v, live_br) if keep] if isinstance(v, list)
-                    else np.asarray(v)[live_br]) for k, v in branches.items()}
+    branches = _rows(branches, [f not in dead and t not in dead
+                                for f, t in zip(branches["from_bus"], branches["to_bus"])])
 
     def active(df):
         return df[df.in_service.to_numpy(dtype=bool)]
@@ -140,18 +138,15 @@ def tables_from_pandapower(net, *, copy_net: bool = True) -> dict:
         lbus += bus_ids(df.bus)
         lp += (sign * df.p_mw.to_numpy(dtype=float) * sc).tolist()
         lq += (sign * df.q_mvar.to_numpy(dtype=float) * sc).tolist()
-    alive = [b not in dead for b in lbus]
-    loads = {"id": [x for x, a in zip(lid, alive) if a], "bus": [x for x, a in zip(lbus, alive) if a],
-             "p_mw": [x for x, a in zip(lp, alive) if a], "q_mvar": [x for x, a in zip(lq, alive) if a]}
+    loads = _rows({"id": lid, "bus": lbus, "p_mw": lp, "q_mvar": lq},
+                  [b not in dead for b in lbus])
     df = active(net.shunt)
     step = df["step"].fillna(1).to_numpy(dtype=float) if "step" in df else np.ones(len(df))
     sb = bus_ids(df.bus)
-    alive = [b not in dead for b in sb]
-    shunts = {"id": [f"shunt:{i}" for i, a in zip(df.index, alive) if a],
-              "bus": [b for b, a in zip(sb, alive) if a],
-              "g_mw": [x for x, a in zip((df.p_mw.to_numpy(dtype=float) * step).tolist(), alive) if a],
-              "b_mvar": [x for x, a in zip((-df.q_mvar.to_numpy(dtype=float) * step).tolist(), alive)
-                         if a]}
+    shunts = _rows({"id": [f"shunt:{i}" for i in df.index], "bus": sb,
+                    "g_mw": (df.p_mw.to_numpy(dtype=float) * step).tolist(),
+                    "b_mvar": (-df.q_mvar.to_numpy(dtype=float) * step).tolist()},
+                   [b not in dead for b in sb])
 
     ops = []
     for table, rtab in (("gen", net.res_gen), ("ext_grid", net.res_ext_grid)):
@@ -163,6 +158,13 @@ def tables_from_pandapower(net, *, copy_net: bool = True) -> dict:
                         table == "ext_grid"))
     return {"buses": buses, "branches": branches, "loads": loads, "shunts": shunts,
             "machine_ops": ops, "base_mva": float(net.sn_mva), "f_hz": float(net.f_hz)}
+
+
+def _rows(columns: dict, keep) -> dict:
+    """The rows ``keep`` (a mask) of a table of columns (lists or arrays, kept as such)."""
+    keep = np.asarray(keep, dtype=bool)
+    return {k: ([x for x, y in zip(v, keep) if y] if isinstance(v, list) else np.asarray(v)[keep])
+            for k, v in columns.items()}
 
 
 def solve_inline(grid):

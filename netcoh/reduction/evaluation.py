@@ -24,7 +24,7 @@ import numpy as np
 
 from .._util import readonly as _readonly
 from .._validation import as_int
-from ..analysis.coherence import _aggregate_at, incoherent_core, incoherent_part
+from ..analysis.coherence import _aggregate_at, _dense_laplacian, _incoherent, _incoherent_core
 from ..analysis.frequency import _check_points, as_omega, evaluate_transfer
 from ..exceptions import InputError
 
@@ -197,6 +197,7 @@ def reduction_error(red, omega, chunk: int = 8) -> ReductionError:
     ginv_red = red._area_inverse(s)          # the reduced model's areas, as it evaluates them
     g_red = _aggregate_at(ginv_red)
     Lk = np.asarray(red.laplacian, dtype=float)
+    L_full = _dense_laplacian(full)
     err = np.empty(w.size)
     rk = np.empty(w.size)
     gap = np.empty(w.size)
@@ -204,9 +205,9 @@ def reduction_error(red, omega, chunk: int = 8) -> ReductionError:
     one = np.ones((n, n))
     for start in range(0, w.size, chunk):
         sl = slice(start, start + chunk)
-        E = incoherent_part(full, s[sl])
+        E = _incoherent(full, s[sl], f[sl], ginv[sl], L_full)
         Ek = np.einsum("ia,fab,jb->fij", V, Z[sl], V)
-        El = incoherent_core(Lk, f[sl], ginv_red[sl])[:, lab][:, :, lab]
+        El = _incoherent_core(Lk, f[sl], ginv_red[sl])[:, lab][:, :, lab]
         err[sl] = np.linalg.norm(E - El + (g_full[sl] - g_red[sl])[:, None, None] * one,
                                  2, axis=(1, 2))
         rk[sl] = np.linalg.norm(E - Ek + (g_full[sl] - g_rank[sl])[:, None, None] * one,

@@ -125,6 +125,15 @@ def check_scheduler(scheduler) -> None:
     """Raise :class:`~netcoh.exceptions.InputError` when ``scheduler`` is a string that is
     not a Dask address (``"tcp://host:port"``, or ``"host:port"`` for TCP), before any work.
 
+    Parameters
+    ----------
+    scheduler : str, dask.distributed.Client or None
+        The ``scheduler`` argument of a sweep; only strings are checked.
+
+    Returns
+    -------
+    None
+
     Examples
     --------
     >>> check_scheduler("tcp://127.0.0.1:8786")

@@ -110,6 +110,15 @@ def rise_note(row) -> str:
     """``"frequency rises (surplus of X MW)"`` for a row whose disturbance is a net surplus
     (negative ``lost_mw``): its deviations are rises, not dips; else ``""``.
 
+    Parameters
+    ----------
+    row : mapping
+        A result row (its ``lost_mw`` and ``status``).
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> rise_note({"lost_mw": -174.7, "status": "ok"})

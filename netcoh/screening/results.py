@@ -45,8 +45,8 @@ def broken_limits(table: pd.DataFrame) -> pd.Series:
     for c, name in MARGINS.items():
         col = table[c] if c in table else pd.Series(np.nan, index=table.index)
         names.append(np.where(pd.to_numeric(col, errors="coerce").to_numpy(float) < 0, name, ""))
-    out = [", ".join(x for x in row if x) for row in zip(*names)] if names else []
-    return pd.Series(out, index=table.index, dtype=object)
+    return pd.Series([", ".join(x for x in row if x) for row in zip(*names)],
+                     index=table.index, dtype=object)
 
 
 def _no_frame(columns) -> pd.DataFrame:
